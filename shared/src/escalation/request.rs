@@ -1,0 +1,243 @@
+//! The escalation request the chatbot sends, and its validation. Parsing separates a body that
+//! is not JSON (400) from JSON of the wrong shape or values (422), and every bad field is named.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::FieldError;
+use crate::rules::{Rating, RuleKind, Signals};
+
+/// Largest body accepted, in bytes: a 10,000-message conversation fits with room to spare.
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Most messages one escalation may carry.
+pub const MAX_MESSAGES: usize = 20_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EscalationRequest {
+    #[serde(default)]
+    pub trigger: Option<RuleKind>,
+    #[serde(default)]
+    pub signals: RequestSignals,
+    #[serde(default)]
+    pub visitor: Visitor,
+    #[serde(default)]
+    pub agent_name: Option<String>,
+    #[serde(default)]
+    pub conversation_url: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    #[serde(default)]
+    pub messages: Vec<Message>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, String>,
+    /// Who escalated by hand, for the manual trigger (else the token's `sub`).
+    #[serde(default)]
+    pub escalated_by: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestSignals {
+    #[serde(default)]
+    pub confidence: Option<f64>,
+    #[serde(default)]
+    pub rating: Option<Rating>,
+    #[serde(default)]
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Visitor {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub text: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Visitor,
+    Bot,
+    Agent,
+    System,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Visitor => "Visitor",
+            Role::Bot => "Bot",
+            Role::Agent => "Agent",
+            Role::System => "System",
+        }
+    }
+}
+
+/// Why a body could not be turned into a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("the body is not valid JSON: {0}")]
+    Malformed(String),
+    #[error("the request is invalid")]
+    Invalid(Vec<FieldError>),
+}
+
+impl EscalationRequest {
+    /// Parses and validates a JSON body.
+    pub fn parse(body: &[u8]) -> Result<Self, ParseError> {
+        let request: Self = serde_json::from_slice(body).map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => {
+                ParseError::Invalid(vec![FieldError::new(data_error_field(&e), e.to_string())])
+            }
+            _ => ParseError::Malformed(e.to_string()),
+        })?;
+        let errors = request.validate();
+        if errors.is_empty() { Ok(request) } else { Err(ParseError::Invalid(errors)) }
+    }
+
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if let Some(c) = self.signals.confidence
+            && !(0.0..=1.0).contains(&c)
+        {
+            errors.push(FieldError::new("signals.confidence", "must be between 0 and 1"));
+        }
+        if let Some(Rating::Stars { value, scale }) = self.signals.rating
+            && !(scale > 0.0 && scale <= 100.0 && (0.0..=scale).contains(&value))
+        {
+            errors.push(FieldError::new(
+                "signals.rating",
+                "value must be between 0 and scale, and scale between 1 and 100",
+            ));
+        }
+        if let Some(email) = &self.visitor.email
+            && !looks_like_email(email)
+        {
+            errors.push(FieldError::new("visitor.email", "is not an email address"));
+        }
+        if let Some(url) = &self.conversation_url
+            && !matches!(url::Url::parse(url).map(|u| u.scheme().to_owned()).as_deref(), Ok("http" | "https"))
+        {
+            errors.push(FieldError::new("conversation_url", "must be an absolute http(s) URL"));
+        }
+        if let Some(locale) = &self.locale
+            && (locale.is_empty()
+                || locale.len() > 35
+                || !locale.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+        {
+            errors.push(FieldError::new("locale", "must be a language tag such as `en` or `pt-BR`"));
+        }
+        if self.messages.len() > MAX_MESSAGES {
+            errors.push(FieldError::new("messages", format!("at most {MAX_MESSAGES} messages")));
+        }
+        for (field, value, max) in [
+            ("visitor.name", &self.visitor.name, 255),
+            ("visitor.phone", &self.visitor.phone, 64),
+            ("agent_name", &self.agent_name, 255),
+            ("escalated_by", &self.escalated_by, 255),
+            ("signals.action", &self.signals.action, 255),
+        ] {
+            if value.as_ref().is_some_and(|v| v.chars().count() > max) {
+                errors.push(FieldError::new(field, format!("at most {max} characters")));
+            }
+        }
+        errors
+    }
+
+    /// The newest message from the visitor, which the rules read and the ticket leads with.
+    pub fn latest_visitor_message(&self) -> Option<&Message> {
+        self.messages.iter().rev().find(|m| m.role == Role::Visitor && !m.text.trim().is_empty())
+    }
+
+    /// The rules engine's view of this request.
+    pub fn signals<'a>(&'a self, token_subject: Option<&'a str>) -> Signals<'a> {
+        Signals {
+            confidence: self.signals.confidence,
+            rating: self.signals.rating,
+            action: self.signals.action.as_deref(),
+            latest_visitor_message: self.latest_visitor_message().map(|m| m.text.as_str()),
+            escalated_by: self.escalated_by.as_deref().or(token_subject),
+        }
+    }
+}
+
+/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// Zendesk is the final judge; this only catches what is clearly not an address.
+pub fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty()
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+}
+
+/// serde_json does not expose the path of a data error; recover the field name from its message.
+fn data_error_field(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    text.split('`').nth(1).filter(|_| text.starts_with("missing field")).unwrap_or("body").to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let body = br#"{ "trigger": "low_confidence",
+          "signals": { "confidence": 0.42, "rating": {"value": 1, "scale": 5}, "action": "refund" },
+          "visitor": { "name": "Ana", "email": "ana@example.com", "phone": "+34 600 000 000" },
+          "agent_name": "Acme Bot", "conversation_url": "https://chat.example.com/c/1", "locale": "es",
+          "messages": [ { "role": "visitor", "text": "hola", "at": "2026-11-21T10:00:00Z" } ],
+          "metadata": { "plan": "pro" } }"#;
+        let request = EscalationRequest::parse(body).unwrap();
+        assert_eq!(request.trigger, Some(RuleKind::LowConfidence));
+        assert_eq!(request.signals.rating, Some(Rating::Stars { value: 1.0, scale: 5.0 }));
+        assert_eq!(request.latest_visitor_message().unwrap().text, "hola");
+    }
+
+    #[test]
+    fn separates_malformed_from_invalid() {
+        assert!(matches!(EscalationRequest::parse(b"{not json"), Err(ParseError::Malformed(_))));
+        assert!(matches!(EscalationRequest::parse(b""), Err(ParseError::Malformed(_))));
+        assert!(matches!(EscalationRequest::parse(br#"{"messages": "hi"}"#), Err(ParseError::Invalid(_))));
+        let Err(ParseError::Invalid(errors)) = EscalationRequest::parse(
+            br#"{"signals": {"confidence": 3}, "visitor": {"email": "nope"}, "locale": "en us"}"#,
+        ) else {
+            panic!("expected invalid")
+        };
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["signals.confidence", "visitor.email", "locale"]);
+    }
+
+    #[test]
+    fn missing_message_field_is_named() {
+        let Err(ParseError::Invalid(errors)) = EscalationRequest::parse(br#"{"messages": [{"role": "visitor"}]}"#)
+        else {
+            panic!("expected invalid")
+        };
+        assert_eq!(errors[0].field, "text");
+    }
+
+    #[test]
+    fn email_check_is_plain() {
+        assert!(looks_like_email("a.b+c@example.co.uk"));
+        for bad in ["", "a", "a@b", "@example.com", "a b@example.com", "a@example.com.", "a@@example.com"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Handoff's domain crate, shared by every Lambda function.
+//!
+//! Pure modules (`rules`, `mapping`, `transcript`, `text`) do no I/O. Everything that talks to
+//! the outside world sits behind the traits of `store` and the typed client in `zendesk`, so each
+//! use case runs the same against in-process adapters and against DynamoDB, Secrets Manager and
+//! Zendesk (or its simulator) over HTTP.
+
+pub mod error;
+pub mod escalation;
+pub mod mapping;
+pub mod rules;
+pub mod settings;
+pub mod text;
+pub mod transcript;
+pub mod zendesk;

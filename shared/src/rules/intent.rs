@@ -1,0 +1,352 @@
+//! Detects an explicit request for a human in a visitor's message, in English, Spanish, French,
+//! German and Portuguese, without a language model: a fixed lexicon of request verbs and
+//! "human" nouns, strong phrases, per-bot extra phrases, and a negation window.
+//!
+//! Why a lexicon: the check runs on every escalation call inside a 128 MB Lambda; it must be
+//! microseconds, deterministic and explainable ("matched 'talk … human'").
+
+use crate::text;
+
+/// Words that ask for something or someone (any of the five languages; accents folded).
+const REQUEST_VERBS: &[&str] = &[
+    // English
+    "talk",
+    "speak",
+    "chat",
+    "connect",
+    "transfer",
+    "get",
+    "want",
+    "need",
+    "reach",
+    "contact",
+    "escalate",
+    "give",
+    "put",
+    "see",
+    "call",
+    // Spanish
+    "hablar",
+    "hablo",
+    "comunicarme",
+    "comunicar",
+    "contactar",
+    "quiero",
+    "quisiera",
+    "necesito",
+    "pasame",
+    "pasar",
+    "transferir",
+    "conectar",
+    "conectame",
+    "atienda",
+    // French
+    "parler",
+    "veux",
+    "voudrais",
+    "besoin",
+    "contacter",
+    "joindre",
+    "passer",
+    "transferer",
+    "mettre",
+    "avoir",
+    // German
+    "sprechen",
+    "reden",
+    "mochte",
+    "brauche",
+    "verbinden",
+    "erreichen",
+    "kontaktieren",
+    "hatte",
+    // Portuguese
+    "falar",
+    "quero",
+    "queria",
+    "preciso",
+    "transferir",
+    "contatar",
+    "chamar",
+    "atender",
+];
+
+/// Words that name a person rather than the bot.
+const HUMAN_NOUNS: &[&str] = &[
+    // English
+    "human",
+    "humans",
+    "person",
+    "people",
+    "agent",
+    "agents",
+    "representative",
+    "representatives",
+    "rep",
+    "operator",
+    "someone",
+    "somebody",
+    "staff",
+    "employee",
+    "supervisor",
+    "manager",
+    // Spanish
+    "humano",
+    "humana",
+    "persona",
+    "personas",
+    "agente",
+    "operador",
+    "operadora",
+    "representante",
+    "alguien",
+    "asesor",
+    "asesora",
+    // French
+    "humain",
+    "humaine",
+    "personne",
+    "conseiller",
+    "conseillere",
+    "operateur",
+    "operatrice",
+    "representant",
+    "quelqu",
+    // German
+    "mensch",
+    "menschen",
+    "person",
+    "mitarbeiter",
+    "mitarbeiterin",
+    "berater",
+    "beraterin",
+    "jemandem",
+    "jemand",
+    "kundendienst",
+    // Portuguese
+    "humano",
+    "pessoa",
+    "atendente",
+    "agente",
+    "operador",
+    "alguem",
+    "representante",
+];
+
+/// Phrases that are a request on their own (token sequences after folding).
+const STRONG_PHRASES: &[&str] = &[
+    "real person",
+    "real human",
+    "live agent",
+    "live person",
+    "human agent",
+    "human being",
+    "customer service",
+    "customer support",
+    "support team",
+    "persona real",
+    "agente humano",
+    "ser humano",
+    "atencion al cliente",
+    "vraie personne",
+    "personne reelle",
+    "etre humain",
+    "conseiller humain",
+    "service client",
+    "echten menschen",
+    "echte person",
+    "echter mensch",
+    "menschlichen mitarbeiter",
+    "pessoa real",
+    "atendente humano",
+    "ser humano",
+    "atendimento humano",
+];
+
+/// Words that negate a nearby request ("I don't need a human", "no quiero un humano").
+const NEGATIONS: &[&str] = &[
+    "not", "no", "dont", "doesnt", "didnt", "never", "without", "nobody", "wont", "cant", "nunca", "sin", "tampoco",
+    "ningun", "ninguna", "nadie", "ne", "n", "pas", "jamais", "sans", "nicht", "kein", "keine", "keinen", "keinem",
+    "nie", "niemand", "ohne", "nao", "sem", "nem", "ninguem",
+];
+
+/// Words allowed around a bare noun ("human please", "agent!") for it to count as a request.
+const FILLERS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "please",
+    "pls",
+    "plz",
+    "now",
+    "real",
+    "live",
+    "por",
+    "favor",
+    "un",
+    "una",
+    "s",
+    "il",
+    "vous",
+    "plait",
+    "bitte",
+    "einen",
+    "ein",
+    "uma",
+    "um",
+    "o",
+    "ya",
+    "agora",
+    "jetzt",
+    "maintenant",
+    "hello",
+    "hi",
+    "hey",
+    "ola",
+    "hola",
+    "bonjour",
+    "hallo",
+];
+
+/// How far (in tokens) a verb may stand from the noun it asks for.
+const VERB_BEFORE_NOUN: usize = 7;
+const VERB_AFTER_NOUN: usize = 4;
+/// How many tokens before a match a negation still applies.
+const NEGATION_REACH: usize = 3;
+
+/// What matched, for the engine's explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntentMatch {
+    pub matched: String,
+}
+
+/// Returns the first non-negated request for a human in `message`, if any.
+pub fn detect(message: &str, extra_phrases: &[Vec<String>]) -> Option<IntentMatch> {
+    for clause in text::clauses(message) {
+        if let Some(found) = detect_in_clause(&clause, extra_phrases) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+fn detect_in_clause(clause: &[String], extra_phrases: &[Vec<String>]) -> Option<IntentMatch> {
+    for phrase in extra_phrases {
+        if let Some(m) = find_phrase(clause, phrase) {
+            return Some(m);
+        }
+    }
+    for phrase in STRONG_PHRASES {
+        let phrase: Vec<String> = phrase.split(' ').map(str::to_owned).collect();
+        if let Some(m) = find_phrase(clause, &phrase) {
+            return Some(m);
+        }
+    }
+    if let Some(m) = find_verb_and_noun(clause) {
+        return Some(m);
+    }
+    bare_noun(clause)
+}
+
+fn find_phrase(clause: &[String], phrase: &[String]) -> Option<IntentMatch> {
+    if phrase.is_empty() || phrase.len() > clause.len() {
+        return None;
+    }
+    (0..=clause.len() - phrase.len())
+        .find(|&start| clause[start..start + phrase.len()] == *phrase && !negated(clause, start, start + phrase.len()))
+        .map(|_| IntentMatch { matched: phrase.join(" ") })
+}
+
+fn find_verb_and_noun(clause: &[String]) -> Option<IntentMatch> {
+    for (noun_at, noun) in clause.iter().enumerate() {
+        if !HUMAN_NOUNS.contains(&noun.as_str()) {
+            continue;
+        }
+        let lo = noun_at.saturating_sub(VERB_BEFORE_NOUN);
+        let hi = (noun_at + VERB_AFTER_NOUN).min(clause.len() - 1);
+        for verb_at in lo..=hi {
+            if verb_at == noun_at || !REQUEST_VERBS.contains(&clause[verb_at].as_str()) {
+                continue;
+            }
+            let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
+            if !negated(clause, start, end) {
+                return Some(IntentMatch { matched: format!("{} … {}", clause[start], clause[end - 1]) });
+            }
+        }
+    }
+    None
+}
+
+/// A message that is only a human noun and fillers ("human please", "Agent!").
+fn bare_noun(clause: &[String]) -> Option<IntentMatch> {
+    let noun = clause.iter().find(|t| HUMAN_NOUNS.contains(&t.as_str()))?;
+    let only_fillers =
+        clause.iter().all(|t| t == noun || FILLERS.contains(&t.as_str()) || HUMAN_NOUNS.contains(&t.as_str()));
+    only_fillers.then(|| IntentMatch { matched: noun.clone() })
+}
+
+/// True when a negation word stands inside the match or up to `NEGATION_REACH` tokens before it.
+fn negated(clause: &[String], start: usize, end: usize) -> bool {
+    clause[start.saturating_sub(NEGATION_REACH)..end].iter().any(|t| NEGATIONS.contains(&t.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fires(message: &str) -> bool {
+        detect(message, &[]).is_some()
+    }
+
+    #[test]
+    fn requests_in_five_languages_fire() {
+        let cases = [
+            "Can I talk to a human?",
+            "I want to speak to an agent please",
+            "real person",
+            "can I get a person",
+            "Please connect me with one of your support agents",
+            "HUMAN!!!",
+            "agent",
+            "Quiero hablar con una persona",
+            "¿Puedo hablar con un agente humano?",
+            "Pásame con alguien, por favor",
+            "Je veux parler à un humain",
+            "Est-ce que je peux parler à quelqu'un ?",
+            "Ich möchte mit einem Menschen sprechen",
+            "Bitte verbinden Sie mich mit einem Mitarbeiter",
+            "Quero falar com um atendente",
+            "Preciso falar com uma pessoa real",
+            "No, I want a human",
+        ];
+        for message in cases {
+            assert!(fires(message), "should fire: {message}");
+        }
+    }
+
+    #[test]
+    fn negated_or_unrelated_messages_do_not_fire() {
+        let cases = [
+            "I don't need a human",
+            "I do not want to talk to an agent",
+            "No quiero hablar con un humano",
+            "Je n'ai pas besoin d'un humain",
+            "Ich brauche keinen Menschen",
+            "Ich möchte nicht mit einem Menschen sprechen",
+            "Não preciso falar com um atendente",
+            "Where is my order?",
+            "The agent field on my invoice is wrong",
+            "",
+        ];
+        for message in cases {
+            assert!(!fires(message), "should not fire: {message}");
+        }
+    }
+
+    #[test]
+    fn extra_phrases_match_folded_and_respect_negation() {
+        let extra = vec![text::tokens("Menschliche Hilfe")];
+        assert!(detect("Ich brauche MENSCHLICHE hilfe!", &extra).is_some());
+        assert!(detect("Ich brauche keine menschliche Hilfe", &extra).is_none());
+    }
+}

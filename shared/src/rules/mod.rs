@@ -1,0 +1,384 @@
+//! The escalation rules engine: given a bot's rule settings and what the chatbot reports about
+//! the conversation, decide whether to hand over to a human, and say which rule fired and why.
+//! Pure: no I/O, no clock.
+
+pub mod intent;
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::RuleSettings;
+use crate::text;
+
+/// The five escalation rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    ExplicitRequest,
+    LowConfidence,
+    LowRating,
+    Action,
+    Manual,
+}
+
+impl RuleKind {
+    pub const ALL: [RuleKind; 5] =
+        [Self::ExplicitRequest, Self::LowConfidence, Self::LowRating, Self::Action, Self::Manual];
+
+    /// The name used in the API, tags and audit entries.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ExplicitRequest => "explicit_request",
+            Self::LowConfidence => "low_confidence",
+            Self::LowRating => "low_rating",
+            Self::Action => "action",
+            Self::Manual => "manual",
+        }
+    }
+}
+
+/// A visitor's rating of the bot.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Rating {
+    Stars { value: f64, scale: f64 },
+    Thumbs { thumbs: Thumbs },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Thumbs {
+    Up,
+    Down,
+}
+
+/// What the chatbot knows about the conversation right now.
+#[derive(Debug, Clone, Default)]
+pub struct Signals<'a> {
+    pub confidence: Option<f64>,
+    pub rating: Option<Rating>,
+    pub action: Option<&'a str>,
+    pub latest_visitor_message: Option<&'a str>,
+    /// Who escalated by hand (a team member), for the manual rule.
+    pub escalated_by: Option<&'a str>,
+}
+
+/// The rule that fired and a sentence saying why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Firing {
+    pub rule: RuleKind,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub escalated_by: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Escalate(Firing),
+    /// No enabled rule fired; the reason says what was checked.
+    Stay {
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RulesError {
+    #[error("no escalation rule is enabled for this bot; enable at least one rule in its settings")]
+    NoRuleEnabled,
+    #[error("the {rule} trigger needs `{field}` in the request")]
+    MissingSignal { rule: &'static str, field: &'static str },
+}
+
+/// Decides whether to escalate. With `requested` set, only that rule is considered (and it must be
+/// enabled); a signal the caller sent must agree with the rule, a signal it left out is taken on
+/// trust, except the action name, which the action rule needs to check its list.
+pub fn evaluate(
+    settings: &RuleSettings,
+    requested: Option<RuleKind>,
+    signals: &Signals<'_>,
+) -> Result<Decision, RulesError> {
+    if !settings.any_enabled() {
+        return Err(RulesError::NoRuleEnabled);
+    }
+    match requested {
+        Some(rule) if !settings.enabled(rule) => {
+            Ok(Decision::Stay { reason: format!("the {} rule is turned off for this bot", rule.as_str()) })
+        }
+        Some(rule) => evaluate_named(settings, rule, signals),
+        None => Ok(evaluate_signals(settings, signals)),
+    }
+}
+
+fn evaluate_named(settings: &RuleSettings, rule: RuleKind, signals: &Signals<'_>) -> Result<Decision, RulesError> {
+    let checked = match rule {
+        RuleKind::ExplicitRequest => Some(fire(rule, "the chatbot reported that the visitor asked for a human")),
+        RuleKind::LowConfidence => match signals.confidence {
+            Some(_) => low_confidence(settings, signals),
+            None => Some(fire(rule, "the chatbot reported low confidence")),
+        },
+        RuleKind::LowRating => match signals.rating {
+            Some(_) => low_rating(settings, signals),
+            None => Some(fire(rule, "the chatbot reported a low rating")),
+        },
+        RuleKind::Action => {
+            if signals.action.is_none() {
+                return Err(RulesError::MissingSignal { rule: "action", field: "signals.action" });
+            }
+            action(settings, signals)
+        }
+        RuleKind::Manual => {
+            let Some(who) = signals.escalated_by else {
+                return Err(RulesError::MissingSignal { rule: "manual", field: "escalated_by" });
+            };
+            Some(Firing { rule, reason: format!("escalated by hand by {who}"), escalated_by: Some(who.to_owned()) })
+        }
+    };
+    Ok(match checked {
+        Some(firing) => Decision::Escalate(firing),
+        None => Decision::Stay { reason: format!("the {} rule did not fire for the signals sent", rule.as_str()) },
+    })
+}
+
+/// One rule's check against the signals.
+type RuleCheck = fn(&RuleSettings, &Signals<'_>) -> Option<Firing>;
+
+fn evaluate_signals(settings: &RuleSettings, signals: &Signals<'_>) -> Decision {
+    let checks: [(RuleKind, RuleCheck); 4] = [
+        (RuleKind::ExplicitRequest, explicit_request),
+        (RuleKind::LowRating, low_rating),
+        (RuleKind::LowConfidence, low_confidence),
+        (RuleKind::Action, action),
+    ];
+    let mut checked = Vec::new();
+    for (rule, check) in checks {
+        if !settings.enabled(rule) {
+            continue;
+        }
+        checked.push(rule.as_str());
+        if let Some(firing) = check(settings, signals) {
+            return Decision::Escalate(firing);
+        }
+    }
+    let reason = if checked.is_empty() {
+        "only the manual rule is enabled and no trigger was named".to_owned()
+    } else {
+        format!("no enabled rule fired (checked: {})", checked.join(", "))
+    };
+    Decision::Stay { reason }
+}
+
+fn fire(rule: RuleKind, reason: impl Into<String>) -> Firing {
+    Firing { rule, reason: reason.into(), escalated_by: None }
+}
+
+fn explicit_request(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
+    let message = signals.latest_visitor_message?;
+    let extra: Vec<Vec<String>> = settings
+        .explicit_request
+        .extra_phrases
+        .values()
+        .flatten()
+        .map(|p| text::tokens(p))
+        .filter(|t| !t.is_empty())
+        .collect();
+    let found = intent::detect(message, &extra)?;
+    Some(fire(RuleKind::ExplicitRequest, format!("the visitor asked for a human (matched \"{}\")", found.matched)))
+}
+
+fn low_confidence(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
+    let confidence = signals.confidence?;
+    let threshold = settings.low_confidence.threshold;
+    (confidence < threshold).then(|| {
+        fire(RuleKind::LowConfidence, format!("bot confidence {confidence} is below the threshold {threshold}"))
+    })
+}
+
+fn low_rating(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
+    let rule = &settings.low_rating;
+    match signals.rating? {
+        Rating::Thumbs { thumbs: Thumbs::Down } if rule.thumbs_down => {
+            Some(fire(RuleKind::LowRating, "the visitor gave a thumbs-down"))
+        }
+        Rating::Thumbs { .. } => None,
+        Rating::Stars { value, scale } => {
+            // value/scale <= at_or_below/rule.scale, cross-multiplied to stay exact for whole stars.
+            (value * rule.scale <= rule.at_or_below * scale + 1e-9).then(|| {
+                fire(
+                    RuleKind::LowRating,
+                    format!("the visitor rated {value} of {scale}, at or below {} of {}", rule.at_or_below, rule.scale),
+                )
+            })
+        }
+    }
+}
+
+fn action(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
+    let action = signals.action?;
+    settings
+        .action
+        .actions
+        .iter()
+        .any(|a| a.eq_ignore_ascii_case(action))
+        .then(|| fire(RuleKind::Action, format!("the bot ran the action \"{action}\", which hands over to a human")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> RuleSettings {
+        let mut s = RuleSettings::default();
+        s.action.actions = vec!["refund".into(), "cancel_subscription".into()];
+        s
+    }
+
+    fn stars(value: f64, scale: f64) -> Option<Rating> {
+        Some(Rating::Stars { value, scale })
+    }
+
+    fn fired(decision: Result<Decision, RulesError>) -> Option<RuleKind> {
+        match decision.unwrap() {
+            Decision::Escalate(f) => Some(f.rule),
+            Decision::Stay { .. } => None,
+        }
+    }
+
+    #[test]
+    fn signals_table() {
+        struct Case {
+            name: &'static str,
+            signals: Signals<'static>,
+            expect: Option<RuleKind>,
+        }
+        let cases = [
+            Case {
+                name: "human asked",
+                signals: Signals { latest_visitor_message: Some("let me talk to a human"), ..Default::default() },
+                expect: Some(RuleKind::ExplicitRequest),
+            },
+            Case {
+                name: "negated",
+                signals: Signals { latest_visitor_message: Some("I don't need a human"), ..Default::default() },
+                expect: None,
+            },
+            Case {
+                name: "confidence below",
+                signals: Signals { confidence: Some(0.42), ..Default::default() },
+                expect: Some(RuleKind::LowConfidence),
+            },
+            Case {
+                name: "confidence at threshold",
+                signals: Signals { confidence: Some(0.6), ..Default::default() },
+                expect: None,
+            },
+            Case {
+                name: "thumbs down",
+                signals: Signals { rating: Some(Rating::Thumbs { thumbs: Thumbs::Down }), ..Default::default() },
+                expect: Some(RuleKind::LowRating),
+            },
+            Case {
+                name: "thumbs up",
+                signals: Signals { rating: Some(Rating::Thumbs { thumbs: Thumbs::Up }), ..Default::default() },
+                expect: None,
+            },
+            Case {
+                name: "2 of 5",
+                signals: Signals { rating: stars(2.0, 5.0), ..Default::default() },
+                expect: Some(RuleKind::LowRating),
+            },
+            Case { name: "3 of 5", signals: Signals { rating: stars(3.0, 5.0), ..Default::default() }, expect: None },
+            Case {
+                name: "4 of 10 (proportional)",
+                signals: Signals { rating: stars(4.0, 10.0), ..Default::default() },
+                expect: Some(RuleKind::LowRating),
+            },
+            Case { name: "5 of 10", signals: Signals { rating: stars(5.0, 10.0), ..Default::default() }, expect: None },
+            Case {
+                name: "configured action",
+                signals: Signals { action: Some("Refund"), ..Default::default() },
+                expect: Some(RuleKind::Action),
+            },
+            Case {
+                name: "other action",
+                signals: Signals { action: Some("track_order"), ..Default::default() },
+                expect: None,
+            },
+            Case { name: "nothing", signals: Signals::default(), expect: None },
+        ];
+        for case in cases {
+            assert_eq!(fired(evaluate(&settings(), None, &case.signals)), case.expect, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn toggles_switch_rules_off() {
+        let mut s = settings();
+        s.low_confidence.enabled = false;
+        let signals = Signals { confidence: Some(0.1), ..Default::default() };
+        assert_eq!(fired(evaluate(&s, None, &signals)), None);
+        s.low_confidence.threshold = 0.2;
+        s.low_confidence.enabled = true;
+        assert_eq!(fired(evaluate(&s, None, &signals)), Some(RuleKind::LowConfidence));
+        s.low_rating.thumbs_down = false;
+        let thumbs = Signals { rating: Some(Rating::Thumbs { thumbs: Thumbs::Down }), ..Default::default() };
+        assert_eq!(fired(evaluate(&s, None, &thumbs)), None);
+    }
+
+    #[test]
+    fn named_trigger_must_be_enabled_and_agree_with_its_signal() {
+        let mut s = settings();
+        assert_eq!(
+            fired(evaluate(&s, Some(RuleKind::LowConfidence), &Signals::default())),
+            Some(RuleKind::LowConfidence)
+        );
+        let high = Signals { confidence: Some(0.9), ..Default::default() };
+        assert_eq!(fired(evaluate(&s, Some(RuleKind::LowConfidence), &high)), None);
+        s.low_confidence.enabled = false;
+        match evaluate(&s, Some(RuleKind::LowConfidence), &Signals::default()).unwrap() {
+            Decision::Stay { reason } => assert!(reason.contains("turned off"), "{reason}"),
+            other => panic!("expected stay, got {other:?}"),
+        }
+        assert_eq!(
+            evaluate(&s, Some(RuleKind::Action), &Signals::default()),
+            Err(RulesError::MissingSignal { rule: "action", field: "signals.action" })
+        );
+        let refund = Signals { action: Some("refund"), ..Default::default() };
+        assert_eq!(fired(evaluate(&s, Some(RuleKind::Action), &refund)), Some(RuleKind::Action));
+    }
+
+    #[test]
+    fn manual_records_who() {
+        let signals = Signals { escalated_by: Some("carla@example.com"), ..Default::default() };
+        match evaluate(&settings(), Some(RuleKind::Manual), &signals).unwrap() {
+            Decision::Escalate(f) => {
+                assert_eq!(f.rule, RuleKind::Manual);
+                assert_eq!(f.escalated_by.as_deref(), Some("carla@example.com"));
+            }
+            other => panic!("expected escalate, got {other:?}"),
+        }
+        assert!(matches!(
+            evaluate(&settings(), Some(RuleKind::Manual), &Signals::default()),
+            Err(RulesError::MissingSignal { rule: "manual", .. })
+        ));
+        // Manual never fires from signals alone.
+        assert_eq!(fired(evaluate(&settings(), None, &signals)), None);
+    }
+
+    #[test]
+    fn no_rule_enabled_is_an_error() {
+        let mut s = settings();
+        s.explicit_request.enabled = false;
+        s.low_confidence.enabled = false;
+        s.low_rating.enabled = false;
+        s.action.enabled = false;
+        s.manual.enabled = false;
+        assert_eq!(evaluate(&s, None, &Signals::default()), Err(RulesError::NoRuleEnabled));
+    }
+
+    #[test]
+    fn per_bot_phrases_extend_detection() {
+        let mut s = settings();
+        s.explicit_request.extra_phrases.insert("en".into(), vec!["beam me up".into()]);
+        let signals = Signals { latest_visitor_message: Some("Beam me up, Scotty"), ..Default::default() };
+        assert_eq!(fired(evaluate(&s, None, &signals)), Some(RuleKind::ExplicitRequest));
+    }
+}

@@ -1,0 +1,230 @@
+//! A bot's escalation settings: which rules are on, how a conversation maps onto a ticket, and
+//! what the bot tells the visitor. Every field has a default, so a bot that never saved settings
+//! still escalates sensibly.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::rules::RuleKind;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct BotSettings {
+    pub rules: RuleSettings,
+    pub mapping: MappingSettings,
+    /// Locale (`en`, `es`, `pt-BR`, …) → text shown to the visitor; `{ticket_id}` is replaced.
+    pub handoff_messages: BTreeMap<String, String>,
+    /// Zendesk priority to set when a given rule fired.
+    pub priority_by_rule: BTreeMap<RuleKind, Priority>,
+    /// Bumped on every save; readers use it for optimistic concurrency.
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RuleSettings {
+    pub explicit_request: ExplicitRequestRule,
+    pub low_confidence: LowConfidenceRule,
+    pub low_rating: LowRatingRule,
+    pub action: ActionRule,
+    pub manual: ManualRule,
+}
+
+impl RuleSettings {
+    /// True when the given rule is switched on.
+    pub fn enabled(&self, rule: RuleKind) -> bool {
+        match rule {
+            RuleKind::ExplicitRequest => self.explicit_request.enabled,
+            RuleKind::LowConfidence => self.low_confidence.enabled,
+            RuleKind::LowRating => self.low_rating.enabled,
+            RuleKind::Action => self.action.enabled,
+            RuleKind::Manual => self.manual.enabled,
+        }
+    }
+
+    pub fn any_enabled(&self) -> bool {
+        RuleKind::ALL.iter().any(|rule| self.enabled(*rule))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExplicitRequestRule {
+    pub enabled: bool,
+    /// Language code → extra phrases that count as asking for a human.
+    pub extra_phrases: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for ExplicitRequestRule {
+    fn default() -> Self {
+        Self { enabled: true, extra_phrases: BTreeMap::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LowConfidenceRule {
+    pub enabled: bool,
+    /// Escalate when the bot's confidence is strictly below this (0..=1).
+    pub threshold: f64,
+}
+
+impl Default for LowConfidenceRule {
+    fn default() -> Self {
+        Self { enabled: true, threshold: 0.6 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LowRatingRule {
+    pub enabled: bool,
+    /// A thumbs-down escalates.
+    pub thumbs_down: bool,
+    /// A star rating at or below `at_or_below` out of `scale` escalates; other scales are
+    /// compared proportionally (1 of 3 is the same as 1.67 of 5).
+    pub at_or_below: f64,
+    pub scale: f64,
+}
+
+impl Default for LowRatingRule {
+    fn default() -> Self {
+        Self { enabled: true, thumbs_down: true, at_or_below: 2.0, scale: 5.0 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActionRule {
+    pub enabled: bool,
+    /// Bot actions (as the bot names them) that hand over to a human.
+    pub actions: Vec<String>,
+}
+
+impl Default for ActionRule {
+    fn default() -> Self {
+        Self { enabled: true, actions: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManualRule {
+    pub enabled: bool,
+}
+
+impl Default for ManualRule {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MappingSettings {
+    /// Domain of the placeholder requester email used when the visitor gave none.
+    pub placeholder_email_domain: String,
+    /// Ticket field that receives the conversation URL.
+    pub conversation_url_field_id: Option<u64>,
+    /// Ticket field that receives the visitor's rating.
+    pub rating_field_id: Option<u64>,
+    /// Conversation metadata key → ticket field id.
+    pub metadata_fields: BTreeMap<String, u64>,
+    /// Tags added to every ticket besides the bot and rule tags.
+    pub extra_tags: Vec<String>,
+}
+
+impl Default for MappingSettings {
+    fn default() -> Self {
+        Self {
+            placeholder_email_domain: "visitors.handoff.invalid".to_owned(),
+            conversation_url_field_id: None,
+            rating_field_id: None,
+            metadata_fields: BTreeMap::new(),
+            extra_tags: Vec::new(),
+        }
+    }
+}
+
+/// Zendesk's ticket priorities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    Urgent,
+    High,
+    Normal,
+    Low,
+}
+
+impl BotSettings {
+    /// The visitor-facing handoff text for `locale`, falling back from `pt-BR` to `pt` to the
+    /// built-in text, with `{ticket_id}` filled in.
+    pub fn handoff_message(&self, locale: Option<&str>, ticket_id: Option<u64>) -> String {
+        let locale = locale.unwrap_or("en").to_ascii_lowercase();
+        let language = locale.split(['-', '_']).next().unwrap_or("en").to_owned();
+        let configured = self
+            .handoff_messages
+            .iter()
+            .find(|(k, _)| k.to_ascii_lowercase() == locale)
+            .or_else(|| self.handoff_messages.iter().find(|(k, _)| k.to_ascii_lowercase() == language))
+            .map(|(_, v)| v.clone());
+        let template = configured.unwrap_or_else(|| default_handoff_message(&language, ticket_id.is_some()).to_owned());
+        match ticket_id {
+            Some(id) => template.replace("{ticket_id}", &id.to_string()),
+            None => template.replace(" #{ticket_id}", "").replace("{ticket_id}", ""),
+        }
+    }
+}
+
+fn default_handoff_message(language: &str, with_ticket: bool) -> &'static str {
+    match (language, with_ticket) {
+        ("es", true) => {
+            "Te paso con nuestro equipo de soporte. Tu número de ticket es #{ticket_id}; te responderán aquí o por correo."
+        }
+        ("es", false) => "Te paso con nuestro equipo de soporte. Te responderán aquí o por correo en breve.",
+        ("fr", true) => {
+            "Je vous mets en relation avec notre équipe d'assistance. Votre numéro de ticket est le #{ticket_id} ; nous vous répondrons ici ou par e-mail."
+        }
+        ("fr", false) => {
+            "Je vous mets en relation avec notre équipe d'assistance. Nous vous répondrons ici ou par e-mail sous peu."
+        }
+        ("de", true) => {
+            "Ich verbinde Sie mit unserem Support-Team. Ihre Ticketnummer ist #{ticket_id}; wir antworten hier oder per E-Mail."
+        }
+        ("de", false) => "Ich verbinde Sie mit unserem Support-Team. Wir antworten in Kürze hier oder per E-Mail.",
+        ("pt", true) => {
+            "Vou transferir você para a nossa equipe de suporte. O número do seu ticket é #{ticket_id}; responderemos aqui ou por e-mail."
+        }
+        ("pt", false) => {
+            "Vou transferir você para a nossa equipe de suporte. Responderemos aqui ou por e-mail em breve."
+        }
+        (_, true) => {
+            "I'm handing you over to our support team. Your ticket number is #{ticket_id}; we'll reply here or by email."
+        }
+        (_, false) => "I'm handing you over to our support team. We'll reply here or by email shortly.",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_enable_explicit_request_and_fill_thresholds() {
+        let settings: BotSettings = serde_json::from_str("{}").unwrap();
+        assert!(settings.rules.explicit_request.enabled);
+        assert_eq!(settings.rules.low_confidence.threshold, 0.6);
+        assert!(settings.rules.any_enabled());
+    }
+
+    #[test]
+    fn handoff_message_falls_back_by_language_and_fills_ticket() {
+        let mut settings = BotSettings::default();
+        settings.handoff_messages.insert("pt".into(), "Ticket {ticket_id} aberto".into());
+        assert_eq!(settings.handoff_message(Some("pt-BR"), Some(42)), "Ticket 42 aberto");
+        assert!(settings.handoff_message(Some("de"), Some(7)).contains("#7"));
+        assert!(settings.handoff_message(None, Some(7)).starts_with("I'm handing you over"));
+        assert!(!settings.handoff_message(Some("fr"), None).contains('#'));
+    }
+}

@@ -1,0 +1,118 @@
+//! Text folding shared by intent detection and tag sanitising: one definition of
+//! "the same words", so a phrase configured by a bot matches the way built-in ones do.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Lower-cases, strips accents (NFD, combining marks dropped) and maps `ß` to `ss`.
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.nfd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'ß' => out.push_str("ss"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ø' | 'Ø' => out.push('o'),
+            _ => out.extend(c.to_lowercase()),
+        }
+    }
+    out
+}
+
+/// Folds the text and splits it into clauses of word tokens.
+///
+/// English contractions keep their negation (`don't` → `dont`); other apostrophes
+/// (French elision `n'ai`, `d'un`) separate words. Sentence punctuation and commas end a clause,
+/// so "No, I want a human" is two clauses and the "No" does not negate the request.
+pub fn clauses(input: &str) -> Vec<Vec<String>> {
+    let folded = fold(input).replace(['\u{2019}', '\u{2018}', '`', '\u{b4}'], "'");
+    let folded = folded.replace("n't", "nt");
+    let mut clauses = Vec::new();
+    let mut current: Vec<String> = Vec::new();
+    let mut word = String::new();
+    for c in folded.chars() {
+        if c.is_alphanumeric() {
+            word.push(c);
+            continue;
+        }
+        if !word.is_empty() {
+            current.push(std::mem::take(&mut word));
+        }
+        if matches!(c, '.' | ',' | ';' | '!' | '?' | ':' | '\n' | '¿' | '¡' | '(' | ')') && !current.is_empty() {
+            clauses.push(std::mem::take(&mut current));
+        }
+    }
+    if !word.is_empty() {
+        current.push(word);
+    }
+    if !current.is_empty() {
+        clauses.push(current);
+    }
+    clauses
+}
+
+/// Word tokens of a phrase, folded the same way as messages (clause breaks ignored).
+pub fn tokens(input: &str) -> Vec<String> {
+    clauses(input).into_iter().flatten().collect()
+}
+
+/// Removes control characters except newline and tab; CRLF and lone CR become LF.
+pub fn strip_control(input: &str) -> String {
+    let normalized = input.replace("\r\n", "\n").replace('\r', "\n");
+    normalized.chars().filter(|c| !c.is_control() || *c == '\n' || *c == '\t').collect()
+}
+
+/// Collapses all whitespace runs to one space and trims: one readable line.
+pub fn one_line(input: &str) -> String {
+    strip_control(input).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Cuts `input` to at most `max_chars` characters at a word boundary, adding `…` when cut.
+pub fn truncate_words(input: &str, max_chars: usize) -> String {
+    if input.chars().count() <= max_chars {
+        return input.to_owned();
+    }
+    let budget = max_chars.saturating_sub(1);
+    let cut: String = input.chars().take(budget).collect();
+    let trimmed = match cut.rfind(char::is_whitespace) {
+        Some(idx) if idx > budget / 2 => cut[..idx].trim_end().to_owned(),
+        _ => cut,
+    };
+    format!("{trimmed}…")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_strips_accents_and_case() {
+        assert_eq!(fold("Hablar con un HUMANO, Señor"), "hablar con un humano, senor");
+        assert_eq!(fold("Ich möchte Straße"), "ich mochte strasse");
+        assert_eq!(fold("Não"), "nao");
+    }
+
+    #[test]
+    fn clauses_split_on_punctuation_and_keep_contractions() {
+        assert_eq!(
+            clauses("No, I don't want that. Human!"),
+            vec![vec!["no"], vec!["i", "dont", "want", "that"], vec!["human"]]
+        );
+        assert_eq!(clauses("je n'ai pas"), vec![vec!["je", "n", "ai", "pas"]]);
+    }
+
+    #[test]
+    fn strip_control_keeps_newlines_and_tabs() {
+        assert_eq!(strip_control("a\u{0}b\r\nc\td\u{7}"), "ab\nc\td");
+    }
+
+    #[test]
+    fn truncate_words_cuts_at_a_space() {
+        assert_eq!(truncate_words("short", 10), "short");
+        assert_eq!(truncate_words("one two three four", 12), "one two…");
+        assert_eq!(truncate_words("abcdefghijklmnop", 5), "abcd…");
+    }
+}

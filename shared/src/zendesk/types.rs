@@ -1,0 +1,179 @@
+//! Request and response bodies of the Zendesk Support API, named after the schemas of Zendesk's
+//! OpenAPI description (`TicketCreateRequest`, `TicketCreateInput`, `TicketCommentObject`, …) and
+//! limited to the fields Handoff reads or writes. The simulator validates what these serialise to
+//! against that description, so a field added here that Zendesk does not know fails a test.
+
+use serde::{Deserialize, Serialize};
+
+use crate::settings::Priority;
+
+/// `POST /api/v2/tickets.json` body (`TicketCreateRequest`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketCreateRequest {
+    pub ticket: TicketCreateInput,
+}
+
+/// `TicketCreateInput`, plus `requester`, which Zendesk documents for creation ("creates or
+/// matches the end user") but its OpenAPI description leaves out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketCreateInput {
+    pub subject: String,
+    pub comment: TicketComment,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requester: Option<Requester>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_fields: Vec<CustomFieldValue>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+}
+
+/// `TicketCommentObject` as written: `public` is always sent, never left to Zendesk's default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketComment {
+    pub body: String,
+    pub public: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Requester {
+    pub name: String,
+    pub email: String,
+}
+
+/// One entry of `custom_fields` on a ticket.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomFieldValue {
+    pub id: u64,
+    pub value: serde_json::Value,
+}
+
+/// `PUT /api/v2/tickets/{id}.json` body (`TicketUpdateRequest`) carrying one comment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketUpdateRequest {
+    pub ticket: TicketUpdateInput,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketUpdateInput {
+    pub comment: TicketComment,
+}
+
+/// The fields of `TicketObject` Handoff uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ticket {
+    pub id: u64,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    pub status: TicketStatus,
+    #[serde(default)]
+    pub external_id: Option<String>,
+    #[serde(default)]
+    pub requester_id: Option<u64>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+}
+
+/// Zendesk's status categories; custom statuses map onto these.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TicketStatus {
+    New,
+    Open,
+    Pending,
+    Hold,
+    Solved,
+    Closed,
+}
+
+impl TicketStatus {
+    /// Solved and closed tickets end an escalation episode: the next escalation opens a new ticket.
+    pub fn ends_episode(self) -> bool {
+        matches!(self, Self::Solved | Self::Closed)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Open => "open",
+            Self::Pending => "pending",
+            Self::Hold => "hold",
+            Self::Solved => "solved",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// `TicketResponse` and `TicketUpdateResponse`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketResponse {
+    pub ticket: Ticket,
+}
+
+/// `TicketsResponse` (offset or cursor paginated; Handoff reads the first page only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketsResponse {
+    pub tickets: Vec<Ticket>,
+}
+
+/// `TicketCommentsResponse`, for recovering notes whose answer was lost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketCommentsResponse {
+    pub comments: Vec<TicketCommentObject>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketCommentObject {
+    #[serde(default)]
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default)]
+    pub public: bool,
+}
+
+/// The fields of `UserObject` Handoff uses; `id` is null for an anonymous caller of `users/me`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserResponse {
+    pub user: User,
+}
+
+/// Zendesk's error body (`{"error": …, "description": …, "details": …}`); shapes vary by endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub error: Option<serde_json::Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+impl ErrorBody {
+    /// A short code such as `RecordInvalid` or `IdempotentRequestError`, when Zendesk sent one.
+    pub fn code(&self) -> Option<String> {
+        match &self.error {
+            Some(serde_json::Value::String(s)) => Some(s.clone()),
+            Some(serde_json::Value::Object(o)) => o.get("title").and_then(|t| t.as_str()).map(str::to_owned),
+            _ => None,
+        }
+    }
+}
