@@ -101,7 +101,7 @@ mod tests {
 
     fn message(i: usize, text: String) -> Message {
         Message {
-            role: if i % 2 == 0 { Role::Visitor } else { Role::Bot },
+            role: if i.is_multiple_of(2) { Role::Visitor } else { Role::Bot },
             text,
             at: Some(datetime!(2026-11-21 10:00:00 UTC) + time::Duration::seconds(i as i64)),
         }
