@@ -1,1 +1,8 @@
+//! Zendesk Support API: typed bodies, errors and the HTTP client.
+
+pub mod client;
+pub mod error;
 pub mod types;
+
+pub use client::{Account, ClientConfig, Created, Credentials, ZendeskClient};
+pub use error::ZendeskError;

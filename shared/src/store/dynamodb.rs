@@ -1,0 +1,530 @@
+//! DynamoDB adapter: one table, `pk`/`sk` string keys as in DESIGN.md, conditional writes for
+//! every state change, and a sparse `due` index (`due_pk` = "DUE", `due_at_ms`) so the sweeper
+//! finds unfinished work without a scan. Items ↔ structs through `serde_dynamo`.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType, TransactWriteItem, Update,
+};
+use serde::{Deserialize, Serialize};
+use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
+
+use super::memory::next_claim;
+use super::*;
+
+/// Name of the sparse index over unfinished work.
+pub const DUE_INDEX: &str = "due";
+const DUE_PK: &str = "DUE";
+/// DynamoDB's item size limit is 400 KB; keep a margin for attribute names.
+const MAX_ITEM_BYTES: usize = 390 * 1024;
+
+type Item = HashMap<String, AttributeValue>;
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    pub calls: CallCounter,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ConnectionItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    connection: Connection,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SettingsItem {
+    pk: String,
+    sk: String,
+    settings: BotSettings,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TicketIndexItem {
+    pk: String,
+    sk: String,
+    conversation_id: String,
+}
+
+fn bot_pk(bot_id: &str) -> String {
+    format!("BOT#{bot_id}")
+}
+
+fn conv_key(bot_id: &str, conversation_id: &str) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(bot_pk(bot_id))),
+        ("sk".to_owned(), AttributeValue::S(format!("CONV#{conversation_id}"))),
+    ])
+}
+
+fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+fn unavailable<E, R>(e: SdkError<E, R>) -> StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    StoreError::Unavailable(DisplayErrorContext(&e).to_string())
+}
+
+fn corrupt(e: serde_dynamo::Error) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+/// The conversation item: the record plus keys, with nulls dropped (a sparse index key must be
+/// absent, not null) and the due-index key set only while work is due.
+fn conversation_item(record: &ConversationRecord) -> Result<Item, StoreError> {
+    let mut item: Item = to_item(record).map_err(corrupt)?;
+    item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+    item.extend(conv_key(&record.bot_id, &record.conversation_id));
+    if record.due_at_ms.is_some() {
+        item.insert("due_pk".into(), s(DUE_PK));
+    }
+    let size: usize = item.iter().map(|(k, v)| k.len() + attribute_size(v)).sum();
+    if size > MAX_ITEM_BYTES {
+        return Err(StoreError::TooLarge(size));
+    }
+    Ok(item)
+}
+
+fn attribute_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(v) | AttributeValue::N(v) => v.len(),
+        AttributeValue::M(m) => m.iter().map(|(k, v)| k.len() + attribute_size(v)).sum(),
+        AttributeValue::L(l) => l.iter().map(attribute_size).sum(),
+        _ => 8,
+    }
+}
+
+fn built<T>(result: Result<T, aws_sdk_dynamodb::error::BuildError>) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn conversation_from(item: Item) -> Result<ConversationRecord, StoreError> {
+    from_item(item).map_err(corrupt)
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client, table: table.into(), calls: CallCounter::default() }
+    }
+
+    /// Creates the table as the SAM template does (tests and the local runner on an emulator).
+    pub async fn create_table(client: &Client, table: &str) -> Result<(), StoreError> {
+        let key = |name: &str, kind: KeyType| KeySchemaElement::builder().attribute_name(name).key_type(kind).build();
+        let attr = |name: &str, kind: ScalarAttributeType| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(kind).build()
+        };
+        let due_index = GlobalSecondaryIndex::builder()
+            .index_name(DUE_INDEX)
+            .key_schema(built(key("due_pk", KeyType::Hash))?)
+            .key_schema(built(key("due_at_ms", KeyType::Range))?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build();
+        let result = client
+            .create_table()
+            .table_name(table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .key_schema(built(key("pk", KeyType::Hash))?)
+            .key_schema(built(key("sk", KeyType::Range))?)
+            .attribute_definitions(built(attr("pk", ScalarAttributeType::S))?)
+            .attribute_definitions(built(attr("sk", ScalarAttributeType::S))?)
+            .attribute_definitions(built(attr("due_pk", ScalarAttributeType::S))?)
+            .attribute_definitions(built(attr("due_at_ms", ScalarAttributeType::N))?)
+            .global_secondary_indexes(built(due_index)?)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// A conditional put of a conversation; on a lost condition, the item that won.
+    async fn put_conversation(
+        &self,
+        record: &ConversationRecord,
+        condition: &str,
+        values: Option<Item>,
+    ) -> Result<Result<(), ConversationRecord>, StoreError> {
+        self.calls.write();
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(conversation_item(record)?))
+            .condition_expression(condition)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(values) = values {
+            request =
+                request.set_expression_attribute_values(Some(values)).expression_attribute_names("#version", "version");
+        }
+        match request.send().await {
+            Ok(_) => Ok(Ok(())),
+            Err(e) => match e.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let old = failed.item().cloned().ok_or(StoreError::Conflict)?;
+                    Ok(Err(conversation_from(old)?))
+                }
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    /// A conditional update; `Conflict` when the condition fails.
+    async fn update(
+        &self,
+        key: Item,
+        expression: &str,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Item,
+        return_new: bool,
+    ) -> Result<Option<Item>, StoreError> {
+        self.calls.write();
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .condition_expression(condition)
+            .set_expression_attribute_values(Some(values));
+        for (placeholder, name) in names {
+            request = request.expression_attribute_names(*placeholder, *name);
+        }
+        if return_new {
+            request = request.return_values(ReturnValue::AllNew);
+        }
+        match request.send().await {
+            Ok(output) => Ok(output.attributes),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+}
+
+#[async_trait]
+impl BotStore for DynamoStore {
+    async fn load_profile(&self, bot_id: &str) -> Result<BotProfile, StoreError> {
+        let key = |sk: &str| HashMap::from([("pk".to_owned(), s(bot_pk(bot_id))), ("sk".to_owned(), s(sk))]);
+        let keys = KeysAndAttributes::builder()
+            .keys(key("CONNECTION"))
+            .keys(key("SETTINGS"))
+            .consistent_read(true)
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut request = HashMap::from([(self.table.clone(), keys)]);
+        let mut profile = BotProfile::default();
+        // BatchGetItem may leave keys unprocessed under load; ask again for those, a bounded number of times.
+        for _ in 0..3 {
+            self.calls.read();
+            let output =
+                self.client.batch_get_item().set_request_items(Some(request)).send().await.map_err(unavailable)?;
+            for item in output.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                match item.get("sk") {
+                    Some(AttributeValue::S(sk)) if sk == "CONNECTION" => {
+                        profile.connection = Some(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection);
+                    }
+                    Some(AttributeValue::S(sk)) if sk == "SETTINGS" => {
+                        profile.settings = Some(from_item::<SettingsItem>(item).map_err(corrupt)?.settings);
+                    }
+                    _ => {}
+                }
+            }
+            match output.unprocessed_keys.filter(|u| !u.is_empty()) {
+                Some(unprocessed) => request = unprocessed,
+                None => return Ok(profile),
+            }
+        }
+        Err(StoreError::Unavailable("DynamoDB left keys unprocessed three times".into()))
+    }
+
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.calls.write();
+        let item =
+            ConnectionItem { pk: bot_pk(&connection.bot_id), sk: "CONNECTION".into(), connection: connection.clone() };
+        let mut item: Item = to_item(item).map_err(corrupt)?;
+        item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError> {
+        self.calls.write();
+        let item = SettingsItem { pk: bot_pk(bot_id), sk: "SETTINGS".into(), settings: settings.clone() };
+        let mut item: Item = to_item(item).map_err(corrupt)?;
+        item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConversationStore for DynamoStore {
+    async fn get_conversation(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(conv_key(bot_id, conversation_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item.map(conversation_from).transpose()
+    }
+
+    async fn claim(&self, claim: &ClaimRequest) -> Result<ClaimOutcome, StoreError> {
+        let first = next_claim(None, claim).expect("a new conversation is always claimable");
+        let mut seen = match self.put_conversation(&first, "attribute_not_exists(pk)", None).await? {
+            Ok(()) => return Ok(ClaimOutcome::Claimed(first)),
+            Err(old) => old,
+        };
+        // The conversation exists: apply the shared claim rule to what is stored, and write only
+        // if nobody changed it since (version check). A few rounds settle any race.
+        for _ in 0..4 {
+            let Some(next) = next_claim(Some(&seen), claim) else {
+                return Ok(ClaimOutcome::Held(seen));
+            };
+            let values = HashMap::from([(":seen".to_owned(), n(seen.version))]);
+            match self.put_conversation(&next, "#version = :seen", Some(values)).await? {
+                Ok(()) => return Ok(ClaimOutcome::Claimed(next)),
+                Err(newer) => seen = newer,
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+
+    async fn record_ticket(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        ticket: &RecordedTicket,
+    ) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut values = HashMap::from([
+            (":created".to_owned(), s("created")),
+            (":ticket".to_owned(), n(ticket.ticket_id)),
+            (":status".to_owned(), s(ticket.status.as_str())),
+            (":notes".to_owned(), n(ticket.notes_written)),
+            (":zero".to_owned(), n(0)),
+            (":one".to_owned(), n(1)),
+            (":token".to_owned(), s(claim_token)),
+        ]);
+        let mut expression = "SET #state = :created, ticket_id = :ticket, ticket_status = :status, \
+             notes_written = :notes, lease_until_ms = :zero"
+            .to_owned();
+        if let Some(fingerprint) = &ticket.last_synced_fingerprint {
+            values.insert(":fp".into(), s(fingerprint));
+            expression.push_str(", last_synced_fingerprint = :fp");
+        }
+        expression.push_str(" REMOVE pending_payload, due_at_ms, due_pk, last_error ADD #version :one");
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(conv_key(bot_id, conversation_id)))
+            .update_expression(expression)
+            .condition_expression("claim_token = :token")
+            .expression_attribute_names("#state", "state")
+            .expression_attribute_names("#version", "version")
+            .set_expression_attribute_values(Some(values))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let index = to_item(TicketIndexItem {
+            pk: bot_pk(bot_id),
+            sk: format!("TICKET#{}", ticket.ticket_id),
+            conversation_id: conversation_id.to_owned(),
+        })
+        .map_err(corrupt)?;
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(index))
+            .build()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match e.as_service_error() {
+                Some(se) if se.is_transaction_canceled_exception() => Err(StoreError::Conflict),
+                _ => Err(unavailable(e)),
+            },
+        }
+    }
+
+    async fn mark_pending(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        update: &PendingUpdate,
+    ) -> Result<(), StoreError> {
+        let mut values = HashMap::from([
+            (":token".to_owned(), s(claim_token)),
+            (":pending".to_owned(), s("pending")),
+            (":notes".to_owned(), n(update.notes_written)),
+            (":attempts".to_owned(), n(update.attempts)),
+            (":due".to_owned(), n(update.due_at_ms)),
+            (":duepk".to_owned(), s(DUE_PK)),
+            (":error".to_owned(), s(&update.last_error)),
+            (":zero".to_owned(), n(0)),
+            (":one".to_owned(), n(1)),
+        ]);
+        let mut expression = "SET notes_written = :notes, attempts = :attempts, due_at_ms = :due, due_pk = :duepk, \
+             last_error = :error, lease_until_ms = :zero"
+            .to_owned();
+        if let Some(ticket_id) = update.ticket_id {
+            values.insert(":ticket".into(), n(ticket_id));
+            expression.push_str(", ticket_id = :ticket");
+        }
+        expression.push_str(" ADD #version :one");
+        self.update(
+            conv_key(bot_id, conversation_id),
+            &expression,
+            "claim_token = :token AND #state = :pending",
+            &[("#state", "state"), ("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn mark_failed(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let values = HashMap::from([
+            (":token".to_owned(), s(claim_token)),
+            (":failed".to_owned(), s("failed")),
+            (":error".to_owned(), s(error)),
+            (":zero".to_owned(), n(0)),
+            (":one".to_owned(), n(1)),
+        ]);
+        self.update(
+            conv_key(bot_id, conversation_id),
+            "SET #state = :failed, last_error = :error, lease_until_ms = :zero REMOVE due_at_ms, due_pk ADD #version :one",
+            "claim_token = :token",
+            &[("#state", "state"), ("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn record_synced(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        version: u64,
+        fingerprint: &str,
+    ) -> Result<(), StoreError> {
+        let values = HashMap::from([
+            (":v".to_owned(), n(version)),
+            (":fp".to_owned(), s(fingerprint)),
+            (":one".to_owned(), n(1)),
+        ]);
+        self.update(
+            conv_key(bot_id, conversation_id),
+            "SET last_synced_fingerprint = :fp ADD #version :one",
+            "#version = :v",
+            &[("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn record_status(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        version: u64,
+        status: TicketStatus,
+    ) -> Result<ConversationRecord, StoreError> {
+        let values = HashMap::from([
+            (":v".to_owned(), n(version)),
+            (":status".to_owned(), s(status.as_str())),
+            (":one".to_owned(), n(1)),
+        ]);
+        let item = self
+            .update(
+                conv_key(bot_id, conversation_id),
+                "SET ticket_status = :status ADD #version :one",
+                "#version = :v",
+                &[("#version", "version")],
+                values,
+                true,
+            )
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
+        conversation_from(item)
+    }
+
+    async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
+            .expression_attribute_values(":due", s(DUE_PK))
+            .expression_attribute_values(":now", n(now_ms))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.items.unwrap_or_default().into_iter().map(conversation_from).collect()
+    }
+
+    async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(bot_pk(bot_id)))
+            .key("sk", s(format!("TICKET#{ticket_id}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match output.item {
+            Some(item) => Ok(Some(from_item::<TicketIndexItem>(item).map_err(corrupt)?.conversation_id)),
+            None => Ok(None),
+        }
+    }
+}

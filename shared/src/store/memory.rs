@@ -1,0 +1,287 @@
+//! In-process adapters: the same semantics as DynamoDB and Secrets Manager (conditional writes,
+//! claim rules), held in memory. Used by unit tests and as the core of the local runner.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+
+use super::*;
+
+/// Decides what a claim writes over `existing`, or None when the conversation is held.
+/// Shared with the DynamoDB adapter so both apply one rule.
+pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -> Option<ConversationRecord> {
+    let fresh = |episode: u32, previous_ticket_id: Option<u64>, version: u64| ConversationRecord {
+        bot_id: claim.bot_id.clone(),
+        conversation_id: claim.conversation_id.clone(),
+        episode,
+        state: EscalationState::Pending,
+        ticket_id: None,
+        ticket_status: None,
+        previous_ticket_id,
+        rule: Some(claim.rule),
+        requester_email: claim.requester_email.clone(),
+        claim_token: claim.claim_token.clone(),
+        lease_until_ms: claim.lease_until_ms,
+        attempts: 0,
+        due_at_ms: None,
+        last_error: None,
+        pending_payload: Some(claim.pending_payload.clone()),
+        notes_written: 0,
+        last_synced_fingerprint: None,
+        version,
+    };
+    match existing {
+        None => Some(fresh(1, None, 1)),
+        Some(old) if !old.claimable(claim.now_ms) => None,
+        Some(old) if old.continues_episode() => Some(ConversationRecord {
+            claim_token: claim.claim_token.clone(),
+            lease_until_ms: claim.lease_until_ms,
+            state: EscalationState::Pending,
+            // Keep the payload of the first request: it is what Zendesk may already have seen
+            // under this episode's idempotency key.
+            pending_payload: old.pending_payload.clone().or_else(|| Some(claim.pending_payload.clone())),
+            due_at_ms: None,
+            version: old.version + 1,
+            ..old.clone()
+        }),
+        Some(old) => Some(fresh(old.episode + 1, old.ticket_id.or(old.previous_ticket_id), old.version + 1)),
+    }
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    bots: Mutex<HashMap<String, BotProfile>>,
+    conversations: Mutex<HashMap<(String, String), ConversationRecord>>,
+    tickets: Mutex<HashMap<(String, u64), String>>,
+    pub calls: CallCounter,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn update<T>(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        check: impl FnOnce(&ConversationRecord) -> bool,
+        change: impl FnOnce(&mut ConversationRecord) -> T,
+    ) -> Result<T, StoreError> {
+        self.calls.write();
+        let mut map = self.conversations.lock().expect("store lock");
+        let record = map.get_mut(&(bot_id.to_owned(), conversation_id.to_owned())).ok_or(StoreError::Conflict)?;
+        if !check(record) {
+            return Err(StoreError::Conflict);
+        }
+        record.version += 1;
+        Ok(change(record))
+    }
+}
+
+#[async_trait]
+impl BotStore for MemoryStore {
+    async fn load_profile(&self, bot_id: &str) -> Result<BotProfile, StoreError> {
+        self.calls.read();
+        Ok(self.bots.lock().expect("store lock").get(bot_id).cloned().unwrap_or_default())
+    }
+
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+        self.calls.write();
+        self.bots.lock().expect("store lock").entry(connection.bot_id.clone()).or_default().connection =
+            Some(connection.clone());
+        Ok(())
+    }
+
+    async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError> {
+        self.calls.write();
+        self.bots.lock().expect("store lock").entry(bot_id.to_owned()).or_default().settings = Some(settings.clone());
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ConversationStore for MemoryStore {
+    async fn get_conversation(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRecord>, StoreError> {
+        self.calls.read();
+        Ok(self
+            .conversations
+            .lock()
+            .expect("store lock")
+            .get(&(bot_id.to_owned(), conversation_id.to_owned()))
+            .cloned())
+    }
+
+    async fn claim(&self, claim: &ClaimRequest) -> Result<ClaimOutcome, StoreError> {
+        self.calls.write();
+        let mut map = self.conversations.lock().expect("store lock");
+        let key = (claim.bot_id.clone(), claim.conversation_id.clone());
+        let existing = map.get(&key);
+        match next_claim(existing, claim) {
+            Some(record) => {
+                map.insert(key, record.clone());
+                Ok(ClaimOutcome::Claimed(record))
+            }
+            None => Ok(ClaimOutcome::Held(existing.cloned().expect("held implies a record"))),
+        }
+    }
+
+    async fn record_ticket(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        ticket: &RecordedTicket,
+    ) -> Result<(), StoreError> {
+        self.update(
+            bot_id,
+            conversation_id,
+            |r| r.claim_token == claim_token,
+            |r| {
+                r.state = EscalationState::Created;
+                r.ticket_id = Some(ticket.ticket_id);
+                r.ticket_status = Some(ticket.status);
+                r.notes_written = ticket.notes_written;
+                r.last_synced_fingerprint = ticket.last_synced_fingerprint.clone();
+                r.pending_payload = None;
+                r.due_at_ms = None;
+                r.lease_until_ms = 0;
+                r.last_error = None;
+            },
+        )?;
+        self.tickets
+            .lock()
+            .expect("store lock")
+            .insert((bot_id.to_owned(), ticket.ticket_id), conversation_id.to_owned());
+        Ok(())
+    }
+
+    async fn mark_pending(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        update: &PendingUpdate,
+    ) -> Result<(), StoreError> {
+        self.update(
+            bot_id,
+            conversation_id,
+            |r| r.claim_token == claim_token && r.state == EscalationState::Pending,
+            |r| {
+                r.ticket_id = update.ticket_id.or(r.ticket_id);
+                r.notes_written = update.notes_written;
+                r.attempts = update.attempts;
+                r.due_at_ms = Some(update.due_at_ms);
+                r.last_error = Some(update.last_error.clone());
+                r.lease_until_ms = 0;
+            },
+        )
+    }
+
+    async fn mark_failed(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.update(
+            bot_id,
+            conversation_id,
+            |r| r.claim_token == claim_token,
+            |r| {
+                r.state = EscalationState::Failed;
+                r.due_at_ms = None;
+                r.lease_until_ms = 0;
+                r.last_error = Some(error.to_owned());
+            },
+        )
+    }
+
+    async fn record_synced(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        version: u64,
+        fingerprint: &str,
+    ) -> Result<(), StoreError> {
+        self.update(
+            bot_id,
+            conversation_id,
+            |r| r.version == version,
+            |r| r.last_synced_fingerprint = Some(fingerprint.to_owned()),
+        )
+    }
+
+    async fn record_status(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        version: u64,
+        status: TicketStatus,
+    ) -> Result<ConversationRecord, StoreError> {
+        self.update(
+            bot_id,
+            conversation_id,
+            |r| r.version == version,
+            |r| {
+                r.ticket_status = Some(status);
+                r.clone()
+            },
+        )
+    }
+
+    async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
+        self.calls.read();
+        let map = self.conversations.lock().expect("store lock");
+        let mut due: Vec<_> = map.values().filter(|r| r.due_at_ms.is_some_and(|d| d <= now_ms)).cloned().collect();
+        due.sort_by_key(|r| r.due_at_ms);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
+        self.calls.read();
+        Ok(self.tickets.lock().expect("store lock").get(&(bot_id.to_owned(), ticket_id)).cloned())
+    }
+}
+
+/// Secrets held in memory (tests, and the local runner's file-backed store builds on it).
+#[derive(Default)]
+pub struct MemorySecrets {
+    secrets: Mutex<HashMap<String, BotSecret>>,
+    pub calls: CallCounter,
+}
+
+impl MemorySecrets {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl SecretStore for MemorySecrets {
+    async fn get_bot_secret(&self, bot_id: &str) -> Result<Option<BotSecret>, StoreError> {
+        self.calls.read();
+        Ok(self.secrets.lock().expect("secret lock").get(bot_id).cloned())
+    }
+
+    async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError> {
+        self.calls.write();
+        self.secrets.lock().expect("secret lock").insert(bot_id.to_owned(), secret.clone());
+        Ok(())
+    }
+
+    async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError> {
+        self.calls.write();
+        self.secrets.lock().expect("secret lock").remove(bot_id);
+        Ok(())
+    }
+
+    fn invalidate(&self, _bot_id: &str) {}
+}

@@ -1,0 +1,358 @@
+//! Storage ports (small traits) and their records, with adapters for DynamoDB and Secrets
+//! Manager (`dynamodb`, `secrets_manager`) and in-process ones (`memory`). The same conformance
+//! suite (tests/e2e) runs against both, so the in-process adapters are honest stand-ins.
+
+pub mod dynamodb;
+pub mod memory;
+pub mod secrets_manager;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+use crate::rules::RuleKind;
+use crate::settings::BotSettings;
+use crate::zendesk::types::TicketStatus;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The storage service failed or could not be reached; the operation may be retried.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// A stored item could not be read back (a bug or a hand-edited item).
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// A conditional write lost: someone else changed the item first.
+    #[error("the item changed underneath this write")]
+    Conflict,
+    /// The item is too large to store.
+    #[error("the item is too large to store ({0} bytes)")]
+    TooLarge(usize),
+}
+
+/// How a bot signs in to Zendesk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionMode {
+    Oauth,
+    ClientCredentials,
+    ApiToken,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    Connected,
+    ReconnectRequired,
+    Disconnected,
+}
+
+/// A bot's link to its Zendesk account (no secrets: those live in the secret store).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub bot_id: String,
+    pub subdomain: String,
+    pub mode: ConnectionMode,
+    pub state: ConnectionState,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Unix seconds.
+    #[serde(default)]
+    pub access_token_expires_at: Option<i64>,
+    #[serde(default)]
+    pub webhook_id: Option<String>,
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// A bot's connection and settings, read together (one round trip).
+#[derive(Debug, Clone, Default)]
+pub struct BotProfile {
+    pub connection: Option<Connection>,
+    pub settings: Option<BotSettings>,
+}
+
+#[async_trait]
+pub trait BotStore: Send + Sync {
+    async fn load_profile(&self, bot_id: &str) -> Result<BotProfile, StoreError>;
+    async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError>;
+    async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError>;
+}
+
+/// Where a conversation's current escalation episode stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EscalationState {
+    /// Claimed: being worked on (lease live) or waiting for the sweeper (lease released).
+    Pending,
+    /// The ticket exists and the transcript is on it.
+    Created,
+    /// Gave up after the last attempt; a new request starts over.
+    Failed,
+}
+
+/// The `BOT#{bot}` / `CONV#{conversation}` item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConversationRecord {
+    pub bot_id: String,
+    pub conversation_id: String,
+    /// 1 for the first ticket; +1 each time a solved/closed ticket is followed by a new escalation.
+    pub episode: u32,
+    pub state: EscalationState,
+    #[serde(default)]
+    pub ticket_id: Option<u64>,
+    #[serde(default)]
+    pub ticket_status: Option<TicketStatus>,
+    /// The previous episode's ticket: a recovery lookup ignores it and anything older.
+    #[serde(default)]
+    pub previous_ticket_id: Option<u64>,
+    #[serde(default)]
+    pub rule: Option<RuleKind>,
+    #[serde(default)]
+    pub requester_email: Option<String>,
+    /// Identifies the current worker; conditional writes check it so a stale worker cannot win.
+    pub claim_token: String,
+    /// Unix milliseconds until which the claim is held by a live worker.
+    #[serde(default)]
+    pub lease_until_ms: i64,
+    #[serde(default)]
+    pub attempts: u32,
+    /// Unix milliseconds when unfinished work is due again (absent when nothing is due).
+    #[serde(default)]
+    pub due_at_ms: Option<i64>,
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// Everything needed to finish the escalation, compressed (see `escalation::pending`).
+    #[serde(default)]
+    pub pending_payload: Option<String>,
+    /// How many transcript notes are already on the ticket for this episode.
+    #[serde(default)]
+    pub notes_written: u32,
+    /// Fingerprint of the last message already on the ticket, to add only newer ones.
+    #[serde(default)]
+    pub last_synced_fingerprint: Option<String>,
+    pub version: u64,
+}
+
+impl ConversationRecord {
+    /// True while a worker holds the claim.
+    pub fn lease_live(&self, now_ms: i64) -> bool {
+        self.state == EscalationState::Pending && self.lease_until_ms > now_ms
+    }
+
+    /// True when a new claim may replace this record (see `ConversationStore::claim`).
+    pub fn claimable(&self, now_ms: i64) -> bool {
+        match self.state {
+            EscalationState::Pending => !self.lease_live(now_ms),
+            EscalationState::Failed => true,
+            EscalationState::Created => self.ticket_status.is_some_and(TicketStatus::ends_episode),
+        }
+    }
+
+    /// True when a claim continues this episode rather than starting the next.
+    pub fn continues_episode(&self) -> bool {
+        matches!(self.state, EscalationState::Pending | EscalationState::Failed)
+    }
+}
+
+/// What a claim attempt wants to write.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    pub bot_id: String,
+    pub conversation_id: String,
+    pub claim_token: String,
+    pub now_ms: i64,
+    pub lease_until_ms: i64,
+    pub rule: RuleKind,
+    pub requester_email: Option<String>,
+    pub pending_payload: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimOutcome {
+    /// This caller holds the conversation now; `record` is what it wrote.
+    Claimed(ConversationRecord),
+    /// Someone else holds it, or it has a live ticket: `record` is what is stored.
+    Held(ConversationRecord),
+}
+
+/// The ticket a finished escalation produced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedTicket {
+    pub ticket_id: u64,
+    pub status: TicketStatus,
+    pub notes_written: u32,
+    pub last_synced_fingerprint: Option<String>,
+}
+
+/// Unfinished work to retry later.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingUpdate {
+    pub ticket_id: Option<u64>,
+    pub notes_written: u32,
+    pub attempts: u32,
+    pub due_at_ms: i64,
+    pub last_error: String,
+}
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    async fn get_conversation(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+    ) -> Result<Option<ConversationRecord>, StoreError>;
+
+    /// Claims the conversation with one conditional write. Succeeds when there is no record, or
+    /// the record is `claimable` (lease expired, failed, or its ticket solved/closed); a pending
+    /// or failed record keeps its episode (and payload is replaced), an ended one starts the next.
+    async fn claim(&self, claim: &ClaimRequest) -> Result<ClaimOutcome, StoreError>;
+
+    /// Marks the episode created and indexes the ticket (`TICKET#{id}` → conversation) in one
+    /// write. Conflict when `claim_token` no longer holds the record.
+    async fn record_ticket(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        ticket: &RecordedTicket,
+    ) -> Result<(), StoreError>;
+
+    /// Releases the claim and leaves the work for later.
+    async fn mark_pending(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        update: &PendingUpdate,
+    ) -> Result<(), StoreError>;
+
+    /// Gives up on the episode after the last attempt.
+    async fn mark_failed(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        claim_token: &str,
+        error: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Records follow-up messages added to an open ticket (conditional on `version`).
+    async fn record_synced(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        version: u64,
+        fingerprint: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Records the ticket's latest status (from Zendesk or a webhook), conditional on `version`.
+    async fn record_status(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        version: u64,
+        status: TicketStatus,
+    ) -> Result<ConversationRecord, StoreError>;
+
+    /// Pending records whose `due_at_ms` has passed, oldest first (a sparse index, no scan).
+    async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;
+
+    /// The conversation a ticket belongs to, via the ticket index.
+    async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError>;
+}
+
+/// What the bot's secret holds.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct BotSecret {
+    pub credentials: StoredCredentials,
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_opt")]
+    pub webhook_signing_secret: Option<SecretString>,
+}
+
+impl std::fmt::Debug for BotSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotSecret").field("credentials", &self.credentials).finish_non_exhaustive()
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StoredCredentials {
+    ApiToken {
+        email: String,
+        #[serde(serialize_with = "expose")]
+        api_token: SecretString,
+    },
+    Oauth {
+        #[serde(serialize_with = "expose")]
+        access_token: SecretString,
+        #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_opt")]
+        refresh_token: Option<SecretString>,
+        #[serde(default)]
+        access_token_expires_at: Option<i64>,
+    },
+}
+
+impl std::fmt::Debug for StoredCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ApiToken { email, .. } => f.debug_struct("ApiToken").field("email", email).finish_non_exhaustive(),
+            Self::Oauth { access_token_expires_at, .. } => f
+                .debug_struct("Oauth")
+                .field("access_token_expires_at", access_token_expires_at)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+fn expose<S: serde::Serializer>(secret: &SecretString, s: S) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    s.serialize_str(secret.expose_secret())
+}
+
+fn expose_opt<S: serde::Serializer>(secret: &Option<SecretString>, s: S) -> Result<S::Ok, S::Error> {
+    use secrecy::ExposeSecret;
+    match secret {
+        Some(v) => s.serialize_some(v.expose_secret()),
+        None => s.serialize_none(),
+    }
+}
+
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// The bot's secret, from the warm cache when present.
+    async fn get_bot_secret(&self, bot_id: &str) -> Result<Option<BotSecret>, StoreError>;
+    async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError>;
+    async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError>;
+    /// Drops the cached copy so the next read goes to the service (after a 401 from Zendesk).
+    fn invalidate(&self, bot_id: &str);
+}
+
+/// Counts of calls made to a backing service, for the per-operation budgets the tests assert.
+#[derive(Debug, Default)]
+pub struct CallCounter {
+    pub reads: std::sync::atomic::AtomicU64,
+    pub writes: std::sync::atomic::AtomicU64,
+}
+
+impl CallCounter {
+    pub fn read(&self) {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    pub fn write(&self) {
+        self.writes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// (reads, writes) so far.
+    pub fn snapshot(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.reads.load(Relaxed), self.writes.load(Relaxed))
+    }
+}
+
+/// The three stores a function needs, shared behind `Arc`s.
+#[derive(Clone)]
+pub struct Stores {
+    pub bots: std::sync::Arc<dyn BotStore>,
+    pub conversations: std::sync::Arc<dyn ConversationStore>,
+    pub secrets: std::sync::Arc<dyn SecretStore>,
+}

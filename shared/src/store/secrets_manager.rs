@@ -1,0 +1,119 @@
+//! Secrets Manager adapter: one secret per bot at `{prefix}bots/{bot}/zendesk`, cached for the
+//! life of a warm Lambda (a warm escalation makes no Secrets Manager call) and dropped from the
+//! cache when Zendesk answers 401, so a rotated token is picked up on the next try.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+
+use super::*;
+
+pub struct SecretsManagerStore {
+    client: Client,
+    prefix: String,
+    cache: Mutex<HashMap<String, BotSecret>>,
+    pub calls: CallCounter,
+}
+
+impl SecretsManagerStore {
+    pub fn new(client: Client, prefix: impl Into<String>) -> Self {
+        Self { client, prefix: prefix.into(), cache: Mutex::new(HashMap::new()), calls: CallCounter::default() }
+    }
+
+    /// The secret's name for a bot.
+    pub fn secret_name(&self, bot_id: &str) -> String {
+        format!("{}bots/{bot_id}/zendesk", self.prefix)
+    }
+
+    fn cached(&self, bot_id: &str) -> Option<BotSecret> {
+        self.cache.lock().expect("secret cache").get(bot_id).cloned()
+    }
+
+    fn remember(&self, bot_id: &str, secret: &BotSecret) {
+        self.cache.lock().expect("secret cache").insert(bot_id.to_owned(), secret.clone());
+    }
+}
+
+/// Secrets Manager's errors can quote request parameters, never secret values; the context
+/// display is still trimmed to the error kind and message.
+fn unavailable(e: impl std::error::Error + 'static) -> StoreError {
+    StoreError::Unavailable(DisplayErrorContext(&e).to_string())
+}
+
+fn decode(json: &str) -> Result<BotSecret, StoreError> {
+    // serde_json's message for a bad secret names the position, never the value.
+    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("bot secret is not valid: {e}")))
+}
+
+fn encode(secret: &BotSecret) -> Result<String, StoreError> {
+    serde_json::to_string(secret).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+#[async_trait]
+impl SecretStore for SecretsManagerStore {
+    async fn get_bot_secret(&self, bot_id: &str) -> Result<Option<BotSecret>, StoreError> {
+        if let Some(secret) = self.cached(bot_id) {
+            return Ok(Some(secret));
+        }
+        self.calls.read();
+        let result = self.client.get_secret_value().secret_id(self.secret_name(bot_id)).send().await;
+        match result {
+            Ok(output) => {
+                let Some(json) = output.secret_string() else { return Ok(None) };
+                let secret = decode(json)?;
+                self.remember(bot_id, &secret);
+                Ok(Some(secret))
+            }
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError> {
+        self.calls.write();
+        let value = encode(secret)?;
+        let name = self.secret_name(bot_id);
+        let put = self.client.put_secret_value().secret_id(&name).secret_string(&value).send().await;
+        match put {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
+                self.calls.write();
+                self.client
+                    .create_secret()
+                    .name(&name)
+                    .description("Handoff: Zendesk credentials for one bot")
+                    .secret_string(&value)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+            }
+            Err(e) => return Err(unavailable(e)),
+        }
+        self.remember(bot_id, secret);
+        Ok(())
+    }
+
+    async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError> {
+        self.invalidate(bot_id);
+        self.calls.write();
+        let result = self
+            .client
+            .delete_secret()
+            .secret_id(self.secret_name(bot_id))
+            .force_delete_without_recovery(true)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn invalidate(&self, bot_id: &str) {
+        self.cache.lock().expect("secret cache").remove(bot_id);
+    }
+}

@@ -1,0 +1,342 @@
+//! The typed Zendesk HTTP client: one `reqwest` client (rustls, pooled) per warm Lambda, bounded
+//! retries with jittered backoff inside the caller's deadline, and `Retry-After` honoured.
+//!
+//! Retry policy: a request Zendesk certainly did not process (429, a connection that never
+//! opened) is retried; a request that may have been processed (timeout, reset, 5xx) is retried
+//! only when it is safe to repeat (reads). Ticket creation and notes are not retried here: the
+//! escalation use case looks for the ticket first, so a lost answer never makes a duplicate.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Method, RequestBuilder, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::error::ZendeskError;
+use super::types::*;
+use crate::deadline::Deadline;
+
+/// How one bot authenticates to its Zendesk account.
+#[derive(Clone)]
+pub enum Credentials {
+    /// Legacy: `Basic base64("{email}/token:{api_token}")`.
+    ApiToken { email: String, token: SecretString },
+    /// OAuth access token (authorization code or client credentials grant).
+    Bearer { access_token: SecretString },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ApiToken { email, .. } => f.debug_struct("ApiToken").field("email", email).finish_non_exhaustive(),
+            Self::Bearer { .. } => f.write_str("Bearer { .. }"),
+        }
+    }
+}
+
+impl Credentials {
+    fn header(&self) -> Result<HeaderValue, ZendeskError> {
+        let raw = match self {
+            Self::ApiToken { email, token } => {
+                let pair = format!("{email}/token:{}", token.expose_secret());
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+            }
+            Self::Bearer { access_token } => format!("Bearer {}", access_token.expose_secret()),
+        };
+        let mut value = HeaderValue::from_str(&raw)
+            .map_err(|_| ZendeskError::Unexpected("credentials contain characters not allowed in a header".into()))?;
+        value.set_sensitive(true);
+        Ok(value)
+    }
+}
+
+/// One Zendesk account as seen by one bot: where it is and how to sign in.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub base_url: Url,
+    pub credentials: Credentials,
+}
+
+impl Account {
+    /// `https://{subdomain}.zendesk.com`, or the override (simulator, contract tests).
+    pub fn base_url(subdomain: &str, override_url: Option<&Url>) -> Result<Url, ZendeskError> {
+        match override_url {
+            Some(url) => Ok(url.clone()),
+            None => Url::parse(&format!("https://{subdomain}.zendesk.com"))
+                .map_err(|_| ZendeskError::Unexpected(format!("`{subdomain}` is not a valid subdomain"))),
+        }
+    }
+}
+
+/// Timeouts and retry bounds.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+    pub max_attempts: u32,
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(10),
+            max_attempts: 4,
+            base_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ZendeskClient {
+    http: reqwest::Client,
+    config: ClientConfig,
+}
+
+/// A created ticket and whether Zendesk replayed an earlier creation for the same key.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub ticket: Ticket,
+    pub replayed: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Repeat {
+    /// Safe to send again after an ambiguous failure.
+    Safe,
+    /// Only resend when Zendesk certainly did not process it.
+    Unsafe,
+}
+
+impl ZendeskClient {
+    pub fn new(config: ClientConfig) -> Result<Self, ZendeskError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(50))
+            .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ZendeskError::Transport(e.to_string()))?;
+        Ok(Self { http, config })
+    }
+
+    /// `POST /api/v2/tickets.json` with an `Idempotency-Key`.
+    pub async fn create_ticket(
+        &self,
+        account: &Account,
+        ticket: &TicketCreateInput,
+        idempotency_key: &str,
+        deadline: Deadline,
+    ) -> Result<Created, ZendeskError> {
+        let body = TicketCreateRequest { ticket: ticket.clone() };
+        let url = endpoint(account, "/api/v2/tickets.json")?;
+        let response = self
+            .send(account, deadline, Repeat::Unsafe, |http| {
+                http.request(Method::POST, url.clone()).header("Idempotency-Key", idempotency_key).json(&body)
+            })
+            .await?;
+        let replayed =
+            response.headers().get("x-idempotency-lookup").is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"hit"));
+        let parsed: TicketResponse = read_json(response).await?;
+        Ok(Created { ticket: parsed.ticket, replayed })
+    }
+
+    /// Adds an internal note (`public: false`, always sent explicitly).
+    pub async fn add_internal_note(
+        &self,
+        account: &Account,
+        ticket_id: u64,
+        body: &str,
+        deadline: Deadline,
+    ) -> Result<Ticket, ZendeskError> {
+        let request = TicketUpdateRequest {
+            ticket: TicketUpdateInput { comment: TicketComment { body: body.to_owned(), public: false } },
+        };
+        let url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}.json"))?;
+        let response = self
+            .send(account, deadline, Repeat::Unsafe, |http| http.request(Method::PUT, url.clone()).json(&request))
+            .await?;
+        Ok(read_json::<TicketResponse>(response).await?.ticket)
+    }
+
+    /// `GET /api/v2/tickets/{id}.json`.
+    pub async fn show_ticket(
+        &self,
+        account: &Account,
+        ticket_id: u64,
+        deadline: Deadline,
+    ) -> Result<Ticket, ZendeskError> {
+        let url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}.json"))?;
+        let response = self.send(account, deadline, Repeat::Safe, |http| http.get(url.clone())).await?;
+        Ok(read_json::<TicketResponse>(response).await?.ticket)
+    }
+
+    /// `GET /api/v2/tickets.json?external_id=…`: every ticket carrying that external id.
+    pub async fn tickets_by_external_id(
+        &self,
+        account: &Account,
+        external_id: &str,
+        deadline: Deadline,
+    ) -> Result<Vec<Ticket>, ZendeskError> {
+        let mut url = endpoint(account, "/api/v2/tickets.json")?;
+        url.query_pairs_mut().append_pair("external_id", external_id);
+        let response = self.send(account, deadline, Repeat::Safe, |http| http.get(url.clone())).await?;
+        Ok(read_json::<TicketsResponse>(response).await?.tickets)
+    }
+
+    /// `GET /api/v2/tickets/{id}/comments.json`, newest last (first page, up to 100).
+    pub async fn ticket_comments(
+        &self,
+        account: &Account,
+        ticket_id: u64,
+        deadline: Deadline,
+    ) -> Result<Vec<TicketCommentObject>, ZendeskError> {
+        let mut url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}/comments.json"))?;
+        url.query_pairs_mut().append_pair("sort_order", "desc").append_pair("per_page", "100");
+        let response = self.send(account, deadline, Repeat::Safe, |http| http.get(url.clone())).await?;
+        Ok(read_json::<TicketCommentsResponse>(response).await?.comments)
+    }
+
+    /// `GET /api/v2/users/me.json`.
+    pub async fn me(&self, account: &Account, deadline: Deadline) -> Result<User, ZendeskError> {
+        let url = endpoint(account, "/api/v2/users/me.json")?;
+        let response = self.send(account, deadline, Repeat::Safe, |http| http.get(url.clone())).await?;
+        Ok(read_json::<UserResponse>(response).await?.user)
+    }
+
+    /// Sends with retries inside the deadline; returns the 2xx response or a typed error.
+    async fn send(
+        &self,
+        account: &Account,
+        deadline: Deadline,
+        repeat: Repeat,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<reqwest::Response, ZendeskError> {
+        let auth = account.credentials.header()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let remaining = deadline.remaining();
+            if remaining < Duration::from_millis(50) {
+                return Err(ZendeskError::Timeout);
+            }
+            let outcome = build(&self.http)
+                .header(AUTHORIZATION, auth.clone())
+                .header("Accept", "application/json")
+                .timeout(self.config.request_timeout.min(remaining))
+                .send()
+                .await;
+            let error = match outcome {
+                Ok(response) if response.status().is_success() => return Ok(response),
+                Ok(response) => error_from(response).await,
+                Err(e) if e.is_timeout() => ZendeskError::Timeout,
+                Err(e) if e.is_connect() => ZendeskError::Transport(format!("connection failed: {}", e.without_url())),
+                Err(e) => ZendeskError::Transport(describe_transport(&e)),
+            };
+            let never_sent = matches!(&error, ZendeskError::Transport(m) if m.starts_with("connection failed"));
+            let retryable = match &error {
+                ZendeskError::RateLimited { .. } => true,
+                e if e.is_ambiguous() => repeat == Repeat::Safe || never_sent,
+                _ => false,
+            };
+            if !retryable || attempt >= self.config.max_attempts {
+                return Err(error);
+            }
+            let wait = error.retry_after().unwrap_or_else(|| self.backoff(attempt));
+            if wait + Duration::from_millis(50) >= deadline.remaining() {
+                tracing::warn!(
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "Zendesk asked for a wait past the deadline"
+                );
+                return Err(error);
+            }
+            tracing::info!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying Zendesk request");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// Full-jitter exponential backoff.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let cap = self.config.base_backoff.saturating_mul(1 << attempt.min(10)).min(self.config.max_backoff);
+        cap.mul_f64(fastrand::f64().max(0.1))
+    }
+}
+
+fn endpoint(account: &Account, path: &str) -> Result<Url, ZendeskError> {
+    account.base_url.join(path).map_err(|e| ZendeskError::Unexpected(format!("bad Zendesk URL: {e}")))
+}
+
+async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ZendeskError> {
+    let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(describe_transport(&e)))?;
+    serde_json::from_slice(&bytes).map_err(|e| ZendeskError::Unexpected(format!("could not read the answer: {e}")))
+}
+
+fn describe_transport(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<f64>().ok().filter(|s| s.is_finite() && *s >= 0.0).map(Duration::from_secs_f64)
+}
+
+async fn error_from(response: reqwest::Response) -> ZendeskError {
+    let status = response.status();
+    let wait = retry_after(response.headers());
+    let body: ErrorBody = response.json().await.unwrap_or_default();
+    let code = body.code().unwrap_or_default();
+    let description = body.description.clone().unwrap_or_default();
+    match status {
+        StatusCode::UNAUTHORIZED => ZendeskError::Unauthorized,
+        StatusCode::FORBIDDEN => ZendeskError::Forbidden(if description.is_empty() { code } else { description }),
+        StatusCode::NOT_FOUND => ZendeskError::NotFound,
+        StatusCode::TOO_MANY_REQUESTS => ZendeskError::RateLimited { retry_after: wait },
+        StatusCode::BAD_REQUEST if code == "IdempotentRequestError" => ZendeskError::IdempotencyConflict,
+        s if s.is_server_error() => ZendeskError::Unavailable { status: s.as_u16(), retry_after: wait },
+        s => ZendeskError::Rejected { status: s.as_u16(), code, description },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_show_in_debug() {
+        let api = Credentials::ApiToken { email: "a@example.com".into(), token: SecretString::from("tok-123") };
+        let bearer = Credentials::Bearer { access_token: SecretString::from("acc-456") };
+        let shown = format!("{api:?} {bearer:?}");
+        assert!(!shown.contains("tok-123") && !shown.contains("acc-456"), "{shown}");
+    }
+
+    #[test]
+    fn api_token_header_is_basic_email_slash_token() {
+        let api = Credentials::ApiToken { email: "a@example.com".into(), token: SecretString::from("xyz") };
+        let header = api.header().unwrap();
+        assert!(header.is_sensitive());
+        let expected = base64::engine::general_purpose::STANDARD.encode("a@example.com/token:xyz");
+        assert_eq!(header.to_str().unwrap(), format!("Basic {expected}"));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("2"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(2)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}

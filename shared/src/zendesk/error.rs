@@ -1,0 +1,49 @@
+//! What can go wrong talking to Zendesk. Messages never carry credentials: they name the
+//! status, Zendesk's error code and description, or the kind of transport failure.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ZendeskError {
+    #[error("Zendesk rejected the credentials (401)")]
+    Unauthorized,
+    #[error("Zendesk refused the request (403): {0}")]
+    Forbidden(String),
+    #[error("Zendesk found no such resource (404)")]
+    NotFound,
+    #[error("Zendesk rejected the request ({status} {code}): {description}")]
+    Rejected { status: u16, code: String, description: String },
+    #[error("an Idempotency-Key was reused with different parameters")]
+    IdempotencyConflict,
+    #[error("Zendesk rate limit reached (429); retry after {retry_after:?}")]
+    RateLimited { retry_after: Option<Duration> },
+    #[error("Zendesk is unavailable ({status})")]
+    Unavailable { status: u16, retry_after: Option<Duration> },
+    #[error("Zendesk did not answer before the deadline")]
+    Timeout,
+    #[error("could not reach Zendesk: {0}")]
+    Transport(String),
+    #[error("unexpected answer from Zendesk: {0}")]
+    Unexpected(String),
+}
+
+impl ZendeskError {
+    /// True when Zendesk may have carried out the request even though no answer arrived
+    /// (timeouts, dropped connections, 5xx): the caller must look before trying again.
+    pub fn is_ambiguous(&self) -> bool {
+        matches!(self, Self::Timeout | Self::Transport(_) | Self::Unavailable { .. } | Self::Unexpected(_))
+    }
+
+    /// True when trying again later can succeed without anyone changing anything.
+    pub fn is_transient(&self) -> bool {
+        self.is_ambiguous() || matches!(self, Self::RateLimited { .. })
+    }
+
+    /// How long Zendesk asked us to wait, if it said.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Unavailable { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
