@@ -5,13 +5,17 @@
 //! use case runs the same against in-process adapters and against DynamoDB, Secrets Manager and
 //! Zendesk (or its simulator) over HTTP.
 
+pub mod api;
+pub mod app;
 pub mod deadline;
 pub mod error;
 pub mod escalation;
+pub mod http;
 pub mod mapping;
 pub mod rules;
 pub mod settings;
 pub mod store;
+pub mod telemetry;
 pub mod text;
 pub mod transcript;
 pub mod zendesk;

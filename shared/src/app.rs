@@ -1,0 +1,71 @@
+//! What a function needs to serve requests, built once per cold start and shared by every
+//! invocation of a warm Lambda: the stores, the Zendesk client (its connection pool) and config.
+
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::escalation::EscalationConfig;
+use crate::store::Stores;
+use crate::store::dynamodb::DynamoStore;
+use crate::store::secrets_manager::SecretsManagerStore;
+use crate::zendesk::{ClientConfig, ZendeskClient};
+
+pub struct App {
+    pub stores: Stores,
+    pub zendesk: ZendeskClient,
+    pub escalation: EscalationConfig,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// The environment a function reads (see README "Configuration").
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub table: String,
+    pub secret_prefix: String,
+    pub zendesk_base_url: Option<Url>,
+}
+
+impl Environment {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let table = std::env::var("HANDOFF_TABLE").map_err(|_| ConfigError::Missing("HANDOFF_TABLE"))?;
+        let secret_prefix = std::env::var("HANDOFF_SECRET_PREFIX").unwrap_or_else(|_| "handoff/".to_owned());
+        let zendesk_base_url = match std::env::var("HANDOFF_ZENDESK_BASE_URL") {
+            Ok(raw) if !raw.is_empty() => Some(
+                Url::parse(&raw)
+                    .map_err(|e| ConfigError::Invalid { name: "HANDOFF_ZENDESK_BASE_URL", reason: e.to_string() })?,
+            ),
+            _ => None,
+        };
+        Ok(Self { table, secret_prefix, zendesk_base_url })
+    }
+}
+
+impl App {
+    /// Builds the AWS-backed app from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL` and the
+    /// rest of the SDK's own settings apply).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let environment = Environment::from_env()?;
+        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let dynamo = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), environment.table.clone()));
+        let secrets = Arc::new(SecretsManagerStore::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+            environment.secret_prefix.clone(),
+        ));
+        let stores = Stores { bots: dynamo.clone(), conversations: dynamo, secrets };
+        Self::new(stores, environment.zendesk_base_url)
+    }
+
+    pub fn new(stores: Stores, zendesk_base_url: Option<Url>) -> Result<Self, ConfigError> {
+        let zendesk = ZendeskClient::new(ClientConfig::default())
+            .map_err(|e| ConfigError::Invalid { name: "zendesk client", reason: e.to_string() })?;
+        Ok(Self { stores, zendesk, escalation: EscalationConfig { zendesk_base_url, ..EscalationConfig::default() } })
+    }
+}

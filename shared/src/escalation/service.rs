@@ -1,0 +1,570 @@
+//! The escalate use case: rules → claim → create the ticket → transcript notes → record.
+//!
+//! Exactly one ticket per conversation episode rests on three things, none trusted alone:
+//! 1. the claim, a conditional write that only one caller wins (concurrent duplicates see it);
+//! 2. before any create that might repeat an earlier one, a lookup by `external_id`;
+//! 3. the `Idempotency-Key` derived from bot + conversation + episode.
+//!
+//! Work that cannot finish in time is left `pending` with everything needed to finish it, and
+//! the caller gets 202; a repeated request or the sweeper picks it up where it stopped.
+
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tracing::{Instrument, info, warn};
+use url::Url;
+
+use super::pending::{PayloadError, PendingEscalation};
+use super::request::{EscalationRequest, Message};
+use crate::deadline::Deadline;
+use crate::mapping::{self, MappingInput};
+use crate::rules::{self, Decision, RuleKind, RulesError};
+use crate::settings::BotSettings;
+use crate::store::*;
+use crate::transcript;
+use crate::zendesk::types::{Ticket, TicketStatus};
+use crate::zendesk::{Account, Credentials, ZendeskClient, ZendeskError};
+
+/// Tunables of the use case.
+#[derive(Debug, Clone)]
+pub struct EscalationConfig {
+    /// How long a claim stays exclusive beyond the request's own deadline.
+    pub lease_margin: Duration,
+    /// Attempts before an escalation is marked failed.
+    pub max_attempts: u32,
+    /// First retry delay for pending work; doubles per attempt, capped at `max_retry_delay`.
+    pub retry_delay: Duration,
+    pub max_retry_delay: Duration,
+    /// `HANDOFF_ZENDESK_BASE_URL`: talk to this instead of `https://{subdomain}.zendesk.com`.
+    pub zendesk_base_url: Option<Url>,
+}
+
+impl Default for EscalationConfig {
+    fn default() -> Self {
+        Self {
+            lease_margin: Duration::from_secs(5),
+            max_attempts: 8,
+            retry_delay: Duration::from_secs(30),
+            max_retry_delay: Duration::from_secs(30 * 60),
+            zendesk_base_url: None,
+        }
+    }
+}
+
+pub struct EscalateCommand {
+    pub bot_id: String,
+    pub conversation_id: String,
+    pub request: EscalationRequest,
+    /// The caller's `sub` claim, recorded as who escalated by hand when the body does not say.
+    pub token_subject: Option<String>,
+    pub deadline: Deadline,
+}
+
+/// The ticket as the chatbot sees it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TicketRef {
+    pub id: u64,
+    pub url: String,
+    pub status: TicketStatus,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// No enabled rule fired.
+    NotEscalated { reason: String },
+    /// A new ticket carries the conversation.
+    Created { ticket: TicketRef, rule: RuleKind, reason: String, handoff_message: String },
+    /// The conversation already has an open ticket (or one is being made); new messages were added.
+    Deduplicated { ticket: Option<TicketRef>, notes_added: usize, handoff_message: String },
+    /// Zendesk could not be reached in time; the work is recorded and will be finished.
+    Pending {
+        ticket: Option<TicketRef>,
+        reason: String,
+        retry_after: Duration,
+        handoff_message: String,
+        deduplicated: bool,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EscalationError {
+    #[error("this bot is not connected to Zendesk")]
+    NotConnected,
+    #[error("this bot's Zendesk connection must be reconnected")]
+    ReconnectRequired,
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Zendesk refused the ticket for a reason retrying will not fix (a bad field id, a role).
+    #[error("Zendesk refused the ticket: {0}")]
+    Rejected(ZendeskError),
+    /// New messages for an open ticket could not be added; the caller should repeat the request.
+    #[error("the new messages could not be added to ticket {ticket_id} yet: {error}")]
+    FollowUpFailed { ticket_id: u64, error: ZendeskError },
+}
+
+pub struct Escalator<'a> {
+    pub stores: &'a Stores,
+    pub zendesk: &'a ZendeskClient,
+    pub config: &'a EscalationConfig,
+}
+
+/// The Zendesk side of one bot, resolved once per request.
+pub(crate) struct BotAccount {
+    account: Account,
+}
+
+fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+/// `Idempotency-Key` for one conversation episode: the same on every retry, different per episode.
+pub fn idempotency_key(bot_id: &str, conversation_id: &str, episode: u32) -> String {
+    let digest = Sha256::digest(format!("{bot_id}\u{0}{conversation_id}\u{0}{episode}").as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    format!("handoff-{hex}")
+}
+
+/// Identifies a message for "what is new since the last sync".
+pub fn fingerprint(message: &Message) -> String {
+    let at = message.at.map(|t| t.unix_timestamp_nanos().to_string()).unwrap_or_default();
+    let digest = Sha256::digest(format!("{:?}\u{0}{at}\u{0}{}", message.role, message.text).as_bytes());
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
+}
+
+/// Messages after the last one already on the ticket (all of them when it is not found).
+pub fn messages_after<'m>(messages: &'m [Message], last_synced: Option<&str>) -> &'m [Message] {
+    let Some(last) = last_synced else { return messages };
+    match messages.iter().rposition(|m| fingerprint(m) == last) {
+        Some(idx) => &messages[idx + 1..],
+        None => messages,
+    }
+}
+
+impl Escalator<'_> {
+    pub async fn escalate(&self, command: EscalateCommand) -> Result<Outcome, EscalationError> {
+        let span = tracing::info_span!(
+            "escalate",
+            bot_id = %command.bot_id,
+            conversation_id = %command.conversation_id,
+            ticket_id = tracing::field::Empty,
+        );
+        self.escalate_inner(command).instrument(span).await
+    }
+
+    async fn escalate_inner(&self, command: EscalateCommand) -> Result<Outcome, EscalationError> {
+        let profile = self.stores.bots.load_profile(&command.bot_id).await?;
+        let connection = match profile.connection {
+            Some(c) if c.state == ConnectionState::Connected => c,
+            Some(c) if c.state == ConnectionState::ReconnectRequired => return Err(EscalationError::ReconnectRequired),
+            _ => return Err(EscalationError::NotConnected),
+        };
+        let settings = profile.settings.unwrap_or_default();
+        let request = &command.request;
+        let firing = match rules::evaluate(
+            &settings.rules,
+            request.trigger,
+            &request.signals(command.token_subject.as_deref()),
+        )? {
+            Decision::Escalate(firing) => firing,
+            Decision::Stay { reason } => {
+                info!(%reason, "not escalated");
+                return Ok(Outcome::NotEscalated { reason });
+            }
+        };
+        info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
+        let pending = PendingEscalation::new(request, &firing);
+        let now = now_ms();
+        let lease = command.deadline.remaining() + self.config.lease_margin;
+        let claim = ClaimRequest {
+            bot_id: command.bot_id.clone(),
+            conversation_id: command.conversation_id.clone(),
+            claim_token: claim_token(),
+            now_ms: now,
+            lease_until_ms: now + lease.as_millis() as i64,
+            rule: firing.rule,
+            requester_email: request.visitor.email.clone(),
+            pending_payload: pending.encode()?,
+        };
+        let locale = request.locale.as_deref();
+        match self.stores.conversations.claim(&claim).await? {
+            ClaimOutcome::Claimed(record) => {
+                let first = match &record.pending_payload {
+                    Some(stored) if record.version > 1 => PendingEscalation::decode(stored)?,
+                    _ => pending,
+                };
+                let bot = self.bot_account(&connection).await?;
+                self.finish(&bot, &settings, record, &first, Some(request), command.deadline).await
+            }
+            ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
+                let bot = self.bot_account(&connection).await?;
+                self.follow_up(&bot, &settings, record, &command, claim).await
+            }
+            ClaimOutcome::Held(record) => {
+                info!("another request holds this conversation; answering pending");
+                let message = settings.handoff_message(locale, record.ticket_id);
+                Ok(Outcome::Pending {
+                    ticket: None,
+                    reason: "another request for this conversation is creating the ticket".into(),
+                    retry_after: Duration::from_millis((record.lease_until_ms - now).clamp(1000, 30_000) as u64),
+                    handoff_message: message,
+                    deduplicated: true,
+                })
+            }
+        }
+    }
+
+    /// Finishes a claimed episode: find or create the ticket, add the notes not yet written,
+    /// record it. `latest` is the request that claimed, when it has newer messages than `first`.
+    pub(crate) async fn finish(
+        &self,
+        bot: &BotAccount,
+        settings: &BotSettings,
+        record: ConversationRecord,
+        first: &PendingEscalation,
+        latest: Option<&EscalationRequest>,
+        deadline: Deadline,
+    ) -> Result<Outcome, EscalationError> {
+        let locale = latest.unwrap_or(&first.request).locale.as_deref();
+        let firing = first.firing();
+        let plan = mapping::plan_ticket(&MappingInput {
+            bot_id: &record.bot_id,
+            conversation_id: &record.conversation_id,
+            request: &first.request,
+            firing: &firing,
+            settings,
+        });
+
+        // 1. The ticket: known, found again, or created.
+        let resumed = record.version > 1;
+        let mut ticket = match record.ticket_id {
+            Some(id) => match self.zendesk.show_ticket(&bot.account, id, deadline).await {
+                Ok(t) => Some(t),
+                Err(e) => return self.defer(bot, settings, &record, Some(id), record.notes_written, e, locale).await,
+            },
+            None if resumed => match self.find_existing(bot, &record, deadline).await {
+                Ok(found) => found,
+                Err(e) => return self.defer(bot, settings, &record, None, 0, e, locale).await,
+            },
+            None => None,
+        };
+        let recovered = ticket.is_some();
+        if ticket.is_none() {
+            let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
+            ticket = match self.create_once(bot, &record, &plan.ticket, &key, deadline).await {
+                Ok(t) => Some(t),
+                Err(e) if e.is_transient() || e == ZendeskError::Unauthorized => {
+                    return self.defer(bot, settings, &record, None, 0, e, locale).await;
+                }
+                Err(e) => {
+                    warn!(error = %e, "Zendesk refused the ticket; marking the escalation failed");
+                    self.stores
+                        .conversations
+                        .mark_failed(&record.bot_id, &record.conversation_id, &record.claim_token, &e.to_string())
+                        .await?;
+                    return Err(EscalationError::Rejected(e));
+                }
+            };
+        }
+        let ticket = ticket.expect("set above");
+        tracing::Span::current().record("ticket_id", ticket.id);
+
+        // 2. The notes, skipping any already on the ticket (a resumed episode may have written some).
+        let mut notes: Vec<String> = plan.notes;
+        let mut last_message = first.request.messages.last();
+        if let Some(latest) = latest {
+            let newer = messages_after(&latest.messages, last_message.map(fingerprint).as_deref());
+            if !newer.is_empty() && newer.len() != latest.messages.len() {
+                notes.extend(mapping::follow_up_notes(&record.conversation_id, newer));
+                last_message = latest.messages.last();
+            }
+        }
+        let mut written = record.notes_written as usize;
+        if recovered || written > 0 {
+            match self.notes_present(bot, ticket.id, &notes, deadline).await {
+                Ok(present) => written = written.max(present),
+                Err(e) => return self.defer(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
+            }
+        }
+        let mut status = ticket.status;
+        for note in notes.iter().skip(written) {
+            match self.zendesk.add_internal_note(&bot.account, ticket.id, note, deadline).await {
+                Ok(updated) => {
+                    status = updated.status;
+                    written += 1;
+                }
+                Err(e) => return self.defer(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
+            }
+        }
+
+        // 3. Record it: one write marks the episode created and indexes the ticket.
+        let recorded = RecordedTicket {
+            ticket_id: ticket.id,
+            status,
+            notes_written: written as u32,
+            last_synced_fingerprint: last_message.map(fingerprint),
+        };
+        match self
+            .stores
+            .conversations
+            .record_ticket(&record.bot_id, &record.conversation_id, &record.claim_token, &recorded)
+            .await
+        {
+            Ok(()) => {}
+            // Our lease ran out and another worker took over: it will find this ticket by external_id.
+            Err(StoreError::Conflict) => warn!("claim lost before recording; the next worker recovers the ticket"),
+            Err(e) => return Err(e.into()),
+        }
+        info!(ticket_id = ticket.id, notes = written, recovered, "ticket ready");
+        Ok(Outcome::Created {
+            ticket: self.ticket_ref(bot, &ticket, status),
+            rule: firing.rule,
+            reason: firing.reason,
+            handoff_message: settings.handoff_message(locale, Some(ticket.id)),
+        })
+    }
+
+    /// The conversation has a ticket: if it is still open, add only the new messages; if it was
+    /// solved or closed, start the next episode.
+    async fn follow_up(
+        &self,
+        bot: &BotAccount,
+        settings: &BotSettings,
+        record: ConversationRecord,
+        command: &EscalateCommand,
+        claim: ClaimRequest,
+    ) -> Result<Outcome, EscalationError> {
+        let ticket_id = record.ticket_id.expect("a created record has a ticket");
+        tracing::Span::current().record("ticket_id", ticket_id);
+        let request = &command.request;
+        let locale = request.locale.as_deref();
+        let ticket = self
+            .zendesk
+            .show_ticket(&bot.account, ticket_id, command.deadline)
+            .await
+            .map_err(|error| EscalationError::FollowUpFailed { ticket_id, error })?;
+        if ticket.status.ends_episode() {
+            info!(status = ticket.status.as_str(), "previous ticket is finished; opening a new one");
+            self.stores
+                .conversations
+                .record_status(&record.bot_id, &record.conversation_id, record.version, ticket.status)
+                .await?;
+            return match self.stores.conversations.claim(&claim).await? {
+                ClaimOutcome::Claimed(next) => {
+                    let first = PendingEscalation::decode(&claim.pending_payload)?;
+                    self.finish(bot, settings, next, &first, None, command.deadline).await
+                }
+                ClaimOutcome::Held(_) => Ok(Outcome::Pending {
+                    ticket: None,
+                    reason: "another request for this conversation is creating the ticket".into(),
+                    retry_after: Duration::from_secs(2),
+                    handoff_message: settings.handoff_message(locale, None),
+                    deduplicated: true,
+                }),
+            };
+        }
+        let newer = messages_after(&request.messages, record.last_synced_fingerprint.as_deref());
+        let notes = mapping::follow_up_notes(&record.conversation_id, newer);
+        let mut status = ticket.status;
+        for note in &notes {
+            let updated = self
+                .zendesk
+                .add_internal_note(&bot.account, ticket_id, note, command.deadline)
+                .await
+                .map_err(|error| EscalationError::FollowUpFailed { ticket_id, error })?;
+            status = updated.status;
+        }
+        if let Some(last) = newer.last() {
+            self.stores
+                .conversations
+                .record_synced(&record.bot_id, &record.conversation_id, record.version, &fingerprint(last))
+                .await
+                .or_else(|e| match e {
+                    // A concurrent follow-up moved the record on; its fingerprint is at least as new.
+                    StoreError::Conflict => Ok(()),
+                    e => Err(e),
+                })?;
+        }
+        info!(notes = notes.len(), "added new messages to the open ticket");
+        Ok(Outcome::Deduplicated {
+            ticket: Some(self.ticket_ref(bot, &ticket, status)),
+            notes_added: notes.len(),
+            handoff_message: settings.handoff_message(locale, Some(ticket_id)),
+        })
+    }
+
+    /// Creates the ticket. A lost answer is resolved by looking the ticket up by `external_id`
+    /// before sending the create again (same key), so a retry cannot make a second ticket.
+    async fn create_once(
+        &self,
+        bot: &BotAccount,
+        record: &ConversationRecord,
+        ticket: &crate::zendesk::types::TicketCreateInput,
+        key: &str,
+        deadline: Deadline,
+    ) -> Result<Ticket, ZendeskError> {
+        let mut last_error = ZendeskError::Timeout;
+        for attempt in 1..=3 {
+            match self.zendesk.create_ticket(&bot.account, ticket, key, deadline).await {
+                Ok(created) => {
+                    info!(ticket_id = created.ticket.id, replayed = created.replayed, "ticket created");
+                    return Ok(created.ticket);
+                }
+                Err(e) if e.is_ambiguous() || e == ZendeskError::IdempotencyConflict => {
+                    warn!(attempt, error = %e, "ticket creation answer lost; looking for the ticket");
+                    if let Some(found) = self.find_existing(bot, record, deadline).await? {
+                        return Ok(found);
+                    }
+                    if e == ZendeskError::IdempotencyConflict {
+                        return Err(e);
+                    }
+                    last_error = e;
+                }
+                Err(e) => return Err(e),
+            }
+            if deadline.remaining() < Duration::from_millis(500) {
+                break;
+            }
+        }
+        Err(last_error)
+    }
+
+    /// A ticket this episode already created, found by `external_id` (newer than the previous
+    /// episode's ticket; the oldest such one if several exist).
+    async fn find_existing(
+        &self,
+        bot: &BotAccount,
+        record: &ConversationRecord,
+        deadline: Deadline,
+    ) -> Result<Option<Ticket>, ZendeskError> {
+        let floor = record.previous_ticket_id.unwrap_or(0);
+        let tickets = self.zendesk.tickets_by_external_id(&bot.account, &record.conversation_id, deadline).await?;
+        Ok(tickets
+            .into_iter()
+            .filter(|t| t.id > floor && t.external_id.as_deref() == Some(record.conversation_id.as_str()))
+            .min_by_key(|t| t.id))
+    }
+
+    /// How many of `notes`, in order, are already on the ticket (matched by their title line).
+    async fn notes_present(
+        &self,
+        bot: &BotAccount,
+        ticket_id: u64,
+        notes: &[String],
+        deadline: Deadline,
+    ) -> Result<usize, ZendeskError> {
+        let comments = self.zendesk.ticket_comments(&bot.account, ticket_id, deadline).await?;
+        let titles: Vec<&str> =
+            comments.iter().filter(|c| !c.public).map(|c| transcript::note_title(&c.body)).collect();
+        Ok(notes.iter().take_while(|n| titles.contains(&transcript::note_title(n))).count())
+    }
+
+    /// Leaves the work for later (202), or gives up after the last attempt.
+    #[allow(clippy::too_many_arguments)]
+    async fn defer(
+        &self,
+        bot: &BotAccount,
+        settings: &BotSettings,
+        record: &ConversationRecord,
+        ticket_id: Option<u64>,
+        notes_written: u32,
+        error: ZendeskError,
+        locale: Option<&str>,
+    ) -> Result<Outcome, EscalationError> {
+        if error == ZendeskError::Unauthorized {
+            // The next attempt reads the secret again: it may have been rotated.
+            self.stores.secrets.invalidate(&record.bot_id);
+        }
+        let attempts = record.attempts + 1;
+        if attempts >= self.config.max_attempts {
+            warn!(attempts, error = %error, "escalation failed after the last attempt");
+            self.stores
+                .conversations
+                .mark_failed(&record.bot_id, &record.conversation_id, &record.claim_token, &error.to_string())
+                .await?;
+            return Err(EscalationError::Rejected(error));
+        }
+        let backoff =
+            self.config.retry_delay.saturating_mul(1 << (attempts - 1).min(16)).min(self.config.max_retry_delay);
+        let retry_after = error.retry_after().unwrap_or_default().max(backoff);
+        let update = PendingUpdate {
+            ticket_id,
+            notes_written,
+            attempts,
+            due_at_ms: now_ms() + retry_after.as_millis() as i64,
+            last_error: error.to_string(),
+        };
+        warn!(attempts, error = %error, retry_in_s = retry_after.as_secs(), "Zendesk unavailable; escalation left pending");
+        match self
+            .stores
+            .conversations
+            .mark_pending(&record.bot_id, &record.conversation_id, &record.claim_token, &update)
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        let ticket = ticket_id.map(|id| TicketRef { id, url: agent_url(bot, id), status: TicketStatus::New });
+        Ok(Outcome::Pending {
+            ticket,
+            reason: format!("Zendesk could not be reached in time ({error}); the escalation will be finished"),
+            retry_after,
+            handoff_message: settings.handoff_message(locale, ticket_id),
+            deduplicated: false,
+        })
+    }
+
+    async fn bot_account(&self, connection: &Connection) -> Result<BotAccount, EscalationError> {
+        let secret =
+            self.stores.secrets.get_bot_secret(&connection.bot_id).await?.ok_or(EscalationError::NotConnected)?;
+        let credentials = match secret.credentials {
+            StoredCredentials::ApiToken { email, api_token } => Credentials::ApiToken { email, token: api_token },
+            StoredCredentials::Oauth { access_token, .. } => Credentials::Bearer { access_token },
+        };
+        let base_url = Account::base_url(&connection.subdomain, self.config.zendesk_base_url.as_ref())
+            .map_err(|_| EscalationError::ReconnectRequired)?;
+        Ok(BotAccount { account: Account { base_url, credentials } })
+    }
+
+    fn ticket_ref(&self, bot: &BotAccount, ticket: &Ticket, status: TicketStatus) -> TicketRef {
+        TicketRef { id: ticket.id, url: agent_url(bot, ticket.id), status }
+    }
+}
+
+/// The ticket's page in the agent workspace.
+fn agent_url(bot: &BotAccount, ticket_id: u64) -> String {
+    bot.account.base_url.join(&format!("/agent/tickets/{ticket_id}")).map(|u| u.to_string()).unwrap_or_default()
+}
+
+fn claim_token() -> String {
+    format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::escalation::request::Role;
+
+    fn msg(text: &str) -> Message {
+        Message { role: Role::Visitor, text: text.into(), at: None }
+    }
+
+    #[test]
+    fn idempotency_key_is_stable_per_episode() {
+        assert_eq!(idempotency_key("b", "c", 1), idempotency_key("b", "c", 1));
+        assert_ne!(idempotency_key("b", "c", 1), idempotency_key("b", "c", 2));
+        assert_ne!(idempotency_key("b", "c", 1), idempotency_key("b2", "c", 1));
+    }
+
+    #[test]
+    fn messages_after_the_last_synced_one() {
+        let all = vec![msg("a"), msg("b"), msg("c")];
+        assert_eq!(messages_after(&all, None).len(), 3);
+        assert_eq!(messages_after(&all, Some(&fingerprint(&all[1]))), &all[2..]);
+        assert!(messages_after(&all, Some(&fingerprint(&all[2]))).is_empty());
+        assert_eq!(messages_after(&all, Some("unknown")).len(), 3);
+    }
+}

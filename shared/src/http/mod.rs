@@ -1,0 +1,122 @@
+//! The HTTP edge shared by every function: who is calling, problem+json errors, route
+//! parameters and body checks. Handlers (in `api`) use these and the use cases; nothing here
+//! knows about Zendesk or storage.
+
+pub mod caller;
+pub mod problem;
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+
+pub use caller::{Caller, scopes};
+pub use problem::Problem;
+
+/// Matches `path` against a template such as `/v1/bots/{bot_id}/tickets/{ticket_id}` and returns
+/// the named segments (percent-decoded).
+pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    let mut params = Vec::new();
+    let mut wanted = template.trim_matches('/').split('/');
+    let mut given = path.trim_end_matches('/').trim_start_matches('/').split('/');
+    loop {
+        match (wanted.next(), given.next()) {
+            (None, None) => return Some(params),
+            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {
+                let decoded = percent_decode(g)?;
+                params.push((w[1..w.len() - 1].to_owned(), decoded));
+            }
+            (Some(w), Some(g)) if w == g => {}
+            _ => return None,
+        }
+    }
+}
+
+fn percent_decode(segment: &str) -> Option<String> {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A path parameter, from API Gateway's `pathParameters` or, failing that, the raw path.
+pub fn path_param(request: &Request, template: &str, name: &str) -> Option<String> {
+    if let Some(value) = request.path_parameters_ref().and_then(|p| p.first(name)) {
+        return Some(value.to_owned());
+    }
+    match_path(template, request.raw_http_path())?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// Bot and conversation ids: 1–128 characters of letters, digits and `-_.:@`, safe in keys and URLs.
+pub fn valid_id(value: &str) -> bool {
+    (1..=128).contains(&value.len())
+        && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'))
+}
+
+/// The body of a JSON request: 415 unless the content type is JSON, 413 past `max_bytes`.
+pub fn json_body(request: &Request, max_bytes: usize) -> Result<&[u8], Problem> {
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    if media != "application/json" && !(media.starts_with("application/") && media.ends_with("+json")) {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Send JSON",
+            format!("The body must be application/json (got `{}`).", if media.is_empty() { "nothing" } else { &media }),
+        ));
+    }
+    let body: &[u8] = request.body().as_ref();
+    if body.len() > max_bytes {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The body is too large",
+            format!("The body has {} bytes; the limit is {max_bytes}.", body.len()),
+        ));
+    }
+    Ok(body)
+}
+
+/// A JSON answer.
+pub fn json_response(status: StatusCode, value: &impl Serialize) -> Response<Body> {
+    let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned());
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn match_path_extracts_and_decodes() {
+        let t = "/v1/bots/{bot_id}/conversations/{conversation_id}/escalations";
+        assert_eq!(
+            match_path(t, "/v1/bots/b%201/conversations/c-2/escalations"),
+            Some(vec![("bot_id".into(), "b 1".into()), ("conversation_id".into(), "c-2".into())])
+        );
+        assert_eq!(match_path(t, "/v1/bots/b1/conversations//escalations"), None);
+        assert_eq!(match_path(t, "/v1/bots/b1/conversations/c/escalations/x"), None);
+        assert_eq!(match_path(t, "/v1/bots/b1/conversations/%zz/escalations"), None);
+    }
+
+    #[test]
+    fn ids_are_restricted() {
+        assert!(valid_id("conv_01H:abc@x.y-z"));
+        assert!(!valid_id(""));
+        assert!(!valid_id("a b"));
+        assert!(!valid_id("a#b"));
+        assert!(!valid_id(&"a".repeat(129)));
+    }
+}
