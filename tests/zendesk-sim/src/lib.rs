@@ -1,1 +1,264 @@
+//! A Zendesk Support API simulator on loopback, for tests and local runs.
+//!
+//! It speaks the part of Zendesk's HTTP API Handoff uses (tickets create/show/update/list by
+//! `external_id`, comments, users/me, users search, requested tickets, ticket fields), keeps
+//! everything in memory, checks auth headers, honours `Idempotency-Key`, validates request bodies
+//! against Zendesk's OpenAPI schemas, counts calls, and injects faults on demand: 429 with
+//! `Retry-After`, 5xx, slow answers, connection resets, and "ticket created but the answer lost".
+//!
+//! Built on hyper directly rather than a router framework: Zendesk's `.json` suffixes are easier
+//! to match by hand, and a service error is the way to make hyper drop a connection mid-answer.
 
+mod model;
+mod routes;
+pub mod schema;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+pub use model::{Comment, Ticket, TicketField, User};
+
+/// Which requests a fault applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Any,
+    CreateTicket,
+    UpdateTicket,
+    ShowTicket,
+    ListTickets,
+    Comments,
+    Me,
+}
+
+/// What goes wrong.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// 429 with `Retry-After: {seconds}`; the request is not processed.
+    RateLimited { retry_after_secs: u64 },
+    /// This status (500, 503, …), optionally with `Retry-After`; not processed.
+    Status { status: u16, retry_after_secs: Option<u64> },
+    /// Wait this long, then process and answer normally.
+    Slow(Duration),
+    /// Drop the connection without processing.
+    Reset,
+    /// Process the request (a ticket is created), then drop the connection: the answer is lost.
+    LoseAnswer,
+}
+
+#[derive(Debug, Clone)]
+struct FaultRule {
+    route: Route,
+    fault: Fault,
+    remaining: u32,
+}
+
+/// One request as the simulator saw it.
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub path: String,
+    pub route: Route,
+    pub body: Option<Value>,
+    pub idempotency_key: Option<String>,
+    /// When it arrived (to check waits such as `Retry-After`).
+    pub at: std::time::Instant,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    pub users: Vec<User>,
+    pub tickets: Vec<Ticket>,
+    pub fields: Vec<TicketField>,
+    pub api_tokens: HashMap<(String, String), u64>,
+    pub bearer_tokens: HashMap<String, u64>,
+    pub idempotency: HashMap<String, (String, u64)>,
+    pub calls: Vec<Call>,
+    pub violations: Vec<String>,
+    faults: Vec<FaultRule>,
+    pub next_id: u64,
+}
+
+impl State {
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Takes the first fault that applies to `route`, if any.
+    fn take_fault(&mut self, route: Route) -> Option<Fault> {
+        let index = self.faults.iter().position(|f| f.remaining > 0 && (f.route == Route::Any || f.route == route))?;
+        let rule = &mut self.faults[index];
+        rule.remaining -= 1;
+        let fault = rule.fault.clone();
+        self.faults.retain(|f| f.remaining > 0);
+        Some(fault)
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.email.eq_ignore_ascii_case(email))
+    }
+}
+
+/// A running simulator. Dropping it stops the server.
+pub struct Simulator {
+    pub base_url: String,
+    state: Arc<Mutex<State>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Simulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+impl Simulator {
+    /// Starts on `127.0.0.1` at a free port, with one admin agent.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::start_on(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        let state = Arc::new(Mutex::new(State { next_id: 1000, ..State::default() }));
+        {
+            let mut s = state.lock().expect("sim state");
+            let id = s.next_id();
+            s.users.push(User {
+                id,
+                name: "Ada Admin".into(),
+                email: "admin@example.com".into(),
+                role: "admin".into(),
+            });
+        }
+        let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
+        let served = state.clone();
+        let url = base_url.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = &mut rx => break,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((stream, _)) = accepted else { continue };
+                let state = served.clone();
+                let url = url.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        let state = state.clone();
+                        let url = url.clone();
+                        async move { routes::serve(state, url, request).await }
+                    });
+                    // An Err from the service is how a fault drops the connection; nothing to report.
+                    let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+                });
+            }
+        });
+        Ok(Self { base_url, state, shutdown: Some(tx) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
+        f(&mut self.state.lock().expect("sim state"))
+    }
+
+    /// Accepts `Basic {email}/token:{token}`; returns the agent's user id (created if new).
+    pub fn add_api_token(&self, email: &str, token: &str) -> u64 {
+        self.with(|s| {
+            let id = agent(s, email);
+            s.api_tokens.insert((email.to_owned(), token.to_owned()), id);
+            id
+        })
+    }
+
+    /// Accepts `Bearer {token}` as the agent `email`.
+    pub fn add_bearer_token(&self, email: &str, token: &str) -> u64 {
+        self.with(|s| {
+            let id = agent(s, email);
+            s.bearer_tokens.insert(token.to_owned(), id);
+            id
+        })
+    }
+
+    pub fn revoke_bearer_token(&self, token: &str) {
+        self.with(|s| s.bearer_tokens.remove(token));
+    }
+
+    /// Adds a custom ticket field and returns its id.
+    pub fn add_ticket_field(&self, title: &str, kind: &str) -> u64 {
+        self.with(|s| {
+            let id = s.next_id();
+            s.fields.push(TicketField { id, title: title.into(), kind: kind.into() });
+            id
+        })
+    }
+
+    /// Makes the next `times` requests to `route` fail with `fault`.
+    pub fn inject(&self, route: Route, fault: Fault, times: u32) {
+        self.with(|s| s.faults.push(FaultRule { route, fault, remaining: times }));
+    }
+
+    pub fn clear_faults(&self) {
+        self.with(|s| s.faults.clear());
+    }
+
+    pub fn tickets(&self) -> Vec<Ticket> {
+        self.with(|s| s.tickets.clone())
+    }
+
+    pub fn ticket(&self, id: u64) -> Option<Ticket> {
+        self.with(|s| s.tickets.iter().find(|t| t.id == id).cloned())
+    }
+
+    pub fn user(&self, id: u64) -> Option<User> {
+        self.with(|s| s.users.iter().find(|u| u.id == id).cloned())
+    }
+
+    /// Sets a ticket's status as an agent would (e.g. `solved`).
+    pub fn set_status(&self, ticket_id: u64, status: &str) {
+        self.with(|s| {
+            if let Some(t) = s.tickets.iter_mut().find(|t| t.id == ticket_id) {
+                t.status = status.to_owned();
+                t.updated_at = model::now();
+            }
+        });
+    }
+
+    /// Every request received so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        self.with(|s| s.calls.clone())
+    }
+
+    /// How many requests hit `route`.
+    pub fn count(&self, route: Route) -> usize {
+        self.with(|s| s.calls.iter().filter(|c| route == Route::Any || c.route == route).count())
+    }
+
+    pub fn reset_calls(&self) {
+        self.with(|s| s.calls.clear());
+    }
+
+    /// Request bodies that did not match Zendesk's OpenAPI schemas (they were answered 400).
+    pub fn schema_violations(&self) -> Vec<String> {
+        self.with(|s| s.violations.clone())
+    }
+}
+
+fn agent(s: &mut State, email: &str) -> u64 {
+    if let Some(user) = s.user_by_email(email) {
+        return user.id;
+    }
+    let id = s.next_id();
+    let name = email.split('@').next().unwrap_or("agent").to_owned();
+    s.users.push(User { id, name, email: email.to_owned(), role: "agent".into() });
+    id
+}

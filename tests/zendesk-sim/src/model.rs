@@ -1,0 +1,99 @@
+//! The simulator's in-memory Zendesk: users, tickets with comments, ticket fields.
+
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: u64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+impl User {
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "name": self.name, "email": self.email, "role": self.role})
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Comment {
+    pub id: u64,
+    pub body: String,
+    pub public: bool,
+    pub author_id: u64,
+    pub created_at: String,
+}
+
+impl Comment {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id, "type": "Comment", "body": self.body, "plain_body": self.body,
+            "public": self.public, "author_id": self.author_id, "created_at": self.created_at,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    pub id: u64,
+    pub subject: String,
+    pub status: String,
+    pub priority: Option<String>,
+    pub requester_id: u64,
+    pub submitter_id: u64,
+    pub assignee_id: Option<u64>,
+    pub external_id: Option<String>,
+    pub tags: Vec<String>,
+    pub custom_fields: Vec<Value>,
+    pub comments: Vec<Comment>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Ticket {
+    pub fn to_json(&self, base_url: &str) -> Value {
+        json!({
+            "id": self.id,
+            "url": format!("{base_url}/api/v2/tickets/{}.json", self.id),
+            "subject": self.subject,
+            "raw_subject": self.subject,
+            "description": self.comments.first().map(|c| c.body.clone()).unwrap_or_default(),
+            "status": self.status,
+            "priority": self.priority,
+            "requester_id": self.requester_id,
+            "submitter_id": self.submitter_id,
+            "assignee_id": self.assignee_id,
+            "external_id": self.external_id,
+            "tags": self.tags,
+            "custom_fields": self.custom_fields,
+            "is_public": self.comments.first().is_some_and(|c| c.public),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+}
+
+/// A ticket field as `GET /api/v2/ticket_fields` lists it.
+#[derive(Debug, Clone)]
+pub struct TicketField {
+    pub id: u64,
+    pub title: String,
+    pub kind: String,
+}
+
+impl TicketField {
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "type": self.kind, "title": self.title, "active": true})
+    }
+}
+
+pub fn now() -> String {
+    OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or(OffsetDateTime::now_utc())
+        .format(&Rfc3339)
+        .unwrap_or_default()
+}

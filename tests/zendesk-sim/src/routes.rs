@@ -1,0 +1,401 @@
+//! Request handling: route, record the call, apply any injected fault, check auth, answer.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+
+use crate::model::{self, Comment, Ticket, User};
+use crate::{Call, Fault, Route, State, schema};
+
+type Answer = Response<Full<Bytes>>;
+
+/// Returned to hyper to drop the connection without an answer.
+#[derive(Debug)]
+pub struct DropConnection;
+
+impl std::fmt::Display for DropConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DropConnection {}
+
+/// What the path names, with `/api/v2/` and `.json` taken off.
+enum Endpoint {
+    CreateTicket,
+    ListTickets,
+    ShowTicket(u64),
+    UpdateTicket(u64),
+    Comments(u64),
+    Me,
+    UsersSearch,
+    Requested(u64),
+    TicketFields,
+    Unknown,
+}
+
+impl Endpoint {
+    fn parse(method: &Method, path: &str) -> Self {
+        let trimmed = path.trim_start_matches("/api/v2/").trim_end_matches('/');
+        let trimmed = trimmed.strip_suffix(".json").unwrap_or(trimmed);
+        let parts: Vec<&str> = trimmed.split('/').collect();
+        let id = |s: &str| s.parse::<u64>().ok();
+        match (method, parts.as_slice()) {
+            (&Method::POST, ["tickets"]) => Self::CreateTicket,
+            (&Method::GET, ["tickets"]) => Self::ListTickets,
+            (&Method::GET, ["tickets", t]) if id(t).is_some() => Self::ShowTicket(id(t).unwrap_or_default()),
+            (&Method::PUT, ["tickets", t]) if id(t).is_some() => Self::UpdateTicket(id(t).unwrap_or_default()),
+            (&Method::GET, ["tickets", t, "comments"]) if id(t).is_some() => Self::Comments(id(t).unwrap_or_default()),
+            (&Method::GET, ["users", "me"]) => Self::Me,
+            (&Method::GET, ["users", "search"]) => Self::UsersSearch,
+            (&Method::GET, ["users", u, "tickets", "requested"]) if id(u).is_some() => {
+                Self::Requested(id(u).unwrap_or_default())
+            }
+            (&Method::GET, ["ticket_fields"]) => Self::TicketFields,
+            _ => Self::Unknown,
+        }
+    }
+
+    fn route(&self) -> Route {
+        match self {
+            Self::CreateTicket => Route::CreateTicket,
+            Self::ListTickets => Route::ListTickets,
+            Self::ShowTicket(_) => Route::ShowTicket,
+            Self::UpdateTicket(_) => Route::UpdateTicket,
+            Self::Comments(_) => Route::Comments,
+            Self::Me => Route::Me,
+            _ => Route::Any,
+        }
+    }
+}
+
+pub async fn serve(
+    state: Arc<Mutex<State>>,
+    base_url: String,
+    request: Request<Incoming>,
+) -> Result<Answer, DropConnection> {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let query: Vec<(String, String)> = request
+        .uri()
+        .query()
+        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let idempotency_key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let bytes = match Limited::new(request.into_body(), 16 * 1024 * 1024).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return Ok(error(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", "The request body is too large")),
+    };
+    let body: Option<Value> = if bytes.is_empty() { None } else { serde_json::from_slice(&bytes).ok() };
+    let endpoint = Endpoint::parse(&method, &path);
+    let route = endpoint.route();
+
+    let fault = {
+        let mut s = state.lock().expect("sim state");
+        s.calls.push(Call {
+            method: method.to_string(),
+            path: path.clone(),
+            route,
+            body: body.clone(),
+            idempotency_key: idempotency_key.clone(),
+            at: std::time::Instant::now(),
+        });
+        s.take_fault(route)
+    };
+    let mut lose_answer = false;
+    match fault {
+        Some(Fault::RateLimited { retry_after_secs }) => {
+            let mut answer = error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Rate limit exceeded");
+            answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return Ok(answer);
+        }
+        Some(Fault::Status { status, retry_after_secs }) => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let mut answer = error(code, "ServiceUnavailable", "Injected failure");
+            if let Some(seconds) = retry_after_secs {
+                answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            return Ok(answer);
+        }
+        Some(Fault::Reset) => return Err(DropConnection),
+        Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
+        Some(Fault::LoseAnswer) => lose_answer = true,
+        None => {}
+    }
+    if !bytes.is_empty() && body.is_none() {
+        return Ok(error(StatusCode::BAD_REQUEST, "InvalidJSON", "The request body is not valid JSON"));
+    }
+
+    let mut s = state.lock().expect("sim state");
+    let caller = match authenticate(&s, auth.as_deref()) {
+        Ok(caller) => caller,
+        Err(answer) => return Ok(answer),
+    };
+    let answer = match (endpoint, caller) {
+        (Endpoint::Me, None) => {
+            json_answer(StatusCode::OK, json!({"user": {"id": null, "name": "Anonymous user", "role": "end-user"}}))
+        }
+        (_, None) => error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", ""),
+        (Endpoint::Me, Some(user)) => json_answer(StatusCode::OK, json!({"user": user.to_json()})),
+        (Endpoint::CreateTicket, Some(user)) => create_ticket(&mut s, &base_url, &user, body, idempotency_key),
+        (Endpoint::ShowTicket(id), Some(_)) => match s.tickets.iter().find(|t| t.id == id) {
+            Some(t) => json_answer(StatusCode::OK, json!({"ticket": t.to_json(&base_url)})),
+            None => not_found(),
+        },
+        (Endpoint::UpdateTicket(id), Some(user)) => update_ticket(&mut s, &base_url, &user, id, body),
+        (Endpoint::ListTickets, Some(_)) => {
+            let external_id = query.iter().find(|(k, _)| k == "external_id").map(|(_, v)| v.clone());
+            let tickets: Vec<Value> = s
+                .tickets
+                .iter()
+                .filter(|t| external_id.is_none() || t.external_id == external_id)
+                .map(|t| t.to_json(&base_url))
+                .collect();
+            let count = tickets.len();
+            json_answer(
+                StatusCode::OK,
+                json!({"tickets": tickets, "next_page": null, "previous_page": null, "count": count}),
+            )
+        }
+        (Endpoint::Comments(id), Some(_)) => match s.tickets.iter().find(|t| t.id == id) {
+            Some(t) => {
+                let mut comments: Vec<Value> = t.comments.iter().map(Comment::to_json).collect();
+                if query.iter().any(|(k, v)| k == "sort_order" && v == "desc") {
+                    comments.reverse();
+                }
+                let count = comments.len();
+                json_answer(
+                    StatusCode::OK,
+                    json!({"comments": comments, "next_page": null, "previous_page": null, "count": count}),
+                )
+            }
+            None => not_found(),
+        },
+        (Endpoint::UsersSearch, Some(_)) => {
+            let q = query.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone()).unwrap_or_default();
+            let email = q.strip_prefix("email:").unwrap_or(&q).trim().trim_matches('"').to_owned();
+            let users: Vec<Value> = s.user_by_email(&email).map(User::to_json).into_iter().collect();
+            json_answer(StatusCode::OK, json!({"users": users, "next_page": null, "count": users.len()}))
+        }
+        (Endpoint::Requested(user_id), Some(_)) => {
+            let mut tickets: Vec<&Ticket> = s.tickets.iter().filter(|t| t.requester_id == user_id).collect();
+            let by_updated = query.iter().any(|(k, v)| k == "sort_by" && v == "updated_at");
+            let descending = query.iter().any(|(k, v)| k == "sort_order" && v == "desc");
+            if by_updated {
+                tickets.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then(a.id.cmp(&b.id)));
+            }
+            if descending {
+                tickets.reverse();
+            }
+            let per_page = query.iter().find(|(k, _)| k == "per_page").and_then(|(_, v)| v.parse().ok()).unwrap_or(100);
+            let tickets: Vec<Value> = tickets.into_iter().take(per_page).map(|t| t.to_json(&base_url)).collect();
+            json_answer(StatusCode::OK, json!({"tickets": tickets, "next_page": null, "count": tickets.len()}))
+        }
+        (Endpoint::TicketFields, Some(_)) => {
+            let fields: Vec<Value> = s.fields.iter().map(model::TicketField::to_json).collect();
+            json_answer(StatusCode::OK, json!({"ticket_fields": fields, "next_page": null, "count": fields.len()}))
+        }
+        (Endpoint::Unknown, Some(_)) => error(StatusCode::NOT_FOUND, "InvalidEndpoint", "Not found"),
+    };
+    if lose_answer {
+        return Err(DropConnection);
+    }
+    Ok(answer)
+}
+
+/// `Ok(None)` for no credentials; 401 for wrong ones.
+fn authenticate(s: &State, header: Option<&str>) -> Result<Option<User>, Answer> {
+    let Some(header) = header else { return Ok(None) };
+    let user_id = if let Some(encoded) = header.strip_prefix("Basic ") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .unwrap_or_default();
+        decoded
+            .split_once("/token:")
+            .and_then(|(email, token)| s.api_tokens.get(&(email.to_owned(), token.to_owned())))
+            .copied()
+    } else if let Some(token) = header.strip_prefix("Bearer ") {
+        s.bearer_tokens.get(token.trim()).copied()
+    } else {
+        None
+    };
+    match user_id.and_then(|id| s.users.iter().find(|u| u.id == id)) {
+        Some(user) => Ok(Some(user.clone())),
+        None => Err(error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", "")),
+    }
+}
+
+fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Value>, key: Option<String>) -> Answer {
+    let Some(body) = body else { return error(StatusCode::BAD_REQUEST, "InvalidJSON", "A body is required") };
+    let violations = schema::violations("TicketCreateRequest", &body);
+    if !violations.is_empty() {
+        s.violations.extend(violations.iter().cloned());
+        return json_answer(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "InvalidRequestBody", "description": violations.join("; ")}),
+        );
+    }
+    let canonical = body.to_string();
+    if let Some(key) = &key
+        && let Some((seen, ticket_id)) = s.idempotency.get(key).cloned()
+    {
+        if seen != canonical {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "IdempotentRequestError",
+                "Idempotency key reused with different parameters",
+            );
+        }
+        let ticket = s.tickets.iter().find(|t| t.id == ticket_id).map(|t| t.to_json(base_url)).unwrap_or(Value::Null);
+        let mut answer = json_answer(StatusCode::CREATED, json!({"ticket": ticket}));
+        answer.headers_mut().insert("x-idempotency-lookup", HeaderValue::from_static("hit"));
+        return answer;
+    }
+    let input = &body["ticket"];
+    let Some(comment) =
+        input.get("comment").filter(|c| c.get("body").and_then(Value::as_str).is_some_and(|b| !b.trim().is_empty()))
+    else {
+        return record_invalid("comment", "Comment: cannot be blank");
+    };
+    if let Some(invalid) = unknown_field(s, input) {
+        return record_invalid("custom_fields", &format!("Custom field {invalid} does not exist"));
+    }
+    let requester_id = match input.get("requester") {
+        Some(r) => {
+            let email = r["email"].as_str().unwrap_or_default().to_owned();
+            let name = r["name"].as_str().unwrap_or(&email).to_owned();
+            match s.user_by_email(&email) {
+                Some(u) => u.id,
+                None => {
+                    let id = s.next_id();
+                    s.users.push(User { id, name, email, role: "end-user".into() });
+                    id
+                }
+            }
+        }
+        None => input["requester_id"].as_u64().unwrap_or(caller.id),
+    };
+    let now = model::now();
+    let comment_id = s.next_id();
+    let id = s.next_id();
+    let ticket = Ticket {
+        id,
+        subject: input["subject"].as_str().unwrap_or_default().to_owned(),
+        status: input["status"].as_str().unwrap_or("new").to_owned(),
+        priority: input["priority"].as_str().map(str::to_owned),
+        requester_id,
+        submitter_id: caller.id,
+        assignee_id: None,
+        external_id: input["external_id"].as_str().map(str::to_owned),
+        tags: tags(input),
+        custom_fields: input["custom_fields"].as_array().cloned().unwrap_or_default(),
+        comments: vec![Comment {
+            id: comment_id,
+            body: comment["body"].as_str().unwrap_or_default().to_owned(),
+            public: comment["public"].as_bool().unwrap_or(true),
+            author_id: requester_id,
+            created_at: now.clone(),
+        }],
+        created_at: now.clone(),
+        updated_at: now,
+    };
+    let json = ticket.to_json(base_url);
+    s.tickets.push(ticket);
+    let mut answer = json_answer(StatusCode::CREATED, json!({"ticket": json}));
+    if let Some(key) = key {
+        s.idempotency.insert(key, (canonical, id));
+        answer.headers_mut().insert("x-idempotency-lookup", HeaderValue::from_static("miss"));
+    }
+    answer.headers_mut().insert(
+        header::LOCATION,
+        HeaderValue::from_str(&format!("{base_url}/api/v2/tickets/{id}.json")).unwrap_or(HeaderValue::from_static("")),
+    );
+    answer
+}
+
+fn update_ticket(s: &mut State, base_url: &str, caller: &User, id: u64, body: Option<Value>) -> Answer {
+    let Some(body) = body else { return error(StatusCode::BAD_REQUEST, "InvalidJSON", "A body is required") };
+    let violations = schema::violations("TicketUpdateRequest", &body);
+    if !violations.is_empty() {
+        s.violations.extend(violations.iter().cloned());
+        return json_answer(
+            StatusCode::BAD_REQUEST,
+            json!({"error": "InvalidRequestBody", "description": violations.join("; ")}),
+        );
+    }
+    let comment_id = s.next_id();
+    let Some(ticket) = s.tickets.iter_mut().find(|t| t.id == id) else { return not_found() };
+    if ticket.status == "closed" {
+        return record_invalid("status", "Status: closed prevents ticket update");
+    }
+    if ticket.comments.len() >= 5000 {
+        return record_invalid("comment", "Ticket has reached the maximum number of comments");
+    }
+    let input = &body["ticket"];
+    let now = model::now();
+    if let Some(comment) = input.get("comment") {
+        ticket.comments.push(Comment {
+            id: comment_id,
+            body: comment["body"].as_str().unwrap_or_default().to_owned(),
+            public: comment["public"].as_bool().unwrap_or(true),
+            author_id: caller.id,
+            created_at: now.clone(),
+        });
+    }
+    if let Some(status) = input["status"].as_str() {
+        ticket.status = status.to_owned();
+    }
+    ticket.updated_at = now;
+    json_answer(
+        StatusCode::OK,
+        json!({"ticket": ticket.to_json(base_url), "audit": {"ticket_id": id, "author_id": caller.id}}),
+    )
+}
+
+/// The first custom field id that does not exist, if any.
+fn unknown_field(s: &State, input: &Value) -> Option<u64> {
+    input["custom_fields"]
+        .as_array()?
+        .iter()
+        .filter_map(|f| f["id"].as_u64())
+        .find(|id| !s.fields.iter().any(|f| f.id == *id))
+}
+
+/// Zendesk lower-cases tags and splits them on spaces.
+fn tags(input: &Value) -> Vec<String> {
+    input["tags"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).flat_map(|t| t.split_whitespace()).map(str::to_lowercase).collect())
+        .unwrap_or_default()
+}
+
+fn json_answer(status: StatusCode, body: Value) -> Answer {
+    let mut answer = Response::new(Full::new(Bytes::from(body.to_string())));
+    *answer.status_mut() = status;
+    answer.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
+    answer
+}
+
+fn error(status: StatusCode, code: &str, description: &str) -> Answer {
+    json_answer(status, json!({"error": code, "description": description}))
+}
+
+fn not_found() -> Answer {
+    error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found")
+}
+
+fn record_invalid(field: &str, description: &str) -> Answer {
+    json_answer(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        json!({"error": "RecordInvalid", "description": "Record validation errors", "details": {field: [{"description": description}]}}),
+    )
+}
