@@ -1,6 +1,9 @@
 //! DynamoDB adapter: one table, `pk`/`sk` string keys as in DESIGN.md, conditional writes for
-//! every state change, and a sparse `due` index (`due_pk` = "DUE", `due_at_ms`) so the sweeper
-//! finds unfinished work without a scan. Items ↔ structs through `serde_dynamo`.
+//! every state change, and two sparse indexes: `due` (`due_pk` = "DUE", `due_at_ms`), so the
+//! sweeper finds unfinished work without a scan, and `ticket` (`ticket_key` =
+//! `BOT#{bot}#TICKET#{id}`), so a webhook finds its conversation. Keeping the ticket index on the
+//! conversation item (rather than a second item) makes recording a ticket one conditional write.
+//! Items ↔ structs through `serde_dynamo`.
 
 use std::collections::HashMap;
 
@@ -9,8 +12,8 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    KeysAndAttributes, Projection, ProjectionType, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    ScalarAttributeType, TransactWriteItem, Update,
+    KeysAndAttributes, Projection, ProjectionType, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType,
 };
 use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
@@ -20,6 +23,8 @@ use super::*;
 
 /// Name of the sparse index over unfinished work.
 pub const DUE_INDEX: &str = "due";
+/// Name of the sparse index from ticket to conversation.
+pub const TICKET_INDEX: &str = "ticket";
 const DUE_PK: &str = "DUE";
 /// DynamoDB's item size limit is 400 KB; keep a margin for attribute names.
 const MAX_ITEM_BYTES: usize = 390 * 1024;
@@ -47,13 +52,6 @@ struct SettingsItem {
     settings: BotSettings,
 }
 
-#[derive(Serialize, Deserialize)]
-struct TicketIndexItem {
-    pk: String,
-    sk: String,
-    conversation_id: String,
-}
-
 fn bot_pk(bot_id: &str) -> String {
     format!("BOT#{bot_id}")
 }
@@ -63,6 +61,10 @@ fn conv_key(bot_id: &str, conversation_id: &str) -> Item {
         ("pk".to_owned(), AttributeValue::S(bot_pk(bot_id))),
         ("sk".to_owned(), AttributeValue::S(format!("CONV#{conversation_id}"))),
     ])
+}
+
+fn ticket_key(bot_id: &str, ticket_id: u64) -> String {
+    format!("BOT#{bot_id}#TICKET#{ticket_id}")
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -93,6 +95,9 @@ fn conversation_item(record: &ConversationRecord) -> Result<Item, StoreError> {
     item.extend(conv_key(&record.bot_id, &record.conversation_id));
     if record.due_at_ms.is_some() {
         item.insert("due_pk".into(), s(DUE_PK));
+    }
+    if let Some(ticket_id) = record.ticket_id {
+        item.insert("ticket_key".into(), s(ticket_key(&record.bot_id, ticket_id)));
     }
     let size: usize = item.iter().map(|(k, v)| k.len() + attribute_size(v)).sum();
     if size > MAX_ITEM_BYTES {
@@ -135,6 +140,11 @@ impl DynamoStore {
             .key_schema(built(key("due_at_ms", KeyType::Range))?)
             .projection(Projection::builder().projection_type(ProjectionType::All).build())
             .build();
+        let ticket_index = GlobalSecondaryIndex::builder()
+            .index_name(TICKET_INDEX)
+            .key_schema(built(key("ticket_key", KeyType::Hash))?)
+            .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
+            .build();
         let result = client
             .create_table()
             .table_name(table)
@@ -145,14 +155,26 @@ impl DynamoStore {
             .attribute_definitions(built(attr("sk", ScalarAttributeType::S))?)
             .attribute_definitions(built(attr("due_pk", ScalarAttributeType::S))?)
             .attribute_definitions(built(attr("due_at_ms", ScalarAttributeType::N))?)
+            .attribute_definitions(built(attr("ticket_key", ScalarAttributeType::S))?)
             .global_secondary_indexes(built(due_index)?)
+            .global_secondary_indexes(built(ticket_index)?)
             .send()
             .await;
         match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => Ok(()),
-            Err(e) => Err(unavailable(e)),
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(unavailable(e)),
         }
+        // Tables are created asynchronously (by AWS and by dynalite): wait until it is usable.
+        for _ in 0..100 {
+            let described = client.describe_table().table_name(table).send().await.map_err(unavailable)?;
+            let status = described.table().and_then(|t| t.table_status().cloned());
+            if status == Some(aws_sdk_dynamodb::types::TableStatus::Active) {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Err(StoreError::Unavailable(format!("table {table} did not become active")))
     }
 
     /// A conditional put of a conversation; on a lost condition, the item that won.
@@ -178,8 +200,16 @@ impl DynamoStore {
             Ok(_) => Ok(Ok(())),
             Err(e) => match e.as_service_error() {
                 Some(aws_sdk_dynamodb::operation::put_item::PutItemError::ConditionalCheckFailedException(failed)) => {
-                    let old = failed.item().cloned().ok_or(StoreError::Conflict)?;
-                    Ok(Err(conversation_from(old)?))
+                    // DynamoDB returns the winning item; an emulator that predates that feature
+                    // (dynalite) does not, so read it.
+                    let old = match failed.item() {
+                        Some(item) => conversation_from(item.clone())?,
+                        None => self
+                            .get_conversation(&record.bot_id, &record.conversation_id)
+                            .await?
+                            .ok_or(StoreError::Conflict)?,
+                    };
+                    Ok(Err(old))
                 }
                 _ => Err(unavailable(e)),
             },
@@ -325,17 +355,17 @@ impl ConversationStore for DynamoStore {
         claim_token: &str,
         ticket: &RecordedTicket,
     ) -> Result<(), StoreError> {
-        self.calls.write();
         let mut values = HashMap::from([
             (":created".to_owned(), s("created")),
             (":ticket".to_owned(), n(ticket.ticket_id)),
+            (":tk".to_owned(), s(ticket_key(bot_id, ticket.ticket_id))),
             (":status".to_owned(), s(ticket.status.as_str())),
             (":notes".to_owned(), n(ticket.notes_written)),
             (":zero".to_owned(), n(0)),
             (":one".to_owned(), n(1)),
             (":token".to_owned(), s(claim_token)),
         ]);
-        let mut expression = "SET #state = :created, ticket_id = :ticket, ticket_status = :status, \
+        let mut expression = "SET #state = :created, ticket_id = :ticket, ticket_key = :tk, ticket_status = :status, \
              notes_written = :notes, lease_until_ms = :zero"
             .to_owned();
         if let Some(fingerprint) = &ticket.last_synced_fingerprint {
@@ -343,41 +373,16 @@ impl ConversationStore for DynamoStore {
             expression.push_str(", last_synced_fingerprint = :fp");
         }
         expression.push_str(" REMOVE pending_payload, due_at_ms, due_pk, last_error ADD #version :one");
-        let update = Update::builder()
-            .table_name(&self.table)
-            .set_key(Some(conv_key(bot_id, conversation_id)))
-            .update_expression(expression)
-            .condition_expression("claim_token = :token")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_names("#version", "version")
-            .set_expression_attribute_values(Some(values))
-            .build()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let index = to_item(TicketIndexItem {
-            pk: bot_pk(bot_id),
-            sk: format!("TICKET#{}", ticket.ticket_id),
-            conversation_id: conversation_id.to_owned(),
-        })
-        .map_err(corrupt)?;
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(index))
-            .build()
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let result = self
-            .client
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().update(update).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => match e.as_service_error() {
-                Some(se) if se.is_transaction_canceled_exception() => Err(StoreError::Conflict),
-                _ => Err(unavailable(e)),
-            },
-        }
+        self.update(
+            conv_key(bot_id, conversation_id),
+            &expression,
+            "claim_token = :token",
+            &[("#state", "state"), ("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn mark_pending(
@@ -515,16 +520,19 @@ impl ConversationStore for DynamoStore {
         self.calls.read();
         let output = self
             .client
-            .get_item()
+            .query()
             .table_name(&self.table)
-            .key("pk", s(bot_pk(bot_id)))
-            .key("sk", s(format!("TICKET#{ticket_id}")))
+            .index_name(TICKET_INDEX)
+            .key_condition_expression("ticket_key = :tk")
+            .expression_attribute_values(":tk", s(ticket_key(bot_id, ticket_id)))
+            .limit(1)
             .send()
             .await
             .map_err(unavailable)?;
-        match output.item {
-            Some(item) => Ok(Some(from_item::<TicketIndexItem>(item).map_err(corrupt)?.conversation_id)),
-            None => Ok(None),
+        let sk = output.items.unwrap_or_default().into_iter().next().and_then(|mut item| item.remove("sk"));
+        match sk {
+            Some(AttributeValue::S(sk)) => Ok(sk.strip_prefix("CONV#").map(str::to_owned)),
+            _ => Ok(None),
         }
     }
 }

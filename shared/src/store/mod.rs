@@ -208,8 +208,8 @@ pub trait ConversationStore: Send + Sync {
     /// or failed record keeps its episode (and payload is replaced), an ended one starts the next.
     async fn claim(&self, claim: &ClaimRequest) -> Result<ClaimOutcome, StoreError>;
 
-    /// Marks the episode created and indexes the ticket (`TICKET#{id}` → conversation) in one
-    /// write. Conflict when `claim_token` no longer holds the record.
+    /// Marks the episode created and indexes the ticket (ticket → conversation) in one write.
+    /// Conflict when `claim_token` no longer holds the record.
     async fn record_ticket(
         &self,
         bot_id: &str,

@@ -1,1 +1,15 @@
+//! Cross-function scenarios. Every test here talks to real HTTP peers on loopback: DynamoDB and
+//! Secrets Manager through moto's server (and DynamoDB through dynalite as a stricter second
+//! opinion), Zendesk through the simulator. `scripts/test` starts the emulators and exports
+//! their endpoints; run without them, these tests fail and say so.
+//!
+//! One crate, one test binary: the AWS SDK makes each test binary slow to link.
 
+#[cfg(test)]
+mod conformance;
+#[cfg(test)]
+mod escalate;
+#[cfg(test)]
+mod secret_hygiene;
+#[cfg(test)]
+mod support;

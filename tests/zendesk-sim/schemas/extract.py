@@ -9,6 +9,9 @@ simulator catches a typo Zendesk would silently ignore:
 - TicketCreateInput's allOf is merged into one object, plus `requester`, which Zendesk documents
   for ticket creation but leaves out of the OpenAPI file;
 - the ticket inputs and TicketCommentObject reject properties they do not declare.
+And one correction: the file types a ticket's `custom_fields` items as CustomFieldObject (the
+definition of a field, with required key/type/title); on a ticket Zendesk takes `{id, value}`
+(developer.zendesk.com, "Setting custom field values"), so the inputs use CUSTOM_FIELD_VALUE.
 """
 import hashlib
 import json
@@ -27,6 +30,18 @@ REQUESTER = {
         "locale_id": {"type": "integer"},
     },
     "required": ["email"],
+    "additionalProperties": False,
+}
+
+
+CUSTOM_FIELD_VALUE = {
+    "type": "object",
+    "description": "A custom field value on a ticket (corrects the OpenAPI file, see above).",
+    "properties": {
+        "id": {"type": "integer"},
+        "value": {"type": ["string", "number", "boolean", "array", "null"]},
+    },
+    "required": ["id", "value"],
     "additionalProperties": False,
 }
 
@@ -69,6 +84,8 @@ def main(path):
         merged["required"] += part.get("required", [])
     merged["properties"]["requester"] = REQUESTER
     wanted["TicketCreateInput"] = merged
+    for name in ("TicketCreateInput", "TicketUpdateInput"):
+        wanted[name]["properties"]["custom_fields"] = {"type": "array", "items": CUSTOM_FIELD_VALUE}
     for name in CLOSED:
         wanted[name] = dict(wanted[name], additionalProperties=False)
     out = {

@@ -136,7 +136,7 @@ pub async fn serve(
     let mut s = state.lock().expect("sim state");
     let caller = match authenticate(&s, auth.as_deref()) {
         Ok(caller) => caller,
-        Err(answer) => return Ok(answer),
+        Err(Unauthenticated) => return Ok(error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", "")),
     };
     let answer = match (endpoint, caller) {
         (Endpoint::Me, None) => {
@@ -210,8 +210,11 @@ pub async fn serve(
     Ok(answer)
 }
 
-/// `Ok(None)` for no credentials; 401 for wrong ones.
-fn authenticate(s: &State, header: Option<&str>) -> Result<Option<User>, Answer> {
+/// Credentials were sent but match no user (answered 401).
+struct Unauthenticated;
+
+/// `Ok(None)` for no credentials; `Err` for wrong ones.
+fn authenticate(s: &State, header: Option<&str>) -> Result<Option<User>, Unauthenticated> {
     let Some(header) = header else { return Ok(None) };
     let user_id = if let Some(encoded) = header.strip_prefix("Basic ") {
         let decoded = base64::engine::general_purpose::STANDARD
@@ -230,7 +233,7 @@ fn authenticate(s: &State, header: Option<&str>) -> Result<Option<User>, Answer>
     };
     match user_id.and_then(|id| s.users.iter().find(|u| u.id == id)) {
         Some(user) => Ok(Some(user.clone())),
-        None => Err(error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", "")),
+        None => Err(Unauthenticated),
     }
 }
 

@@ -1,0 +1,216 @@
+//! One conformance suite for the store ports, run against the in-process adapters, DynamoDB on
+//! moto and on dynalite, and Secrets Manager on moto: the in-process adapters are only useful
+//! if they behave like the real ones.
+
+use handoff::rules::RuleKind;
+use handoff::settings::BotSettings;
+use handoff::store::memory::{MemorySecrets, MemoryStore};
+use handoff::store::*;
+use handoff::zendesk::types::TicketStatus;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::support::{Backend, dynamo_store, secrets_store, unique};
+
+fn claim(bot: &str, conv: &str, now_ms: i64, payload: &str) -> ClaimRequest {
+    ClaimRequest {
+        bot_id: bot.into(),
+        conversation_id: conv.into(),
+        claim_token: unique("token"),
+        now_ms,
+        lease_until_ms: now_ms + 10_000,
+        rule: RuleKind::ExplicitRequest,
+        requester_email: Some("ana@example.com".into()),
+        pending_payload: payload.into(),
+    }
+}
+
+fn claimed(outcome: ClaimOutcome) -> ConversationRecord {
+    match outcome {
+        ClaimOutcome::Claimed(record) => record,
+        ClaimOutcome::Held(record) => panic!("expected a claim, the conversation is held: {record:?}"),
+    }
+}
+
+fn held(outcome: ClaimOutcome) -> ConversationRecord {
+    match outcome {
+        ClaimOutcome::Held(record) => record,
+        ClaimOutcome::Claimed(record) => panic!("expected held, got a claim: {record:?}"),
+    }
+}
+
+async fn conversation_store_conforms(store: &dyn ConversationStore) {
+    let bot = unique("bot");
+    let now = 1_800_000_000_000;
+
+    // A new conversation is claimed for episode 1; a second caller sees it held.
+    let first = claim(&bot, "c1", now, "payload-1");
+    let record = claimed(store.claim(&first).await.unwrap());
+    assert_eq!((record.episode, record.state, record.version), (1, EscalationState::Pending, 1));
+    assert_eq!(record.pending_payload.as_deref(), Some("payload-1"));
+    let stored = store.get_conversation(&bot, "c1").await.unwrap().expect("stored");
+    assert_eq!(stored, record);
+    let other = held(store.claim(&claim(&bot, "c1", now + 1, "payload-2")).await.unwrap());
+    assert_eq!(other.claim_token, first.claim_token);
+
+    // Only the holder records the ticket; the ticket index points back to the conversation.
+    let ticket = RecordedTicket {
+        ticket_id: 501,
+        status: TicketStatus::New,
+        notes_written: 2,
+        last_synced_fingerprint: Some("fp1".into()),
+    };
+    assert!(matches!(store.record_ticket(&bot, "c1", "not-the-holder", &ticket).await, Err(StoreError::Conflict)));
+    store.record_ticket(&bot, "c1", &first.claim_token, &ticket).await.unwrap();
+    let created = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
+    assert_eq!(created.state, EscalationState::Created);
+    assert_eq!((created.ticket_id, created.notes_written), (Some(501), 2));
+    assert_eq!(created.pending_payload, None, "the payload is dropped once the ticket exists");
+    assert_eq!(created.last_synced_fingerprint.as_deref(), Some("fp1"));
+    assert_eq!(store.conversation_for_ticket(&bot, 501).await.unwrap().as_deref(), Some("c1"));
+    assert_eq!(store.conversation_for_ticket(&bot, 502).await.unwrap(), None);
+
+    // An open ticket holds the conversation; follow-ups are version-checked.
+    held(store.claim(&claim(&bot, "c1", now + 20_000, "p")).await.unwrap());
+    store.record_synced(&bot, "c1", created.version, "fp2").await.unwrap();
+    assert!(matches!(store.record_synced(&bot, "c1", created.version, "fp3").await, Err(StoreError::Conflict)));
+    let synced = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
+    assert_eq!(synced.last_synced_fingerprint.as_deref(), Some("fp2"));
+
+    // Solved ends the episode: the next claim opens episode 2 and remembers the old ticket.
+    let solved = store.record_status(&bot, "c1", synced.version, TicketStatus::Solved).await.unwrap();
+    assert_eq!(solved.ticket_status, Some(TicketStatus::Solved));
+    let second = claim(&bot, "c1", now + 30_000, "payload-ep2");
+    let episode2 = claimed(store.claim(&second).await.unwrap());
+    assert_eq!((episode2.episode, episode2.previous_ticket_id, episode2.ticket_id), (2, Some(501), None));
+    assert_eq!(episode2.pending_payload.as_deref(), Some("payload-ep2"));
+
+    // Pending work is listed by due time and taken over once the lease is released.
+    let update = PendingUpdate {
+        ticket_id: None,
+        notes_written: 0,
+        attempts: 1,
+        due_at_ms: now + 60_000,
+        last_error: "503".into(),
+    };
+    assert!(matches!(store.mark_pending(&bot, "c1", "stranger", &update).await, Err(StoreError::Conflict)));
+    store.mark_pending(&bot, "c1", &second.claim_token, &update).await.unwrap();
+    let due: Vec<_> =
+        store.list_due(now + 60_000, 100).await.unwrap().into_iter().filter(|r| r.bot_id == bot).collect();
+    assert_eq!(due.len(), 1);
+    assert_eq!((due[0].attempts, due[0].last_error.as_deref()), (1, Some("503")));
+    assert!(store.list_due(now + 59_999, 100).await.unwrap().iter().all(|r| r.bot_id != bot));
+    let takeover = claim(&bot, "c1", now + 31_000, "payload-later");
+    let resumed = claimed(store.claim(&takeover).await.unwrap());
+    assert_eq!((resumed.episode, resumed.attempts), (2, 1), "a takeover continues the episode");
+    assert_eq!(resumed.pending_payload.as_deref(), Some("payload-ep2"), "the first request's payload is kept");
+    assert!(
+        store.list_due(now + 120_000, 100).await.unwrap().iter().all(|r| r.bot_id != bot),
+        "no longer due once claimed"
+    );
+
+    // A failed episode can be claimed again, in the same episode.
+    store.mark_failed(&bot, "c1", &takeover.claim_token, "gave up").await.unwrap();
+    let failed = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
+    assert_eq!((failed.state, failed.last_error.as_deref()), (EscalationState::Failed, Some("gave up")));
+    let retried = claimed(store.claim(&claim(&bot, "c1", now + 40_000, "p")).await.unwrap());
+    assert_eq!(retried.episode, 2);
+
+    // An expired lease is claimable by someone else.
+    let short = ClaimRequest { lease_until_ms: now + 5, ..claim(&bot, "c2", now, "x") };
+    claimed(store.claim(&short).await.unwrap());
+    held(store.claim(&claim(&bot, "c2", now + 4, "y")).await.unwrap());
+    let late = claimed(store.claim(&claim(&bot, "c2", now + 6, "y")).await.unwrap());
+    assert_eq!(late.episode, 1);
+    assert_eq!(store.get_conversation(&bot, "missing").await.unwrap(), None);
+}
+
+async fn bot_store_conforms(store: &dyn BotStore) {
+    let bot = unique("bot");
+    let empty = store.load_profile(&bot).await.unwrap();
+    assert!(empty.connection.is_none() && empty.settings.is_none());
+    let connection = Connection {
+        bot_id: bot.clone(),
+        subdomain: "acme".into(),
+        mode: ConnectionMode::Oauth,
+        state: ConnectionState::Connected,
+        scopes: vec!["tickets:write".into(), "users:read".into()],
+        access_token_expires_at: Some(1_800_000_000),
+        webhook_id: None,
+        version: 3,
+    };
+    store.put_connection(&connection).await.unwrap();
+    let mut settings = BotSettings::default();
+    settings.rules.low_confidence.threshold = 0.35;
+    settings.mapping.metadata_fields.insert("plan".into(), 42);
+    settings.handoff_messages.insert("es".into(), "Ticket {ticket_id}".into());
+    store.put_settings(&bot, &settings).await.unwrap();
+    let profile = store.load_profile(&bot).await.unwrap();
+    assert_eq!(profile.connection, Some(connection));
+    assert_eq!(profile.settings, Some(settings));
+}
+
+async fn secret_store_conforms(store: &dyn SecretStore) {
+    let bot = unique("bot");
+    assert!(store.get_bot_secret(&bot).await.unwrap().is_none());
+    let secret = BotSecret {
+        credentials: StoredCredentials::Oauth {
+            access_token: SecretString::from("access-1"),
+            refresh_token: Some(SecretString::from("refresh-1")),
+            access_token_expires_at: Some(1_800_000_000),
+        },
+        webhook_signing_secret: Some(SecretString::from("whsec")),
+    };
+    store.put_bot_secret(&bot, &secret).await.unwrap();
+    store.invalidate(&bot);
+    let read = store.get_bot_secret(&bot).await.unwrap().expect("stored");
+    match read.credentials {
+        StoredCredentials::Oauth { access_token, refresh_token, access_token_expires_at } => {
+            assert_eq!(access_token.expose_secret(), "access-1");
+            assert_eq!(refresh_token.unwrap().expose_secret(), "refresh-1");
+            assert_eq!(access_token_expires_at, Some(1_800_000_000));
+        }
+        other => panic!("unexpected credentials {other:?}"),
+    }
+    assert_eq!(read.webhook_signing_secret.unwrap().expose_secret(), "whsec");
+    // Overwrite, then delete twice (the second is harmless).
+    let api = BotSecret {
+        credentials: StoredCredentials::ApiToken { email: "a@example.com".into(), api_token: SecretString::from("t2") },
+        webhook_signing_secret: None,
+    };
+    store.put_bot_secret(&bot, &api).await.unwrap();
+    store.invalidate(&bot);
+    assert!(matches!(
+        store.get_bot_secret(&bot).await.unwrap().unwrap().credentials,
+        StoredCredentials::ApiToken { .. }
+    ));
+    store.delete_bot_secret(&bot).await.unwrap();
+    store.delete_bot_secret(&bot).await.unwrap();
+    assert!(store.get_bot_secret(&bot).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn memory_adapters_conform() {
+    let store = MemoryStore::new();
+    conversation_store_conforms(&store).await;
+    bot_store_conforms(&store).await;
+    secret_store_conforms(&MemorySecrets::new()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_on_moto_conforms() {
+    let store = dynamo_store(Backend::Moto).await;
+    conversation_store_conforms(store.as_ref()).await;
+    bot_store_conforms(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn dynamodb_on_dynalite_conforms() {
+    let store = dynamo_store(Backend::Dynalite).await;
+    conversation_store_conforms(store.as_ref()).await;
+    bot_store_conforms(store.as_ref()).await;
+}
+
+#[tokio::test]
+async fn secrets_manager_on_moto_conforms() {
+    secret_store_conforms(secrets_store().await.as_ref()).await;
+}

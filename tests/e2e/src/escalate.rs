@@ -1,0 +1,430 @@
+//! The escalate route end to end: API Gateway event → handler → DynamoDB and Secrets Manager on
+//! the emulator (HTTP) → the Zendesk simulator (HTTP).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use handoff::rules::RuleKind;
+use handoff::settings::{BotSettings, Priority};
+use handoff::store::EscalationState;
+use lambda_http::http::StatusCode;
+use serde_json::{Value, json};
+use zendesk_sim::{Fault, Route};
+
+use crate::support::*;
+
+fn assert_problem(reply: &Reply, status: StatusCode, kind: &str) {
+    assert_eq!(reply.status, status, "{}", reply.raw);
+    assert_eq!(reply.content_type(), "application/problem+json", "{}", reply.raw);
+    assert_eq!(reply.body["type"], format!("urn:handoff:problem:{kind}"), "{}", reply.raw);
+    assert_eq!(reply.body["status"], status.as_u16());
+    assert!(reply.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", reply.raw);
+}
+
+#[tokio::test]
+async fn happy_path_makes_one_complete_ticket_within_the_call_budget() {
+    let mut settings = BotSettings::default();
+    let h0 = Harness::new(Backend::Moto).await;
+    let url_field = h0.sim.add_ticket_field("Conversation URL", "text");
+    let plan_field = h0.sim.add_ticket_field("Plan", "text");
+    settings.mapping.conversation_url_field_id = Some(url_field);
+    settings.mapping.metadata_fields.insert("plan".into(), plan_field);
+    settings.priority_by_rule.insert(RuleKind::ExplicitRequest, Priority::High);
+    h0.app.stores.bots.put_settings(&h0.bot_id, &settings).await.unwrap();
+    let h = h0;
+
+    let reply = h.escalate("conv-happy", &escalation_body("Can I talk to a human, please?")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(reply.body["escalated"], true);
+    assert_eq!(reply.body["deduplicated"], false);
+    assert_eq!(reply.body["rule"], "explicit_request");
+    let id = reply.ticket_id();
+    assert_eq!(reply.body["ticket"]["status"], "new");
+    assert_eq!(reply.body["ticket"]["url"], format!("{}/agent/tickets/{id}", h.sim.base_url));
+    assert!(reply.body["handoff_message"].as_str().unwrap().contains(&format!("#{id}")));
+
+    let tickets = h.sim.tickets();
+    assert_eq!(tickets.len(), 1);
+    let ticket = &tickets[0];
+    assert_eq!(ticket.subject, "Can I talk to a human, please?");
+    assert_eq!(ticket.external_id.as_deref(), Some("conv-happy"));
+    assert_eq!(ticket.priority.as_deref(), Some("high"));
+    assert_eq!(ticket.tags, ["handoff", "acme_bot", "handoff_rule_explicit_request"]);
+    assert_eq!(
+        ticket.custom_fields,
+        vec![
+            json!({"id": url_field, "value": "https://chat.example.com/c/1"}),
+            json!({"id": plan_field, "value": "pro"})
+        ]
+    );
+    let requester = h.sim.user(ticket.requester_id).unwrap();
+    assert_eq!(
+        (requester.name.as_str(), requester.email.as_str(), requester.role.as_str()),
+        ("Ana Souza", "ana@example.com", "end-user")
+    );
+    assert_eq!(ticket.comments.len(), 2);
+    assert!(ticket.comments[0].public, "the first comment must be public so the requester is notified");
+    assert!(ticket.comments[0].body.starts_with("Can I talk to a human, please?"));
+    assert!(!ticket.comments[1].public, "the transcript is an internal note");
+    assert!(ticket.comments[1].body.contains("Bot: Sorry to hear that!"));
+    assert!(h.sim.schema_violations().is_empty(), "{:?}", h.sim.schema_violations());
+    for call in h.sim.calls() {
+        if let Some(comment) = call.body.as_ref().and_then(|b| b["ticket"].get("comment")) {
+            assert!(comment.get("public").is_some_and(Value::is_boolean), "`public` always explicit: {comment}");
+        }
+    }
+    let create = h.sim.calls().into_iter().find(|c| c.route == Route::CreateTicket).unwrap();
+    assert!(create.idempotency_key.is_some_and(|k| k.starts_with("handoff-")));
+
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-happy").await.unwrap().unwrap();
+    assert_eq!((record.state, record.ticket_id), (EscalationState::Created, Some(id)));
+    assert_eq!(
+        h.app.stores.conversations.conversation_for_ticket(&h.bot_id, id).await.unwrap().as_deref(),
+        Some("conv-happy")
+    );
+
+    // Warm: a second conversation costs 2 Zendesk calls, at most 2 DynamoDB writes, no Secrets Manager call.
+    h.sim.reset_calls();
+    let ((_, writes_before), secrets_before) = h.adapters.counts();
+    let warm = h.escalate("conv-warm", &escalation_body("I want to speak to an agent")).await;
+    assert_eq!(warm.status, StatusCode::CREATED, "{}", warm.raw);
+    let ((_, writes_after), secrets_after) = h.adapters.counts();
+    assert_eq!(h.sim.count(Route::Any), 2, "{:?}", h.sim.calls().iter().map(|c| &c.path).collect::<Vec<_>>());
+    assert!(writes_after - writes_before <= 2, "{} DynamoDB writes", writes_after - writes_before);
+    assert_eq!(secrets_after, secrets_before, "no Secrets Manager call when warm");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_requests_make_one_ticket() {
+    for backend in [Backend::Moto, Backend::Dynalite] {
+        let h = Arc::new(Harness::new(backend).await);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let h = h.clone();
+            tasks.spawn(async move { h.escalate("conv-race", &escalation_body("talk to a human")).await });
+        }
+        let mut statuses = Vec::new();
+        while let Some(reply) = tasks.join_next().await {
+            let reply = reply.unwrap();
+            assert!(reply.body["escalated"] == true, "{}", reply.raw);
+            statuses.push(reply.status);
+        }
+        assert_eq!(h.sim.tickets().len(), 1, "{backend:?}: one ticket for 20 requests");
+        assert_eq!(h.sim.count(Route::CreateTicket), 1, "{backend:?}: one create call");
+        assert_eq!(statuses.iter().filter(|s| **s == StatusCode::CREATED).count(), 1, "{backend:?}: {statuses:?}");
+        assert!(statuses.iter().all(|s| [StatusCode::CREATED, StatusCode::ACCEPTED, StatusCode::OK].contains(s)));
+    }
+}
+
+#[tokio::test]
+async fn a_lost_create_answer_still_makes_one_ticket() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.inject(Route::CreateTicket, Fault::LoseAnswer, 1);
+    let reply = h.escalate("conv-lost", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(h.sim.tickets().len(), 1);
+    assert_eq!(reply.ticket_id(), h.sim.tickets()[0].id);
+    assert_eq!(h.sim.count(Route::CreateTicket), 1, "found by external_id, not created again");
+    assert_eq!(h.sim.count(Route::ListTickets), 1);
+    assert_eq!(h.sim.tickets()[0].comments.len(), 2, "transcript note added once");
+}
+
+#[tokio::test]
+async fn a_timed_out_create_is_looked_up_before_it_is_sent_again() {
+    let mut h = Harness::new(Backend::Moto).await;
+    h.app.zendesk = fast_client(Duration::from_millis(300));
+    h.sim.inject(Route::CreateTicket, Fault::Slow(Duration::from_secs(2)), 1);
+    let reply = h.escalate("conv-slow", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    // Let any abandoned slow request finish before counting.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    assert_eq!(h.sim.tickets().len(), 1);
+    let calls: Vec<Route> = h.sim.calls().iter().map(|c| c.route).collect();
+    assert_eq!(&calls[..3], [Route::CreateTicket, Route::ListTickets, Route::CreateTicket]);
+}
+
+#[tokio::test]
+async fn rate_limit_retry_after_is_honoured() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.inject(Route::CreateTicket, Fault::RateLimited { retry_after_secs: 1 }, 1);
+    let reply = h.escalate("conv-429", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let creates: Vec<_> = h.sim.calls().into_iter().filter(|c| c.route == Route::CreateTicket).collect();
+    assert_eq!(creates.len(), 2, "one 429, then the create");
+    let waited = creates[1].at.duration_since(creates[0].at);
+    assert!(waited >= Duration::from_millis(950), "waited {waited:?}, Zendesk asked for 1 s");
+    assert_eq!(h.sim.tickets().len(), 1);
+}
+
+#[tokio::test]
+async fn zendesk_down_answers_202_and_a_repeat_finishes_without_a_duplicate() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
+    let body = escalation_body("talk to a human");
+    let reply = h.escalate("conv-down", &body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    assert_eq!(reply.body["state"], "pending");
+    assert!(reply.headers.get("retry-after").is_some());
+    assert!(reply.body["handoff_message"].as_str().is_some_and(|m| !m.is_empty()));
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-down").await.unwrap().unwrap();
+    assert_eq!((record.state, record.attempts), (EscalationState::Pending, 1));
+    assert!(record.pending_payload.is_some() && record.due_at_ms.is_some(), "everything needed to finish is recorded");
+    assert!(h.sim.tickets().is_empty());
+
+    h.sim.clear_faults();
+    let again = h.escalate("conv-down", &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
+    assert_eq!(h.sim.tickets().len(), 1);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-down").await.unwrap().unwrap();
+    assert_eq!(record.state, EscalationState::Created);
+    assert!(record.pending_payload.is_none() && record.due_at_ms.is_none());
+}
+
+#[tokio::test]
+async fn created_then_lost_then_down_is_recovered_by_the_repeat() {
+    let h = Harness::new(Backend::Dynalite).await;
+    h.sim.inject(Route::CreateTicket, Fault::LoseAnswer, 1);
+    h.sim.inject(Route::Any, Fault::Status { status: 500, retry_after_secs: None }, 1000);
+    let body = escalation_body("talk to a human");
+    let reply = h.escalate("conv-lost-down", &body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    assert_eq!(h.sim.tickets().len(), 1, "Zendesk did create it");
+    h.sim.clear_faults();
+    let again = h.escalate("conv-lost-down", &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
+    assert_eq!(h.sim.tickets().len(), 1, "recovered, not created twice");
+    assert_eq!(again.ticket_id(), h.sim.tickets()[0].id);
+    let notes = h.sim.tickets()[0].comments.iter().filter(|c| !c.public).count();
+    assert_eq!(notes, 1, "transcript written once");
+}
+
+#[tokio::test]
+async fn a_second_escalation_adds_only_new_messages_then_a_solved_ticket_opens_a_new_one() {
+    let h = Harness::new(Backend::Moto).await;
+    let mut body = escalation_body("talk to a human");
+    let first = h.escalate("conv-episodes", &body).await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let id = first.ticket_id();
+
+    // Same conversation, nothing new: deduplicated, no note.
+    let same = h.escalate("conv-episodes", &body).await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.raw);
+    assert_eq!((same.body["deduplicated"].clone(), same.body["notes_added"].clone()), (json!(true), json!(0)));
+    assert_eq!(same.ticket_id(), id);
+
+    // Two new messages: one note with just those.
+    let messages = body["messages"].as_array_mut().unwrap();
+    messages.push(json!({"role": "bot", "text": "Connecting you now.", "at": "2026-11-21T10:01:00Z"}));
+    messages.push(
+        json!({"role": "visitor", "text": "Still waiting, please get me a real person", "at": "2026-11-21T10:02:00Z"}),
+    );
+    let more = h.escalate("conv-episodes", &body).await;
+    assert_eq!(more.status, StatusCode::OK, "{}", more.raw);
+    assert_eq!(more.body["notes_added"], 1);
+    let ticket = h.sim.ticket(id).unwrap();
+    assert_eq!(ticket.comments.len(), 3);
+    let note = &ticket.comments[2];
+    assert!(!note.public);
+    assert!(
+        note.body.contains("Still waiting, please get me a real person") && note.body.contains("Connecting you now.")
+    );
+    assert!(!note.body.contains("my order never arrived"), "only the new messages: {}", note.body);
+
+    // Solved: the next escalation is a new episode with a new ticket.
+    h.sim.set_status(id, "solved");
+    let next = h.escalate("conv-episodes", &body).await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.raw);
+    assert_ne!(next.ticket_id(), id);
+    assert_eq!(h.sim.tickets().len(), 2);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-episodes").await.unwrap().unwrap();
+    assert_eq!((record.episode, record.previous_ticket_id), (2, Some(id)));
+    let keys: Vec<_> = h
+        .sim
+        .calls()
+        .into_iter()
+        .filter(|c| c.route == Route::CreateTicket)
+        .filter_map(|c| c.idempotency_key)
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_ne!(keys[0], keys[1], "each episode has its own Idempotency-Key");
+}
+
+#[tokio::test]
+async fn no_rule_fired_answers_200_and_writes_nothing() {
+    let h = Harness::new(Backend::Memory).await;
+    let reply = h.escalate("conv-calm", &escalation_body("Where is my order?")).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["escalated"], false);
+    assert!(reply.body["reason"].as_str().unwrap().contains("no enabled rule fired"));
+    assert_eq!(h.sim.count(Route::Any), 0);
+    assert!(h.app.stores.conversations.get_conversation(&h.bot_id, "conv-calm").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn no_rule_enabled_is_a_clear_problem() {
+    let mut settings = BotSettings::default();
+    settings.rules.explicit_request.enabled = false;
+    settings.rules.low_confidence.enabled = false;
+    settings.rules.low_rating.enabled = false;
+    settings.rules.action.enabled = false;
+    settings.rules.manual.enabled = false;
+    let h = Harness::with_settings(Backend::Memory, settings).await;
+    let reply = h.escalate("conv-x", &escalation_body("talk to a human")).await;
+    assert_problem(&reply, StatusCode::UNPROCESSABLE_ENTITY, "no-rule-enabled");
+}
+
+#[tokio::test]
+async fn a_bot_without_a_connection_answers_409() {
+    let h = Harness::new(Backend::Moto).await;
+    let event = escalation_event(
+        "unconnected-bot",
+        "c1",
+        &escalation_body("human").to_string(),
+        "application/json",
+        Some(("unconnected-bot", &["ZENDESK_ACTIONS.CREATE_TICKET"])),
+    );
+    let reply = h.send(event).await;
+    assert_problem(&reply, StatusCode::CONFLICT, "not-connected");
+    assert_eq!(h.sim.count(Route::Any), 0);
+}
+
+#[tokio::test]
+async fn bad_requests_get_problems_and_write_nothing() {
+    let h = Harness::new(Backend::Moto).await;
+    let bot = h.bot_id.clone();
+    let good = escalation_body("talk to a human").to_string();
+    let create = ["ZENDESK_ACTIONS.CREATE_TICKET"];
+    let read_only = ["ZENDESK_ACTIONS.READ_TICKET_STATUS"];
+    let oversize =
+        format!("{{\"messages\": [{{\"role\": \"visitor\", \"text\": \"{}\"}}]}}", "a".repeat(3 * 1024 * 1024));
+    let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
+        (
+            "malformed JSON",
+            escalation_event(&bot, "c1", "{\"messages\": [", "application/json", Some((&bot, &create))),
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+        ),
+        (
+            "wrong type",
+            escalation_event(&bot, "c1", r#"{"messages": "hello"}"#, "application/json", Some((&bot, &create))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+        ),
+        (
+            "missing field",
+            escalation_event(
+                &bot,
+                "c1",
+                r#"{"messages": [{"role": "visitor"}]}"#,
+                "application/json",
+                Some((&bot, &create)),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+        ),
+        (
+            "bad values",
+            escalation_event(
+                &bot,
+                "c1",
+                r#"{"signals": {"confidence": 7}, "visitor": {"email": "x"}}"#,
+                "application/json",
+                Some((&bot, &create)),
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+        ),
+        (
+            "action without name",
+            escalation_event(&bot, "c1", r#"{"trigger": "action"}"#, "application/json", Some((&bot, &create))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+        ),
+        (
+            "wrong content type",
+            escalation_event(&bot, "c1", &good, "text/plain", Some((&bot, &create))),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+        ),
+        (
+            "too large",
+            escalation_event(&bot, "c1", &oversize, "application/json", Some((&bot, &create))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+        ),
+        (
+            "wrong scope",
+            escalation_event(&bot, "c1", &good, "application/json", Some((&bot, &read_only))),
+            StatusCode::FORBIDDEN,
+            "insufficient-scope",
+        ),
+        (
+            "another bot's token",
+            escalation_event(&bot, "c1", &good, "application/json", Some(("other-bot", &create))),
+            StatusCode::FORBIDDEN,
+            "wrong-bot",
+        ),
+        (
+            "no token",
+            escalation_event(&bot, "c1", &good, "application/json", None),
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+        ),
+        (
+            "bad conversation id",
+            escalation_event(&bot, "c%231", &good, "application/json", Some((&bot, &create))),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-request",
+        ),
+    ];
+    let ((_, writes_before), _) = h.adapters.counts();
+    for (name, event, status, kind) in cases {
+        let reply = h.send(event).await;
+        assert_eq!(reply.status, status, "{name}: {}", reply.raw);
+        assert_problem(&reply, status, kind);
+    }
+    let ((_, writes_after), _) = h.adapters.counts();
+    assert_eq!(writes_after, writes_before, "no write for a rejected request");
+    assert_eq!(h.sim.count(Route::Any), 0, "no Zendesk call for a rejected request");
+    assert!(h.app.stores.conversations.get_conversation(&bot, "c1").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn manual_escalation_records_who_and_anonymous_visitors_get_a_placeholder() {
+    let h = Harness::new(Backend::Memory).await;
+    let body = json!({
+        "trigger": "manual",
+        "escalated_by": "carla@acme.example",
+        "messages": [{"role": "visitor", "text": "hello?", "at": "2026-11-21T10:00:00Z"}]
+    });
+    let reply = h.escalate("conv-manual", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(reply.body["rule"], "manual");
+    let ticket = &h.sim.tickets()[0];
+    let requester = h.sim.user(ticket.requester_id).unwrap();
+    assert_eq!(requester.name, "Anonymous Visitor");
+    assert!(requester.email.ends_with("@visitors.handoff.invalid"));
+    assert!(ticket.tags.contains(&"handoff_placeholder_email".to_owned()));
+    assert!(ticket.comments[1].body.contains("Escalated by: carla@acme.example"));
+    assert!(ticket.comments[1].body.contains("placeholder"));
+}
+
+#[tokio::test]
+async fn a_long_transcript_is_split_into_notes_under_the_limit() {
+    let h = Harness::new(Backend::Memory).await;
+    let messages: Vec<Value> = (0..10_000)
+        .map(|i| json!({"role": if i % 2 == 0 { "visitor" } else { "bot" }, "text": format!("message {i} {}", "lorem ipsum ".repeat(8))}))
+        .chain(std::iter::once(json!({"role": "visitor", "text": "human please"})))
+        .collect();
+    let reply = h.escalate("conv-long", &json!({"messages": messages})).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ticket = &h.sim.tickets()[0];
+    let notes: Vec<_> = ticket.comments.iter().filter(|c| !c.public).collect();
+    assert!(notes.len() > 10, "{} notes", notes.len());
+    assert!(notes.iter().all(|n| n.body.len() <= 64 * 1024));
+    for (i, note) in notes.iter().enumerate() {
+        assert!(note.body.lines().next().unwrap().ends_with(&format!("(part {} of {})", i + 1, notes.len())));
+    }
+    assert!(notes.last().unwrap().body.contains("message 9999"));
+    assert!(h.sim.schema_violations().is_empty());
+}

@@ -1,0 +1,299 @@
+//! Test harness: emulator clients, a seeded bot, API Gateway events, log capture.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use handoff::app::App;
+use handoff::settings::BotSettings;
+use handoff::store::dynamodb::DynamoStore;
+use handoff::store::memory::{MemorySecrets, MemoryStore};
+use handoff::store::secrets_manager::SecretsManagerStore;
+use handoff::store::*;
+use handoff::zendesk::{ClientConfig, ZendeskClient};
+use lambda_http::http::{HeaderMap, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use zendesk_sim::Simulator;
+
+/// moto's server: DynamoDB and Secrets Manager.
+pub const MOTO_ENV: &str = "HANDOFF_TEST_MOTO_ENDPOINT";
+/// dynalite: DynamoDB only, stricter about expressions and conditions.
+pub const DYNALITE_ENV: &str = "HANDOFF_TEST_DYNALITE_ENDPOINT";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// DynamoDB and Secrets Manager on moto.
+    Moto,
+    /// DynamoDB on dynalite, Secrets Manager on moto.
+    Dynalite,
+    /// In-process adapters.
+    Memory,
+}
+
+pub fn endpoint(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: run the suite with `scripts/test`, which starts the AWS emulators")
+    })
+}
+
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "tests"))
+        .load()
+        .await
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:012x}", fastrand::u64(..) & 0xffff_ffff_ffff)
+}
+
+/// A fresh table on the chosen DynamoDB emulator.
+pub async fn dynamo_store(backend: Backend) -> Arc<DynamoStore> {
+    let url = endpoint(if backend == Backend::Dynalite { DYNALITE_ENV } else { MOTO_ENV });
+    let client = aws_sdk_dynamodb::Client::new(&sdk_config(&url).await);
+    let table = unique("handoff-test");
+    DynamoStore::create_table(&client, &table).await.expect("create table");
+    Arc::new(DynamoStore::new(client, table))
+}
+
+/// A Secrets Manager store on moto with its own prefix.
+pub async fn secrets_store() -> Arc<SecretsManagerStore> {
+    let client = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await);
+    Arc::new(SecretsManagerStore::new(client, format!("{}/", unique("handoff-test"))))
+}
+
+/// The adapters behind a harness, kept typed so tests can read their call counters.
+pub enum Adapters {
+    Aws { dynamo: Arc<DynamoStore>, secrets: Arc<SecretsManagerStore> },
+    Memory { store: Arc<MemoryStore>, secrets: Arc<MemorySecrets> },
+}
+
+impl Adapters {
+    /// (DynamoDB reads, writes) and (Secrets Manager reads, writes) so far.
+    pub fn counts(&self) -> ((u64, u64), (u64, u64)) {
+        match self {
+            Self::Aws { dynamo, secrets } => (dynamo.calls.snapshot(), secrets.calls.snapshot()),
+            Self::Memory { store, secrets } => (store.calls.snapshot(), secrets.calls.snapshot()),
+        }
+    }
+}
+
+pub const API_TOKEN: &str = "zd-api-token-7f3a9c1e5b";
+pub const AGENT_EMAIL: &str = "bot-agent@example.com";
+
+pub struct Harness {
+    pub app: App,
+    pub sim: Simulator,
+    pub adapters: Adapters,
+    pub bot_id: String,
+}
+
+/// Retries quickly so fault tests stay short.
+pub fn fast_client(request_timeout: Duration) -> ZendeskClient {
+    ZendeskClient::new(ClientConfig {
+        connect_timeout: Duration::from_secs(2),
+        request_timeout,
+        max_attempts: 4,
+        base_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(100),
+    })
+    .expect("client")
+}
+
+impl Harness {
+    /// A bot connected by API token to a fresh simulator, with default settings.
+    pub async fn new(backend: Backend) -> Self {
+        Self::with_settings(backend, BotSettings::default()).await
+    }
+
+    pub async fn with_settings(backend: Backend, settings: BotSettings) -> Self {
+        let sim = Simulator::start().await.expect("simulator");
+        sim.add_api_token(AGENT_EMAIL, API_TOKEN);
+        let adapters = match backend {
+            Backend::Memory => {
+                Adapters::Memory { store: Arc::new(MemoryStore::new()), secrets: Arc::new(MemorySecrets::new()) }
+            }
+            _ => Adapters::Aws { dynamo: dynamo_store(backend).await, secrets: secrets_store().await },
+        };
+        let stores = match &adapters {
+            Adapters::Aws { dynamo, secrets } => {
+                Stores { bots: dynamo.clone(), conversations: dynamo.clone(), secrets: secrets.clone() }
+            }
+            Adapters::Memory { store, secrets } => {
+                Stores { bots: store.clone(), conversations: store.clone(), secrets: secrets.clone() }
+            }
+        };
+        let mut app = App::new(stores, Some(url::Url::parse(&sim.base_url).expect("sim url"))).expect("app");
+        app.zendesk = fast_client(Duration::from_secs(5));
+        app.escalation.retry_delay = Duration::from_secs(1);
+        let bot_id = unique("bot");
+        let harness = Self { app, sim, adapters, bot_id };
+        harness.seed(&settings).await;
+        harness
+    }
+
+    /// Connection, settings and secret, written straight into the stores.
+    async fn seed(&self, settings: &BotSettings) {
+        let stores = &self.app.stores;
+        stores
+            .bots
+            .put_connection(&Connection {
+                bot_id: self.bot_id.clone(),
+                subdomain: "acme".into(),
+                mode: ConnectionMode::ApiToken,
+                state: ConnectionState::Connected,
+                scopes: vec![],
+                access_token_expires_at: None,
+                webhook_id: None,
+                version: 1,
+            })
+            .await
+            .expect("seed connection");
+        stores.bots.put_settings(&self.bot_id, settings).await.expect("seed settings");
+        stores
+            .secrets
+            .put_bot_secret(
+                &self.bot_id,
+                &BotSecret {
+                    credentials: StoredCredentials::ApiToken {
+                        email: AGENT_EMAIL.into(),
+                        api_token: SecretString::from(API_TOKEN),
+                    },
+                    webhook_signing_secret: None,
+                },
+            )
+            .await
+            .expect("seed secret");
+    }
+
+    /// POSTs an escalation as the bot itself with the CREATE_TICKET scope.
+    pub async fn escalate(&self, conversation_id: &str, body: &Value) -> Reply {
+        let request = escalation_event(
+            &self.bot_id,
+            conversation_id,
+            &body.to_string(),
+            "application/json",
+            Some((&self.bot_id, &["ZENDESK_ACTIONS.CREATE_TICKET"])),
+        );
+        self.send(request).await
+    }
+
+    pub async fn send(&self, event: Value) -> Reply {
+        let request = lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event");
+        let response = handoff::api::escalate::handle(&self.app, request).await;
+        Reply::from(response)
+    }
+}
+
+/// An answer, decoded.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl From<lambda_http::Response<lambda_http::Body>> for Reply {
+    fn from(response: lambda_http::Response<lambda_http::Body>) -> Self {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let raw = String::from_utf8_lossy(response.body().as_ref()).into_owned();
+        let body = serde_json::from_str(&raw).unwrap_or(Value::Null);
+        Self { status, headers, body, raw }
+    }
+}
+
+impl Reply {
+    pub fn content_type(&self) -> &str {
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+
+    pub fn ticket_id(&self) -> u64 {
+        self.body["ticket"]["id"].as_u64().unwrap_or_else(|| panic!("no ticket id in {}", self.raw))
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event for the escalate route, as API Gateway sends it
+/// after its JWT authorizer: claims and scopes under `requestContext.authorizer.jwt`.
+pub fn escalation_event(
+    bot_id: &str,
+    conversation_id: &str,
+    body: &str,
+    content_type: &str,
+    token: Option<(&str, &[&str])>,
+) -> Value {
+    let path = format!("/v1/bots/{bot_id}/conversations/{conversation_id}/escalations");
+    let route = "POST /v1/bots/{bot_id}/conversations/{conversation_id}/escalations";
+    let mut context = json!({
+        "accountId": "123456789012", "apiId": "handoff", "domainName": "handoff.example.com",
+        "domainPrefix": "handoff",
+        "http": {"method": "POST", "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "tests"},
+        "requestId": unique("req"), "routeKey": route, "stage": "$default",
+        "time": "21/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_000_000_000u64,
+    });
+    if let Some((claimed_bot, scopes)) = token {
+        context["authorizer"] = json!({"jwt": {
+            "claims": {"bot_id": claimed_bot, "sub": "platform-backend", "scope": scopes.join(" ")},
+            "scopes": scopes,
+        }});
+    }
+    json!({
+        "version": "2.0", "routeKey": route, "rawPath": path, "rawQueryString": "",
+        "headers": {"content-type": content_type, "host": "handoff.example.com"},
+        "requestContext": context,
+        "pathParameters": {"bot_id": bot_id, "conversation_id": conversation_id},
+        "body": body, "isBase64Encoded": false,
+    })
+}
+
+/// A typical escalation body.
+pub fn escalation_body(last_visitor_message: &str) -> Value {
+    json!({
+        "visitor": {"name": "Ana Souza", "email": "ana@example.com", "phone": "+55 11 5555-0000"},
+        "agent_name": "Acme Bot",
+        "conversation_url": "https://chat.example.com/c/1",
+        "locale": "en",
+        "metadata": {"plan": "pro"},
+        "messages": [
+            {"role": "visitor", "text": "Hi, my order never arrived", "at": "2026-11-21T10:00:00Z"},
+            {"role": "bot", "text": "Sorry to hear that! Can you share the order number?", "at": "2026-11-21T10:00:02Z"},
+            {"role": "visitor", "text": last_visitor_message, "at": "2026-11-21T10:00:09Z"}
+        ]
+    })
+}
+
+/// Captures everything logged while it is the default subscriber (current-thread tests).
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().expect("log buffer")).into_owned()
+    }
+
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::TRACE)
+            .with_current_span(true)
+            .with_writer(move || writer.clone())
+            .finish()
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
