@@ -1,1 +1,62 @@
-fn main() {}
+//! The pure part of an escalation: rules, ticket mapping and transcript notes, for a typical
+//! (50 messages) and a very long (10,000 messages) conversation. Figures go in the README.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use handoff::escalation::request::EscalationRequest;
+use handoff::mapping::{MappingInput, plan_ticket};
+use handoff::rules::{Decision, evaluate};
+use handoff::settings::BotSettings;
+
+fn conversation(messages: usize) -> EscalationRequest {
+    let mut list: Vec<serde_json::Value> = (0..messages.saturating_sub(1))
+        .map(|i| {
+            serde_json::json!({
+                "role": if i % 2 == 0 { "visitor" } else { "bot" },
+                "text": format!("Message {i}: my parcel was due on Monday and the tracking page still says it is in transit."),
+                "at": "2026-11-21T10:00:00Z",
+            })
+        })
+        .collect();
+    list.push(serde_json::json!({"role": "visitor", "text": "This is useless, can I talk to a real person?", "at": "2026-11-21T10:30:00Z"}));
+    serde_json::from_value(serde_json::json!({
+        "visitor": {"name": "Ana Souza", "email": "ana@example.com"},
+        "agent_name": "Acme Bot",
+        "signals": {"confidence": 0.8},
+        "metadata": {"plan": "pro"},
+        "messages": list,
+    }))
+    .expect("valid request")
+}
+
+fn pipeline(c: &mut Criterion) {
+    let settings = BotSettings::default();
+    let mut group = c.benchmark_group("rules+mapping+transcript");
+    for size in [50usize, 10_000] {
+        let request = conversation(size);
+        group.bench_with_input(BenchmarkId::from_parameter(size), &request, |b, request| {
+            b.iter(|| {
+                let decision = evaluate(&settings.rules, None, &request.signals(None)).expect("rules enabled");
+                let Decision::Escalate(firing) = decision else { panic!("the last message asks for a person") };
+                let plan = plan_ticket(&MappingInput {
+                    bot_id: "bot-1",
+                    conversation_id: "conv-1",
+                    request,
+                    firing: &firing,
+                    settings: &settings,
+                });
+                black_box(plan)
+            })
+        });
+    }
+    group.finish();
+
+    let request = conversation(50);
+    c.bench_function("rules only (50 messages)", |b| {
+        b.iter(|| black_box(evaluate(&settings.rules, None, &request.signals(None))))
+    });
+}
+
+criterion_group!(benches, pipeline);
+criterion_main!(benches);

@@ -428,3 +428,33 @@ async fn a_long_transcript_is_split_into_notes_under_the_limit() {
     assert!(notes.last().unwrap().body.contains("message 9999"));
     assert!(h.sim.schema_violations().is_empty());
 }
+
+#[tokio::test]
+async fn a_reset_connection_before_processing_is_retried_safely() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.inject(Route::CreateTicket, Fault::Reset, 1);
+    let reply = h.escalate("conv-reset", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(h.sim.tickets().len(), 1);
+    let calls: Vec<Route> = h.sim.calls().iter().map(|c| c.route).collect();
+    assert_eq!(&calls[..3], [Route::CreateTicket, Route::ListTickets, Route::CreateTicket], "looked up before resending");
+}
+
+#[tokio::test]
+async fn the_sample_events_behave_as_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let h = Harness::for_bot(Backend::Memory, "demo-bot").await;
+    let load = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap()
+    };
+    let reply = h.send(load("escalate.json")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(reply.body["rule"], "explicit_request");
+    let manual = h.send(load("escalate-manual.json")).await;
+    assert_eq!(manual.status, StatusCode::CREATED, "{}", manual.raw);
+    assert_eq!(manual.body["rule"], "manual");
+    assert!(manual.body["handoff_message"].as_str().unwrap().starts_with("Te paso"), "{}", manual.raw);
+    let wrong = h.send(load("escalate-wrong-bot.json")).await;
+    assert_problem(&wrong, StatusCode::FORBIDDEN, "wrong-bot");
+    assert_eq!(h.sim.tickets().len(), 2);
+}

@@ -111,6 +111,15 @@ impl Harness {
     }
 
     pub async fn with_settings(backend: Backend, settings: BotSettings) -> Self {
+        Self::build(backend, settings, unique("bot")).await
+    }
+
+    /// A harness for a fixed bot id (the sample events in `events/` name `demo-bot`).
+    pub async fn for_bot(backend: Backend, bot_id: &str) -> Self {
+        Self::build(backend, BotSettings::default(), bot_id.to_owned()).await
+    }
+
+    async fn build(backend: Backend, settings: BotSettings, bot_id: String) -> Self {
         let sim = Simulator::start().await.expect("simulator");
         sim.add_api_token(AGENT_EMAIL, API_TOKEN);
         let adapters = match backend {
@@ -130,7 +139,6 @@ impl Harness {
         let mut app = App::new(stores, Some(url::Url::parse(&sim.base_url).expect("sim url"))).expect("app");
         app.zendesk = fast_client(Duration::from_secs(5));
         app.escalation.retry_delay = Duration::from_secs(1);
-        let bot_id = unique("bot");
         let harness = Self { app, sim, adapters, bot_id };
         harness.seed(&settings).await;
         harness
