@@ -115,6 +115,7 @@ pub struct Escalator<'a> {
 /// The Zendesk side of one bot, resolved once per request.
 pub(crate) struct BotAccount {
     account: Account,
+    connection: Connection,
 }
 
 fn now_ms() -> i64 {
@@ -252,9 +253,20 @@ impl Escalator<'_> {
             None => None,
         };
         let recovered = ticket.is_some();
+        let reloaded;
+        let mut bot = bot;
         if ticket.is_none() {
             let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
-            ticket = match self.create_once(bot, &record, &plan.ticket, &key, deadline).await {
+            let mut created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
+            if created.as_ref().err() == Some(&ZendeskError::Unauthorized)
+                && let Some(fresh) = self.reload_account(bot).await?
+            {
+                info!("Zendesk rejected the cached credentials; retrying with the stored ones");
+                reloaded = fresh;
+                bot = &reloaded;
+                created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
+            }
+            ticket = match created {
                 Ok(t) => Some(t),
                 Err(e) if e.is_transient() || e == ZendeskError::Unauthorized => {
                     return self.defer(bot, settings, &record, None, 0, e, locale).await;
@@ -526,7 +538,15 @@ impl Escalator<'_> {
         };
         let base_url = Account::base_url(&connection.subdomain, self.config.zendesk_base_url.as_ref())
             .map_err(|_| EscalationError::ReconnectRequired)?;
-        Ok(BotAccount { account: Account { base_url, credentials } })
+        Ok(BotAccount { account: Account { base_url, credentials }, connection: connection.clone() })
+    }
+
+    /// After a 401: drop the cached secret and read it again. Some(account) when it changed
+    /// (rotated or reconnected since this Lambda cached it), so one more try is worth it.
+    async fn reload_account(&self, bot: &BotAccount) -> Result<Option<BotAccount>, EscalationError> {
+        self.stores.secrets.invalidate(&bot.connection.bot_id);
+        let fresh = self.bot_account(&bot.connection).await?;
+        Ok((!fresh.account.credentials.same_as(&bot.account.credentials)).then_some(fresh))
     }
 
     fn ticket_ref(&self, bot: &BotAccount, ticket: &Ticket, status: TicketStatus) -> TicketRef {

@@ -23,6 +23,11 @@ impl SecretsManagerStore {
         Self { client, prefix: prefix.into(), cache: Mutex::new(HashMap::new()), calls: CallCounter::default() }
     }
 
+    /// The prefix every secret of this deployment starts with.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     /// The secret's name for a bot.
     pub fn secret_name(&self, bot_id: &str) -> String {
         format!("{}bots/{bot_id}/zendesk", self.prefix)

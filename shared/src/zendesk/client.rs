@@ -38,6 +38,19 @@ impl std::fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// True when both sign in the same way with the same secret (a reload found nothing new).
+    pub fn same_as(&self, other: &Credentials) -> bool {
+        match (self, other) {
+            (Self::ApiToken { email: a, token: t }, Self::ApiToken { email: b, token: u }) => {
+                a == b && t.expose_secret() == u.expose_secret()
+            }
+            (Self::Bearer { access_token: a }, Self::Bearer { access_token: b }) => {
+                a.expose_secret() == b.expose_secret()
+            }
+            _ => false,
+        }
+    }
+
     fn header(&self) -> Result<HeaderValue, ZendeskError> {
         let raw = match self {
             Self::ApiToken { email, token } => {

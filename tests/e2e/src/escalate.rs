@@ -437,16 +437,19 @@ async fn a_reset_connection_before_processing_is_retried_safely() {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
     assert_eq!(h.sim.tickets().len(), 1);
     let calls: Vec<Route> = h.sim.calls().iter().map(|c| c.route).collect();
-    assert_eq!(&calls[..3], [Route::CreateTicket, Route::ListTickets, Route::CreateTicket], "looked up before resending");
+    assert_eq!(
+        &calls[..3],
+        [Route::CreateTicket, Route::ListTickets, Route::CreateTicket],
+        "looked up before resending"
+    );
 }
 
 #[tokio::test]
 async fn the_sample_events_behave_as_documented() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
     let h = Harness::for_bot(Backend::Memory, "demo-bot").await;
-    let load = |name: &str| -> Value {
-        serde_json::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap()
-    };
+    let load =
+        |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap() };
     let reply = h.send(load("escalate.json")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
     assert_eq!(reply.body["rule"], "explicit_request");
@@ -456,5 +459,34 @@ async fn the_sample_events_behave_as_documented() {
     assert!(manual.body["handoff_message"].as_str().unwrap().starts_with("Te paso"), "{}", manual.raw);
     let wrong = h.send(load("escalate-wrong-bot.json")).await;
     assert_problem(&wrong, StatusCode::FORBIDDEN, "wrong-bot");
+    assert_eq!(h.sim.tickets().len(), 2);
+}
+
+#[tokio::test]
+async fn a_401_reloads_a_rotated_secret_and_retries_once() {
+    let h = Harness::new(Backend::Moto).await;
+    assert_eq!(h.escalate("conv-before", &escalation_body("talk to a human")).await.status, StatusCode::CREATED);
+    // The token is rotated behind this warm Lambda's back: stored anew, the old one revoked.
+    let Adapters::Aws { secrets, .. } = &h.adapters else { unreachable!() };
+    let other_instance = handoff::store::secrets_manager::SecretsManagerStore::new(
+        aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await),
+        secrets.prefix(),
+    );
+    let rotated = handoff::store::BotSecret {
+        credentials: handoff::store::StoredCredentials::ApiToken {
+            email: AGENT_EMAIL.into(),
+            api_token: secrecy::SecretString::from("rotated-token-2"),
+        },
+        webhook_signing_secret: None,
+    };
+    handoff::store::SecretStore::put_bot_secret(&other_instance, &h.bot_id, &rotated).await.unwrap();
+    h.sim.add_api_token(AGENT_EMAIL, "rotated-token-2");
+    h.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);
+
+    let (_, (reads_before, _)) = h.adapters.counts();
+    let reply = h.escalate("conv-after", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let (_, (reads_after, _)) = h.adapters.counts();
+    assert_eq!(reads_after - reads_before, 1, "the secret was read again once");
     assert_eq!(h.sim.tickets().len(), 2);
 }

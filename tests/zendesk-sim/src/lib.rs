@@ -189,6 +189,10 @@ impl Simulator {
         })
     }
 
+    pub fn revoke_api_token(&self, email: &str, token: &str) {
+        self.with(|s| s.api_tokens.remove(&(email.to_owned(), token.to_owned())));
+    }
+
     pub fn revoke_bearer_token(&self, token: &str) {
         self.with(|s| s.bearer_tokens.remove(token));
     }
