@@ -433,7 +433,13 @@ impl Escalator<'_> {
                     if e == ZendeskError::IdempotencyConflict {
                         return Err(e);
                     }
+                    // Honour a 503's Retry-After before sending again, if the deadline allows.
+                    let wait = e.retry_after().unwrap_or_default();
                     last_error = e;
+                    if wait + Duration::from_millis(500) >= deadline.remaining() {
+                        break;
+                    }
+                    tokio::time::sleep(wait).await;
                 }
                 Err(e) => return Err(e),
             }

@@ -408,7 +408,8 @@ impl ConversationStore for DynamoStore {
             .to_owned();
         if let Some(ticket_id) = update.ticket_id {
             values.insert(":ticket".into(), n(ticket_id));
-            expression.push_str(", ticket_id = :ticket");
+            values.insert(":tk".into(), s(ticket_key(bot_id, ticket_id)));
+            expression.push_str(", ticket_id = :ticket, ticket_key = :tk");
         }
         expression.push_str(" ADD #version :one");
         self.update(

@@ -12,4 +12,6 @@ mod escalate;
 #[cfg(test)]
 mod secret_hygiene;
 #[cfg(test)]
+mod simulator;
+#[cfg(test)]
 mod support;
