@@ -107,6 +107,12 @@ pub fn sanitize_tag(raw: &str) -> Option<String> {
     (!tag.is_empty()).then_some(tag)
 }
 
+/// The tag that marks a ticket as made by this bot: with `handoff`, a recovery lookup by
+/// `external_id` only ever adopts a ticket Handoff made for this bot.
+pub fn bot_tag(bot_id: &str) -> String {
+    sanitize_tag(&format!("handoff_bot_{bot_id}")).unwrap_or_else(|| "handoff_bot".to_owned())
+}
+
 fn subject(latest: Option<&Message>, name: &str, bot_name: Option<&str>) -> String {
     let line = latest.map(|m| text::one_line(&m.text)).unwrap_or_default();
     if line.is_empty() {
@@ -138,9 +144,8 @@ fn first_comment(latest: Option<&Message>, phone: Option<&str>, bot_name: Option
 
 fn tags(input: &MappingInput<'_>, bot_name: Option<&str>, placeholder: bool) -> Vec<String> {
     let mut tags = vec![HANDOFF_TAG.to_owned()];
-    let candidates = bot_name
-        .and_then(sanitize_tag)
-        .into_iter()
+    let candidates = std::iter::once(bot_tag(input.bot_id))
+        .chain(bot_name.and_then(sanitize_tag))
         .chain(sanitize_tag(&format!("handoff_rule_{}", input.firing.rule.as_str())))
         .chain(placeholder.then(|| PLACEHOLDER_EMAIL_TAG.to_owned()))
         .chain(input.settings.mapping.extra_tags.iter().filter_map(|t| sanitize_tag(t)));
@@ -256,16 +261,15 @@ mod tests {
         assert_eq!(t.subject, "My order never arrived, can I talk to a human?");
         assert!(t.comment.public);
         assert_eq!(t.comment.body, "My order\n never   arrived,\tcan I talk to a human?\n\nPhone: +55 11 5555-0000");
-        assert_eq!(t.tags, ["handoff", "acme_support_bot", "handoff_rule_explicit_request"]);
+        assert_eq!(t.tags, ["handoff", "handoff_bot_bot-1", "acme_support_bot", "handoff_rule_explicit_request"]);
         assert_eq!(t.external_id.as_deref(), Some("conv-42"));
         assert!(t.custom_fields.is_empty(), "no field ids configured");
         assert_eq!(t.priority, None);
         assert!(!plan.placeholder_email);
         assert_eq!(plan.notes.len(), 1);
         let note = &plan.notes[0];
-        assert!(note.starts_with(
-            "Chat transcript for conversation conv-42 (part 1 of 1)\nEscalated by Handoff: explicit_request"
-        ));
+        assert!(note.starts_with("Chat transcript for conversation conv-42 (part 1 of 1) · ref "), "{note}");
+        assert!(transcript::note_body(note).starts_with("Escalated by Handoff: explicit_request"), "{note}");
         assert!(note.contains("Phone: +55 11 5555-0000"));
         assert!(note.contains("[2026-11-21 10:00:01 UTC] Bot: Hello! How can I help?"));
     }
@@ -345,9 +349,7 @@ mod tests {
     fn follow_up_notes_are_titled_and_empty_when_nothing_is_new() {
         assert!(follow_up_notes("c", &[]).is_empty());
         let notes = follow_up_notes("c", &request().messages[2..]);
-        assert!(
-            notes[0]
-                .starts_with("New chat messages in conversation c (part 1 of 1)\n[2026-11-21 10:00:05 UTC] Visitor:")
-        );
+        assert!(notes[0].starts_with("New chat messages in conversation c (part 1 of 1) · ref "));
+        assert!(transcript::note_body(&notes[0]).starts_with("[2026-11-21 10:00:05 UTC] Visitor:"));
     }
 }

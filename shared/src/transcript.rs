@@ -34,13 +34,25 @@ fn format_time(at: OffsetDateTime) -> String {
 /// Builds titled notes from a lead block (may be empty) followed by the messages.
 ///
 /// `title` is the note title without the part counter, e.g. `Chat transcript for conversation c-1`;
-/// each note's first line is `{title} (part k of n)`.
+/// each note's first line is `{title} (part k of n) · ref {digest of the body}`.
 pub fn notes(title: &str, lead: &str, messages: &[Message], limit: usize) -> Vec<String> {
     let budget = limit.saturating_sub(TITLE_ROOM + title.len()).max(1024);
     let entries = std::iter::once(lead.to_owned()).filter(|l| !l.is_empty()).chain(messages.iter().map(render_entry));
     let chunks = chunk(entries, budget);
     let total = chunks.len();
-    chunks.into_iter().enumerate().map(|(i, body)| format!("{} (part {} of {total})\n{body}", title, i + 1)).collect()
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, body)| format!("{} (part {} of {total}) · ref {}\n{body}", title, i + 1, content_ref(&body)))
+        .collect()
+}
+
+/// A short digest of a note's body, in its title: recovery recognises a note already on the
+/// ticket by the whole title line, so two notes with the same layout but different messages are
+/// never mistaken for each other.
+fn content_ref(body: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(body.as_bytes()).iter().take(4).map(|b| format!("{b:02x}")).collect()
 }
 
 /// The first line of a note: the marker used to recognise a note already written.
@@ -115,11 +127,11 @@ mod tests {
     fn renders_role_time_and_text_in_order() {
         let notes =
             notes("Chat transcript", "", &[message(0, "hi\u{7}".into()), message(1, "hello".into())], NOTE_LIMIT_BYTES);
+        assert_eq!(notes.len(), 1);
+        assert!(note_title(&notes[0]).starts_with("Chat transcript (part 1 of 1) · ref "), "{}", notes[0]);
         assert_eq!(
-            notes,
-            vec![
-                "Chat transcript (part 1 of 1)\n[2026-11-21 10:00:00 UTC] Visitor: hi\n\n[2026-11-21 10:00:01 UTC] Bot: hello\n\n"
-            ]
+            note_body(&notes[0]),
+            "[2026-11-21 10:00:00 UTC] Visitor: hi\n\n[2026-11-21 10:00:01 UTC] Bot: hello\n\n"
         );
     }
 
@@ -134,7 +146,8 @@ mod tests {
         let total = notes.len();
         for (i, note) in notes.iter().enumerate() {
             assert!(note.len() <= NOTE_LIMIT_BYTES, "note {i} has {} bytes", note.len());
-            assert_eq!(note_title(note), format!("Chat transcript for conversation c-1 (part {} of {total})", i + 1));
+            let prefix = format!("Chat transcript for conversation c-1 (part {} of {total}) · ref ", i + 1);
+            assert!(note_title(note).starts_with(&prefix), "{}", note_title(note));
         }
         let expected: String = std::iter::once(lead.to_owned()).chain(messages.iter().map(render_entry)).collect();
         assert_eq!(reassemble(&notes), expected);
@@ -142,6 +155,14 @@ mod tests {
         for note in &notes {
             assert!(note_body(note).ends_with("\n\n"));
         }
+    }
+
+    #[test]
+    fn titles_differ_when_bodies_differ() {
+        let a = notes("T", "", &[message(0, "first".into())], NOTE_LIMIT_BYTES);
+        let b = notes("T", "", &[message(0, "second".into())], NOTE_LIMIT_BYTES);
+        assert_ne!(note_title(&a[0]), note_title(&b[0]));
+        assert_eq!(a, notes("T", "", &[message(0, "first".into())], NOTE_LIMIT_BYTES), "deterministic");
     }
 
     #[test]

@@ -121,6 +121,15 @@ fn problem_for(error: EscalationError) -> Problem {
                 "The conversation compresses to {bytes} bytes, more than can be held for a retry; send fewer messages."
             ),
         ),
+        EscalationError::Store(StoreError::Conflict) => {
+            Problem::unavailable("The conversation changed while this request worked on it; repeat the request.", 1)
+        }
+        EscalationError::Store(StoreError::TooLarge(bytes)) => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The conversation is too large",
+            format!("The conversation needs {bytes} bytes of storage; send fewer messages."),
+        ),
         EscalationError::Store(StoreError::Unavailable(detail)) => {
             tracing::error!(%detail, "storage unavailable");
             Problem::unavailable("Storage is unavailable; nothing was created. Retry the request.", 2)

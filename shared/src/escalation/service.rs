@@ -2,7 +2,8 @@
 //!
 //! Exactly one ticket per conversation episode rests on three things, none trusted alone:
 //! 1. the claim, a conditional write that only one caller wins (concurrent duplicates see it);
-//! 2. before any create that might repeat an earlier one, a lookup by `external_id`;
+//! 2. before any create that might repeat an earlier one, a lookup by `external_id`, adopting only
+//!    tickets tagged `handoff` and with this bot's tag;
 //! 3. the `Idempotency-Key` derived from bot + conversation + episode.
 //!
 //! Work that cannot finish in time is left `pending` with everything needed to finish it, and
@@ -18,11 +19,11 @@ use super::pending::{PayloadError, PendingEscalation};
 use super::request::{EscalationRequest, Message};
 use crate::deadline::Deadline;
 use crate::mapping::{self, MappingInput};
-use crate::rules::{self, Decision, RuleKind, RulesError};
+use crate::rules::{self, Decision, Firing, RuleKind, RulesError};
 use crate::settings::BotSettings;
 use crate::store::*;
 use crate::transcript;
-use crate::zendesk::types::{Ticket, TicketStatus};
+use crate::zendesk::types::{Ticket, TicketCreateInput, TicketStatus};
 use crate::zendesk::{Account, Credentials, ZendeskClient, ZendeskError};
 
 /// Tunables of the use case.
@@ -35,6 +36,8 @@ pub struct EscalationConfig {
     /// First retry delay for pending work; doubles per attempt, capped at `max_retry_delay`.
     pub retry_delay: Duration,
     pub max_retry_delay: Duration,
+    /// When pending work of a bot whose credentials Zendesk rejects is looked at again.
+    pub reconnect_recheck: Duration,
     /// `HANDOFF_ZENDESK_BASE_URL`: talk to this instead of `https://{subdomain}.zendesk.com`.
     pub zendesk_base_url: Option<Url>,
 }
@@ -46,6 +49,7 @@ impl Default for EscalationConfig {
             max_attempts: 8,
             retry_delay: Duration::from_secs(30),
             max_retry_delay: Duration::from_secs(30 * 60),
+            reconnect_recheck: Duration::from_secs(15 * 60),
             zendesk_base_url: None,
         }
     }
@@ -74,9 +78,10 @@ pub enum Outcome {
     NotEscalated { reason: String },
     /// A new ticket carries the conversation.
     Created { ticket: TicketRef, rule: RuleKind, reason: String, handoff_message: String },
-    /// The conversation already has an open ticket (or one is being made); new messages were added.
+    /// The conversation already has an open ticket; new messages were added to it.
     Deduplicated { ticket: Option<TicketRef>, notes_added: usize, handoff_message: String },
-    /// Zendesk could not be reached in time; the work is recorded and will be finished.
+    /// Zendesk could not be reached in time, or another request is creating the ticket; the work
+    /// is recorded and will be finished.
     Pending {
         ticket: Option<TicketRef>,
         reason: String,
@@ -98,7 +103,8 @@ pub enum EscalationError {
     Payload(#[from] PayloadError),
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Zendesk refused the ticket for a reason retrying will not fix (a bad field id, a role).
+    /// Zendesk refused the ticket for a reason retrying will not fix (a bad field id, a role),
+    /// or the last attempt failed.
     #[error("Zendesk refused the ticket: {0}")]
     Rejected(ZendeskError),
     /// New messages for an open ticket could not be added; the caller should repeat the request.
@@ -112,14 +118,21 @@ pub struct Escalator<'a> {
     pub config: &'a EscalationConfig,
 }
 
-/// The Zendesk side of one bot, resolved once per request.
+/// The Zendesk side of one bot, resolved once per request (before anything is written).
 pub(crate) struct BotAccount {
     account: Account,
     connection: Connection,
 }
 
+/// Where one round of work on a conversation ended.
+enum Step {
+    Done(Outcome),
+    /// The episode's ticket turned out solved, closed or deleted: claim the next episode.
+    EpisodeEnded,
+}
+
 fn now_ms() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// `Idempotency-Key` for one conversation episode: the same on every retry, different per episode.
@@ -136,7 +149,8 @@ pub fn fingerprint(message: &Message) -> String {
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-/// Messages after the last one already on the ticket (all of them when it is not found).
+/// Messages after the last one already on the ticket; all of them when that one is not among
+/// them (a windowed history): a repeated message is better than a lost one.
 pub fn messages_after<'m>(messages: &'m [Message], last_synced: Option<&str>) -> &'m [Message] {
     let Some(last) = last_synced else { return messages };
     match messages.iter().rposition(|m| fingerprint(m) == last) {
@@ -165,11 +179,8 @@ impl Escalator<'_> {
         };
         let settings = profile.settings.unwrap_or_default();
         let request = &command.request;
-        let firing = match rules::evaluate(
-            &settings.rules,
-            request.trigger,
-            &request.signals(command.token_subject.as_deref()),
-        )? {
+        let signals = request.signals(command.token_subject.as_deref());
+        let firing = match rules::evaluate(&settings.rules, request.trigger, &signals)? {
             Decision::Escalate(firing) => firing,
             Decision::Stay { reason } => {
                 info!(%reason, "not escalated");
@@ -177,50 +188,62 @@ impl Escalator<'_> {
             }
         };
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
+        // Everything that can refuse the request is settled before the first write.
+        let bot = self.bot_account(&connection).await?;
         let pending = PendingEscalation::new(request, &firing);
+        let payload = pending.encode()?;
+
+        // A round that finds the episode's ticket finished claims the next episode: two at most.
+        for _ in 0..2 {
+            let claim = self.claim_request(&command, &firing, &payload);
+            let step = match self.stores.conversations.claim(&claim).await? {
+                ClaimOutcome::Claimed(record) => {
+                    let first = match &record.pending_payload {
+                        Some(stored) if *stored != payload => PendingEscalation::decode(stored)?,
+                        _ => pending.clone(),
+                    };
+                    self.finish(&bot, &settings, record, &first, Some(request), command.deadline).await?
+                }
+                ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
+                    self.follow_up(&bot, &settings, record, &command).await?
+                }
+                ClaimOutcome::Held(record) => {
+                    info!("another request holds this conversation; answering pending");
+                    let wait = (record.lease_until_ms - now_ms()).clamp(1000, 30_000) as u64;
+                    Step::Done(Outcome::Pending {
+                        ticket: None,
+                        reason: "another request for this conversation is creating the ticket".into(),
+                        retry_after: Duration::from_millis(wait),
+                        handoff_message: settings.handoff_message(request.locale.as_deref(), record.ticket_id),
+                        deduplicated: true,
+                    })
+                }
+            };
+            if let Step::Done(outcome) = step {
+                return Ok(outcome);
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    fn claim_request(&self, command: &EscalateCommand, firing: &Firing, payload: &str) -> ClaimRequest {
         let now = now_ms();
         let lease = command.deadline.remaining() + self.config.lease_margin;
-        let claim = ClaimRequest {
+        ClaimRequest {
             bot_id: command.bot_id.clone(),
             conversation_id: command.conversation_id.clone(),
             claim_token: claim_token(),
             now_ms: now,
             lease_until_ms: now + lease.as_millis() as i64,
             rule: firing.rule,
-            requester_email: request.visitor.email.clone(),
-            pending_payload: pending.encode()?,
-        };
-        let locale = request.locale.as_deref();
-        match self.stores.conversations.claim(&claim).await? {
-            ClaimOutcome::Claimed(record) => {
-                let first = match &record.pending_payload {
-                    Some(stored) if record.version > 1 => PendingEscalation::decode(stored)?,
-                    _ => pending,
-                };
-                let bot = self.bot_account(&connection).await?;
-                self.finish(&bot, &settings, record, &first, Some(request), command.deadline).await
-            }
-            ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
-                let bot = self.bot_account(&connection).await?;
-                self.follow_up(&bot, &settings, record, &command, claim).await
-            }
-            ClaimOutcome::Held(record) => {
-                info!("another request holds this conversation; answering pending");
-                let message = settings.handoff_message(locale, record.ticket_id);
-                Ok(Outcome::Pending {
-                    ticket: None,
-                    reason: "another request for this conversation is creating the ticket".into(),
-                    retry_after: Duration::from_millis((record.lease_until_ms - now).clamp(1000, 30_000) as u64),
-                    handoff_message: message,
-                    deduplicated: true,
-                })
-            }
+            requester_email: command.request.visitor.email.clone(),
+            pending_payload: payload.to_owned(),
         }
     }
 
     /// Finishes a claimed episode: find or create the ticket, add the notes not yet written,
-    /// record it. `latest` is the request that claimed, when it has newer messages than `first`.
-    pub(crate) async fn finish(
+    /// record it. `latest` is the request that claimed, when it may have newer messages than `first`.
+    async fn finish(
         &self,
         bot: &BotAccount,
         settings: &BotSettings,
@@ -228,7 +251,7 @@ impl Escalator<'_> {
         first: &PendingEscalation,
         latest: Option<&EscalationRequest>,
         deadline: Deadline,
-    ) -> Result<Outcome, EscalationError> {
+    ) -> Result<Step, EscalationError> {
         let locale = latest.unwrap_or(&first.request).locale.as_deref();
         let firing = first.firing();
         let plan = mapping::plan_ticket(&MappingInput {
@@ -238,67 +261,67 @@ impl Escalator<'_> {
             firing: &firing,
             settings,
         });
-
-        // 1. The ticket: known, found again, or created.
-        let resumed = record.version > 1;
-        let mut ticket = match record.ticket_id {
-            Some(id) => match self.zendesk.show_ticket(&bot.account, id, deadline).await {
-                Ok(t) => Some(t),
-                Err(e) => return self.defer(bot, settings, &record, Some(id), record.notes_written, e, locale).await,
-            },
-            None if resumed => match self.find_existing(bot, &record, deadline).await {
-                Ok(found) => found,
-                Err(e) => return self.defer(bot, settings, &record, None, 0, e, locale).await,
-            },
-            None => None,
+        let settle = |ticket_id, notes_written, error| {
+            self.settle(bot, settings, &record, ticket_id, notes_written, error, locale)
         };
-        let recovered = ticket.is_some();
+
+        // 1. The ticket: known (still usable?), found again, or created.
+        let mut ticket = None;
+        if let Some(id) = record.ticket_id {
+            match self.zendesk.show_ticket(&bot.account, id, deadline).await {
+                Ok(t) if t.status == TicketStatus::Closed => {
+                    return self.end_episode(&record, id, TicketStatus::Closed).await;
+                }
+                Err(ZendeskError::NotFound) => return self.end_episode(&record, id, TicketStatus::Closed).await,
+                Ok(t) => ticket = Some(t),
+                Err(e) => return settle(Some(id), record.notes_written, e).await,
+            }
+        } else if record.resume {
+            match self.find_existing(bot, &record, deadline).await {
+                Ok(found) => ticket = found,
+                Err(e) => return settle(None, 0, e).await,
+            }
+        }
+        let mut check_notes = ticket.is_some() || record.notes_written > 0;
         let reloaded;
         let mut bot = bot;
-        if ticket.is_none() {
-            let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
-            let mut created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
-            if created.as_ref().err() == Some(&ZendeskError::Unauthorized)
-                && let Some(fresh) = self.reload_account(bot).await?
-            {
-                info!("Zendesk rejected the cached credentials; retrying with the stored ones");
-                reloaded = fresh;
-                bot = &reloaded;
-                created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
+        let ticket = match ticket {
+            Some(t) => t,
+            None => {
+                let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
+                let mut created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
+                if matches!(created, Err(ZendeskError::Unauthorized))
+                    && let Some(fresh) = self.reload_account(bot).await?
+                {
+                    info!("Zendesk rejected the cached credentials; retrying with the stored ones");
+                    reloaded = fresh;
+                    bot = &reloaded;
+                    created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
+                }
+                match created {
+                    Ok((t, replayed)) => {
+                        check_notes |= replayed;
+                        t
+                    }
+                    Err(e) => return self.settle(bot, settings, &record, None, 0, e, locale).await,
+                }
             }
-            ticket = match created {
-                Ok(t) => Some(t),
-                Err(e) if e.is_transient() || e == ZendeskError::Unauthorized => {
-                    return self.defer(bot, settings, &record, None, 0, e, locale).await;
-                }
-                Err(e) => {
-                    warn!(error = %e, "Zendesk refused the ticket; marking the escalation failed");
-                    self.stores
-                        .conversations
-                        .mark_failed(&record.bot_id, &record.conversation_id, &record.claim_token, &e.to_string())
-                        .await?;
-                    return Err(EscalationError::Rejected(e));
-                }
-            };
-        }
-        let ticket = ticket.expect("set above");
+        };
         tracing::Span::current().record("ticket_id", ticket.id);
 
         // 2. The notes, skipping any already on the ticket (a resumed episode may have written some).
         let mut notes: Vec<String> = plan.notes;
         let mut last_message = first.request.messages.last();
-        if let Some(latest) = latest {
+        if let Some(latest) = latest.filter(|l| l.messages != first.request.messages) {
             let newer = messages_after(&latest.messages, last_message.map(fingerprint).as_deref());
-            if !newer.is_empty() && newer.len() != latest.messages.len() {
-                notes.extend(mapping::follow_up_notes(&record.conversation_id, newer));
-                last_message = latest.messages.last();
-            }
+            notes.extend(mapping::follow_up_notes(&record.conversation_id, newer));
+            last_message = latest.messages.last().or(last_message);
         }
         let mut written = record.notes_written as usize;
-        if recovered || written > 0 {
+        if check_notes {
             match self.notes_present(bot, ticket.id, &notes, deadline).await {
                 Ok(present) => written = written.max(present),
-                Err(e) => return self.defer(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
+                Err(e) => return self.settle(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
             }
         }
         let mut status = ticket.status;
@@ -308,7 +331,7 @@ impl Escalator<'_> {
                     status = updated.status;
                     written += 1;
                 }
-                Err(e) => return self.defer(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
+                Err(e) => return self.settle(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
             }
         }
 
@@ -326,109 +349,94 @@ impl Escalator<'_> {
             .await
         {
             Ok(()) => {}
-            // Our lease ran out and another worker took over: it will find this ticket by external_id.
+            // Our lease ran out and another worker took over: it finds this ticket by external_id.
             Err(StoreError::Conflict) => warn!("claim lost before recording; the next worker recovers the ticket"),
             Err(e) => return Err(e.into()),
         }
-        info!(ticket_id = ticket.id, notes = written, recovered, "ticket ready");
-        Ok(Outcome::Created {
-            ticket: self.ticket_ref(bot, &ticket, status),
+        info!(ticket_id = ticket.id, notes = written, "ticket ready");
+        Ok(Step::Done(Outcome::Created {
+            ticket: ticket_ref(bot, ticket.id, status),
             rule: firing.rule,
             reason: firing.reason,
             handoff_message: settings.handoff_message(locale, Some(ticket.id)),
-        })
+        }))
     }
 
     /// The conversation has a ticket: if it is still open, add only the new messages; if it was
-    /// solved or closed, start the next episode.
+    /// solved, closed or deleted, end the episode so the next round opens a new ticket.
     async fn follow_up(
         &self,
         bot: &BotAccount,
         settings: &BotSettings,
         record: ConversationRecord,
         command: &EscalateCommand,
-        claim: ClaimRequest,
-    ) -> Result<Outcome, EscalationError> {
+    ) -> Result<Step, EscalationError> {
         let ticket_id = record.ticket_id.expect("a created record has a ticket");
         tracing::Span::current().record("ticket_id", ticket_id);
         let request = &command.request;
-        let locale = request.locale.as_deref();
-        let ticket = self
-            .zendesk
-            .show_ticket(&bot.account, ticket_id, command.deadline)
-            .await
-            .map_err(|error| EscalationError::FollowUpFailed { ticket_id, error })?;
+        let failed = |error| EscalationError::FollowUpFailed { ticket_id, error };
+        let ticket = match self.zendesk.show_ticket(&bot.account, ticket_id, command.deadline).await {
+            Ok(t) => t,
+            Err(ZendeskError::NotFound) => return self.record_ended(&record, TicketStatus::Closed).await,
+            Err(ZendeskError::Unauthorized) => return Err(self.reconnect_required(bot, None).await),
+            Err(e) => return Err(failed(e)),
+        };
         if ticket.status.ends_episode() {
             info!(status = ticket.status.as_str(), "previous ticket is finished; opening a new one");
-            self.stores
-                .conversations
-                .record_status(&record.bot_id, &record.conversation_id, record.version, ticket.status)
-                .await?;
-            return match self.stores.conversations.claim(&claim).await? {
-                ClaimOutcome::Claimed(next) => {
-                    let first = PendingEscalation::decode(&claim.pending_payload)?;
-                    self.finish(bot, settings, next, &first, None, command.deadline).await
-                }
-                ClaimOutcome::Held(_) => Ok(Outcome::Pending {
-                    ticket: None,
-                    reason: "another request for this conversation is creating the ticket".into(),
-                    retry_after: Duration::from_secs(2),
-                    handoff_message: settings.handoff_message(locale, None),
-                    deduplicated: true,
-                }),
-            };
+            return self.record_ended(&record, ticket.status).await;
         }
         let newer = messages_after(&request.messages, record.last_synced_fingerprint.as_deref());
         let notes = mapping::follow_up_notes(&record.conversation_id, newer);
         let mut status = ticket.status;
         for note in &notes {
-            let updated = self
+            status = self
                 .zendesk
                 .add_internal_note(&bot.account, ticket_id, note, command.deadline)
                 .await
-                .map_err(|error| EscalationError::FollowUpFailed { ticket_id, error })?;
-            status = updated.status;
+                .map_err(failed)?
+                .status;
         }
         if let Some(last) = newer.last() {
-            self.stores
+            match self
+                .stores
                 .conversations
                 .record_synced(&record.bot_id, &record.conversation_id, record.version, &fingerprint(last))
                 .await
-                .or_else(|e| match e {
-                    // A concurrent follow-up moved the record on; its fingerprint is at least as new.
-                    StoreError::Conflict => Ok(()),
-                    e => Err(e),
-                })?;
+            {
+                // A concurrent follow-up moved the record on; its fingerprint is at least as new.
+                Ok(()) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         info!(notes = notes.len(), "added new messages to the open ticket");
-        Ok(Outcome::Deduplicated {
-            ticket: Some(self.ticket_ref(bot, &ticket, status)),
+        Ok(Step::Done(Outcome::Deduplicated {
+            ticket: Some(ticket_ref(bot, ticket_id, status)),
             notes_added: notes.len(),
-            handoff_message: settings.handoff_message(locale, Some(ticket_id)),
-        })
+            handoff_message: settings.handoff_message(request.locale.as_deref(), Some(ticket_id)),
+        }))
     }
 
-    /// Creates the ticket. A lost answer is resolved by looking the ticket up by `external_id`
-    /// before sending the create again (same key), so a retry cannot make a second ticket.
+    /// Creates the ticket; returns it and whether Zendesk replayed an earlier create. A lost
+    /// answer is resolved by looking the ticket up before sending the create again (same key).
     async fn create_once(
         &self,
         bot: &BotAccount,
         record: &ConversationRecord,
-        ticket: &crate::zendesk::types::TicketCreateInput,
+        ticket: &TicketCreateInput,
         key: &str,
         deadline: Deadline,
-    ) -> Result<Ticket, ZendeskError> {
+    ) -> Result<(Ticket, bool), ZendeskError> {
         let mut last_error = ZendeskError::Timeout;
         for attempt in 1..=3 {
             match self.zendesk.create_ticket(&bot.account, ticket, key, deadline).await {
                 Ok(created) => {
                     info!(ticket_id = created.ticket.id, replayed = created.replayed, "ticket created");
-                    return Ok(created.ticket);
+                    return Ok((created.ticket, created.replayed));
                 }
                 Err(e) if e.is_ambiguous() || e == ZendeskError::IdempotencyConflict => {
                     warn!(attempt, error = %e, "ticket creation answer lost; looking for the ticket");
                     if let Some(found) = self.find_existing(bot, record, deadline).await? {
-                        return Ok(found);
+                        return Ok((found, true));
                     }
                     if e == ZendeskError::IdempotencyConflict {
                         return Err(e);
@@ -443,15 +451,13 @@ impl Escalator<'_> {
                 }
                 Err(e) => return Err(e),
             }
-            if deadline.remaining() < Duration::from_millis(500) {
-                break;
-            }
         }
         Err(last_error)
     }
 
-    /// A ticket this episode already created, found by `external_id` (newer than the previous
-    /// episode's ticket; the oldest such one if several exist).
+    /// A ticket this episode already created: same `external_id`, tagged `handoff` and with this
+    /// bot's tag (so another integration's ticket is never adopted), newer than the previous
+    /// episode's ticket; the oldest such one if several exist.
     async fn find_existing(
         &self,
         bot: &BotAccount,
@@ -459,14 +465,17 @@ impl Escalator<'_> {
         deadline: Deadline,
     ) -> Result<Option<Ticket>, ZendeskError> {
         let floor = record.previous_ticket_id.unwrap_or(0);
+        let bot_tag = mapping::bot_tag(&record.bot_id);
         let tickets = self.zendesk.tickets_by_external_id(&bot.account, &record.conversation_id, deadline).await?;
         Ok(tickets
             .into_iter()
             .filter(|t| t.id > floor && t.external_id.as_deref() == Some(record.conversation_id.as_str()))
+            .filter(|t| t.tags.iter().any(|tag| tag == mapping::HANDOFF_TAG) && t.tags.contains(&bot_tag))
             .min_by_key(|t| t.id))
     }
 
-    /// How many of `notes`, in order, are already on the ticket (matched by their title line).
+    /// How many of `notes`, in order, are already on the ticket (matched by their title line,
+    /// which carries a digest of the note's body).
     async fn notes_present(
         &self,
         bot: &BotAccount,
@@ -480,9 +489,10 @@ impl Escalator<'_> {
         Ok(notes.iter().take_while(|n| titles.contains(&transcript::note_title(n))).count())
     }
 
-    /// Leaves the work for later (202), or gives up after the last attempt.
+    /// Decides what a Zendesk error means for a claimed episode: credentials Zendesk rejects need
+    /// a reconnect; a passing failure leaves the work for later (202); anything else fails it.
     #[allow(clippy::too_many_arguments)]
-    async fn defer(
+    async fn settle(
         &self,
         bot: &BotAccount,
         settings: &BotSettings,
@@ -491,18 +501,30 @@ impl Escalator<'_> {
         notes_written: u32,
         error: ZendeskError,
         locale: Option<&str>,
-    ) -> Result<Outcome, EscalationError> {
+    ) -> Result<Step, EscalationError> {
         if error == ZendeskError::Unauthorized {
-            // The next attempt reads the secret again: it may have been rotated.
-            self.stores.secrets.invalidate(&record.bot_id);
+            let update = PendingUpdate {
+                ticket_id,
+                notes_written,
+                attempts: record.attempts,
+                due_at_ms: now_ms() + self.config.reconnect_recheck.as_millis() as i64,
+                last_error: error.to_string(),
+            };
+            self.release(record, &update).await?;
+            return Err(self.reconnect_required(bot, Some(record)).await);
         }
         let attempts = record.attempts + 1;
-        if attempts >= self.config.max_attempts {
-            warn!(attempts, error = %error, "escalation failed after the last attempt");
-            self.stores
+        if !error.is_transient() || attempts >= self.config.max_attempts {
+            warn!(attempts, error = %error, "escalation failed");
+            match self
+                .stores
                 .conversations
                 .mark_failed(&record.bot_id, &record.conversation_id, &record.claim_token, &error.to_string())
-                .await?;
+                .await
+            {
+                Ok(()) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
             return Err(EscalationError::Rejected(error));
         }
         let backoff =
@@ -516,23 +538,81 @@ impl Escalator<'_> {
             last_error: error.to_string(),
         };
         warn!(attempts, error = %error, retry_in_s = retry_after.as_secs(), "Zendesk unavailable; escalation left pending");
-        match self
-            .stores
-            .conversations
-            .mark_pending(&record.bot_id, &record.conversation_id, &record.claim_token, &update)
-            .await
-        {
-            Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let ticket = ticket_id.map(|id| TicketRef { id, url: agent_url(bot, id), status: TicketStatus::New });
-        Ok(Outcome::Pending {
-            ticket,
+        self.release(record, &update).await?;
+        Ok(Step::Done(Outcome::Pending {
+            ticket: ticket_id.map(|id| ticket_ref(bot, id, TicketStatus::New)),
             reason: format!("Zendesk could not be reached in time ({error}); the escalation will be finished"),
             retry_after,
             handoff_message: settings.handoff_message(locale, ticket_id),
             deduplicated: false,
-        })
+        }))
+    }
+
+    /// Leaves the claimed work pending for later; a lost claim means another worker has it.
+    async fn release(&self, record: &ConversationRecord, update: &PendingUpdate) -> Result<(), EscalationError> {
+        match self
+            .stores
+            .conversations
+            .mark_pending(&record.bot_id, &record.conversation_id, &record.claim_token, update)
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The claimed episode's ticket is closed or gone: record that, so the next claim starts a new one.
+    async fn end_episode(
+        &self,
+        record: &ConversationRecord,
+        ticket_id: u64,
+        status: TicketStatus,
+    ) -> Result<Step, EscalationError> {
+        info!(ticket_id, status = status.as_str(), "the episode's ticket is finished; starting a new episode");
+        let recorded = RecordedTicket {
+            ticket_id,
+            status,
+            notes_written: record.notes_written,
+            last_synced_fingerprint: record.last_synced_fingerprint.clone(),
+        };
+        match self
+            .stores
+            .conversations
+            .record_ticket(&record.bot_id, &record.conversation_id, &record.claim_token, &recorded)
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict) => Ok(Step::EpisodeEnded),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A created episode's ticket is finished: store its status (unless someone already moved on).
+    async fn record_ended(&self, record: &ConversationRecord, status: TicketStatus) -> Result<Step, EscalationError> {
+        match self
+            .stores
+            .conversations
+            .record_status(&record.bot_id, &record.conversation_id, record.version, status)
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict) => Ok(Step::EpisodeEnded),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Zendesk rejects the stored credentials even after a reload: mark the connection
+    /// `reconnect_required` (chat actions answer 403 until an admin reconnects); the claimed work,
+    /// if any, was left pending and is finished after the reconnect.
+    async fn reconnect_required(&self, bot: &BotAccount, record: Option<&ConversationRecord>) -> EscalationError {
+        warn!(pending = record.is_some(), "Zendesk rejects this bot's credentials; reconnect required");
+        let connection = Connection {
+            state: ConnectionState::ReconnectRequired,
+            version: bot.connection.version + 1,
+            ..bot.connection.clone()
+        };
+        if let Err(e) = self.stores.bots.put_connection(&connection).await {
+            warn!(error = %e, "could not mark the connection reconnect_required");
+        }
+        EscalationError::ReconnectRequired
     }
 
     async fn bot_account(&self, connection: &Connection) -> Result<BotAccount, EscalationError> {
@@ -554,15 +634,12 @@ impl Escalator<'_> {
         let fresh = self.bot_account(&bot.connection).await?;
         Ok((!fresh.account.credentials.same_as(&bot.account.credentials)).then_some(fresh))
     }
-
-    fn ticket_ref(&self, bot: &BotAccount, ticket: &Ticket, status: TicketStatus) -> TicketRef {
-        TicketRef { id: ticket.id, url: agent_url(bot, ticket.id), status }
-    }
 }
 
 /// The ticket's page in the agent workspace.
-fn agent_url(bot: &BotAccount, ticket_id: u64) -> String {
-    bot.account.base_url.join(&format!("/agent/tickets/{ticket_id}")).map(|u| u.to_string()).unwrap_or_default()
+fn ticket_ref(bot: &BotAccount, id: u64, status: TicketStatus) -> TicketRef {
+    let url = bot.account.base_url.join(&format!("/agent/tickets/{id}")).map(|u| u.to_string()).unwrap_or_default();
+    TicketRef { id, url, status }
 }
 
 fn claim_token() -> String {

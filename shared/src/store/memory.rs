@@ -11,7 +11,7 @@ use super::*;
 /// Decides what a claim writes over `existing`, or None when the conversation is held.
 /// Shared with the DynamoDB adapter so both apply one rule.
 pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -> Option<ConversationRecord> {
-    let fresh = |episode: u32, previous_ticket_id: Option<u64>, version: u64| ConversationRecord {
+    let fresh = |episode: u32, previous_ticket_id: Option<u64>, version: u64, resume: bool| ConversationRecord {
         bot_id: claim.bot_id.clone(),
         conversation_id: claim.conversation_id.clone(),
         episode,
@@ -22,9 +22,10 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         rule: Some(claim.rule),
         requester_email: claim.requester_email.clone(),
         claim_token: claim.claim_token.clone(),
+        resume,
         lease_until_ms: claim.lease_until_ms,
         attempts: 0,
-        due_at_ms: None,
+        due_at_ms: Some(claim.lease_until_ms),
         last_error: None,
         pending_payload: Some(claim.pending_payload.clone()),
         notes_written: 0,
@@ -32,20 +33,29 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         version,
     };
     match existing {
-        None => Some(fresh(1, None, 1)),
+        None => Some(fresh(1, None, 1, false)),
         Some(old) if !old.claimable(claim.now_ms) => None,
         Some(old) if old.continues_episode() => Some(ConversationRecord {
             claim_token: claim.claim_token.clone(),
+            resume: true,
             lease_until_ms: claim.lease_until_ms,
+            due_at_ms: Some(claim.lease_until_ms),
             state: EscalationState::Pending,
-            // Keep the payload of the first request: it is what Zendesk may already have seen
-            // under this episode's idempotency key.
+            // A failure starts its attempts over; an interrupted worker's attempts still count.
+            attempts: if old.state == EscalationState::Failed { 0 } else { old.attempts },
+            // Keep the first request's payload: it is what Zendesk may already have seen under
+            // this episode's idempotency key.
             pending_payload: old.pending_payload.clone().or_else(|| Some(claim.pending_payload.clone())),
-            due_at_ms: None,
             version: old.version + 1,
             ..old.clone()
         }),
-        Some(old) => Some(fresh(old.episode + 1, old.ticket_id.or(old.previous_ticket_id), old.version + 1)),
+        // Failed before a ticket was known: start over under a new key, but look first, since a
+        // create whose answer was lost may have made one (the floor is unchanged).
+        Some(old) if old.state == EscalationState::Failed => {
+            Some(fresh(old.episode + 1, old.previous_ticket_id, old.version + 1, true))
+        }
+        // The ticket was solved or closed: a new episode, a new ticket.
+        Some(old) => Some(fresh(old.episode + 1, old.ticket_id.or(old.previous_ticket_id), old.version + 1, false)),
     }
 }
 
@@ -180,7 +190,11 @@ impl ConversationStore for MemoryStore {
                 r.last_error = Some(update.last_error.clone());
                 r.lease_until_ms = 0;
             },
-        )
+        )?;
+        if let Some(ticket_id) = update.ticket_id {
+            self.tickets.lock().expect("store lock").insert((bot_id.to_owned(), ticket_id), conversation_id.to_owned());
+        }
+        Ok(())
     }
 
     async fn mark_failed(

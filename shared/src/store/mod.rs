@@ -112,6 +112,10 @@ pub struct ConversationRecord {
     pub requester_email: Option<String>,
     /// Identifies the current worker; conditional writes check it so a stale worker cannot win.
     pub claim_token: String,
+    /// An earlier attempt of this episode may have reached Zendesk: look for its ticket before
+    /// creating one.
+    #[serde(default)]
+    pub resume: bool,
     /// Unix milliseconds until which the claim is held by a live worker.
     #[serde(default)]
     pub lease_until_ms: i64,
@@ -149,9 +153,14 @@ impl ConversationRecord {
         }
     }
 
-    /// True when a claim continues this episode rather than starting the next.
+    /// True when a claim continues this episode rather than starting the next: work in progress,
+    /// or a failure that already has its ticket.
     pub fn continues_episode(&self) -> bool {
-        matches!(self.state, EscalationState::Pending | EscalationState::Failed)
+        match self.state {
+            EscalationState::Pending => true,
+            EscalationState::Failed => self.ticket_id.is_some(),
+            EscalationState::Created => false,
+        }
     }
 }
 
@@ -203,9 +212,10 @@ pub trait ConversationStore: Send + Sync {
         conversation_id: &str,
     ) -> Result<Option<ConversationRecord>, StoreError>;
 
-    /// Claims the conversation with one conditional write. Succeeds when there is no record, or
-    /// the record is `claimable` (lease expired, failed, or its ticket solved/closed); a pending
-    /// or failed record keeps its episode (and payload is replaced), an ended one starts the next.
+    /// Claims the conversation with one conditional write (the rule is `memory::next_claim`).
+    /// Succeeds when there is no record or the record is `claimable` (lease expired, failed, or
+    /// its ticket solved/closed). The claim is due again when its lease ends, so work abandoned by
+    /// a crashed worker is on the due index for the sweeper.
     async fn claim(&self, claim: &ClaimRequest) -> Result<ClaimOutcome, StoreError>;
 
     /// Marks the episode created and indexes the ticket (ticket → conversation) in one write.
@@ -227,7 +237,7 @@ pub trait ConversationStore: Send + Sync {
         update: &PendingUpdate,
     ) -> Result<(), StoreError>;
 
-    /// Gives up on the episode after the last attempt.
+    /// Gives up on the episode (after the last attempt, or when Zendesk refused it for good).
     async fn mark_failed(
         &self,
         bot_id: &str,

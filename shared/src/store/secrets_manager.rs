@@ -49,8 +49,15 @@ fn unavailable(e: impl std::error::Error + 'static) -> StoreError {
 }
 
 fn decode(json: &str) -> Result<BotSecret, StoreError> {
-    // serde_json's message for a bad secret names the position, never the value.
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("bot secret is not valid: {e}")))
+    // serde_json's messages can quote the value they choke on: report only the kind and place.
+    serde_json::from_str(json).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "bot secret is not of the expected shape ({:?} error at line {} column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
 }
 
 fn encode(secret: &BotSecret) -> Result<String, StoreError> {
@@ -120,5 +127,22 @@ impl SecretStore for SecretsManagerStore {
 
     fn invalidate(&self, bot_id: &str) {
         self.cache.lock().expect("secret cache").remove(bot_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_malformed_secret_is_reported_without_its_value() {
+        for stored in [
+            r#""zd-secret-value-123""#,
+            r#"{"credentials": {"kind": "api_token", "email": 5, "api_token": "zd-secret-value-123"}}"#,
+        ] {
+            let error = decode(stored).unwrap_err().to_string();
+            assert!(!error.contains("zd-secret-value-123"), "{error}");
+            assert!(error.contains("line 1"), "{error}");
+        }
     }
 }

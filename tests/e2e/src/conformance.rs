@@ -47,6 +47,8 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     let record = claimed(store.claim(&first).await.unwrap());
     assert_eq!((record.episode, record.state, record.version), (1, EscalationState::Pending, 1));
     assert_eq!(record.pending_payload.as_deref(), Some("payload-1"));
+    assert_eq!(record.due_at_ms, Some(first.lease_until_ms), "due when the lease ends, so abandoned work is found");
+    assert!(!record.resume);
     let stored = store.get_conversation(&bot, "c1").await.unwrap().expect("stored");
     assert_eq!(stored, record);
     let other = held(store.claim(&claim(&bot, "c1", now + 1, "payload-2")).await.unwrap());
@@ -101,19 +103,40 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     assert!(store.list_due(now + 59_999, 100).await.unwrap().iter().all(|r| r.bot_id != bot));
     let takeover = claim(&bot, "c1", now + 31_000, "payload-later");
     let resumed = claimed(store.claim(&takeover).await.unwrap());
-    assert_eq!((resumed.episode, resumed.attempts), (2, 1), "a takeover continues the episode");
+    assert_eq!((resumed.episode, resumed.attempts, resumed.resume), (2, 1, true), "a takeover continues the episode");
     assert_eq!(resumed.pending_payload.as_deref(), Some("payload-ep2"), "the first request's payload is kept");
-    assert!(
-        store.list_due(now + 120_000, 100).await.unwrap().iter().all(|r| r.bot_id != bot),
-        "no longer due once claimed"
+    let mine = |records: Vec<ConversationRecord>| records.into_iter().filter(|r| r.bot_id == bot).count();
+    assert_eq!(
+        mine(store.list_due(takeover.lease_until_ms - 1, 100).await.unwrap()),
+        0,
+        "not due while the lease lives"
     );
+    assert_eq!(mine(store.list_due(takeover.lease_until_ms, 100).await.unwrap()), 1, "due again when the lease ends");
 
-    // A failed episode can be claimed again, in the same episode.
+    // A failure without a ticket starts over under a new key (a new episode), looking first.
     store.mark_failed(&bot, "c1", &takeover.claim_token, "gave up").await.unwrap();
     let failed = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
     assert_eq!((failed.state, failed.last_error.as_deref()), (EscalationState::Failed, Some("gave up")));
     let retried = claimed(store.claim(&claim(&bot, "c1", now + 40_000, "p")).await.unwrap());
-    assert_eq!(retried.episode, 2);
+    assert_eq!(
+        (retried.episode, retried.resume, retried.attempts, retried.previous_ticket_id),
+        (3, true, 0, Some(501))
+    );
+
+    // A failure that has its ticket continues the episode with fresh attempts.
+    let c3 = claim(&bot, "c3", now, "payload-c3");
+    claimed(store.claim(&c3).await.unwrap());
+    let with_ticket =
+        PendingUpdate { ticket_id: Some(777), notes_written: 1, attempts: 5, due_at_ms: now, last_error: "503".into() };
+    store.mark_pending(&bot, "c3", &c3.claim_token, &with_ticket).await.unwrap();
+    assert_eq!(store.conversation_for_ticket(&bot, 777).await.unwrap().as_deref(), Some("c3"));
+    let c3b = claim(&bot, "c3", now + 1, "other");
+    let resumed3 = claimed(store.claim(&c3b).await.unwrap());
+    assert_eq!((resumed3.episode, resumed3.attempts, resumed3.ticket_id, resumed3.notes_written), (1, 5, Some(777), 1));
+    store.mark_failed(&bot, "c3", &c3b.claim_token, "422").await.unwrap();
+    let again3 = claimed(store.claim(&claim(&bot, "c3", now + 2, "other")).await.unwrap());
+    assert_eq!((again3.episode, again3.attempts, again3.ticket_id), (1, 0, Some(777)));
+    assert_eq!(again3.pending_payload.as_deref(), Some("payload-c3"));
 
     // An expired lease is claimable by someone else.
     let short = ClaimRequest { lease_until_ms: now + 5, ..claim(&bot, "c2", now, "x") };

@@ -49,7 +49,8 @@ async fn happy_path_makes_one_complete_ticket_within_the_call_budget() {
     assert_eq!(ticket.subject, "Can I talk to a human, please?");
     assert_eq!(ticket.external_id.as_deref(), Some("conv-happy"));
     assert_eq!(ticket.priority.as_deref(), Some("high"));
-    assert_eq!(ticket.tags, ["handoff", "acme_bot", "handoff_rule_explicit_request"]);
+    let bot_tag = handoff::mapping::bot_tag(&h.bot_id);
+    assert_eq!(ticket.tags, ["handoff", bot_tag.as_str(), "acme_bot", "handoff_rule_explicit_request"]);
     assert_eq!(
         ticket.custom_fields,
         vec![
@@ -129,6 +130,10 @@ async fn a_lost_create_answer_still_makes_one_ticket() {
     assert_eq!(h.sim.tickets()[0].comments.len(), 2, "transcript note added once");
 }
 
+/// The create times out while Zendesk is still working on it; the lookup finds nothing yet, so the
+/// create is sent again with the same key. One ticket results because Zendesk (here the simulator)
+/// replays a concurrent create with the same `Idempotency-Key`: ZENDESK.md marks that behaviour
+/// unconfirmed, and no client-side guard closes this window alone.
 #[tokio::test]
 async fn a_timed_out_create_is_looked_up_before_it_is_sent_again() {
     let mut h = Harness::new(Backend::Moto).await;
@@ -423,7 +428,8 @@ async fn a_long_transcript_is_split_into_notes_under_the_limit() {
     assert!(notes.len() > 10, "{} notes", notes.len());
     assert!(notes.iter().all(|n| n.body.len() <= 64 * 1024));
     for (i, note) in notes.iter().enumerate() {
-        assert!(note.body.lines().next().unwrap().ends_with(&format!("(part {} of {})", i + 1, notes.len())));
+        let title = note.body.lines().next().unwrap();
+        assert!(title.contains(&format!("(part {} of {}) · ref ", i + 1, notes.len())), "{title}");
     }
     assert!(notes.last().unwrap().body.contains("message 9999"));
     assert!(h.sim.schema_violations().is_empty());
@@ -489,4 +495,102 @@ async fn a_401_reloads_a_rotated_secret_and_retries_once() {
     let (_, (reads_after, _)) = h.adapters.counts();
     assert_eq!(reads_after - reads_before, 1, "the secret was read again once");
     assert_eq!(h.sim.tickets().len(), 2);
+}
+
+#[tokio::test]
+async fn a_lost_answer_is_recovered_even_when_zendesk_ignores_idempotency_keys() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.honour_idempotency(false);
+    h.sim.inject(Route::CreateTicket, Fault::LoseAnswer, 1);
+    let reply = h.escalate("conv-nokey", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(h.sim.tickets().len(), 1, "found by external_id alone");
+}
+
+#[tokio::test]
+async fn another_integrations_ticket_with_the_same_external_id_is_never_adopted() {
+    let h = Harness::new(Backend::Moto).await;
+    let foreign = h.sim.insert_ticket("Order question (from the shop)", Some("conv-shared"), &["shop_sync"]);
+    let other_bot = h.sim.insert_ticket("Another bot", Some("conv-shared"), &["handoff", "handoff_bot_someone-else"]);
+    h.sim.inject(Route::CreateTicket, Fault::LoseAnswer, 1);
+    let reply = h.escalate("conv-shared", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ours = reply.ticket_id();
+    assert!(ours != foreign && ours != other_bot);
+    assert_eq!(h.sim.tickets().len(), 3);
+    assert_eq!(h.sim.ticket(foreign).unwrap().comments.len(), 1, "nothing added to a ticket that is not ours");
+    assert_eq!(h.sim.ticket(other_bot).unwrap().comments.len(), 1);
+    assert_eq!(h.sim.ticket(ours).unwrap().comments.len(), 2);
+}
+
+#[tokio::test]
+async fn a_takeover_keeps_the_first_transcript_and_adds_what_came_after() {
+    let h = Harness::new(Backend::Dynalite).await;
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
+    let mut body = escalation_body("talk to a human");
+    assert_eq!(h.escalate("conv-grow", &body).await.status, StatusCode::ACCEPTED);
+    h.sim.clear_faults();
+    let newer = json!({"role": "visitor", "text": "Hello?? Anyone? I need an agent", "at": "2026-11-21T10:05:00Z"});
+    body["messages"].as_array_mut().unwrap().push(newer);
+    let reply = h.escalate("conv-grow", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let tickets = h.sim.tickets();
+    assert_eq!(tickets.len(), 1);
+    let comments = &tickets[0].comments;
+    assert_eq!(comments.len(), 3, "first comment, transcript, then the newer message");
+    assert!(comments[0].body.starts_with("talk to a human"), "the ticket is the first request's");
+    assert!(comments[2].body.contains("Hello?? Anyone?") && !comments[2].body.contains("never arrived"));
+    // Repeating adds nothing more: the newest message is recorded as synced.
+    let again = h.escalate("conv-grow", &body).await;
+    assert_eq!((again.status, again.body["notes_added"].clone()), (StatusCode::OK, json!(0)), "{}", again.raw);
+}
+
+#[tokio::test]
+async fn a_refused_escalation_fails_clearly_and_the_next_request_starts_over() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.inject(Route::CreateTicket, Fault::Status { status: 422, retry_after_secs: None }, 1);
+    let body = escalation_body("talk to a human");
+    let refused = h.escalate("conv-refused", &body).await;
+    assert_problem(&refused, StatusCode::BAD_GATEWAY, "zendesk-rejected");
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-refused").await.unwrap().unwrap();
+    assert_eq!(record.state, EscalationState::Failed);
+    let retry = h.escalate("conv-refused", &body).await;
+    assert_eq!(retry.status, StatusCode::CREATED, "{}", retry.raw);
+    assert_eq!(h.sim.tickets().len(), 1);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-refused").await.unwrap().unwrap();
+    assert_eq!((record.state, record.episode), (EscalationState::Created, 2));
+}
+
+#[tokio::test]
+async fn a_pending_escalation_whose_ticket_was_closed_meanwhile_opens_a_new_one() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.inject(Route::UpdateTicket, Fault::Status { status: 503, retry_after_secs: None }, 1000);
+    let body = escalation_body("talk to a human");
+    let pending = h.escalate("conv-closed", &body).await;
+    assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.raw);
+    let first = pending.ticket_id();
+    h.sim.clear_faults();
+    h.sim.set_status(first, "closed");
+    let reply = h.escalate("conv-closed", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_ne!(reply.ticket_id(), first);
+    assert_eq!(h.sim.ticket(first).unwrap().comments.len(), 1, "the closed ticket was left alone");
+    assert_eq!(h.sim.ticket(reply.ticket_id()).unwrap().comments.len(), 2);
+}
+
+#[tokio::test]
+async fn revoked_credentials_keep_the_work_and_ask_for_a_reconnect() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);
+    let reply = h.escalate("conv-revoked", &escalation_body("talk to a human")).await;
+    assert_problem(&reply, StatusCode::FORBIDDEN, "reconnect-required");
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-revoked").await.unwrap().unwrap();
+    assert_eq!(record.state, EscalationState::Pending);
+    assert!(record.pending_payload.is_some() && record.due_at_ms.is_some(), "kept for after the reconnect");
+    let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
+    assert_eq!(profile.connection.unwrap().state, handoff::store::ConnectionState::ReconnectRequired);
+    h.sim.reset_calls();
+    let next = h.escalate("conv-other", &escalation_body("talk to a human")).await;
+    assert_problem(&next, StatusCode::FORBIDDEN, "reconnect-required");
+    assert_eq!(h.sim.count(Route::Any), 0, "no call to Zendesk until reconnected");
 }

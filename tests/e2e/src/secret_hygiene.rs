@@ -35,7 +35,7 @@ async fn no_secret_in_logs_or_answers() {
     );
     let request = lambda_http::request::from_str(&event.to_string()).unwrap();
     let reply = Reply::from(handoff::api::escalate::handle(&app_on_rejecting, request).await);
-    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.raw);
     bodies.push(reply);
 
     assert_eq!(bodies[0].status, StatusCode::CREATED);

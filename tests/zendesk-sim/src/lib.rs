@@ -83,6 +83,8 @@ pub(crate) struct State {
     pub violations: Vec<String>,
     faults: Vec<FaultRule>,
     pub next_id: u64,
+    /// False models a Zendesk that ignores `Idempotency-Key` (its behaviour there is unconfirmed).
+    pub honour_idempotency: bool,
 }
 
 impl State {
@@ -130,7 +132,7 @@ impl Simulator {
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
-        let state = Arc::new(Mutex::new(State { next_id: 1000, ..State::default() }));
+        let state = Arc::new(Mutex::new(State { next_id: 1000, honour_idempotency: true, ..State::default() }));
         {
             let mut s = state.lock().expect("sim state");
             let id = s.next_id();
@@ -225,6 +227,43 @@ impl Simulator {
 
     pub fn user(&self, id: u64) -> Option<User> {
         self.with(|s| s.users.iter().find(|u| u.id == id).cloned())
+    }
+
+    /// Whether `Idempotency-Key` replays earlier creates (true by default).
+    pub fn honour_idempotency(&self, honour: bool) {
+        self.with(|s| s.honour_idempotency = honour);
+    }
+
+    /// Adds a ticket directly, as another integration or an agent would have made it.
+    pub fn insert_ticket(&self, subject: &str, external_id: Option<&str>, tags: &[&str]) -> u64 {
+        self.with(|s| {
+            let id = s.next_id();
+            let comment_id = s.next_id();
+            let requester_id = s.users[0].id;
+            let now = model::now();
+            s.tickets.push(Ticket {
+                id,
+                subject: subject.into(),
+                status: "open".into(),
+                priority: None,
+                requester_id,
+                submitter_id: requester_id,
+                assignee_id: None,
+                external_id: external_id.map(str::to_owned),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+                custom_fields: Vec::new(),
+                comments: vec![Comment {
+                    id: comment_id,
+                    body: subject.into(),
+                    public: true,
+                    author_id: requester_id,
+                    created_at: now.clone(),
+                }],
+                created_at: now.clone(),
+                updated_at: now,
+            });
+            id
+        })
     }
 
     /// Sets a ticket's status as an agent would (e.g. `solved`).

@@ -248,7 +248,7 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
         );
     }
     let canonical = body.to_string();
-    if let Some(key) = &key
+    if let Some(key) = key.as_ref().filter(|_| s.honour_idempotency)
         && let Some((seen, ticket_id)) = s.idempotency.get(key).cloned()
     {
         if seen != canonical {
