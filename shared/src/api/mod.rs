@@ -1,4 +1,51 @@
 //! Request handlers, one module per route family: parse and check the request, call the use
-//! case, shape the answer. The function binaries and the local runner call these.
+//! case, shape the answer. The function binaries call their handler directly; the local runner
+//! (and the checks of the SAM template and the API description) use the route table below.
 
 pub mod escalate;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::app::App;
+use crate::http::{Problem, match_path, scopes};
+
+/// One route of Handoff's HTTP API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub method: &'static str,
+    /// API Gateway's path template, e.g. `/v1/bots/{bot_id}/tickets/{ticket_id}`.
+    pub path: &'static str,
+    /// The scope the caller's JWT must carry; None for routes API Gateway leaves unauthenticated.
+    pub scope: Option<&'static str>,
+    /// The Lambda function (crate under `functions/`) that serves it.
+    pub function: &'static str,
+}
+
+/// Every route the functions serve.
+pub const ROUTES: &[Route] =
+    &[Route { method: "POST", path: escalate::ROUTE, scope: Some(scopes::CREATE_TICKET), function: "escalate" }];
+
+/// Serves any route, as API Gateway would route it to its function: path parameters are set
+/// from the template; unknown paths answer 404 and known paths with another method 405.
+pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
+    let path = request.uri().path().to_owned();
+    let method = request.method().as_str().to_owned();
+    let matching: Vec<(&Route, Vec<(String, String)>)> =
+        ROUTES.iter().filter_map(|r| match_path(r.path, &path).map(|params| (r, params))).collect();
+    let Some((route, params)) = matching.iter().find(|(r, _)| r.method == method) else {
+        let (status, kind, title) = if matching.is_empty() {
+            (StatusCode::NOT_FOUND, "not-found", "No such route")
+        } else {
+            (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+        };
+        return Problem::new(status, kind, title, format!("{method} {path} is not part of Handoff's API."))
+            .into_response();
+    };
+    let params: std::collections::HashMap<String, String> = params.iter().cloned().collect();
+    let request = request.with_path_parameters(params);
+    match route.function {
+        "escalate" => escalate::handle(app, request).await,
+        other => Problem::internal(format!("route table names an unknown function `{other}`")).into_response(),
+    }
+}

@@ -129,6 +129,9 @@ enum Step {
     Done(Outcome),
     /// The episode's ticket turned out solved, closed or deleted: claim the next episode.
     EpisodeEnded,
+    /// Zendesk answered 401; any claimed work was left pending. Read the secret again and retry
+    /// the round if it changed, else the bot must reconnect.
+    CredentialsRejected,
 }
 
 fn now_ms() -> i64 {
@@ -189,12 +192,13 @@ impl Escalator<'_> {
         };
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
         // Everything that can refuse the request is settled before the first write.
-        let bot = self.bot_account(&connection).await?;
+        let mut bot = self.bot_account(&connection).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
 
-        // A round that finds the episode's ticket finished claims the next episode: two at most.
-        for _ in 0..2 {
+        // A round can end the episode (its ticket is finished: the next round opens a new one) or
+        // find the cached credentials rejected (the next round uses the stored ones): three at most.
+        for _ in 0..3 {
             let claim = self.claim_request(&command, &firing, &payload);
             let step = match self.stores.conversations.claim(&claim).await? {
                 ClaimOutcome::Claimed(record) => {
@@ -219,8 +223,16 @@ impl Escalator<'_> {
                     })
                 }
             };
-            if let Step::Done(outcome) = step {
-                return Ok(outcome);
+            match step {
+                Step::Done(outcome) => return Ok(outcome),
+                Step::EpisodeEnded => {}
+                Step::CredentialsRejected => match self.reload_account(&bot).await? {
+                    Some(fresh) => {
+                        info!("Zendesk rejected the cached credentials; retrying with the stored ones");
+                        bot = fresh;
+                    }
+                    None => return Err(self.reconnect_required(&bot).await),
+                },
             }
         }
         Err(StoreError::Conflict.into())
@@ -265,15 +277,12 @@ impl Escalator<'_> {
             self.settle(bot, settings, &record, ticket_id, notes_written, error, locale)
         };
 
-        // 1. The ticket: known (still usable?), found again, or created.
+        // 1. The ticket: known, found again, or created.
         let mut ticket = None;
         if let Some(id) = record.ticket_id {
             match self.zendesk.show_ticket(&bot.account, id, deadline).await {
-                Ok(t) if t.status == TicketStatus::Closed => {
-                    return self.end_episode(&record, id, TicketStatus::Closed).await;
-                }
-                Err(ZendeskError::NotFound) => return self.end_episode(&record, id, TicketStatus::Closed).await,
                 Ok(t) => ticket = Some(t),
+                Err(ZendeskError::NotFound) => return self.end_episode(&record, id, TicketStatus::Closed).await,
                 Err(e) => return settle(Some(id), record.notes_written, e).await,
             }
         } else if record.resume {
@@ -283,31 +292,25 @@ impl Escalator<'_> {
             }
         }
         let mut check_notes = ticket.is_some() || record.notes_written > 0;
-        let reloaded;
-        let mut bot = bot;
         let ticket = match ticket {
             Some(t) => t,
             None => {
                 let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
-                let mut created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
-                if matches!(created, Err(ZendeskError::Unauthorized))
-                    && let Some(fresh) = self.reload_account(bot).await?
-                {
-                    info!("Zendesk rejected the cached credentials; retrying with the stored ones");
-                    reloaded = fresh;
-                    bot = &reloaded;
-                    created = self.create_once(bot, &record, &plan.ticket, &key, deadline).await;
-                }
-                match created {
+                match self.create_once(bot, &record, &plan.ticket, &key, deadline).await {
                     Ok((t, replayed)) => {
                         check_notes |= replayed;
                         t
                     }
-                    Err(e) => return self.settle(bot, settings, &record, None, 0, e, locale).await,
+                    Err(e) => return settle(None, 0, e).await,
                 }
             }
         };
         tracing::Span::current().record("ticket_id", ticket.id);
+        // A ticket found again may have been finished by an agent meanwhile: a closed one takes no
+        // more notes; a solved one gets its transcript, then the visitor gets a new ticket.
+        if ticket.status == TicketStatus::Closed {
+            return self.end_episode(&record, ticket.id, TicketStatus::Closed).await;
+        }
 
         // 2. The notes, skipping any already on the ticket (a resumed episode may have written some).
         let mut notes: Vec<String> = plan.notes;
@@ -321,7 +324,7 @@ impl Escalator<'_> {
         if check_notes {
             match self.notes_present(bot, ticket.id, &notes, deadline).await {
                 Ok(present) => written = written.max(present),
-                Err(e) => return self.settle(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
+                Err(e) => return settle(Some(ticket.id), written as u32, e).await,
             }
         }
         let mut status = ticket.status;
@@ -331,7 +334,7 @@ impl Escalator<'_> {
                     status = updated.status;
                     written += 1;
                 }
-                Err(e) => return self.settle(bot, settings, &record, Some(ticket.id), written as u32, e, locale).await,
+                Err(e) => return settle(Some(ticket.id), written as u32, e).await,
             }
         }
 
@@ -352,6 +355,14 @@ impl Escalator<'_> {
             // Our lease ran out and another worker took over: it finds this ticket by external_id.
             Err(StoreError::Conflict) => warn!("claim lost before recording; the next worker recovers the ticket"),
             Err(e) => return Err(e.into()),
+        }
+        if status.ends_episode() {
+            info!(
+                ticket_id = ticket.id,
+                status = status.as_str(),
+                "transcript added to a finished ticket; opening a new one"
+            );
+            return Ok(Step::EpisodeEnded);
         }
         info!(ticket_id = ticket.id, notes = written, "ticket ready");
         Ok(Step::Done(Outcome::Created {
@@ -374,27 +385,23 @@ impl Escalator<'_> {
         let ticket_id = record.ticket_id.expect("a created record has a ticket");
         tracing::Span::current().record("ticket_id", ticket_id);
         let request = &command.request;
-        let failed = |error| EscalationError::FollowUpFailed { ticket_id, error };
         let ticket = match self.zendesk.show_ticket(&bot.account, ticket_id, command.deadline).await {
             Ok(t) => t,
-            Err(ZendeskError::NotFound) => return self.record_ended(&record, TicketStatus::Closed).await,
-            Err(ZendeskError::Unauthorized) => return Err(self.reconnect_required(bot, None).await),
-            Err(e) => return Err(failed(e)),
+            Err(ZendeskError::NotFound) => return self.record_ended(&record, ticket_id, TicketStatus::Closed).await,
+            Err(e) => return follow_up_error(ticket_id, e),
         };
         if ticket.status.ends_episode() {
             info!(status = ticket.status.as_str(), "previous ticket is finished; opening a new one");
-            return self.record_ended(&record, ticket.status).await;
+            return self.record_ended(&record, ticket_id, ticket.status).await;
         }
         let newer = messages_after(&request.messages, record.last_synced_fingerprint.as_deref());
         let notes = mapping::follow_up_notes(&record.conversation_id, newer);
         let mut status = ticket.status;
         for note in &notes {
-            status = self
-                .zendesk
-                .add_internal_note(&bot.account, ticket_id, note, command.deadline)
-                .await
-                .map_err(failed)?
-                .status;
+            match self.zendesk.add_internal_note(&bot.account, ticket_id, note, command.deadline).await {
+                Ok(updated) => status = updated.status,
+                Err(e) => return follow_up_error(ticket_id, e),
+            }
         }
         if let Some(last) = newer.last() {
             match self
@@ -438,7 +445,13 @@ impl Escalator<'_> {
                     if let Some(found) = self.find_existing(bot, record, deadline).await? {
                         return Ok((found, true));
                     }
-                    if e == ZendeskError::IdempotencyConflict {
+                    // After a timeout or a dropped connection Zendesk may still be creating the
+                    // ticket: sending again now could race it. Leave it pending; the next attempt
+                    // looks first. A 5xx was a finished answer, so sending again is safe.
+                    if matches!(
+                        e,
+                        ZendeskError::IdempotencyConflict | ZendeskError::Timeout | ZendeskError::Transport(_)
+                    ) {
                         return Err(e);
                     }
                     // Honour a 503's Retry-After before sending again, if the deadline allows.
@@ -511,7 +524,7 @@ impl Escalator<'_> {
                 last_error: error.to_string(),
             };
             self.release(record, &update).await?;
-            return Err(self.reconnect_required(bot, Some(record)).await);
+            return Ok(Step::CredentialsRejected);
         }
         let attempts = record.attempts + 1;
         if !error.is_transient() || attempts >= self.config.max_attempts {
@@ -586,31 +599,36 @@ impl Escalator<'_> {
         }
     }
 
-    /// A created episode's ticket is finished: store its status (unless someone already moved on).
-    async fn record_ended(&self, record: &ConversationRecord, status: TicketStatus) -> Result<Step, EscalationError> {
-        match self
-            .stores
-            .conversations
-            .record_status(&record.bot_id, &record.conversation_id, record.version, status)
-            .await
+    /// A created episode's ticket is finished: store its status, so the next claim starts a new
+    /// episode. A Conflict means the record already moved on to another ticket.
+    async fn record_ended(
+        &self,
+        record: &ConversationRecord,
+        ticket_id: u64,
+        status: TicketStatus,
+    ) -> Result<Step, EscalationError> {
+        match self.stores.conversations.record_status(&record.bot_id, &record.conversation_id, ticket_id, status).await
         {
             Ok(_) | Err(StoreError::Conflict) => Ok(Step::EpisodeEnded),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Zendesk rejects the stored credentials even after a reload: mark the connection
-    /// `reconnect_required` (chat actions answer 403 until an admin reconnects); the claimed work,
-    /// if any, was left pending and is finished after the reconnect.
-    async fn reconnect_required(&self, bot: &BotAccount, record: Option<&ConversationRecord>) -> EscalationError {
-        warn!(pending = record.is_some(), "Zendesk rejects this bot's credentials; reconnect required");
-        let connection = Connection {
-            state: ConnectionState::ReconnectRequired,
-            version: bot.connection.version + 1,
-            ..bot.connection.clone()
-        };
-        if let Err(e) = self.stores.bots.put_connection(&connection).await {
-            warn!(error = %e, "could not mark the connection reconnect_required");
+    /// Zendesk rejects the stored credentials even after they were read again: mark the
+    /// connection `reconnect_required` (chat actions answer 403 until an admin reconnects). The
+    /// write is conditional on the version read, so a reconnect that landed meanwhile wins.
+    /// Claimed work was left pending and is finished after the reconnect.
+    async fn reconnect_required(&self, bot: &BotAccount) -> EscalationError {
+        warn!("Zendesk rejects this bot's credentials; reconnect required");
+        let connection = &bot.connection;
+        match self
+            .stores
+            .bots
+            .set_connection_state(&connection.bot_id, connection.version, ConnectionState::ReconnectRequired)
+            .await
+        {
+            Ok(()) | Err(StoreError::Conflict) => {}
+            Err(e) => warn!(error = %e, "could not mark the connection reconnect_required"),
         }
         EscalationError::ReconnectRequired
     }
@@ -633,6 +651,17 @@ impl Escalator<'_> {
         self.stores.secrets.invalidate(&bot.connection.bot_id);
         let fresh = self.bot_account(&bot.connection).await?;
         Ok((!fresh.account.credentials.same_as(&bot.account.credentials)).then_some(fresh))
+    }
+}
+
+/// What a Zendesk error means for a follow-up (no claim is held, so nothing is left pending):
+/// a 401 retries the round with a fresh secret; a passing failure asks the caller to repeat; one
+/// that retrying will not fix (a role, the comment limit) is a rejection.
+fn follow_up_error(ticket_id: u64, error: ZendeskError) -> Result<Step, EscalationError> {
+    match error {
+        ZendeskError::Unauthorized => Ok(Step::CredentialsRejected),
+        e if e.is_transient() => Err(EscalationError::FollowUpFailed { ticket_id, error: e }),
+        e => Err(EscalationError::Rejected(e)),
     }
 }
 

@@ -297,6 +297,31 @@ impl BotStore for DynamoStore {
         Ok(())
     }
 
+    async fn set_connection_state(
+        &self,
+        bot_id: &str,
+        expected_version: u64,
+        state: ConnectionState,
+    ) -> Result<(), StoreError> {
+        let state = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let values = HashMap::from([
+            (":v".to_owned(), n(expected_version)),
+            (":state".to_owned(), s(state)),
+            (":one".to_owned(), n(1)),
+        ]);
+        let key = HashMap::from([("pk".to_owned(), s(bot_pk(bot_id))), ("sk".to_owned(), s("CONNECTION"))]);
+        self.update(
+            key,
+            "SET #state = :state ADD #version :one",
+            "#version = :v",
+            &[("#state", "state"), ("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError> {
         self.calls.write();
         let item = SettingsItem { pk: bot_pk(bot_id), sk: "SETTINGS".into(), settings: settings.clone() };
@@ -478,11 +503,12 @@ impl ConversationStore for DynamoStore {
         &self,
         bot_id: &str,
         conversation_id: &str,
-        version: u64,
+        ticket_id: u64,
         status: TicketStatus,
     ) -> Result<ConversationRecord, StoreError> {
         let values = HashMap::from([
-            (":v".to_owned(), n(version)),
+            (":created".to_owned(), s("created")),
+            (":ticket".to_owned(), n(ticket_id)),
             (":status".to_owned(), s(status.as_str())),
             (":one".to_owned(), n(1)),
         ]);
@@ -490,8 +516,8 @@ impl ConversationStore for DynamoStore {
             .update(
                 conv_key(bot_id, conversation_id),
                 "SET ticket_status = :status ADD #version :one",
-                "#version = :v",
-                &[("#version", "version")],
+                "#state = :created AND ticket_id = :ticket",
+                &[("#state", "state"), ("#version", "version")],
                 values,
                 true,
             )

@@ -72,6 +72,35 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// Loads a bot as stored elsewhere (the local runner's embedded database), uncounted.
+    pub fn restore_bot(&self, bot_id: &str, profile: BotProfile) {
+        self.bots.lock().expect("store lock").insert(bot_id.to_owned(), profile);
+    }
+
+    /// Loads a conversation as stored elsewhere, with its ticket index entry, uncounted.
+    pub fn restore_conversation(&self, record: ConversationRecord) {
+        if let Some(ticket_id) = record.ticket_id {
+            self.tickets
+                .lock()
+                .expect("store lock")
+                .insert((record.bot_id.clone(), ticket_id), record.conversation_id.clone());
+        }
+        self.conversations
+            .lock()
+            .expect("store lock")
+            .insert((record.bot_id.clone(), record.conversation_id.clone()), record);
+    }
+
+    /// A bot's profile as held now, uncounted (for persisting it).
+    pub fn profile(&self, bot_id: &str) -> BotProfile {
+        self.bots.lock().expect("store lock").get(bot_id).cloned().unwrap_or_default()
+    }
+
+    /// A conversation as held now, uncounted (for persisting it).
+    pub fn conversation(&self, bot_id: &str, conversation_id: &str) -> Option<ConversationRecord> {
+        self.conversations.lock().expect("store lock").get(&(bot_id.to_owned(), conversation_id.to_owned())).cloned()
+    }
+
     fn update<T>(
         &self,
         bot_id: &str,
@@ -108,6 +137,24 @@ impl BotStore for MemoryStore {
         self.calls.write();
         self.bots.lock().expect("store lock").entry(bot_id.to_owned()).or_default().settings = Some(settings.clone());
         Ok(())
+    }
+
+    async fn set_connection_state(
+        &self,
+        bot_id: &str,
+        expected_version: u64,
+        state: ConnectionState,
+    ) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut bots = self.bots.lock().expect("store lock");
+        match bots.get_mut(bot_id).and_then(|p| p.connection.as_mut()) {
+            Some(c) if c.version == expected_version => {
+                c.state = state;
+                c.version += 1;
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
     }
 }
 
@@ -236,13 +283,13 @@ impl ConversationStore for MemoryStore {
         &self,
         bot_id: &str,
         conversation_id: &str,
-        version: u64,
+        ticket_id: u64,
         status: TicketStatus,
     ) -> Result<ConversationRecord, StoreError> {
         self.update(
             bot_id,
             conversation_id,
-            |r| r.version == version,
+            |r| r.state == EscalationState::Created && r.ticket_id == Some(ticket_id),
             |r| {
                 r.ticket_status = Some(status);
                 r.clone()
@@ -275,6 +322,16 @@ pub struct MemorySecrets {
 impl MemorySecrets {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Replaces everything held with `secrets` (loaded from the local runner's file).
+    pub fn restore(&self, secrets: HashMap<String, BotSecret>) {
+        *self.secrets.lock().expect("secret lock") = secrets;
+    }
+
+    /// Everything held, for writing it back to the local runner's file.
+    pub fn snapshot(&self) -> HashMap<String, BotSecret> {
+        self.secrets.lock().expect("secret lock").clone()
     }
 }
 

@@ -66,7 +66,7 @@ pub struct Connection {
 }
 
 /// A bot's connection and settings, read together (one round trip).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BotProfile {
     pub connection: Option<Connection>,
     pub settings: Option<BotSettings>,
@@ -77,6 +77,14 @@ pub trait BotStore: Send + Sync {
     async fn load_profile(&self, bot_id: &str) -> Result<BotProfile, StoreError>;
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError>;
     async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError>;
+    /// Moves the connection to `state` if it is still at `expected_version` (a reconnect that
+    /// landed meanwhile wins); Conflict otherwise.
+    async fn set_connection_state(
+        &self,
+        bot_id: &str,
+        expected_version: u64,
+        state: ConnectionState,
+    ) -> Result<(), StoreError>;
 }
 
 /// Where a conversation's current escalation episode stands.
@@ -255,12 +263,13 @@ pub trait ConversationStore: Send + Sync {
         fingerprint: &str,
     ) -> Result<(), StoreError>;
 
-    /// Records the ticket's latest status (from Zendesk or a webhook), conditional on `version`.
+    /// Records the latest status of the episode's ticket `ticket_id`; Conflict when the record
+    /// has moved on to another ticket or is not `created`.
     async fn record_status(
         &self,
         bot_id: &str,
         conversation_id: &str,
-        version: u64,
+        ticket_id: u64,
         status: TicketStatus,
     ) -> Result<ConversationRecord, StoreError>;
 

@@ -79,7 +79,11 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     assert_eq!(synced.last_synced_fingerprint.as_deref(), Some("fp2"));
 
     // Solved ends the episode: the next claim opens episode 2 and remembers the old ticket.
-    let solved = store.record_status(&bot, "c1", synced.version, TicketStatus::Solved).await.unwrap();
+    assert!(
+        matches!(store.record_status(&bot, "c1", 999, TicketStatus::Solved).await, Err(StoreError::Conflict)),
+        "another ticket"
+    );
+    let solved = store.record_status(&bot, "c1", 501, TicketStatus::Solved).await.unwrap();
     assert_eq!(solved.ticket_status, Some(TicketStatus::Solved));
     let second = claim(&bot, "c1", now + 30_000, "payload-ep2");
     let episode2 = claimed(store.claim(&second).await.unwrap());
@@ -168,8 +172,22 @@ async fn bot_store_conforms(store: &dyn BotStore) {
     settings.handoff_messages.insert("es".into(), "Ticket {ticket_id}".into());
     store.put_settings(&bot, &settings).await.unwrap();
     let profile = store.load_profile(&bot).await.unwrap();
-    assert_eq!(profile.connection, Some(connection));
+    assert_eq!(profile.connection, Some(connection.clone()));
     assert_eq!(profile.settings, Some(settings));
+
+    // State changes are conditional on the version read.
+    assert!(matches!(
+        store.set_connection_state(&bot, 2, ConnectionState::ReconnectRequired).await,
+        Err(StoreError::Conflict)
+    ));
+    store.set_connection_state(&bot, 3, ConnectionState::ReconnectRequired).await.unwrap();
+    let changed = store.load_profile(&bot).await.unwrap().connection.unwrap();
+    assert_eq!((changed.state, changed.version), (ConnectionState::ReconnectRequired, 4));
+    assert_eq!(changed.subdomain, connection.subdomain);
+    assert!(matches!(
+        store.set_connection_state("no-such-bot", 1, ConnectionState::Connected).await,
+        Err(StoreError::Conflict)
+    ));
 }
 
 async fn secret_store_conforms(store: &dyn SecretStore) {

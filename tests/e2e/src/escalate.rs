@@ -130,22 +130,28 @@ async fn a_lost_create_answer_still_makes_one_ticket() {
     assert_eq!(h.sim.tickets()[0].comments.len(), 2, "transcript note added once");
 }
 
-/// The create times out while Zendesk is still working on it; the lookup finds nothing yet, so the
-/// create is sent again with the same key. One ticket results because Zendesk (here the simulator)
-/// replays a concurrent create with the same `Idempotency-Key`: ZENDESK.md marks that behaviour
-/// unconfirmed, and no client-side guard closes this window alone.
+/// The create times out while Zendesk is still working on it. Sending it again at once could
+/// race the first (one ticket would then rest on Zendesk replaying a concurrent create with the
+/// same key, which is unconfirmed), so the escalation is left pending; the repeat looks first and
+/// finds the ticket. The simulator here ignores `Idempotency-Key`, so only Handoff's guards count.
 #[tokio::test]
-async fn a_timed_out_create_is_looked_up_before_it_is_sent_again() {
+async fn a_timed_out_create_is_not_sent_again_blindly() {
     let mut h = Harness::new(Backend::Moto).await;
+    h.sim.honour_idempotency(false);
     h.app.zendesk = fast_client(Duration::from_millis(300));
-    h.sim.inject(Route::CreateTicket, Fault::Slow(Duration::from_secs(2)), 1);
-    let reply = h.escalate("conv-slow", &escalation_body("talk to a human")).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
-    // Let any abandoned slow request finish before counting.
-    tokio::time::sleep(Duration::from_millis(2200)).await;
-    assert_eq!(h.sim.tickets().len(), 1);
+    h.sim.inject(Route::CreateTicket, Fault::Slow(Duration::from_secs(1)), 1);
+    let body = escalation_body("talk to a human");
+    let reply = h.escalate("conv-slow", &body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
     let calls: Vec<Route> = h.sim.calls().iter().map(|c| c.route).collect();
-    assert_eq!(&calls[..3], [Route::CreateTicket, Route::ListTickets, Route::CreateTicket]);
+    assert_eq!(calls, [Route::CreateTicket, Route::ListTickets], "looked, did not send again");
+    // Zendesk finishes the slow create; the repeat finds it.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let again = h.escalate("conv-slow", &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
+    assert_eq!(h.sim.tickets().len(), 1);
+    assert_eq!(h.sim.count(Route::CreateTicket), 1);
+    assert_eq!(h.sim.tickets()[0].comments.len(), 2);
 }
 
 #[tokio::test]
@@ -436,18 +442,17 @@ async fn a_long_transcript_is_split_into_notes_under_the_limit() {
 }
 
 #[tokio::test]
-async fn a_reset_connection_before_processing_is_retried_safely() {
+async fn a_reset_connection_leaves_the_escalation_pending_until_a_lookup_says_otherwise() {
     let h = Harness::new(Backend::Moto).await;
     h.sim.inject(Route::CreateTicket, Fault::Reset, 1);
-    let reply = h.escalate("conv-reset", &escalation_body("talk to a human")).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let body = escalation_body("talk to a human");
+    let reply = h.escalate("conv-reset", &body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    let again = h.escalate("conv-reset", &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
     assert_eq!(h.sim.tickets().len(), 1);
     let calls: Vec<Route> = h.sim.calls().iter().map(|c| c.route).collect();
-    assert_eq!(
-        &calls[..3],
-        [Route::CreateTicket, Route::ListTickets, Route::CreateTicket],
-        "looked up before resending"
-    );
+    assert_eq!(&calls[..4], [Route::CreateTicket, Route::ListTickets, Route::ListTickets, Route::CreateTicket]);
 }
 
 #[tokio::test]
@@ -593,4 +598,59 @@ async fn revoked_credentials_keep_the_work_and_ask_for_a_reconnect() {
     let next = h.escalate("conv-other", &escalation_body("talk to a human")).await;
     assert_problem(&next, StatusCode::FORBIDDEN, "reconnect-required");
     assert_eq!(h.sim.count(Route::Any), 0, "no call to Zendesk until reconnected");
+}
+
+#[tokio::test]
+async fn a_ticket_found_again_but_closed_meanwhile_is_left_alone() {
+    for finished in ["closed", "solved"] {
+        let h = Harness::new(Backend::Moto).await;
+        h.sim.inject(Route::CreateTicket, Fault::LoseAnswer, 1);
+        h.sim.inject(Route::ListTickets, Fault::Status { status: 500, retry_after_secs: None }, 100);
+        let body = escalation_body("talk to a human");
+        let pending = h.escalate("conv-found", &body).await;
+        assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.raw);
+        let lost = h.sim.tickets()[0].id;
+        h.sim.clear_faults();
+        h.sim.set_status(lost, finished);
+        let reply = h.escalate("conv-found", &body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{finished}: {}", reply.raw);
+        assert_ne!(reply.ticket_id(), lost, "{finished}: the visitor gets a ticket an agent will see");
+        assert_eq!(h.sim.tickets().len(), 2);
+        let old_comments = h.sim.ticket(lost).unwrap().comments.len();
+        let expected = if finished == "closed" { 1 } else { 2 };
+        assert_eq!(
+            old_comments, expected,
+            "{finished}: a closed ticket takes nothing; a solved one gets its transcript"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_secret_is_picked_up_on_a_follow_up_too() {
+    let h = Harness::new(Backend::Moto).await;
+    let mut body = escalation_body("talk to a human");
+    assert_eq!(h.escalate("conv-rot", &body).await.status, StatusCode::CREATED);
+    let Adapters::Aws { secrets, .. } = &h.adapters else { unreachable!() };
+    let other_instance = handoff::store::secrets_manager::SecretsManagerStore::new(
+        aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await),
+        secrets.prefix(),
+    );
+    let rotated = handoff::store::BotSecret {
+        credentials: handoff::store::StoredCredentials::ApiToken {
+            email: AGENT_EMAIL.into(),
+            api_token: secrecy::SecretString::from("rotated-token-3"),
+        },
+        webhook_signing_secret: None,
+    };
+    handoff::store::SecretStore::put_bot_secret(&other_instance, &h.bot_id, &rotated).await.unwrap();
+    h.sim.add_api_token(AGENT_EMAIL, "rotated-token-3");
+    h.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);
+    body["messages"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"role": "visitor", "text": "hello? a person please", "at": "2026-11-21T10:09:00Z"}));
+    let reply = h.escalate("conv-rot", &body).await;
+    assert_eq!((reply.status, reply.body["notes_added"].clone()), (StatusCode::OK, json!(1)), "{}", reply.raw);
+    let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
+    assert_eq!(profile.connection.unwrap().state, handoff::store::ConnectionState::Connected);
 }

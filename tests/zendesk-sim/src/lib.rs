@@ -10,11 +10,13 @@
 //! to match by hand, and a service error is the way to make hyper drop a connection mid-answer.
 
 mod model;
+mod page;
 mod routes;
 pub mod schema;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -85,9 +87,55 @@ pub(crate) struct State {
     pub next_id: u64,
     /// False models a Zendesk that ignores `Idempotency-Key` (its behaviour there is unconfirmed).
     pub honour_idempotency: bool,
+    /// Where the data is saved after every change (local runs), if anywhere.
+    pub persist: Option<PathBuf>,
+}
+
+/// What survives a restart of a persisted simulator.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Snapshot {
+    users: Vec<User>,
+    tickets: Vec<Ticket>,
+    fields: Vec<TicketField>,
+    api_tokens: Vec<(String, String, u64)>,
+    bearer_tokens: Vec<(String, u64)>,
+    idempotency: Vec<(String, String, u64)>,
+    next_id: u64,
 }
 
 impl State {
+    /// Writes the data to `persist` (atomically), if set. Errors are logged: a demo must not stop.
+    pub fn save(&self) {
+        let Some(path) = &self.persist else { return };
+        let snapshot = Snapshot {
+            users: self.users.clone(),
+            tickets: self.tickets.clone(),
+            fields: self.fields.clone(),
+            api_tokens: self.api_tokens.iter().map(|((e, t), id)| (e.clone(), t.clone(), *id)).collect(),
+            bearer_tokens: self.bearer_tokens.iter().map(|(t, id)| (t.clone(), *id)).collect(),
+            idempotency: self.idempotency.iter().map(|(k, (b, id))| (k.clone(), b.clone(), *id)).collect(),
+            next_id: self.next_id,
+        };
+        let tmp = path.with_extension("tmp");
+        let written = serde_json::to_vec(&snapshot)
+            .map_err(std::io::Error::other)
+            .and_then(|bytes| std::fs::write(&tmp, bytes))
+            .and_then(|_| std::fs::rename(&tmp, path));
+        if let Err(e) = written {
+            tracing::warn!(error = %e, path = %path.display(), "could not save the simulator's data");
+        }
+    }
+
+    fn restore(&mut self, snapshot: Snapshot) {
+        self.users = snapshot.users;
+        self.tickets = snapshot.tickets;
+        self.fields = snapshot.fields;
+        self.api_tokens = snapshot.api_tokens.into_iter().map(|(e, t, id)| ((e, t), id)).collect();
+        self.bearer_tokens = snapshot.bearer_tokens.into_iter().collect();
+        self.idempotency = snapshot.idempotency.into_iter().map(|(k, b, id)| (k, (b, id))).collect();
+        self.next_id = snapshot.next_id;
+    }
+
     pub fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
@@ -130,18 +178,30 @@ impl Simulator {
     }
 
     pub async fn start_on(addr: SocketAddr) -> std::io::Result<Self> {
+        Self::start_persisted(addr, None).await
+    }
+
+    /// Starts on `addr`; with `persist`, loads the data saved there and saves every change.
+    pub async fn start_persisted(addr: SocketAddr, persist: Option<PathBuf>) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(Mutex::new(State { next_id: 1000, honour_idempotency: true, ..State::default() }));
         {
             let mut s = state.lock().expect("sim state");
-            let id = s.next_id();
-            s.users.push(User {
-                id,
-                name: "Ada Admin".into(),
-                email: "admin@example.com".into(),
-                role: "admin".into(),
-            });
+            let saved = match persist.as_ref().map(std::fs::read) {
+                Some(Ok(bytes)) => Some(serde_json::from_slice::<Snapshot>(&bytes).map_err(std::io::Error::other)?),
+                Some(Err(e)) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => None,
+            };
+            match saved {
+                Some(snapshot) => s.restore(snapshot),
+                None => {
+                    let id = s.next_id();
+                    let admin = "admin@example.com".into();
+                    s.users.push(User { id, name: "Ada Admin".into(), email: admin, role: "admin".into() });
+                }
+            }
+            s.persist = persist;
         }
         let (tx, mut rx) = tokio::sync::oneshot::channel::<()>();
         let served = state.clone();
@@ -169,8 +229,12 @@ impl Simulator {
         Ok(Self { base_url, state, shutdown: Some(tx) })
     }
 
+    /// Runs `f` on the data and saves it if persisted (every public mutator goes through here).
     fn with<T>(&self, f: impl FnOnce(&mut State) -> T) -> T {
-        f(&mut self.state.lock().expect("sim state"))
+        let mut state = self.state.lock().expect("sim state");
+        let result = f(&mut state);
+        state.save();
+        result
     }
 
     /// Accepts `Basic {email}/token:{token}`; returns the agent's user id (created if new).

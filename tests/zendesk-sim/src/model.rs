@@ -1,10 +1,11 @@
 //! The simulator's in-memory Zendesk: users, tickets with comments, ticket fields.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct User {
     pub id: u64,
     pub name: String,
@@ -18,7 +19,7 @@ impl User {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comment {
     pub id: u64,
     pub body: String,
@@ -36,7 +37,7 @@ impl Comment {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ticket {
     pub id: u64,
     pub subject: String,
@@ -77,7 +78,7 @@ impl Ticket {
 }
 
 /// A ticket field as `GET /api/v2/ticket_fields` lists it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TicketField {
     pub id: u64,
     pub title: String,

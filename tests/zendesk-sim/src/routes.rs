@@ -75,7 +75,17 @@ impl Endpoint {
     }
 }
 
+/// Handles one request in a task of its own, so a client that gives up (times out, drops the
+/// connection) does not stop the work, just as Zendesk finishes a request whose caller left.
 pub async fn serve(
+    state: Arc<Mutex<State>>,
+    base_url: String,
+    request: Request<Incoming>,
+) -> Result<Answer, DropConnection> {
+    tokio::spawn(process(state, base_url, request)).await.unwrap_or(Err(DropConnection))
+}
+
+async fn process(
     state: Arc<Mutex<State>>,
     base_url: String,
     request: Request<Incoming>,
@@ -94,6 +104,12 @@ pub async fn serve(
         Err(_) => return Ok(error(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", "The request body is too large")),
     };
     let body: Option<Value> = if bytes.is_empty() { None } else { serde_json::from_slice(&bytes).ok() };
+    if method == Method::GET && (path == "/" || path == "/tickets") {
+        let s = state.lock().expect("sim state");
+        let mut answer = Response::new(Full::new(Bytes::from(crate::page::render(&s, &base_url))));
+        answer.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        return Ok(answer);
+    }
     let endpoint = Endpoint::parse(&method, &path);
     let route = endpoint.route();
 
@@ -204,6 +220,9 @@ pub async fn serve(
         }
         (Endpoint::Unknown, Some(_)) => error(StatusCode::NOT_FOUND, "InvalidEndpoint", "Not found"),
     };
+    if method != Method::GET && answer.status().is_success() {
+        s.save();
+    }
     if lose_answer {
         return Err(DropConnection);
     }

@@ -1,0 +1,117 @@
+//! The HTTP front: what API Gateway does in AWS, done locally. It authorizes JWT routes with
+//! the local key, turns each request into the `lambda_http::Request` a Lambda would receive
+//! (payload 2.0 request context, claims under `authorizer.jwt`), and hands it to the same
+//! handlers through `handoff::api::dispatch`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use handoff::api::{ROUTES, dispatch};
+use handoff::app::App;
+use handoff::http::{Problem, match_path};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use lambda_http::aws_lambda_events::apigw::{
+    ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
+};
+use lambda_http::http::{Request, Response, StatusCode};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+use tokio::net::TcpListener;
+
+use crate::auth::LocalAuth;
+
+/// API Gateway's HTTP API payload limit.
+const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
+
+pub struct Front {
+    pub app: App,
+    pub auth: LocalAuth,
+}
+
+/// Serves until the process ends.
+pub async fn serve(listener: TcpListener, front: Arc<Front>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let front = front.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |request| {
+                let front = front.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(&front, request).await) }
+            });
+            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
+async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = match to_lambda_request(front, request).await {
+        Ok(lambda_request) => dispatch(&front.app, lambda_request).await,
+        Err(problem) => problem.into_response(),
+    };
+    tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    let (parts, body) = response.into_parts();
+    Response::from_parts(parts, Full::new(Bytes::from(body.to_vec())))
+}
+
+async fn to_lambda_request(front: &Front, request: Request<Incoming>) -> Result<lambda_http::Request, Problem> {
+    let (parts, body) = request.into_parts();
+    let bytes = Limited::new(body, MAX_BODY_BYTES).collect().await.map_err(|_| {
+        Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "The body is too large",
+            format!("API Gateway accepts at most {MAX_BODY_BYTES} bytes."),
+        )
+    })?;
+    let path = parts.uri.path().to_owned();
+    let route = ROUTES.iter().find(|r| r.method == parts.method.as_str() && match_path(r.path, &path).is_some());
+    let mut context = ApiGatewayV2httpRequestContext::default();
+    let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
+    http.method = parts.method.clone();
+    http.path = Some(path.clone());
+    http.protocol = Some("HTTP/1.1".into());
+    http.source_ip = Some("127.0.0.1".into());
+    context.http = http;
+    context.stage = Some("$default".into());
+    context.request_id = Some(format!("local-{:016x}", fastrand_u64()));
+    if let Some(route) = route {
+        context.route_key = Some(format!("{} {}", route.method, route.path));
+        if route.scope.is_some() {
+            let header = parts.headers.get("authorization").and_then(|v| v.to_str().ok());
+            let jwt = front.auth.verify(header).map_err(|e| {
+                Problem::new(StatusCode::UNAUTHORIZED, "unauthenticated", "No valid token", e.to_string())
+            })?;
+            let mut authorizer = ApiGatewayRequestAuthorizer::default();
+            authorizer.jwt = Some(jwt);
+            context.authorizer = Some(authorizer);
+        }
+    }
+    let query: HashMap<String, Vec<String>> = parts
+        .uri
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes()).into_owned().fold(HashMap::new(), |mut map, (k, v)| {
+                map.entry(k).or_insert_with(Vec::new).push(v);
+                map
+            })
+        })
+        .unwrap_or_default();
+    let request = Request::from_parts(parts, Body::from(bytes.to_bytes().to_vec()))
+        .with_request_context(RequestContext::ApiGatewayV2(context))
+        .with_query_string_parameters(query);
+    Ok(request)
+}
+
+fn fastrand_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    u64::from_le_bytes(bytes)
+}
