@@ -11,7 +11,7 @@ pub fn init() {
     let result = if in_lambda {
         builder.json().with_current_span(true).with_span_list(false).with_ansi(false).without_time().try_init()
     } else {
-        builder.compact().try_init()
+        builder.compact().with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout())).try_init()
     };
     let _ = result;
 }

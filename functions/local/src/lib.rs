@@ -1,3 +1,222 @@
+//! The local runner: every Handoff route on one port, with embedded persistent storage (or
+//! DynamoDB and Secrets Manager through an emulator), the Zendesk simulator (or a real account),
+//! and local JWT auth standing in for API Gateway's authorizer. It calls the same handlers the
+//! Lambdas run (`handoff::api::dispatch`); nothing here is a second implementation of a route.
+
 pub mod auth;
+pub mod cli;
 pub mod persist;
 pub mod server;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use handoff::app::App;
+use handoff::http::scopes;
+use handoff::store::dynamodb::DynamoStore;
+use handoff::store::secrets_manager::SecretsManagerStore;
+use handoff::store::*;
+use secrecy::SecretString;
+use tokio::net::TcpListener;
+use url::Url;
+use zendesk_sim::Simulator;
+
+use crate::auth::LocalAuth;
+use crate::cli::{ServeArgs, StoreKind, TokenArgs, ZendeskKind};
+use crate::persist::{FileSecrets, PersistentStore};
+
+/// Every scope of Handoff's API, the default for minted tokens.
+pub const ALL_SCOPES: [&str; 6] = [
+    scopes::CREATE_TICKET,
+    scopes::READ_TICKET_STATUS,
+    scopes::READ_CUSTOMER_CONTEXT,
+    scopes::CREATE_OAUTH,
+    scopes::READ_INTEGRATIONS,
+    scopes::DELETE_INTEGRATIONS,
+];
+
+/// The simulator's support agent, whose API token the demo bot is connected with. It is the
+/// simulator's own fixed credential, documented in the README, not a secret of anyone's.
+pub const SIMULATOR_AGENT_EMAIL: &str = "agent@handoff.local";
+pub const SIMULATOR_AGENT_TOKEN: &str = "simulator-agent-token";
+
+/// A failure the runner reports in one line and exits on.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{addr} is already in use; stop the other process or choose another address with {flag}")]
+    PortBusy { addr: std::net::SocketAddr, flag: &'static str },
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen { addr: std::net::SocketAddr, reason: String },
+    #[error("cannot use the data folder {path}: {reason}")]
+    DataDir { path: String, reason: String },
+    #[error(transparent)]
+    Persist(#[from] persist::PersistError),
+    #[error(transparent)]
+    Auth(#[from] auth::AuthError),
+    #[error("--zendesk real needs {0}")]
+    MissingZendesk(String),
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Prints a token for `args.bot`.
+pub fn mint_token(args: &TokenArgs) -> Result<String, RunError> {
+    ensure_data_dir(&args.data_dir)?;
+    let auth = LocalAuth::load_or_create(&args.data_dir)?;
+    let scopes: Vec<String> =
+        if args.scopes.is_empty() { ALL_SCOPES.iter().map(|s| s.to_string()).collect() } else { args.scopes.clone() };
+    Ok(auth.mint(&args.bot, &scopes, args.ttl_minutes * 60)?)
+}
+
+fn ensure_data_dir(path: &Path) -> Result<(), RunError> {
+    let error = |reason: String| RunError::DataDir { path: path.display().to_string(), reason };
+    std::fs::create_dir_all(path).map_err(|e| error(e.to_string()))?;
+    // Writable? A probe file says so before anything else is started.
+    let probe = path.join(".write-test");
+    std::fs::write(&probe, b"").map_err(|e| error(e.to_string()))?;
+    std::fs::remove_file(&probe).map_err(|e| error(e.to_string()))
+}
+
+async fn bind(addr: std::net::SocketAddr, flag: &'static str) -> Result<TcpListener, RunError> {
+    TcpListener::bind(addr).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AddrInUse => RunError::PortBusy { addr, flag },
+        _ => RunError::Listen { addr, reason: e.to_string() },
+    })
+}
+
+/// A started runner: the API's address, the simulator (when used), and the server task.
+pub struct Running {
+    pub api_url: String,
+    pub simulator: Option<Simulator>,
+    pub server: tokio::task::JoinHandle<()>,
+}
+
+/// Starts everything and returns once the API accepts connections.
+pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
+    ensure_data_dir(&args.data_dir)?;
+    let real = match args.zendesk {
+        ZendeskKind::Real => Some(real_zendesk(args)?),
+        ZendeskKind::Simulator => None,
+    };
+    let listener = bind(args.addr, "--addr").await?;
+    let simulator = match args.zendesk {
+        ZendeskKind::Simulator => {
+            let persisted = match args.store {
+                StoreKind::Embedded => Some(args.data_dir.join("simulator.json")),
+                StoreKind::Dynamodb => None,
+            };
+            let sim = Simulator::start_persisted(args.simulator_addr, persisted).await.map_err(|e| match e.kind() {
+                std::io::ErrorKind::AddrInUse => {
+                    RunError::PortBusy { addr: args.simulator_addr, flag: "--simulator-addr" }
+                }
+                _ => RunError::Listen { addr: args.simulator_addr, reason: e.to_string() },
+            })?;
+            sim.add_api_token(SIMULATOR_AGENT_EMAIL, SIMULATOR_AGENT_TOKEN);
+            Some(sim)
+        }
+        ZendeskKind::Real => None,
+    };
+    let stores = stores(args).await?;
+    let zendesk_base = match &simulator {
+        Some(sim) => Some(Url::parse(&sim.base_url).map_err(|e| RunError::Config(e.to_string()))?),
+        None => None,
+    };
+    let app = App::new(stores, zendesk_base).map_err(|e| RunError::Config(e.to_string()))?;
+    if args.demo_bot != "none" {
+        connect_demo_bot(&app, &args.demo_bot, real.as_ref()).await?;
+    }
+    let auth = LocalAuth::load_or_create(&args.data_dir)?;
+    let front = Arc::new(server::Front { app, auth });
+    let server = tokio::spawn(server::serve(listener, front));
+    Ok(Running { api_url: format!("http://{}", args.addr), simulator, server })
+}
+
+/// A real account's subdomain and legacy API-token credentials (OAuth connects come with the
+/// connection routes).
+struct RealZendesk {
+    subdomain: String,
+    email: String,
+    token: SecretString,
+}
+
+fn real_zendesk(args: &ServeArgs) -> Result<RealZendesk, RunError> {
+    let token = std::env::var("HANDOFF_ZENDESK_API_TOKEN").ok().filter(|t| !t.is_empty());
+    let mut missing = Vec::new();
+    if args.zendesk_subdomain.is_none() {
+        missing.push("--zendesk-subdomain (or HANDOFF_ZENDESK_SUBDOMAIN)");
+    }
+    if args.zendesk_email.is_none() {
+        missing.push("--zendesk-email (or HANDOFF_ZENDESK_EMAIL)");
+    }
+    if token.is_none() {
+        missing.push("HANDOFF_ZENDESK_API_TOKEN");
+    }
+    match (&args.zendesk_subdomain, &args.zendesk_email, token) {
+        (Some(subdomain), Some(email), Some(token)) => {
+            Ok(RealZendesk { subdomain: subdomain.clone(), email: email.clone(), token: SecretString::from(token) })
+        }
+        _ => Err(RunError::MissingZendesk(missing.join(", "))),
+    }
+}
+
+async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
+    match args.store {
+        StoreKind::Embedded => {
+            let store = Arc::new(PersistentStore::open(&args.data_dir.join("handoff.redb"))?);
+            let secrets = Arc::new(FileSecrets::open(&args.data_dir.join("secrets.json"))?);
+            Ok(Stores { bots: store.clone(), conversations: store, secrets })
+        }
+        StoreKind::Dynamodb => {
+            if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+                tracing::warn!("AWS_ENDPOINT_URL is not set: using real AWS with the default credentials");
+            }
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let dynamo_client = aws_sdk_dynamodb::Client::new(&sdk);
+            DynamoStore::create_table(&dynamo_client, &args.table).await?;
+            let dynamo = Arc::new(DynamoStore::new(dynamo_client, args.table.clone()));
+            let secrets = Arc::new(SecretsManagerStore::new(
+                aws_sdk_secretsmanager::Client::new(&sdk),
+                args.secret_prefix.clone(),
+            ));
+            Ok(Stores { bots: dynamo.clone(), conversations: dynamo, secrets })
+        }
+    }
+}
+
+/// Connects `bot_id` to the chosen Zendesk when it has no connection yet (legacy API token: the
+/// simulator's agent, or the real account's from the environment).
+async fn connect_demo_bot(app: &App, bot_id: &str, real: Option<&RealZendesk>) -> Result<(), RunError> {
+    if !handoff::http::valid_id(bot_id) {
+        return Err(RunError::Config(format!("--demo-bot `{bot_id}` is not a valid bot id")));
+    }
+    let profile = app.stores.bots.load_profile(bot_id).await?;
+    if profile.connection.is_some_and(|c| c.state == ConnectionState::Connected) {
+        return Ok(());
+    }
+    let (subdomain, email, token) = match real {
+        Some(r) => (r.subdomain.clone(), r.email.clone(), r.token.clone()),
+        None => ("simulator".to_owned(), SIMULATOR_AGENT_EMAIL.to_owned(), SecretString::from(SIMULATOR_AGENT_TOKEN)),
+    };
+    let secret = BotSecret {
+        credentials: StoredCredentials::ApiToken { email, api_token: token },
+        webhook_signing_secret: None,
+    };
+    app.stores.secrets.put_bot_secret(bot_id, &secret).await?;
+    app.stores
+        .bots
+        .put_connection(&Connection {
+            bot_id: bot_id.to_owned(),
+            subdomain,
+            mode: ConnectionMode::ApiToken,
+            state: ConnectionState::Connected,
+            scopes: Vec::new(),
+            access_token_expires_at: None,
+            webhook_id: None,
+            version: 1,
+        })
+        .await?;
+    tracing::info!(bot_id, "connected the demo bot");
+    Ok(())
+}

@@ -10,6 +10,8 @@ mod conformance;
 #[cfg(test)]
 mod escalate;
 #[cfg(test)]
+mod local_runner;
+#[cfg(test)]
 mod secret_hygiene;
 #[cfg(test)]
 mod simulator;

@@ -7,7 +7,8 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-pub fn render(state: &State, base_url: &str) -> String {
+/// The page of every ticket, or of one (`/agent/tickets/{id}`, where ticket URLs point).
+pub fn render(state: &State, base_url: &str, only: Option<u64>) -> String {
     let name = |id: u64| {
         state.users.iter().find(|u| u.id == id).map(|u| format!("{} &lt;{}&gt;", escape(&u.name), escape(&u.email)))
     };
@@ -25,7 +26,7 @@ pub fn render(state: &State, base_url: &str) -> String {
         escape(base_url),
         state.tickets.len()
     ));
-    for ticket in state.tickets.iter().rev() {
+    for ticket in state.tickets.iter().rev().filter(|t| only.is_none_or(|id| t.id == id)) {
         html.push_str(&format!(
             "<div class=\"ticket\"><h2>#{} {}</h2><p><span class=\"status\">{}</span> \
              <span class=\"meta\">requester {} · external_id {} · tags {}</span></p>",

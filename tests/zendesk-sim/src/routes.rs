@@ -104,9 +104,10 @@ async fn process(
         Err(_) => return Ok(error(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", "The request body is too large")),
     };
     let body: Option<Value> = if bytes.is_empty() { None } else { serde_json::from_slice(&bytes).ok() };
-    if method == Method::GET && (path == "/" || path == "/tickets") {
+    let agent_ticket = path.strip_prefix("/agent/tickets/").and_then(|id| id.parse::<u64>().ok());
+    if method == Method::GET && (path == "/" || path == "/tickets" || agent_ticket.is_some()) {
         let s = state.lock().expect("sim state");
-        let mut answer = Response::new(Full::new(Bytes::from(crate::page::render(&s, &base_url))));
+        let mut answer = Response::new(Full::new(Bytes::from(crate::page::render(&s, &base_url, agent_ticket))));
         answer.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         return Ok(answer);
     }

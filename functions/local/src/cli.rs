@@ -1,0 +1,98 @@
+//! Command line of the local runner.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "handoff-local",
+    version,
+    about = "Runs every Handoff route on one local port, calling the same handlers the Lambdas run.",
+    long_about = "Runs every Handoff route on one local port, calling the same handlers the Lambdas run.\n\n\
+        By default it keeps its data in ./.handoff (an embedded database, a 0600 secrets file and a \
+        JWT signing key), talks to a Zendesk simulator it starts itself, and verifies HS256 tokens \
+        minted with `handoff-local token`, placing their claims where API Gateway would."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API (the default when no subcommand is given).
+    Serve(ServeArgs),
+    /// Print a token for a bot, signed with this data folder's local key.
+    Token(TokenArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StoreKind {
+    /// Files under the data folder (redb database and a 0600 secrets file).
+    Embedded,
+    /// DynamoDB and Secrets Manager at AWS_ENDPOINT_URL (an emulator) or in AWS.
+    Dynamodb,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ZendeskKind {
+    /// The bundled simulator, started in this process.
+    Simulator,
+    /// A real Zendesk account: needs --zendesk-subdomain, HANDOFF_ZENDESK_EMAIL and HANDOFF_ZENDESK_API_TOKEN.
+    Real,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to serve the API on.
+    #[arg(long, env = "HANDOFF_LOCAL_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+    /// Folder for local data: database, secrets, signing key, simulator data.
+    #[arg(long, env = "HANDOFF_DATA_DIR", default_value = ".handoff")]
+    pub data_dir: PathBuf,
+    /// Where conversations, settings and secrets are kept.
+    #[arg(long, env = "HANDOFF_STORE", value_enum, default_value = "embedded")]
+    pub store: StoreKind,
+    /// DynamoDB table, with --store dynamodb (created when missing).
+    #[arg(long, env = "HANDOFF_TABLE", default_value = "handoff-local")]
+    pub table: String,
+    /// Secrets Manager name prefix, with --store dynamodb.
+    #[arg(long, env = "HANDOFF_SECRET_PREFIX", default_value = "handoff-local/")]
+    pub secret_prefix: String,
+    /// Which Zendesk to talk to.
+    #[arg(long, env = "HANDOFF_ZENDESK", value_enum, default_value = "simulator")]
+    pub zendesk: ZendeskKind,
+    /// Address of the simulator's API and ticket page (with --zendesk simulator).
+    #[arg(long, env = "HANDOFF_SIMULATOR_ADDR", default_value = "127.0.0.1:3001")]
+    pub simulator_addr: SocketAddr,
+    /// Subdomain of the real Zendesk account (`acme` for acme.zendesk.com).
+    #[arg(long, env = "HANDOFF_ZENDESK_SUBDOMAIN")]
+    pub zendesk_subdomain: Option<String>,
+    /// Email of the real Zendesk agent whose API token is in HANDOFF_ZENDESK_API_TOKEN.
+    #[arg(long, env = "HANDOFF_ZENDESK_EMAIL")]
+    pub zendesk_email: Option<String>,
+    /// A bot connected to the chosen Zendesk at start if it has no connection yet, so the
+    /// walk-through works at once (`none` to skip).
+    #[arg(long, env = "HANDOFF_DEMO_BOT", default_value = "demo-bot")]
+    pub demo_bot: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The bot the token is for (its `bot_id` claim).
+    #[arg(long, default_value = "demo-bot")]
+    pub bot: String,
+    /// A scope to grant; repeat for several. Default: every scope of Handoff's API.
+    #[arg(long = "scope")]
+    pub scopes: Vec<String>,
+    /// How long the token is valid, in minutes.
+    #[arg(long, default_value_t = 60)]
+    pub ttl_minutes: i64,
+    /// Folder holding the signing key (the same as the server's).
+    #[arg(long, env = "HANDOFF_DATA_DIR", default_value = ".handoff")]
+    pub data_dir: PathBuf,
+}
