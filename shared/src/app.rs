@@ -59,7 +59,13 @@ impl App {
             aws_sdk_secretsmanager::Client::new(&sdk),
             environment.secret_prefix.clone(),
         ));
-        let stores = Stores { bots: dynamo.clone(), conversations: dynamo, secrets };
+        let stores = Stores {
+            bots: dynamo.clone(),
+            conversations: dynamo.clone(),
+            oauth_states: dynamo.clone(),
+            audit: dynamo,
+            secrets,
+        };
         Self::new(stores, environment.zendesk_base_url)
     }
 

@@ -166,7 +166,13 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
         StoreKind::Embedded => {
             let store = Arc::new(PersistentStore::open(&args.data_dir.join("handoff.redb"))?);
             let secrets = Arc::new(FileSecrets::open(&args.data_dir.join("secrets.json"))?);
-            Ok(Stores { bots: store.clone(), conversations: store, secrets })
+            Ok(Stores {
+                bots: store.clone(),
+                conversations: store.clone(),
+                oauth_states: store.clone(),
+                audit: store,
+                secrets,
+            })
         }
         StoreKind::Dynamodb => {
             if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
@@ -180,7 +186,13 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
                 aws_sdk_secretsmanager::Client::new(&sdk),
                 args.secret_prefix.clone(),
             ));
-            Ok(Stores { bots: dynamo.clone(), conversations: dynamo, secrets })
+            Ok(Stores {
+                bots: dynamo.clone(),
+                conversations: dynamo.clone(),
+                oauth_states: dynamo.clone(),
+                audit: dynamo,
+                secrets,
+            })
         }
     }
 }

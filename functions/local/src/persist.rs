@@ -11,11 +11,13 @@ use async_trait::async_trait;
 use handoff::settings::BotSettings;
 use handoff::store::memory::{MemorySecrets, MemoryStore};
 use handoff::store::*;
+use handoff::zendesk::oauth::OAuthClient;
 use handoff::zendesk::types::TicketStatus;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
 const BOTS: TableDefinition<&str, &[u8]> = TableDefinition::new("bots");
 const CONVERSATIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("conversations");
+const AUDIT: TableDefinition<&str, &[u8]> = TableDefinition::new("audit");
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersistError {
@@ -50,6 +52,7 @@ impl PersistentStore {
             let setup = db.begin_write().map_err(|e| open_error(&e))?;
             setup.open_table(BOTS).map_err(|e| open_error(&e))?;
             setup.open_table(CONVERSATIONS).map_err(|e| open_error(&e))?;
+            setup.open_table(AUDIT).map_err(|e| open_error(&e))?;
             setup.commit().map_err(|e| open_error(&e))?;
         }
         let read = db.begin_read().map_err(|e| open_error(&e))?;
@@ -63,6 +66,10 @@ impl PersistentStore {
         for row in read.open_table(CONVERSATIONS).map_err(|e| open_error(&e))?.iter().map_err(|e| open_error(&e))? {
             let (_, value) = row.map_err(|e| open_error(&e))?;
             memory.restore_conversation(serde_json::from_slice(value.value()).map_err(|e| corrupt(&e))?);
+        }
+        for row in read.open_table(AUDIT).map_err(|e| open_error(&e))?.iter().map_err(|e| open_error(&e))? {
+            let (_, value) = row.map_err(|e| open_error(&e))?;
+            memory.restore_audit(serde_json::from_slice(value.value()).map_err(|e| corrupt(&e))?);
         }
         Ok(Self { memory, db })
     }
@@ -179,11 +186,25 @@ impl ConversationStore for PersistentStore {
     }
 }
 
-/// Bots' secrets in one JSON file, mode 0600, rewritten whole (via a temporary file and a
-/// rename, so a crash never leaves half a file) on every change.
+/// Bots' secrets and the app's OAuth client in one JSON file, mode 0600, rewritten whole (via a
+/// temporary file and a rename, so a crash never leaves half a file) on every change.
 pub struct FileSecrets {
     memory: MemorySecrets,
     path: PathBuf,
+}
+
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct SecretsFile {
+    #[serde(default)]
+    bots: HashMap<String, BotSecret>,
+    #[serde(default)]
+    oauth_client: Option<StoredClient>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredClient {
+    client_id: String,
+    client_secret: String,
 }
 
 impl FileSecrets {
@@ -191,13 +212,16 @@ impl FileSecrets {
         let memory = MemorySecrets::new();
         match std::fs::read(path) {
             Ok(bytes) => {
-                let secrets: HashMap<String, BotSecret> =
-                    serde_json::from_slice(&bytes).map_err(|e| PersistError::Corrupt {
-                        path: path.to_owned(),
-                        // Only the kind and place: serde's message could quote a secret.
-                        reason: format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()),
-                    })?;
-                memory.restore(secrets);
+                let file: SecretsFile = serde_json::from_slice(&bytes).map_err(|e| PersistError::Corrupt {
+                    path: path.to_owned(),
+                    // Only the kind and place: serde's message could quote a secret.
+                    reason: format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()),
+                })?;
+                memory.restore(file.bots);
+                if let Some(client) = file.oauth_client {
+                    let client_secret = client.client_secret.into();
+                    memory.restore_oauth_client(OAuthClient { client_id: client.client_id, client_secret });
+                }
                 restrict(path).map_err(|e| PersistError::Open { path: path.to_owned(), reason: e.to_string() })?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -207,7 +231,15 @@ impl FileSecrets {
     }
 
     fn save(&self) -> Result<(), StoreError> {
-        let json = serde_json::to_vec_pretty(&self.memory.snapshot()).map_err(unavailable)?;
+        use secrecy::ExposeSecret;
+        let file = SecretsFile {
+            bots: self.memory.snapshot(),
+            oauth_client: self.memory.oauth_client_snapshot().map(|c| StoredClient {
+                client_id: c.client_id,
+                client_secret: c.client_secret.expose_secret().to_owned(),
+            }),
+        };
+        let json = serde_json::to_vec_pretty(&file).map_err(unavailable)?;
         write_private(&self.path, &json).map_err(unavailable)
     }
 }
@@ -252,4 +284,41 @@ impl SecretStore for FileSecrets {
     }
 
     fn invalidate(&self, _bot_id: &str) {}
+
+    async fn get_oauth_client(&self) -> Result<Option<OAuthClient>, StoreError> {
+        self.memory.get_oauth_client().await
+    }
+
+    async fn put_oauth_client(&self, client: &OAuthClient) -> Result<(), StoreError> {
+        self.memory.put_oauth_client(client).await?;
+        self.save()
+    }
+}
+
+/// OAuth states live ten minutes: kept in memory only (a restart in between means connecting again).
+#[async_trait]
+impl OAuthStateStore for PersistentStore {
+    async fn put_state(&self, state: &OAuthState) -> Result<(), StoreError> {
+        self.memory.put_state(state).await
+    }
+
+    async fn take_state(&self, state: &str, now: i64) -> Result<Option<OAuthState>, StoreError> {
+        self.memory.take_state(state, now).await
+    }
+}
+
+#[async_trait]
+impl AuditLog for PersistentStore {
+    async fn append(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.memory.append(entry).await?;
+        let json = serde_json::to_vec(entry).map_err(unavailable)?;
+        let mut suffix = [0u8; 4];
+        let _ = getrandom::fill(&mut suffix);
+        let key = format!("{}\u{0}{}\u{0}{:08x}", entry.bot_id, entry.at, u32::from_le_bytes(suffix));
+        self.write(AUDIT, &key, &json)
+    }
+
+    async fn list(&self, bot_id: &str, limit: usize, cursor: Option<&str>) -> Result<AuditPage, StoreError> {
+        self.memory.list(bot_id, limit, cursor).await
+    }
 }

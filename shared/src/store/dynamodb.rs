@@ -563,3 +563,119 @@ impl ConversationStore for DynamoStore {
         }
     }
 }
+
+/// `OAUTH#{state}` / `STATE`, expiring with DynamoDB's TTL on `expires_at`.
+#[derive(Serialize, Deserialize)]
+struct StateItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    state: OAuthState,
+}
+
+/// `BOT#{bot}` / `AUDIT#{at}#{id}`, kept 90 days (TTL on `expires_at`).
+#[derive(Serialize, Deserialize)]
+struct AuditItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    entry: AuditEntry,
+    expires_at: i64,
+}
+
+/// How long audit entries are kept.
+const AUDIT_TTL_SECONDS: i64 = 90 * 24 * 3600;
+
+#[async_trait]
+impl OAuthStateStore for DynamoStore {
+    async fn put_state(&self, state: &OAuthState) -> Result<(), StoreError> {
+        self.calls.write();
+        let item =
+            to_item(StateItem { pk: format!("OAUTH#{}", state.state), sk: "STATE".into(), state: state.clone() })
+                .map_err(corrupt)?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn take_state(&self, state: &str, now: i64) -> Result<Option<OAuthState>, StoreError> {
+        self.calls.write();
+        // One delete that returns what it deleted: of two concurrent callbacks, one gets it.
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(format!("OAUTH#{state}")))
+            .key("sk", s("STATE"))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match output.attributes.filter(|a| !a.is_empty()) {
+            // TTL deletion lags: an expired item may still be there.
+            Some(item) => Ok(Some(from_item::<StateItem>(item).map_err(corrupt)?.state).filter(|s| s.expires_at > now)),
+            None => Ok(None),
+        }
+    }
+}
+
+#[async_trait]
+impl AuditLog for DynamoStore {
+    async fn append(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.calls.write();
+        let at = time::OffsetDateTime::parse(&entry.at, &time::format_description::well_known::Rfc3339)
+            .map(|t| t.unix_timestamp())
+            .unwrap_or_default();
+        let suffix = format!("{:08x}", fastrand::u32(..));
+        let item = to_item(AuditItem {
+            pk: bot_pk(&entry.bot_id),
+            sk: format!("AUDIT#{}#{suffix}", entry.at),
+            entry: entry.clone(),
+            expires_at: at + AUDIT_TTL_SECONDS,
+        })
+        .map_err(corrupt)?;
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn list(&self, bot_id: &str, limit: usize, cursor: Option<&str>) -> Result<AuditPage, StoreError> {
+        self.calls.read();
+        let mut query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :audit)")
+            .expression_attribute_values(":pk", s(bot_pk(bot_id)))
+            .expression_attribute_values(":audit", s("AUDIT#"))
+            .scan_index_forward(false)
+            .limit(limit.clamp(1, 100) as i32);
+        if let Some(cursor) = cursor {
+            // The cursor is the last sort key returned; it names no secret.
+            query = query.exclusive_start_key("pk", s(bot_pk(bot_id))).exclusive_start_key("sk", s(cursor));
+        }
+        let output = query.send().await.map_err(unavailable)?;
+        let entries = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<AuditItem>(item).map(|i| i.entry).map_err(corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        let cursor = output.last_evaluated_key.and_then(|mut key| match key.remove("sk") {
+            Some(AttributeValue::S(sk)) => Some(sk),
+            _ => None,
+        });
+        Ok(AuditPage { entries, cursor })
+    }
+}

@@ -64,6 +64,8 @@ pub struct MemoryStore {
     bots: Mutex<HashMap<String, BotProfile>>,
     conversations: Mutex<HashMap<(String, String), ConversationRecord>>,
     tickets: Mutex<HashMap<(String, u64), String>>,
+    states: Mutex<HashMap<String, OAuthState>>,
+    audit: Mutex<Vec<AuditEntry>>,
     pub calls: CallCounter,
 }
 
@@ -89,6 +91,11 @@ impl MemoryStore {
             .lock()
             .expect("store lock")
             .insert((record.bot_id.clone(), record.conversation_id.clone()), record);
+    }
+
+    /// Loads an audit entry as stored elsewhere, uncounted.
+    pub fn restore_audit(&self, entry: AuditEntry) {
+        self.audit.lock().expect("store lock").push(entry);
     }
 
     /// A bot's profile as held now, uncounted (for persisting it).
@@ -312,10 +319,51 @@ impl ConversationStore for MemoryStore {
     }
 }
 
+#[async_trait]
+impl OAuthStateStore for MemoryStore {
+    async fn put_state(&self, state: &OAuthState) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut states = self.states.lock().expect("store lock");
+        if states.contains_key(&state.state) {
+            return Err(StoreError::Conflict);
+        }
+        states.insert(state.state.clone(), state.clone());
+        Ok(())
+    }
+
+    async fn take_state(&self, state: &str, now: i64) -> Result<Option<OAuthState>, StoreError> {
+        self.calls.write();
+        Ok(self.states.lock().expect("store lock").remove(state).filter(|s| s.expires_at > now))
+    }
+}
+
+#[async_trait]
+impl AuditLog for MemoryStore {
+    async fn append(&self, entry: &AuditEntry) -> Result<(), StoreError> {
+        self.calls.write();
+        self.audit.lock().expect("store lock").push(entry.clone());
+        Ok(())
+    }
+
+    async fn list(&self, bot_id: &str, limit: usize, cursor: Option<&str>) -> Result<AuditPage, StoreError> {
+        self.calls.read();
+        let audit = self.audit.lock().expect("store lock");
+        let mut entries: Vec<(usize, &AuditEntry)> =
+            audit.iter().enumerate().filter(|(_, e)| e.bot_id == bot_id).collect();
+        // Newest first; entries appended in the same instant keep their order of arrival.
+        entries.sort_by(|a, b| (b.1.at.as_str(), b.0).cmp(&(a.1.at.as_str(), a.0)));
+        let start = cursor.and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
+        let page: Vec<AuditEntry> = entries.iter().skip(start).take(limit).map(|(_, e)| (*e).clone()).collect();
+        let next = (start + page.len() < entries.len()).then(|| (start + page.len()).to_string());
+        Ok(AuditPage { entries: page, cursor: next })
+    }
+}
+
 /// Secrets held in memory (tests, and the local runner's file-backed store builds on it).
 #[derive(Default)]
 pub struct MemorySecrets {
     secrets: Mutex<HashMap<String, BotSecret>>,
+    oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
     pub calls: CallCounter,
 }
 
@@ -332,6 +380,14 @@ impl MemorySecrets {
     /// Everything held, for writing it back to the local runner's file.
     pub fn snapshot(&self) -> HashMap<String, BotSecret> {
         self.secrets.lock().expect("secret lock").clone()
+    }
+
+    pub fn restore_oauth_client(&self, client: crate::zendesk::oauth::OAuthClient) {
+        *self.oauth_client.lock().expect("secret lock") = Some(client);
+    }
+
+    pub fn oauth_client_snapshot(&self) -> Option<crate::zendesk::oauth::OAuthClient> {
+        self.oauth_client.lock().expect("secret lock").clone()
     }
 }
 
@@ -355,4 +411,15 @@ impl SecretStore for MemorySecrets {
     }
 
     fn invalidate(&self, _bot_id: &str) {}
+
+    async fn get_oauth_client(&self) -> Result<Option<crate::zendesk::oauth::OAuthClient>, StoreError> {
+        self.calls.read();
+        Ok(self.oauth_client.lock().expect("secret lock").clone())
+    }
+
+    async fn put_oauth_client(&self, client: &crate::zendesk::oauth::OAuthClient) -> Result<(), StoreError> {
+        self.calls.write();
+        *self.oauth_client.lock().expect("secret lock") = Some(client.clone());
+        Ok(())
+    }
 }

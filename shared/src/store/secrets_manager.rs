@@ -15,12 +15,19 @@ pub struct SecretsManagerStore {
     client: Client,
     prefix: String,
     cache: Mutex<HashMap<String, BotSecret>>,
+    oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
     pub calls: CallCounter,
 }
 
 impl SecretsManagerStore {
     pub fn new(client: Client, prefix: impl Into<String>) -> Self {
-        Self { client, prefix: prefix.into(), cache: Mutex::new(HashMap::new()), calls: CallCounter::default() }
+        Self {
+            client,
+            prefix: prefix.into(),
+            cache: Mutex::new(HashMap::new()),
+            oauth_client: Mutex::new(None),
+            calls: CallCounter::default(),
+        }
     }
 
     /// The prefix every secret of this deployment starts with.
@@ -31,6 +38,33 @@ impl SecretsManagerStore {
     /// The secret's name for a bot.
     pub fn secret_name(&self, bot_id: &str) -> String {
         format!("{}bots/{bot_id}/zendesk", self.prefix)
+    }
+
+    /// The app's OAuth client secret's name.
+    pub fn oauth_client_name(&self) -> String {
+        format!("{}app/zendesk-oauth", self.prefix)
+    }
+
+    /// Writes a secret's value, creating the secret on first use.
+    async fn write(&self, name: &str, value: &str, description: &str) -> Result<(), StoreError> {
+        self.calls.write();
+        let put = self.client.put_secret_value().secret_id(name).secret_string(value).send().await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
+                self.calls.write();
+                self.client
+                    .create_secret()
+                    .name(name)
+                    .description(description)
+                    .secret_string(value)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                Ok(())
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 
     fn cached(&self, bot_id: &str) -> Option<BotSecret> {
@@ -85,25 +119,8 @@ impl SecretStore for SecretsManagerStore {
     }
 
     async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError> {
-        self.calls.write();
         let value = encode(secret)?;
-        let name = self.secret_name(bot_id);
-        let put = self.client.put_secret_value().secret_id(&name).secret_string(&value).send().await;
-        match put {
-            Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => {
-                self.calls.write();
-                self.client
-                    .create_secret()
-                    .name(&name)
-                    .description("Handoff: Zendesk credentials for one bot")
-                    .secret_string(&value)
-                    .send()
-                    .await
-                    .map_err(unavailable)?;
-            }
-            Err(e) => return Err(unavailable(e)),
-        }
+        self.write(&self.secret_name(bot_id), &value, "Handoff: Zendesk credentials for one bot").await?;
         self.remember(bot_id, secret);
         Ok(())
     }
@@ -127,6 +144,39 @@ impl SecretStore for SecretsManagerStore {
 
     fn invalidate(&self, bot_id: &str) {
         self.cache.lock().expect("secret cache").remove(bot_id);
+    }
+
+    async fn get_oauth_client(&self) -> Result<Option<crate::zendesk::oauth::OAuthClient>, StoreError> {
+        if let Some(client) = self.oauth_client.lock().expect("secret cache").clone() {
+            return Ok(Some(client));
+        }
+        self.calls.read();
+        let result = self.client.get_secret_value().secret_id(self.oauth_client_name()).send().await;
+        let json = match result {
+            Ok(output) => output.secret_string().map(str::to_owned),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => None,
+            Err(e) => return Err(unavailable(e)),
+        };
+        let Some(json) = json else { return Ok(None) };
+        let stored: StoredOAuthClient = serde_json::from_str(&json).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "the app's OAuth client secret is not of the expected shape ({:?})",
+                e.classify()
+            ))
+        })?;
+        let client =
+            crate::zendesk::oauth::OAuthClient { client_id: stored.client_id, client_secret: stored.client_secret };
+        *self.oauth_client.lock().expect("secret cache") = Some(client.clone());
+        Ok(Some(client))
+    }
+
+    async fn put_oauth_client(&self, client: &crate::zendesk::oauth::OAuthClient) -> Result<(), StoreError> {
+        let stored =
+            StoredOAuthClient { client_id: client.client_id.clone(), client_secret: client.client_secret.clone() };
+        let value = serde_json::to_string(&stored).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        self.write(&self.oauth_client_name(), &value, "Handoff: the app's Zendesk OAuth client").await?;
+        *self.oauth_client.lock().expect("secret cache") = Some(client.clone());
+        Ok(())
     }
 }
 

@@ -230,7 +230,39 @@ impl ZendeskClient {
         repeat: Repeat,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<reqwest::Response, ZendeskError> {
-        let auth = account.credentials.header()?;
+        self.send_as(Some(&account.credentials), deadline, repeat, build).await
+    }
+
+    /// A request to the OAuth token endpoint: never repeated after an ambiguous failure (a code
+    /// or refresh token is single use; a second try would burn the grant).
+    pub(super) async fn send_unauthenticated(
+        &self,
+        deadline: Deadline,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<reqwest::Response, ZendeskError> {
+        self.send_as(None, deadline, Repeat::Unsafe, build).await
+    }
+
+    /// An authorized request that is safe to repeat (deletes, reads).
+    pub(super) async fn send_authorized(
+        &self,
+        account: &Account,
+        deadline: Deadline,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<reqwest::Response, ZendeskError> {
+        self.send_as(Some(&account.credentials), deadline, Repeat::Safe, build).await
+    }
+
+    /// Sends with retries inside the deadline, signed with `credentials` when given (the OAuth
+    /// token endpoint takes the client's credentials in the body instead).
+    async fn send_as(
+        &self,
+        credentials: Option<&Credentials>,
+        deadline: Deadline,
+        repeat: Repeat,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<reqwest::Response, ZendeskError> {
+        let auth = credentials.map(Credentials::header).transpose()?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -238,12 +270,11 @@ impl ZendeskClient {
             if remaining < Duration::from_millis(50) {
                 return Err(ZendeskError::Timeout);
             }
-            let outcome = build(&self.http)
-                .header(AUTHORIZATION, auth.clone())
-                .header("Accept", "application/json")
-                .timeout(self.config.request_timeout.min(remaining))
-                .send()
-                .await;
+            let mut request = build(&self.http).header("Accept", "application/json");
+            if let Some(auth) = &auth {
+                request = request.header(AUTHORIZATION, auth.clone());
+            }
+            let outcome = request.timeout(self.config.request_timeout.min(remaining)).send().await;
             let error = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => error_from(response).await,
@@ -281,6 +312,16 @@ impl ZendeskClient {
     }
 }
 
+/// RFC 6749's token-endpoint error codes (Zendesk answers them with 400 or 401).
+const OAUTH_ERRORS: [&str; 6] = [
+    "invalid_grant",
+    "invalid_client",
+    "invalid_request",
+    "unauthorized_client",
+    "unsupported_grant_type",
+    "invalid_scope",
+];
+
 fn endpoint(account: &Account, path: &str) -> Result<Url, ZendeskError> {
     account.base_url.join(path).map_err(|e| ZendeskError::Unexpected(format!("bad Zendesk URL: {e}")))
 }
@@ -311,7 +352,10 @@ async fn error_from(response: reqwest::Response) -> ZendeskError {
     let wait = retry_after(response.headers());
     let body: ErrorBody = response.json().await.unwrap_or_default();
     let code = body.code().unwrap_or_default();
-    let description = body.description.clone().unwrap_or_default();
+    let description = body.description.clone().or(body.error_description.clone()).unwrap_or_default();
+    if OAUTH_ERRORS.contains(&code.as_str()) {
+        return ZendeskError::OAuth { error: code, description };
+    }
     match status {
         StatusCode::UNAUTHORIZED => ZendeskError::Unauthorized,
         StatusCode::FORBIDDEN => ZendeskError::Forbidden(if description.is_empty() { code } else { description }),

@@ -25,6 +25,10 @@ pub enum ZendeskError {
     Transport(String),
     #[error("unexpected answer from Zendesk: {0}")]
     Unexpected(String),
+    /// The OAuth token endpoint refused the grant (`invalid_grant`: a code or refresh token that
+    /// is used, expired or revoked; `invalid_client`: wrong client id or secret).
+    #[error("Zendesk refused the OAuth grant ({error}): {description}")]
+    OAuth { error: String, description: String },
 }
 
 impl ZendeskError {

@@ -2,6 +2,8 @@
 
 pub mod client;
 pub mod error;
+pub mod oauth;
+pub mod subdomain;
 pub mod types;
 
 pub use client::{Account, ClientConfig, Created, Credentials, ZendeskClient};

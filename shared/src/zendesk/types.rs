@@ -165,6 +165,9 @@ pub struct ErrorBody {
     pub error: Option<serde_json::Value>,
     #[serde(default)]
     pub description: Option<String>,
+    /// OAuth errors carry `error_description` instead.
+    #[serde(default)]
+    pub error_description: Option<String>,
 }
 
 impl ErrorBody {

@@ -227,11 +227,60 @@ async fn secret_store_conforms(store: &dyn SecretStore) {
     store.delete_bot_secret(&bot).await.unwrap();
     store.delete_bot_secret(&bot).await.unwrap();
     assert!(store.get_bot_secret(&bot).await.unwrap().is_none());
+
+    let client = handoff::zendesk::oauth::OAuthClient {
+        client_id: "zdg-handoff".into(),
+        client_secret: SecretString::from("client-secret-1"),
+    };
+    store.put_oauth_client(&client).await.unwrap();
+    let read = store.get_oauth_client().await.unwrap().expect("the app's client");
+    assert_eq!((read.client_id.as_str(), read.client_secret.expose_secret()), ("zdg-handoff", "client-secret-1"));
+}
+
+async fn oauth_states_and_audit_conform<S: OAuthStateStore + AuditLog + ?Sized>(store: &S) {
+    let now = 1_800_000_000;
+    let state = OAuthState {
+        state: unique("state"),
+        bot_id: "b1".into(),
+        subdomain: "acme".into(),
+        verifier: SecretString::from("verifier-123"),
+        return_url: "https://app.example.com/settings".into(),
+        expires_at: now + 600,
+    };
+    store.put_state(&state).await.unwrap();
+    assert!(matches!(store.put_state(&state).await, Err(StoreError::Conflict)), "a state is created once");
+    let taken = store.take_state(&state.state, now).await.unwrap().expect("the state");
+    assert_eq!((taken.bot_id.as_str(), taken.verifier.expose_secret()), ("b1", "verifier-123"));
+    assert!(store.take_state(&state.state, now).await.unwrap().is_none(), "used once only");
+    assert!(store.take_state("never-issued", now).await.unwrap().is_none());
+    let old = OAuthState { state: unique("state"), expires_at: now - 1, ..state.clone() };
+    store.put_state(&old).await.unwrap();
+    assert!(store.take_state(&old.state, now).await.unwrap().is_none(), "an expired state is refused");
+
+    let bot = unique("bot");
+    for (i, action) in ["connect_started", "oauth_callback", "connected"].iter().enumerate() {
+        let entry = AuditEntry {
+            bot_id: bot.clone(),
+            at: format!("2026-11-21T10:00:0{i}Z"),
+            action: action.to_string(),
+            outcome: "ok".into(),
+            actor: Some("admin".into()),
+            detail: [("subdomain".to_owned(), "acme".to_owned())].into(),
+        };
+        store.append(&entry).await.unwrap();
+    }
+    let first = store.list(&bot, 2, None).await.unwrap();
+    let actions: Vec<&str> = first.entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["connected", "oauth_callback"], "newest first");
+    let rest = store.list(&bot, 2, first.cursor.as_deref()).await.unwrap();
+    assert_eq!(rest.entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["connect_started"]);
+    assert!(store.list(&unique("bot"), 10, None).await.unwrap().entries.is_empty());
 }
 
 #[tokio::test]
 async fn memory_adapters_conform() {
     let store = MemoryStore::new();
+    oauth_states_and_audit_conform(&store).await;
     conversation_store_conforms(&store).await;
     bot_store_conforms(&store).await;
     secret_store_conforms(&MemorySecrets::new()).await;
@@ -240,6 +289,7 @@ async fn memory_adapters_conform() {
 #[tokio::test]
 async fn dynamodb_on_moto_conforms() {
     let store = dynamo_store(Backend::Moto).await;
+    oauth_states_and_audit_conform(store.as_ref()).await;
     conversation_store_conforms(store.as_ref()).await;
     bot_store_conforms(store.as_ref()).await;
 }
@@ -247,6 +297,7 @@ async fn dynamodb_on_moto_conforms() {
 #[tokio::test]
 async fn dynamodb_on_dynalite_conforms() {
     let store = dynamo_store(Backend::Dynalite).await;
+    oauth_states_and_audit_conform(store.as_ref()).await;
     conversation_store_conforms(store.as_ref()).await;
     bot_store_conforms(store.as_ref()).await;
 }

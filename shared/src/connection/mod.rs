@@ -1,0 +1,4 @@
+//! Connecting a bot to its Zendesk account: OAuth (authorization code with PKCE), client
+//! credentials, legacy API tokens; connection status and disconnect.
+
+pub mod oauth_flow;
