@@ -89,7 +89,7 @@ mod tests {
     #[test]
     fn pkce_matches_rfc_7636_appendix_b() {
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mJ92IgmQ90nlZb5Ae5sjRzOT0f5ibA"),
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         let (verifier, challenge) = new_pkce().unwrap();
