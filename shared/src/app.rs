@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::connection::ConnectConfig;
 use crate::escalation::EscalationConfig;
 use crate::store::Stores;
 use crate::store::dynamodb::DynamoStore;
@@ -15,6 +16,7 @@ pub struct App {
     pub stores: Stores,
     pub zendesk: ZendeskClient,
     pub escalation: EscalationConfig,
+    pub connect: ConnectConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +33,8 @@ pub struct Environment {
     pub table: String,
     pub secret_prefix: String,
     pub zendesk_base_url: Option<Url>,
+    pub public_base_url: Url,
+    pub allowed_return_urls: Vec<Url>,
 }
 
 impl Environment {
@@ -44,7 +48,35 @@ impl Environment {
             ),
             _ => None,
         };
-        Ok(Self { table, secret_prefix, zendesk_base_url })
+        let public_base_url = match std::env::var("HANDOFF_PUBLIC_BASE_URL") {
+            Ok(raw) if !raw.is_empty() => Url::parse(&raw)
+                .map_err(|e| ConfigError::Invalid { name: "HANDOFF_PUBLIC_BASE_URL", reason: e.to_string() })?,
+            _ => Url::parse("http://127.0.0.1:3000").expect("a valid default"),
+        };
+        let allowed_return_urls = parse_url_list(&std::env::var("HANDOFF_ALLOWED_RETURN_URLS").unwrap_or_default())?;
+        Ok(Self { table, secret_prefix, zendesk_base_url, public_base_url, allowed_return_urls })
+    }
+}
+
+/// A comma-separated list of URLs (`HANDOFF_ALLOWED_RETURN_URLS`).
+pub fn parse_url_list(raw: &str) -> Result<Vec<Url>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            Url::parse(s).map_err(|e| ConfigError::Invalid { name: "HANDOFF_ALLOWED_RETURN_URLS", reason: format!("`{s}`: {e}") })
+        })
+        .collect()
+}
+
+impl Environment {
+    /// What the connect routes need from the environment.
+    pub fn connect_config(&self) -> ConnectConfig {
+        ConnectConfig {
+            public_base_url: self.public_base_url.clone(),
+            allowed_return_urls: self.allowed_return_urls.clone(),
+            zendesk_base_url: self.zendesk_base_url.clone(),
+        }
     }
 }
 
@@ -66,12 +98,24 @@ impl App {
             audit: dynamo,
             secrets,
         };
-        Self::new(stores, environment.zendesk_base_url)
+        let mut app = Self::new(stores, environment.zendesk_base_url.clone())?;
+        app.connect = environment.connect_config();
+        Ok(app)
     }
 
     pub fn new(stores: Stores, zendesk_base_url: Option<Url>) -> Result<Self, ConfigError> {
         let zendesk = ZendeskClient::new(ClientConfig::default())
             .map_err(|e| ConfigError::Invalid { name: "zendesk client", reason: e.to_string() })?;
-        Ok(Self { stores, zendesk, escalation: EscalationConfig { zendesk_base_url, ..EscalationConfig::default() } })
+        let connect = ConnectConfig {
+            public_base_url: Url::parse("http://127.0.0.1:3000").expect("a valid default"),
+            allowed_return_urls: Vec::new(),
+            zendesk_base_url: zendesk_base_url.clone(),
+        };
+        Ok(Self {
+            stores,
+            zendesk,
+            escalation: EscalationConfig { zendesk_base_url, ..EscalationConfig::default() },
+            connect,
+        })
     }
 }

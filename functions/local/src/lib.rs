@@ -218,16 +218,7 @@ async fn connect_demo_bot(app: &App, bot_id: &str, real: Option<&RealZendesk>) -
     app.stores.secrets.put_bot_secret(bot_id, &secret).await?;
     app.stores
         .bots
-        .put_connection(&Connection {
-            bot_id: bot_id.to_owned(),
-            subdomain,
-            mode: ConnectionMode::ApiToken,
-            state: ConnectionState::Connected,
-            scopes: Vec::new(),
-            access_token_expires_at: None,
-            webhook_id: None,
-            version: 1,
-        })
+        .put_connection(&Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken))
         .await?;
     tracing::info!(bot_id, "connected the demo bot");
     Ok(())

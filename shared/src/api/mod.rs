@@ -2,7 +2,9 @@
 //! case, shape the answer. The function binaries call their handler directly; the local runner
 //! (and the checks of the SAM template and the API description) use the route table below.
 
+pub mod connection;
 pub mod escalate;
+pub mod oauth_callback;
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -23,8 +25,24 @@ pub struct Route {
 }
 
 /// Every route the functions serve.
-pub const ROUTES: &[Route] =
-    &[Route { method: "POST", path: escalate::ROUTE, scope: Some(scopes::CREATE_TICKET), function: "escalate" }];
+pub const ROUTES: &[Route] = &[
+    Route { method: "POST", path: escalate::ROUTE, scope: Some(scopes::CREATE_TICKET), function: "escalate" },
+    Route { method: "POST", path: connection::CONNECT_ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
+    Route { method: "PUT", path: connection::CONNECTION_ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
+    Route {
+        method: "GET",
+        path: connection::CONNECTION_ROUTE,
+        scope: Some(scopes::READ_INTEGRATIONS),
+        function: "connection",
+    },
+    Route {
+        method: "DELETE",
+        path: connection::CONNECTION_ROUTE,
+        scope: Some(scopes::DELETE_INTEGRATIONS),
+        function: "connection",
+    },
+    Route { method: "GET", path: oauth_callback::ROUTE, scope: None, function: "oauth-callback" },
+];
 
 /// Serves any route, as API Gateway would route it to its function: path parameters are set
 /// from the template; unknown paths answer 404 and known paths with another method 405.
@@ -46,6 +64,8 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
     let request = request.with_path_parameters(params);
     match route.function {
         "escalate" => escalate::handle(app, request).await,
+        "connection" => connection::handle(app, request).await,
+        "oauth-callback" => oauth_callback::handle(app, request).await,
         other => Problem::internal(format!("route table names an unknown function `{other}`")).into_response(),
     }
 }

@@ -2,3 +2,6 @@
 //! credentials, legacy API tokens; connection status and disconnect.
 
 pub mod oauth_flow;
+pub mod service;
+
+pub use service::{CallbackOutcome, CallbackQuery, ConnectConfig, ConnectError, ConnectionStatus, Connector};

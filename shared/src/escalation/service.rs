@@ -639,6 +639,7 @@ impl Escalator<'_> {
         let credentials = match secret.credentials {
             StoredCredentials::ApiToken { email, api_token } => Credentials::ApiToken { email, token: api_token },
             StoredCredentials::Oauth { access_token, .. } => Credentials::Bearer { access_token },
+            StoredCredentials::ClientCredentials { access_token, .. } => Credentials::Bearer { access_token },
         };
         let base_url = Account::base_url(&connection.subdomain, self.config.zendesk_base_url.as_ref())
             .map_err(|_| EscalationError::ReconnectRequired)?;

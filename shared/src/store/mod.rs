@@ -59,10 +59,38 @@ pub struct Connection {
     /// Unix seconds.
     #[serde(default)]
     pub access_token_expires_at: Option<i64>,
+    /// Unix seconds (OAuth with refresh tokens).
+    #[serde(default)]
+    pub refresh_token_expires_at: Option<i64>,
+    /// Unix seconds of the last successful token refresh.
+    #[serde(default)]
+    pub last_refresh_at: Option<i64>,
+    /// The Zendesk user Handoff acts as (verified with users/me).
+    #[serde(default)]
+    pub zendesk_user_id: Option<u64>,
     #[serde(default)]
     pub webhook_id: Option<String>,
     #[serde(default)]
     pub version: u64,
+}
+
+impl Connection {
+    /// A fresh, connected connection (version 1) with nothing else known yet.
+    pub fn new(bot_id: &str, subdomain: &str, mode: ConnectionMode) -> Self {
+        Self {
+            bot_id: bot_id.to_owned(),
+            subdomain: subdomain.to_owned(),
+            mode,
+            state: ConnectionState::Connected,
+            scopes: Vec::new(),
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+            last_refresh_at: None,
+            zendesk_user_id: None,
+            webhook_id: None,
+            version: 1,
+        }
+    }
 }
 
 /// A bot's connection and settings, read together (one round trip).
@@ -371,6 +399,16 @@ pub enum StoredCredentials {
         #[serde(default)]
         access_token_expires_at: Option<i64>,
     },
+    /// The client credentials grant: the bot's own confidential client, kept to grant again.
+    ClientCredentials {
+        client_id: String,
+        #[serde(serialize_with = "expose")]
+        client_secret: SecretString,
+        #[serde(serialize_with = "expose")]
+        access_token: SecretString,
+        #[serde(default)]
+        access_token_expires_at: Option<i64>,
+    },
 }
 
 impl std::fmt::Debug for StoredCredentials {
@@ -379,6 +417,11 @@ impl std::fmt::Debug for StoredCredentials {
             Self::ApiToken { email, .. } => f.debug_struct("ApiToken").field("email", email).finish_non_exhaustive(),
             Self::Oauth { access_token_expires_at, .. } => f
                 .debug_struct("Oauth")
+                .field("access_token_expires_at", access_token_expires_at)
+                .finish_non_exhaustive(),
+            Self::ClientCredentials { client_id, access_token_expires_at, .. } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
                 .field("access_token_expires_at", access_token_expires_at)
                 .finish_non_exhaustive(),
         }

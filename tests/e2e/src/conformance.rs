@@ -156,14 +156,12 @@ async fn bot_store_conforms(store: &dyn BotStore) {
     let empty = store.load_profile(&bot).await.unwrap();
     assert!(empty.connection.is_none() && empty.settings.is_none());
     let connection = Connection {
-        bot_id: bot.clone(),
-        subdomain: "acme".into(),
-        mode: ConnectionMode::Oauth,
-        state: ConnectionState::Connected,
         scopes: vec!["tickets:write".into(), "users:read".into()],
         access_token_expires_at: Some(1_800_000_000),
-        webhook_id: None,
+        refresh_token_expires_at: Some(1_802_000_000),
+        zendesk_user_id: Some(42),
         version: 3,
+        ..Connection::new(&bot, "acme", ConnectionMode::Oauth)
     };
     store.put_connection(&connection).await.unwrap();
     let mut settings = BotSettings::default();

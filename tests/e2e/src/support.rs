@@ -157,16 +157,7 @@ impl Harness {
         let stores = &self.app.stores;
         stores
             .bots
-            .put_connection(&Connection {
-                bot_id: self.bot_id.clone(),
-                subdomain: "acme".into(),
-                mode: ConnectionMode::ApiToken,
-                state: ConnectionState::Connected,
-                scopes: vec![],
-                access_token_expires_at: None,
-                webhook_id: None,
-                version: 1,
-            })
+            .put_connection(&Connection::new(&self.bot_id, "acme", ConnectionMode::ApiToken))
             .await
             .expect("seed connection");
         stores.bots.put_settings(&self.bot_id, settings).await.expect("seed settings");

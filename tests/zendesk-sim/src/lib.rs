@@ -10,6 +10,7 @@
 //! to match by hand, and a service error is the way to make hyper drop a connection mid-answer.
 
 mod model;
+mod oauth;
 mod page;
 mod routes;
 pub mod schema;
@@ -37,6 +38,10 @@ pub enum Route {
     ListTickets,
     Comments,
     Me,
+    /// `POST /oauth/tokens` (every grant).
+    OAuthToken,
+    /// `DELETE /api/v2/oauth/tokens/current.json`.
+    RevokeToken,
 }
 
 /// What goes wrong.
@@ -89,6 +94,7 @@ pub(crate) struct State {
     pub honour_idempotency: bool,
     /// Where the data is saved after every change (local runs), if anywhere.
     pub persist: Option<PathBuf>,
+    pub oauth: oauth::OAuthState,
 }
 
 /// What survives a restart of a persisted simulator.
@@ -291,6 +297,30 @@ impl Simulator {
 
     pub fn user(&self, id: u64) -> Option<User> {
         self.with(|s| s.users.iter().find(|u| u.id == id).cloned())
+    }
+
+    /// Registers an OAuth client whose grants act as the agent `email` (created if new).
+    pub fn add_oauth_client(&self, client_id: &str, secret: &str, email: &str) -> u64 {
+        self.with(|s| {
+            let user_id = agent(s, email);
+            s.oauth.clients.insert(client_id.to_owned(), oauth::Client { secret: secret.to_owned(), user_id });
+            user_id
+        })
+    }
+
+    /// The next authorization is denied (`error=access_denied`), as when the admin clicks Deny.
+    pub fn deny_next_authorization(&self) {
+        self.with(|s| s.oauth.deny_next = true);
+    }
+
+    /// Revokes every refresh token, as when an admin removes the app's grants in Zendesk.
+    pub fn revoke_refresh_tokens(&self) {
+        self.with(|s| s.oauth.refresh_tokens.clear());
+    }
+
+    /// Whether a bearer token currently works.
+    pub fn bearer_valid(&self, token: &str) -> bool {
+        self.with(|s| s.bearer_tokens.contains_key(token) && !oauth::expired(s, token))
     }
 
     /// Whether `Idempotency-Key` replays earlier creates (true by default).

@@ -37,6 +37,8 @@ enum Endpoint {
     UsersSearch,
     Requested(u64),
     TicketFields,
+    OAuthTokens,
+    RevokeCurrent,
     Unknown,
 }
 
@@ -58,6 +60,7 @@ impl Endpoint {
                 Self::Requested(id(u).unwrap_or_default())
             }
             (&Method::GET, ["ticket_fields"]) => Self::TicketFields,
+            (&Method::DELETE, ["oauth", "tokens", "current"]) => Self::RevokeCurrent,
             _ => Self::Unknown,
         }
     }
@@ -70,6 +73,8 @@ impl Endpoint {
             Self::UpdateTicket(_) => Route::UpdateTicket,
             Self::Comments(_) => Route::Comments,
             Self::Me => Route::Me,
+            Self::OAuthTokens => Route::OAuthToken,
+            Self::RevokeCurrent => Route::RevokeToken,
             _ => Route::Any,
         }
     }
@@ -111,7 +116,22 @@ async fn process(
         answer.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
         return Ok(answer);
     }
-    let endpoint = Endpoint::parse(&method, &path);
+    let endpoint = match (&method, path.as_str()) {
+        (&Method::POST, "/oauth/tokens") => Endpoint::OAuthTokens,
+        (&Method::GET, "/oauth/authorizations/new") => {
+            let mut s = state.lock().expect("sim state");
+            return Ok(match crate::oauth::authorize(&mut s, &query) {
+                Ok(location) => {
+                    let mut answer = Response::new(Full::new(Bytes::new()));
+                    *answer.status_mut() = StatusCode::FOUND;
+                    answer.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")));
+                    answer
+                }
+                Err((status, body)) => json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body),
+            });
+        }
+        _ => Endpoint::parse(&method, &path),
+    };
     let route = endpoint.route();
 
     let fault = {
@@ -151,6 +171,11 @@ async fn process(
     }
 
     let mut s = state.lock().expect("sim state");
+    if let Endpoint::OAuthTokens = endpoint {
+        let (status, answer) = crate::oauth::tokens(&mut s, body.as_ref().unwrap_or(&Value::Null));
+        s.save();
+        return Ok(json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), answer));
+    }
     let caller = match authenticate(&s, auth.as_deref()) {
         Ok(caller) => caller,
         Err(Unauthenticated) => return Ok(error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", "")),
@@ -219,6 +244,14 @@ async fn process(
             let fields: Vec<Value> = s.fields.iter().map(model::TicketField::to_json).collect();
             json_answer(StatusCode::OK, json!({"ticket_fields": fields, "next_page": null, "count": fields.len()}))
         }
+        (Endpoint::RevokeCurrent, Some(_)) => {
+            let token = auth.as_deref().and_then(|h| h.strip_prefix("Bearer ")).unwrap_or_default().trim().to_owned();
+            crate::oauth::revoke(&mut s, &token);
+            let mut answer = Response::new(Full::new(Bytes::new()));
+            *answer.status_mut() = StatusCode::NO_CONTENT;
+            answer
+        }
+        (Endpoint::OAuthTokens, Some(_)) => not_found(),
         (Endpoint::Unknown, Some(_)) => error(StatusCode::NOT_FOUND, "InvalidEndpoint", "Not found"),
     };
     if method != Method::GET && answer.status().is_success() {
@@ -247,7 +280,7 @@ fn authenticate(s: &State, header: Option<&str>) -> Result<Option<User>, Unauthe
             .and_then(|(email, token)| s.api_tokens.get(&(email.to_owned(), token.to_owned())))
             .copied()
     } else if let Some(token) = header.strip_prefix("Bearer ") {
-        s.bearer_tokens.get(token.trim()).copied()
+        s.bearer_tokens.get(token.trim()).copied().filter(|_| !crate::oauth::expired(s, token.trim()))
     } else {
         None
     };

@@ -1,0 +1,141 @@
+//! The connection function's routes: `POST …/zendesk/connect`, and `PUT`/`GET`/`DELETE`
+//! `…/zendesk/connection`.
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::app::App;
+use crate::connection::{ConnectError, Connector};
+use crate::error::FieldError;
+use crate::http::{Caller, Problem, json_body, json_response, parse_json_scrubbed, path_param, scopes, valid_id};
+use crate::zendesk::oauth::OAuthClient;
+
+pub const CONNECT_ROUTE: &str = "/v1/bots/{bot_id}/zendesk/connect";
+pub const CONNECTION_ROUTE: &str = "/v1/bots/{bot_id}/zendesk/connection";
+/// Connection bodies are small; anything bigger is not one.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectBody {
+    subdomain: String,
+    return_url: String,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+enum ConnectionBody {
+    ApiToken { subdomain: String, email: String, api_token: SecretString },
+    ClientCredentials { subdomain: String, client_id: String, client_secret: SecretString },
+    Oauth {},
+}
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    match handle_checked(app, request).await {
+        Ok(response) => response,
+        Err(problem) => problem.into_response(),
+    }
+}
+
+async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let is_connect = request.uri().path().trim_end_matches('/').ends_with("/zendesk/connect");
+    let template = if is_connect { CONNECT_ROUTE } else { CONNECTION_ROUTE };
+    let bot_id = path_param(&request, template, "bot_id").unwrap_or_default();
+    let caller = Caller::from_request(&request)?;
+    if !valid_id(&bot_id) {
+        return Err(Problem::invalid(vec![FieldError::new("bot_id", "must be 1-128 characters of letters, digits and -_.:@")]));
+    }
+    let scope = match (is_connect, request.method()) {
+        (true, _) | (false, &Method::PUT) => scopes::CREATE_OAUTH,
+        (false, &Method::DELETE) => scopes::DELETE_INTEGRATIONS,
+        _ => scopes::READ_INTEGRATIONS,
+    };
+    caller.authorize(&bot_id, scope)?;
+    let actor = caller.subject.as_deref();
+    let connector = Connector { stores: &app.stores, zendesk: &app.zendesk, config: &app.connect };
+    match (is_connect, request.method().clone()) {
+        (true, _) => {
+            let body: ConnectBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+            let started = connector.start_oauth(&bot_id, &body.subdomain, &body.return_url, actor).await.map_err(problem_for)?;
+            Ok(json_response(StatusCode::OK, &started))
+        }
+        (false, Method::PUT) => {
+            let body: ConnectionBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+            let status = match body {
+                ConnectionBody::ApiToken { subdomain, email, api_token } => {
+                    if !crate::escalation::request::looks_like_email(&email) {
+                        return Err(Problem::invalid(vec![FieldError::new("email", "is not an email address")]));
+                    }
+                    connector.connect_api_token(&bot_id, &subdomain, &email, api_token, actor).await
+                }
+                ConnectionBody::ClientCredentials { subdomain, client_id, client_secret } => {
+                    let client = OAuthClient { client_id, client_secret };
+                    connector.connect_client_credentials(&bot_id, &subdomain, client, actor).await
+                }
+                ConnectionBody::Oauth {} => {
+                    return Err(Problem::invalid(vec![FieldError::new(
+                        "mode",
+                        "OAuth connects in the browser: POST /v1/bots/{bot_id}/zendesk/connect for the authorize URL",
+                    )]));
+                }
+            }
+            .map_err(problem_for)?;
+            Ok(json_response(StatusCode::OK, &status))
+        }
+        (false, Method::GET) => Ok(json_response(StatusCode::OK, &connector.status(&bot_id).await.map_err(problem_for)?)),
+        (false, Method::DELETE) => {
+            Ok(json_response(StatusCode::OK, &connector.disconnect(&bot_id, actor).await.map_err(problem_for)?))
+        }
+        (false, other) => Err(Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+            format!("{other} is not supported here"),
+        )),
+    }
+}
+
+fn problem_for(error: ConnectError) -> Problem {
+    let invalid = |field: &str, message: String| Problem::invalid(vec![FieldError::new(field, message)]);
+    match error {
+        ConnectError::InvalidSubdomain(e) => invalid("subdomain", e.to_string()),
+        ConnectError::ReturnUrlNotAllowed => invalid(
+            "return_url",
+            "is not on this deployment's allow-list (HANDOFF_ALLOWED_RETURN_URLS); the browser is only sent back to those".into(),
+        ),
+        ConnectError::CredentialsRejected => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "zendesk-credentials-rejected",
+            "Zendesk did not accept these credentials",
+            "Zendesk answered 401. Likely causes: the email is not the owner of the API token; token access \
+             is turned off in Admin Center (Apps and integrations > Zendesk API); the token was deactivated \
+             (tokens idle for 30 days are) or deleted; for client credentials, a wrong client id or secret.",
+        ),
+        ConnectError::NotAgent(role) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "zendesk-user-not-agent",
+            "The Zendesk user is not an agent",
+            format!("Handoff acts as the connecting user, who must be an agent or admin (this one is `{role}`)."),
+        ),
+        ConnectError::UnknownSubdomain => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "zendesk-subdomain-unknown",
+            "No Zendesk account at this subdomain",
+            "Nothing answered as a Zendesk account there: check the subdomain (the part before .zendesk.com).",
+        ),
+        ConnectError::OAuthNotConfigured => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "oauth-not-configured",
+            "OAuth is not set up on this deployment",
+            "The app's Zendesk OAuth client id and secret are missing from Secrets Manager ({prefix}app/zendesk-oauth); see README, Connect Zendesk.",
+        ),
+        ConnectError::Zendesk(e) => Problem::unavailable(format!("Zendesk could not be reached: {e}"), 5),
+        ConnectError::Store(e) => {
+            tracing::error!(error = %e, "storage failed");
+            Problem::unavailable("Storage is unavailable; nothing was changed. Retry the request.", 2)
+        }
+        ConnectError::Random(e) => Problem::internal(format!("could not make a random value: {e}")),
+    }
+}

@@ -1,0 +1,457 @@
+//! Connect, verify, report and disconnect a bot's Zendesk account.
+//!
+//! Every way in ends the same: the credentials are verified against `users/me` (a real user id
+//! and an agent or admin role, since Zendesk answers anonymous callers too), stored in the bot's
+//! secret, the connection recorded, and an audit entry written. No code, token, verifier or
+//! client secret leaves this module except into the secret store.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde::Serialize;
+use tracing::{info, warn};
+use url::Url;
+
+use super::oauth_flow::{self, STATE_TTL_SECONDS};
+use crate::deadline::Deadline;
+use crate::store::*;
+use crate::zendesk::oauth::{OAuthClient, TokenGrant};
+use crate::zendesk::subdomain::{InvalidSubdomain, normalize_subdomain};
+use crate::zendesk::types::User;
+use crate::zendesk::{Account, Credentials, ZendeskClient, ZendeskError};
+
+/// The date Zendesk switches every API token off.
+pub const API_TOKEN_END: &str = "2027-04-30";
+/// How long one Zendesk exchange may take inside a request.
+const BUDGET: Duration = Duration::from_secs(15);
+
+/// Where the service lives and where browsers may be sent back to.
+#[derive(Debug, Clone)]
+pub struct ConnectConfig {
+    /// `HANDOFF_PUBLIC_BASE_URL`: the redirect URI is `{base}/oauth/zendesk/callback`.
+    pub public_base_url: Url,
+    /// `HANDOFF_ALLOWED_RETURN_URLS`: the only places an admin's browser is sent back to.
+    pub allowed_return_urls: Vec<Url>,
+    /// `HANDOFF_ZENDESK_BASE_URL`, if set.
+    pub zendesk_base_url: Option<Url>,
+}
+
+impl ConnectConfig {
+    pub fn redirect_uri(&self) -> String {
+        format!("{}/oauth/zendesk/callback", self.public_base_url.as_str().trim_end_matches('/'))
+    }
+
+    fn account_base(&self, subdomain: &str) -> Result<Url, ConnectError> {
+        Account::base_url(subdomain, self.zendesk_base_url.as_ref()).map_err(|_| {
+            ConnectError::InvalidSubdomain(InvalidSubdomain(subdomain.to_owned()))
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(transparent)]
+    InvalidSubdomain(#[from] InvalidSubdomain),
+    #[error("return_url is not on this deployment's allow-list of return URLs")]
+    ReturnUrlNotAllowed,
+    #[error("the app's Zendesk OAuth client is not configured in Secrets Manager")]
+    OAuthNotConfigured,
+    #[error("Zendesk did not accept these credentials")]
+    CredentialsRejected,
+    #[error("the Zendesk user is not an agent or admin (role: {0})")]
+    NotAgent(String),
+    #[error("no Zendesk account answers at this subdomain")]
+    UnknownSubdomain,
+    #[error("Zendesk is unavailable: {0}")]
+    Zendesk(ZendeskError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not make a random value: {0}")]
+    Random(String),
+}
+
+/// What the connection routes report; never a secret.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectionStatus {
+    pub state: ConnectionState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ConnectionMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subdomain: Option<String>,
+    pub scopes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token_expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_refresh_at: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The authorize URL to send the admin's browser to.
+#[derive(Debug, Clone, Serialize)]
+pub struct OAuthStart {
+    pub authorize_url: String,
+    pub expires_at: String,
+}
+
+/// The callback's query parameters.
+pub struct CallbackQuery {
+    pub state: Option<String>,
+    pub code: Option<SecretString>,
+    pub error: Option<String>,
+}
+
+/// Where the callback sends the browser, or why it cannot (no valid `state`: no known return URL).
+#[derive(Debug, Clone, PartialEq)]
+pub enum CallbackOutcome {
+    Redirect(String),
+    InvalidState,
+}
+
+pub struct Connector<'a> {
+    pub stores: &'a Stores,
+    pub zendesk: &'a ZendeskClient,
+    pub config: &'a ConnectConfig,
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+fn random(e: getrandom::Error) -> ConnectError {
+    ConnectError::Random(e.to_string())
+}
+
+impl Connector<'_> {
+    /// `POST /v1/bots/{bot}/zendesk/connect`: state + PKCE stored for ten minutes.
+    pub async fn start_oauth(
+        &self,
+        bot_id: &str,
+        subdomain: &str,
+        return_url: &str,
+        actor: Option<&str>,
+    ) -> Result<OAuthStart, ConnectError> {
+        let subdomain = normalize_subdomain(subdomain)?;
+        if !oauth_flow::return_url_allowed(return_url, &self.config.allowed_return_urls) {
+            return Err(ConnectError::ReturnUrlNotAllowed);
+        }
+        let client = self.stores.secrets.get_oauth_client().await?.ok_or(ConnectError::OAuthNotConfigured)?;
+        let state = oauth_flow::new_state().map_err(random)?;
+        let (verifier, challenge) = oauth_flow::new_pkce().map_err(random)?;
+        let expires_at = now() + STATE_TTL_SECONDS;
+        let base = self.config.account_base(&subdomain)?;
+        let url = oauth_flow::authorize_url(&base, &client.client_id, &self.config.redirect_uri(), &state, &challenge)
+            .map_err(|_| ConnectError::InvalidSubdomain(InvalidSubdomain(subdomain.clone())))?;
+        self.stores
+            .oauth_states
+            .put_state(&OAuthState {
+                state,
+                bot_id: bot_id.to_owned(),
+                subdomain: subdomain.clone(),
+                verifier: SecretString::from(verifier),
+                return_url: return_url.to_owned(),
+                expires_at,
+            })
+            .await?;
+        self.audit(bot_id, "connect_started", "ok", actor, [("subdomain", subdomain.as_str())]).await;
+        Ok(OAuthStart { authorize_url: url.to_string(), expires_at: rfc3339(expires_at) })
+    }
+
+    /// `GET /oauth/zendesk/callback`: consumes the state once, exchanges the code, verifies the
+    /// user, stores the tokens, and sends the browser back with the outcome.
+    pub async fn finish_oauth(&self, query: CallbackQuery) -> CallbackOutcome {
+        let taken = match query.state.as_deref() {
+            Some(state) if !state.is_empty() => self.stores.oauth_states.take_state(state, now()).await,
+            _ => Ok(None),
+        };
+        let pending = match taken {
+            Ok(Some(pending)) => pending,
+            Ok(None) => {
+                warn!("OAuth callback with an unknown, used or expired state");
+                return CallbackOutcome::InvalidState;
+            }
+            Err(e) => {
+                warn!(error = %e, "could not read the OAuth state");
+                return CallbackOutcome::InvalidState;
+            }
+        };
+        let bot_id = pending.bot_id.clone();
+        let outcome = match (query.error, query.code) {
+            (Some(error), _) => Err(if error == "access_denied" { "access_denied" } else { "authorization_failed" }),
+            (None, None) => Err("missing_code"),
+            (None, Some(code)) => self.complete_oauth(&pending, &code).await,
+        };
+        let reason = match outcome {
+            Ok(()) => "ok",
+            Err(reason) => reason,
+        };
+        self.audit(&bot_id, "oauth_callback", reason, None, [("subdomain", pending.subdomain.as_str())]).await;
+        CallbackOutcome::Redirect(oauth_flow::outcome_url(&pending.return_url, outcome))
+    }
+
+    async fn complete_oauth(&self, pending: &OAuthState, code: &SecretString) -> Result<(), &'static str> {
+        let deadline = Deadline::after(BUDGET);
+        let client = match self.stores.secrets.get_oauth_client().await {
+            Ok(Some(client)) => client,
+            _ => return Err("oauth_not_configured"),
+        };
+        let base = self.config.account_base(&pending.subdomain).map_err(|_| "invalid_subdomain")?;
+        let grant = self
+            .zendesk
+            .exchange_code(&base, &client, code, &self.config.redirect_uri(), &pending.verifier, deadline)
+            .await
+            .map_err(|e| {
+                warn!(error = %e, "OAuth code exchange failed");
+                "exchange_failed"
+            })?;
+        let account = Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
+        let user = self.verify(&account, deadline).await.map_err(|e| match e {
+            ConnectError::NotAgent(_) => "not_agent",
+            _ => "verification_failed",
+        })?;
+        let secret = oauth_secret(&grant);
+        self.save(&pending.bot_id, &pending.subdomain, ConnectionMode::Oauth, &grant, &user, secret, None)
+            .await
+            .map(|_| ())
+            .map_err(|_| "storage_failed")
+    }
+
+    /// `PUT …/zendesk/connection` with `mode: api_token` (legacy).
+    pub async fn connect_api_token(
+        &self,
+        bot_id: &str,
+        subdomain: &str,
+        email: &str,
+        api_token: SecretString,
+        actor: Option<&str>,
+    ) -> Result<ConnectionStatus, ConnectError> {
+        let subdomain = normalize_subdomain(subdomain)?;
+        let base = self.config.account_base(&subdomain)?;
+        let credentials = Credentials::ApiToken { email: email.to_owned(), token: api_token.clone() };
+        let user = self.verify(&Account { base_url: base, credentials }, Deadline::after(BUDGET)).await?;
+        let secret = BotSecret {
+            credentials: StoredCredentials::ApiToken { email: email.to_owned(), api_token },
+            webhook_signing_secret: None,
+        };
+        let mut connection = Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken);
+        connection.zendesk_user_id = user.id;
+        self.store_connection(connection, secret, actor).await
+    }
+
+    /// `PUT …/zendesk/connection` with `mode: client_credentials`.
+    pub async fn connect_client_credentials(
+        &self,
+        bot_id: &str,
+        subdomain: &str,
+        client: OAuthClient,
+        actor: Option<&str>,
+    ) -> Result<ConnectionStatus, ConnectError> {
+        let subdomain = normalize_subdomain(subdomain)?;
+        let base = self.config.account_base(&subdomain)?;
+        let deadline = Deadline::after(BUDGET);
+        let grant = self.zendesk.client_credentials(&base, &client, deadline).await.map_err(grant_error)?;
+        let account = Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
+        let user = self.verify(&account, deadline).await?;
+        let expires_at = grant.expires_in.map(|s| now() + s);
+        let secret = BotSecret {
+            credentials: StoredCredentials::ClientCredentials {
+                client_id: client.client_id.clone(),
+                client_secret: client.client_secret.clone(),
+                access_token: grant.access_token.clone(),
+                access_token_expires_at: expires_at,
+            },
+            webhook_signing_secret: None,
+        };
+        self.save(bot_id, &subdomain, ConnectionMode::ClientCredentials, &grant, &user, secret, actor).await
+    }
+
+    /// `GET …/zendesk/connection`.
+    pub async fn status(&self, bot_id: &str) -> Result<ConnectionStatus, ConnectError> {
+        let profile = self.stores.bots.load_profile(bot_id).await?;
+        Ok(status_of(profile.connection.as_ref()))
+    }
+
+    /// `DELETE …/zendesk/connection`: revoke at Zendesk (best effort, outcome recorded), forget
+    /// the secret, mark disconnected. Tickets in Zendesk stay. Harmless when repeated.
+    pub async fn disconnect(&self, bot_id: &str, actor: Option<&str>) -> Result<ConnectionStatus, ConnectError> {
+        let profile = self.stores.bots.load_profile(bot_id).await?;
+        let Some(connection) = profile.connection.filter(|c| c.state != ConnectionState::Disconnected) else {
+            return Ok(status_of(None));
+        };
+        let revoke = match self.stores.secrets.get_bot_secret(bot_id).await? {
+            Some(BotSecret { credentials: StoredCredentials::ApiToken { .. }, .. }) => "not_applicable".to_owned(),
+            Some(secret) => {
+                let access_token = match secret.credentials {
+                    StoredCredentials::Oauth { access_token, .. }
+                    | StoredCredentials::ClientCredentials { access_token, .. } => access_token,
+                    StoredCredentials::ApiToken { .. } => unreachable!("handled above"),
+                };
+                let base = self.config.account_base(&connection.subdomain)?;
+                let account = Account { base_url: base, credentials: Credentials::Bearer { access_token } };
+                match self.zendesk.revoke_current(&account, Deadline::after(BUDGET)).await {
+                    Ok(()) => "revoked".to_owned(),
+                    Err(ZendeskError::Unauthorized) => "already_invalid".to_owned(),
+                    Err(e) => {
+                        warn!(error = %e, "token revocation failed; the secret is deleted regardless");
+                        "failed".to_owned()
+                    }
+                }
+            }
+            None => "no_secret".to_owned(),
+        };
+        self.stores.secrets.delete_bot_secret(bot_id).await?;
+        let disconnected = Connection {
+            state: ConnectionState::Disconnected,
+            version: connection.version + 1,
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+            ..connection.clone()
+        };
+        self.stores.bots.put_connection(&disconnected).await?;
+        info!(bot_id, revoke = %revoke, "disconnected");
+        self.audit(bot_id, "disconnected", "ok", actor, [("revoke", revoke.as_str()), ("subdomain", connection.subdomain.as_str())])
+            .await;
+        Ok(status_of(Some(&disconnected)))
+    }
+
+    /// `users/me` must name a real agent or admin (it answers anonymous callers too).
+    async fn verify(&self, account: &Account, deadline: Deadline) -> Result<User, ConnectError> {
+        let user = self.zendesk.me(account, deadline).await.map_err(|e| match e {
+            ZendeskError::Unauthorized | ZendeskError::Forbidden(_) => ConnectError::CredentialsRejected,
+            ZendeskError::NotFound => ConnectError::UnknownSubdomain,
+            ZendeskError::Transport(ref m) if m.starts_with("connection failed") => ConnectError::UnknownSubdomain,
+            e => ConnectError::Zendesk(e),
+        })?;
+        match (user.id, user.role.as_deref()) {
+            (Some(_), Some("agent" | "admin")) => Ok(user),
+            (None, _) => Err(ConnectError::CredentialsRejected),
+            (Some(_), role) => Err(ConnectError::NotAgent(role.unwrap_or("unknown").to_owned())),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn save(
+        &self,
+        bot_id: &str,
+        subdomain: &str,
+        mode: ConnectionMode,
+        grant: &TokenGrant,
+        user: &User,
+        secret: BotSecret,
+        actor: Option<&str>,
+    ) -> Result<ConnectionStatus, ConnectError> {
+        let now = now();
+        let mut connection = Connection::new(bot_id, subdomain, mode);
+        connection.scopes = grant.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect();
+        connection.access_token_expires_at = grant.expires_in.map(|s| now + s);
+        connection.refresh_token_expires_at = grant.refresh_token_expires_in.map(|s| now + s);
+        connection.zendesk_user_id = user.id;
+        self.store_connection(connection, secret, actor).await
+    }
+
+    /// Writes the secret first, then the connection (which keeps its version history), then audits.
+    async fn store_connection(
+        &self,
+        mut connection: Connection,
+        secret: BotSecret,
+        actor: Option<&str>,
+    ) -> Result<ConnectionStatus, ConnectError> {
+        let bot_id = connection.bot_id.clone();
+        let previous = self.stores.bots.load_profile(&bot_id).await?.connection;
+        connection.version = previous.as_ref().map_or(1, |p| p.version + 1);
+        connection.webhook_id = previous.and_then(|p| p.webhook_id);
+        self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
+        self.stores.bots.put_connection(&connection).await?;
+        let mode = serde_json::to_value(connection.mode).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        info!(bot_id = %bot_id, mode = %mode, subdomain = %connection.subdomain, "connected");
+        self.audit(&bot_id, "connected", "ok", actor, [("mode", mode.as_str()), ("subdomain", connection.subdomain.as_str())])
+            .await;
+        Ok(status_of(Some(&connection)))
+    }
+
+    /// Appends to the audit trail; a failure is logged, never fatal to the action audited.
+    async fn audit<const N: usize>(
+        &self,
+        bot_id: &str,
+        action: &str,
+        outcome: &str,
+        actor: Option<&str>,
+        detail: [(&str, &str); N],
+    ) {
+        let entry = AuditEntry {
+            bot_id: bot_id.to_owned(),
+            at: rfc3339(now()),
+            action: action.to_owned(),
+            outcome: outcome.to_owned(),
+            actor: actor.map(str::to_owned),
+            detail: detail.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+        };
+        if let Err(e) = self.stores.audit.append(&entry).await {
+            warn!(error = %e, action, "could not write the audit entry");
+        }
+    }
+}
+
+fn grant_error(e: ZendeskError) -> ConnectError {
+    match e {
+        ZendeskError::OAuth { .. } | ZendeskError::Unauthorized => ConnectError::CredentialsRejected,
+        ZendeskError::NotFound => ConnectError::UnknownSubdomain,
+        ZendeskError::Transport(ref m) if m.starts_with("connection failed") => ConnectError::UnknownSubdomain,
+        e => ConnectError::Zendesk(e),
+    }
+}
+
+fn oauth_secret(grant: &TokenGrant) -> BotSecret {
+    BotSecret {
+        credentials: StoredCredentials::Oauth {
+            access_token: grant.access_token.clone(),
+            refresh_token: grant.refresh_token.clone(),
+            access_token_expires_at: grant.expires_in.map(|s| now() + s),
+        },
+        webhook_signing_secret: None,
+    }
+}
+
+/// The status answer for a connection (or its absence).
+pub fn status_of(connection: Option<&Connection>) -> ConnectionStatus {
+    let Some(c) = connection else {
+        return ConnectionStatus {
+            state: ConnectionState::Disconnected,
+            mode: None,
+            subdomain: None,
+            scopes: Vec::new(),
+            access_token_expires_at: None,
+            refresh_token_expires_at: None,
+            last_refresh_at: None,
+            warnings: Vec::new(),
+        };
+    };
+    let mut warnings = Vec::new();
+    if c.mode == ConnectionMode::ApiToken && c.state != ConnectionState::Disconnected {
+        warnings.push(format!(
+            "API tokens are deprecated: Zendesk switches every API token off on {API_TOKEN_END}. Connect with OAuth instead."
+        ));
+    }
+    if c.state == ConnectionState::ReconnectRequired {
+        warnings.push("Zendesk no longer accepts this connection's authorization: reconnect the bot.".to_owned());
+    }
+    ConnectionStatus {
+        state: c.state,
+        mode: Some(c.mode),
+        subdomain: Some(c.subdomain.clone()),
+        scopes: c.scopes.clone(),
+        access_token_expires_at: c.access_token_expires_at.map(rfc3339),
+        refresh_token_expires_at: c.refresh_token_expires_at.map(rfc3339),
+        last_refresh_at: c.last_refresh_at.map(rfc3339),
+        warnings,
+    }
+}
