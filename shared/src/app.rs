@@ -64,7 +64,10 @@ pub fn parse_url_list(raw: &str) -> Result<Vec<Url>, ConfigError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(|s| {
-            Url::parse(s).map_err(|e| ConfigError::Invalid { name: "HANDOFF_ALLOWED_RETURN_URLS", reason: format!("`{s}`: {e}") })
+            Url::parse(s).map_err(|e| ConfigError::Invalid {
+                name: "HANDOFF_ALLOWED_RETURN_URLS",
+                reason: format!("`{s}`: {e}"),
+            })
         })
         .collect()
 }

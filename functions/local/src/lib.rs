@@ -216,10 +216,7 @@ async fn connect_demo_bot(app: &App, bot_id: &str, real: Option<&RealZendesk>) -
         webhook_signing_secret: None,
     };
     app.stores.secrets.put_bot_secret(bot_id, &secret).await?;
-    app.stores
-        .bots
-        .put_connection(&Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken))
-        .await?;
+    app.stores.bots.put_connection(&Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken)).await?;
     tracing::info!(bot_id, "connected the demo bot");
     Ok(())
 }

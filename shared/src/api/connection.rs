@@ -45,7 +45,10 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     let bot_id = path_param(&request, template, "bot_id").unwrap_or_default();
     let caller = Caller::from_request(&request)?;
     if !valid_id(&bot_id) {
-        return Err(Problem::invalid(vec![FieldError::new("bot_id", "must be 1-128 characters of letters, digits and -_.:@")]));
+        return Err(Problem::invalid(vec![FieldError::new(
+            "bot_id",
+            "must be 1-128 characters of letters, digits and -_.:@",
+        )]));
     }
     let scope = match (is_connect, request.method()) {
         (true, _) | (false, &Method::PUT) => scopes::CREATE_OAUTH,
@@ -58,7 +61,8 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     match (is_connect, request.method().clone()) {
         (true, _) => {
             let body: ConnectBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
-            let started = connector.start_oauth(&bot_id, &body.subdomain, &body.return_url, actor).await.map_err(problem_for)?;
+            let started =
+                connector.start_oauth(&bot_id, &body.subdomain, &body.return_url, actor).await.map_err(problem_for)?;
             Ok(json_response(StatusCode::OK, &started))
         }
         (false, Method::PUT) => {
@@ -84,7 +88,9 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
             .map_err(problem_for)?;
             Ok(json_response(StatusCode::OK, &status))
         }
-        (false, Method::GET) => Ok(json_response(StatusCode::OK, &connector.status(&bot_id).await.map_err(problem_for)?)),
+        (false, Method::GET) => {
+            Ok(json_response(StatusCode::OK, &connector.status(&bot_id).await.map_err(problem_for)?))
+        }
         (false, Method::DELETE) => {
             Ok(json_response(StatusCode::OK, &connector.disconnect(&bot_id, actor).await.map_err(problem_for)?))
         }

@@ -27,8 +27,18 @@ pub struct Route {
 /// Every route the functions serve.
 pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: escalate::ROUTE, scope: Some(scopes::CREATE_TICKET), function: "escalate" },
-    Route { method: "POST", path: connection::CONNECT_ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
-    Route { method: "PUT", path: connection::CONNECTION_ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
+    Route {
+        method: "POST",
+        path: connection::CONNECT_ROUTE,
+        scope: Some(scopes::CREATE_OAUTH),
+        function: "connection",
+    },
+    Route {
+        method: "PUT",
+        path: connection::CONNECTION_ROUTE,
+        scope: Some(scopes::CREATE_OAUTH),
+        function: "connection",
+    },
     Route {
         method: "GET",
         path: connection::CONNECTION_ROUTE,

@@ -43,9 +43,8 @@ impl ConnectConfig {
     }
 
     fn account_base(&self, subdomain: &str) -> Result<Url, ConnectError> {
-        Account::base_url(subdomain, self.zendesk_base_url.as_ref()).map_err(|_| {
-            ConnectError::InvalidSubdomain(InvalidSubdomain(subdomain.to_owned()))
-        })
+        Account::base_url(subdomain, self.zendesk_base_url.as_ref())
+            .map_err(|_| ConnectError::InvalidSubdomain(InvalidSubdomain(subdomain.to_owned())))
     }
 }
 
@@ -125,6 +124,13 @@ fn rfc3339(unix: i64) -> String {
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
+}
+
+/// Audit times: RFC 3339, UTC, fixed-width microseconds, so they sort as text in time order.
+pub fn audit_time() -> String {
+    let format =
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
+    time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }
 
 fn random(e: getrandom::Error) -> ConnectError {
@@ -213,7 +219,8 @@ impl Connector<'_> {
                 warn!(error = %e, "OAuth code exchange failed");
                 "exchange_failed"
             })?;
-        let account = Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
+        let account =
+            Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
         let user = self.verify(&account, deadline).await.map_err(|e| match e {
             ConnectError::NotAgent(_) => "not_agent",
             _ => "verification_failed",
@@ -259,7 +266,8 @@ impl Connector<'_> {
         let base = self.config.account_base(&subdomain)?;
         let deadline = Deadline::after(BUDGET);
         let grant = self.zendesk.client_credentials(&base, &client, deadline).await.map_err(grant_error)?;
-        let account = Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
+        let account =
+            Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
         let user = self.verify(&account, deadline).await?;
         let expires_at = grant.expires_in.map(|s| now() + s);
         let secret = BotSecret {
@@ -318,8 +326,14 @@ impl Connector<'_> {
         };
         self.stores.bots.put_connection(&disconnected).await?;
         info!(bot_id, revoke = %revoke, "disconnected");
-        self.audit(bot_id, "disconnected", "ok", actor, [("revoke", revoke.as_str()), ("subdomain", connection.subdomain.as_str())])
-            .await;
+        self.audit(
+            bot_id,
+            "disconnected",
+            "ok",
+            actor,
+            [("revoke", revoke.as_str()), ("subdomain", connection.subdomain.as_str())],
+        )
+        .await;
         Ok(status_of(Some(&disconnected)))
     }
 
@@ -371,10 +385,17 @@ impl Connector<'_> {
         connection.webhook_id = previous.and_then(|p| p.webhook_id);
         self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
         self.stores.bots.put_connection(&connection).await?;
-        let mode = serde_json::to_value(connection.mode).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let mode =
+            serde_json::to_value(connection.mode).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         info!(bot_id = %bot_id, mode = %mode, subdomain = %connection.subdomain, "connected");
-        self.audit(&bot_id, "connected", "ok", actor, [("mode", mode.as_str()), ("subdomain", connection.subdomain.as_str())])
-            .await;
+        self.audit(
+            &bot_id,
+            "connected",
+            "ok",
+            actor,
+            [("mode", mode.as_str()), ("subdomain", connection.subdomain.as_str())],
+        )
+        .await;
         Ok(status_of(Some(&connection)))
     }
 
@@ -389,7 +410,7 @@ impl Connector<'_> {
     ) {
         let entry = AuditEntry {
             bot_id: bot_id.to_owned(),
-            at: rfc3339(now()),
+            at: audit_time(),
             action: action.to_owned(),
             outcome: outcome.to_owned(),
             actor: actor.map(str::to_owned),

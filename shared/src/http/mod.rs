@@ -98,7 +98,9 @@ pub fn parse_json_scrubbed<T: serde::de::DeserializeOwned>(body: &[u8]) -> Resul
                 let what = match text.split('`').nth(1) {
                     Some(field) if text.starts_with("missing field") => format!("missing field `{field}`"),
                     _ if text.starts_with("unknown field") => "a field that is not part of this request".to_owned(),
-                    _ if text.starts_with("unknown variant") => "a value that is not one of the allowed ones".to_owned(),
+                    _ if text.starts_with("unknown variant") => {
+                        "a value that is not one of the allowed ones".to_owned()
+                    }
                     _ => "a value of the wrong type".to_owned(),
                 };
                 Problem::invalid(vec![crate::error::FieldError::new("body", format!("{what} ({place})"))])

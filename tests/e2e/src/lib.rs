@@ -8,6 +8,8 @@
 #[cfg(test)]
 mod conformance;
 #[cfg(test)]
+mod connect;
+#[cfg(test)]
 mod escalate;
 #[cfg(test)]
 mod local_runner;

@@ -152,6 +152,17 @@ impl Harness {
         harness
     }
 
+    /// A harness whose bot has settings but no connection yet (for the connect flows).
+    pub async fn unconnected(backend: Backend) -> Self {
+        let harness = Self::new(backend).await;
+        harness.app.stores.secrets.delete_bot_secret(&harness.bot_id).await.expect("forget the secret");
+        let mut profile = harness.app.stores.bots.load_profile(&harness.bot_id).await.expect("profile");
+        let connection = profile.connection.take().expect("seeded");
+        let gone = Connection { state: ConnectionState::Disconnected, ..connection };
+        harness.app.stores.bots.put_connection(&gone).await.expect("disconnect");
+        harness
+    }
+
     /// Connection, settings and secret, written straight into the stores.
     async fn seed(&self, settings: &BotSettings) {
         let stores = &self.app.stores;
@@ -187,6 +198,12 @@ impl Harness {
             Some((&self.bot_id, &["ZENDESK_ACTIONS.CREATE_TICKET"])),
         );
         self.send(request).await
+    }
+
+    /// Any API Gateway event, through the shared dispatch.
+    pub async fn send_any(&self, event: Value) -> Reply {
+        let request = lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event");
+        Reply::from(handoff::api::dispatch(&self.app, request).await)
     }
 
     pub async fn send(&self, event: Value) -> Reply {
@@ -302,5 +319,72 @@ impl Write for LogCapture {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
+    }
+}
+
+/// An API Gateway HTTP API (payload 2.0) event for any route of the table.
+pub fn api_event(method: &str, path: &str, query: &str, body: Option<&str>, token: Option<(&str, &[&str])>) -> Value {
+    let route = handoff::api::ROUTES
+        .iter()
+        .find(|r| r.method == method && handoff::http::match_path(r.path, path).is_some())
+        .unwrap_or_else(|| panic!("no route for {method} {path}"));
+    let params: serde_json::Map<String, Value> =
+        handoff::http::match_path(route.path, path).unwrap().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let route_key = format!("{} {}", route.method, route.path);
+    let mut context = json!({
+        "accountId": "123456789012", "apiId": "handoff", "domainName": "handoff.example.com",
+        "domainPrefix": "handoff",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.10", "userAgent": "tests"},
+        "requestId": unique("req"), "routeKey": route_key, "stage": "$default",
+        "time": "21/Nov/2026:10:00:00 +0000", "timeEpoch": 1_795_000_000_000u64,
+    });
+    if let Some((claimed_bot, scopes)) = token {
+        context["authorizer"] = json!({"jwt": {
+            "claims": {"bot_id": claimed_bot, "sub": "admin@platform.example", "scope": scopes.join(" ")},
+            "scopes": scopes,
+        }});
+    }
+    let query_map: serde_json::Map<String, Value> =
+        url::form_urlencoded::parse(query.as_bytes()).into_owned().map(|(k, v)| (k, Value::String(v))).collect();
+    let mut event = json!({
+        "version": "2.0", "routeKey": route_key, "rawPath": path, "rawQueryString": query,
+        "headers": {"content-type": "application/json", "host": "handoff.example.com"},
+        "requestContext": context,
+        "pathParameters": params,
+        "isBase64Encoded": false,
+    });
+    if !query_map.is_empty() {
+        event["queryStringParameters"] = Value::Object(query_map);
+    }
+    if let Some(body) = body {
+        event["body"] = Value::String(body.to_owned());
+    }
+    event
+}
+
+/// The app's OAuth client as the tests register it (in Secrets Manager and in the simulator).
+pub const OAUTH_CLIENT_ID: &str = "zdg-handoff-tests";
+pub const OAUTH_CLIENT_SECRET: &str = "oauth-client-secret-5d1e";
+pub const RETURN_URL: &str = "https://platform.example.com/settings/zendesk";
+
+impl Harness {
+    /// Any route, through the shared dispatch, as this bot with `scopes`.
+    pub async fn call(&self, method: &str, path: &str, body: Option<&Value>, scopes: &[&str]) -> Reply {
+        let body = body.map(Value::to_string);
+        let event = api_event(method, path, "", body.as_deref(), Some((&self.bot_id, scopes)));
+        let request = lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event");
+        Reply::from(handoff::api::dispatch(&self.app, request).await)
+    }
+
+    /// Registers the app's OAuth client with Secrets Manager and the simulator, and allows the
+    /// platform's settings page as a return URL.
+    pub async fn enable_oauth(&mut self) {
+        let client = handoff::zendesk::oauth::OAuthClient {
+            client_id: OAUTH_CLIENT_ID.into(),
+            client_secret: SecretString::from(OAUTH_CLIENT_SECRET),
+        };
+        self.app.stores.secrets.put_oauth_client(&client).await.expect("store the OAuth client");
+        self.sim.add_oauth_client(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, "oauth-admin@example.com");
+        self.app.connect.allowed_return_urls = vec![url::Url::parse("https://platform.example.com/settings/").unwrap()];
     }
 }

@@ -48,7 +48,12 @@ pub struct OAuthState {
 
 fn token(prefix: &str, state: &mut OAuthState) -> String {
     state.counter += 1;
-    format!("{prefix}-{}-{:016x}", state.counter, std::process::id() as u64 ^ (state.counter * 0x9E37_79B9_7F4A_7C15))
+    format!(
+        "{prefix}-{}-{:016x}",
+        state.counter,
+        (std::process::id() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            ^ state.counter.wrapping_mul(0xD6E8_FEB8_6659_FD93)
+    )
 }
 
 fn oauth_error(error: &str, description: &str) -> (u16, Value) {
@@ -70,14 +75,21 @@ pub fn authorize(state: &mut State, query: &[(String, String)]) -> Result<String
     if get("code_challenge").is_some() && get("code_challenge_method").as_deref() != Some("S256") {
         return Err(oauth_error("invalid_request", "code_challenge_method must be S256"));
     }
-    let mut location = url::Url::parse(&redirect_uri).map_err(|_| oauth_error("invalid_request", "bad redirect_uri"))?;
+    let mut location =
+        url::Url::parse(&redirect_uri).map_err(|_| oauth_error("invalid_request", "bad redirect_uri"))?;
     if std::mem::take(&mut state.oauth.deny_next) {
         location.query_pairs_mut().append_pair("error", "access_denied");
     } else {
         let code = token("code", &mut state.oauth);
         state.oauth.codes.insert(
             code.clone(),
-            Code { client_id, redirect_uri, challenge: get("code_challenge"), user_id: client.user_id, issued: Instant::now() },
+            Code {
+                client_id,
+                redirect_uri,
+                challenge: get("code_challenge"),
+                user_id: client.user_id,
+                issued: Instant::now(),
+            },
         );
         location.query_pairs_mut().append_pair("code", &code);
     }

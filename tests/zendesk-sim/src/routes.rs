@@ -124,10 +124,15 @@ async fn process(
                 Ok(location) => {
                     let mut answer = Response::new(Full::new(Bytes::new()));
                     *answer.status_mut() = StatusCode::FOUND;
-                    answer.headers_mut().insert(header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")));
+                    answer.headers_mut().insert(
+                        header::LOCATION,
+                        HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")),
+                    );
                     answer
                 }
-                Err((status, body)) => json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body),
+                Err((status, body)) => {
+                    json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), body)
+                }
             });
         }
         _ => Endpoint::parse(&method, &path),

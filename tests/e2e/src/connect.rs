@@ -1,0 +1,300 @@
+//! Connecting a bot: OAuth with PKCE through the simulator's authorize page, client
+//! credentials, legacy API tokens, status and disconnect — over the emulator and the simulator.
+
+use lambda_http::http::StatusCode;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use zendesk_sim::Route;
+
+use crate::support::*;
+
+const CREATE_OAUTH: &str = "ZENDESK_ACTIONS.CREATE_OAUTH";
+const READ: &str = "ZENDESK_ACTIONS.READ_INTEGRATIONS";
+const DELETE: &str = "ZENDESK_ACTIONS.DELETE_INTEGRATIONS";
+const CREATE_TICKET: &str = "ZENDESK_ACTIONS.CREATE_TICKET";
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+/// Asks Handoff for the authorize URL, then plays the admin's browser at Zendesk: the query
+/// Zendesk redirects back with (`code`/`error` and `state`).
+async fn authorize(h: &Harness, return_url: &str) -> Vec<(String, String)> {
+    let path = format!("/v1/bots/{}/zendesk/connect", h.bot_id);
+    let started = h
+        .call(
+            "POST",
+            &path,
+            Some(&json!({"subdomain": "https://acme.zendesk.com/agent", "return_url": return_url})),
+            &[CREATE_OAUTH],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.raw);
+    let authorize_url = started.body["authorize_url"].as_str().unwrap();
+    assert!(authorize_url.starts_with(&format!("{}/oauth/authorizations/new?", h.sim.base_url)), "{authorize_url}");
+    assert!(authorize_url.contains("code_challenge_method=S256") && authorize_url.contains("code_challenge="));
+    assert!(started.body["expires_at"].is_string());
+    let answer = browser().get(authorize_url).send().await.unwrap();
+    assert_eq!(answer.status().as_u16(), 302);
+    let location = url::Url::parse(answer.headers()["location"].to_str().unwrap()).unwrap();
+    assert_eq!(location.path(), "/oauth/zendesk/callback");
+    location.query_pairs().into_owned().collect()
+}
+
+async fn callback(h: &Harness, query: &[(String, String)]) -> Reply {
+    let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+    let event = api_event("GET", "/oauth/zendesk/callback", &encoded, None, None);
+    let request = lambda_http::request::from_str(&event.to_string()).unwrap();
+    Reply::from(handoff::api::dispatch(&h.app, request).await)
+}
+
+fn location(reply: &Reply) -> String {
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.raw);
+    assert_eq!(reply.headers["cache-control"], "no-store");
+    reply.headers["location"].to_str().unwrap().to_owned()
+}
+
+async fn no_token_stored(h: &Harness) {
+    assert!(h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().is_none(), "no token may be stored");
+    let status = h.call("GET", &format!("/v1/bots/{}/zendesk/connection", h.bot_id), None, &[READ]).await;
+    assert_eq!(status.body["state"], "disconnected", "{}", status.raw);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn oauth_connect_then_escalate_and_disconnect_without_leaking_a_secret() {
+    let logs = LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let mut h = Harness::unconnected(Backend::Moto).await;
+    h.enable_oauth().await;
+    let mut answers = Vec::new();
+
+    let query = authorize(&h, RETURN_URL).await;
+    let code = query.iter().find(|(k, _)| k == "code").unwrap().1.clone();
+    let done = callback(&h, &query).await;
+    assert_eq!(location(&done), format!("{RETURN_URL}?zendesk=connected"));
+    answers.push(done.raw.clone());
+
+    let status = h.call("GET", &format!("/v1/bots/{}/zendesk/connection", h.bot_id), None, &[READ]).await;
+    assert_eq!(
+        (status.body["state"].as_str(), status.body["mode"].as_str(), status.body["subdomain"].as_str()),
+        (Some("connected"), Some("oauth"), Some("acme")),
+        "{}",
+        status.raw
+    );
+    assert!(status.body["scopes"].as_array().unwrap().iter().any(|s| s == "tickets:write"));
+    assert!(status.body["access_token_expires_at"].is_string() && status.body["refresh_token_expires_at"].is_string());
+    assert_eq!(status.body["warnings"], json!([]));
+    answers.push(status.raw.clone());
+
+    // The escalation signs in with the OAuth token: the ticket's submitter is the OAuth user.
+    let escalated = h.escalate("conv-oauth", &escalation_body("talk to a human")).await;
+    assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
+    let ticket = h.sim.ticket(escalated.ticket_id()).unwrap();
+    assert_eq!(h.sim.user(ticket.submitter_id).unwrap().email, "oauth-admin@example.com");
+    answers.push(escalated.raw.clone());
+
+    let secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    let handoff::store::StoredCredentials::Oauth { access_token, refresh_token, .. } = secret.credentials else {
+        panic!("OAuth credentials expected")
+    };
+    let access = access_token.expose_secret().to_owned();
+    let refresh = refresh_token.unwrap().expose_secret().to_owned();
+
+    // Disconnect: revoked at Zendesk, secret gone, escalations refused; again is harmless.
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let gone = h.call("DELETE", &path, None, &[DELETE]).await;
+    assert_eq!((gone.status, gone.body["state"].as_str()), (StatusCode::OK, Some("disconnected")), "{}", gone.raw);
+    assert!(!h.sim.bearer_valid(&access), "the token was revoked at Zendesk");
+    assert!(h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().is_none());
+    let refused = h.escalate("conv-after", &escalation_body("talk to a human")).await;
+    assert_eq!(
+        (refused.status, refused.body["type"].as_str()),
+        (StatusCode::CONFLICT, Some("urn:handoff:problem:not-connected"))
+    );
+    let again = h.call("DELETE", &path, None, &[DELETE]).await;
+    assert_eq!((again.status, again.body["state"].as_str()), (StatusCode::OK, Some("disconnected")));
+    assert_eq!(h.sim.tickets().len(), 1, "tickets in Zendesk stay");
+    answers.push(gone.raw.clone());
+
+    let audit = h.app.stores.audit.list(&h.bot_id, 20, None).await.unwrap();
+    let actions: Vec<(&str, &str)> = audit.entries.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
+    assert_eq!(
+        actions,
+        [("disconnected", "ok"), ("oauth_callback", "ok"), ("connected", "ok"), ("connect_started", "ok")]
+    );
+    assert_eq!(audit.entries[0].detail["revoke"], "revoked");
+
+    let text = logs.text();
+    assert!(text.contains("connected"), "logs were captured");
+    for secret in [code.as_str(), access.as_str(), refresh.as_str(), OAUTH_CLIENT_SECRET] {
+        assert!(!text.contains(secret), "a secret reached the logs");
+        assert!(answers.iter().all(|a| !a.contains(secret)), "a secret reached an answer");
+        assert!(audit.entries.iter().all(|e| !format!("{e:?}").contains(secret)), "a secret reached the audit log");
+    }
+}
+
+#[tokio::test]
+async fn every_broken_callback_ends_in_a_clear_error_and_stores_no_token() {
+    let mut h = Harness::unconnected(Backend::Moto).await;
+    h.enable_oauth().await;
+    let error_url = |reason: &str| format!("{RETURN_URL}?zendesk=error&reason={reason}");
+
+    // Forged state.
+    let forged = callback(&h, &[("code".into(), "x".into()), ("state".into(), "forged".into())]).await;
+    assert_eq!(
+        (forged.status, forged.body["type"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("urn:handoff:problem:invalid-oauth-state"))
+    );
+    // No state at all.
+    let stateless = callback(&h, &[("code".into(), "x".into())]).await;
+    assert_eq!(stateless.status, StatusCode::BAD_REQUEST);
+    // The admin clicks Deny.
+    h.sim.deny_next_authorization();
+    let denied = authorize(&h, RETURN_URL).await;
+    assert!(denied.iter().any(|(k, v)| k == "error" && v == "access_denied"));
+    assert_eq!(location(&callback(&h, &denied).await), error_url("access_denied"));
+    no_token_stored(&h).await;
+    // An expired state.
+    let expired = handoff::store::OAuthState {
+        state: unique("st"),
+        bot_id: h.bot_id.clone(),
+        subdomain: "acme".into(),
+        verifier: secrecy::SecretString::from("v"),
+        return_url: RETURN_URL.into(),
+        expires_at: time::OffsetDateTime::now_utc().unix_timestamp() - 1,
+    };
+    h.app.stores.oauth_states.put_state(&expired).await.unwrap();
+    let late = callback(&h, &[("code".into(), "x".into()), ("state".into(), expired.state.clone())]).await;
+    assert_eq!(late.status, StatusCode::BAD_REQUEST);
+    // A wrong PKCE verifier: the stored verifier is swapped before the callback.
+    let query = authorize(&h, RETURN_URL).await;
+    let state = query.iter().find(|(k, _)| k == "state").unwrap().1.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut pending = h.app.stores.oauth_states.take_state(&state, now).await.unwrap().unwrap();
+    pending.verifier = secrecy::SecretString::from("a-verifier-that-does-not-match-the-challenge-0000");
+    h.app.stores.oauth_states.put_state(&pending).await.unwrap();
+    assert_eq!(location(&callback(&h, &query).await), error_url("exchange_failed"));
+    no_token_stored(&h).await;
+    // A return URL off the allow-list is refused before anything is stored.
+    let path = format!("/v1/bots/{}/zendesk/connect", h.bot_id);
+    let open_redirect = h
+        .call(
+            "POST",
+            &path,
+            Some(&json!({"subdomain": "acme", "return_url": "https://evil.example.com/"})),
+            &[CREATE_OAUTH],
+        )
+        .await;
+    assert_eq!(open_redirect.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", open_redirect.raw);
+    assert_eq!(open_redirect.body["errors"][0]["field"], "return_url");
+    // A reused code, and a reused state.
+    let first = authorize(&h, RETURN_URL).await;
+    let second = authorize(&h, RETURN_URL).await;
+    let code = first.iter().find(|(k, _)| k == "code").unwrap().1.clone();
+    let second_state = second.iter().find(|(k, _)| k == "state").unwrap().1.clone();
+    assert_eq!(location(&callback(&h, &first).await), format!("{RETURN_URL}?zendesk=connected"));
+    h.app.stores.secrets.delete_bot_secret(&h.bot_id).await.unwrap();
+    let reused = callback(&h, &[("code".into(), code), ("state".into(), second_state)]).await;
+    assert_eq!(location(&reused), error_url("exchange_failed"));
+    assert!(h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().is_none(), "a reused code stores no token");
+    let replayed = callback(&h, &first).await;
+    assert_eq!(replayed.status, StatusCode::BAD_REQUEST, "a state works once");
+    // Bad subdomains say what a subdomain is.
+    let bad = h
+        .call("POST", &path, Some(&json!({"subdomain": "acme.example.com", "return_url": RETURN_URL})), &[CREATE_OAUTH])
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body["errors"][0]["message"].as_str().unwrap().contains("before .zendesk.com"), "{}", bad.raw);
+}
+
+#[tokio::test]
+async fn the_state_belongs_to_the_bot_that_asked() {
+    let mut h = Harness::unconnected(Backend::Dynalite).await;
+    h.enable_oauth().await;
+    let query = authorize(&h, RETURN_URL).await;
+    assert_eq!(location(&callback(&h, &query).await), format!("{RETURN_URL}?zendesk=connected"));
+    let other = h.app.stores.bots.load_profile("some-other-bot").await.unwrap();
+    assert!(other.connection.is_none(), "only the bot that started the flow is connected");
+    // Another bot's token cannot start a flow for this bot.
+    let path = format!("/v1/bots/{}/zendesk/connect", h.bot_id);
+    let event = api_event(
+        "POST",
+        &path,
+        "",
+        Some(&json!({"subdomain": "acme", "return_url": RETURN_URL}).to_string()),
+        Some(("some-other-bot", &[CREATE_OAUTH])),
+    );
+    let reply = h.send_any(event).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn client_credentials_connect_then_escalate() {
+    let h = Harness::unconnected(Backend::Moto).await;
+    h.sim.add_oauth_client("acme-own-client", "cc-secret-77", "cc-agent@example.com");
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let body = json!({"mode": "client_credentials", "subdomain": "acme", "client_id": "acme-own-client", "client_secret": "cc-secret-77"});
+    let reply = h.call("PUT", &path, Some(&body), &[CREATE_OAUTH]).await;
+    assert_eq!(
+        (reply.status, reply.body["mode"].as_str()),
+        (StatusCode::OK, Some("client_credentials")),
+        "{}",
+        reply.raw
+    );
+    assert!(!reply.raw.contains("cc-secret-77"));
+    let escalated = h.escalate("conv-cc", &escalation_body("talk to a human")).await;
+    assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
+    let wrong = json!({"mode": "client_credentials", "subdomain": "acme", "client_id": "acme-own-client", "client_secret": "nope"});
+    let refused = h.call("PUT", &path, Some(&wrong), &[CREATE_OAUTH]).await;
+    assert_eq!(refused.body["type"], "urn:handoff:problem:zendesk-credentials-rejected", "{}", refused.raw);
+}
+
+#[tokio::test]
+async fn api_token_connect_is_verified_and_warned_about() {
+    let mut h = Harness::unconnected(Backend::Moto).await;
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let good =
+        json!({"mode": "api_token", "subdomain": "acme.zendesk.com", "email": AGENT_EMAIL, "api_token": API_TOKEN});
+    let reply = h.call("PUT", &path, Some(&good), &[CREATE_OAUTH]).await;
+    assert_eq!((reply.status, reply.body["mode"].as_str()), (StatusCode::OK, Some("api_token")), "{}", reply.raw);
+    let status = h.call("GET", &path, None, &[READ]).await;
+    assert!(status.body["warnings"][0].as_str().unwrap().contains("2027-04-30"), "{}", status.raw);
+    assert!(!status.raw.contains(API_TOKEN) && !reply.raw.contains(API_TOKEN));
+    assert_eq!(h.escalate("conv-tok", &escalation_body("talk to a human")).await.status, StatusCode::CREATED);
+
+    let wrong = json!({"mode": "api_token", "subdomain": "acme", "email": AGENT_EMAIL, "api_token": "not-the-token"});
+    let refused = h.call("PUT", &path, Some(&wrong), &[CREATE_OAUTH]).await;
+    assert_eq!(
+        (refused.status, refused.body["type"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("urn:handoff:problem:zendesk-credentials-rejected"))
+    );
+    for cause in ["owner of the API token", "token access", "deactivated"] {
+        assert!(refused.body["detail"].as_str().unwrap().contains(cause), "{}", refused.raw);
+    }
+    assert!(!refused.raw.contains("not-the-token"));
+
+    // Nothing answers at the subdomain.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    h.app.connect.zendesk_base_url = Some(url::Url::parse(&format!("http://{closed}")).unwrap());
+    let nowhere = h.call("PUT", &path, Some(&good), &[CREATE_OAUTH]).await;
+    assert_eq!(nowhere.body["type"], "urn:handoff:problem:zendesk-subdomain-unknown", "{}", nowhere.raw);
+
+    // Bodies: wrong shape, unknown mode, wrong types — never quoting what was sent.
+    for (body, status) in [
+        (json!({"mode": "api_token", "subdomain": "acme"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!({"mode": "carrier-pigeon", "subdomain": "acme"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"mode": "api_token", "subdomain": "acme", "email": AGENT_EMAIL, "api_token": 424242}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"mode": "oauth"}), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let reply = h.call("PUT", &path, Some(&body), &[CREATE_OAUTH]).await;
+        assert_eq!(reply.status, status, "{body}: {}", reply.raw);
+        assert_eq!(reply.content_type(), "application/problem+json");
+        assert!(!reply.raw.contains("424242") && !reply.raw.contains("carrier-pigeon"), "{}", reply.raw);
+    }
+    let wrong_scope = h.call("PUT", &path, Some(&good), &[CREATE_TICKET]).await;
+    assert_eq!(wrong_scope.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.sim.count(Route::OAuthToken), 0);
+}
