@@ -123,6 +123,34 @@ impl BotStore for PersistentStore {
         self.memory.set_connection_state(bot_id, version, state).await?;
         self.save_bot(bot_id)
     }
+
+    async fn acquire_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Option<Connection>, StoreError> {
+        let taken = self.memory.acquire_refresh_lease(bot_id, holder, now_ms, until_ms).await?;
+        if taken.is_some() {
+            self.save_bot(bot_id)?;
+        }
+        Ok(taken)
+    }
+
+    async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError> {
+        self.memory.finish_refresh(bot_id, holder, refreshed).await?;
+        self.save_bot(bot_id)
+    }
+
+    async fn release_refresh_lease(&self, bot_id: &str, holder: &str) -> Result<(), StoreError> {
+        self.memory.release_refresh_lease(bot_id, holder).await?;
+        self.save_bot(bot_id)
+    }
+
+    async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
+        self.memory.list_refresh_due(now_ms, limit).await
+    }
 }
 
 #[async_trait]

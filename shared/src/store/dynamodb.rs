@@ -26,6 +26,8 @@ pub const DUE_INDEX: &str = "due";
 /// Name of the sparse index from ticket to conversation.
 pub const TICKET_INDEX: &str = "ticket";
 const DUE_PK: &str = "DUE";
+/// The due index's partition for connections whose tokens need refreshing.
+const REFRESH_PK: &str = "REFRESH";
 /// DynamoDB's item size limit is 400 KB; keep a margin for attribute names.
 const MAX_ITEM_BYTES: usize = 390 * 1024;
 
@@ -61,6 +63,10 @@ fn conv_key(bot_id: &str, conversation_id: &str) -> Item {
         ("pk".to_owned(), AttributeValue::S(bot_pk(bot_id))),
         ("sk".to_owned(), AttributeValue::S(format!("CONV#{conversation_id}"))),
     ])
+}
+
+fn connection_key(bot_id: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(bot_pk(bot_id))), ("sk".to_owned(), s("CONNECTION"))])
 }
 
 fn ticket_key(bot_id: &str, ticket_id: u64) -> String {
@@ -293,6 +299,10 @@ impl BotStore for DynamoStore {
             ConnectionItem { pk: bot_pk(&connection.bot_id), sk: "CONNECTION".into(), connection: connection.clone() };
         let mut item: Item = to_item(item).map_err(corrupt)?;
         item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+        if let Some(due) = connection.refresh_due_at_ms() {
+            item.insert("due_pk".into(), s(REFRESH_PK));
+            item.insert("due_at_ms".into(), n(due));
+        }
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
         Ok(())
     }
@@ -306,13 +316,18 @@ impl BotStore for DynamoStore {
         let state = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         let values = HashMap::from([
             (":v".to_owned(), n(expected_version)),
-            (":state".to_owned(), s(state)),
+            (":state".to_owned(), s(state.clone())),
             (":one".to_owned(), n(1)),
         ]);
-        let key = HashMap::from([("pk".to_owned(), s(bot_pk(bot_id))), ("sk".to_owned(), s("CONNECTION"))]);
+        // Only a connected connection is refreshed: anything else leaves the due index.
+        let expression = if state == "connected" {
+            "SET #state = :state ADD #version :one"
+        } else {
+            "SET #state = :state REMOVE due_pk, due_at_ms ADD #version :one"
+        };
         self.update(
-            key,
-            "SET #state = :state ADD #version :one",
+            connection_key(bot_id),
+            expression,
             "#version = :v",
             &[("#state", "state"), ("#version", "version")],
             values,
@@ -320,6 +335,111 @@ impl BotStore for DynamoStore {
         )
         .await
         .map(|_| ())
+    }
+
+    async fn acquire_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Option<Connection>, StoreError> {
+        let values = HashMap::from([
+            (":holder".to_owned(), s(holder)),
+            (":until".to_owned(), n(until_ms)),
+            (":now".to_owned(), n(now_ms)),
+            (":connected".to_owned(), s("connected")),
+        ]);
+        let result = self
+            .update(
+                connection_key(bot_id),
+                "SET refresh_lease_holder = :holder, refresh_lease_until_ms = :until",
+                "#state = :connected AND (attribute_not_exists(refresh_lease_until_ms) OR refresh_lease_until_ms < :now)",
+                &[("#state", "state")],
+                values,
+                true,
+            )
+            .await;
+        match result {
+            Ok(Some(item)) => Ok(Some(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection)),
+            Ok(None) => Err(StoreError::Corrupt("update returned no item".into())),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError> {
+        let mut values =
+            HashMap::from([(":holder".to_owned(), s(holder)), (":at".to_owned(), n(refreshed.refreshed_at))]);
+        let mut sets = vec!["last_refresh_at = :at".to_owned()];
+        let mut removes = vec!["refresh_lease_holder", "refresh_lease_until_ms"];
+        if let Some(access) = refreshed.access_token_expires_at {
+            values.insert(":access".into(), n(access));
+            sets.push("access_token_expires_at = :access".into());
+        }
+        if let Some(refresh) = refreshed.refresh_token_expires_at {
+            values.insert(":refresh".into(), n(refresh));
+            sets.push("refresh_token_expires_at = :refresh".into());
+        }
+        let due = [
+            refreshed.access_token_expires_at.map(|t| t - 600),
+            refreshed.refresh_token_expires_at.map(|t| t - 3 * 86_400),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        match due {
+            Some(due) => {
+                values.insert(":due".into(), n(due * 1000));
+                values.insert(":duepk".into(), s(REFRESH_PK));
+                sets.push("due_at_ms = :due, due_pk = :duepk".into());
+            }
+            None => removes.extend(["due_at_ms", "due_pk"]),
+        }
+        let expression = format!("SET {} REMOVE {}", sets.join(", "), removes.join(", "));
+        self.update(connection_key(bot_id), &expression, "refresh_lease_holder = :holder", &[], values, false)
+            .await
+            .map(|_| ())
+    }
+
+    async fn release_refresh_lease(&self, bot_id: &str, holder: &str) -> Result<(), StoreError> {
+        let values = HashMap::from([(":holder".to_owned(), s(holder))]);
+        let result = self
+            .update(
+                connection_key(bot_id),
+                "REMOVE refresh_lease_holder, refresh_lease_until_ms",
+                "refresh_lease_holder = :holder",
+                &[],
+                values,
+                false,
+            )
+            .await;
+        match result {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
+            .expression_attribute_values(":due", s(REFRESH_PK))
+            .expression_attribute_values(":now", n(now_ms))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(|item| from_item::<ConnectionItem>(item).map(|i| i.connection).map_err(corrupt))
+            .collect()
     }
 
     async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError> {

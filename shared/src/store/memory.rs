@@ -146,6 +146,63 @@ impl BotStore for MemoryStore {
         Ok(())
     }
 
+    async fn acquire_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Option<Connection>, StoreError> {
+        self.with_connection(bot_id, |c| {
+            let free = c.refresh_lease_until_ms.is_none_or(|t| t < now_ms);
+            if c.state != ConnectionState::Connected || !free {
+                return Ok(None);
+            }
+            c.refresh_lease_holder = Some(holder.to_owned());
+            c.refresh_lease_until_ms = Some(until_ms);
+            Ok(Some(c.clone()))
+        })
+        .or_else(|e| if matches!(e, StoreError::Conflict) { Ok(None) } else { Err(e) })
+    }
+
+    async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError> {
+        self.with_connection(bot_id, |c| {
+            if c.refresh_lease_holder.as_deref() != Some(holder) {
+                return Err(StoreError::Conflict);
+            }
+            c.access_token_expires_at = refreshed.access_token_expires_at;
+            c.refresh_token_expires_at = refreshed.refresh_token_expires_at.or(c.refresh_token_expires_at);
+            c.last_refresh_at = Some(refreshed.refreshed_at);
+            c.refresh_lease_holder = None;
+            c.refresh_lease_until_ms = None;
+            Ok(())
+        })
+    }
+
+    async fn release_refresh_lease(&self, bot_id: &str, holder: &str) -> Result<(), StoreError> {
+        self.with_connection(bot_id, |c| {
+            if c.refresh_lease_holder.as_deref() == Some(holder) {
+                c.refresh_lease_holder = None;
+                c.refresh_lease_until_ms = None;
+            }
+            Ok(())
+        })
+        .or_else(|e| if matches!(e, StoreError::Conflict) { Ok(()) } else { Err(e) })
+    }
+
+    async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
+        self.calls.read();
+        let bots = self.bots.lock().expect("store lock");
+        let mut due: Vec<Connection> = bots
+            .values()
+            .filter_map(|p| p.connection.clone())
+            .filter(|c| c.refresh_due_at_ms().is_some_and(|d| d <= now_ms))
+            .collect();
+        due.sort_by_key(|c| c.refresh_due_at_ms());
+        due.truncate(limit);
+        Ok(due)
+    }
+
     async fn set_connection_state(
         &self,
         bot_id: &str,
@@ -162,6 +219,19 @@ impl BotStore for MemoryStore {
             }
             _ => Err(StoreError::Conflict),
         }
+    }
+}
+
+impl MemoryStore {
+    fn with_connection<T>(
+        &self,
+        bot_id: &str,
+        change: impl FnOnce(&mut Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.calls.write();
+        let mut bots = self.bots.lock().expect("store lock");
+        let connection = bots.get_mut(bot_id).and_then(|p| p.connection.as_mut()).ok_or(StoreError::Conflict)?;
+        change(connection)
     }
 }
 

@@ -68,6 +68,12 @@ pub struct Connection {
     /// The Zendesk user Handoff acts as (verified with users/me).
     #[serde(default)]
     pub zendesk_user_id: Option<u64>,
+    /// Who holds the refresh lease (one refresher per connection: refresh tokens are single use).
+    #[serde(default)]
+    pub refresh_lease_holder: Option<String>,
+    /// Unix milliseconds until which the lease is held.
+    #[serde(default)]
+    pub refresh_lease_until_ms: Option<i64>,
     #[serde(default)]
     pub webhook_id: Option<String>,
     #[serde(default)]
@@ -87,10 +93,32 @@ impl Connection {
             refresh_token_expires_at: None,
             last_refresh_at: None,
             zendesk_user_id: None,
+            refresh_lease_holder: None,
+            refresh_lease_until_ms: None,
             webhook_id: None,
             version: 1,
         }
     }
+
+    /// When the token refresher should look at this connection (unix ms): 10 minutes before the
+    /// access token expires, or 3 days before the refresh token does, whichever is first. None
+    /// for connections that need no refreshing (API tokens, not connected).
+    pub fn refresh_due_at_ms(&self) -> Option<i64> {
+        if self.state != ConnectionState::Connected || self.mode == ConnectionMode::ApiToken {
+            return None;
+        }
+        let access = self.access_token_expires_at.map(|t| t - 600);
+        let refresh = self.refresh_token_expires_at.map(|t| t - 3 * 86_400);
+        [access, refresh].into_iter().flatten().min().map(|t| t * 1000)
+    }
+}
+
+/// What a finished refresh records on the connection.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefreshedTokens {
+    pub access_token_expires_at: Option<i64>,
+    pub refresh_token_expires_at: Option<i64>,
+    pub refreshed_at: i64,
 }
 
 /// A bot's connection and settings, read together (one round trip).
@@ -113,6 +141,25 @@ pub trait BotStore: Send + Sync {
         expected_version: u64,
         state: ConnectionState,
     ) -> Result<(), StoreError>;
+
+    /// Takes the refresh lease of a connected connection for `holder` until `until_ms`, if no
+    /// one else holds a live one at `now_ms`: the connection as it is now, or None when taken.
+    async fn acquire_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        now_ms: i64,
+        until_ms: i64,
+    ) -> Result<Option<Connection>, StoreError>;
+
+    /// Records a refresh and releases the lease; Conflict when `holder` no longer holds it.
+    async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError>;
+
+    /// Releases the lease without a refresh (a failure); harmless when no longer held.
+    async fn release_refresh_lease(&self, bot_id: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Connected connections due for a refresh at `now_ms`, soonest first (sparse index, no scan).
+    async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError>;
 }
 
 /// Where a conversation's current escalation episode stands.

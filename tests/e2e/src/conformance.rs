@@ -275,10 +275,64 @@ async fn oauth_states_and_audit_conform<S: OAuthStateStore + AuditLog + ?Sized>(
     assert!(store.list(&unique("bot"), 10, None).await.unwrap().entries.is_empty());
 }
 
+async fn refresh_lease_conforms(store: &dyn BotStore) {
+    let now = 1_800_000_000i64;
+    let bot = unique("bot");
+    let mine = |list: Vec<Connection>| list.into_iter().filter(|c| c.bot_id == bot).count();
+    let connection = Connection {
+        access_token_expires_at: Some(now + 300),
+        refresh_token_expires_at: Some(now + 30 * 86_400),
+        ..Connection::new(&bot, "acme", ConnectionMode::Oauth)
+    };
+    store.put_connection(&connection).await.unwrap();
+    assert_eq!(mine(store.list_refresh_due(now * 1000, 100).await.unwrap()), 1, "expires within 10 minutes: due");
+
+    let taken = store.acquire_refresh_lease(&bot, "A", now * 1000, now * 1000 + 30_000).await.unwrap();
+    assert_eq!(taken.map(|c| c.refresh_lease_holder), Some(Some("A".to_owned())));
+    assert!(
+        store.acquire_refresh_lease(&bot, "B", now * 1000 + 1, now * 1000 + 30_000).await.unwrap().is_none(),
+        "one holder"
+    );
+    let refreshed = RefreshedTokens {
+        access_token_expires_at: Some(now + 3600),
+        refresh_token_expires_at: Some(now + 30 * 86_400),
+        refreshed_at: now,
+    };
+    assert!(
+        matches!(store.finish_refresh(&bot, "B", &refreshed).await, Err(StoreError::Conflict)),
+        "only the holder records"
+    );
+    store.finish_refresh(&bot, "A", &refreshed).await.unwrap();
+    let after = store.load_profile(&bot).await.unwrap().connection.unwrap();
+    assert_eq!(
+        (after.access_token_expires_at, after.last_refresh_at, after.refresh_lease_holder),
+        (Some(now + 3600), Some(now), None)
+    );
+    assert_eq!(mine(store.list_refresh_due(now * 1000, 100).await.unwrap()), 0, "not due after the refresh");
+    assert_eq!(mine(store.list_refresh_due((now + 3000) * 1000, 100).await.unwrap()), 1, "due again before expiry");
+
+    // A lease left by a crashed refresher expires; releasing is harmless for a non-holder.
+    store.acquire_refresh_lease(&bot, "C", now * 1000, now * 1000 + 5).await.unwrap().unwrap();
+    store.release_refresh_lease(&bot, "someone-else").await.unwrap();
+    assert!(store.acquire_refresh_lease(&bot, "D", now * 1000 + 1, now * 1000 + 30_000).await.unwrap().is_none());
+    assert!(store.acquire_refresh_lease(&bot, "D", now * 1000 + 6, now * 1000 + 30_000).await.unwrap().is_some());
+    store.release_refresh_lease(&bot, "D").await.unwrap();
+
+    // Only connected OAuth connections are refreshed.
+    store.set_connection_state(&bot, after.version, ConnectionState::ReconnectRequired).await.unwrap();
+    assert_eq!(mine(store.list_refresh_due((now + 9_999_999) * 1000, 100).await.unwrap()), 0);
+    assert!(store.acquire_refresh_lease(&bot, "E", now * 1000, now * 1000 + 1).await.unwrap().is_none());
+    let api = unique("bot");
+    store.put_connection(&Connection::new(&api, "acme", ConnectionMode::ApiToken)).await.unwrap();
+    assert!(store.list_refresh_due(i64::MAX / 2, 1000).await.unwrap().iter().all(|c| c.bot_id != api));
+    assert!(store.acquire_refresh_lease("no-such-bot", "F", now, now + 1).await.unwrap().is_none());
+}
+
 #[tokio::test]
 async fn memory_adapters_conform() {
     let store = MemoryStore::new();
     oauth_states_and_audit_conform(&store).await;
+    refresh_lease_conforms(&store).await;
     conversation_store_conforms(&store).await;
     bot_store_conforms(&store).await;
     secret_store_conforms(&MemorySecrets::new()).await;
@@ -288,6 +342,7 @@ async fn memory_adapters_conform() {
 async fn dynamodb_on_moto_conforms() {
     let store = dynamo_store(Backend::Moto).await;
     oauth_states_and_audit_conform(store.as_ref()).await;
+    refresh_lease_conforms(store.as_ref()).await;
     conversation_store_conforms(store.as_ref()).await;
     bot_store_conforms(store.as_ref()).await;
 }
@@ -296,6 +351,7 @@ async fn dynamodb_on_moto_conforms() {
 async fn dynamodb_on_dynalite_conforms() {
     let store = dynamo_store(Backend::Dynalite).await;
     oauth_states_and_audit_conform(store.as_ref()).await;
+    refresh_lease_conforms(store.as_ref()).await;
     conversation_store_conforms(store.as_ref()).await;
     bot_store_conforms(store.as_ref()).await;
 }
