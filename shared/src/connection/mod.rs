@@ -2,6 +2,7 @@
 //! credentials, legacy API tokens; connection status and disconnect.
 
 pub mod oauth_flow;
+pub mod refresh;
 pub mod service;
 
 pub use service::{CallbackOutcome, CallbackQuery, ConnectConfig, ConnectError, ConnectionStatus, Connector};

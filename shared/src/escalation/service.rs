@@ -17,6 +17,7 @@ use url::Url;
 
 use super::pending::{PayloadError, PendingEscalation};
 use super::request::{EscalationRequest, Message};
+use crate::connection::refresh::{REQUEST_MARGIN_SECONDS, Reason, RefreshError, Refresher};
 use crate::deadline::Deadline;
 use crate::mapping::{self, MappingInput};
 use crate::rules::{self, Decision, Firing, RuleKind, RulesError};
@@ -634,8 +635,31 @@ impl Escalator<'_> {
     }
 
     async fn bot_account(&self, connection: &Connection) -> Result<BotAccount, EscalationError> {
-        let secret =
+        let mut secret =
             self.stores.secrets.get_bot_secret(&connection.bot_id).await?.ok_or(EscalationError::NotConnected)?;
+        // An OAuth token about to expire is refreshed first (under the connection's lease).
+        let expires_at = match &secret.credentials {
+            StoredCredentials::Oauth { access_token_expires_at, .. }
+            | StoredCredentials::ClientCredentials { access_token_expires_at, .. } => *access_token_expires_at,
+            StoredCredentials::ApiToken { .. } => None,
+        };
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        if expires_at.is_some_and(|at| at <= now + REQUEST_MARGIN_SECONDS) {
+            match self
+                .refresher()
+                .refresh(&connection.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(10)))
+                .await
+            {
+                Ok(fresh) => secret = fresh,
+                Err(RefreshError::ReconnectRequired) => return Err(EscalationError::ReconnectRequired),
+                // A passing failure: try with the token we have; a 401 brings us back here.
+                Err(e) => warn!(error = %e, "could not refresh an expiring token"),
+            }
+        }
+        self.account_from(connection, secret)
+    }
+
+    fn account_from(&self, connection: &Connection, secret: BotSecret) -> Result<BotAccount, EscalationError> {
         let credentials = match secret.credentials {
             StoredCredentials::ApiToken { email, api_token } => Credentials::ApiToken { email, token: api_token },
             StoredCredentials::Oauth { access_token, .. } => Credentials::Bearer { access_token },
@@ -646,11 +670,33 @@ impl Escalator<'_> {
         Ok(BotAccount { account: Account { base_url, credentials }, connection: connection.clone() })
     }
 
-    /// After a 401: drop the cached secret and read it again. Some(account) when it changed
-    /// (rotated or reconnected since this Lambda cached it), so one more try is worth it.
+    fn refresher(&self) -> Refresher<'_> {
+        Refresher {
+            stores: self.stores,
+            zendesk: self.zendesk,
+            zendesk_base_url: self.config.zendesk_base_url.as_ref(),
+        }
+    }
+
+    /// After a 401: drop the cached secret and read it again; if it is what was rejected and an
+    /// OAuth refresh is possible, refresh under the lease. Some(account) when the credentials
+    /// changed, so one more try is worth it.
     async fn reload_account(&self, bot: &BotAccount) -> Result<Option<BotAccount>, EscalationError> {
         self.stores.secrets.invalidate(&bot.connection.bot_id);
-        let fresh = self.bot_account(&bot.connection).await?;
+        let mut fresh = self.bot_account(&bot.connection).await?;
+        if fresh.account.credentials.same_as(&bot.account.credentials)
+            && bot.connection.mode != ConnectionMode::ApiToken
+        {
+            match self
+                .refresher()
+                .refresh(&bot.connection.bot_id, Reason::Rejected, Deadline::after(Duration::from_secs(10)))
+                .await
+            {
+                Ok(secret) => fresh = self.account_from(&bot.connection, secret)?,
+                Err(RefreshError::ReconnectRequired) => return Err(EscalationError::ReconnectRequired),
+                Err(e) => warn!(error = %e, "could not refresh a rejected token"),
+            }
+        }
         Ok((!fresh.account.credentials.same_as(&bot.account.credentials)).then_some(fresh))
     }
 }

@@ -298,3 +298,109 @@ async fn api_token_connect_is_verified_and_warned_about() {
     assert_eq!(wrong_scope.status, StatusCode::FORBIDDEN);
     assert_eq!(h.sim.count(Route::OAuthToken), 0);
 }
+
+/// A bot connected through the whole OAuth flow.
+async fn oauth_connected(backend: Backend) -> Harness {
+    let mut h = Harness::unconnected(backend).await;
+    h.enable_oauth().await;
+    let query = authorize(&h, RETURN_URL).await;
+    assert_eq!(location(&callback(&h, &query).await), format!("{RETURN_URL}?zendesk=connected"));
+    h
+}
+
+/// Makes the stored access token look about to expire (as it will be after an hour).
+async fn expire_soon(h: &Harness) {
+    let soon = time::OffsetDateTime::now_utc().unix_timestamp() + 30;
+    let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
+    let connection = handoff::store::Connection { access_token_expires_at: Some(soon), ..profile.connection.unwrap() };
+    h.app.stores.bots.put_connection(&connection).await.unwrap();
+    let mut secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    if let handoff::store::StoredCredentials::Oauth { access_token_expires_at, .. } = &mut secret.credentials {
+        *access_token_expires_at = Some(soon);
+    }
+    h.app.stores.secrets.put_bot_secret(&h.bot_id, &secret).await.unwrap();
+}
+
+fn refresher(h: &Harness) -> handoff::connection::refresh::Refresher<'_> {
+    handoff::connection::refresh::Refresher {
+        stores: &h.app.stores,
+        zendesk: &h.app.zendesk,
+        zendesk_base_url: h.app.escalation.zendesk_base_url.as_ref(),
+    }
+}
+
+fn access_token(secret: &handoff::store::BotSecret) -> String {
+    match &secret.credentials {
+        handoff::store::StoredCredentials::Oauth { access_token, .. } => access_token.expose_secret().to_owned(),
+        other => panic!("OAuth expected, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn ten_refreshers_and_request_paths_make_exactly_one_refresh_call() {
+    use handoff::connection::refresh::Reason;
+    let h = std::sync::Arc::new(oauth_connected(Backend::Moto).await);
+    expire_soon(&h).await;
+    h.sim.reset_calls();
+    let mut refreshers = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        let h = h.clone();
+        refreshers.spawn(async move {
+            let deadline = handoff::deadline::Deadline::after(std::time::Duration::from_secs(20));
+            refresher(&h).refresh(&h.bot_id, Reason::Expiring, deadline).await.map(|s| access_token(&s))
+        });
+    }
+    let mut escalations = tokio::task::JoinSet::new();
+    for i in 0..5 {
+        let h = h.clone();
+        escalations
+            .spawn(async move { h.escalate(&format!("conv-refresh-{i}"), &escalation_body("talk to a human")).await });
+    }
+    let mut tokens = Vec::new();
+    while let Some(result) = refreshers.join_next().await {
+        tokens.push(result.unwrap().expect("every refresher ends with a token"));
+    }
+    while let Some(reply) = escalations.join_next().await {
+        let reply = reply.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    }
+    assert_eq!(h.sim.count(Route::OAuthToken), 1, "exactly one refresh call to Zendesk");
+    tokens.dedup();
+    assert_eq!(tokens.len(), 1, "every caller ends with the same, new token");
+    assert!(h.sim.bearer_valid(&tokens[0]));
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    assert!(audit.entries.iter().all(|e| e.action != "refresh_failed"), "no invalid_grant");
+    let connection = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().connection.unwrap();
+    assert!(connection.last_refresh_at.is_some() && connection.refresh_lease_holder.is_none());
+}
+
+#[tokio::test]
+async fn a_refresh_token_revoked_at_zendesk_asks_for_a_reconnect_which_restores_service() {
+    let h = oauth_connected(Backend::Dynalite).await;
+    expire_soon(&h).await;
+    h.sim.revoke_refresh_tokens();
+    let summary = refresher(&h).refresh_due(50).await.unwrap();
+    assert_eq!(summary.reconnect_required, 1, "{summary:?}");
+    let status = h.call("GET", &format!("/v1/bots/{}/zendesk/connection", h.bot_id), None, &[READ]).await;
+    assert_eq!(status.body["state"], "reconnect_required", "{}", status.raw);
+    assert!(status.body["warnings"][0].as_str().unwrap().contains("reconnect"));
+    let refused = h.escalate("conv-revoked", &escalation_body("talk to a human")).await;
+    assert_eq!(
+        (refused.status, refused.body["type"].as_str()),
+        (StatusCode::FORBIDDEN, Some("urn:handoff:problem:reconnect-required"))
+    );
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    assert!(
+        audit.entries.iter().any(|e| e.action == "refresh_failed" && e.outcome == "invalid_grant"),
+        "{:?}",
+        audit.entries
+    );
+
+    // The admin reconnects: service is back.
+    let query = authorize(&h, RETURN_URL).await;
+    assert_eq!(location(&callback(&h, &query).await), format!("{RETURN_URL}?zendesk=connected"));
+    let escalated = h.escalate("conv-back", &escalation_body("talk to a human")).await;
+    assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
+    // Nothing is due now: the new tokens are fresh.
+    assert_eq!(refresher(&h).refresh_due(50).await.unwrap(), Default::default());
+}
