@@ -79,6 +79,13 @@ pub struct ServeArgs {
     /// walk-through works at once (`none` to skip).
     #[arg(long, env = "HANDOFF_DEMO_BOT", default_value = "demo-bot")]
     pub demo_bot: String,
+    /// The URL Zendesk's OAuth redirect comes back to (`{base}/oauth/zendesk/callback`); default
+    /// http://{--addr}.
+    #[arg(long, env = "HANDOFF_PUBLIC_BASE_URL")]
+    pub public_base_url: Option<url::Url>,
+    /// Comma-separated URLs an admin's browser may be sent back to after connecting.
+    #[arg(long, env = "HANDOFF_ALLOWED_RETURN_URLS", default_value = "http://127.0.0.1:3000/connected")]
+    pub allowed_return_urls: String,
 }
 
 #[derive(Debug, Clone, Args)]

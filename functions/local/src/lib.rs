@@ -40,6 +40,11 @@ pub const ALL_SCOPES: [&str; 6] = [
 pub const SIMULATOR_AGENT_EMAIL: &str = "agent@handoff.local";
 pub const SIMULATOR_AGENT_TOKEN: &str = "simulator-agent-token";
 
+/// The app's OAuth client as registered with the simulator (the simulator's own, not a secret
+/// of anyone's), so the OAuth walk-through works locally.
+pub const SIMULATOR_OAUTH_CLIENT_ID: &str = "handoff-local";
+pub const SIMULATOR_OAUTH_CLIENT_SECRET: &str = "simulator-oauth-client-secret";
+
 /// A failure the runner reports in one line and exits on.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -114,6 +119,7 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
                 _ => RunError::Listen { addr: args.simulator_addr, reason: e.to_string() },
             })?;
             sim.add_api_token(SIMULATOR_AGENT_EMAIL, SIMULATOR_AGENT_TOKEN);
+            sim.add_oauth_client(SIMULATOR_OAUTH_CLIENT_ID, SIMULATOR_OAUTH_CLIENT_SECRET, SIMULATOR_AGENT_EMAIL);
             Some(sim)
         }
         ZendeskKind::Real => None,
@@ -123,7 +129,23 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         Some(sim) => Some(Url::parse(&sim.base_url).map_err(|e| RunError::Config(e.to_string()))?),
         None => None,
     };
-    let app = App::new(stores, zendesk_base).map_err(|e| RunError::Config(e.to_string()))?;
+    let mut app = App::new(stores, zendesk_base.clone()).map_err(|e| RunError::Config(e.to_string()))?;
+    app.connect = handoff::connection::ConnectConfig {
+        public_base_url: match &args.public_base_url {
+            Some(url) => url.clone(),
+            None => Url::parse(&format!("http://{}", args.addr)).map_err(|e| RunError::Config(e.to_string()))?,
+        },
+        allowed_return_urls: handoff::app::parse_url_list(&args.allowed_return_urls)
+            .map_err(|e| RunError::Config(e.to_string()))?,
+        zendesk_base_url: zendesk_base,
+    };
+    if simulator.is_some() && app.stores.secrets.get_oauth_client().await?.is_none() {
+        let client = handoff::zendesk::oauth::OAuthClient {
+            client_id: SIMULATOR_OAUTH_CLIENT_ID.into(),
+            client_secret: SecretString::from(SIMULATOR_OAUTH_CLIENT_SECRET),
+        };
+        app.stores.secrets.put_oauth_client(&client).await?;
+    }
     if args.demo_bot != "none" {
         connect_demo_bot(&app, &args.demo_bot, real.as_ref()).await?;
     }

@@ -46,7 +46,8 @@ async fn main() {
         println!("Zendesk simulator: {} (open it in a browser to see its tickets)", sim.base_url);
     }
     println!("Data folder: {}", args.data_dir.display());
-    println!("Mint a token: cargo run -p handoff-local -- token --bot {}", args.demo_bot);
+    let bot = if args.demo_bot == "none" { "<bot-id>" } else { args.demo_bot.as_str() };
+    println!("Mint a token: cargo run -p handoff-local -- token --bot {bot}");
     if let Err(e) = running.server.await {
         fail(e);
     }

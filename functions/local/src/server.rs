@@ -52,6 +52,19 @@ async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Byte
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    if path == "/connected" {
+        // The default return URL of the local OAuth walk-through: show the outcome to a person.
+        let outcome = request.uri().query().unwrap_or("").to_owned();
+        let page = format!(
+            "<!doctype html><meta charset=utf-8><title>Handoff</title><h1>Zendesk connection</h1><p>{}</p>",
+            outcome.replace('<', "&lt;")
+        );
+        let mut response = Response::new(Full::new(Bytes::from(page)));
+        response
+            .headers_mut()
+            .insert("content-type", lambda_http::http::HeaderValue::from_static("text/html; charset=utf-8"));
+        return response;
+    }
     let response = match to_lambda_request(front, request).await {
         Ok(lambda_request) => dispatch(&front.app, lambda_request).await,
         Err(problem) => problem.into_response(),
