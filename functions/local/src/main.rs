@@ -34,7 +34,7 @@ async fn main() {
             }
             Err(e) => fail(e),
         },
-        Some(Command::Serve(args)) => args,
+        Some(Command::Serve(args)) => *args,
         None => cli.serve,
     };
     let running = match handoff_local::start(&args).await {
