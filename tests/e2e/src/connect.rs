@@ -315,8 +315,12 @@ async fn expire_soon(h: &Harness) {
     let connection = handoff::store::Connection { access_token_expires_at: Some(soon), ..profile.connection.unwrap() };
     h.app.stores.bots.put_connection(&connection).await.unwrap();
     let mut secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
-    if let handoff::store::StoredCredentials::Oauth { access_token_expires_at, .. } = &mut secret.credentials {
-        *access_token_expires_at = Some(soon);
+    match &mut secret.credentials {
+        handoff::store::StoredCredentials::Oauth { access_token_expires_at, .. }
+        | handoff::store::StoredCredentials::ClientCredentials { access_token_expires_at, .. } => {
+            *access_token_expires_at = Some(soon)
+        }
+        handoff::store::StoredCredentials::ApiToken { .. } => panic!("API tokens do not expire"),
     }
     h.app.stores.secrets.put_bot_secret(&h.bot_id, &secret).await.unwrap();
 }
@@ -403,4 +407,54 @@ async fn a_refresh_token_revoked_at_zendesk_asks_for_a_reconnect_which_restores_
     assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
     // Nothing is due now: the new tokens are fresh.
     assert_eq!(refresher(&h).refresh_due(50).await.unwrap(), Default::default());
+}
+
+#[tokio::test]
+async fn client_credentials_are_renewed_by_granting_again() {
+    let h = Harness::unconnected(Backend::Moto).await;
+    h.sim.add_oauth_client("acme-own-client", "cc-secret-77", "cc-agent@example.com");
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let body = json!({"mode": "client_credentials", "subdomain": "acme", "client_id": "acme-own-client", "client_secret": "cc-secret-77"});
+    assert_eq!(h.call("PUT", &path, Some(&body), &[CREATE_OAUTH]).await.status, StatusCode::OK);
+    expire_soon(&h).await;
+    h.sim.reset_calls();
+    let summary = refresher(&h).refresh_due(50).await.unwrap();
+    assert_eq!(summary.refreshed, 1, "{summary:?}");
+    assert_eq!(h.sim.count(Route::OAuthToken), 1);
+    let grant = h.sim.calls().into_iter().find(|c| c.route == Route::OAuthToken).unwrap().body.unwrap();
+    assert_eq!(grant["grant_type"], "client_credentials");
+    let escalated = h.escalate("conv-cc-renewed", &escalation_body("talk to a human")).await;
+    assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
+}
+
+#[tokio::test]
+async fn the_connection_sample_events_behave_as_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let load = |name: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap()
+    };
+    let mut h = Harness::for_bot(Backend::Memory, "demo-bot").await;
+    h.enable_oauth().await;
+    let connect = h.send_any(load("connect.json")).await;
+    assert_eq!(connect.status, StatusCode::OK, "{}", connect.raw);
+    assert!(connect.body["authorize_url"].as_str().unwrap().contains("code_challenge="));
+    let status = h.send_any(load("connection-get.json")).await;
+    assert_eq!((status.status, status.body["state"].as_str()), (StatusCode::OK, Some("connected")), "{}", status.raw);
+    let put = h.send_any(load("connection-put-api-token.json")).await;
+    assert_eq!(
+        put.body["type"], "urn:handoff:problem:zendesk-credentials-rejected",
+        "the placeholder token is refused: {}",
+        put.raw
+    );
+    let callback = h.send_any(load("oauth-callback.json")).await;
+    assert_eq!(callback.body["type"], "urn:handoff:problem:invalid-oauth-state", "{}", callback.raw);
+    let delete = h.send_any(load("connection-delete.json")).await;
+    assert_eq!(
+        (delete.status, delete.body["state"].as_str()),
+        (StatusCode::OK, Some("disconnected")),
+        "{}",
+        delete.raw
+    );
+    let schedule: serde_json::Value = load("token-refresh.json");
+    assert_eq!(schedule["source"], "aws.scheduler");
 }
