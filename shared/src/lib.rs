@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod app;
+pub mod audit;
 pub mod connection;
 pub mod deadline;
 pub mod error;

@@ -79,3 +79,15 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
         other => Problem::internal(format!("route table names an unknown function `{other}`")).into_response(),
     }
 }
+
+/// The whole of an HTTP function's `main`: logging, the app built once per cold start, and every
+/// invocation through `dispatch` (API Gateway sends each function only its own routes).
+pub async fn serve() -> Result<(), lambda_http::Error> {
+    crate::telemetry::init();
+    let app = App::from_env().await?;
+    let app = &app;
+    lambda_http::run(lambda_http::service_fn(move |request: Request| async move {
+        Ok::<_, std::convert::Infallible>(dispatch(app, request).await)
+    }))
+    .await
+}

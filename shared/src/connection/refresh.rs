@@ -165,17 +165,7 @@ impl Refresher<'_> {
 
     /// Zendesk refused the grant for good: the connection needs a reconnect.
     async fn give_up(&self, connection: &Connection, reason: &str) -> RefreshError {
-        warn!(bot_id = %connection.bot_id, reason, "Zendesk refused the refresh; reconnect required");
-        match self
-            .stores
-            .bots
-            .set_connection_state(&connection.bot_id, connection.version, ConnectionState::ReconnectRequired)
-            .await
-        {
-            Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => warn!(error = %e, "could not mark the connection reconnect_required"),
-        }
-        self.audit(&connection.bot_id, "refresh_failed", reason, "reconnect required").await;
+        crate::audit::reconnect_required(self.stores, connection, "refresh_failed", reason, "token-refresh").await;
         RefreshError::ReconnectRequired
     }
 
@@ -220,17 +210,15 @@ impl Refresher<'_> {
     }
 
     async fn audit(&self, bot_id: &str, action: &str, outcome: &str, note: &str) {
-        let entry = AuditEntry {
-            bot_id: bot_id.to_owned(),
-            at: super::service::audit_time(),
-            action: action.to_owned(),
-            outcome: outcome.to_owned(),
-            actor: Some("token-refresh".into()),
-            detail: [("note".to_owned(), note.to_owned())].into(),
-        };
-        if let Err(e) = self.stores.audit.append(&entry).await {
-            warn!(error = %e, "could not write the audit entry");
-        }
+        crate::audit::record(
+            self.stores.audit.as_ref(),
+            bot_id,
+            action,
+            outcome,
+            Some("token-refresh"),
+            &[("note", note)],
+        )
+        .await;
     }
 }
 

@@ -5,7 +5,6 @@
 //! secret, the connection recorded, and an audit entry written. No code, token, verifier or
 //! client secret leaves this module except into the secret store.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -124,13 +123,6 @@ fn rfc3339(unix: i64) -> String {
         .ok()
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
-}
-
-/// Audit times: RFC 3339, UTC, fixed-width microseconds, so they sort as text in time order.
-pub fn audit_time() -> String {
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-    time::OffsetDateTime::now_utc().format(&format).unwrap_or_default()
 }
 
 fn random(e: getrandom::Error) -> ConnectError {
@@ -408,17 +400,7 @@ impl Connector<'_> {
         actor: Option<&str>,
         detail: [(&str, &str); N],
     ) {
-        let entry = AuditEntry {
-            bot_id: bot_id.to_owned(),
-            at: audit_time(),
-            action: action.to_owned(),
-            outcome: outcome.to_owned(),
-            actor: actor.map(str::to_owned),
-            detail: detail.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
-        };
-        if let Err(e) = self.stores.audit.append(&entry).await {
-            warn!(error = %e, action, "could not write the audit entry");
-        }
+        crate::audit::record(self.stores.audit.as_ref(), bot_id, action, outcome, actor, &detail).await;
     }
 }
 

@@ -620,17 +620,14 @@ impl Escalator<'_> {
     /// write is conditional on the version read, so a reconnect that landed meanwhile wins.
     /// Claimed work was left pending and is finished after the reconnect.
     async fn reconnect_required(&self, bot: &BotAccount) -> EscalationError {
-        warn!("Zendesk rejects this bot's credentials; reconnect required");
-        let connection = &bot.connection;
-        match self
-            .stores
-            .bots
-            .set_connection_state(&connection.bot_id, connection.version, ConnectionState::ReconnectRequired)
-            .await
-        {
-            Ok(()) | Err(StoreError::Conflict) => {}
-            Err(e) => warn!(error = %e, "could not mark the connection reconnect_required"),
-        }
+        crate::audit::reconnect_required(
+            self.stores,
+            &bot.connection,
+            "credentials_rejected",
+            "unauthorized",
+            "escalate",
+        )
+        .await;
         EscalationError::ReconnectRequired
     }
 
