@@ -124,6 +124,11 @@ impl BotStore for PersistentStore {
         self.save_bot(bot_id)
     }
 
+    async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError> {
+        self.memory.mark_disconnected(bot_id, expected_version, now_ms).await?;
+        self.save_bot(bot_id)
+    }
+
     async fn acquire_refresh_lease(
         &self,
         bot_id: &str,

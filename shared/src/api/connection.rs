@@ -143,5 +143,6 @@ fn problem_for(error: ConnectError) -> Problem {
             Problem::unavailable("Storage is unavailable; nothing was changed. Retry the request.", 2)
         }
         ConnectError::Random(e) => Problem::internal(format!("could not make a random value: {e}")),
+        ConnectError::Busy => Problem::unavailable("A token refresh for this bot is in progress; try again in a few seconds.", 3),
     }
 }

@@ -67,8 +67,17 @@ pub fn return_url_allowed(candidate: &str, allowed: &[Url]) -> bool {
         base.scheme() == url.scheme()
             && base.host_str() == url.host_str()
             && base.port_or_known_default() == url.port_or_known_default()
-            && url.path().starts_with(base.path())
+            && path_within(url.path(), base.path())
     })
+}
+
+/// `path` is `base` or below it, on a segment boundary (`/settings` allows `/settings/x`, never
+/// `/settings-evil`).
+fn path_within(path: &str, base: &str) -> bool {
+    match path.strip_prefix(base) {
+        Some(rest) => base.ends_with('/') || rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
 }
 
 /// `return_url` with the outcome appended as query parameters (`zendesk=connected`, or
@@ -125,6 +134,20 @@ mod tests {
             "javascript:alert(1)",
             "/settings/",
             "",
+        ] {
+            assert!(!return_url_allowed(bad, &allowed), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_base_without_a_trailing_slash_allows_only_whole_segments() {
+        let allowed = vec![Url::parse("https://app.example.com/settings").unwrap()];
+        assert!(return_url_allowed("https://app.example.com/settings", &allowed));
+        assert!(return_url_allowed("https://app.example.com/settings/zendesk?x=1", &allowed));
+        for bad in [
+            "https://app.example.com/settings-evil",
+            "https://app.example.com/settingsX",
+            "https://app.example.com/set",
         ] {
             assert!(!return_url_allowed(bad, &allowed), "{bad}");
         }

@@ -124,10 +124,25 @@ impl Refresher<'_> {
             }
             StoredCredentials::ApiToken { .. } => return Err(RefreshError::NotRefreshable),
         };
+        let own_client = matches!(secret.credentials, StoredCredentials::ClientCredentials { .. });
         let grant = match granted {
             Ok(grant) => grant,
-            Err(ZendeskError::OAuth { error, .. }) => return Err(self.give_up(connection, &error).await),
-            Err(ZendeskError::Unauthorized) => return Err(self.give_up(connection, "unauthorized").await),
+            // The grant itself is dead (revoked, expired unused): only a reconnect helps.
+            Err(ZendeskError::OAuth { error, .. }) if error == "invalid_grant" => {
+                return Err(self.give_up(connection, &error).await);
+            }
+            // The bot's own client (client credentials) was refused: its settings are wrong.
+            Err(e @ (ZendeskError::OAuth { .. } | ZendeskError::Unauthorized)) if own_client => {
+                return Err(self.give_up(connection, &e.to_string()).await);
+            }
+            // The app's client was refused (rotated secret?): a deployment problem, not the bot's.
+            // Keep the connection; read the client again next time.
+            Err(e @ (ZendeskError::OAuth { .. } | ZendeskError::Unauthorized)) => {
+                self.stores.secrets.invalidate_oauth_client();
+                tracing::error!(bot_id = %bot_id, error = %e, "Zendesk refused the app's OAuth client; check {{prefix}}app/zendesk-oauth");
+                self.audit(bot_id, "refresh_failed", "app_client_rejected", &e.to_string()).await;
+                return Err(RefreshError::Zendesk(e));
+            }
             Err(e) => {
                 warn!(bot_id = %bot_id, error = %e, "token refresh failed; the next run retries");
                 self.audit(bot_id, "refresh_failed", "transient", &e.to_string()).await;

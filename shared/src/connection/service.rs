@@ -67,6 +67,8 @@ pub enum ConnectError {
     Store(#[from] StoreError),
     #[error("could not make a random value: {0}")]
     Random(String),
+    #[error("a token refresh for this bot is in progress; try again in a few seconds")]
+    Busy,
 }
 
 /// What the connection routes report; never a secret.
@@ -213,15 +215,25 @@ impl Connector<'_> {
             })?;
         let account =
             Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
-        let user = self.verify(&account, deadline).await.map_err(|e| match e {
+        let verified = self.verify(&account, deadline).await.map_err(|e| match e {
             ConnectError::NotAgent(_) => "not_agent",
             _ => "verification_failed",
-        })?;
-        let secret = oauth_secret(&grant);
-        self.save(&pending.bot_id, &pending.subdomain, ConnectionMode::Oauth, &grant, &user, secret, None)
-            .await
-            .map(|_| ())
-            .map_err(|_| "storage_failed")
+        });
+        let saved = match verified {
+            Ok(user) => {
+                let secret = oauth_secret(&grant);
+                self.save(&pending.bot_id, &pending.subdomain, ConnectionMode::Oauth, &grant, &user, secret, None)
+                    .await
+                    .map(|_| ())
+                    .map_err(|_| "storage_failed")
+            }
+            Err(reason) => Err(reason),
+        };
+        if saved.is_err() {
+            // Tokens that will not be used must not stay valid at Zendesk.
+            self.revoke(&pending.subdomain, oauth_secret(&grant)).await;
+        }
+        saved
     }
 
     /// `PUT …/zendesk/connection` with `mode: api_token` (legacy).
@@ -260,7 +272,13 @@ impl Connector<'_> {
         let grant = self.zendesk.client_credentials(&base, &client, deadline).await.map_err(grant_error)?;
         let account =
             Account { base_url: base, credentials: Credentials::Bearer { access_token: grant.access_token.clone() } };
-        let user = self.verify(&account, deadline).await?;
+        let user = match self.verify(&account, deadline).await {
+            Ok(user) => user,
+            Err(e) => {
+                self.revoke(&subdomain, oauth_secret(&grant)).await;
+                return Err(e);
+            }
+        };
         let expires_at = grant.expires_in.map(|s| now() + s);
         let secret = BotSecret {
             credentials: StoredCredentials::ClientCredentials {
@@ -280,53 +298,85 @@ impl Connector<'_> {
         Ok(status_of(profile.connection.as_ref()))
     }
 
-    /// `DELETE …/zendesk/connection`: revoke at Zendesk (best effort, outcome recorded), forget
-    /// the secret, mark disconnected. Tickets in Zendesk stay. Harmless when repeated.
+    /// `DELETE …/zendesk/connection`: mark disconnected (once no refresher is at work, so none
+    /// writes tokens back afterwards), revoke the stored token at Zendesk (best effort, outcome
+    /// recorded), and always delete the secret. Tickets in Zendesk stay. Harmless when repeated.
     pub async fn disconnect(&self, bot_id: &str, actor: Option<&str>) -> Result<ConnectionStatus, ConnectError> {
-        let profile = self.stores.bots.load_profile(bot_id).await?;
-        let Some(connection) = profile.connection.filter(|c| c.state != ConnectionState::Disconnected) else {
-            return Ok(status_of(None));
-        };
-        let revoke = match self.stores.secrets.get_bot_secret(bot_id).await? {
-            Some(BotSecret { credentials: StoredCredentials::ApiToken { .. }, .. }) => "not_applicable".to_owned(),
-            Some(secret) => {
-                let access_token = match secret.credentials {
-                    StoredCredentials::Oauth { access_token, .. }
-                    | StoredCredentials::ClientCredentials { access_token, .. } => access_token,
-                    StoredCredentials::ApiToken { .. } => unreachable!("handled above"),
-                };
-                let base = self.config.account_base(&connection.subdomain)?;
-                let account = Account { base_url: base, credentials: Credentials::Bearer { access_token } };
-                match self.zendesk.revoke_current(&account, Deadline::after(BUDGET)).await {
-                    Ok(()) => "revoked".to_owned(),
-                    Err(ZendeskError::Unauthorized) => "already_invalid".to_owned(),
-                    Err(e) => {
-                        warn!(error = %e, "token revocation failed; the secret is deleted regardless");
-                        "failed".to_owned()
-                    }
+        let previous = self
+            .settle_connection(bot_id, |connection, now_ms| async move {
+                match connection.state {
+                    ConnectionState::Disconnected => Ok(()),
+                    _ => self.stores.bots.mark_disconnected(bot_id, connection.version, now_ms).await,
                 }
+            })
+            .await?;
+        // What is stored now, not a copy this Lambda cached before a refresh elsewhere.
+        self.stores.secrets.invalidate(bot_id);
+        let revoke = match (self.stores.secrets.get_bot_secret(bot_id).await, &previous) {
+            (Ok(Some(BotSecret { credentials: StoredCredentials::ApiToken { .. }, .. })), _) => "not_applicable",
+            (Ok(Some(secret)), Some(connection)) => self.revoke(&connection.subdomain, secret).await,
+            (Ok(Some(_)), None) => "no_connection",
+            (Ok(None), _) => "no_secret",
+            (Err(e), _) => {
+                warn!(error = %e, "the bot's secret could not be read; deleting it regardless");
+                "unreadable_secret"
             }
-            None => "no_secret".to_owned(),
         };
         self.stores.secrets.delete_bot_secret(bot_id).await?;
-        let disconnected = Connection {
-            state: ConnectionState::Disconnected,
-            version: connection.version + 1,
-            access_token_expires_at: None,
-            refresh_token_expires_at: None,
-            ..connection.clone()
+        let changed =
+            previous.as_ref().is_some_and(|c| c.state != ConnectionState::Disconnected) || revoke != "no_secret";
+        if changed {
+            info!(bot_id, revoke, "disconnected");
+            let subdomain = previous.as_ref().map(|c| c.subdomain.clone()).unwrap_or_default();
+            self.audit(bot_id, "disconnected", "ok", actor, [("revoke", revoke), ("subdomain", subdomain.as_str())])
+                .await;
+        }
+        Ok(status_of(self.stores.bots.load_profile(bot_id).await?.connection.as_ref()))
+    }
+
+    /// Revokes the access token in `secret` at Zendesk; the outcome for the audit trail.
+    async fn revoke(&self, subdomain: &str, secret: BotSecret) -> &'static str {
+        let access_token = match secret.credentials {
+            StoredCredentials::Oauth { access_token, .. }
+            | StoredCredentials::ClientCredentials { access_token, .. } => access_token,
+            StoredCredentials::ApiToken { .. } => return "not_applicable",
         };
-        self.stores.bots.put_connection(&disconnected).await?;
-        info!(bot_id, revoke = %revoke, "disconnected");
-        self.audit(
-            bot_id,
-            "disconnected",
-            "ok",
-            actor,
-            [("revoke", revoke.as_str()), ("subdomain", connection.subdomain.as_str())],
-        )
-        .await;
-        Ok(status_of(Some(&disconnected)))
+        let Ok(base) = self.config.account_base(subdomain) else { return "failed" };
+        let account = Account { base_url: base, credentials: Credentials::Bearer { access_token } };
+        match self.zendesk.revoke_current(&account, Deadline::after(BUDGET)).await {
+            Ok(()) => "revoked",
+            Err(ZendeskError::Unauthorized) => "already_invalid",
+            Err(e) => {
+                warn!(error = %e, "token revocation failed; the secret is deleted regardless");
+                "failed"
+            }
+        }
+    }
+
+    /// Waits (up to a few seconds) until no refresher holds the connection's lease, then runs
+    /// `change` on the connection as read; retries when it lost a race. The connection as it was.
+    async fn settle_connection<F, Fut>(&self, bot_id: &str, change: F) -> Result<Option<Connection>, ConnectError>
+    where
+        F: Fn(Connection, i64) -> Fut,
+        Fut: std::future::Future<Output = Result<(), StoreError>>,
+    {
+        let waited = Deadline::after(Duration::from_secs(8));
+        loop {
+            let Some(connection) = self.stores.bots.load_profile(bot_id).await?.connection else { return Ok(None) };
+            let now_ms = now() * 1000;
+            let leased = connection.refresh_lease_until_ms.is_some_and(|until| until >= now_ms);
+            if !leased {
+                match change(connection.clone(), now_ms).await {
+                    Ok(()) => return Ok(Some(connection)),
+                    Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if waited.expired() {
+                return Err(ConnectError::Busy);
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
     }
 
     /// `users/me` must name a real agent or admin (it answers anonymous callers too).
@@ -372,7 +422,8 @@ impl Connector<'_> {
         actor: Option<&str>,
     ) -> Result<ConnectionStatus, ConnectError> {
         let bot_id = connection.bot_id.clone();
-        let previous = self.stores.bots.load_profile(&bot_id).await?.connection;
+        // A refresher at work on the old grant would write its tokens over the new ones: wait for it.
+        let previous = self.settle_connection(&bot_id, |_, _| async { Ok(()) }).await?;
         connection.version = previous.as_ref().map_or(1, |p| p.version + 1);
         connection.webhook_id = previous.and_then(|p| p.webhook_id);
         self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;

@@ -337,6 +337,26 @@ impl BotStore for DynamoStore {
         .map(|_| ())
     }
 
+    async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError> {
+        let values = HashMap::from([
+            (":v".to_owned(), n(expected_version)),
+            (":now".to_owned(), n(now_ms)),
+            (":state".to_owned(), s("disconnected")),
+            (":one".to_owned(), n(1)),
+        ]);
+        self.update(
+            connection_key(bot_id),
+            "SET #state = :state REMOVE refresh_lease_holder, refresh_lease_until_ms, due_pk, due_at_ms, \
+             access_token_expires_at, refresh_token_expires_at ADD #version :one",
+            "#version = :v AND (attribute_not_exists(refresh_lease_until_ms) OR refresh_lease_until_ms < :now)",
+            &[("#state", "state"), ("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn acquire_refresh_lease(
         &self,
         bot_id: &str,

@@ -146,6 +146,22 @@ impl BotStore for MemoryStore {
         Ok(())
     }
 
+    async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError> {
+        self.with_connection(bot_id, |c| {
+            let leased = c.refresh_lease_until_ms.is_some_and(|t| t >= now_ms);
+            if c.version != expected_version || leased {
+                return Err(StoreError::Conflict);
+            }
+            c.state = ConnectionState::Disconnected;
+            c.refresh_lease_holder = None;
+            c.refresh_lease_until_ms = None;
+            c.access_token_expires_at = None;
+            c.refresh_token_expires_at = None;
+            c.version += 1;
+            Ok(())
+        })
+    }
+
     async fn acquire_refresh_lease(
         &self,
         bot_id: &str,

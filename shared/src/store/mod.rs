@@ -142,6 +142,11 @@ pub trait BotStore: Send + Sync {
         state: ConnectionState,
     ) -> Result<(), StoreError>;
 
+    /// Marks the connection disconnected, clearing its lease and due time, if it is still at
+    /// `expected_version` and no refresher holds a live lease at `now_ms` (Conflict otherwise).
+    /// Once disconnected no refresher can start, so nothing writes tokens back afterwards.
+    async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError>;
+
     /// Takes the refresh lease of a connected connection for `holder` until `until_ms`, if no
     /// one else holds a live one at `now_ms`: the connection as it is now, or None when taken.
     async fn acquire_refresh_lease(
@@ -496,6 +501,8 @@ pub trait SecretStore: Send + Sync {
     async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError>;
     /// Drops the cached copy so the next read goes to the service (after a 401 from Zendesk).
     fn invalidate(&self, bot_id: &str);
+    /// Drops the cached app OAuth client (after Zendesk refused it: it may have been rotated).
+    fn invalidate_oauth_client(&self) {}
     /// The app's OAuth client at `{prefix}app/zendesk-oauth`.
     async fn get_oauth_client(&self) -> Result<Option<crate::zendesk::oauth::OAuthClient>, StoreError>;
     async fn put_oauth_client(&self, client: &crate::zendesk::oauth::OAuthClient) -> Result<(), StoreError>;

@@ -146,6 +146,10 @@ impl SecretStore for SecretsManagerStore {
         self.cache.lock().expect("secret cache").remove(bot_id);
     }
 
+    fn invalidate_oauth_client(&self) {
+        *self.oauth_client.lock().expect("secret cache") = None;
+    }
+
     async fn get_oauth_client(&self) -> Result<Option<crate::zendesk::oauth::OAuthClient>, StoreError> {
         if let Some(client) = self.oauth_client.lock().expect("secret cache").clone() {
             return Ok(Some(client));

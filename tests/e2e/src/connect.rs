@@ -70,6 +70,12 @@ async fn oauth_connect_then_escalate_and_disconnect_without_leaking_a_secret() {
 
     let query = authorize(&h, RETURN_URL).await;
     let code = query.iter().find(|(k, _)| k == "code").unwrap().1.clone();
+    // Note the PKCE verifier (held server-side with the state) to search for it later.
+    let state = query.iter().find(|(k, _)| k == "state").unwrap().1.clone();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let pending = h.app.stores.oauth_states.take_state(&state, now).await.unwrap().unwrap();
+    let verifier = pending.verifier.expose_secret().to_owned();
+    h.app.stores.oauth_states.put_state(&pending).await.unwrap();
     let done = callback(&h, &query).await;
     assert_eq!(location(&done), format!("{RETURN_URL}?zendesk=connected"));
     answers.push(done.raw.clone());
@@ -126,7 +132,7 @@ async fn oauth_connect_then_escalate_and_disconnect_without_leaking_a_secret() {
 
     let text = logs.text();
     assert!(text.contains("connected"), "logs were captured");
-    for secret in [code.as_str(), access.as_str(), refresh.as_str(), OAUTH_CLIENT_SECRET] {
+    for secret in [code.as_str(), verifier.as_str(), access.as_str(), refresh.as_str(), OAUTH_CLIENT_SECRET] {
         assert!(!text.contains(secret), "a secret reached the logs");
         assert!(answers.iter().all(|a| !a.contains(secret)), "a secret reached an answer");
         assert!(audit.entries.iter().all(|e| !format!("{e:?}").contains(secret)), "a secret reached the audit log");
@@ -457,4 +463,55 @@ async fn the_connection_sample_events_behave_as_documented() {
     );
     let schedule: serde_json::Value = load("token-refresh.json");
     assert_eq!(schedule["source"], "aws.scheduler");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disconnect_during_a_slow_refresh_leaves_no_live_token_behind() {
+    use handoff::connection::refresh::Reason;
+    let h = std::sync::Arc::new(oauth_connected(Backend::Moto).await);
+    expire_soon(&h).await;
+    h.sim.inject(Route::OAuthToken, zendesk_sim::Fault::Slow(std::time::Duration::from_millis(800)), 1);
+    let refreshing = {
+        let h = h.clone();
+        tokio::spawn(async move {
+            let deadline = handoff::deadline::Deadline::after(std::time::Duration::from_secs(10));
+            refresher(&h).refresh(&h.bot_id, Reason::Expiring, deadline).await.map(|s| access_token(&s))
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let gone = h.call("DELETE", &path, None, &[DELETE]).await;
+    assert_eq!((gone.status, gone.body["state"].as_str()), (StatusCode::OK, Some("disconnected")), "{}", gone.raw);
+    let new_token = refreshing.await.unwrap().expect("the refresh finished before the disconnect went on");
+    assert!(!h.sim.bearer_valid(&new_token), "the token the refresh made was revoked");
+    assert!(h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().is_none(), "no secret written back");
+    let due = h.app.stores.bots.list_refresh_due(i64::MAX / 2, 1000).await.unwrap();
+    assert!(due.iter().all(|c| c.bot_id != h.bot_id), "a disconnected bot is not refreshed");
+    let audit = h.app.stores.audit.list(&h.bot_id, 20, None).await.unwrap();
+    assert_eq!(audit.entries[0].detail["revoke"], "revoked");
+}
+
+#[tokio::test]
+async fn a_refused_app_client_does_not_disconnect_the_bots() {
+    let h = oauth_connected(Backend::Moto).await;
+    expire_soon(&h).await;
+    // The operator rotated the client secret in Zendesk but not yet in Secrets Manager.
+    h.sim.add_oauth_client(OAUTH_CLIENT_ID, "rotated-in-zendesk", "oauth-admin@example.com");
+    let summary = refresher(&h).refresh_due(50).await.unwrap();
+    assert_eq!((summary.failed, summary.reconnect_required), (1, 0), "{summary:?}");
+    let connection = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().connection.unwrap();
+    assert_eq!(connection.state, handoff::store::ConnectionState::Connected);
+    let audit = h.app.stores.audit.list(&h.bot_id, 20, None).await.unwrap();
+    assert!(audit.entries.iter().any(|e| e.action == "refresh_failed" && e.outcome == "app_client_rejected"));
+}
+
+#[tokio::test]
+async fn tokens_from_a_connect_that_fails_verification_are_revoked() {
+    let mut h = Harness::unconnected(Backend::Moto).await;
+    h.enable_oauth().await;
+    h.sim.set_role("oauth-admin@example.com", "end-user");
+    let query = authorize(&h, RETURN_URL).await;
+    assert_eq!(location(&callback(&h, &query).await), format!("{RETURN_URL}?zendesk=error&reason=not_agent"));
+    assert_eq!(h.sim.count(Route::RevokeToken), 1, "the unused token was revoked");
+    no_token_stored(&h).await;
 }

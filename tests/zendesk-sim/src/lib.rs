@@ -308,6 +308,15 @@ impl Simulator {
         })
     }
 
+    /// Changes a user's role (`end-user`, `agent`, `admin`).
+    pub fn set_role(&self, email: &str, role: &str) {
+        self.with(|s| {
+            if let Some(user) = s.users.iter_mut().find(|u| u.email.eq_ignore_ascii_case(email)) {
+                user.role = role.to_owned();
+            }
+        });
+    }
+
     /// The next authorization is denied (`error=access_denied`), as when the admin clicks Deny.
     pub fn deny_next_authorization(&self) {
         self.with(|s| s.oauth.deny_next = true);
