@@ -1,13 +1,31 @@
 //! Logging: JSON lines in Lambda (CloudWatch Logs Insights reads the fields), readable text
 //! elsewhere. `RUST_LOG` sets the filter; the default is `info`.
+//!
+//! Whatever `RUST_LOG` says, the AWS SDK's wire-level targets stay at `debug` or above: at
+//! `trace` they print raw HTTP bodies, and a `GetSecretValue` answer is a bot's tokens.
 
 use tracing_subscriber::EnvFilter;
 
+/// Targets that print request or response bodies at `trace`.
+const WIRE_TARGETS: [&str; 4] =
+    ["aws_smithy_runtime", "aws_smithy_runtime_api", "aws_smithy_http_client", "aws_sdk_secretsmanager"];
+
+/// The filter for `spec` (a `RUST_LOG` value) with the wire-level targets capped.
+pub fn filter(spec: &str) -> EnvFilter {
+    let mut filter = EnvFilter::try_new(spec).unwrap_or_else(|_| EnvFilter::new("info"));
+    for target in WIRE_TARGETS {
+        if let Ok(directive) = format!("{target}=debug").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    filter
+}
+
 /// Installs the global subscriber once; later calls are no-ops.
 pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
     let in_lambda = std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some();
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter(&spec));
     let result = if in_lambda {
         builder.json().with_current_span(true).with_span_list(false).with_ansi(false).without_time().try_init()
     } else {

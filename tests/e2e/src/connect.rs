@@ -132,8 +132,20 @@ async fn oauth_connect_then_escalate_and_disconnect_without_leaking_a_secret() {
 
     let text = logs.text();
     assert!(text.contains("connected"), "logs were captured");
-    for secret in [code.as_str(), verifier.as_str(), access.as_str(), refresh.as_str(), OAUTH_CLIENT_SECRET] {
-        assert!(!text.contains(secret), "a secret reached the logs");
+    let named = [
+        ("code", code.as_str()),
+        ("verifier", verifier.as_str()),
+        ("access", access.as_str()),
+        ("refresh", refresh.as_str()),
+        ("client secret", OAUTH_CLIENT_SECRET),
+    ];
+    for (name, secret) in named {
+        let line = text.lines().find(|l| l.contains(secret)).map(|l| l.replace(secret, "<SECRET>"));
+        assert!(
+            line.is_none(),
+            "the {name} reached the logs: {}",
+            line.unwrap_or_default().chars().take(400).collect::<String>()
+        );
         assert!(answers.iter().all(|a| !a.contains(secret)), "a secret reached an answer");
         assert!(audit.entries.iter().all(|e| !format!("{e:?}").contains(secret)), "a secret reached the audit log");
     }

@@ -302,9 +302,11 @@ impl LogCapture {
 
     pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + use<> {
         let writer = self.clone();
+        // Everything at TRACE, through the same filter the functions use (which caps the SDK's
+        // wire-level targets): the test sees what RUST_LOG=trace would print in production.
         tracing_subscriber::fmt()
             .json()
-            .with_max_level(tracing::Level::TRACE)
+            .with_env_filter(handoff::telemetry::filter("trace"))
             .with_current_span(true)
             .with_writer(move || writer.clone())
             .finish()
