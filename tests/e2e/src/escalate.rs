@@ -478,21 +478,7 @@ async fn a_401_reloads_a_rotated_secret_and_retries_once() {
     let h = Harness::new(Backend::Moto).await;
     assert_eq!(h.escalate("conv-before", &escalation_body("talk to a human")).await.status, StatusCode::CREATED);
     // The token is rotated behind this warm Lambda's back: stored anew, the old one revoked.
-    let Adapters::Aws { secrets, .. } = &h.adapters else { unreachable!() };
-    let other_instance = handoff::store::secrets_manager::SecretsManagerStore::new(
-        aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await),
-        secrets.prefix(),
-    );
-    let rotated = handoff::store::BotSecret {
-        credentials: handoff::store::StoredCredentials::ApiToken {
-            email: AGENT_EMAIL.into(),
-            api_token: secrecy::SecretString::from("rotated-token-2"),
-        },
-        webhook_signing_secret: None,
-    };
-    handoff::store::SecretStore::put_bot_secret(&other_instance, &h.bot_id, &rotated).await.unwrap();
-    h.sim.add_api_token(AGENT_EMAIL, "rotated-token-2");
-    h.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);
+    h.rotate_api_token_elsewhere("rotated-token-2").await;
 
     let (_, (reads_before, _)) = h.adapters.counts();
     let reply = h.escalate("conv-after", &escalation_body("talk to a human")).await;
@@ -630,21 +616,7 @@ async fn a_rotated_secret_is_picked_up_on_a_follow_up_too() {
     let h = Harness::new(Backend::Moto).await;
     let mut body = escalation_body("talk to a human");
     assert_eq!(h.escalate("conv-rot", &body).await.status, StatusCode::CREATED);
-    let Adapters::Aws { secrets, .. } = &h.adapters else { unreachable!() };
-    let other_instance = handoff::store::secrets_manager::SecretsManagerStore::new(
-        aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await),
-        secrets.prefix(),
-    );
-    let rotated = handoff::store::BotSecret {
-        credentials: handoff::store::StoredCredentials::ApiToken {
-            email: AGENT_EMAIL.into(),
-            api_token: secrecy::SecretString::from("rotated-token-3"),
-        },
-        webhook_signing_secret: None,
-    };
-    handoff::store::SecretStore::put_bot_secret(&other_instance, &h.bot_id, &rotated).await.unwrap();
-    h.sim.add_api_token(AGENT_EMAIL, "rotated-token-3");
-    h.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);
+    h.rotate_api_token_elsewhere("rotated-token-3").await;
     body["messages"]
         .as_array_mut()
         .unwrap()

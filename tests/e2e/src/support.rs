@@ -370,6 +370,26 @@ pub const OAUTH_CLIENT_SECRET: &str = "oauth-client-secret-5d1e";
 pub const RETURN_URL: &str = "https://platform.example.com/settings/zendesk";
 
 impl Harness {
+    /// Rotates the bot's API token behind this warm Lambda's back, as another Lambda (or an admin)
+    /// would: the new token is stored through another store instance and the old one revoked.
+    pub async fn rotate_api_token_elsewhere(&self, new_token: &str) {
+        let Adapters::Aws { secrets, .. } = &self.adapters else { panic!("needs Secrets Manager") };
+        let other_instance = SecretsManagerStore::new(
+            aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await),
+            secrets.prefix(),
+        );
+        let rotated = BotSecret {
+            credentials: StoredCredentials::ApiToken {
+                email: AGENT_EMAIL.into(),
+                api_token: SecretString::from(new_token),
+            },
+            webhook_signing_secret: None,
+        };
+        other_instance.put_bot_secret(&self.bot_id, &rotated).await.expect("rotate the secret");
+        self.sim.add_api_token(AGENT_EMAIL, new_token);
+        self.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);
+    }
+
     /// Any route, through the shared dispatch, as this bot with `scopes`.
     pub async fn call(&self, method: &str, path: &str, body: Option<&Value>, scopes: &[&str]) -> Reply {
         let body = body.map(Value::to_string);
