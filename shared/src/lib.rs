@@ -20,4 +20,5 @@ pub mod store;
 pub mod telemetry;
 pub mod text;
 pub mod transcript;
+pub mod webhook;
 pub mod zendesk;

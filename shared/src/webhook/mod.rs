@@ -1,0 +1,3 @@
+//! Zendesk → Handoff: webhook deliveries (signature, events) and what they change.
+
+pub mod signature;
