@@ -1,3 +1,4 @@
 //! Zendesk → Handoff: webhook deliveries (signature, events) and what they change.
 
+pub mod event;
 pub mod signature;
