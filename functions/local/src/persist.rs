@@ -214,6 +214,31 @@ impl ConversationStore for PersistentStore {
         self.memory.list_due(now_ms, limit).await
     }
 
+    async fn apply_ticket_status(
+        &self,
+        bot: &str,
+        conv: &str,
+        ticket_id: u64,
+        status: TicketStatus,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let applied = self.memory.apply_ticket_status(bot, conv, ticket_id, status, at_ms).await?;
+        if applied {
+            self.save_conversation(bot, conv)?;
+        }
+        Ok(applied)
+    }
+
+    /// Seen events are kept in memory only locally (a restart may let a retried delivery through,
+    /// whose effects are idempotent anyway).
+    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, now: i64) -> Result<bool, StoreError> {
+        self.memory.mark_event_seen(bot_id, event_id, now).await
+    }
+
+    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError> {
+        self.memory.forget_event(bot_id, event_id).await
+    }
+
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
         self.memory.conversation_for_ticket(bot_id, ticket_id).await
     }

@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod escalate;
 pub mod oauth_callback;
+pub mod webhook;
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -52,6 +53,7 @@ pub const ROUTES: &[Route] = &[
         function: "connection",
     },
     Route { method: "GET", path: oauth_callback::ROUTE, scope: None, function: "oauth-callback" },
+    Route { method: "POST", path: webhook::ROUTE, scope: None, function: "zendesk-webhook" },
 ];
 
 /// Serves any route, as API Gateway would route it to its function: path parameters are set
@@ -76,6 +78,7 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
         "escalate" => escalate::handle(app, request).await,
         "connection" => connection::handle(app, request).await,
         "oauth-callback" => oauth_callback::handle(app, request).await,
+        "zendesk-webhook" => webhook::handle(app, request).await,
         other => Problem::internal(format!("route table names an unknown function `{other}`")).into_response(),
     }
 }

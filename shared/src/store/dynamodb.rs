@@ -666,6 +666,69 @@ impl ConversationStore for DynamoStore {
         conversation_from(item)
     }
 
+    async fn apply_ticket_status(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        ticket_id: u64,
+        status: TicketStatus,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let values = HashMap::from([
+            (":ticket".to_owned(), n(ticket_id)),
+            (":status".to_owned(), s(status.as_str())),
+            (":at".to_owned(), n(at_ms)),
+            (":one".to_owned(), n(1)),
+        ]);
+        let result = self
+            .update(
+                conv_key(bot_id, conversation_id),
+                "SET ticket_status = :status, status_at_ms = :at ADD #version :one",
+                "ticket_id = :ticket AND (attribute_not_exists(status_at_ms) OR status_at_ms <= :at)",
+                &[("#version", "version")],
+                values,
+                false,
+            )
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, now: i64) -> Result<bool, StoreError> {
+        self.calls.write();
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", s(bot_pk(bot_id)))
+            .item("sk", s(format!("EVENT#{event_id}")))
+            .item("expires_at", n(now + 7 * 86_400))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError> {
+        self.calls.write();
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(bot_pk(bot_id)))
+            .key("sk", s(format!("EVENT#{event_id}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
         self.calls.read();
         let output = self

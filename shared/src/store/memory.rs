@@ -30,6 +30,7 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         pending_payload: Some(claim.pending_payload.clone()),
         notes_written: 0,
         last_synced_fingerprint: None,
+        status_at_ms: None,
         version,
     };
     match existing {
@@ -65,6 +66,7 @@ pub struct MemoryStore {
     conversations: Mutex<HashMap<(String, String), ConversationRecord>>,
     tickets: Mutex<HashMap<(String, u64), String>>,
     states: Mutex<HashMap<String, OAuthState>>,
+    seen: Mutex<std::collections::HashSet<(String, String)>>,
     audit: Mutex<Vec<AuditEntry>>,
     pub calls: CallCounter,
 }
@@ -388,6 +390,41 @@ impl ConversationStore for MemoryStore {
                 r.clone()
             },
         )
+    }
+
+    async fn apply_ticket_status(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        ticket_id: u64,
+        status: TicketStatus,
+        at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let applied = self.update(
+            bot_id,
+            conversation_id,
+            |r| r.ticket_id == Some(ticket_id) && r.status_at_ms.is_none_or(|t| t <= at_ms),
+            |r| {
+                r.ticket_status = Some(status);
+                r.status_at_ms = Some(at_ms);
+            },
+        );
+        match applied {
+            Ok(()) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, _now: i64) -> Result<bool, StoreError> {
+        self.calls.write();
+        Ok(self.seen.lock().expect("store lock").insert((bot_id.to_owned(), event_id.to_owned())))
+    }
+
+    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError> {
+        self.calls.write();
+        self.seen.lock().expect("store lock").remove(&(bot_id.to_owned(), event_id.to_owned()));
+        Ok(())
     }
 
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {

@@ -217,6 +217,10 @@ pub struct ConversationRecord {
     /// Everything needed to finish the escalation, compressed (see `escalation::pending`).
     #[serde(default)]
     pub pending_payload: Option<String>,
+    /// Unix milliseconds of the newest webhook event whose status was applied (older events never
+    /// move the status backwards).
+    #[serde(default)]
+    pub status_at_ms: Option<i64>,
     /// How many transcript notes are already on the ticket for this episode.
     #[serde(default)]
     pub notes_written: u32,
@@ -352,6 +356,23 @@ pub trait ConversationStore: Send + Sync {
         ticket_id: u64,
         status: TicketStatus,
     ) -> Result<ConversationRecord, StoreError>;
+
+    /// Applies a webhook's ticket status if the record's ticket is `ticket_id` and no newer event
+    /// was applied (`at_ms`): true when applied, false when the event is not this record's or older.
+    async fn apply_ticket_status(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        ticket_id: u64,
+        status: TicketStatus,
+        at_ms: i64,
+    ) -> Result<bool, StoreError>;
+
+    /// Remembers a webhook event id for 7 days: true the first time, false for a repeat.
+    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Forgets an event id (its processing failed, so Zendesk's retry must not be dropped).
+    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError>;
 
     /// Pending records whose `due_at_ms` has passed, oldest first (a sparse index, no scan).
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;

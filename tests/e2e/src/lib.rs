@@ -19,3 +19,5 @@ mod secret_hygiene;
 mod simulator;
 #[cfg(test)]
 mod support;
+#[cfg(test)]
+mod webhook;

@@ -1,0 +1,168 @@
+//! `POST /webhooks/zendesk/{bot_id}` over DynamoDB (emulated): signatures, dedupe, order.
+
+use std::sync::Arc;
+
+use handoff::webhook::signature::{TEST_SIGNING_SECRET, sign};
+use handoff::zendesk::types::TicketStatus;
+use lambda_http::http::StatusCode;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::support::*;
+
+const GENERATED_SECRET: &str = "whsec-generated-3f9a1c77e0";
+
+fn status_event(id: &str, ticket_id: u64, conversation: Option<&str>, status: &str, at: OffsetDateTime) -> Value {
+    json!({
+        "type": "zen:event-type:ticket.status_changed", "id": id, "time": at.format(&Rfc3339).unwrap(),
+        "account_id": 1, "subject": format!("zen:ticket:{ticket_id}"),
+        "detail": {"id": ticket_id.to_string(), "status": status, "external_id": conversation},
+        "event": {"current": status, "previous": "OPEN"}
+    })
+}
+
+/// A delivery as Zendesk sends it: raw body, signature over timestamp + body.
+fn delivery(bot_id: &str, body: &str, secret: &str, timestamp: Option<&str>, signature: Option<String>) -> Value {
+    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    let timestamp = timestamp.map(str::to_owned).unwrap_or(now);
+    let signature = signature.unwrap_or_else(|| sign(secret.as_bytes(), &timestamp, body.as_bytes()));
+    let mut event = api_event("POST", &format!("/webhooks/zendesk/{bot_id}"), "", Some(body), None);
+    event["headers"]["x-zendesk-webhook-signature"] = json!(signature);
+    event["headers"]["x-zendesk-webhook-signature-timestamp"] = json!(timestamp);
+    event["headers"]["x-zendesk-webhook-id"] = json!("01HWEBHOOK");
+    event
+}
+
+async fn with_webhook_secret(h: &Harness, secret: &str) {
+    let mut stored = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    stored.webhook_signing_secret = Some(secrecy::SecretString::from(secret));
+    h.app.stores.secrets.put_bot_secret(&h.bot_id, &stored).await.unwrap();
+}
+
+async fn escalated(h: &Harness, conversation: &str) -> u64 {
+    let reply = h.escalate(conversation, &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    reply.ticket_id()
+}
+
+async fn status_of(h: &Harness, conversation: &str) -> Option<TicketStatus> {
+    h.app.stores.conversations.get_conversation(&h.bot_id, conversation).await.unwrap().unwrap().ticket_status
+}
+
+#[tokio::test]
+async fn signed_status_changes_apply_once_and_in_order() {
+    let h = Harness::new(Backend::Moto).await;
+    with_webhook_secret(&h, GENERATED_SECRET).await;
+    let ticket = escalated(&h, "conv-w1").await;
+    let now = OffsetDateTime::now_utc();
+    let reopened = status_event("evt-reopen", ticket, Some("conv-w1"), "OPEN", now).to_string();
+    let solved =
+        status_event("evt-solve", ticket, Some("conv-w1"), "SOLVED", now - time::Duration::seconds(30)).to_string();
+
+    // Delivered in reverse order: the later reopen first, then the older solve.
+    let first = h.send_any(delivery(&h.bot_id, &reopened, GENERATED_SECRET, None, None)).await;
+    assert_eq!((first.status, first.body["applied"].clone()), (StatusCode::OK, json!(true)), "{}", first.raw);
+    let late = h.send_any(delivery(&h.bot_id, &solved, GENERATED_SECRET, None, None)).await;
+    assert_eq!((late.status, late.body["applied"].clone()), (StatusCode::OK, json!(false)), "{}", late.raw);
+    assert_eq!(status_of(&h, "conv-w1").await, Some(TicketStatus::Open), "an older event never moves the status back");
+
+    // A repeat changes nothing.
+    let again = h.send_any(delivery(&h.bot_id, &reopened, GENERATED_SECRET, None, None)).await;
+    assert_eq!((again.status, again.body["duplicate"].clone()), (StatusCode::OK, json!(true)));
+
+    // Solved (newest) ends the episode: the next escalation opens a new ticket.
+    let solved_now =
+        status_event("evt-solve-2", ticket, Some("conv-w1"), "solved", OffsetDateTime::now_utc()).to_string();
+    let applied = h.send_any(delivery(&h.bot_id, &solved_now, GENERATED_SECRET, None, None)).await;
+    assert_eq!(applied.body["applied"], true, "{}", applied.raw);
+    assert_eq!(status_of(&h, "conv-w1").await, Some(TicketStatus::Solved));
+    let next = h.escalate("conv-w1", &escalation_body("talk to a human")).await;
+    assert_eq!(next.status, StatusCode::CREATED, "{}", next.raw);
+    assert_ne!(next.ticket_id(), ticket);
+
+    // Not Handoff's ticket: acknowledged and ignored.
+    let foreign = status_event("evt-foreign", 999_999, None, "SOLVED", OffsetDateTime::now_utc()).to_string();
+    let ignored = h.send_any(delivery(&h.bot_id, &foreign, GENERATED_SECRET, None, None)).await;
+    assert_eq!(ignored.status, StatusCode::OK);
+    assert!(ignored.body["ignored"].is_string(), "{}", ignored.raw);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_concurrent_duplicates_have_one_effect() {
+    let h = Arc::new(Harness::new(Backend::Dynalite).await);
+    with_webhook_secret(&h, GENERATED_SECRET).await;
+    let ticket = escalated(&h, "conv-w2").await;
+    let body = status_event("evt-dup", ticket, Some("conv-w2"), "PENDING", OffsetDateTime::now_utc()).to_string();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..50 {
+        let (h, body) = (h.clone(), body.clone());
+        tasks.spawn(async move { h.send_any(delivery(&h.bot_id, &body, GENERATED_SECRET, None, None)).await });
+    }
+    let (mut applied, mut duplicates) = (0, 0);
+    while let Some(reply) = tasks.join_next().await {
+        let reply = reply.unwrap();
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+        if reply.body["applied"] == true {
+            applied += 1;
+        } else if reply.body["duplicate"] == true {
+            duplicates += 1;
+        }
+    }
+    assert_eq!((applied, duplicates), (1, 49));
+    assert_eq!(status_of(&h, "conv-w2").await, Some(TicketStatus::Pending));
+}
+
+#[tokio::test]
+async fn zendesks_test_secret_verifies_when_it_is_the_bots_secret() {
+    let h = Harness::new(Backend::Memory).await;
+    with_webhook_secret(&h, TEST_SIGNING_SECRET).await;
+    let ticket = escalated(&h, "conv-w3").await;
+    let body = status_event("evt-test", ticket, Some("conv-w3"), "HOLD", OffsetDateTime::now_utc()).to_string();
+    let reply = h.send_any(delivery(&h.bot_id, &body, TEST_SIGNING_SECRET, None, None)).await;
+    assert_eq!((reply.status, reply.body["applied"].clone()), (StatusCode::OK, json!(true)), "{}", reply.raw);
+}
+
+#[tokio::test]
+async fn forged_stale_and_unsigned_deliveries_are_refused_alike() {
+    let h = Harness::new(Backend::Moto).await;
+    with_webhook_secret(&h, GENERATED_SECRET).await;
+    let ticket = escalated(&h, "conv-w4").await;
+    let body = status_event("evt-x", ticket, Some("conv-w4"), "SOLVED", OffsetDateTime::now_utc()).to_string();
+    let fmt = |t: OffsetDateTime| t.format(&Rfc3339).unwrap();
+    let stale = fmt(OffsetDateTime::now_utc() - time::Duration::minutes(6));
+    let future = fmt(OffsetDateTime::now_utc() + time::Duration::minutes(2));
+    let tampered = body.replace("SOLVED", "CLOSED");
+    let good = delivery(&h.bot_id, &body, GENERATED_SECRET, None, None);
+    let mut cases = vec![
+        ("wrong secret", delivery(&h.bot_id, &body, "not-the-secret", None, None)),
+        ("stale", delivery(&h.bot_id, &body, GENERATED_SECRET, Some(&stale), None)),
+        ("future", delivery(&h.bot_id, &body, GENERATED_SECRET, Some(&future), None)),
+        ("garbage signature", delivery(&h.bot_id, &body, GENERATED_SECRET, None, Some("AAAA".into()))),
+        ("unknown bot", delivery("no-such-bot", &body, GENERATED_SECRET, None, None)),
+    ];
+    let mut tampered_event = good.clone();
+    tampered_event["body"] = json!(tampered);
+    cases.push(("tampered body", tampered_event));
+    let mut unsigned = good.clone();
+    unsigned["headers"].as_object_mut().unwrap().remove("x-zendesk-webhook-signature");
+    cases.push(("no signature", unsigned));
+    let mut untimed = good.clone();
+    untimed["headers"].as_object_mut().unwrap().remove("x-zendesk-webhook-signature-timestamp");
+    cases.push(("no timestamp", untimed));
+    let mut bodies = Vec::new();
+    for (name, event) in cases {
+        let reply = h.send_any(event).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{name}: {}", reply.raw);
+        assert_eq!(reply.content_type(), "application/problem+json");
+        bodies.push(reply.raw);
+    }
+    bodies.dedup();
+    assert_eq!(bodies.len(), 1, "every refusal reads the same: nothing helps a forger");
+    assert_eq!(status_of(&h, "conv-w4").await, Some(TicketStatus::New), "nothing was applied");
+    let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(300 * 1024));
+    let too_big = h.send_any(delivery(&h.bot_id, &huge, GENERATED_SECRET, None, None)).await;
+    assert_eq!(too_big.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // The genuine delivery still works after all that.
+    assert_eq!(h.send_any(good).await.body["applied"], true);
+}
