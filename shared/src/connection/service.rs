@@ -222,10 +222,19 @@ impl Connector<'_> {
         let saved = match verified {
             Ok(user) => {
                 let secret = oauth_secret(&grant);
-                self.save(&pending.bot_id, &pending.subdomain, ConnectionMode::Oauth, &grant, &user, secret, None)
-                    .await
-                    .map(|_| ())
-                    .map_err(|_| "storage_failed")
+                self.save(
+                    &pending.bot_id,
+                    &pending.subdomain,
+                    ConnectionMode::Oauth,
+                    &grant,
+                    &user,
+                    &account,
+                    secret,
+                    None,
+                )
+                .await
+                .map(|_| ())
+                .map_err(|_| "storage_failed")
             }
             Err(reason) => Err(reason),
         };
@@ -248,13 +257,16 @@ impl Connector<'_> {
         let subdomain = normalize_subdomain(subdomain)?;
         let base = self.config.account_base(&subdomain)?;
         let credentials = Credentials::ApiToken { email: email.to_owned(), token: api_token.clone() };
-        let user = self.verify(&Account { base_url: base, credentials }, Deadline::after(BUDGET)).await?;
+        let account = Account { base_url: base, credentials };
+        let user = self.verify(&account, Deadline::after(BUDGET)).await?;
+        let (webhook_id, webhook_signing_secret) = self.ensure_webhook(bot_id, &account).await?;
         let secret = BotSecret {
             credentials: StoredCredentials::ApiToken { email: email.to_owned(), api_token },
-            webhook_signing_secret: None,
+            webhook_signing_secret,
         };
         let mut connection = Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken);
         connection.zendesk_user_id = user.id;
+        connection.webhook_id = webhook_id;
         self.store_connection(connection, secret, actor).await
     }
 
@@ -289,7 +301,7 @@ impl Connector<'_> {
             },
             webhook_signing_secret: None,
         };
-        self.save(bot_id, &subdomain, ConnectionMode::ClientCredentials, &grant, &user, secret, actor).await
+        self.save(bot_id, &subdomain, ConnectionMode::ClientCredentials, &grant, &user, &account, secret, actor).await
     }
 
     /// `GET …/zendesk/connection`.
@@ -312,7 +324,15 @@ impl Connector<'_> {
             .await?;
         // What is stored now, not a copy this Lambda cached before a refresh elsewhere.
         self.stores.secrets.invalidate(bot_id);
-        let revoke = match (self.stores.secrets.get_bot_secret(bot_id).await, &previous) {
+        let stored = self.stores.secrets.get_bot_secret(bot_id).await;
+        // The webhook goes first, while the credentials still work.
+        let webhook = match (&stored, &previous) {
+            (Ok(Some(secret)), Some(Connection { webhook_id: Some(id), subdomain, .. })) => {
+                self.remove_webhook(subdomain, secret, id).await
+            }
+            _ => "none",
+        };
+        let revoke = match (stored, &previous) {
             (Ok(Some(BotSecret { credentials: StoredCredentials::ApiToken { .. }, .. })), _) => "not_applicable",
             (Ok(Some(secret)), Some(connection)) => self.revoke(&connection.subdomain, secret).await,
             (Ok(Some(_)), None) => "no_connection",
@@ -328,10 +348,32 @@ impl Connector<'_> {
         if changed {
             info!(bot_id, revoke, "disconnected");
             let subdomain = previous.as_ref().map(|c| c.subdomain.clone()).unwrap_or_default();
-            self.audit(bot_id, "disconnected", "ok", actor, [("revoke", revoke), ("subdomain", subdomain.as_str())])
-                .await;
+            let detail = [("revoke", revoke), ("webhook", webhook), ("subdomain", subdomain.as_str())];
+            self.audit(bot_id, "disconnected", "ok", actor, detail).await;
         }
         Ok(status_of(self.stores.bots.load_profile(bot_id).await?.connection.as_ref()))
+    }
+
+    /// Deletes the bot's webhook at Zendesk; the outcome for the audit trail.
+    async fn remove_webhook(&self, subdomain: &str, secret: &BotSecret, webhook_id: &str) -> &'static str {
+        let credentials = match &secret.credentials {
+            StoredCredentials::ApiToken { email, api_token } => {
+                Credentials::ApiToken { email: email.clone(), token: api_token.clone() }
+            }
+            StoredCredentials::Oauth { access_token, .. }
+            | StoredCredentials::ClientCredentials { access_token, .. } => {
+                Credentials::Bearer { access_token: access_token.clone() }
+            }
+        };
+        let Ok(base_url) = self.config.account_base(subdomain) else { return "failed" };
+        match self.zendesk.delete_webhook(&Account { base_url, credentials }, webhook_id, Deadline::after(BUDGET)).await
+        {
+            Ok(()) => "deleted",
+            Err(e) => {
+                warn!(error = %e, "could not delete the webhook");
+                "failed"
+            }
+        }
     }
 
     /// Revokes the access token in `secret` at Zendesk; the outcome for the audit trail.
@@ -379,6 +421,50 @@ impl Connector<'_> {
         }
     }
 
+    /// The bot's one webhook at this account: the one registered before if Zendesk still has it,
+    /// else a new one; with its signing secret. A failure leaves the connection without one (its
+    /// status warns) rather than failing the connect.
+    async fn ensure_webhook(
+        &self,
+        bot_id: &str,
+        account: &Account,
+    ) -> Result<(Option<String>, Option<SecretString>), ConnectError> {
+        let deadline = Deadline::after(BUDGET);
+        let previous = self.stores.bots.load_profile(bot_id).await?.connection.and_then(|c| c.webhook_id);
+        let existing = match previous {
+            Some(id) => match self.zendesk.webhook_exists(account, &id, deadline).await {
+                Ok(true) => Some(id),
+                Ok(false) => None,
+                Err(e) => {
+                    warn!(error = %e, "could not check the registered webhook; registering another");
+                    None
+                }
+            },
+            None => None,
+        };
+        let id = match existing {
+            Some(id) => id,
+            None => {
+                let base = self.config.public_base_url.as_str().trim_end_matches('/').to_owned();
+                let endpoint = format!("{base}/webhooks/zendesk/{bot_id}");
+                match self.zendesk.create_webhook(account, &endpoint, deadline).await {
+                    Ok(id) => id,
+                    Err(e) => {
+                        warn!(error = %e, "could not register the webhook");
+                        return Ok((None, None));
+                    }
+                }
+            }
+        };
+        match self.zendesk.webhook_signing_secret(account, &id, deadline).await {
+            Ok(secret) => Ok((Some(id), Some(secret))),
+            Err(e) => {
+                warn!(error = %e, "could not read the webhook's signing secret");
+                Ok((Some(id), None))
+            }
+        }
+    }
+
     /// `users/me` must name a real agent or admin (it answers anonymous callers too).
     async fn verify(&self, account: &Account, deadline: Deadline) -> Result<User, ConnectError> {
         let user = self.zendesk.me(account, deadline).await.map_err(|e| match e {
@@ -402,11 +488,15 @@ impl Connector<'_> {
         mode: ConnectionMode,
         grant: &TokenGrant,
         user: &User,
-        secret: BotSecret,
+        account: &Account,
+        mut secret: BotSecret,
         actor: Option<&str>,
     ) -> Result<ConnectionStatus, ConnectError> {
+        let (webhook_id, webhook_signing_secret) = self.ensure_webhook(bot_id, account).await?;
+        secret.webhook_signing_secret = webhook_signing_secret;
         let now = now();
         let mut connection = Connection::new(bot_id, subdomain, mode);
+        connection.webhook_id = webhook_id;
         connection.scopes = grant.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect();
         connection.access_token_expires_at = grant.expires_in.map(|s| now + s);
         connection.refresh_token_expires_at = grant.refresh_token_expires_in.map(|s| now + s);
@@ -425,7 +515,6 @@ impl Connector<'_> {
         // A refresher at work on the old grant would write its tokens over the new ones: wait for it.
         let previous = self.settle_connection(&bot_id, |_, _| async { Ok(()) }).await?;
         connection.version = previous.as_ref().map_or(1, |p| p.version + 1);
-        connection.webhook_id = previous.and_then(|p| p.webhook_id);
         self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
         self.stores.bots.put_connection(&connection).await?;
         let mode =
@@ -494,6 +583,13 @@ pub fn status_of(connection: Option<&Connection>) -> ConnectionStatus {
         warnings.push(format!(
             "API tokens are deprecated: Zendesk switches every API token off on {API_TOKEN_END}. Connect with OAuth instead."
         ));
+    }
+    if c.state == ConnectionState::Connected && c.webhook_id.is_none() {
+        warnings.push(
+            "No Zendesk webhook is registered: ticket status and agent replies will not reach the bot until it is \
+             (reconnect, or check that the connection may manage webhooks)."
+                .to_owned(),
+        );
     }
     if c.state == ConnectionState::ReconnectRequired {
         warnings.push("Zendesk no longer accepts this connection's authorization: reconnect the bot.".to_owned());

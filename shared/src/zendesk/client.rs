@@ -243,6 +243,16 @@ impl ZendeskClient {
         self.send_as(None, deadline, Repeat::Unsafe, build).await
     }
 
+    /// An authorized request sent again only when Zendesk certainly did not process it (creates).
+    pub(super) async fn send_once(
+        &self,
+        account: &Account,
+        deadline: Deadline,
+        build: impl Fn(&reqwest::Client) -> RequestBuilder,
+    ) -> Result<reqwest::Response, ZendeskError> {
+        self.send_as(Some(&account.credentials), deadline, Repeat::Unsafe, build).await
+    }
+
     /// An authorized request that is safe to repeat (deletes, reads).
     pub(super) async fn send_authorized(
         &self,

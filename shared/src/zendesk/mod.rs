@@ -5,6 +5,7 @@ pub mod error;
 pub mod oauth;
 pub mod subdomain;
 pub mod types;
+pub mod webhooks;
 
 pub use client::{Account, ClientConfig, Created, Credentials, ZendeskClient};
 pub use error::ZendeskError;

@@ -166,3 +166,49 @@ async fn forged_stale_and_unsigned_deliveries_are_refused_alike() {
     // The genuine delivery still works after all that.
     assert_eq!(h.send_any(good).await.body["applied"], true);
 }
+
+#[tokio::test]
+async fn connecting_registers_one_webhook_whose_secret_verifies_deliveries_and_disconnect_removes_it() {
+    let h = Harness::unconnected(Backend::Moto).await;
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let body = json!({"mode": "api_token", "subdomain": "acme", "email": AGENT_EMAIL, "api_token": API_TOKEN});
+    let scopes =
+        ["ZENDESK_ACTIONS.CREATE_OAUTH", "ZENDESK_ACTIONS.READ_INTEGRATIONS", "ZENDESK_ACTIONS.DELETE_INTEGRATIONS"];
+    let connected = h.call("PUT", &path, Some(&body), &scopes).await;
+    assert_eq!(connected.status, StatusCode::OK, "{}", connected.raw);
+    let webhooks = h.sim.webhooks();
+    assert_eq!(webhooks.len(), 1);
+    let webhook = &webhooks[0];
+    assert_eq!(webhook.endpoint, format!("http://127.0.0.1:3000/webhooks/zendesk/{}", h.bot_id));
+    assert_eq!(webhook.subscriptions, ["zen:event-type:ticket.status_changed", "zen:event-type:ticket.comment_added"]);
+    assert_eq!(
+        connected.body["warnings"].as_array().unwrap().len(),
+        1,
+        "only the API-token deprecation: {}",
+        connected.raw
+    );
+
+    // Reconnecting keeps the one webhook.
+    assert_eq!(h.call("PUT", &path, Some(&body), &scopes).await.status, StatusCode::OK);
+    assert_eq!(h.sim.webhooks().len(), 1);
+    assert_eq!(h.sim.webhooks()[0].id, webhook.id);
+    // Deleted in Zendesk: the next connect registers it again.
+    h.sim.delete_webhook(&webhook.id);
+    assert_eq!(h.call("PUT", &path, Some(&body), &scopes).await.status, StatusCode::OK);
+    let again = h.sim.webhooks();
+    assert_eq!(again.len(), 1);
+    assert_ne!(again[0].id, webhook.id);
+
+    // A delivery signed with the secret Zendesk holds is accepted.
+    let ticket = escalated(&h, "conv-hook").await;
+    let event = status_event("evt-hook", ticket, Some("conv-hook"), "PENDING", OffsetDateTime::now_utc()).to_string();
+    let reply = h.send_any(delivery(&h.bot_id, &event, &again[0].signing_secret, None, None)).await;
+    assert_eq!((reply.status, reply.body["applied"].clone()), (StatusCode::OK, json!(true)), "{}", reply.raw);
+
+    // Disconnect removes it.
+    let gone = h.call("DELETE", &path, None, &scopes).await;
+    assert_eq!(gone.status, StatusCode::OK);
+    assert!(h.sim.webhooks().is_empty());
+    let audit = h.app.stores.audit.list(&h.bot_id, 10, None).await.unwrap();
+    assert_eq!(audit.entries[0].detail["webhook"], "deleted");
+}

@@ -42,6 +42,8 @@ pub enum Route {
     OAuthToken,
     /// `DELETE /api/v2/oauth/tokens/current.json`.
     RevokeToken,
+    /// `/api/v2/webhooks…` (create, show, signing secret, delete).
+    Webhooks,
 }
 
 /// What goes wrong.
@@ -95,6 +97,17 @@ pub(crate) struct State {
     /// Where the data is saved after every change (local runs), if anywhere.
     pub persist: Option<PathBuf>,
     pub oauth: oauth::OAuthState,
+    pub webhooks: Vec<Webhook>,
+}
+
+/// A webhook registered through `POST /api/v2/webhooks`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Webhook {
+    pub id: String,
+    pub endpoint: String,
+    pub status: String,
+    pub subscriptions: Vec<String>,
+    pub signing_secret: String,
 }
 
 /// What survives a restart of a persisted simulator.
@@ -325,6 +338,16 @@ impl Simulator {
     /// Revokes every refresh token, as when an admin removes the app's grants in Zendesk.
     pub fn revoke_refresh_tokens(&self) {
         self.with(|s| s.oauth.refresh_tokens.clear());
+    }
+
+    /// The webhooks registered now.
+    pub fn webhooks(&self) -> Vec<Webhook> {
+        self.with(|s| s.webhooks.clone())
+    }
+
+    /// Deletes a webhook as an admin would in Admin Center.
+    pub fn delete_webhook(&self, id: &str) {
+        self.with(|s| s.webhooks.retain(|w| w.id != id));
     }
 
     /// Whether a bearer token currently works.

@@ -39,6 +39,10 @@ enum Endpoint {
     TicketFields,
     OAuthTokens,
     RevokeCurrent,
+    CreateWebhook,
+    ShowWebhook(String),
+    WebhookSecret(String),
+    DeleteWebhook(String),
     Unknown,
 }
 
@@ -61,6 +65,10 @@ impl Endpoint {
             }
             (&Method::GET, ["ticket_fields"]) => Self::TicketFields,
             (&Method::DELETE, ["oauth", "tokens", "current"]) => Self::RevokeCurrent,
+            (&Method::POST, ["webhooks"]) => Self::CreateWebhook,
+            (&Method::GET, ["webhooks", id]) => Self::ShowWebhook(id.to_string()),
+            (&Method::GET, ["webhooks", id, "signing_secret"]) => Self::WebhookSecret(id.to_string()),
+            (&Method::DELETE, ["webhooks", id]) => Self::DeleteWebhook(id.to_string()),
             _ => Self::Unknown,
         }
     }
@@ -75,6 +83,9 @@ impl Endpoint {
             Self::Me => Route::Me,
             Self::OAuthTokens => Route::OAuthToken,
             Self::RevokeCurrent => Route::RevokeToken,
+            Self::CreateWebhook | Self::ShowWebhook(_) | Self::WebhookSecret(_) | Self::DeleteWebhook(_) => {
+                Route::Webhooks
+            }
             _ => Route::Any,
         }
     }
@@ -257,6 +268,58 @@ async fn process(
             answer
         }
         (Endpoint::OAuthTokens, Some(_)) => not_found(),
+        (Endpoint::CreateWebhook, Some(_)) => {
+            let input = body.as_ref().and_then(|b| b.get("webhook")).cloned().unwrap_or(Value::Null);
+            let endpoint = input["endpoint"].as_str().unwrap_or_default().to_owned();
+            let subscriptions: Vec<String> = input["subscriptions"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            if endpoint.is_empty()
+                || input["http_method"] != "POST"
+                || input["request_format"] != "json"
+                || subscriptions.is_empty()
+            {
+                record_invalid(
+                    "webhook",
+                    "endpoint, http_method POST, request_format json and subscriptions are required",
+                )
+            } else {
+                let n = s.next_id();
+                let webhook = crate::Webhook {
+                    id: format!("01SIMWEBHOOK{n:08}"),
+                    endpoint,
+                    status: input["status"].as_str().unwrap_or("active").to_owned(),
+                    subscriptions,
+                    signing_secret: format!("sim-signing-secret-{n}-{:08x}", n.wrapping_mul(0x9E37_79B9)),
+                };
+                let answer = webhook_json(&webhook);
+                s.webhooks.push(webhook);
+                json_answer(StatusCode::CREATED, json!({"webhook": answer}))
+            }
+        }
+        (Endpoint::ShowWebhook(id), Some(_)) => match s.webhooks.iter().find(|w| w.id == id) {
+            Some(w) => json_answer(StatusCode::OK, json!({"webhook": webhook_json(w)})),
+            None => not_found(),
+        },
+        (Endpoint::WebhookSecret(id), Some(_)) => match s.webhooks.iter().find(|w| w.id == id) {
+            Some(w) => json_answer(
+                StatusCode::OK,
+                json!({"signing_secret": {"algorithm": "SHA256", "secret": w.signing_secret}}),
+            ),
+            None => not_found(),
+        },
+        (Endpoint::DeleteWebhook(id), Some(_)) => {
+            let before = s.webhooks.len();
+            s.webhooks.retain(|w| w.id != id);
+            if s.webhooks.len() == before {
+                not_found()
+            } else {
+                let mut answer = Response::new(Full::new(Bytes::new()));
+                *answer.status_mut() = StatusCode::NO_CONTENT;
+                answer
+            }
+        }
         (Endpoint::Unknown, Some(_)) => error(StatusCode::NOT_FOUND, "InvalidEndpoint", "Not found"),
     };
     if method != Method::GET && answer.status().is_success() {
@@ -437,6 +500,11 @@ fn tags(input: &Value) -> Vec<String> {
         .as_array()
         .map(|a| a.iter().filter_map(Value::as_str).flat_map(|t| t.split_whitespace()).map(str::to_lowercase).collect())
         .unwrap_or_default()
+}
+
+fn webhook_json(w: &crate::Webhook) -> Value {
+    json!({"id": w.id, "name": "Handoff", "status": w.status, "endpoint": w.endpoint, "http_method": "POST",
+           "request_format": "json", "subscriptions": w.subscriptions})
 }
 
 fn json_answer(status: StatusCode, body: Value) -> Answer {

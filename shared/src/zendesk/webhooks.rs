@@ -1,0 +1,94 @@
+//! Zendesk's Webhooks API (`/api/v2/webhooks`): Handoff registers one event-subscribed webhook
+//! per bot, reads its signing secret, and deletes it on disconnect.
+
+use reqwest::Method;
+use secrecy::SecretString;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::client::{Account, ZendeskClient};
+use super::error::ZendeskError;
+use crate::deadline::Deadline;
+
+/// The events Handoff needs: status sync and agent replies.
+pub const SUBSCRIPTIONS: [&str; 2] = ["zen:event-type:ticket.status_changed", "zen:event-type:ticket.comment_added"];
+
+#[derive(Deserialize)]
+struct WebhookEnvelope {
+    webhook: WebhookId,
+}
+
+#[derive(Deserialize)]
+struct WebhookId {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct SecretEnvelope {
+    signing_secret: SigningSecret,
+}
+
+#[derive(Deserialize)]
+struct SigningSecret {
+    secret: SecretString,
+}
+
+fn url(account: &Account, path: &str) -> Result<url::Url, ZendeskError> {
+    account.base_url.join(path).map_err(|e| ZendeskError::Unexpected(format!("bad Zendesk URL: {e}")))
+}
+
+async fn read<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, ZendeskError> {
+    let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(e.to_string()))?;
+    // A signing-secret answer holds a secret: report only the kind of parse error.
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ZendeskError::Unexpected(format!("webhook answer not understood ({:?})", e.classify())))
+}
+
+impl ZendeskClient {
+    /// Registers an active webhook posting JSON to `endpoint`; its id.
+    pub async fn create_webhook(
+        &self,
+        account: &Account,
+        endpoint: &str,
+        deadline: Deadline,
+    ) -> Result<String, ZendeskError> {
+        let target = url(account, "/api/v2/webhooks")?;
+        let body = json!({"webhook": {
+            "name": "Handoff", "status": "active", "endpoint": endpoint, "http_method": "POST",
+            "request_format": "json", "subscriptions": SUBSCRIPTIONS,
+        }});
+        let response = self.send_once(account, deadline, |http| http.post(target.clone()).json(&body)).await?;
+        Ok(read::<WebhookEnvelope>(response).await?.webhook.id)
+    }
+
+    /// Whether the webhook still exists.
+    pub async fn webhook_exists(&self, account: &Account, id: &str, deadline: Deadline) -> Result<bool, ZendeskError> {
+        let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
+        match self.send_authorized(account, deadline, |http| http.get(target.clone())).await {
+            Ok(_) => Ok(true),
+            Err(ZendeskError::NotFound) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The webhook's signing secret.
+    pub async fn webhook_signing_secret(
+        &self,
+        account: &Account,
+        id: &str,
+        deadline: Deadline,
+    ) -> Result<SecretString, ZendeskError> {
+        let target = url(account, &format!("/api/v2/webhooks/{id}/signing_secret"))?;
+        let response = self.send_authorized(account, deadline, |http| http.get(target.clone())).await?;
+        Ok(read::<SecretEnvelope>(response).await?.signing_secret.secret)
+    }
+
+    /// Deletes the webhook; one that is already gone counts as deleted.
+    pub async fn delete_webhook(&self, account: &Account, id: &str, deadline: Deadline) -> Result<(), ZendeskError> {
+        let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
+        match self.send_authorized(account, deadline, |http| http.request(Method::DELETE, target.clone())).await {
+            Ok(_) | Err(ZendeskError::NotFound) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+}
