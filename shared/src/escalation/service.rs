@@ -70,7 +70,9 @@ pub struct EscalateCommand {
 pub struct TicketRef {
     pub id: u64,
     pub url: String,
-    pub status: TicketStatus,
+    /// Zendesk's status as last seen; absent when this request did not see it (a 202).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<TicketStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -367,7 +369,7 @@ impl Escalator<'_> {
         }
         info!(ticket_id = ticket.id, notes = written, "ticket ready");
         Ok(Step::Done(Outcome::Created {
-            ticket: ticket_ref(bot, ticket.id, status),
+            ticket: ticket_ref(bot, ticket.id, Some(status)),
             rule: firing.rule,
             reason: firing.reason,
             handoff_message: settings.handoff_message(locale, Some(ticket.id)),
@@ -418,7 +420,7 @@ impl Escalator<'_> {
         }
         info!(notes = notes.len(), "added new messages to the open ticket");
         Ok(Step::Done(Outcome::Deduplicated {
-            ticket: Some(ticket_ref(bot, ticket_id, status)),
+            ticket: Some(ticket_ref(bot, ticket_id, Some(status))),
             notes_added: notes.len(),
             handoff_message: settings.handoff_message(request.locale.as_deref(), Some(ticket_id)),
         }))
@@ -554,7 +556,7 @@ impl Escalator<'_> {
         warn!(attempts, error = %error, retry_in_s = retry_after.as_secs(), "Zendesk unavailable; escalation left pending");
         self.release(record, &update).await?;
         Ok(Step::Done(Outcome::Pending {
-            ticket: ticket_id.map(|id| ticket_ref(bot, id, TicketStatus::New)),
+            ticket: ticket_id.map(|id| ticket_ref(bot, id, None)),
             reason: format!("Zendesk could not be reached in time ({error}); the escalation will be finished"),
             retry_after,
             handoff_message: settings.handoff_message(locale, ticket_id),
@@ -710,7 +712,7 @@ fn follow_up_error(ticket_id: u64, error: ZendeskError) -> Result<Step, Escalati
 }
 
 /// The ticket's page in the agent workspace.
-fn ticket_ref(bot: &BotAccount, id: u64, status: TicketStatus) -> TicketRef {
+fn ticket_ref(bot: &BotAccount, id: u64, status: Option<TicketStatus>) -> TicketRef {
     let url = bot.account.base_url.join(&format!("/agent/tickets/{id}")).map(|u| u.to_string()).unwrap_or_default();
     TicketRef { id, url, status }
 }

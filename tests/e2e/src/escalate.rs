@@ -560,6 +560,7 @@ async fn a_pending_escalation_whose_ticket_was_closed_meanwhile_opens_a_new_one(
     let pending = h.escalate("conv-closed", &body).await;
     assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.raw);
     let first = pending.ticket_id();
+    assert!(pending.body["ticket"].get("status").is_none(), "a status this request did not see is not reported");
     h.sim.clear_faults();
     h.sim.set_status(first, "closed");
     let reply = h.escalate("conv-closed", &body).await;

@@ -93,6 +93,11 @@ async fn escalate(
     (response.status().as_u16(), response.json().await.unwrap())
 }
 
+/// A read from the simulator's Zendesk API as its support agent.
+async fn agent_get(client: &reqwest::Client, url: &str) -> Value {
+    client.get(url).header("Authorization", agent_auth()).send().await.unwrap().json().await.unwrap()
+}
+
 fn agent_auth() -> String {
     let pair = format!("{}/token:{}", handoff_local::SIMULATOR_AGENT_EMAIL, handoff_local::SIMULATOR_AGENT_TOKEN);
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
@@ -137,15 +142,7 @@ async fn the_readme_walk_through_works_and_data_survives_a_restart() {
         .await
         .unwrap();
     assert!(page.contains("Can I talk to a human, please?") && page.contains("internal note"), "{page}");
-    let shown: Value = client
-        .get(format!("{}/api/v2/tickets/{ticket_id}.json", runner.simulator))
-        .header("Authorization", agent_auth())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let shown: Value = agent_get(&client, &format!("{}/api/v2/tickets/{ticket_id}.json", runner.simulator)).await;
     assert_eq!(shown["ticket"]["external_id"], "conv-1001");
     drop(runner);
 
@@ -169,15 +166,8 @@ async fn the_readme_walk_through_works_and_data_survives_a_restart() {
     let (status, next) = escalate(&client, &runner, &token, "conv-1001", &body).await;
     assert_eq!(status, 201, "{next}");
     assert_ne!(next["ticket"]["id"].as_u64(), Some(ticket_id));
-    let listed: Value = client
-        .get(format!("{}/api/v2/tickets.json?external_id=conv-1001", runner.simulator))
-        .header("Authorization", agent_auth())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed: Value =
+        agent_get(&client, &format!("{}/api/v2/tickets.json?external_id=conv-1001", runner.simulator)).await;
     let statuses: Vec<&str> =
         listed["tickets"].as_array().unwrap().iter().map(|t| t["status"].as_str().unwrap()).collect();
     assert_eq!(statuses, ["solved", "new"], "the first ticket's status is read back as solved");
