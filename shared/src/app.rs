@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::callback::{CallbackSender, Forwarder};
 use crate::connection::ConnectConfig;
 use crate::escalation::EscalationConfig;
 use crate::store::Stores;
+use crate::store::cache::ProfileCache;
 use crate::store::dynamodb::DynamoStore;
 use crate::store::secrets_manager::SecretsManagerStore;
 use crate::zendesk::{ClientConfig, ZendeskClient};
@@ -17,6 +19,12 @@ pub struct App {
     pub zendesk: ZendeskClient,
     pub escalation: EscalationConfig,
     pub connect: ConnectConfig,
+    /// Bots' profiles for the webhook path (short-lived; see `store::cache`).
+    pub profiles: ProfileCache,
+    /// The HTTP client for callbacks to bots.
+    pub callbacks: CallbackSender,
+    /// Callback URLs may use plain HTTP to localhost (the local runner only).
+    pub allow_loopback_http_callbacks: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -98,6 +106,7 @@ impl App {
             bots: dynamo.clone(),
             conversations: dynamo.clone(),
             oauth_states: dynamo.clone(),
+            outbox: dynamo.clone(),
             audit: dynamo,
             secrets,
         };
@@ -114,11 +123,23 @@ impl App {
             allowed_return_urls: Vec::new(),
             zendesk_base_url: zendesk_base_url.clone(),
         };
+        let callbacks = CallbackSender::new(std::time::Duration::from_secs(2))
+            .map_err(|e| ConfigError::Invalid { name: "callback client", reason: e.to_string() })?;
         Ok(Self {
             stores,
             zendesk,
             escalation: EscalationConfig { zendesk_base_url, ..EscalationConfig::default() },
             connect,
+            profiles: ProfileCache::default(),
+            callbacks,
+            allow_loopback_http_callbacks: false,
         })
+    }
+}
+
+impl App {
+    /// The callback use case over this app's stores and clients.
+    pub fn forwarder(&self) -> Forwarder<'_> {
+        Forwarder { stores: &self.stores, sender: &self.callbacks, profiles: &self.profiles }
     }
 }

@@ -17,6 +17,9 @@ pub struct BotSettings {
     pub handoff_messages: BTreeMap<String, String>,
     /// Zendesk priority to set when a given rule fired.
     pub priority_by_rule: BTreeMap<RuleKind, Priority>,
+    /// Where agent replies and status changes are sent (HTTPS; signed with the bot's callback
+    /// secret). None: nothing is forwarded.
+    pub callback_url: Option<String>,
     /// Bumped on every save; readers use it for optimistic concurrency.
     pub version: u64,
 }
@@ -206,6 +209,48 @@ fn default_handoff_message(language: &str, with_ticket: bool) -> &'static str {
     }
 }
 
+/// Problems with settings a bot wants to save, each naming its field (empty when valid).
+/// `allow_loopback_http` lets a callback URL use plain HTTP to localhost (the local runner).
+pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate::error::FieldError> {
+    use crate::error::FieldError;
+    let mut errors = Vec::new();
+    if !settings.rules.any_enabled() {
+        errors.push(FieldError::new("rules", "at least one rule must be enabled, or nothing is ever escalated"));
+    }
+    let threshold = settings.rules.low_confidence.threshold;
+    if !(0.0..=1.0).contains(&threshold) {
+        errors.push(FieldError::new("rules.low_confidence.threshold", "must be between 0 and 1"));
+    }
+    let rating = &settings.rules.low_rating;
+    if !(rating.scale.is_finite() && rating.scale > 0.0) {
+        errors.push(FieldError::new("rules.low_rating.scale", "must be a positive number"));
+    } else if !(0.0..=rating.scale).contains(&rating.at_or_below) {
+        errors.push(FieldError::new("rules.low_rating.at_or_below", "must be between 0 and the scale"));
+    }
+    if let Some(raw) = &settings.callback_url
+        && let Err(message) = check_callback_url(raw, allow_loopback_http)
+    {
+        errors.push(FieldError::new("callback_url", message));
+    }
+    errors
+}
+
+/// A callback URL must be absolute HTTPS (plain HTTP only to a loopback host when allowed), with
+/// no credentials in it.
+fn check_callback_url(raw: &str, allow_loopback_http: bool) -> Result<(), &'static str> {
+    let url = url::Url::parse(raw).map_err(|_| "is not an absolute URL")?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry credentials; callbacks are signed instead");
+    }
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_loopback_http && loopback => Ok(()),
+        "http" if allow_loopback_http => Err("must use https (http only to localhost here)"),
+        _ => Err("must use https"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,5 +271,34 @@ mod tests {
         assert!(settings.handoff_message(Some("de"), Some(7)).contains("#7"));
         assert!(settings.handoff_message(None, Some(7)).starts_with("I'm handing you over"));
         assert!(!settings.handoff_message(Some("fr"), None).contains('#'));
+    }
+
+    #[test]
+    fn validation_names_each_bad_field() {
+        let mut settings = BotSettings::default();
+        assert!(validate(&settings, false).is_empty());
+        settings.rules.low_confidence.threshold = 1.5;
+        settings.rules.low_rating.at_or_below = 9.0;
+        settings.callback_url = Some("http://bot.example.com/hook".into());
+        let fields: Vec<String> = validate(&settings, false).into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["rules.low_confidence.threshold", "rules.low_rating.at_or_below", "callback_url"]);
+        let mut off = BotSettings::default();
+        off.rules.explicit_request.enabled = false;
+        off.rules.low_confidence.enabled = false;
+        off.rules.low_rating.enabled = false;
+        off.rules.action.enabled = false;
+        off.rules.manual.enabled = false;
+        assert_eq!(validate(&off, false)[0].field, "rules");
+    }
+
+    #[test]
+    fn callback_urls_are_https_or_local_http_when_allowed() {
+        assert!(check_callback_url("https://bot.example.com/zendesk", false).is_ok());
+        assert!(check_callback_url("http://127.0.0.1:8080/cb", true).is_ok());
+        assert!(check_callback_url("http://127.0.0.1:8080/cb", false).is_err());
+        assert!(check_callback_url("http://bot.example.com/cb", true).is_err());
+        assert!(check_callback_url("https://user:pw@bot.example.com/cb", false).is_err());
+        assert!(check_callback_url("not a url", false).is_err());
+        assert!(check_callback_url("ftp://bot.example.com", false).is_err());
     }
 }

@@ -84,6 +84,67 @@ pub fn truncate_words(input: &str, max_chars: usize) -> String {
     format!("{trimmed}…")
 }
 
+/// Tags after which a reader expects a new line.
+const BLOCK_TAGS: [&str; 16] =
+    ["p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "table"];
+
+/// An agent's comment (Zendesk stores HTML) as plain text for a chat window: tags dropped,
+/// block elements as line breaks, list items as `- `, entities decoded, scripts and styles
+/// removed, blank runs collapsed. Not a sanitiser for HTML output: the result is text.
+pub fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('>') else {
+            // A lone `<` is text.
+            text.push('<');
+            rest = after;
+            continue;
+        };
+        let tag = after[..close].trim();
+        let closing = tag.starts_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        rest = &after[close + 1..];
+        if !closing && (name == "script" || name == "style") {
+            let end = format!("</{name}");
+            rest = match rest.to_ascii_lowercase().find(&end) {
+                Some(idx) => rest[idx..].find('>').map_or("", |gt| &rest[idx + gt + 1..]),
+                None => "",
+            };
+            continue;
+        }
+        if name == "li" && !closing {
+            text.push_str("\n- ");
+        } else if BLOCK_TAGS.contains(&name.as_str()) {
+            text.push('\n');
+        }
+    }
+    text.push_str(rest);
+    let decoded = html_escape::decode_html_entities(&text).replace('\u{a0}', " ");
+    let mut out = String::with_capacity(decoded.len());
+    let mut blank_lines = 0;
+    for line in strip_control(&decoded).lines() {
+        let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+        if line.is_empty() {
+            blank_lines += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank_lines > 1 { "\n\n" } else { "\n" });
+        }
+        out.push_str(&line);
+        blank_lines = 0;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +175,19 @@ mod tests {
         assert_eq!(truncate_words("short", 10), "short");
         assert_eq!(truncate_words("one two three four", 12), "one two…");
         assert_eq!(truncate_words("abcdefghijklmnop", 5), "abcd…");
+    }
+
+    #[test]
+    fn html_to_text_keeps_the_words_and_the_lines() {
+        assert_eq!(
+            html_to_text("<p>Hi Ana,</p><p>Try <b>resetting</b> it &amp; tell me.</p>"),
+            "Hi Ana,\nTry resetting it & tell me."
+        );
+        assert_eq!(html_to_text("Line one<br>Line two<br/>"), "Line one\nLine two");
+        assert_eq!(html_to_text("<ul><li>one</li><li>two</li></ul>"), "- one\n- two");
+        assert_eq!(html_to_text("a<script>alert(1)</script>b<style>p{}</style>c"), "abc");
+        assert_eq!(html_to_text("plain text, 2 < 3 &lt; 4&nbsp;ok"), "plain text, 2 < 3 < 4 ok");
+        assert_eq!(html_to_text("<div>a</div>\n\n\n\n<div>b</div>"), "a\n\nb");
+        assert_eq!(html_to_text(""), "");
     }
 }

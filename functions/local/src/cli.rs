@@ -83,6 +83,10 @@ pub struct ServeArgs {
     /// http://{--addr}.
     #[arg(long, env = "HANDOFF_PUBLIC_BASE_URL")]
     pub public_base_url: Option<url::Url>,
+    /// Seconds between sweeper runs (pending escalations, undelivered callbacks, webhook checks);
+    /// 0 turns the sweeper off. AWS runs it every minute.
+    #[arg(long, env = "HANDOFF_SWEEP_EVERY", default_value_t = 30)]
+    pub sweep_every: u64,
     /// Comma-separated URLs an admin's browser may be sent back to after connecting.
     #[arg(long, env = "HANDOFF_ALLOWED_RETURN_URLS", default_value = "http://127.0.0.1:3000/connected")]
     pub allowed_return_urls: String,

@@ -40,6 +40,12 @@ pub const ALL_SCOPES: [&str; 6] = [
 pub const SIMULATOR_AGENT_EMAIL: &str = "agent@handoff.local";
 pub const SIMULATOR_AGENT_TOKEN: &str = "simulator-agent-token";
 
+/// A second simulator agent, the one who answers visitors in the walk-through (replies by the
+/// connected agent would be taken for Handoff's own comments and not forwarded).
+pub const SIMULATOR_SUPPORT_NAME: &str = "Carla (support)";
+pub const SIMULATOR_SUPPORT_EMAIL: &str = "carla@handoff.local";
+pub const SIMULATOR_SUPPORT_TOKEN: &str = "simulator-carla-token";
+
 /// The app's OAuth client as registered with the simulator (the simulator's own, not a secret
 /// of anyone's), so the OAuth walk-through works locally.
 pub const SIMULATOR_OAUTH_CLIENT_ID: &str = "handoff-local";
@@ -119,6 +125,7 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
                 _ => RunError::Listen { addr: args.simulator_addr, reason: e.to_string() },
             })?;
             sim.add_api_token(SIMULATOR_AGENT_EMAIL, SIMULATOR_AGENT_TOKEN);
+            sim.add_agent(SIMULATOR_SUPPORT_NAME, SIMULATOR_SUPPORT_EMAIL, SIMULATOR_SUPPORT_TOKEN);
             sim.add_oauth_client(SIMULATOR_OAUTH_CLIENT_ID, SIMULATOR_OAUTH_CLIENT_SECRET, SIMULATOR_AGENT_EMAIL);
             Some(sim)
         }
@@ -130,6 +137,7 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         None => None,
     };
     let mut app = App::new(stores, zendesk_base.clone()).map_err(|e| RunError::Config(e.to_string()))?;
+    app.allow_loopback_http_callbacks = true;
     app.connect = handoff::connection::ConnectConfig {
         public_base_url: match &args.public_base_url {
             Some(url) => url.clone(),
@@ -151,8 +159,24 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
     }
     let auth = LocalAuth::load_or_create(&args.data_dir)?;
     let front = Arc::new(server::Front { app, auth });
+    tokio::spawn(sweep_periodically(front.clone(), args.sweep_every));
     let server = tokio::spawn(server::serve(listener, front));
     Ok(Running { api_url: format!("http://{}", args.addr), simulator, server })
+}
+
+/// The sweeper's schedule, locally: pending escalations, undelivered callbacks and webhook
+/// checks are finished as they would be in AWS (every minute there).
+async fn sweep_periodically(front: Arc<server::Front>, every_seconds: u64) {
+    if every_seconds == 0 {
+        return;
+    }
+    let mut ticker = tokio::time::interval(std::time::Duration::from_secs(every_seconds));
+    ticker.tick().await;
+    loop {
+        ticker.tick().await;
+        let deadline = handoff::deadline::Deadline::after(std::time::Duration::from_secs(50));
+        handoff::sweeper::sweep(&front.app, deadline).await;
+    }
 }
 
 /// A real account's subdomain and legacy API-token credentials (OAuth connects come with the
@@ -194,6 +218,9 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
                 oauth_states: store.clone(),
                 audit: store,
                 secrets,
+                // Seen webhook events, callbacks still to deliver and webhook checks are kept in
+                // memory locally: a restart forgets them (see README "Run it locally").
+                outbox: Arc::new(handoff::store::memory::MemoryStore::new()),
             })
         }
         StoreKind::Dynamodb => {
@@ -212,6 +239,7 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
                 bots: dynamo.clone(),
                 conversations: dynamo.clone(),
                 oauth_states: dynamo.clone(),
+                outbox: dynamo.clone(),
                 audit: dynamo,
                 secrets,
             })
@@ -233,12 +261,12 @@ async fn connect_demo_bot(app: &App, bot_id: &str, real: Option<&RealZendesk>) -
         Some(r) => (r.subdomain.clone(), r.email.clone(), r.token.clone()),
         None => ("simulator".to_owned(), SIMULATOR_AGENT_EMAIL.to_owned(), SecretString::from(SIMULATOR_AGENT_TOKEN)),
     };
-    let secret = BotSecret {
-        credentials: StoredCredentials::ApiToken { email, api_token: token },
-        webhook_signing_secret: None,
-    };
-    app.stores.secrets.put_bot_secret(bot_id, &secret).await?;
-    app.stores.bots.put_connection(&Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken)).await?;
+    // The same path as `PUT …/zendesk/connection`: verifies the user and registers the webhook.
+    let connector = handoff::connection::Connector { stores: &app.stores, zendesk: &app.zendesk, config: &app.connect };
+    connector
+        .connect_api_token(bot_id, &subdomain, &email, token, Some("handoff-local"))
+        .await
+        .map_err(|e| RunError::Config(format!("could not connect the demo bot: {e}")))?;
     tracing::info!(bot_id, "connected the demo bot");
     Ok(())
 }

@@ -124,6 +124,11 @@ impl BotStore for PersistentStore {
         self.save_bot(bot_id)
     }
 
+    async fn set_webhook_id(&self, bot_id: &str, version: u64, webhook_id: &str) -> Result<(), StoreError> {
+        self.memory.set_webhook_id(bot_id, version, webhook_id).await?;
+        self.save_bot(bot_id)
+    }
+
     async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError> {
         self.memory.mark_disconnected(bot_id, expected_version, now_ms).await?;
         self.save_bot(bot_id)
@@ -227,16 +232,6 @@ impl ConversationStore for PersistentStore {
             self.save_conversation(bot, conv)?;
         }
         Ok(applied)
-    }
-
-    /// Seen events are kept in memory only locally (a restart may let a retried delivery through,
-    /// whose effects are idempotent anyway).
-    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, now: i64) -> Result<bool, StoreError> {
-        self.memory.mark_event_seen(bot_id, event_id, now).await
-    }
-
-    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError> {
-        self.memory.forget_event(bot_id, event_id).await
     }
 
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {

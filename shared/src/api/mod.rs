@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod escalate;
 pub mod oauth_callback;
+pub mod settings;
 pub mod webhook;
 
 use lambda_http::http::StatusCode;
@@ -52,6 +53,8 @@ pub const ROUTES: &[Route] = &[
         scope: Some(scopes::DELETE_INTEGRATIONS),
         function: "connection",
     },
+    Route { method: "GET", path: settings::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
+    Route { method: "PUT", path: settings::ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
     Route { method: "GET", path: oauth_callback::ROUTE, scope: None, function: "oauth-callback" },
     Route { method: "POST", path: webhook::ROUTE, scope: None, function: "zendesk-webhook" },
 ];
@@ -76,6 +79,7 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
     let request = request.with_path_parameters(params);
     match route.function {
         "escalate" => escalate::handle(app, request).await,
+        "connection" if route.path == settings::ROUTE => settings::handle(app, request).await,
         "connection" => connection::handle(app, request).await,
         "oauth-callback" => oauth_callback::handle(app, request).await,
         "zendesk-webhook" => webhook::handle(app, request).await,

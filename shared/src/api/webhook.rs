@@ -1,7 +1,9 @@
 //! `POST /webhooks/zendesk/{bot_id}`: Zendesk's signed ticket events. Verify on the raw body,
-//! deduplicate on the event id, find the conversation, apply the status in event order, 200.
-//! At most two DynamoDB operations per event (the seen marker and the conditional status write)
-//! when the ticket carries its `external_id`; no Zendesk call.
+//! find the conversation, apply the status in event order, deduplicate on the event id, forward
+//! agent replies and status changes to the bot, 200. Two DynamoDB writes per event (the
+//! conditional status write and the seen marker, which also records any callback) when the
+//! ticket carries its `external_id` and the bot's profile is cached; a third settles a delivered
+//! callback. No Zendesk call.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -10,6 +12,7 @@ use serde_json::json;
 use tracing::{info, warn};
 
 use crate::app::App;
+use crate::callback::{forward, payload};
 use crate::http::{Problem, json_response, path_param, valid_id};
 use crate::webhook::event::{self, EventKind};
 use crate::webhook::signature;
@@ -50,9 +53,9 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         return Err(unauthenticated());
     }
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
-    let secret = match app.stores.secrets.get_bot_secret(&bot_id).await {
-        Ok(Some(secret)) => secret.webhook_signing_secret,
-        Ok(None) => None,
+    let (secret, callback_secret_set) = match app.stores.secrets.get_bot_secret(&bot_id).await {
+        Ok(Some(secret)) => (secret.webhook_signing_secret, secret.callback_secret.is_some()),
+        Ok(None) => (None, false),
         Err(e) => {
             warn!(bot_id, error = %e, "could not read the bot's secret");
             return Err(Problem::unavailable("Try the delivery again.", 5));
@@ -75,29 +78,28 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         return Err(unauthenticated());
     }
     let event = event::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
-    let span = tracing::info_span!("webhook", bot_id = %bot_id, ticket_id = event.ticket_id, event_id = %event.id);
+    let span = tracing::info_span!(
+        "webhook",
+        bot_id = %bot_id,
+        ticket_id = event.ticket_id,
+        event_id = %event.id,
+        conversation_id = tracing::field::Empty,
+    );
     let _entered = span.enter();
-    let stores = &app.stores;
-    let first =
-        stores.conversations.mark_event_seen(&bot_id, &event.id, now.unix_timestamp()).await.map_err(unavailable)?;
-    if !first {
-        info!("duplicate delivery");
-        return Ok(json_response(StatusCode::OK, &json!({"duplicate": true})));
-    }
-    let outcome = apply(app, &bot_id, &event).await;
-    match outcome {
-        Ok(answer) => Ok(json_response(StatusCode::OK, &answer)),
-        Err(problem) => {
-            // Zendesk retries a failed delivery: it must not be taken for a duplicate then.
-            if let Err(e) = stores.conversations.forget_event(&bot_id, &event.id).await {
-                warn!(error = %e, "could not forget the failed event");
-            }
-            Err(problem)
-        }
-    }
+    let answer = handle_event(app, &bot_id, &event, callback_secret_set, now).await?;
+    Ok(json_response(StatusCode::OK, &answer))
 }
 
-async fn apply(app: &App, bot_id: &str, event: &event::TicketEvent) -> Result<serde_json::Value, Problem> {
+/// Everything after authentication. Order matters for "nothing lost": the status is applied
+/// before the event is marked seen (applying is idempotent, so a crash in between is repaired
+/// by Zendesk's retry), and a callback is written down with the seen marker before it is tried.
+async fn handle_event(
+    app: &App,
+    bot_id: &str,
+    event: &event::TicketEvent,
+    callback_secret_set: bool,
+    now: time::OffsetDateTime,
+) -> Result<serde_json::Value, Problem> {
     let stores = &app.stores;
     let conversation = match &event.external_id {
         Some(conversation) => Some(conversation.clone()),
@@ -107,7 +109,8 @@ async fn apply(app: &App, bot_id: &str, event: &event::TicketEvent) -> Result<se
         info!("not a Handoff ticket; ignored");
         return Ok(json!({"ignored": "not a ticket Handoff created"}));
     };
-    let applied = match event.status {
+    tracing::Span::current().record("conversation_id", conversation.as_str());
+    let status_is_current = match event.status {
         Some(status) => {
             let at_ms = (event.time.unix_timestamp_nanos() / 1_000_000) as i64;
             stores
@@ -118,13 +121,41 @@ async fn apply(app: &App, bot_id: &str, event: &event::TicketEvent) -> Result<se
         }
         None => false,
     };
+    let profile = app.profiles.get(stores.bots.as_ref(), bot_id).await.map_err(unavailable)?;
+    let forwarding = callback_secret_set && profile.settings.as_ref().is_some_and(|s| s.callback_url.is_some());
+    let handoff_user = profile.connection.as_ref().and_then(|c| c.zendesk_user_id);
+    let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    let callback = payload::for_event(bot_id, &conversation, event, handoff_user, status_is_current)
+        .filter(|_| forwarding)
+        .map(|body| forward::pending(bot_id, &body, now_ms))
+        .transpose()
+        .map_err(|e| Problem::internal(format!("callback not serialisable: {e}")))?;
+    let first = stores
+        .outbox
+        .mark_event_seen(bot_id, &event.id, now.unix_timestamp(), callback.as_ref())
+        .await
+        .map_err(unavailable)?;
+    if !first {
+        info!("duplicate delivery");
+        return Ok(json!({"duplicate": true}));
+    }
+    let forwarded = match &callback {
+        Some(callback) => {
+            if app.forwarder().deliver_now(callback).await {
+                "delivered"
+            } else {
+                "pending"
+            }
+        }
+        None => "no",
+    };
     let kind = match &event.kind {
         EventKind::StatusChanged => "status_changed",
         EventKind::CommentAdded(_) => "comment_added",
         EventKind::Other(_) => "other",
     };
-    info!(applied, kind, "webhook handled");
-    Ok(json!({"applied": applied, "kind": kind}))
+    info!(status_is_current, kind, forwarded, "webhook handled");
+    Ok(json!({"applied": status_is_current, "kind": kind, "forwarded": forwarded}))
 }
 
 fn unavailable(e: crate::store::StoreError) -> Problem {

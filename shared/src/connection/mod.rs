@@ -4,5 +4,6 @@
 pub mod oauth_flow;
 pub mod refresh;
 pub mod service;
+pub mod webhook_health;
 
 pub use service::{CallbackOutcome, CallbackQuery, ConnectConfig, ConnectError, ConnectionStatus, Connector};

@@ -255,5 +255,9 @@ fn renewed(secret: &BotSecret, grant: &TokenGrant) -> BotSecret {
         },
         other => other.clone(),
     };
-    BotSecret { credentials, webhook_signing_secret: secret.webhook_signing_secret.clone() }
+    BotSecret {
+        credentials,
+        webhook_signing_secret: secret.webhook_signing_secret.clone(),
+        callback_secret: secret.callback_secret.clone(),
+    }
 }

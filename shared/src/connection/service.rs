@@ -24,6 +24,8 @@ use crate::zendesk::{Account, Credentials, ZendeskClient, ZendeskError};
 pub const API_TOKEN_END: &str = "2027-04-30";
 /// How long one Zendesk exchange may take inside a request.
 const BUDGET: Duration = Duration::from_secs(15);
+/// How often the sweeper checks that Zendesk still has (and runs) each bot's webhook.
+pub const WEBHOOK_CHECK_INTERVAL: Duration = Duration::from_secs(15 * 60);
 
 /// Where the service lives and where browsers may be sent back to.
 #[derive(Debug, Clone)]
@@ -41,7 +43,7 @@ impl ConnectConfig {
         format!("{}/oauth/zendesk/callback", self.public_base_url.as_str().trim_end_matches('/'))
     }
 
-    fn account_base(&self, subdomain: &str) -> Result<Url, ConnectError> {
+    pub(crate) fn account_base(&self, subdomain: &str) -> Result<Url, ConnectError> {
         Account::base_url(subdomain, self.zendesk_base_url.as_ref())
             .map_err(|_| ConnectError::InvalidSubdomain(InvalidSubdomain(subdomain.to_owned())))
     }
@@ -263,6 +265,7 @@ impl Connector<'_> {
         let secret = BotSecret {
             credentials: StoredCredentials::ApiToken { email: email.to_owned(), api_token },
             webhook_signing_secret,
+            callback_secret: None,
         };
         let mut connection = Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken);
         connection.zendesk_user_id = user.id;
@@ -300,6 +303,7 @@ impl Connector<'_> {
                 access_token_expires_at: expires_at,
             },
             webhook_signing_secret: None,
+            callback_secret: None,
         };
         self.save(bot_id, &subdomain, ConnectionMode::ClientCredentials, &grant, &user, &account, secret, actor).await
     }
@@ -343,6 +347,7 @@ impl Connector<'_> {
             }
         };
         self.stores.secrets.delete_bot_secret(bot_id).await?;
+        self.stores.outbox.remove_webhook_check(bot_id).await?;
         let changed =
             previous.as_ref().is_some_and(|c| c.state != ConnectionState::Disconnected) || revoke != "no_secret";
         if changed {
@@ -356,15 +361,7 @@ impl Connector<'_> {
 
     /// Deletes the bot's webhook at Zendesk; the outcome for the audit trail.
     async fn remove_webhook(&self, subdomain: &str, secret: &BotSecret, webhook_id: &str) -> &'static str {
-        let credentials = match &secret.credentials {
-            StoredCredentials::ApiToken { email, api_token } => {
-                Credentials::ApiToken { email: email.clone(), token: api_token.clone() }
-            }
-            StoredCredentials::Oauth { access_token, .. }
-            | StoredCredentials::ClientCredentials { access_token, .. } => {
-                Credentials::Bearer { access_token: access_token.clone() }
-            }
-        };
+        let credentials = secret.credentials.for_requests();
         let Ok(base_url) = self.config.account_base(subdomain) else { return "failed" };
         match self.zendesk.delete_webhook(&Account { base_url, credentials }, webhook_id, Deadline::after(BUDGET)).await
         {
@@ -397,7 +394,11 @@ impl Connector<'_> {
 
     /// Waits (up to a few seconds) until no refresher holds the connection's lease, then runs
     /// `change` on the connection as read; retries when it lost a race. The connection as it was.
-    async fn settle_connection<F, Fut>(&self, bot_id: &str, change: F) -> Result<Option<Connection>, ConnectError>
+    pub(super) async fn settle_connection<F, Fut>(
+        &self,
+        bot_id: &str,
+        change: F,
+    ) -> Result<Option<Connection>, ConnectError>
     where
         F: Fn(Connection, i64) -> Fut,
         Fut: std::future::Future<Output = Result<(), StoreError>>,
@@ -424,7 +425,7 @@ impl Connector<'_> {
     /// The bot's one webhook at this account: the one registered before if Zendesk still has it,
     /// else a new one; with its signing secret. A failure leaves the connection without one (its
     /// status warns) rather than failing the connect.
-    async fn ensure_webhook(
+    pub(super) async fn ensure_webhook(
         &self,
         bot_id: &str,
         account: &Account,
@@ -508,15 +509,25 @@ impl Connector<'_> {
     async fn store_connection(
         &self,
         mut connection: Connection,
-        secret: BotSecret,
+        mut secret: BotSecret,
         actor: Option<&str>,
     ) -> Result<ConnectionStatus, ConnectError> {
         let bot_id = connection.bot_id.clone();
         // A refresher at work on the old grant would write its tokens over the new ones: wait for it.
         let previous = self.settle_connection(&bot_id, |_, _| async { Ok(()) }).await?;
         connection.version = previous.as_ref().map_or(1, |p| p.version + 1);
+        // A reconnect keeps the callback secret the bot already verifies with.
+        if secret.callback_secret.is_none()
+            && let Ok(Some(old)) = self.stores.secrets.get_bot_secret(&bot_id).await
+        {
+            secret.callback_secret = old.callback_secret;
+        }
         self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
         self.stores.bots.put_connection(&connection).await?;
+        let first_check = (now() + WEBHOOK_CHECK_INTERVAL.as_secs() as i64) * 1000;
+        if let Err(e) = self.stores.outbox.schedule_webhook_check(&bot_id, first_check).await {
+            warn!(error = %e, "could not schedule the webhook health check");
+        }
         let mode =
             serde_json::to_value(connection.mode).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
         info!(bot_id = %bot_id, mode = %mode, subdomain = %connection.subdomain, "connected");
@@ -561,6 +572,7 @@ fn oauth_secret(grant: &TokenGrant) -> BotSecret {
             access_token_expires_at: grant.expires_in.map(|s| now() + s),
         },
         webhook_signing_secret: None,
+        callback_secret: None,
     }
 }
 

@@ -25,7 +25,7 @@ use crate::settings::BotSettings;
 use crate::store::*;
 use crate::transcript;
 use crate::zendesk::types::{Ticket, TicketCreateInput, TicketStatus};
-use crate::zendesk::{Account, Credentials, ZendeskClient, ZendeskError};
+use crate::zendesk::{Account, ZendeskClient, ZendeskError};
 
 /// Tunables of the use case.
 #[derive(Debug, Clone)]
@@ -195,24 +195,147 @@ impl Escalator<'_> {
         };
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
         // Everything that can refuse the request is settled before the first write.
-        let mut bot = self.bot_account(&connection).await?;
+        let bot = self.bot_account(&connection).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
+        self.rounds(&command, &settings, bot, &firing, &pending, &payload).await
+    }
 
+    /// Finishes an escalation left pending (a 202: Zendesk was down, or the worker stopped), for
+    /// the sweeper: the request and rule stored with the claim are used as they are (the rules
+    /// are not evaluated again, so a settings change cannot strand it). A bot that is not
+    /// connected keeps it pending until its attempts run out.
+    pub async fn resume(&self, record: &ConversationRecord, deadline: Deadline) -> Result<Outcome, EscalationError> {
+        let span = tracing::info_span!(
+            "resume",
+            bot_id = %record.bot_id,
+            conversation_id = %record.conversation_id,
+            ticket_id = tracing::field::Empty,
+        );
+        async {
+            let stored = record.pending_payload.as_deref().ok_or(PayloadError::Corrupt("no pending payload".into()))?;
+            let pending = PendingEscalation::decode(stored)?;
+            let command = EscalateCommand {
+                bot_id: record.bot_id.clone(),
+                conversation_id: record.conversation_id.clone(),
+                request: pending.request.clone(),
+                token_subject: None,
+                deadline,
+            };
+            let profile = self.stores.bots.load_profile(&record.bot_id).await?;
+            let settings = profile.settings.unwrap_or_default();
+            let connection = match profile.connection {
+                Some(c) if c.state == ConnectionState::Connected => c,
+                other => {
+                    let error = match other.map(|c| c.state) {
+                        Some(ConnectionState::ReconnectRequired) => EscalationError::ReconnectRequired,
+                        _ => EscalationError::NotConnected,
+                    };
+                    self.postpone(record, &pending, stored, &error).await?;
+                    return Err(error);
+                }
+            };
+            let bot = self.bot_account(&connection).await?;
+            self.rounds(&command, &settings, bot, &pending.firing(), &pending, stored).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Counts an attempt on pending work that cannot proceed (the bot is not connected): later
+    /// again, or failed with an audit entry after the last attempt.
+    async fn postpone(
+        &self,
+        record: &ConversationRecord,
+        pending: &PendingEscalation,
+        payload: &str,
+        error: &EscalationError,
+    ) -> Result<(), EscalationError> {
+        let now = now_ms();
+        let claim = ClaimRequest {
+            bot_id: record.bot_id.clone(),
+            conversation_id: record.conversation_id.clone(),
+            claim_token: claim_token(),
+            now_ms: now,
+            lease_until_ms: now + self.config.lease_margin.as_millis() as i64,
+            rule: pending.rule,
+            requester_email: record.requester_email.clone(),
+            pending_payload: payload.to_owned(),
+        };
+        let ClaimOutcome::Claimed(claimed) = self.stores.conversations.claim(&claim).await? else { return Ok(()) };
+        let attempts = claimed.attempts + 1;
+        if attempts >= self.config.max_attempts {
+            self.fail(&claimed, &error.to_string()).await?;
+            return Ok(());
+        }
+        let update = PendingUpdate {
+            ticket_id: claimed.ticket_id,
+            notes_written: claimed.notes_written,
+            attempts,
+            due_at_ms: now + self.config.reconnect_recheck.as_millis() as i64,
+            last_error: error.to_string(),
+        };
+        self.release(&claimed, &update).await
+    }
+
+    /// Marks the claimed escalation failed, with an audit entry: nothing is dropped silently.
+    async fn fail(&self, record: &ConversationRecord, error: &str) -> Result<(), EscalationError> {
+        match self
+            .stores
+            .conversations
+            .mark_failed(&record.bot_id, &record.conversation_id, &record.claim_token, error)
+            .await
+        {
+            Ok(()) => {}
+            Err(StoreError::Conflict) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        let attempts = (record.attempts + 1).to_string();
+        let rule = record.rule.map(|r| r.as_str()).unwrap_or_default();
+        let ticket = record.ticket_id.map(|t| t.to_string()).unwrap_or_default();
+        crate::audit::record(
+            self.stores.audit.as_ref(),
+            &record.bot_id,
+            "escalation_failed",
+            "failed",
+            None,
+            &[
+                ("conversation_id", record.conversation_id.as_str()),
+                ("rule", rule),
+                ("ticket_id", ticket.as_str()),
+                ("attempts", attempts.as_str()),
+                ("error", error),
+            ],
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Claims and works on the conversation until the escalation is done or must wait.
+    async fn rounds(
+        &self,
+        command: &EscalateCommand,
+        settings: &BotSettings,
+        mut bot: BotAccount,
+        firing: &Firing,
+        pending: &PendingEscalation,
+        payload: &str,
+    ) -> Result<Outcome, EscalationError> {
+        let request = &command.request;
         // A round can end the episode (its ticket is finished: the next round opens a new one) or
         // find the cached credentials rejected (the next round uses the stored ones): three at most.
         for _ in 0..3 {
-            let claim = self.claim_request(&command, &firing, &payload);
+            let claim = self.claim_request(command, firing, payload);
             let step = match self.stores.conversations.claim(&claim).await? {
                 ClaimOutcome::Claimed(record) => {
                     let first = match &record.pending_payload {
-                        Some(stored) if *stored != payload => PendingEscalation::decode(stored)?,
+                        Some(stored) if stored != payload => PendingEscalation::decode(stored)?,
                         _ => pending.clone(),
                     };
-                    self.finish(&bot, &settings, record, &first, Some(request), command.deadline).await?
+                    self.finish(&bot, settings, record, &first, Some(request), command.deadline).await?
                 }
                 ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
-                    self.follow_up(&bot, &settings, record, &command).await?
+                    self.follow_up(&bot, settings, record, command).await?
                 }
                 ClaimOutcome::Held(record) => {
                     info!("another request holds this conversation; answering pending");
@@ -532,15 +655,7 @@ impl Escalator<'_> {
         let attempts = record.attempts + 1;
         if !error.is_transient() || attempts >= self.config.max_attempts {
             warn!(attempts, error = %error, "escalation failed");
-            match self
-                .stores
-                .conversations
-                .mark_failed(&record.bot_id, &record.conversation_id, &record.claim_token, &error.to_string())
-                .await
-            {
-                Ok(()) | Err(StoreError::Conflict) => {}
-                Err(e) => return Err(e.into()),
-            }
+            self.fail(record, &error.to_string()).await?;
             return Err(EscalationError::Rejected(error));
         }
         let backoff =
@@ -659,11 +774,7 @@ impl Escalator<'_> {
     }
 
     fn account_from(&self, connection: &Connection, secret: BotSecret) -> Result<BotAccount, EscalationError> {
-        let credentials = match secret.credentials {
-            StoredCredentials::ApiToken { email, api_token } => Credentials::ApiToken { email, token: api_token },
-            StoredCredentials::Oauth { access_token, .. } => Credentials::Bearer { access_token },
-            StoredCredentials::ClientCredentials { access_token, .. } => Credentials::Bearer { access_token },
-        };
+        let credentials = secret.credentials.for_requests();
         let base_url = Account::base_url(&connection.subdomain, self.config.zendesk_base_url.as_ref())
             .map_err(|_| EscalationError::ReconnectRequired)?;
         Ok(BotAccount { account: Account { base_url, credentials }, connection: connection.clone() })

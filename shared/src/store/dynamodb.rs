@@ -28,6 +28,12 @@ pub const TICKET_INDEX: &str = "ticket";
 const DUE_PK: &str = "DUE";
 /// The due index's partition for connections whose tokens need refreshing.
 const REFRESH_PK: &str = "REFRESH";
+/// The due index's partition for callbacks not yet delivered.
+const CALLBACK_PK: &str = "CALLBACK";
+/// The due index's partition for webhook health checks.
+const WEBHOOK_CHECK_PK: &str = "WEBHOOK";
+/// Seen webhook events are remembered this long (Zendesk retries for far less).
+const SEEN_TTL_SECONDS: i64 = 7 * 86_400;
 /// DynamoDB's item size limit is 400 KB; keep a margin for attribute names.
 const MAX_ITEM_BYTES: usize = 390 * 1024;
 
@@ -305,6 +311,24 @@ impl BotStore for DynamoStore {
         }
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {
+        let values = HashMap::from([
+            (":v".to_owned(), n(expected_version)),
+            (":webhook".to_owned(), s(webhook_id)),
+            (":one".to_owned(), n(1)),
+        ]);
+        self.update(
+            connection_key(bot_id),
+            "SET webhook_id = :webhook ADD #version :one",
+            "#version = :v",
+            &[("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn set_connection_state(
@@ -697,38 +721,6 @@ impl ConversationStore for DynamoStore {
         }
     }
 
-    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, now: i64) -> Result<bool, StoreError> {
-        self.calls.write();
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .item("pk", s(bot_pk(bot_id)))
-            .item("sk", s(format!("EVENT#{event_id}")))
-            .item("expires_at", n(now + 7 * 86_400))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
-        }
-    }
-
-    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError> {
-        self.calls.write();
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(bot_pk(bot_id)))
-            .key("sk", s(format!("EVENT#{event_id}")))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
-    }
-
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
         self.calls.read();
         let output = self
@@ -763,6 +755,200 @@ impl ConversationStore for DynamoStore {
         match sk {
             Some(AttributeValue::S(sk)) => Ok(sk.strip_prefix("CONV#").map(str::to_owned)),
             _ => Ok(None),
+        }
+    }
+}
+
+fn event_key(bot_id: &str, event_id: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(bot_pk(bot_id))), ("sk".to_owned(), s(format!("EVENT#{event_id}")))])
+}
+
+fn webhook_check_key(bot_id: &str) -> Item {
+    HashMap::from([("pk".to_owned(), s(bot_pk(bot_id))), ("sk".to_owned(), s("WEBHOOK_CHECK"))])
+}
+
+fn callback_from(item: Item) -> Result<PendingCallback, StoreError> {
+    from_item(item).map_err(corrupt)
+}
+
+#[async_trait]
+impl CallbackOutbox for DynamoStore {
+    async fn mark_event_seen(
+        &self,
+        bot_id: &str,
+        event_id: &str,
+        now_s: i64,
+        callback: Option<&PendingCallback>,
+    ) -> Result<bool, StoreError> {
+        self.calls.write();
+        let mut item: Item = match callback {
+            Some(callback) => {
+                let mut item: Item = to_item(callback).map_err(corrupt)?;
+                item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+                if callback.due_at_ms.is_some() {
+                    item.insert("due_pk".into(), s(CALLBACK_PK));
+                }
+                item
+            }
+            None => Item::new(),
+        };
+        item.extend(event_key(bot_id, event_id));
+        item.insert("expires_at".into(), n(now_s + SEEN_TTL_SECONDS));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn list_due_callbacks(&self, now_ms: i64, limit: usize) -> Result<Vec<PendingCallback>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
+            .expression_attribute_values(":due", s(CALLBACK_PK))
+            .expression_attribute_values(":now", n(now_ms))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.items.unwrap_or_default().into_iter().map(callback_from).collect()
+    }
+
+    async fn claim_callback(
+        &self,
+        bot_id: &str,
+        event_id: &str,
+        expected_due_at_ms: i64,
+        next_due_at_ms: i64,
+    ) -> Result<Option<PendingCallback>, StoreError> {
+        let values = HashMap::from([
+            (":expected".to_owned(), n(expected_due_at_ms)),
+            (":next".to_owned(), n(next_due_at_ms)),
+            (":pending".to_owned(), s("pending")),
+            (":one".to_owned(), n(1)),
+        ]);
+        let result = self
+            .update(
+                event_key(bot_id, event_id),
+                "SET due_at_ms = :next ADD attempts :one",
+                "callback_state = :pending AND due_at_ms = :expected",
+                &[],
+                values,
+                true,
+            )
+            .await;
+        match result {
+            Ok(Some(item)) => callback_from(item).map(Some),
+            Ok(None) => Err(StoreError::Corrupt("update returned no item".into())),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn settle_callback(
+        &self,
+        bot_id: &str,
+        event_id: &str,
+        state: CallbackState,
+        last_error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let state = match state {
+            CallbackState::Pending => "pending",
+            CallbackState::Delivered => "delivered",
+            CallbackState::Failed => "failed",
+        };
+        let mut values = HashMap::from([(":state".to_owned(), s(state))]);
+        let expression = match last_error {
+            Some(error) => {
+                values.insert(":error".to_owned(), s(error));
+                "SET callback_state = :state, last_error = :error REMOVE due_pk, due_at_ms"
+            }
+            None => "SET callback_state = :state REMOVE due_pk, due_at_ms, last_error",
+        };
+        match self.update(event_key(bot_id, event_id), expression, "attribute_exists(pk)", &[], values, false).await {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn schedule_webhook_check(&self, bot_id: &str, due_at_ms: i64) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut item = webhook_check_key(bot_id);
+        item.insert("bot_id".into(), s(bot_id));
+        item.insert("due_pk".into(), s(WEBHOOK_CHECK_PK));
+        item.insert("due_at_ms".into(), n(due_at_ms));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn remove_webhook_check(&self, bot_id: &str) -> Result<(), StoreError> {
+        self.calls.write();
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(webhook_check_key(bot_id)))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn list_webhook_checks_due(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, i64)>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
+            .expression_attribute_values(":due", s(WEBHOOK_CHECK_PK))
+            .expression_attribute_values(":now", n(now_ms))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let mut due = Vec::new();
+        for item in output.items.unwrap_or_default() {
+            let bot = match item.get("bot_id") {
+                Some(AttributeValue::S(bot)) => bot.clone(),
+                _ => return Err(StoreError::Corrupt("webhook check without bot_id".into())),
+            };
+            let at = match item.get("due_at_ms") {
+                Some(AttributeValue::N(at)) => at.parse().map_err(|_| StoreError::Corrupt("bad due_at_ms".into()))?,
+                _ => return Err(StoreError::Corrupt("webhook check without due_at_ms".into())),
+            };
+            due.push((bot, at));
+        }
+        Ok(due)
+    }
+
+    async fn claim_webhook_check(
+        &self,
+        bot_id: &str,
+        expected_due_at_ms: i64,
+        next_due_at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let values =
+            HashMap::from([(":expected".to_owned(), n(expected_due_at_ms)), (":next".to_owned(), n(next_due_at_ms))]);
+        match self
+            .update(webhook_check_key(bot_id), "SET due_at_ms = :next", "due_at_ms = :expected", &[], values, false)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
         }
     }
 }

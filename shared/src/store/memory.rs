@@ -66,7 +66,10 @@ pub struct MemoryStore {
     conversations: Mutex<HashMap<(String, String), ConversationRecord>>,
     tickets: Mutex<HashMap<(String, u64), String>>,
     states: Mutex<HashMap<String, OAuthState>>,
-    seen: Mutex<std::collections::HashSet<(String, String)>>,
+    /// Seen webhook events, with the callback each caused (if any).
+    seen: Mutex<HashMap<(String, String), Option<PendingCallback>>>,
+    /// Bot → when its webhook health check is due.
+    webhook_checks: Mutex<HashMap<String, i64>>,
     audit: Mutex<Vec<AuditEntry>>,
     pub calls: CallCounter,
 }
@@ -232,6 +235,19 @@ impl BotStore for MemoryStore {
         match bots.get_mut(bot_id).and_then(|p| p.connection.as_mut()) {
             Some(c) if c.version == expected_version => {
                 c.state = state;
+                c.version += 1;
+                Ok(())
+            }
+            _ => Err(StoreError::Conflict),
+        }
+    }
+
+    async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut bots = self.bots.lock().expect("store lock");
+        match bots.get_mut(bot_id).and_then(|p| p.connection.as_mut()) {
+            Some(c) if c.version == expected_version => {
+                c.webhook_id = Some(webhook_id.to_owned());
                 c.version += 1;
                 Ok(())
             }
@@ -416,17 +432,6 @@ impl ConversationStore for MemoryStore {
         }
     }
 
-    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, _now: i64) -> Result<bool, StoreError> {
-        self.calls.write();
-        Ok(self.seen.lock().expect("store lock").insert((bot_id.to_owned(), event_id.to_owned())))
-    }
-
-    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError> {
-        self.calls.write();
-        self.seen.lock().expect("store lock").remove(&(bot_id.to_owned(), event_id.to_owned()));
-        Ok(())
-    }
-
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
         self.calls.read();
         let map = self.conversations.lock().expect("store lock");
@@ -439,6 +444,116 @@ impl ConversationStore for MemoryStore {
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
         self.calls.read();
         Ok(self.tickets.lock().expect("store lock").get(&(bot_id.to_owned(), ticket_id)).cloned())
+    }
+}
+
+#[async_trait]
+impl CallbackOutbox for MemoryStore {
+    async fn mark_event_seen(
+        &self,
+        bot_id: &str,
+        event_id: &str,
+        _now_s: i64,
+        callback: Option<&PendingCallback>,
+    ) -> Result<bool, StoreError> {
+        self.calls.write();
+        let mut seen = self.seen.lock().expect("store lock");
+        let key = (bot_id.to_owned(), event_id.to_owned());
+        if seen.contains_key(&key) {
+            return Ok(false);
+        }
+        seen.insert(key, callback.cloned());
+        Ok(true)
+    }
+
+    async fn list_due_callbacks(&self, now_ms: i64, limit: usize) -> Result<Vec<PendingCallback>, StoreError> {
+        self.calls.read();
+        let seen = self.seen.lock().expect("store lock");
+        let mut due: Vec<PendingCallback> = seen
+            .values()
+            .flatten()
+            .filter(|c| c.state == CallbackState::Pending && c.due_at_ms.is_some_and(|d| d <= now_ms))
+            .cloned()
+            .collect();
+        due.sort_by_key(|c| c.due_at_ms);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn claim_callback(
+        &self,
+        bot_id: &str,
+        event_id: &str,
+        expected_due_at_ms: i64,
+        next_due_at_ms: i64,
+    ) -> Result<Option<PendingCallback>, StoreError> {
+        self.calls.write();
+        let mut seen = self.seen.lock().expect("store lock");
+        let Some(Some(callback)) = seen.get_mut(&(bot_id.to_owned(), event_id.to_owned())) else {
+            return Ok(None);
+        };
+        if callback.state != CallbackState::Pending || callback.due_at_ms != Some(expected_due_at_ms) {
+            return Ok(None);
+        }
+        callback.due_at_ms = Some(next_due_at_ms);
+        callback.attempts += 1;
+        Ok(Some(callback.clone()))
+    }
+
+    async fn settle_callback(
+        &self,
+        bot_id: &str,
+        event_id: &str,
+        state: CallbackState,
+        last_error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut seen = self.seen.lock().expect("store lock");
+        if let Some(Some(callback)) = seen.get_mut(&(bot_id.to_owned(), event_id.to_owned())) {
+            callback.state = state;
+            callback.due_at_ms = None;
+            callback.last_error = last_error.map(str::to_owned);
+        }
+        Ok(())
+    }
+
+    async fn schedule_webhook_check(&self, bot_id: &str, due_at_ms: i64) -> Result<(), StoreError> {
+        self.calls.write();
+        self.webhook_checks.lock().expect("store lock").insert(bot_id.to_owned(), due_at_ms);
+        Ok(())
+    }
+
+    async fn remove_webhook_check(&self, bot_id: &str) -> Result<(), StoreError> {
+        self.calls.write();
+        self.webhook_checks.lock().expect("store lock").remove(bot_id);
+        Ok(())
+    }
+
+    async fn list_webhook_checks_due(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, i64)>, StoreError> {
+        self.calls.read();
+        let checks = self.webhook_checks.lock().expect("store lock");
+        let mut due: Vec<(String, i64)> =
+            checks.iter().filter(|(_, d)| **d <= now_ms).map(|(b, d)| (b.clone(), *d)).collect();
+        due.sort_by_key(|(_, d)| *d);
+        due.truncate(limit);
+        Ok(due)
+    }
+
+    async fn claim_webhook_check(
+        &self,
+        bot_id: &str,
+        expected_due_at_ms: i64,
+        next_due_at_ms: i64,
+    ) -> Result<bool, StoreError> {
+        self.calls.write();
+        let mut checks = self.webhook_checks.lock().expect("store lock");
+        match checks.get_mut(bot_id) {
+            Some(due) if *due == expected_due_at_ms => {
+                *due = next_due_at_ms;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
     }
 }
 

@@ -2,8 +2,10 @@
 //! Manager (`dynamodb`, `secrets_manager`) and in-process ones (`memory`). The same conformance
 //! suite (tests/e2e) runs against both, so the in-process adapters are honest stand-ins.
 
+pub mod cache;
 pub mod dynamodb;
 pub mod memory;
+pub mod outbox;
 pub mod secrets_manager;
 
 use async_trait::async_trait;
@@ -13,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::rules::RuleKind;
 use crate::settings::BotSettings;
 use crate::zendesk::types::TicketStatus;
+
+pub use outbox::{CallbackOutbox, CallbackState, PendingCallback};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -141,6 +145,10 @@ pub trait BotStore: Send + Sync {
         expected_version: u64,
         state: ConnectionState,
     ) -> Result<(), StoreError>;
+
+    /// Records the bot's webhook id (re-registered by the health check) if the connection is
+    /// still at `expected_version`; Conflict otherwise.
+    async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError>;
 
     /// Marks the connection disconnected, clearing its lease and due time, if it is still at
     /// `expected_version` and no refresher holds a live lease at `now_ms` (Conflict otherwise).
@@ -368,12 +376,6 @@ pub trait ConversationStore: Send + Sync {
         at_ms: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Remembers a webhook event id for 7 days: true the first time, false for a repeat.
-    async fn mark_event_seen(&self, bot_id: &str, event_id: &str, now: i64) -> Result<bool, StoreError>;
-
-    /// Forgets an event id (its processing failed, so Zendesk's retry must not be dropped).
-    async fn forget_event(&self, bot_id: &str, event_id: &str) -> Result<(), StoreError>;
-
     /// Pending records whose `due_at_ms` has passed, oldest first (a sparse index, no scan).
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;
 
@@ -448,6 +450,10 @@ pub struct BotSecret {
     pub credentials: StoredCredentials,
     #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_opt")]
     pub webhook_signing_secret: Option<SecretString>,
+    /// Signs callbacks to the bot (set and rotated through the settings route; kept across
+    /// reconnects, forgotten on disconnect).
+    #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_opt")]
+    pub callback_secret: Option<SecretString>,
 }
 
 impl std::fmt::Debug for BotSecret {
@@ -482,6 +488,21 @@ pub enum StoredCredentials {
         #[serde(default)]
         access_token_expires_at: Option<i64>,
     },
+}
+
+impl StoredCredentials {
+    /// What a Zendesk API request authenticates with.
+    pub fn for_requests(&self) -> crate::zendesk::Credentials {
+        use crate::zendesk::Credentials;
+        match self {
+            Self::ApiToken { email, api_token } => {
+                Credentials::ApiToken { email: email.clone(), token: api_token.clone() }
+            }
+            Self::Oauth { access_token, .. } | Self::ClientCredentials { access_token, .. } => {
+                Credentials::Bearer { access_token: access_token.clone() }
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for StoredCredentials {
@@ -558,6 +579,7 @@ pub struct Stores {
     pub secrets: std::sync::Arc<dyn SecretStore>,
     pub oauth_states: std::sync::Arc<dyn OAuthStateStore>,
     pub audit: std::sync::Arc<dyn AuditLog>,
+    pub outbox: std::sync::Arc<dyn CallbackOutbox>,
 }
 
 /// The app's OAuth client as stored in its secret (JSON).

@@ -21,6 +21,8 @@ struct WebhookEnvelope {
 #[derive(Deserialize)]
 struct WebhookId {
     id: String,
+    #[serde(default)]
+    status: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -63,12 +65,39 @@ impl ZendeskClient {
 
     /// Whether the webhook still exists.
     pub async fn webhook_exists(&self, account: &Account, id: &str, deadline: Deadline) -> Result<bool, ZendeskError> {
+        Ok(self.webhook_status(account, id, deadline).await?.is_some())
+    }
+
+    /// The webhook's status (`active`, `inactive`), or None when Zendesk no longer has it.
+    pub async fn webhook_status(
+        &self,
+        account: &Account,
+        id: &str,
+        deadline: Deadline,
+    ) -> Result<Option<String>, ZendeskError> {
         let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
         match self.send_authorized(account, deadline, |http| http.get(target.clone())).await {
-            Ok(_) => Ok(true),
-            Err(ZendeskError::NotFound) => Ok(false),
+            Ok(response) => {
+                let shown = read::<WebhookEnvelope>(response).await?;
+                Ok(Some(shown.webhook.status.unwrap_or_else(|| "active".to_owned())))
+            }
+            Err(ZendeskError::NotFound) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Switches a deactivated webhook back on (Zendesk deactivates webhooks that keep failing,
+    /// and admins can too); the id and signing secret stay the same.
+    pub async fn activate_webhook(&self, account: &Account, id: &str, deadline: Deadline) -> Result<(), ZendeskError> {
+        let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
+        let body = json!({"webhook": {"status": "active"}});
+        self.send_authorized(account, deadline, |http| {
+            http.request(Method::PATCH, target.clone())
+                .header("content-type", "application/merge-patch+json")
+                .body(body.to_string())
+        })
+        .await?;
+        Ok(())
     }
 
     /// The webhook's signing secret.

@@ -198,6 +198,7 @@ async fn secret_store_conforms(store: &dyn SecretStore) {
             access_token_expires_at: Some(1_800_000_000),
         },
         webhook_signing_secret: Some(SecretString::from("whsec")),
+        callback_secret: None,
     };
     store.put_bot_secret(&bot, &secret).await.unwrap();
     store.invalidate(&bot);
@@ -215,6 +216,7 @@ async fn secret_store_conforms(store: &dyn SecretStore) {
     let api = BotSecret {
         credentials: StoredCredentials::ApiToken { email: "a@example.com".into(), api_token: SecretString::from("t2") },
         webhook_signing_secret: None,
+        callback_secret: None,
     };
     store.put_bot_secret(&bot, &api).await.unwrap();
     store.invalidate(&bot);

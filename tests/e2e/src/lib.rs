@@ -16,6 +16,8 @@ mod local_runner;
 #[cfg(test)]
 mod secret_hygiene;
 #[cfg(test)]
+mod sim_webhooks;
+#[cfg(test)]
 mod simulator;
 #[cfg(test)]
 mod support;

@@ -134,6 +134,7 @@ impl Harness {
                 conversations: dynamo.clone(),
                 oauth_states: dynamo.clone(),
                 audit: dynamo.clone(),
+                outbox: dynamo.clone(),
                 secrets: secrets.clone(),
             },
             Adapters::Memory { store, secrets } => Stores {
@@ -141,6 +142,7 @@ impl Harness {
                 conversations: store.clone(),
                 oauth_states: store.clone(),
                 audit: store.clone(),
+                outbox: store.clone(),
                 secrets: secrets.clone(),
             },
         };
@@ -182,6 +184,7 @@ impl Harness {
                         api_token: SecretString::from(API_TOKEN),
                     },
                     webhook_signing_secret: None,
+                    callback_secret: None,
                 },
             )
             .await
@@ -384,6 +387,7 @@ impl Harness {
                 api_token: SecretString::from(new_token),
             },
             webhook_signing_secret: None,
+            callback_secret: None,
         };
         other_instance.put_bot_secret(&self.bot_id, &rotated).await.expect("rotate the secret");
         self.sim.add_api_token(AGENT_EMAIL, new_token);

@@ -5,6 +5,8 @@
 //! everything in memory, checks auth headers, honours `Idempotency-Key`, validates request bodies
 //! against Zendesk's OpenAPI schemas, counts calls, and injects faults on demand: 429 with
 //! `Retry-After`, 5xx, slow answers, connection resets, and "ticket created but the answer lost".
+//! Like Zendesk, it calls registered webhooks when tickets change (signed event-subscribed
+//! payloads, see `webhooks`), and can duplicate or reorder those calls on demand.
 //!
 //! Built on hyper directly rather than a router framework: Zendesk's `.json` suffixes are easier
 //! to match by hand, and a service error is the way to make hyper drop a connection mid-answer.
@@ -14,6 +16,7 @@ mod oauth;
 mod page;
 mod routes;
 pub mod schema;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -27,6 +30,7 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use model::{Comment, Ticket, TicketField, User};
+pub use webhooks::{ACCOUNT_ID, COMMENT_ADDED, Delivery, STATUS_CHANGED, WebhookMode};
 
 /// Which requests a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,7 +46,7 @@ pub enum Route {
     OAuthToken,
     /// `DELETE /api/v2/oauth/tokens/current.json`.
     RevokeToken,
-    /// `/api/v2/webhooks…` (create, show, signing secret, delete).
+    /// `/api/v2/webhooks…` (create, show, update, signing secret, delete).
     Webhooks,
 }
 
@@ -98,13 +102,15 @@ pub(crate) struct State {
     pub persist: Option<PathBuf>,
     pub oauth: oauth::OAuthState,
     pub webhooks: Vec<Webhook>,
+    pub(crate) outbox: webhooks::Outbox,
 }
 
 /// A webhook registered through `POST /api/v2/webhooks`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Webhook {
     pub id: String,
     pub endpoint: String,
+    /// `active` or `inactive`; only active webhooks are called.
     pub status: String,
     pub subscriptions: Vec<String>,
     pub signing_secret: String,
@@ -120,6 +126,9 @@ struct Snapshot {
     bearer_tokens: Vec<(String, u64)>,
     idempotency: Vec<(String, String, u64)>,
     next_id: u64,
+    /// Absent from files saved before webhooks were persisted.
+    #[serde(default)]
+    webhooks: Vec<Webhook>,
 }
 
 impl State {
@@ -134,6 +143,7 @@ impl State {
             bearer_tokens: self.bearer_tokens.iter().map(|(t, id)| (t.clone(), *id)).collect(),
             idempotency: self.idempotency.iter().map(|(k, (b, id))| (k.clone(), b.clone(), *id)).collect(),
             next_id: self.next_id,
+            webhooks: self.webhooks.clone(),
         };
         let tmp = path.with_extension("tmp");
         let written = serde_json::to_vec(&snapshot)
@@ -153,6 +163,7 @@ impl State {
         self.bearer_tokens = snapshot.bearer_tokens.into_iter().collect();
         self.idempotency = snapshot.idempotency.into_iter().map(|(k, b, id)| (k, (b, id))).collect();
         self.next_id = snapshot.next_id;
+        self.webhooks = snapshot.webhooks;
     }
 
     pub fn next_id(&mut self) -> u64 {
@@ -175,11 +186,13 @@ impl State {
     }
 }
 
-/// A running simulator. Dropping it stops the server.
+/// A running simulator. Dropping it stops the server and any webhook delivery under way.
 pub struct Simulator {
     pub base_url: String,
     state: Arc<Mutex<State>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    deliveries: webhooks::Records,
+    worker: tokio::task::JoinHandle<()>,
 }
 
 impl Drop for Simulator {
@@ -187,6 +200,7 @@ impl Drop for Simulator {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.worker.abort();
     }
 }
 
@@ -205,6 +219,8 @@ impl Simulator {
         let listener = TcpListener::bind(addr).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let state = Arc::new(Mutex::new(State { next_id: 1000, honour_idempotency: true, ..State::default() }));
+        let deliveries = webhooks::Records::default();
+        let worker = webhooks::start_worker(&mut state.lock().expect("sim state").outbox, deliveries.clone())?;
         {
             let mut s = state.lock().expect("sim state");
             let saved = match persist.as_ref().map(std::fs::read) {
@@ -245,7 +261,7 @@ impl Simulator {
                 });
             }
         });
-        Ok(Self { base_url, state, shutdown: Some(tx) })
+        Ok(Self { base_url, state, shutdown: Some(tx), deliveries, worker })
     }
 
     /// Runs `f` on the data and saves it if persisted (every public mutator goes through here).
@@ -263,6 +279,21 @@ impl Simulator {
             s.api_tokens.insert((email.to_owned(), token.to_owned()), id);
             id
         })
+    }
+
+    /// Adds an agent named `name` who authenticates with `Basic {email}/token:{api_token}`; returns
+    /// the user id. An existing user keeps its id (and an admin its role); an end-user becomes an agent.
+    pub fn add_agent(&self, name: &str, email: &str, api_token: &str) -> u64 {
+        let id = self.add_api_token(email, api_token);
+        self.with(|s| {
+            if let Some(user) = s.users.iter_mut().find(|u| u.id == id) {
+                user.name = name.to_owned();
+                if user.role == "end-user" {
+                    user.role = "agent".into();
+                }
+            }
+        });
+        id
     }
 
     /// Accepts `Bearer {token}` as the agent `email`.
@@ -350,6 +381,69 @@ impl Simulator {
         self.with(|s| s.webhooks.retain(|w| w.id != id));
     }
 
+    /// Deactivates a webhook as an admin would in Admin Center (or as Zendesk does after many
+    /// failures): it stays registered but is no longer called.
+    pub fn deactivate_webhook(&self, id: &str) {
+        self.with(|s| s.webhooks.iter_mut().filter(|w| w.id == id).for_each(|w| w.status = "inactive".into()));
+    }
+
+    /// How webhook events are delivered from now on (`Immediate` by default).
+    pub fn set_webhook_mode(&self, mode: WebhookMode) {
+        self.with(|s| s.outbox.mode = mode);
+    }
+
+    /// Sends the deliveries held in `WebhookMode::Hold` (in reverse order if `reverse`), switches
+    /// back to `Immediate`, and returns once they are finished (recorded in `deliveries`), with
+    /// how many there were (one per event and webhook).
+    pub async fn release_held(&self, reverse: bool) -> usize {
+        webhooks::release(&self.state, reverse).await
+    }
+
+    /// The webhook deliveries finished so far, in the order they finished.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        self.deliveries.borrow().clone()
+    }
+
+    /// Waits until at least `n` deliveries have finished or `timeout` passes; returns them all.
+    pub async fn wait_for_deliveries(&self, n: usize, timeout: Duration) -> Vec<Delivery> {
+        webhooks::wait_for(&self.deliveries, n, timeout).await
+    }
+
+    /// Every webhook event payload generated so far, in order, whether or not a webhook took it.
+    pub fn emitted_events(&self) -> Vec<Value> {
+        self.with(|s| s.outbox.emitted.clone())
+    }
+
+    /// Adds a comment as the agent `agent_email` would in the agent interface: through the same
+    /// code as `PUT /api/v2/tickets/{id}.json`, so webhook events follow. Panics if the ticket or
+    /// the agent does not exist or the update is refused (e.g. the ticket is closed).
+    pub fn agent_reply(&self, ticket_id: u64, agent_email: &str, html_body: &str, public: bool) {
+        let body = serde_json::json!({"ticket": {"comment": {"html_body": html_body, "public": public}}});
+        self.update_as(ticket_id, agent_email, body);
+    }
+
+    /// Changes a ticket's status as the agent `agent_email` would (webhook events follow; see
+    /// `agent_reply`). `set_status` does the same silently.
+    pub fn agent_set_status(&self, ticket_id: u64, agent_email: &str, status: &str) {
+        self.update_as(ticket_id, agent_email, serde_json::json!({"ticket": {"status": status}}));
+    }
+
+    fn update_as(&self, ticket_id: u64, email: &str, body: Value) {
+        let outcome = self.with(|s| {
+            let agent = s.user_by_email(email).cloned().ok_or_else(|| format!("no user {email}"))?;
+            let answer =
+                routes::update_ticket(s, &self.base_url, &agent, ticket_id, Some(body), webhooks::Channel::Web);
+            match answer.status().is_success() {
+                true => Ok(()),
+                false => Err(format!("updating ticket {ticket_id} as {email} was answered {}", answer.status())),
+            }
+        });
+        // Panics outside `with`, so the state's lock is not poisoned for the rest of the test.
+        if let Err(message) = outcome {
+            panic!("{message}");
+        }
+    }
+
     /// Whether a bearer token currently works.
     pub fn bearer_valid(&self, token: &str) -> bool {
         self.with(|s| s.bearer_tokens.contains_key(token) && !oauth::expired(s, token))
@@ -360,7 +454,8 @@ impl Simulator {
         self.with(|s| s.honour_idempotency = honour);
     }
 
-    /// Adds a ticket directly, as another integration or an agent would have made it.
+    /// Adds a ticket directly, as another integration or an agent would have made it (silently:
+    /// no webhook event).
     pub fn insert_ticket(&self, subject: &str, external_id: Option<&str>, tags: &[&str]) -> u64 {
         self.with(|s| {
             let id = s.next_id();
@@ -381,6 +476,7 @@ impl Simulator {
                 comments: vec![Comment {
                     id: comment_id,
                     body: subject.into(),
+                    html_body: None,
                     public: true,
                     author_id: requester_id,
                     created_at: now.clone(),
@@ -392,7 +488,8 @@ impl Simulator {
         })
     }
 
-    /// Sets a ticket's status as an agent would (e.g. `solved`).
+    /// Sets a ticket's status as an agent would (e.g. `solved`), silently: no webhook event
+    /// (see `agent_set_status` for one).
     pub fn set_status(&self, ticket_id: u64, status: &str) {
         self.with(|s| {
             if let Some(t) = s.tickets.iter_mut().find(|t| t.id == ticket_id) {

@@ -22,19 +22,63 @@ impl User {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comment {
     pub id: u64,
+    /// Plain text: as sent, or derived from `html_body` when only that was sent (as Zendesk does).
     pub body: String,
+    /// The HTML as sent (`comment.html_body`), if the comment was written as HTML.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html_body: Option<String>,
     pub public: bool,
     pub author_id: u64,
     pub created_at: String,
 }
 
 impl Comment {
+    /// The comment's text as stored: the HTML when it was written as HTML, else the plain body.
+    pub fn stored_body(&self) -> &str {
+        self.html_body.as_deref().unwrap_or(&self.body)
+    }
+
     pub fn to_json(&self) -> Value {
+        let html_body = self.html_body.clone().unwrap_or_else(|| format!("<p>{}</p>", escape_html(&self.body)));
         json!({
-            "id": self.id, "type": "Comment", "body": self.body, "plain_body": self.body,
+            "id": self.id, "type": "Comment", "body": self.body, "html_body": html_body, "plain_body": self.body,
             "public": self.public, "author_id": self.author_id, "created_at": self.created_at,
         })
     }
+}
+
+/// `text` safe to place in HTML (element content or a quoted attribute).
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A rough plain-text rendition of comment HTML (tags dropped, line breaks kept, common entities
+/// decoded): enough for `body` / `plain_body`, which Zendesk derives from `html_body`.
+pub fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('>') else {
+            rest = &rest[start..];
+            break;
+        };
+        let tag = rest[start + 1..start + end].trim_start_matches('/').to_ascii_lowercase();
+        let name = tag.split(|c: char| c.is_whitespace() || c == '/').next().unwrap_or_default();
+        if matches!(name, "br" | "p" | "div" | "li" | "tr") && !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        rest = &rest[start + end + 1..];
+    }
+    text.push_str(rest);
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.trim().to_owned()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

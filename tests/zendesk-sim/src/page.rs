@@ -2,10 +2,7 @@
 //! so a person sees what a support agent would see.
 
 use crate::State;
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use crate::model::escape_html as escape;
 
 /// The page of every ticket, or of one (`/agent/tickets/{id}`, where ticket URLs point).
 pub fn render(state: &State, base_url: &str, only: Option<u64>) -> String {
@@ -38,13 +35,19 @@ pub fn render(state: &State, base_url: &str, only: Option<u64>) -> String {
             escape(&ticket.tags.join(", ")),
         ));
         for comment in &ticket.comments {
+            // HTML comments show as text plus their source: rendering a customer's HTML here would
+            // let it run scripts in the page.
+            let source = comment.html_body.as_deref().map(|h| {
+                format!("<details class=\"meta\"><summary>HTML</summary><code>{}</code></details>", escape(h))
+            });
             html.push_str(&format!(
-                "<div class=\"comment{}\"><div class=\"meta\">{} · {} · {}</div>{}</div>",
+                "<div class=\"comment{}\"><div class=\"meta\">{} · {} · {}</div>{}{}</div>",
                 if comment.public { "" } else { " internal" },
                 if comment.public { "public reply" } else { "internal note" },
                 name(comment.author_id).unwrap_or_else(|| "unknown".into()),
                 escape(&comment.created_at),
                 escape(&comment.body),
+                source.unwrap_or_default(),
             ));
         }
         html.push_str("</div>");

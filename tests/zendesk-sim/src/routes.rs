@@ -10,6 +10,7 @@ use hyper::body::Incoming;
 use serde_json::{Value, json};
 
 use crate::model::{self, Comment, Ticket, User};
+use crate::webhooks::{self, Change, Channel};
 use crate::{Call, Fault, Route, State, schema};
 
 type Answer = Response<Full<Bytes>>;
@@ -41,6 +42,7 @@ enum Endpoint {
     RevokeCurrent,
     CreateWebhook,
     ShowWebhook(String),
+    PatchWebhook(String),
     WebhookSecret(String),
     DeleteWebhook(String),
     Unknown,
@@ -67,6 +69,7 @@ impl Endpoint {
             (&Method::DELETE, ["oauth", "tokens", "current"]) => Self::RevokeCurrent,
             (&Method::POST, ["webhooks"]) => Self::CreateWebhook,
             (&Method::GET, ["webhooks", id]) => Self::ShowWebhook(id.to_string()),
+            (&Method::PATCH, ["webhooks", id]) => Self::PatchWebhook(id.to_string()),
             (&Method::GET, ["webhooks", id, "signing_secret"]) => Self::WebhookSecret(id.to_string()),
             (&Method::DELETE, ["webhooks", id]) => Self::DeleteWebhook(id.to_string()),
             _ => Self::Unknown,
@@ -83,9 +86,11 @@ impl Endpoint {
             Self::Me => Route::Me,
             Self::OAuthTokens => Route::OAuthToken,
             Self::RevokeCurrent => Route::RevokeToken,
-            Self::CreateWebhook | Self::ShowWebhook(_) | Self::WebhookSecret(_) | Self::DeleteWebhook(_) => {
-                Route::Webhooks
-            }
+            Self::CreateWebhook
+            | Self::ShowWebhook(_)
+            | Self::PatchWebhook(_)
+            | Self::WebhookSecret(_)
+            | Self::DeleteWebhook(_) => Route::Webhooks,
             _ => Route::Any,
         }
     }
@@ -207,7 +212,7 @@ async fn process(
             Some(t) => json_answer(StatusCode::OK, json!({"ticket": t.to_json(&base_url)})),
             None => not_found(),
         },
-        (Endpoint::UpdateTicket(id), Some(user)) => update_ticket(&mut s, &base_url, &user, id, body),
+        (Endpoint::UpdateTicket(id), Some(user)) => update_ticket(&mut s, &base_url, &user, id, body, Channel::Api),
         (Endpoint::ListTickets, Some(_)) => {
             let external_id = query.iter().find(|(k, _)| k == "external_id").map(|(_, v)| v.clone());
             let tickets: Vec<Value> = s
@@ -302,6 +307,7 @@ async fn process(
             Some(w) => json_answer(StatusCode::OK, json!({"webhook": webhook_json(w)})),
             None => not_found(),
         },
+        (Endpoint::PatchWebhook(id), Some(_)) => patch_webhook(&mut s, &id, body.as_ref()),
         (Endpoint::WebhookSecret(id), Some(_)) => match s.webhooks.iter().find(|w| w.id == id) {
             Some(w) => json_answer(
                 StatusCode::OK,
@@ -385,9 +391,9 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
         return answer;
     }
     let input = &body["ticket"];
-    let Some(comment) =
-        input.get("comment").filter(|c| c.get("body").and_then(Value::as_str).is_some_and(|b| !b.trim().is_empty()))
-    else {
+    let Some(comment) = input.get("comment").filter(|c| {
+        ["body", "html_body"].iter().any(|k| c.get(k).and_then(Value::as_str).is_some_and(|b| !b.trim().is_empty()))
+    }) else {
         return record_invalid("comment", "Comment: cannot be blank");
     };
     if let Some(invalid) = unknown_field(s, input) {
@@ -422,18 +428,14 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
         external_id: input["external_id"].as_str().map(str::to_owned),
         tags: tags(input),
         custom_fields: input["custom_fields"].as_array().cloned().unwrap_or_default(),
-        comments: vec![Comment {
-            id: comment_id,
-            body: comment["body"].as_str().unwrap_or_default().to_owned(),
-            public: comment["public"].as_bool().unwrap_or(true),
-            author_id: requester_id,
-            created_at: now.clone(),
-        }],
+        comments: vec![new_comment(comment, comment_id, requester_id, &now)],
         created_at: now.clone(),
         updated_at: now,
     };
     let json = ticket.to_json(base_url);
+    let first = ticket.comments[0].clone();
     s.tickets.push(ticket);
+    webhooks::emit(s, id, Change::CommentAdded(&first), Channel::Api, caller.id);
     let mut answer = json_answer(StatusCode::CREATED, json!({"ticket": json}));
     if let Some(key) = key {
         s.idempotency.insert(key, (canonical, id));
@@ -446,7 +448,16 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
     answer
 }
 
-fn update_ticket(s: &mut State, base_url: &str, caller: &User, id: u64, body: Option<Value>) -> Answer {
+/// `PUT /api/v2/tickets/{id}.json` as `caller`, and the agent control methods (through `channel`
+/// `Web`): one path, so both emit the same webhook events (a comment, then a status change).
+pub(crate) fn update_ticket(
+    s: &mut State,
+    base_url: &str,
+    caller: &User,
+    id: u64,
+    body: Option<Value>,
+    channel: Channel,
+) -> Answer {
     let Some(body) = body else { return error(StatusCode::BAD_REQUEST, "InvalidJSON", "A body is required") };
     let violations = schema::violations("TicketUpdateRequest", &body);
     if !violations.is_empty() {
@@ -466,23 +477,83 @@ fn update_ticket(s: &mut State, base_url: &str, caller: &User, id: u64, body: Op
     }
     let input = &body["ticket"];
     let now = model::now();
-    if let Some(comment) = input.get("comment") {
-        ticket.comments.push(Comment {
-            id: comment_id,
-            body: comment["body"].as_str().unwrap_or_default().to_owned(),
-            public: comment["public"].as_bool().unwrap_or(true),
-            author_id: caller.id,
-            created_at: now.clone(),
-        });
-    }
+    let added = input.get("comment").map(|comment| new_comment(comment, comment_id, caller.id, &now));
+    ticket.comments.extend(added.clone());
+    let previous = ticket.status.clone();
     if let Some(status) = input["status"].as_str() {
         ticket.status = status.to_owned();
     }
+    let status_changed = !ticket.status.eq_ignore_ascii_case(&previous);
     ticket.updated_at = now;
-    json_answer(
+    let answer = json_answer(
         StatusCode::OK,
         json!({"ticket": ticket.to_json(base_url), "audit": {"ticket_id": id, "author_id": caller.id}}),
-    )
+    );
+    if let Some(comment) = &added {
+        webhooks::emit(s, id, Change::CommentAdded(comment), channel, caller.id);
+    }
+    if status_changed {
+        webhooks::emit(s, id, Change::StatusChanged { previous }, channel, caller.id);
+    }
+    answer
+}
+
+/// A comment from a request's `comment` object: `public` defaults to true (Zendesk's rule);
+/// `html_body`, when given, is kept and `body` derived from it unless given too.
+fn new_comment(input: &Value, id: u64, author_id: u64, now: &str) -> Comment {
+    let html_body = input["html_body"].as_str().filter(|h| !h.trim().is_empty()).map(str::to_owned);
+    let body = match (input["body"].as_str(), &html_body) {
+        (Some(body), _) if !body.trim().is_empty() => body.to_owned(),
+        (_, Some(html)) => model::html_to_text(html),
+        (body, None) => body.unwrap_or_default().to_owned(),
+    };
+    Comment {
+        id,
+        body,
+        html_body,
+        public: input["public"].as_bool().unwrap_or(true),
+        author_id,
+        created_at: now.to_owned(),
+    }
+}
+
+/// `PATCH /api/v2/webhooks/{id}`: merges the given fields (`status`, `endpoint`,
+/// `subscriptions`) into the webhook. Answers 204 No Content, as Zendesk's reference documents
+/// for this endpoint (read the result with `GET /api/v2/webhooks/{id}`).
+fn patch_webhook(s: &mut State, id: &str, body: Option<&Value>) -> Answer {
+    let Some(webhook) = s.webhooks.iter_mut().find(|w| w.id == id) else { return not_found() };
+    let Some(input) = body.and_then(|b| b.get("webhook")).filter(|w| w.is_object()) else {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequestBody", "A `webhook` object is required");
+    };
+    let status = match input.get("status") {
+        None => None,
+        Some(Value::String(s)) if s == "active" || s == "inactive" => Some(s.clone()),
+        Some(_) => return record_invalid("status", "Status must be active or inactive"),
+    };
+    let endpoint = match input.get("endpoint") {
+        None => None,
+        Some(Value::String(e)) if !e.is_empty() => Some(e.clone()),
+        Some(_) => return record_invalid("endpoint", "Endpoint must be a URL"),
+    };
+    let subscriptions = match input.get("subscriptions") {
+        None => None,
+        Some(Value::Array(a)) if !a.is_empty() && a.iter().all(Value::is_string) => {
+            Some(a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        }
+        Some(_) => return record_invalid("subscriptions", "Subscriptions must be a list of event types"),
+    };
+    if let Some(status) = status {
+        webhook.status = status;
+    }
+    if let Some(endpoint) = endpoint {
+        webhook.endpoint = endpoint;
+    }
+    if let Some(subscriptions) = subscriptions {
+        webhook.subscriptions = subscriptions;
+    }
+    let mut answer = Response::new(Full::new(Bytes::new()));
+    *answer.status_mut() = StatusCode::NO_CONTENT;
+    answer
 }
 
 /// The first custom field id that does not exist, if any.

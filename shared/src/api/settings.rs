@@ -1,0 +1,182 @@
+//! `GET`/`PUT /v1/bots/{bot_id}/zendesk/settings`: the bot's effective settings (defaults when
+//! never saved) and saving them whole, with optimistic concurrency (`ETag` / `If-Match`) and
+//! validation that names each bad field. Saving a callback URL for the first time, or asking
+//! for `rotate_callback_secret`, answers the new callback secret once; it is never shown again.
+
+use base64::Engine as _;
+use lambda_http::http::header::{ETAG, HeaderValue, IF_MATCH};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use tracing::info;
+
+use crate::app::App;
+use crate::error::FieldError;
+use crate::http::{Caller, Problem, json_body, json_response, parse_json_scrubbed, path_param, scopes, valid_id};
+use crate::settings::{self, BotSettings};
+use crate::store::StoreError;
+
+pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/settings";
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+#[derive(Deserialize)]
+struct SettingsBody {
+    #[serde(flatten)]
+    settings: BotSettings,
+    /// Make a new callback secret (the old one stops working at once).
+    #[serde(default)]
+    rotate_callback_secret: bool,
+}
+
+#[derive(Serialize)]
+struct SettingsAnswer<'a> {
+    #[serde(flatten)]
+    settings: &'a BotSettings,
+    callback_secret_set: bool,
+    /// Present only in the answer that created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    callback_secret: Option<&'a str>,
+}
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    match handle_checked(app, request).await {
+        Ok(response) => response,
+        Err(problem) => problem.into_response(),
+    }
+}
+
+fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+fn storage(e: StoreError) -> Problem {
+    tracing::error!(error = %e, "storage failed");
+    Problem::unavailable("Storage is unavailable; retry the request.", 2)
+}
+
+async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
+    let caller = Caller::from_request(&request)?;
+    if !valid_id(&bot_id) {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "bot_id",
+            "must be 1-128 characters of letters, digits and -_.:@",
+        )]));
+    }
+    let scope = if request.method() == Method::PUT { scopes::CREATE_OAUTH } else { scopes::READ_INTEGRATIONS };
+    caller.authorize(&bot_id, scope)?;
+    let profile = app.stores.bots.load_profile(&bot_id).await.map_err(storage)?;
+    let current = profile.settings.clone().unwrap_or_default();
+    let secret = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(storage)?;
+    let callback_secret_set = secret.as_ref().is_some_and(|s| s.callback_secret.is_some());
+    if request.method() != Method::PUT {
+        let answer = SettingsAnswer { settings: &current, callback_secret_set, callback_secret: None };
+        return Ok(with_etag(json_response(StatusCode::OK, &answer), current.version));
+    }
+
+    let if_match = request.headers().get(IF_MATCH).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(expected) = if_match
+        && expected != "*"
+        && expected != etag(current.version)
+    {
+        return Err(Problem::new(
+            StatusCode::PRECONDITION_FAILED,
+            "settings-changed",
+            "The settings changed since they were read",
+            format!(
+                "If-Match was {expected}; the settings are at {}. Read them again and reapply the change.",
+                etag(current.version)
+            ),
+        ));
+    }
+    let body: SettingsBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+    let mut new = body.settings;
+    let errors = settings::validate(&new, app.allow_loopback_http_callbacks);
+    if !errors.is_empty() {
+        return Err(Problem::invalid(errors));
+    }
+    let wants_secret = body.rotate_callback_secret || (new.callback_url.is_some() && !callback_secret_set);
+    if wants_secret && secret.is_none() {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "not-connected",
+            "Connect Zendesk first",
+            "A callback secret is kept with the bot's Zendesk credentials: connect the bot, then save the callback URL.",
+        ));
+    }
+    new.version = current.version + 1;
+    app.stores.bots.put_settings(&bot_id, &new).await.map_err(storage)?;
+    app.profiles.invalidate(&bot_id);
+    let changed = changed_fields(&current, &new);
+    let mut issued = None;
+    if wants_secret {
+        // Read what is stored now (not a cached copy) so a refreshed token is not written back over.
+        app.stores.secrets.invalidate(&bot_id);
+        let mut stored = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(storage)?.ok_or_else(|| {
+            Problem::new(
+                StatusCode::CONFLICT,
+                "not-connected",
+                "Connect Zendesk first",
+                "The bot was disconnected meanwhile.",
+            )
+        })?;
+        let fresh = new_callback_secret()?;
+        stored.callback_secret = Some(SecretString::from(fresh.clone()));
+        app.stores.secrets.put_bot_secret(&bot_id, &stored).await.map_err(|e| {
+            tracing::error!(error = %e, "callback secret not stored");
+            Problem::unavailable("The settings were saved but the callback secret was not: repeat the request with rotate_callback_secret.", 2)
+        })?;
+        issued = Some(fresh);
+    }
+    let mut detail: Vec<(&str, &str)> = vec![("fields", changed.as_str())];
+    if issued.is_some() {
+        detail.push(("callback_secret", "rotated"));
+    }
+    crate::audit::record(
+        app.stores.audit.as_ref(),
+        &bot_id,
+        "settings_changed",
+        "ok",
+        caller.subject.as_deref(),
+        &detail,
+    )
+    .await;
+    info!(bot_id = %bot_id, version = new.version, fields = %changed, "settings saved");
+    let answer = SettingsAnswer {
+        settings: &new,
+        callback_secret_set: callback_secret_set || issued.is_some(),
+        callback_secret: issued.as_deref(),
+    };
+    Ok(with_etag(json_response(StatusCode::OK, &answer), new.version))
+}
+
+fn with_etag(mut response: Response<Body>, version: u64) -> Response<Body> {
+    if let Ok(value) = HeaderValue::from_str(&etag(version)) {
+        response.headers_mut().insert(ETAG, value);
+    }
+    response
+}
+
+/// Top-level settings whose value changed, comma-separated, for the audit trail (names only:
+/// values may be long, and the audit never holds more than it needs).
+fn changed_fields(old: &BotSettings, new: &BotSettings) -> String {
+    let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
+        (serde_json::to_value(old), serde_json::to_value(new))
+    else {
+        return String::new();
+    };
+    new.iter()
+        .filter(|(k, v)| k.as_str() != "version" && old.get(k.as_str()) != Some(v))
+        .map(|(k, _)| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// 32 random bytes, base64url: what the bot's receiver keys its HMAC with.
+fn new_callback_secret() -> Result<String, Problem> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Problem::internal(format!("could not make a random value: {e}")))?;
+    let secret = SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
+    Ok(secret.expose_secret().to_owned())
+}
