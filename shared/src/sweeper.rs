@@ -39,6 +39,8 @@ pub struct WebhookSweep {
     pub healthy: u32,
     pub repaired: u32,
     pub failed: u32,
+    /// Checks dropped because the bot is no longer connected.
+    pub dropped: u32,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -131,7 +133,10 @@ async fn webhooks(app: &App, now_ms: i64, deadline: Deadline) -> Result<WebhookS
         match connector.check_webhook(&bot_id).await {
             WebhookHealth::Healthy => sweep.healthy += 1,
             WebhookHealth::Reactivated | WebhookHealth::Reregistered { .. } => sweep.repaired += 1,
-            WebhookHealth::NotConnected => app.stores.outbox.remove_webhook_check(&bot_id).await?,
+            WebhookHealth::NotConnected => {
+                app.stores.outbox.remove_webhook_check(&bot_id).await?;
+                sweep.dropped += 1;
+            }
             WebhookHealth::Failed(_) => sweep.failed += 1,
         }
     }

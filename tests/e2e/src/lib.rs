@@ -16,10 +16,14 @@ mod local_runner;
 #[cfg(test)]
 mod secret_hygiene;
 #[cfg(test)]
+mod settings;
+#[cfg(test)]
 mod sim_webhooks;
 #[cfg(test)]
 mod simulator;
 #[cfg(test)]
 mod support;
+#[cfg(test)]
+mod two_way;
 #[cfg(test)]
 mod webhook;

@@ -52,3 +52,43 @@ async fn no_secret_in_logs_or_answers() {
         }
     }
 }
+
+/// The two-way path: webhook signing secrets and callback secrets never reach the logs, and the
+/// callback secret appears in exactly one answer (the one that issued it).
+#[tokio::test(flavor = "current_thread")]
+async fn no_webhook_or_callback_secret_in_logs() {
+    let logs = LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let mut h = Harness::new(Backend::Moto).await;
+    h.connect_live().await;
+    h.sim.add_agent("Carla Agent", "carla@example.com", "carla-token");
+    let receiver = CallbackReceiver::start().await;
+    h.app.allow_loopback_http_callbacks = true;
+    let callback_secret = h.set_callback(&receiver.url).await;
+    let reply = h.escalate("conv-s", &escalation_body("talk to a human")).await;
+    h.sim.agent_reply(reply.ticket_id(), "carla@example.com", "Hello from support", true);
+    h.sim.wait_for_deliveries(h.sim.emitted_events().len(), std::time::Duration::from_secs(10)).await;
+    receiver.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    h.sim.agent_reply(reply.ticket_id(), "carla@example.com", "Second reply", true);
+    h.sim.wait_for_deliveries(h.sim.emitted_events().len(), std::time::Duration::from_secs(10)).await;
+    let swept = handoff::sweeper::sweep_at(
+        &h.app,
+        time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 60_000,
+        handoff::deadline::Deadline::after(std::time::Duration::from_secs(55)),
+    )
+    .await;
+    assert_eq!(swept.callbacks_retrying, 1, "{swept:?}");
+    assert_eq!(receiver.accepted().len(), 1);
+
+    let signing = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap().webhook_signing_secret;
+    let signing = secrecy::ExposeSecret::expose_secret(signing.as_ref().expect("a signing secret")).to_owned();
+    let text = logs.text();
+    assert!(text.contains("callback delivered"), "logs were captured");
+    for needle in [signing.as_str(), callback_secret.as_str(), API_TOKEN] {
+        assert!(!text.contains(needle), "a secret reached the logs");
+    }
+    let read = h
+        .call("GET", &format!("/v1/bots/{}/zendesk/settings", h.bot_id), None, &["ZENDESK_ACTIONS.READ_INTEGRATIONS"])
+        .await;
+    assert!(!read.raw.contains(&callback_secret) && !read.raw.contains(&signing));
+}

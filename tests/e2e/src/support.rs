@@ -396,8 +396,23 @@ impl Harness {
 
     /// Any route, through the shared dispatch, as this bot with `scopes`.
     pub async fn call(&self, method: &str, path: &str, body: Option<&Value>, scopes: &[&str]) -> Reply {
+        self.call_with_headers(method, path, body, scopes, &[]).await
+    }
+
+    /// `call` with extra request headers.
+    pub async fn call_with_headers(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        scopes: &[&str],
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let body = body.map(Value::to_string);
-        let event = api_event(method, path, "", body.as_deref(), Some((&self.bot_id, scopes)));
+        let mut event = api_event(method, path, "", body.as_deref(), Some((&self.bot_id, scopes)));
+        for (name, value) in headers {
+            event["headers"][*name] = json!(value);
+        }
         let request = lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event");
         Reply::from(handoff::api::dispatch(&self.app, request).await)
     }
@@ -412,5 +427,96 @@ impl Harness {
         self.app.stores.secrets.put_oauth_client(&client).await.expect("store the OAuth client");
         self.sim.add_oauth_client(OAUTH_CLIENT_ID, OAUTH_CLIENT_SECRET, "oauth-admin@example.com");
         self.app.connect.allowed_return_urls = vec![url::Url::parse("https://platform.example.com/settings/").unwrap()];
+    }
+}
+
+/// A bot's callback receiver on loopback: records every delivery (headers, body, the status it
+/// answered) and answers 503 while `down`.
+pub struct CallbackReceiver {
+    pub url: String,
+    pub received: Arc<Mutex<Vec<(http::HeaderMap, bytes::Bytes, u16)>>>,
+    pub down: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl CallbackReceiver {
+    pub async fn start() -> Self {
+        use http_body_util::BodyExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}/handoff/callback", listener.local_addr().expect("addr"));
+        let received: Arc<Mutex<Vec<(http::HeaderMap, bytes::Bytes, u16)>>> = Arc::default();
+        let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (recorded, is_down) = (received.clone(), down.clone());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (recorded, is_down) = (recorded.clone(), is_down.clone());
+                let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let (recorded, is_down) = (recorded.clone(), is_down.clone());
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let status = if is_down.load(std::sync::atomic::Ordering::SeqCst) { 503 } else { 200 };
+                        recorded.lock().unwrap().push((parts.headers, bytes, status));
+                        let mut response = http::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
+                        *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { url, received, down }
+    }
+
+    /// Deliveries answered 2xx, as (headers, raw body, JSON body).
+    pub fn accepted(&self) -> Vec<(http::HeaderMap, bytes::Bytes, Value)> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(_, _, status)| *status == 200)
+            .map(|(h, b, _)| (h.clone(), b.clone(), serde_json::from_slice(b).expect("callback JSON")))
+            .collect()
+    }
+
+    pub fn attempts(&self) -> usize {
+        self.received.lock().unwrap().len()
+    }
+}
+
+impl Harness {
+    /// Serves this harness's stores over HTTP, as API Gateway + Lambda would (the local
+    /// runner's front), and points Zendesk's webhook registrations at it; then connects the bot
+    /// through `PUT …/zendesk/connection`, so the simulator's webhook reaches Handoff signed.
+    pub async fn connect_live(&mut self) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base = url::Url::parse(&format!("http://{}", listener.local_addr().expect("addr"))).expect("url");
+        self.app.connect.public_base_url = base;
+        let sim_url = url::Url::parse(&self.sim.base_url).expect("sim url");
+        let mut front_app = App::new(self.app.stores.clone(), Some(sim_url)).expect("app");
+        front_app.zendesk = fast_client(Duration::from_secs(5));
+        front_app.connect = self.app.connect.clone();
+        let data_dir = std::env::temp_dir().join(unique("handoff-front"));
+        std::fs::create_dir_all(&data_dir).expect("temp dir");
+        let auth = handoff_local::auth::LocalAuth::load_or_create(&data_dir).expect("local auth");
+        let front = Arc::new(handoff_local::server::Front { app: front_app, auth });
+        tokio::spawn(handoff_local::server::serve(listener, front));
+        let body =
+            serde_json::json!({"mode": "api_token", "subdomain": "acme", "email": AGENT_EMAIL, "api_token": API_TOKEN});
+        let path = format!("/v1/bots/{}/zendesk/connection", self.bot_id);
+        let reply = self.call("PUT", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+        assert_eq!(reply.status, lambda_http::http::StatusCode::OK, "{}", reply.raw);
+    }
+
+    /// Saves `callback_url` through the settings route; the callback secret it answers.
+    pub async fn set_callback(&self, callback_url: &str) -> String {
+        let path = format!("/v1/bots/{}/zendesk/settings", self.bot_id);
+        let body = serde_json::json!({"callback_url": callback_url});
+        let reply = self.call("PUT", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+        assert_eq!(reply.status, lambda_http::http::StatusCode::OK, "{}", reply.raw);
+        reply.body["callback_secret"].as_str().expect("a new callback secret").to_owned()
     }
 }

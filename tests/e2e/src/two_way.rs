@@ -1,0 +1,247 @@
+//! Zendesk back to the chat, end to end: the simulator delivers signed webhooks over HTTP to
+//! Handoff's front (as Zendesk would), Handoff forwards agent replies and status changes to a
+//! callback receiver, and the sweeper finishes what could not finish at once.
+
+use std::time::Duration;
+
+use handoff::callback::delivery::{DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
+use handoff::deadline::Deadline;
+use handoff::store::EscalationState;
+use handoff::webhook::signature;
+use handoff::zendesk::types::TicketStatus;
+use lambda_http::http::StatusCode;
+use serde_json::Value;
+use zendesk_sim::{Fault, Route};
+
+use crate::support::*;
+
+const SUPPORT_AGENT: &str = "carla@example.com";
+const WAIT: Duration = Duration::from_secs(10);
+/// A sweeper run's budget, as the Lambda gives it (about a minute).
+const RUN: Duration = Duration::from_secs(55);
+
+fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A connected bot with a live webhook, a support agent and a callback receiver.
+async fn two_way(backend: Backend) -> (Harness, CallbackReceiver, String) {
+    let mut h = Harness::new(backend).await;
+    h.connect_live().await;
+    h.sim.add_agent("Carla Agent", SUPPORT_AGENT, "carla-token");
+    let receiver = CallbackReceiver::start().await;
+    h.app.allow_loopback_http_callbacks = true;
+    let secret = h.set_callback(&receiver.url).await;
+    (h, receiver, secret)
+}
+
+async fn escalated(h: &Harness, conversation: &str) -> u64 {
+    let reply = h.escalate(conversation, &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    reply.ticket_id()
+}
+
+/// Waits until the simulator has finished `n` deliveries in all (Handoff answered each).
+async fn delivered(h: &Harness, n: usize) {
+    let done = h.sim.wait_for_deliveries(n, WAIT).await;
+    assert!(done.len() >= n, "only {} of {n} webhook deliveries finished", done.len());
+    for d in &done {
+        assert_eq!(d.status, Some(200), "Handoff answered a delivery with {:?} ({:?})", d.status, d.error);
+    }
+}
+
+fn verified(secret: &str, delivery: &(http::HeaderMap, bytes::Bytes, Value)) {
+    let (headers, raw, body) = delivery;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    signature::verify(
+        secret.as_bytes(),
+        header(SIGNATURE_HEADER),
+        header(TIMESTAMP_HEADER),
+        raw,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("the callback's signature verifies with the bot's callback secret");
+    assert!(
+        signature::verify(
+            b"another secret",
+            header(SIGNATURE_HEADER),
+            header(TIMESTAMP_HEADER),
+            raw,
+            time::OffsetDateTime::now_utc()
+        )
+        .is_err()
+    );
+    assert_eq!(header(DELIVERY_HEADER), body["delivery_id"].as_str());
+}
+
+#[tokio::test]
+async fn agent_replies_are_forwarded_once_signed_and_notes_and_echoes_are_not() {
+    let (h, receiver, secret) = two_way(Backend::Moto).await;
+    let ticket = escalated(&h, "conv-tw1").await;
+    // Creating the ticket echoes its first (public, requester's) comment and Handoff's private
+    // transcript note back as comment events: neither reaches the bot.
+    let echoes = h.sim.emitted_events().len();
+    assert!(echoes >= 2, "the simulator echoes the ticket's comments");
+    delivered(&h, echoes).await;
+    assert_eq!(receiver.attempts(), 0, "Handoff's own comments are not forwarded");
+
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "internal: customer is on the legacy plan", false);
+    h.sim.agent_reply(ticket, AGENT_EMAIL, "<p>Posted by the integration user</p>", true);
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "<p>Hi Ana,</p><p>I reset your password &amp; unlocked it.</p>", true);
+    delivered(&h, echoes + 3).await;
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 1, "exactly the public agent reply is forwarded: {accepted:?}");
+    verified(&secret, &accepted[0]);
+    let body = &accepted[0].2;
+    assert_eq!(body["type"], "agent_reply");
+    assert_eq!(body["conversation_id"], "conv-tw1");
+    assert_eq!(body["ticket_id"], ticket);
+    assert_eq!(body["author"]["name"], "Carla Agent");
+    assert_eq!(body["text"], "Hi Ana,\nI reset your password & unlocked it.");
+    assert!(body["at"].as_str().is_some_and(|t| t.ends_with('Z')));
+
+    // A repeat of the same delivery (Zendesk retries) is not forwarded again.
+    h.sim.set_webhook_mode(zendesk_sim::WebhookMode::Duplicate);
+    h.sim.agent_set_status(ticket, SUPPORT_AGENT, "solved");
+    delivered(&h, echoes + 5).await;
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 2, "one status callback for two deliveries of the event");
+    assert_eq!(
+        (accepted[1].2["type"].as_str(), accepted[1].2["status"].as_str()),
+        (Some("status_changed"), Some("solved"))
+    );
+    verified(&secret, &accepted[1]);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw1").await.unwrap().unwrap();
+    assert_eq!(record.ticket_status, Some(TicketStatus::Solved));
+}
+
+#[tokio::test]
+async fn solved_then_reopened_delivered_in_reverse_ends_reopened_and_only_the_newest_is_forwarded() {
+    let (h, receiver, _) = two_way(Backend::Dynalite).await;
+    let ticket = escalated(&h, "conv-tw2").await;
+    delivered(&h, h.sim.emitted_events().len()).await;
+    h.sim.set_webhook_mode(zendesk_sim::WebhookMode::Hold);
+    h.sim.agent_set_status(ticket, SUPPORT_AGENT, "solved");
+    h.sim.agent_set_status(ticket, SUPPORT_AGENT, "open");
+    assert_eq!(h.sim.release_held(true).await, 2);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw2").await.unwrap().unwrap();
+    assert_eq!(record.ticket_status, Some(TicketStatus::Open), "the older 'solved' never wins");
+    let statuses: Vec<Value> = receiver.accepted().into_iter().map(|(_, _, b)| b["status"].clone()).collect();
+    assert_eq!(statuses, ["open"], "the stale event is not forwarded");
+}
+
+#[tokio::test]
+async fn a_callback_the_bot_missed_is_delivered_by_the_sweeper_exactly_once() {
+    let (h, receiver, secret) = two_way(Backend::Moto).await;
+    let ticket = escalated(&h, "conv-tw3").await;
+    delivered(&h, h.sim.emitted_events().len()).await;
+    receiver.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "Are you still there?", true);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!((receiver.attempts(), receiver.accepted().len()), (1, 0), "tried once inline, refused");
+
+    // Not due yet: the sweeper leaves it.
+    let early = handoff::sweeper::sweep(&h.app, Deadline::after(RUN)).await;
+    assert_eq!(early.callbacks_delivered + early.callbacks_retrying, 0);
+    // Due, but still down: retried, kept.
+    let later = now_ms() + 31_000;
+    let down = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(RUN)).await;
+    assert_eq!((down.callbacks_retrying, down.callbacks_delivered), (1, 0), "{down:?}");
+    // Up again: delivered once, and never again.
+    receiver.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let up = handoff::sweeper::sweep_at(&h.app, later + 61_000, Deadline::after(RUN)).await;
+    assert_eq!(up.callbacks_delivered, 1, "{up:?}");
+    let after = handoff::sweeper::sweep_at(&h.app, later + 24 * 3_600_000, Deadline::after(RUN)).await;
+    assert_eq!(after.callbacks_delivered + after.callbacks_retrying + after.callbacks_failed, 0);
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 1);
+    verified(&secret, &accepted[0]);
+    assert_eq!(accepted[0].2["text"], "Are you still there?");
+}
+
+#[tokio::test]
+async fn a_callback_that_never_arrives_is_marked_failed_with_an_audit_entry() {
+    let (h, receiver, _) = two_way(Backend::Memory).await;
+    let ticket = escalated(&h, "conv-tw4").await;
+    delivered(&h, h.sim.emitted_events().len()).await;
+    receiver.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "Hello?", true);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    let mut at = now_ms();
+    let mut failed = 0;
+    for _ in 0..handoff::callback::forward::MAX_ATTEMPTS {
+        at += 3_600_000;
+        failed += handoff::sweeper::sweep_at(&h.app, at, Deadline::after(RUN)).await.callbacks_failed;
+    }
+    assert_eq!(failed, 1);
+    assert_eq!(receiver.attempts() as u32, handoff::callback::forward::MAX_ATTEMPTS);
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    let entry = audit.entries.iter().find(|e| e.action == "callback_failed").expect("an audit entry");
+    assert_eq!(entry.detail["conversation_id"], "conv-tw4");
+    assert_eq!(entry.detail["attempts"], handoff::callback::forward::MAX_ATTEMPTS.to_string());
+    assert!(!format!("{:?}", audit.entries).contains("Hello?"), "no transcript or reply text in the audit");
+}
+
+#[tokio::test]
+async fn zendesk_down_then_back_the_sweeper_makes_exactly_one_ticket() {
+    let h = Harness::new(Backend::Dynalite).await;
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
+    let reply = h.escalate("conv-tw5", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    // Still down at the first sweep: kept pending, nothing created.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let first = handoff::sweeper::sweep(&h.app, Deadline::after(Duration::from_secs(30))).await;
+    assert_eq!((first.escalations.still_pending, first.escalations.finished), (1, 0), "{first:?}");
+    assert!(h.sim.tickets().is_empty());
+
+    h.sim.clear_faults();
+    let later = now_ms() + 5 * 60_000;
+    let swept = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(Duration::from_secs(30))).await;
+    assert_eq!(swept.escalations.finished, 1, "{swept:?}");
+    let again = handoff::sweeper::sweep_at(&h.app, later + 60_000, Deadline::after(Duration::from_secs(30))).await;
+    assert_eq!(again.escalations.finished, 0);
+    let tickets = h.sim.tickets();
+    assert_eq!(tickets.len(), 1, "exactly one ticket");
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw5").await.unwrap().unwrap();
+    assert_eq!((record.state, record.ticket_id), (EscalationState::Created, Some(tickets[0].id)));
+    assert!(record.due_at_ms.is_none() && record.pending_payload.is_none());
+    // The bot's next call sees the ticket.
+    let follow = h.escalate("conv-tw5", &escalation_body("talk to a human")).await;
+    assert_eq!((follow.status, follow.body["deduplicated"].clone()), (StatusCode::OK, serde_json::json!(true)));
+}
+
+#[tokio::test]
+async fn the_health_check_registers_a_deleted_webhook_again_and_reactivates_a_disabled_one() {
+    let (h, receiver, _) = two_way(Backend::Moto).await;
+    let first = h.sim.webhooks()[0].clone();
+    h.sim.delete_webhook(&first.id);
+    // Not due for 15 minutes after connecting.
+    let soon = handoff::sweeper::sweep(&h.app, Deadline::after(RUN)).await;
+    assert_eq!(soon.webhooks.repaired, 0);
+    let later = now_ms() + 16 * 60_000;
+    let swept = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(RUN)).await;
+    assert_eq!(swept.webhooks.repaired, 1, "{swept:?}");
+    let webhooks = h.sim.webhooks();
+    assert_eq!(webhooks.len(), 1);
+    assert_ne!(webhooks[0].id, first.id);
+    let connection = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().connection.unwrap();
+    assert_eq!(connection.webhook_id.as_deref(), Some(webhooks[0].id.as_str()));
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    assert!(audit.entries.iter().any(|e| e.action == "webhook_reregistered"), "{:?}", audit.entries);
+
+    // The new webhook's deliveries verify with its new signing secret and reach the bot.
+    let ticket = escalated(&h, "conv-tw6").await;
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "Back in business", true);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!(receiver.accepted().len(), 1);
+
+    // Switched off at Zendesk: switched on again at the next check, same webhook.
+    h.sim.deactivate_webhook(&webhooks[0].id);
+    let next = handoff::sweeper::sweep_at(&h.app, later + 16 * 60_000, Deadline::after(RUN)).await;
+    assert_eq!(next.webhooks.repaired, 1, "{next:?}");
+    assert_eq!(h.sim.webhooks()[0].id, webhooks[0].id);
+    assert_eq!(h.sim.webhooks()[0].status, "active");
+    // Healthy now: nothing to do.
+    let calm = handoff::sweeper::sweep_at(&h.app, later + 32 * 60_000, Deadline::after(RUN)).await;
+    assert_eq!((calm.webhooks.healthy, calm.webhooks.repaired), (1, 0), "{calm:?}");
+}
