@@ -28,6 +28,8 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Print a token for a bot, signed with this data folder's local key.
     Token(TokenArgs),
+    /// Print a sample webhook delivery (events/webhook-*.json) signed again now.
+    SignEvent(SignEventArgs),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -106,4 +108,16 @@ pub struct TokenArgs {
     /// Folder holding the signing key (the same as the server's).
     #[arg(long, env = "HANDOFF_DATA_DIR", default_value = ".handoff")]
     pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SignEventArgs {
+    /// The API Gateway event to sign again (for example events/webhook-agent-reply.json).
+    pub file: PathBuf,
+    /// The webhook signing secret; default: the fixed test secret from Zendesk's documentation.
+    #[arg(long, env = "HANDOFF_WEBHOOK_SECRET", default_value = handoff::webhook::signature::TEST_SIGNING_SECRET)]
+    pub secret: String,
+    /// Put this ticket id in the delivery (the samples name ticket 35436).
+    #[arg(long)]
+    pub ticket_id: Option<u64>,
 }

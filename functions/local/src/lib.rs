@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cli;
 pub mod persist;
 pub mod server;
+pub mod sign_event;
 
 use std::path::Path;
 use std::sync::Arc;

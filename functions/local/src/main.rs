@@ -34,6 +34,24 @@ async fn main() {
             }
             Err(e) => fail(e),
         },
+        Some(Command::SignEvent(args)) => {
+            let signed = std::fs::read_to_string(&args.file)
+                .map_err(|e| format!("cannot read {}: {e}", args.file.display()))
+                .and_then(|text| {
+                    serde_json::from_str(&text).map_err(|e| format!("{} is not JSON: {e}", args.file.display()))
+                })
+                .and_then(|mut event: serde_json::Value| {
+                    let now = time::OffsetDateTime::now_utc();
+                    handoff_local::sign_event::resign(&mut event, &args.secret, args.ticket_id, now).map(|()| event)
+                });
+            match signed {
+                Ok(event) => {
+                    println!("{}", serde_json::to_string_pretty(&event).unwrap_or_default());
+                    return;
+                }
+                Err(e) => fail(e),
+            }
+        }
         Some(Command::Serve(args)) => *args,
         None => cli.serve,
     };

@@ -212,3 +212,66 @@ async fn connecting_registers_one_webhook_whose_secret_verifies_deliveries_and_d
     let audit = h.app.stores.audit.list(&h.bot_id, 10, None).await.unwrap();
     assert_eq!(audit.entries[0].detail["webhook"], "deleted");
 }
+
+#[tokio::test]
+async fn a_status_event_costs_two_dynamodb_writes_and_no_zendesk_call() {
+    let h = Harness::new(Backend::Moto).await;
+    with_webhook_secret(&h, GENERATED_SECRET).await;
+    let ticket = escalated(&h, "conv-w5").await;
+    // The first event warms the per-Lambda caches (the bot's secret and profile).
+    let warm = status_event("evt-warm", ticket, Some("conv-w5"), "OPEN", OffsetDateTime::now_utc()).to_string();
+    assert_eq!(h.send_any(delivery(&h.bot_id, &warm, GENERATED_SECRET, None, None)).await.status, StatusCode::OK);
+    let (dynamo_before, secrets_before) = h.adapters.counts();
+    h.sim.reset_calls();
+    let body = status_event("evt-budget", ticket, Some("conv-w5"), "PENDING", OffsetDateTime::now_utc()).to_string();
+    let reply = h.send_any(delivery(&h.bot_id, &body, GENERATED_SECRET, None, None)).await;
+    assert_eq!(reply.body["applied"], true, "{}", reply.raw);
+    let (dynamo_after, secrets_after) = h.adapters.counts();
+    let dynamo_ops = (dynamo_after.0 - dynamo_before.0) + (dynamo_after.1 - dynamo_before.1);
+    assert_eq!(dynamo_ops, 2, "the status write and the seen marker");
+    assert_eq!(secrets_after, secrets_before, "the signing secret comes from the warm cache");
+    assert!(h.sim.calls().is_empty(), "no Zendesk call on the webhook path");
+}
+
+#[tokio::test]
+async fn the_sample_webhook_events_behave_as_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let load =
+        |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap() };
+    let h = Harness::for_bot(Backend::Memory, "demo-bot").await;
+    with_webhook_secret(&h, TEST_SIGNING_SECRET).await;
+    let receiver = CallbackReceiver::start().await;
+    let mut h = h;
+    h.app.allow_loopback_http_callbacks = true;
+    h.set_callback(&receiver.url).await;
+    let created = h.send(load("escalate.json")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.raw);
+    let ticket = created.ticket_id();
+
+    // As stored, the samples are signed at a fixed time: refused as stale.
+    let stale = h.send_any(load("webhook-agent-reply.json")).await;
+    assert_eq!(stale.status, StatusCode::UNAUTHORIZED);
+    let fresh = |name: &str| {
+        let mut event = load(name);
+        handoff_local::sign_event::resign(&mut event, TEST_SIGNING_SECRET, Some(ticket), OffsetDateTime::now_utc())
+            .unwrap();
+        event
+    };
+    let reply = h.send_any(fresh("webhook-agent-reply.json")).await;
+    assert_eq!((reply.status, reply.body["forwarded"].clone()), (StatusCode::OK, json!("delivered")), "{}", reply.raw);
+    let echo = h.send_any(fresh("webhook-handoff-note-echo.json")).await;
+    assert_eq!((echo.status, echo.body["forwarded"].clone()), (StatusCode::OK, json!("no")), "{}", echo.raw);
+    let solved = h.send_any(fresh("webhook-status-changed.json")).await;
+    assert_eq!((solved.status, solved.body["applied"].clone()), (StatusCode::OK, json!(true)), "{}", solved.raw);
+    assert_eq!(status_of(&h, "conv-1001").await, Some(TicketStatus::Solved));
+    let kinds: Vec<Value> = receiver.accepted().into_iter().map(|(_, _, b)| b["type"].clone()).collect();
+    assert_eq!(kinds, ["agent_reply", "status_changed"]);
+    let text = receiver.accepted()[0].2["text"].clone();
+    assert_eq!(text, "Hi Ana,\nYour parcel left our warehouse this morning & arrives tomorrow.");
+
+    let sweeper = load("sweeper.json");
+    assert_eq!(
+        (sweeper["source"].as_str(), sweeper["detail-type"].as_str()),
+        (Some("aws.scheduler"), Some("Scheduled Event"))
+    );
+}
