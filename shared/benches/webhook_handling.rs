@@ -83,7 +83,7 @@ impl Bench {
         let n = self.next.get() + 1;
         self.next.set(n);
         let at = (self.started + time::Duration::milliseconds(n as i64)).format(&Rfc3339).unwrap();
-        let status = if n % 2 == 0 { "OPEN" } else { "PENDING" };
+        let status = if n.is_multiple_of(2) { "OPEN" } else { "PENDING" };
         let body = format!(
             r#"{{"type":"zen:event-type:ticket.status_changed","id":"evt-{n}","time":"{at}","account_id":1,"subject":"zen:ticket:{TICKET}","detail":{{"id":"{TICKET}","status":"{status}","external_id":"{CONVERSATION}"}},"event":{{"current":"{status}","previous":"OPEN"}}}}"#
         );
