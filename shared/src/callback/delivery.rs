@@ -77,3 +77,24 @@ impl CallbackSender {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::webhook::signature;
+
+    /// The worked example in README "Two-way sync": a bot's verifier gets exactly this.
+    #[test]
+    fn the_readme_example_signature_is_what_handoff_sends() {
+        let secret = "hcs_example_Yk3v9Qm2Lw8Rt5Nd1Hs7Jp4Xc6Bz0Fa";
+        let timestamp = "2026-11-21T10:20:03Z";
+        let body = "{\"type\":\"agent_reply\",\"delivery_id\":\"01JD4K5R2S3T4V5W6X7Y8Z9A0B\",\"bot_id\":\"demo-bot\",\"conversation_id\":\"conv-1001\",\"ticket_id\":35436,\"at\":\"2026-11-21T10:19:30.5Z\",\"status\":\"open\",\"author\":{\"name\":\"Carla Agent\"},\"text\":\"Hi Ana,\\nYour parcel left our warehouse this morning & arrives tomorrow.\"}";
+        assert_eq!(
+            signature::sign(secret.as_bytes(), timestamp, body.as_bytes()),
+            "Q4/RlbtdTAi0IXZ9TahbAT4ZG77QcBPE1T77O8eJIvc="
+        );
+        let readme = include_str!("../../../README.md");
+        for part in [secret, timestamp, body, "Q4/RlbtdTAi0IXZ9TahbAT4ZG77QcBPE1T77O8eJIvc="] {
+            assert!(readme.contains(part), "README shows {part}");
+        }
+    }
+}

@@ -41,12 +41,13 @@ impl Drop for Runner {
     }
 }
 
-fn start(data: &Path) -> Runner {
-    start_with(data, &[])
+fn start_with(data: &Path, env: &[(&str, String)]) -> Runner {
+    start_on(data, (free_port(), free_port()), env)
 }
 
-fn start_with(data: &Path, env: &[(&str, String)]) -> Runner {
-    let (api_port, sim_port) = (free_port(), free_port());
+/// Starts on given ports (a restart keeps them, as the README's fixed ports would: the webhook
+/// registered with the simulator points at the API's address).
+fn start_on(data: &Path, (api_port, sim_port): (u16, u16), env: &[(&str, String)]) -> Runner {
     let api_addr = format!("127.0.0.1:{api_port}");
     let sim_addr = format!("127.0.0.1:{sim_port}");
     let child =
@@ -103,10 +104,29 @@ fn agent_auth() -> String {
     format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
 }
 
+/// The walk-through's support agent, Carla.
+fn support_auth() -> String {
+    let pair = format!("{}/token:{}", handoff_local::SIMULATOR_SUPPORT_EMAIL, handoff_local::SIMULATOR_SUPPORT_TOKEN);
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+}
+
+/// Waits (up to 10 s) until the receiver has accepted `n` callbacks.
+async fn callbacks(receiver: &crate::support::CallbackReceiver, n: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got: Vec<Value> = receiver.accepted().into_iter().map(|(_, _, body)| body).collect();
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_readme_walk_through_works_and_data_survives_a_restart() {
     let data = std::env::temp_dir().join(format!("handoff-runner-{}", fastrand::u64(..)));
-    let client = reqwest::Client::new();
+    // No pooled connections: the restarted runner listens on the same port.
+    let client = reqwest::Client::builder().pool_max_idle_per_host(0).build().unwrap();
     let body = json!({
         "visitor": {"name": "Ana Souza", "email": "ana@example.com"},
         "agent_name": "Acme Bot",
@@ -117,7 +137,8 @@ async fn the_readme_walk_through_works_and_data_survives_a_restart() {
         ]
     });
 
-    let runner = start(&data);
+    let ports = (free_port(), free_port());
+    let runner = start_on(&data, ports, &[]);
     let token = token(&data);
     // Escalate: one ticket.
     let (status, created) = escalate(&client, &runner, &token, "conv-1001", &body).await;
@@ -147,22 +168,48 @@ async fn the_readme_walk_through_works_and_data_survives_a_restart() {
     drop(runner);
 
     // Restart on the same data: the conversation and the simulator's ticket are still there.
-    let runner = start(&data);
+    let runner = start_on(&data, ports, &[]);
     let (status, again) = escalate(&client, &runner, &token, "conv-1001", &body).await;
     assert_eq!(
         (status, again["deduplicated"].clone(), again["ticket"]["id"].as_u64()),
         (200, json!(true), Some(ticket_id)),
         "{again}"
     );
-    // An agent replies and solves the ticket in the simulator; the next escalation opens a new ticket.
-    let solved = client
-        .put(format!("{}/api/v2/tickets/{ticket_id}.json", runner.simulator))
-        .header("Authorization", agent_auth())
-        .json(&json!({"ticket": {"status": "solved", "comment": {"body": "Found it: it ships tomorrow.", "public": true}}}))
+    // The bot gets a callback URL (the README's receiver prints what it gets; this one records).
+    let receiver = crate::support::CallbackReceiver::start().await;
+    let settings = client
+        .put(format!("{}/v1/bots/demo-bot/zendesk/settings", runner.api))
+        .bearer_auth(&token)
+        .json(&json!({"callback_url": receiver.url}))
         .send()
         .await
         .unwrap();
-    assert_eq!(solved.status().as_u16(), 200);
+    assert_eq!(settings.status().as_u16(), 200);
+    let settings: Value = settings.json().await.unwrap();
+    assert!(settings["callback_secret"].as_str().is_some_and(|s| !s.is_empty()), "{settings}");
+    // The support agent replies, then solves the ticket, in the simulator; its webhook reaches the
+    // runner signed, and the bot hears both.
+    for update in [
+        json!({"ticket": {"comment": {"html_body": "<p>Hi Ana, it ships <b>tomorrow</b>!</p>", "public": true}}}),
+        json!({"ticket": {"status": "solved"}}),
+    ] {
+        let answer = client
+            .put(format!("{}/api/v2/tickets/{ticket_id}.json", runner.simulator))
+            .header("Authorization", support_auth())
+            .json(&update)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+    }
+    let heard = callbacks(&receiver, 2).await;
+    assert_eq!(heard.len(), 2, "{heard:?}");
+    assert_eq!(
+        (heard[0]["type"].as_str(), heard[0]["text"].as_str()),
+        (Some("agent_reply"), Some("Hi Ana, it ships tomorrow!"))
+    );
+    assert_eq!(heard[0]["author"]["name"], handoff_local::SIMULATOR_SUPPORT_NAME);
+    assert_eq!((heard[1]["type"].as_str(), heard[1]["status"].as_str()), (Some("status_changed"), Some("solved")));
     let (status, next) = escalate(&client, &runner, &token, "conv-1001", &body).await;
     assert_eq!(status, 201, "{next}");
     assert_ne!(next["ticket"]["id"].as_u64(), Some(ticket_id));
