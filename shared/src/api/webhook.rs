@@ -121,6 +121,15 @@ async fn handle_event(
         }
         None => false,
     };
+    if !status_is_current && event.external_id.is_some() {
+        // Not applied: stale, or a ticket that only carries this conversation's id (another
+        // integration's, or an earlier episode's). Only the conversation's own ticket goes on.
+        let record = stores.conversations.get_conversation(bot_id, &conversation).await.map_err(unavailable)?;
+        if record.and_then(|r| r.ticket_id) != Some(event.ticket_id) {
+            info!("not the conversation's current ticket; ignored");
+            return Ok(json!({"ignored": "not the conversation's current ticket"}));
+        }
+    }
     let profile = app.profiles.get(stores.bots.as_ref(), bot_id).await.map_err(unavailable)?;
     let forwarding = callback_secret_set && profile.settings.as_ref().is_some_and(|s| s.callback_url.is_some());
     let handoff_user = profile.connection.as_ref().and_then(|c| c.zendesk_user_id);

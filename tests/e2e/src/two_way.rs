@@ -87,8 +87,11 @@ async fn agent_replies_are_forwarded_once_signed_and_notes_and_echoes_are_not() 
 
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "internal: customer is on the legacy plan", false);
     h.sim.agent_reply(ticket, AGENT_EMAIL, "<p>Posted by the integration user</p>", true);
+    // Another integration's ticket that happens to carry the same external id.
+    let other = h.sim.insert_ticket("Someone else's", Some("conv-tw1"), &[]);
+    h.sim.agent_reply(other, SUPPORT_AGENT, "<p>Not for the bot</p>", true);
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "<p>Hi Ana,</p><p>I reset your password &amp; unlocked it.</p>", true);
-    delivered(&h, echoes + 3).await;
+    delivered(&h, echoes + 4).await;
     let accepted = receiver.accepted();
     assert_eq!(accepted.len(), 1, "exactly the public agent reply is forwarded: {accepted:?}");
     verified(&secret, &accepted[0]);
@@ -103,7 +106,7 @@ async fn agent_replies_are_forwarded_once_signed_and_notes_and_echoes_are_not() 
     // A repeat of the same delivery (Zendesk retries) is not forwarded again.
     h.sim.set_webhook_mode(zendesk_sim::WebhookMode::Duplicate);
     h.sim.agent_set_status(ticket, SUPPORT_AGENT, "solved");
-    delivered(&h, echoes + 5).await;
+    delivered(&h, echoes + 6).await;
     let accepted = receiver.accepted();
     assert_eq!(accepted.len(), 2, "one status callback for two deliveries of the event");
     assert_eq!(
