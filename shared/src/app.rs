@@ -8,6 +8,7 @@ use url::Url;
 use crate::callback::{CallbackSender, Forwarder};
 use crate::connection::ConnectConfig;
 use crate::escalation::EscalationConfig;
+use crate::status::LookupCache;
 use crate::store::Stores;
 use crate::store::cache::ProfileCache;
 use crate::store::dynamodb::DynamoStore;
@@ -25,6 +26,8 @@ pub struct App {
     pub callbacks: CallbackSender,
     /// Callback URLs may use plain HTTP to localhost (the local runner only).
     pub allow_loopback_http_callbacks: bool,
+    /// Recent status lookups and customer contexts (about 30 s).
+    pub lookups: LookupCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,6 +136,7 @@ impl App {
             profiles: ProfileCache::default(),
             callbacks,
             allow_loopback_http_callbacks: false,
+            lookups: LookupCache::default(),
         })
     }
 }

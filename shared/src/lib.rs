@@ -18,6 +18,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod rules;
 pub mod settings;
+pub mod status;
 pub mod store;
 pub mod sweeper;
 pub mod telemetry;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rules::RuleKind;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct BotSettings {
     pub rules: RuleSettings,
@@ -20,6 +20,12 @@ pub struct BotSettings {
     /// Where agent replies and status changes are sent (HTTPS; signed with the bot's callback
     /// secret). None: nothing is forwarded.
     pub callback_url: Option<String>,
+    /// Which tickets a status lookup may show (see `status::visibility`).
+    pub status_lookup_scope: crate::status::visibility::LookupScope,
+    /// Answer the visitor's recent tickets in the session-start call.
+    pub customer_context_on_session_start: bool,
+    /// How many recent tickets customer context holds (1–10).
+    pub customer_context_count: u8,
     /// Bumped on every save; readers use it for optimistic concurrency.
     pub version: u64,
 }
@@ -138,6 +144,25 @@ pub struct MappingSettings {
     pub extra_tags: Vec<String>,
 }
 
+impl Default for BotSettings {
+    fn default() -> Self {
+        Self {
+            rules: RuleSettings::default(),
+            mapping: MappingSettings::default(),
+            handoff_messages: BTreeMap::new(),
+            priority_by_rule: BTreeMap::new(),
+            callback_url: None,
+            status_lookup_scope: Default::default(),
+            customer_context_on_session_start: false,
+            customer_context_count: DEFAULT_CONTEXT_COUNT,
+            version: 0,
+        }
+    }
+}
+
+/// Recent tickets in customer context unless a bot chooses otherwise.
+pub const DEFAULT_CONTEXT_COUNT: u8 = 5;
+
 impl Default for MappingSettings {
     fn default() -> Self {
         Self {
@@ -226,6 +251,9 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
         errors.push(FieldError::new("rules.low_rating.scale", "must be a positive number"));
     } else if !(0.0..=rating.scale).contains(&rating.at_or_below) {
         errors.push(FieldError::new("rules.low_rating.at_or_below", "must be between 0 and the scale"));
+    }
+    if !(1..=10).contains(&settings.customer_context_count) {
+        errors.push(FieldError::new("customer_context_count", "must be between 1 and 10"));
     }
     if let Some(raw) = &settings.callback_url
         && let Err(message) = check_callback_url(raw, allow_loopback_http)

@@ -237,6 +237,16 @@ impl ConversationStore for PersistentStore {
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
         self.memory.conversation_for_ticket(bot_id, ticket_id).await
     }
+
+    /// Visitors' session details are kept in memory only locally (a restart forgets them; the
+    /// bot records them again at the next session start).
+    async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {
+        self.memory.put_visitor(visitor).await
+    }
+
+    async fn get_visitor(&self, bot_id: &str, conversation_id: &str) -> Result<Option<VisitorRecord>, StoreError> {
+        self.memory.get_visitor(bot_id, conversation_id).await
+    }
 }
 
 /// Bots' secrets and the app's OAuth client in one JSON file, mode 0600, rewritten whole (via a

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod escalate;
 pub mod oauth_callback;
 pub mod settings;
+pub mod status;
 pub mod webhook;
 
 use lambda_http::http::StatusCode;
@@ -55,6 +56,14 @@ pub const ROUTES: &[Route] = &[
     },
     Route { method: "GET", path: settings::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
     Route { method: "PUT", path: settings::ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
+    Route { method: "GET", path: status::TICKET_ROUTE, scope: Some(scopes::READ_TICKET_STATUS), function: "status" },
+    Route {
+        method: "GET",
+        path: status::CONTEXT_ROUTE,
+        scope: Some(scopes::READ_CUSTOMER_CONTEXT),
+        function: "status",
+    },
+    Route { method: "POST", path: status::SESSION_ROUTE, scope: Some(scopes::CREATE_TICKET), function: "status" },
     Route { method: "GET", path: oauth_callback::ROUTE, scope: None, function: "oauth-callback" },
     Route { method: "POST", path: webhook::ROUTE, scope: None, function: "zendesk-webhook" },
 ];
@@ -83,6 +92,7 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
         "connection" => connection::handle(app, request).await,
         "oauth-callback" => oauth_callback::handle(app, request).await,
         "zendesk-webhook" => webhook::handle(app, request).await,
+        "status" => status::handle(app, request).await,
         other => Problem::internal(format!("route table names an unknown function `{other}`")).into_response(),
     }
 }

@@ -123,8 +123,8 @@ pub struct Escalator<'a> {
 
 /// The Zendesk side of one bot, resolved once per request (before anything is written).
 pub(crate) struct BotAccount {
-    account: Account,
-    connection: Connection,
+    pub(crate) account: Account,
+    pub(crate) connection: Connection,
 }
 
 /// Where one round of work on a conversation ended.
@@ -736,7 +736,7 @@ impl Escalator<'_> {
     /// connection `reconnect_required` (chat actions answer 403 until an admin reconnects). The
     /// write is conditional on the version read, so a reconnect that landed meanwhile wins.
     /// Claimed work was left pending and is finished after the reconnect.
-    async fn reconnect_required(&self, bot: &BotAccount) -> EscalationError {
+    pub(crate) async fn reconnect_required(&self, bot: &BotAccount) -> EscalationError {
         crate::audit::reconnect_required(
             self.stores,
             &bot.connection,
@@ -748,7 +748,9 @@ impl Escalator<'_> {
         EscalationError::ReconnectRequired
     }
 
-    async fn bot_account(&self, connection: &Connection) -> Result<BotAccount, EscalationError> {
+    /// The bot's Zendesk account with usable credentials (an expiring OAuth token is refreshed
+    /// first). Shared with the status lookups, which reach Zendesk the same way.
+    pub(crate) async fn bot_account(&self, connection: &Connection) -> Result<BotAccount, EscalationError> {
         let mut secret =
             self.stores.secrets.get_bot_secret(&connection.bot_id).await?.ok_or(EscalationError::NotConnected)?;
         // An OAuth token about to expire is refreshed first (under the connection's lease).
@@ -791,7 +793,7 @@ impl Escalator<'_> {
     /// After a 401: drop the cached secret and read it again; if it is what was rejected and an
     /// OAuth refresh is possible, refresh under the lease. Some(account) when the credentials
     /// changed, so one more try is worth it.
-    async fn reload_account(&self, bot: &BotAccount) -> Result<Option<BotAccount>, EscalationError> {
+    pub(crate) async fn reload_account(&self, bot: &BotAccount) -> Result<Option<BotAccount>, EscalationError> {
         self.stores.secrets.invalidate(&bot.connection.bot_id);
         let mut fresh = self.bot_account(&bot.connection).await?;
         if fresh.account.credentials.same_as(&bot.account.credentials)

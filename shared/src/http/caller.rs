@@ -24,6 +24,8 @@ pub struct Caller {
     pub bot_id: Option<String>,
     pub scopes: Vec<String>,
     pub subject: Option<String>,
+    /// A visitor email the token's issuer verified (`visitor_email` claim), for status lookups.
+    pub visitor_email: Option<String>,
 }
 
 impl Caller {
@@ -47,7 +49,12 @@ impl Caller {
             Some(list) if !list.is_empty() => list.clone(),
             _ => jwt.claims.get("scope").map(|s| s.split_whitespace().map(str::to_owned).collect()).unwrap_or_default(),
         };
-        Ok(Self { bot_id: jwt.claims.get("bot_id").cloned(), scopes, subject: jwt.claims.get("sub").cloned() })
+        Ok(Self {
+            bot_id: jwt.claims.get("bot_id").cloned(),
+            scopes,
+            subject: jwt.claims.get("sub").cloned(),
+            visitor_email: jwt.claims.get("visitor_email").cloned().filter(|e| !e.trim().is_empty()),
+        })
     }
 
     /// The token must name this bot and carry `scope`; otherwise 403 saying which is missing.
@@ -77,7 +84,12 @@ mod tests {
     use super::*;
 
     fn caller(bot: Option<&str>, scopes: &[&str]) -> Caller {
-        Caller { bot_id: bot.map(str::to_owned), scopes: scopes.iter().map(|s| s.to_string()).collect(), subject: None }
+        Caller {
+            bot_id: bot.map(str::to_owned),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            subject: None,
+            visitor_email: None,
+        }
     }
 
     #[test]

@@ -32,6 +32,8 @@ const REFRESH_PK: &str = "REFRESH";
 const CALLBACK_PK: &str = "CALLBACK";
 /// The due index's partition for webhook health checks.
 const WEBHOOK_CHECK_PK: &str = "WEBHOOK";
+/// Visitors' session details are kept this long.
+const VISITOR_TTL_SECONDS: i64 = 90 * 86_400;
 /// Seen webhook events are remembered this long (Zendesk retries for far less).
 const SEEN_TTL_SECONDS: i64 = 7 * 86_400;
 /// DynamoDB's item size limit is 400 KB; keep a margin for attribute names.
@@ -736,6 +738,32 @@ impl ConversationStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         output.items.unwrap_or_default().into_iter().map(conversation_from).collect()
+    }
+
+    async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut item: Item = to_item(visitor).map_err(corrupt)?;
+        item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+        item.insert("pk".into(), s(bot_pk(&visitor.bot_id)));
+        item.insert("sk".into(), s(format!("VISITOR#{}", visitor.conversation_id)));
+        let expires = time::OffsetDateTime::now_utc().unix_timestamp() + VISITOR_TTL_SECONDS;
+        item.insert("expires_at".into(), n(expires));
+        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn get_visitor(&self, bot_id: &str, conversation_id: &str) -> Result<Option<VisitorRecord>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(bot_pk(bot_id)))
+            .key("sk", s(format!("VISITOR#{conversation_id}")))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        output.item.map(|item| from_item(item).map_err(corrupt)).transpose()
     }
 
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {

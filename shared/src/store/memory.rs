@@ -68,6 +68,7 @@ pub struct MemoryStore {
     states: Mutex<HashMap<String, OAuthState>>,
     /// Seen webhook events, with the callback each caused (if any).
     seen: Mutex<HashMap<(String, String), Option<PendingCallback>>>,
+    visitors: Mutex<HashMap<(String, String), VisitorRecord>>,
     /// Bot → when its webhook health check is due.
     webhook_checks: Mutex<HashMap<String, i64>>,
     audit: Mutex<Vec<AuditEntry>>,
@@ -444,6 +445,18 @@ impl ConversationStore for MemoryStore {
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
         self.calls.read();
         Ok(self.tickets.lock().expect("store lock").get(&(bot_id.to_owned(), ticket_id)).cloned())
+    }
+
+    async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {
+        self.calls.write();
+        let key = (visitor.bot_id.clone(), visitor.conversation_id.clone());
+        self.visitors.lock().expect("store lock").insert(key, visitor.clone());
+        Ok(())
+    }
+
+    async fn get_visitor(&self, bot_id: &str, conversation_id: &str) -> Result<Option<VisitorRecord>, StoreError> {
+        self.calls.read();
+        Ok(self.visitors.lock().expect("store lock").get(&(bot_id.to_owned(), conversation_id.to_owned())).cloned())
     }
 }
 

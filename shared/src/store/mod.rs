@@ -381,6 +381,31 @@ pub trait ConversationStore: Send + Sync {
 
     /// The conversation a ticket belongs to, via the ticket index.
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError>;
+
+    /// Records who the visitor of a conversation is (session start), replacing what was there;
+    /// kept 90 days.
+    async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError>;
+
+    async fn get_visitor(&self, bot_id: &str, conversation_id: &str) -> Result<Option<VisitorRecord>, StoreError>;
+}
+
+/// The `BOT#{bot}` / `VISITOR#{conversation}` item: the visitor's details as the chat platform
+/// gave them at session start. Its email counts as verified by that platform (it holds a token
+/// for this bot), so status lookups for this conversation may match tickets by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VisitorRecord {
+    pub bot_id: String,
+    pub conversation_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// RFC 3339.
+    pub recorded_at: String,
 }
 
 /// A pending OAuth authorization: what the callback needs, keyed by its single-use `state`.

@@ -332,11 +332,11 @@ const OAUTH_ERRORS: [&str; 6] = [
     "invalid_scope",
 ];
 
-fn endpoint(account: &Account, path: &str) -> Result<Url, ZendeskError> {
+pub(super) fn endpoint(account: &Account, path: &str) -> Result<Url, ZendeskError> {
     account.base_url.join(path).map_err(|e| ZendeskError::Unexpected(format!("bad Zendesk URL: {e}")))
 }
 
-async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ZendeskError> {
+pub(super) async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ZendeskError> {
     let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(describe_transport(&e)))?;
     serde_json::from_slice(&bytes).map_err(|e| ZendeskError::Unexpected(format!("could not read the answer: {e}")))
 }

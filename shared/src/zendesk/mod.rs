@@ -3,6 +3,7 @@
 pub mod client;
 pub mod error;
 pub mod oauth;
+pub mod reads;
 pub mod subdomain;
 pub mod types;
 pub mod webhooks;

@@ -76,6 +76,8 @@ pub struct Ticket {
     #[serde(default)]
     pub requester_id: Option<u64>,
     #[serde(default)]
+    pub assignee_id: Option<u64>,
+    #[serde(default)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub created_at: Option<String>,
@@ -156,6 +158,44 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserResponse {
     pub user: User,
+}
+
+impl User {
+    /// Agents and admins answer for the support team; everyone else is an end user.
+    pub fn is_agent(&self) -> bool {
+        matches!(self.role.as_deref(), Some("agent" | "admin"))
+    }
+}
+
+/// `TicketResponse` with the `users` sideload (`?include=users`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketWithUsers {
+    pub ticket: Ticket,
+    #[serde(default)]
+    pub users: Vec<User>,
+}
+
+/// The fields of `TicketAuditObject` Handoff uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketAudit {
+    #[serde(default)]
+    pub id: Option<u64>,
+    #[serde(default)]
+    pub author_id: Option<u64>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// `TicketAuditsResponseNoneCursor` (first page only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketAuditsResponse {
+    pub audits: Vec<TicketAudit>,
+}
+
+/// `UsersResponse` of a users search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsersResponse {
+    pub users: Vec<User>,
 }
 
 /// Zendesk's error body (`{"error": …, "description": …, "details": …}`); shapes vary by endpoint.

@@ -22,6 +22,8 @@ mod sim_webhooks;
 #[cfg(test)]
 mod simulator;
 #[cfg(test)]
+mod status;
+#[cfg(test)]
 mod support;
 #[cfg(test)]
 mod two_way;

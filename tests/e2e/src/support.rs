@@ -520,3 +520,38 @@ impl Harness {
         reply.body["callback_secret"].as_str().expect("a new callback secret").to_owned()
     }
 }
+
+impl Harness {
+    /// A request with a query string, extra JWT claims (e.g. `visitor_email`) and headers.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: Option<&Value>,
+        scopes: &[&str],
+        claims: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let body = body.map(Value::to_string);
+        let mut event = api_event(method, path, query, body.as_deref(), Some((&self.bot_id, scopes)));
+        for (name, value) in claims {
+            event["requestContext"]["authorizer"]["jwt"]["claims"][*name] = json!(value);
+        }
+        for (name, value) in headers {
+            event["headers"][*name] = json!(value);
+        }
+        let request = lambda_http::request::from_str(&event.to_string()).expect("valid API Gateway event");
+        Reply::from(handoff::api::dispatch(&self.app, request).await)
+    }
+
+    /// Saves one setting (a JSON pointer-free top-level field) over the current settings.
+    pub async fn set_setting(&self, field: &str, value: Value) {
+        let path = format!("/v1/bots/{}/zendesk/settings", self.bot_id);
+        let current = self.call("GET", &path, None, &["ZENDESK_ACTIONS.READ_INTEGRATIONS"]).await;
+        let mut settings = current.body.clone();
+        settings[field] = value;
+        let saved = self.call("PUT", &path, Some(&settings), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+        assert_eq!(saved.status, StatusCode::OK, "{}", saved.raw);
+    }
+}

@@ -1,7 +1,7 @@
 //! A Zendesk Support API simulator on loopback, for tests and local runs.
 //!
 //! It speaks the part of Zendesk's HTTP API Handoff uses (tickets create/show/update/list by
-//! `external_id`, comments, users/me, users search, requested tickets, ticket fields), keeps
+//! `external_id`, comments, audits, users/me, users search, requested tickets, ticket fields), keeps
 //! everything in memory, checks auth headers, honours `Idempotency-Key`, validates request bodies
 //! against Zendesk's OpenAPI schemas, counts calls, and injects faults on demand: 429 with
 //! `Retry-After`, 5xx, slow answers, connection resets, and "ticket created but the answer lost".
@@ -11,11 +11,14 @@
 //! Built on hyper directly rather than a router framework: Zendesk's `.json` suffixes are easier
 //! to match by hand, and a service error is the way to make hyper drop a connection mid-answer.
 
+mod audits;
+mod fixtures;
 mod model;
 mod oauth;
 mod page;
 mod routes;
 pub mod schema;
+mod users;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -29,7 +32,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-pub use model::{Comment, Ticket, TicketField, User};
+pub use model::{Audit, Comment, Ticket, TicketField, User};
 pub use webhooks::{ACCOUNT_ID, COMMENT_ADDED, Delivery, STATUS_CHANGED, WebhookMode};
 
 /// Which requests a fault applies to.
@@ -41,7 +44,13 @@ pub enum Route {
     ShowTicket,
     ListTickets,
     Comments,
+    /// `GET /api/v2/tickets/{id}/audits.json`.
+    Audits,
     Me,
+    /// `GET /api/v2/users/search.json`.
+    UsersSearch,
+    /// `GET /api/v2/users/{id}/tickets/requested.json`.
+    RequestedTickets,
     /// `POST /oauth/tokens` (every grant).
     OAuthToken,
     /// `DELETE /api/v2/oauth/tokens/current.json`.
@@ -103,6 +112,8 @@ pub(crate) struct State {
     pub oauth: oauth::OAuthState,
     pub webhooks: Vec<Webhook>,
     pub(crate) outbox: webhooks::Outbox,
+    /// The audits endpoint answers 403, as for a token without the `read` scope (not persisted).
+    pub deny_audits: bool,
 }
 
 /// A webhook registered through `POST /api/v2/webhooks`.
@@ -452,51 +463,6 @@ impl Simulator {
     /// Whether `Idempotency-Key` replays earlier creates (true by default).
     pub fn honour_idempotency(&self, honour: bool) {
         self.with(|s| s.honour_idempotency = honour);
-    }
-
-    /// Adds a ticket directly, as another integration or an agent would have made it (silently:
-    /// no webhook event).
-    pub fn insert_ticket(&self, subject: &str, external_id: Option<&str>, tags: &[&str]) -> u64 {
-        self.with(|s| {
-            let id = s.next_id();
-            let comment_id = s.next_id();
-            let requester_id = s.users[0].id;
-            let now = model::now();
-            s.tickets.push(Ticket {
-                id,
-                subject: subject.into(),
-                status: "open".into(),
-                priority: None,
-                requester_id,
-                submitter_id: requester_id,
-                assignee_id: None,
-                external_id: external_id.map(str::to_owned),
-                tags: tags.iter().map(|t| t.to_string()).collect(),
-                custom_fields: Vec::new(),
-                comments: vec![Comment {
-                    id: comment_id,
-                    body: subject.into(),
-                    html_body: None,
-                    public: true,
-                    author_id: requester_id,
-                    created_at: now.clone(),
-                }],
-                created_at: now.clone(),
-                updated_at: now,
-            });
-            id
-        })
-    }
-
-    /// Sets a ticket's status as an agent would (e.g. `solved`), silently: no webhook event
-    /// (see `agent_set_status` for one).
-    pub fn set_status(&self, ticket_id: u64, status: &str) {
-        self.with(|s| {
-            if let Some(t) = s.tickets.iter_mut().find(|t| t.id == ticket_id) {
-                t.status = status.to_owned();
-                t.updated_at = model::now();
-            }
-        });
     }
 
     /// Every request received so far, in order.

@@ -94,6 +94,9 @@ pub struct Ticket {
     pub tags: Vec<String>,
     pub custom_fields: Vec<Value>,
     pub comments: Vec<Comment>,
+    /// One per change (see `Audit`); absent from files saved before audits were kept.
+    #[serde(default)]
+    pub audits: Vec<Audit>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -121,6 +124,25 @@ impl Ticket {
     }
 }
 
+/// One recorded change to a ticket. Zendesk has no "last updated by" field: a client reads the
+/// newest audit's `author_id` (`GET /api/v2/tickets/{id}/audits.json`) to learn who changed it last.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Audit {
+    pub id: u64,
+    pub author_id: u64,
+    pub created_at: String,
+}
+
+impl Audit {
+    /// The audit as Zendesk lists it (events are not modelled: nothing here reads them).
+    pub fn to_json(&self, ticket_id: u64) -> Value {
+        json!({
+            "id": self.id, "ticket_id": ticket_id, "author_id": self.author_id, "created_at": self.created_at,
+            "via": {"channel": "api"}, "events": [],
+        })
+    }
+}
+
 /// A ticket field as `GET /api/v2/ticket_fields` lists it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TicketField {
@@ -135,10 +157,20 @@ impl TicketField {
     }
 }
 
+/// The current time as Zendesk writes it: RFC 3339, UTC, whole seconds (so strings sort by time).
 pub fn now() -> String {
-    OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or(OffsetDateTime::now_utc())
-        .format(&Rfc3339)
-        .unwrap_or_default()
+    format(OffsetDateTime::now_utc())
+}
+
+/// `time` (as `now` writes it) moved `seconds` into the past; an unreadable time is kept as is.
+pub fn earlier(time: &str, seconds: i64) -> String {
+    match OffsetDateTime::parse(time, &Rfc3339) {
+        Ok(t) => format(t - time::Duration::seconds(seconds)),
+        Err(_) => time.to_owned(),
+    }
+}
+
+fn format(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(0).unwrap_or(t).format(&Rfc3339).unwrap_or_default()
 }

@@ -26,11 +26,12 @@ pub fn render(state: &State, base_url: &str, only: Option<u64>) -> String {
     for ticket in state.tickets.iter().rev().filter(|t| only.is_none_or(|id| t.id == id)) {
         html.push_str(&format!(
             "<div class=\"ticket\"><h2>#{} {}</h2><p><span class=\"status\">{}</span> \
-             <span class=\"meta\">requester {} · external_id {} · tags {}</span></p>",
+             <span class=\"meta\">requester {} · assignee {} · external_id {} · tags {}</span></p>",
             ticket.id,
             escape(&ticket.subject),
             escape(&ticket.status),
             name(ticket.requester_id).unwrap_or_else(|| "unknown".into()),
+            ticket.assignee_id.and_then(name).unwrap_or_else(|| "—".into()),
             escape(ticket.external_id.as_deref().unwrap_or("—")),
             escape(&ticket.tags.join(", ")),
         ));

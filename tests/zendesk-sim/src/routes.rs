@@ -9,11 +9,13 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
-use crate::model::{self, Comment, Ticket, User};
+use crate::model::{self, Audit, Comment, Ticket, User};
 use crate::webhooks::{self, Change, Channel};
-use crate::{Call, Fault, Route, State, schema};
+use crate::{Call, Fault, Route, State, audits, schema, users};
 
-type Answer = Response<Full<Bytes>>;
+pub(crate) type Answer = Response<Full<Bytes>>;
+/// A request's query string, decoded, in order.
+pub(crate) type Query = [(String, String)];
 
 /// Returned to hyper to drop the connection without an answer.
 #[derive(Debug)]
@@ -34,6 +36,7 @@ enum Endpoint {
     ShowTicket(u64),
     UpdateTicket(u64),
     Comments(u64),
+    Audits(u64),
     Me,
     UsersSearch,
     Requested(u64),
@@ -60,6 +63,7 @@ impl Endpoint {
             (&Method::GET, ["tickets", t]) if id(t).is_some() => Self::ShowTicket(id(t).unwrap_or_default()),
             (&Method::PUT, ["tickets", t]) if id(t).is_some() => Self::UpdateTicket(id(t).unwrap_or_default()),
             (&Method::GET, ["tickets", t, "comments"]) if id(t).is_some() => Self::Comments(id(t).unwrap_or_default()),
+            (&Method::GET, ["tickets", t, "audits"]) if id(t).is_some() => Self::Audits(id(t).unwrap_or_default()),
             (&Method::GET, ["users", "me"]) => Self::Me,
             (&Method::GET, ["users", "search"]) => Self::UsersSearch,
             (&Method::GET, ["users", u, "tickets", "requested"]) if id(u).is_some() => {
@@ -83,7 +87,10 @@ impl Endpoint {
             Self::ShowTicket(_) => Route::ShowTicket,
             Self::UpdateTicket(_) => Route::UpdateTicket,
             Self::Comments(_) => Route::Comments,
+            Self::Audits(_) => Route::Audits,
             Self::Me => Route::Me,
+            Self::UsersSearch => Route::UsersSearch,
+            Self::Requested(_) => Route::RequestedTickets,
             Self::OAuthTokens => Route::OAuthToken,
             Self::RevokeCurrent => Route::RevokeToken,
             Self::CreateWebhook
@@ -209,6 +216,9 @@ async fn process(
         (Endpoint::Me, Some(user)) => json_answer(StatusCode::OK, json!({"user": user.to_json()})),
         (Endpoint::CreateTicket, Some(user)) => create_ticket(&mut s, &base_url, &user, body, idempotency_key),
         (Endpoint::ShowTicket(id), Some(_)) => match s.tickets.iter().find(|t| t.id == id) {
+            Some(t) if users::wants_users(&query) => {
+                json_answer(StatusCode::OK, json!({"ticket": t.to_json(&base_url), "users": users::sideloaded(&s, t)}))
+            }
             Some(t) => json_answer(StatusCode::OK, json!({"ticket": t.to_json(&base_url)})),
             None => not_found(),
         },
@@ -241,26 +251,9 @@ async fn process(
             }
             None => not_found(),
         },
-        (Endpoint::UsersSearch, Some(_)) => {
-            let q = query.iter().find(|(k, _)| k == "query").map(|(_, v)| v.clone()).unwrap_or_default();
-            let email = q.strip_prefix("email:").unwrap_or(&q).trim().trim_matches('"').to_owned();
-            let users: Vec<Value> = s.user_by_email(&email).map(User::to_json).into_iter().collect();
-            json_answer(StatusCode::OK, json!({"users": users, "next_page": null, "count": users.len()}))
-        }
-        (Endpoint::Requested(user_id), Some(_)) => {
-            let mut tickets: Vec<&Ticket> = s.tickets.iter().filter(|t| t.requester_id == user_id).collect();
-            let by_updated = query.iter().any(|(k, v)| k == "sort_by" && v == "updated_at");
-            let descending = query.iter().any(|(k, v)| k == "sort_order" && v == "desc");
-            if by_updated {
-                tickets.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then(a.id.cmp(&b.id)));
-            }
-            if descending {
-                tickets.reverse();
-            }
-            let per_page = query.iter().find(|(k, _)| k == "per_page").and_then(|(_, v)| v.parse().ok()).unwrap_or(100);
-            let tickets: Vec<Value> = tickets.into_iter().take(per_page).map(|t| t.to_json(&base_url)).collect();
-            json_answer(StatusCode::OK, json!({"tickets": tickets, "next_page": null, "count": tickets.len()}))
-        }
+        (Endpoint::Audits(id), Some(_)) => audits::list(&s, id, &query),
+        (Endpoint::UsersSearch, Some(_)) => users::search(&s, &query),
+        (Endpoint::Requested(user_id), Some(_)) => users::requested(&s, &base_url, user_id, &query),
         (Endpoint::TicketFields, Some(_)) => {
             let fields: Vec<Value> = s.fields.iter().map(model::TicketField::to_json).collect();
             json_answer(StatusCode::OK, json!({"ticket_fields": fields, "next_page": null, "count": fields.len()}))
@@ -417,6 +410,7 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
     let now = model::now();
     let comment_id = s.next_id();
     let id = s.next_id();
+    let audit_id = s.next_id();
     let ticket = Ticket {
         id,
         subject: input["subject"].as_str().unwrap_or_default().to_owned(),
@@ -429,6 +423,7 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
         tags: tags(input),
         custom_fields: input["custom_fields"].as_array().cloned().unwrap_or_default(),
         comments: vec![new_comment(comment, comment_id, requester_id, &now)],
+        audits: vec![Audit { id: audit_id, author_id: caller.id, created_at: now.clone() }],
         created_at: now.clone(),
         updated_at: now,
     };
@@ -468,6 +463,7 @@ pub(crate) fn update_ticket(
         );
     }
     let comment_id = s.next_id();
+    let audit_id = s.next_id();
     let Some(ticket) = s.tickets.iter_mut().find(|t| t.id == id) else { return not_found() };
     if ticket.status == "closed" {
         return record_invalid("status", "Status: closed prevents ticket update");
@@ -484,11 +480,10 @@ pub(crate) fn update_ticket(
         ticket.status = status.to_owned();
     }
     let status_changed = !ticket.status.eq_ignore_ascii_case(&previous);
+    let audit = Audit { id: audit_id, author_id: caller.id, created_at: now.clone() };
     ticket.updated_at = now;
-    let answer = json_answer(
-        StatusCode::OK,
-        json!({"ticket": ticket.to_json(base_url), "audit": {"ticket_id": id, "author_id": caller.id}}),
-    );
+    let answer = json_answer(StatusCode::OK, json!({"ticket": ticket.to_json(base_url), "audit": audit.to_json(id)}));
+    ticket.audits.push(audit);
     if let Some(comment) = &added {
         webhooks::emit(s, id, Change::CommentAdded(comment), channel, caller.id);
     }
@@ -578,18 +573,24 @@ fn webhook_json(w: &crate::Webhook) -> Value {
            "request_format": "json", "subscriptions": w.subscriptions})
 }
 
-fn json_answer(status: StatusCode, body: Value) -> Answer {
+/// `per_page` (or `page[size]`, its cursor-pagination name): 100 by default and at most.
+pub(crate) fn page_size(query: &Query) -> usize {
+    let asked = query.iter().find(|(k, _)| k == "per_page" || k == "page[size]").and_then(|(_, v)| v.parse().ok());
+    asked.unwrap_or(100).clamp(1, 100)
+}
+
+pub(crate) fn json_answer(status: StatusCode, body: Value) -> Answer {
     let mut answer = Response::new(Full::new(Bytes::from(body.to_string())));
     *answer.status_mut() = status;
     answer.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
     answer
 }
 
-fn error(status: StatusCode, code: &str, description: &str) -> Answer {
+pub(crate) fn error(status: StatusCode, code: &str, description: &str) -> Answer {
     json_answer(status, json!({"error": code, "description": description}))
 }
 
-fn not_found() -> Answer {
+pub(crate) fn not_found() -> Answer {
     error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found")
 }
 

@@ -1,0 +1,385 @@
+//! Status lookups and customer context against Zendesk: at most two Zendesk calls per lookup
+//! (the ticket with its people sideloaded; its newest audit for who changed it last), none for a
+//! repeat within 30 seconds (a per-Lambda cache, so a chatty visitor does not eat the account's
+//! rate limit), and none at all when the caller could not see any ticket anyway.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use tracing::{info, warn};
+
+use super::context::{self, ContextTicket};
+use super::summary::{self, Language, Updater};
+use super::visibility::{self, TicketFacts, Viewer};
+use crate::deadline::Deadline;
+use crate::escalation::service::BotAccount;
+use crate::escalation::{EscalationConfig, EscalationError, Escalator};
+use crate::store::{ConnectionState, StoreError, Stores, VisitorRecord};
+use crate::zendesk::types::{Ticket, TicketStatus, User};
+use crate::zendesk::{ZendeskClient, ZendeskError};
+
+/// Time for one lookup's Zendesk calls.
+const BUDGET: Duration = Duration::from_secs(8);
+/// Entries kept per cache before the oldest are dropped.
+const CACHE_ENTRIES: usize = 2_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    #[error("this bot is not connected to Zendesk")]
+    NotConnected,
+    #[error("this bot's Zendesk connection must be reconnected")]
+    ReconnectRequired,
+    /// No such ticket, or one the caller may not see: the same answer for both.
+    #[error("no such ticket")]
+    NotFound,
+    #[error(transparent)]
+    Zendesk(ZendeskError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<EscalationError> for StatusError {
+    fn from(e: EscalationError) -> Self {
+        match e {
+            EscalationError::ReconnectRequired => Self::ReconnectRequired,
+            EscalationError::Store(e) => Self::Store(e),
+            _ => Self::NotConnected,
+        }
+    }
+}
+
+/// What Zendesk said about a ticket, kept briefly.
+#[derive(Debug, Clone)]
+struct TicketSnapshot {
+    ticket: Ticket,
+    users: Vec<User>,
+    /// None until the newest audit was read; Some(None) when it could not tell.
+    updater: Option<Option<Updater>>,
+}
+
+impl TicketSnapshot {
+    fn user(&self, id: Option<u64>) -> Option<&User> {
+        id.and_then(|id| self.users.iter().find(|u| u.id == Some(id)))
+    }
+}
+
+/// Entries stamped with when they were fetched.
+type Timed<K, V> = Mutex<HashMap<K, (Instant, V)>>;
+
+/// A per-Lambda cache of recent lookups (about 30 s).
+pub struct LookupCache {
+    ttl: Duration,
+    /// (bot, ticket id) → what Zendesk said.
+    tickets: Timed<(String, u64), TicketSnapshot>,
+    /// (bot, email, count) → the requester's tickets.
+    contexts: Timed<(String, String, u8), Vec<ContextTicket>>,
+}
+
+impl Default for LookupCache {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(30))
+    }
+}
+
+fn fresh<K: std::hash::Hash + Eq, V: Clone>(
+    map: &Mutex<HashMap<K, (Instant, V)>>,
+    key: &K,
+    ttl: Duration,
+) -> Option<V> {
+    map.lock().expect("lookup cache").get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
+}
+
+fn keep<K: std::hash::Hash + Eq + Clone, V>(map: &Timed<K, V>, key: K, value: V, ttl: Duration) {
+    let mut map = map.lock().expect("lookup cache");
+    if map.len() >= CACHE_ENTRIES {
+        map.retain(|_, (at, _)| at.elapsed() < ttl);
+        if map.len() >= CACHE_ENTRIES {
+            map.clear();
+        }
+    }
+    map.insert(key, (Instant::now(), value));
+}
+
+impl LookupCache {
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl, tickets: Mutex::default(), contexts: Mutex::default() }
+    }
+}
+
+/// Who is asking, as the request says.
+#[derive(Debug, Clone, Default)]
+pub struct WhoAsks {
+    /// The token's `visitor_email` claim.
+    pub visitor_email: Option<String>,
+    /// `?conversation_id=`: the visitor's conversation.
+    pub conversation_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub name: String,
+    /// `agent` or `end_user`.
+    pub role: &'static str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignee {
+    pub name: String,
+}
+
+/// The status route's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TicketStatusView {
+    pub id: u64,
+    /// Zendesk's status (for custom statuses, their category: custom names would take a third call).
+    pub status: TicketStatus,
+    pub status_category: TicketStatus,
+    pub subject: Option<String>,
+    pub updated_at: Option<String>,
+    pub last_updated_by: Option<Person>,
+    pub assignee: Option<Assignee>,
+    /// One sentence for the visitor, in `locale`.
+    pub summary: String,
+    pub locale: &'static str,
+}
+
+/// The customer-context answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerContext {
+    pub email: String,
+    /// Newest first.
+    pub tickets: Vec<ContextTicket>,
+    pub summary: String,
+}
+
+pub struct Lookup<'a> {
+    pub stores: &'a Stores,
+    pub zendesk: &'a ZendeskClient,
+    pub config: &'a EscalationConfig,
+    pub cache: &'a LookupCache,
+}
+
+impl Lookup<'_> {
+    fn escalator(&self) -> Escalator<'_> {
+        Escalator { stores: self.stores, zendesk: self.zendesk, config: self.config }
+    }
+
+    async fn account(&self, bot_id: &str) -> Result<(BotAccount, crate::settings::BotSettings), StatusError> {
+        let profile = self.stores.bots.load_profile(bot_id).await?;
+        let connection = match profile.connection {
+            Some(c) if c.state == ConnectionState::Connected => c,
+            Some(c) if c.state == ConnectionState::ReconnectRequired => return Err(StatusError::ReconnectRequired),
+            _ => return Err(StatusError::NotConnected),
+        };
+        let account = self.escalator().bot_account(&connection).await?;
+        Ok((account, profile.settings.unwrap_or_default()))
+    }
+
+    /// Runs `call` with the bot's credentials; after a 401, once more with credentials read (or
+    /// refreshed) again, then the connection needs reconnecting.
+    async fn with_account<T, F, Fut>(&self, bot: BotAccount, call: F) -> Result<T, StatusError>
+    where
+        F: Fn(crate::zendesk::Account) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ZendeskError>>,
+    {
+        match call(bot.account.clone()).await {
+            Err(ZendeskError::Unauthorized) => match self.escalator().reload_account(&bot).await? {
+                Some(fresh) => match call(fresh.account.clone()).await {
+                    Err(ZendeskError::Unauthorized) => Err(self.escalator().reconnect_required(&fresh).await.into()),
+                    other => other.map_err(StatusError::Zendesk),
+                },
+                None => Err(self.escalator().reconnect_required(&bot).await.into()),
+            },
+            other => other.map_err(StatusError::Zendesk),
+        }
+    }
+
+    /// The viewer behind the request under the bot's scope: the token's email, or what the
+    /// named conversation knows (its tickets, the visitor's recorded email).
+    async fn viewer(&self, bot_id: &str, who: &WhoAsks) -> Result<Viewer, StatusError> {
+        let mut viewer = Viewer { verified_email: who.visitor_email.clone(), linked_tickets: Vec::new() };
+        if let Some(conversation) = &who.conversation_id {
+            if let Some(record) = self.stores.conversations.get_conversation(bot_id, conversation).await? {
+                viewer.linked_tickets.extend(record.ticket_id.into_iter().chain(record.previous_ticket_id));
+                if viewer.verified_email.is_none() {
+                    viewer.verified_email = record.requester_email;
+                }
+            }
+            if viewer.verified_email.is_none() {
+                let visitor = self.stores.conversations.get_visitor(bot_id, conversation).await?;
+                viewer.verified_email = visitor.and_then(|v| v.email);
+            }
+        }
+        Ok(viewer)
+    }
+
+    /// `GET /v1/bots/{bot}/tickets/{id}`.
+    pub async fn ticket_status(
+        &self,
+        bot_id: &str,
+        ticket_id: u64,
+        who: &WhoAsks,
+        language: Language,
+        now: OffsetDateTime,
+    ) -> Result<TicketStatusView, StatusError> {
+        let (bot, settings) = self.account(bot_id).await?;
+        let scope = settings.status_lookup_scope;
+        let viewer = match scope {
+            visibility::LookupScope::Visitor => {
+                let viewer = self.viewer(bot_id, who).await?;
+                if viewer.is_anonymous() {
+                    info!(bot_id, ticket_id, "status lookup without a visitor identity: not found");
+                    return Err(StatusError::NotFound);
+                }
+                viewer
+            }
+            _ => Viewer::default(),
+        };
+        let key = (bot_id.to_owned(), ticket_id);
+        let mut snapshot = match fresh(&self.cache.tickets, &key, self.cache.ttl) {
+            Some(snapshot) => snapshot,
+            None => {
+                let deadline = Deadline::after(BUDGET);
+                let shown = self
+                    .with_account(bot.clone_for_call(), |account| async move {
+                        self.zendesk.show_ticket_with_users(&account, ticket_id, deadline).await
+                    })
+                    .await;
+                let shown = match shown {
+                    Err(StatusError::Zendesk(ZendeskError::NotFound)) => return Err(StatusError::NotFound),
+                    other => other?,
+                };
+                TicketSnapshot { ticket: shown.ticket, users: shown.users, updater: None }
+            }
+        };
+        let requester_email = snapshot.user(snapshot.ticket.requester_id).and_then(|u| u.email.clone());
+        let facts =
+            TicketFacts { id: ticket_id, requester_email: requester_email.as_deref(), tags: &snapshot.ticket.tags };
+        if !visibility::may_see(scope, bot_id, &facts, &viewer) {
+            keep(&self.cache.tickets, key, snapshot, self.cache.ttl);
+            info!(bot_id, ticket_id, "status lookup for a ticket the caller may not see: not found");
+            return Err(StatusError::NotFound);
+        }
+        if snapshot.updater.is_none() {
+            let deadline = Deadline::after(BUDGET);
+            let audit = self
+                .with_account(bot.clone_for_call(), |account| async move {
+                    self.zendesk.newest_audit(&account, ticket_id, deadline).await
+                })
+                .await;
+            let updater = match audit {
+                Ok(Some(audit)) => snapshot
+                    .user(audit.author_id)
+                    .and_then(|u| u.name.clone().map(|name| Updater { name, is_agent: u.is_agent() })),
+                Ok(None) => None,
+                // Without the `read` scope (OAuth) Zendesk refuses audits: answer without.
+                Err(StatusError::Zendesk(ZendeskError::Forbidden(_))) => {
+                    warn!(bot_id, ticket_id, "audits refused (the connection lacks the `read` scope)");
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            snapshot.updater = Some(updater);
+        }
+        keep(&self.cache.tickets, key, snapshot.clone(), self.cache.ttl);
+        Ok(view(&snapshot, language, now))
+    }
+
+    /// `GET /v1/bots/{bot}/customers/context?email=`: the requester's newest `count` tickets.
+    pub async fn customer_context(
+        &self,
+        bot_id: &str,
+        email: &str,
+        count: u8,
+        now: OffsetDateTime,
+    ) -> Result<CustomerContext, StatusError> {
+        let key = (bot_id.to_owned(), email.trim().to_ascii_lowercase(), count);
+        let tickets = match fresh(&self.cache.contexts, &key, self.cache.ttl) {
+            Some(tickets) => tickets,
+            None => {
+                let (bot, _) = self.account(bot_id).await?;
+                let deadline = Deadline::after(BUDGET);
+                let email = key.1.clone();
+                let user = self
+                    .with_account(bot.clone_for_call(), |account| {
+                        let email = email.clone();
+                        async move { self.zendesk.user_by_email(&account, &email, deadline).await }
+                    })
+                    .await?;
+                let tickets = match user.and_then(|u| u.id) {
+                    None => Vec::new(),
+                    Some(user_id) => self
+                        .with_account(bot.clone_for_call(), |account| async move {
+                            self.zendesk.requested_tickets(&account, user_id, count.into(), deadline).await
+                        })
+                        .await?
+                        .into_iter()
+                        .map(|t| ContextTicket {
+                            id: t.id,
+                            subject: t.subject.unwrap_or_default(),
+                            status: t.status,
+                            updated_at: t.updated_at.unwrap_or_default(),
+                        })
+                        .collect(),
+                };
+                keep(&self.cache.contexts, key.clone(), tickets.clone(), self.cache.ttl);
+                tickets
+            }
+        };
+        let summary = context::summary(&tickets, now);
+        Ok(CustomerContext { email: key.1, tickets, summary })
+    }
+
+    /// `POST …/conversations/{id}/session`: records the visitor; their recent tickets when the
+    /// bot asks for context on session start (and may read it).
+    pub async fn start_session(
+        &self,
+        visitor: &VisitorRecord,
+        may_read_context: bool,
+        now: OffsetDateTime,
+    ) -> Result<(bool, Option<Result<CustomerContext, StatusError>>), StatusError> {
+        self.stores.conversations.put_visitor(visitor).await?;
+        let settings = self.stores.bots.load_profile(&visitor.bot_id).await?.settings.unwrap_or_default();
+        let wanted = settings.customer_context_on_session_start;
+        let context = match (&visitor.email, wanted && may_read_context) {
+            (Some(email), true) => {
+                Some(self.customer_context(&visitor.bot_id, email, settings.customer_context_count, now).await)
+            }
+            _ => None,
+        };
+        Ok((wanted, context))
+    }
+}
+
+impl BotAccount {
+    fn clone_for_call(&self) -> BotAccount {
+        BotAccount { account: self.account.clone(), connection: self.connection.clone() }
+    }
+}
+
+fn view(snapshot: &TicketSnapshot, language: Language, now: OffsetDateTime) -> TicketStatusView {
+    let ticket = &snapshot.ticket;
+    let updater = snapshot.updater.clone().flatten();
+    let ago = ticket
+        .updated_at
+        .as_deref()
+        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
+        .map(|at| (now - at).whole_seconds());
+    TicketStatusView {
+        id: ticket.id,
+        status: ticket.status,
+        status_category: ticket.status,
+        subject: ticket.subject.clone(),
+        updated_at: ticket.updated_at.clone(),
+        last_updated_by: updater
+            .as_ref()
+            .map(|u| Person { name: u.name.clone(), role: if u.is_agent { "agent" } else { "end_user" } }),
+        assignee: snapshot.user(ticket.assignee_id).and_then(|u| u.name.clone()).map(|name| Assignee { name }),
+        summary: summary::sentence(ticket.status, ago, updater.as_ref(), language),
+        locale: language.code(),
+    }
+}

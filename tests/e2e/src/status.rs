@@ -1,0 +1,234 @@
+//! Status lookups and customer context: sentences, who may see what (unknown and forbidden
+//! tickets indistinguishable), the two-call budget, the cache, rate limits, session start.
+
+use lambda_http::http::StatusCode;
+use serde_json::{Value, json};
+use zendesk_sim::{Fault, Route};
+
+use crate::support::*;
+
+const STATUS: &[&str] = &["ZENDESK_ACTIONS.READ_TICKET_STATUS"];
+const CONTEXT: &[&str] = &["ZENDESK_ACTIONS.READ_CUSTOMER_CONTEXT"];
+const CARLA: &str = "carla@example.com";
+
+fn ticket_path(h: &Harness, id: impl std::fmt::Display) -> String {
+    format!("/v1/bots/{}/tickets/{id}", h.bot_id)
+}
+
+async fn escalated_for(h: &Harness, conversation: &str, email: &str) -> u64 {
+    let mut body = escalation_body("talk to a human");
+    body["visitor"]["email"] = json!(email);
+    let reply = h.escalate(conversation, &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    reply.ticket_id()
+}
+
+async fn lookup(h: &Harness, id: impl std::fmt::Display, query: &str, claims: &[(&str, &str)]) -> Reply {
+    h.request("GET", &ticket_path(h, id), query, None, STATUS, claims, &[]).await
+}
+
+#[tokio::test]
+async fn the_status_sentence_names_the_last_updater_in_the_visitors_language_within_two_calls_then_none() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.add_agent("Carla", CARLA, "carla-token");
+    let ticket = escalated_for(&h, "conv-s1", "ana@example.com").await;
+    h.sim.agent_reply(ticket, CARLA, "Looking into it", true);
+    h.sim.agent_set_status(ticket, CARLA, "pending");
+    h.sim.assign(ticket, CARLA);
+    h.sim.backdate(ticket, 2 * 3600 + 60);
+    h.sim.reset_calls();
+
+    let reply = lookup(&h, ticket, "conversation_id=conv-s1&locale=es", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["id"], ticket);
+    assert_eq!(
+        (reply.body["status"].as_str(), reply.body["status_category"].as_str()),
+        (Some("pending"), Some("pending"))
+    );
+    assert_eq!(reply.body["last_updated_by"], json!({"name": "Carla", "role": "agent"}));
+    assert_eq!(reply.body["assignee"], json!({"name": "Carla"}));
+    assert_eq!(reply.body["summary"], "Pendiente — última actualización hace 2 horas por el agente Carla");
+    assert!(reply.body["subject"].as_str().is_some() && reply.body["updated_at"].as_str().is_some());
+    assert_eq!(h.sim.calls().len(), 2, "the ticket with its users, then the newest audit");
+    assert_eq!((h.sim.count(Route::ShowTicket), h.sim.count(Route::Audits)), (1, 1));
+
+    // The same lookup again (another language, by header) is served from the cache.
+    h.sim.reset_calls();
+    let again = h
+        .request(
+            "GET",
+            &ticket_path(&h, ticket),
+            "conversation_id=conv-s1",
+            None,
+            STATUS,
+            &[],
+            &[("accept-language", "de-DE,de;q=0.9")],
+        )
+        .await;
+    assert_eq!(again.body["summary"], "Wartend — zuletzt aktualisiert vor 2 Stunden von Agent Carla");
+    assert!(h.sim.calls().is_empty(), "a cached lookup makes no Zendesk call");
+}
+
+#[tokio::test]
+async fn the_last_updater_comes_from_the_newest_audit_even_when_it_is_the_visitor() {
+    let h = Harness::new(Backend::Memory).await;
+    h.sim.add_agent("Carla", CARLA, "carla-token");
+    let ticket = escalated_for(&h, "conv-s2", "ana@example.com").await;
+    h.sim.agent_set_status(ticket, CARLA, "open");
+    h.sim.agent_reply(ticket, "ana@example.com", "Any news?", true);
+    let reply = lookup(&h, ticket, "conversation_id=conv-s2", &[]).await;
+    assert_eq!(reply.body["last_updated_by"]["role"], "end_user", "{}", reply.raw);
+    assert!(reply.body["summary"].as_str().unwrap().starts_with("Open — last updated just now by "), "{}", reply.raw);
+
+    // Without the `read` scope Zendesk refuses audits: the answer says less, but answers.
+    let h2 = Harness::new(Backend::Memory).await;
+    let other = escalated_for(&h2, "conv-s3", "ana@example.com").await;
+    h2.sim.deny_audits(true);
+    let reply = lookup(&h2, other, "conversation_id=conv-s3", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["last_updated_by"], Value::Null);
+    assert_eq!(reply.body["summary"], "New — last updated just now");
+}
+
+#[tokio::test]
+async fn each_scope_allows_what_it_should_and_forbidden_looks_like_unknown() {
+    let h = Harness::new(Backend::Memory).await;
+    let anas = escalated_for(&h, "conv-ana", "ana@example.com").await;
+    let bobs = escalated_for(&h, "conv-bob", "bob@example.com").await;
+    // Ana's ticket from another channel (not this bot's).
+    let anas_email_ticket = h.sim.insert_ticket_for("ana@example.com", "Invoice question", "open", &[]);
+
+    // visitor (default): by verified email or by conversation link, nothing else.
+    let ana = [("visitor_email", "ANA@example.com")];
+    assert_eq!(lookup(&h, anas, "", &ana).await.status, StatusCode::OK);
+    assert_eq!(lookup(&h, anas_email_ticket, "", &ana).await.status, StatusCode::OK);
+    assert_eq!(lookup(&h, anas, "conversation_id=conv-ana", &[]).await.status, StatusCode::OK);
+    let forbidden = [
+        lookup(&h, bobs, "", &ana).await,
+        lookup(&h, anas, "conversation_id=conv-bob", &[]).await,
+        lookup(&h, anas, "", &[]).await,
+        lookup(&h, anas, "conversation_id=conv-nobody", &[]).await,
+    ];
+    let unknown = lookup(&h, 987_654_321u64, "", &ana).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    for reply in &forbidden {
+        assert_eq!(
+            (reply.status, reply.raw.as_str()),
+            (unknown.status, unknown.raw.as_str()),
+            "forbidden reads as unknown"
+        );
+    }
+
+    // bot: only tickets this bot created.
+    h.set_setting("status_lookup_scope", json!("bot")).await;
+    assert_eq!(lookup(&h, bobs, "", &[]).await.status, StatusCode::OK);
+    let not_mine = lookup(&h, anas_email_ticket, "", &ana).await;
+    assert_eq!((not_mine.status, not_mine.raw.as_str()), (unknown.status, unknown.raw.as_str()));
+
+    // account: any ticket the connected user can see.
+    h.set_setting("status_lookup_scope", json!("account")).await;
+    assert_eq!(lookup(&h, anas_email_ticket, "", &[]).await.status, StatusCode::OK);
+    assert_eq!(lookup(&h, 987_654_321u64, "", &[]).await.raw, unknown.raw);
+
+    // Not a ticket number: 400; another bot's token or a missing scope: 403.
+    for bad in ["abc", "0", "-1", "1.5"] {
+        let reply = lookup(&h, bad, "", &[]).await;
+        assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{bad}: {}", reply.raw);
+        assert_eq!(reply.content_type(), "application/problem+json");
+    }
+    let wrong_scope = h.request("GET", &ticket_path(&h, anas), "", None, CONTEXT, &[], &[]).await;
+    assert_eq!(wrong_scope.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn customer_context_lists_the_newest_tickets_first_with_a_summary() {
+    let h = Harness::new(Backend::Memory).await;
+    let mut ids = Vec::new();
+    for (i, subject) in ["Oldest", "Second", "Third", "Fourth", "Fifth", "Sixth", "Newest"].iter().enumerate() {
+        let id = h.sim.insert_ticket_for("carol@example.com", subject, if i % 2 == 0 { "solved" } else { "open" }, &[]);
+        h.sim.backdate(id, (7 - i as i64) * 86_400);
+        ids.push(id);
+    }
+    h.sim.insert_ticket_for("dave@example.com", "Not Carol's", "open", &[]);
+    h.sim.reset_calls();
+    let path = format!("/v1/bots/{}/customers/context", h.bot_id);
+    let reply = h.request("GET", &path, "email=Carol%40example.com", None, CONTEXT, &[], &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    let listed: Vec<u64> =
+        reply.body["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    let newest_five: Vec<u64> = ids.iter().rev().take(5).copied().collect();
+    assert_eq!(listed, newest_five, "the last 5, newest first");
+    let first = &reply.body["tickets"][0];
+    assert_eq!((first["subject"].as_str(), first["status"].as_str()), (Some("Newest"), Some("solved")));
+    assert!(first["updated_at"].as_str().is_some());
+    let summary = reply.body["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(&format!(
+            "5 earlier tickets: #{} 'Newest' — solved yesterday; #{} 'Sixth' — open, updated 2 days ago",
+            ids[6], ids[5]
+        )),
+        "{summary}"
+    );
+    assert_eq!(h.sim.calls().len(), 2, "users search, then requested tickets");
+
+    let two = h.request("GET", &path, "email=carol%40example.com&limit=2", None, CONTEXT, &[], &[]).await;
+    assert_eq!(two.body["tickets"].as_array().unwrap().len(), 2);
+    let nobody = h.request("GET", &path, "email=nobody%40example.com", None, CONTEXT, &[], &[]).await;
+    assert_eq!((nobody.status, nobody.body["tickets"].clone()), (StatusCode::OK, json!([])), "{}", nobody.raw);
+    assert_eq!(nobody.body["summary"], "No earlier tickets.");
+    for bad in
+        ["email=not-an-email", "email=", "email=carol%40example.com&limit=11", "email=carol%40example.com&limit=0"]
+    {
+        let reply = h.request("GET", &path, bad, None, CONTEXT, &[], &[]).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {}", reply.raw);
+    }
+    // The bot's own default count.
+    h.set_setting("customer_context_count", json!(3)).await;
+    let three = h.request("GET", &path, "email=carol%40example.com", None, CONTEXT, &[], &[]).await;
+    assert_eq!(three.body["tickets"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn session_start_records_the_visitor_and_answers_context_only_when_asked() {
+    let h = Harness::new(Backend::Moto).await;
+    let earlier = h.sim.insert_ticket_for("erin@example.com", "Broken zipper", "solved", &[]);
+    let path = format!("/v1/bots/{}/conversations/conv-erin/session", h.bot_id);
+    let body = json!({"visitor": {"name": "Erin", "email": "erin@example.com"}, "locale": "en"});
+    let both = ["ZENDESK_ACTIONS.CREATE_TICKET", "ZENDESK_ACTIONS.READ_CUSTOMER_CONTEXT"];
+    let off = h.request("POST", &path, "", Some(&body), &both, &[], &[]).await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.raw);
+    assert_eq!(off.body["recorded"], true);
+    assert!(off.body.get("customer_context").is_none(), "off by default: {}", off.raw);
+
+    h.set_setting("customer_context_on_session_start", json!(true)).await;
+    let on = h.request("POST", &path, "", Some(&body), &both, &[], &[]).await;
+    assert_eq!(on.body["customer_context"]["tickets"][0]["id"], earlier, "{}", on.raw);
+    let no_scope = h.request("POST", &path, "", Some(&body), &["ZENDESK_ACTIONS.CREATE_TICKET"], &[], &[]).await;
+    assert_eq!(no_scope.status, StatusCode::OK);
+    assert!(no_scope.body["customer_context_unavailable"].as_str().is_some(), "{}", no_scope.raw);
+
+    // The recorded email lets the visitor's conversation see their tickets.
+    let reply = lookup(&h, earlier, "conversation_id=conv-erin", &[]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+
+    let bad = h.request("POST", &path, "", Some(&json!({"visitor": {"email": "nope"}})), &both, &[], &[]).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.raw);
+    let unknown_field = h.request("POST", &path, "", Some(&json!({"visiter": {}})), &both, &[], &[]).await;
+    assert_eq!(unknown_field.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", unknown_field.raw);
+}
+
+#[tokio::test]
+async fn a_rate_limited_lookup_answers_503_with_retry_after() {
+    let h = Harness::new(Backend::Memory).await;
+    let ticket = escalated_for(&h, "conv-r", "ana@example.com").await;
+    h.sim.inject(Route::ShowTicket, Fault::RateLimited { retry_after_secs: 30 }, 10);
+    let reply = lookup(&h, ticket, "conversation_id=conv-r", &[]).await;
+    assert_eq!(reply.status, StatusCode::SERVICE_UNAVAILABLE, "{}", reply.raw);
+    assert_eq!(reply.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
+    assert_eq!(reply.content_type(), "application/problem+json");
+    let path = format!("/v1/bots/{}/customers/context", h.bot_id);
+    h.sim.inject(Route::UsersSearch, Fault::RateLimited { retry_after_secs: 12 }, 10);
+    let context = h.request("GET", &path, "email=ana%40example.com", None, CONTEXT, &[], &[]).await;
+    assert_eq!(context.status, StatusCode::SERVICE_UNAVAILABLE, "{}", context.raw);
+    assert_eq!(context.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("12"));
+}

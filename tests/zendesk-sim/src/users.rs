@@ -1,0 +1,72 @@
+//! The user-facing reads Handoff uses to give an agent context: users search, a requester's
+//! recent tickets, and the users sideloaded on a ticket (`include=users`).
+
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::State;
+use crate::model::{Ticket, User};
+use crate::routes::{Answer, Query, error, json_answer, page_size};
+
+/// `GET /api/v2/users/search.json?query=email:{email}` (or `query={email}`): the user with that
+/// email, compared case-insensitively as Zendesk does. Other search syntax finds nobody.
+pub(crate) fn search(s: &State, query: &Query) -> Answer {
+    let q = query.iter().find(|(k, _)| k == "query").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let users: Vec<Value> = emails(q).filter_map(|email| s.user_by_email(email)).map(User::to_json).take(1).collect();
+    let count = users.len();
+    json_answer(StatusCode::OK, json!({"users": users, "next_page": null, "previous_page": null, "count": count}))
+}
+
+/// The email addresses a search query names: `email:x` terms (key in any case, value possibly
+/// quoted) and bare terms that look like an address.
+fn emails(query: &str) -> impl Iterator<Item = &str> {
+    query.split_whitespace().filter_map(|term| {
+        let value = match term.split_once(':') {
+            Some((key, value)) if key.eq_ignore_ascii_case("email") => value,
+            Some(_) => return None,
+            None => term,
+        };
+        Some(value.trim_matches('"')).filter(|v| v.contains('@'))
+    })
+}
+
+/// `GET /api/v2/users/{id}/tickets/requested.json`: `sort_by=updated_at|created_at` (else by id),
+/// `sort_order=asc|desc`, `per_page`. An unknown user is 404, as in Zendesk.
+pub(crate) fn requested(s: &State, base_url: &str, user_id: u64, query: &Query) -> Answer {
+    if !s.users.iter().any(|u| u.id == user_id) {
+        return error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found");
+    }
+    let mut tickets: Vec<&Ticket> = s.tickets.iter().filter(|t| t.requester_id == user_id).collect();
+    let sort_by = query.iter().find(|(k, _)| k == "sort_by").map(|(_, v)| v.as_str());
+    match sort_by {
+        Some("updated_at") => tickets.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then(a.id.cmp(&b.id))),
+        Some("created_at") => tickets.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id))),
+        _ => tickets.sort_by_key(|t| t.id),
+    }
+    if query.iter().any(|(k, v)| k == "sort_order" && v.eq_ignore_ascii_case("desc")) {
+        tickets.reverse();
+    }
+    let count = tickets.len();
+    let tickets: Vec<Value> = tickets.into_iter().take(page_size(query)).map(|t| t.to_json(base_url)).collect();
+    json_answer(StatusCode::OK, json!({"tickets": tickets, "next_page": null, "previous_page": null, "count": count}))
+}
+
+/// The users `include=users` sideloads on a ticket: requester, submitter, assignee and the author
+/// of the newest audit (the last updater), each once, in that order.
+pub(crate) fn sideloaded(s: &State, ticket: &Ticket) -> Vec<Value> {
+    let last_updater = crate::audits::in_order(ticket).last().map(|a| a.author_id);
+    let mut ids: Vec<u64> = Vec::new();
+    for id in
+        [Some(ticket.requester_id), Some(ticket.submitter_id), ticket.assignee_id, last_updater].into_iter().flatten()
+    {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids.iter().filter_map(|id| s.users.iter().find(|u| u.id == *id)).map(User::to_json).collect()
+}
+
+/// Whether `include` (comma-separated) asks for `users`.
+pub(crate) fn wants_users(query: &Query) -> bool {
+    query.iter().any(|(k, v)| k == "include" && v.split(',').any(|i| i.trim() == "users"))
+}
