@@ -523,6 +523,7 @@ impl Harness {
 
 impl Harness {
     /// A request with a query string, extra JWT claims (e.g. `visitor_email`) and headers.
+    #[allow(clippy::too_many_arguments)]
     pub async fn request(
         &self,
         method: &str,
