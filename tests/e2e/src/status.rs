@@ -232,3 +232,35 @@ async fn a_rate_limited_lookup_answers_503_with_retry_after() {
     assert_eq!(context.status, StatusCode::SERVICE_UNAVAILABLE, "{}", context.raw);
     assert_eq!(context.headers.get("retry-after").and_then(|v| v.to_str().ok()), Some("12"));
 }
+
+#[tokio::test]
+async fn the_sample_status_events_behave_as_documented() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let load =
+        |name: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(root.join(name)).unwrap()).unwrap() };
+    let h = Harness::for_bot(Backend::Memory, "demo-bot").await;
+    let created = h.send(load("escalate.json")).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.raw);
+    let ticket = created.ticket_id();
+    // The samples name ticket 35436; point them at the ticket just made.
+    let with_ticket = |name: &str| {
+        let mut event = load(name);
+        let path = event["rawPath"].as_str().unwrap().replace("35436", &ticket.to_string());
+        event["rawPath"] = json!(path);
+        event["requestContext"]["http"]["path"] = json!(path);
+        event["pathParameters"]["ticket_id"] = json!(ticket.to_string());
+        event
+    };
+    let by_conversation = h.send_any(with_ticket("status-ticket.json")).await;
+    assert_eq!(by_conversation.status, StatusCode::OK, "{}", by_conversation.raw);
+    assert!(by_conversation.body["summary"].as_str().unwrap().starts_with("Nuevo — "), "{}", by_conversation.raw);
+    let by_email = h.send_any(with_ticket("status-ticket-by-email.json")).await;
+    assert_eq!(by_email.status, StatusCode::OK, "{}", by_email.raw);
+    let context = h.send_any(load("customers-context.json")).await;
+    assert_eq!(context.body["tickets"][0]["id"], ticket, "{}", context.raw);
+    let session = h.send_any(load("session-start.json")).await;
+    assert_eq!((session.status, session.body["recorded"].clone()), (StatusCode::OK, json!(true)), "{}", session.raw);
+    let settings = h.send_any(load("settings-put.json")).await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.raw);
+    assert!(settings.body["callback_secret"].is_string());
+}
