@@ -10,7 +10,7 @@ use crate::connection::ConnectConfig;
 use crate::escalation::EscalationConfig;
 use crate::status::LookupCache;
 use crate::store::Stores;
-use crate::store::cache::ProfileCache;
+use crate::store::cache::{ProfileCache, Recheck};
 use crate::store::dynamodb::DynamoStore;
 use crate::store::secrets_manager::SecretsManagerStore;
 use crate::zendesk::{ClientConfig, ZendeskClient};
@@ -28,6 +28,8 @@ pub struct App {
     pub allow_loopback_http_callbacks: bool,
     /// Recent status lookups and customer contexts (about 30 s).
     pub lookups: LookupCache,
+    /// Limits forced re-reads of a bot's secret after a webhook signature fails to verify.
+    pub secret_rechecks: Recheck,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +139,7 @@ impl App {
             callbacks,
             allow_loopback_http_callbacks: false,
             lookups: LookupCache::default(),
+            secret_rechecks: Recheck::default(),
         })
     }
 }
@@ -145,5 +148,14 @@ impl App {
     /// The callback use case over this app's stores and clients.
     pub fn forwarder(&self) -> Forwarder<'_> {
         Forwarder { stores: &self.stores, sender: &self.callbacks, profiles: &self.profiles }
+    }
+}
+
+impl App {
+    /// Callback URLs may be plain HTTP to localhost and reach local addresses: for the local
+    /// runner and tests, never in Lambda.
+    pub fn allow_local_callbacks(&mut self) {
+        self.allow_loopback_http_callbacks = true;
+        self.callbacks.allow_local_addresses(true);
     }
 }

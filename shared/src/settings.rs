@@ -271,7 +271,11 @@ fn check_callback_url(raw: &str, allow_loopback_http: bool) -> Result<(), &'stat
         return Err("must not carry credentials; callbacks are signed instead");
     }
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
+    let local = url.host().is_none_or(|host| crate::callback::address::is_local_host(&host));
     match url.scheme() {
+        "https" if local && !allow_loopback_http => {
+            Err("must be a public address (not localhost, a private or link-local IP)")
+        }
         "https" => Ok(()),
         "http" if allow_loopback_http && loopback => Ok(()),
         "http" if allow_loopback_http => Err("must use https (http only to localhost here)"),
@@ -327,6 +331,9 @@ mod tests {
         assert!(check_callback_url("http://bot.example.com/cb", true).is_err());
         assert!(check_callback_url("https://user:pw@bot.example.com/cb", false).is_err());
         assert!(check_callback_url("not a url", false).is_err());
+        assert!(check_callback_url("https://169.254.169.254/latest/meta-data", false).is_err());
+        assert!(check_callback_url("https://10.0.0.5/hook", false).is_err());
+        assert!(check_callback_url("https://localhost/hook", false).is_err());
         assert!(check_callback_url("ftp://bot.example.com", false).is_err());
     }
 }

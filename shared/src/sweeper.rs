@@ -15,7 +15,8 @@ use crate::connection::Connector;
 use crate::connection::service::WEBHOOK_CHECK_INTERVAL;
 use crate::connection::webhook_health::WebhookHealth;
 use crate::deadline::Deadline;
-use crate::escalation::{EscalationError, Escalator, Outcome};
+use crate::escalation::Escalator;
+use crate::escalation::service::Resumed;
 use crate::metrics;
 
 /// Work items taken per run and kind; the rest are due again on the next run.
@@ -66,11 +67,17 @@ pub async fn sweep(app: &App, deadline: Deadline) -> SweepReport {
 /// One run that takes what is due at `now_ms` (tests move time forward with it).
 pub async fn sweep_at(app: &App, now_ms: i64, deadline: Deadline) -> SweepReport {
     let mut report = SweepReport::default();
-    match escalations(app, now_ms, deadline).await {
+    // Each kind gets its own share of the run, so one bot whose Zendesk (or receiver) is down
+    // cannot use it all up: escalations until 40% of it, callbacks until 70%, webhook checks
+    // the rest.
+    let total = deadline.remaining();
+    let escalations_until = Deadline::after(total.mul_f64(0.4));
+    let callbacks_until = Deadline::after(total.mul_f64(0.7));
+    match escalations(app, now_ms, escalations_until).await {
         Ok(sweep) => report.escalations = sweep,
         Err(e) => report.errors.push(format!("escalations: {e}")),
     }
-    match app.forwarder().retry_due(now_ms, CALLBACK_BATCH, deadline).await {
+    match app.forwarder().retry_due(now_ms, CALLBACK_BATCH, callbacks_until).await {
         Ok(CallbackSweep { delivered, retrying, failed }) => {
             (report.callbacks_delivered, report.callbacks_retrying, report.callbacks_failed) =
                 (delivered, retrying, failed)
@@ -98,17 +105,15 @@ async fn escalations(app: &App, now_ms: i64, deadline: Deadline) -> Result<Escal
     sweep.oldest_overdue_seconds =
         due.iter().filter_map(|r| r.due_at_ms).map(|d| ((now_ms - d).max(0) / 1000) as u64).max().unwrap_or(0);
     for record in due {
-        if deadline.remaining() < ESCALATION_BUDGET + Duration::from_secs(2) {
+        if deadline.remaining() < ESCALATION_BUDGET {
             sweep.still_pending += 1;
             continue;
         }
         match escalator.resume(&record, Deadline::after(ESCALATION_BUDGET)).await {
-            Ok(Outcome::Created { .. } | Outcome::Deduplicated { .. } | Outcome::NotEscalated { .. }) => {
-                sweep.finished += 1
-            }
-            Ok(Outcome::Pending { .. }) => sweep.still_pending += 1,
-            Err(EscalationError::Rejected(_)) => sweep.failed += 1,
-            Err(EscalationError::NotConnected | EscalationError::ReconnectRequired) => sweep.still_pending += 1,
+            Ok(Resumed::Finished) => sweep.finished += 1,
+            Ok(Resumed::StillPending) => sweep.still_pending += 1,
+            Ok(Resumed::Failed) => sweep.failed += 1,
+            Ok(Resumed::Skipped) => {}
             Err(e) => {
                 warn!(bot_id = %record.bot_id, conversation_id = %record.conversation_id, error = %e,
                       "pending escalation could not be resumed");

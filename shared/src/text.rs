@@ -84,6 +84,15 @@ pub fn truncate_words(input: &str, max_chars: usize) -> String {
     format!("{trimmed}…")
 }
 
+/// Byte index of `needle` (ASCII) in `haystack`, ignoring ASCII case.
+fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
+    let (hay, needle) = (haystack.as_bytes(), needle.as_bytes());
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    (0..=hay.len() - needle.len()).find(|&i| hay[i..i + needle.len()].eq_ignore_ascii_case(needle))
+}
+
 /// Tags after which a reader expects a new line.
 const BLOCK_TAGS: [&str; 16] =
     ["p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "ul", "ol", "table"];
@@ -97,11 +106,19 @@ pub fn html_to_text(html: &str) -> String {
     while let Some(open) = rest.find('<') {
         text.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let Some(close) = after.find('>') else {
-            // A lone `<` is text.
+        // Only `<` followed by a letter, `/` or `!` opens a tag; "2 < 3" is text.
+        let opens_tag = after.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!');
+        if !opens_tag {
             text.push('<');
             rest = after;
             continue;
+        }
+        let Some(close) = after.find('>') else {
+            // No `>` anywhere after: nothing further can close a tag, so the rest is text
+            // (and a body of many `<a` costs one scan, not one per `<`).
+            text.push_str(&rest[open..]);
+            rest = "";
+            break;
         };
         let tag = after[..close].trim();
         let closing = tag.starts_with('/');
@@ -113,8 +130,8 @@ pub fn html_to_text(html: &str) -> String {
             .to_ascii_lowercase();
         rest = &after[close + 1..];
         if !closing && (name == "script" || name == "style") {
-            let end = format!("</{name}");
-            rest = match rest.to_ascii_lowercase().find(&end) {
+            // Skip to the matching end tag (searched without copying the rest: bodies are long).
+            rest = match find_ignore_case(rest, &format!("</{name}")) {
                 Some(idx) => rest[idx..].find('>').map_or("", |gt| &rest[idx + gt + 1..]),
                 None => "",
             };
@@ -189,5 +206,7 @@ mod tests {
         assert_eq!(html_to_text("plain text, 2 < 3 &lt; 4&nbsp;ok"), "plain text, 2 < 3 < 4 ok");
         assert_eq!(html_to_text("<div>a</div>\n\n\n\n<div>b</div>"), "a\n\nb");
         assert_eq!(html_to_text(""), "");
+        assert_eq!(html_to_text("if x < 5 and y > 3 then"), "if x < 5 and y > 3 then");
+        assert_eq!(html_to_text("<SCRIPT>x</Script>after"), "after");
     }
 }

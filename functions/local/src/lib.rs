@@ -138,7 +138,7 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         None => None,
     };
     let mut app = App::new(stores, zendesk_base.clone()).map_err(|e| RunError::Config(e.to_string()))?;
-    app.allow_loopback_http_callbacks = true;
+    app.allow_local_callbacks();
     app.connect = handoff::connection::ConnectConfig {
         public_base_url: match &args.public_base_url {
             Some(url) => url.clone(),

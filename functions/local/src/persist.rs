@@ -119,6 +119,11 @@ impl BotStore for PersistentStore {
         self.save_bot(bot_id)
     }
 
+    async fn put_settings_if(&self, bot_id: &str, settings: &BotSettings, version: u64) -> Result<(), StoreError> {
+        self.memory.put_settings_if(bot_id, settings, version).await?;
+        self.save_bot(bot_id)
+    }
+
     async fn set_connection_state(&self, bot_id: &str, version: u64, state: ConnectionState) -> Result<(), StoreError> {
         self.memory.set_connection_state(bot_id, version, state).await?;
         self.save_bot(bot_id)

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::app::App;
+use crate::connection::secret_edit::edit_bot_secret;
 use crate::error::FieldError;
 use crate::http::{Caller, Problem, json_body, json_response, parse_json_scrubbed, path_param, scopes, valid_id};
 use crate::settings::{self, BotSettings};
@@ -80,15 +81,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         && expected != "*"
         && expected != etag(current.version)
     {
-        return Err(Problem::new(
-            StatusCode::PRECONDITION_FAILED,
-            "settings-changed",
-            "The settings changed since they were read",
-            format!(
-                "If-Match was {expected}; the settings are at {}. Read them again and reapply the change.",
-                etag(current.version)
-            ),
-        ));
+        return Err(stale(expected));
     }
     let body: SettingsBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
     let mut new = body.settings;
@@ -106,42 +99,54 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         ));
     }
     new.version = current.version + 1;
-    app.stores.bots.put_settings(&bot_id, &new).await.map_err(storage)?;
+    match app.stores.bots.put_settings_if(&bot_id, &new, current.version).await {
+        Ok(()) => {}
+        // Another save landed between the read and this write.
+        Err(StoreError::Conflict) => return Err(stale(&etag(current.version))),
+        Err(e) => return Err(storage(e)),
+    }
     app.profiles.invalidate(&bot_id);
     let changed = changed_fields(&current, &new);
-    let mut issued = None;
-    if wants_secret {
-        // Read what is stored now (not a cached copy) so a refreshed token is not written back over.
-        app.stores.secrets.invalidate(&bot_id);
-        let mut stored = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(storage)?.ok_or_else(|| {
-            Problem::new(
-                StatusCode::CONFLICT,
-                "not-connected",
-                "Connect Zendesk first",
-                "The bot was disconnected meanwhile.",
-            )
-        })?;
-        let fresh = new_callback_secret()?;
-        stored.callback_secret = Some(SecretString::from(fresh.clone()));
-        app.stores.secrets.put_bot_secret(&bot_id, &stored).await.map_err(|e| {
-            tracing::error!(error = %e, "callback secret not stored");
-            Problem::unavailable("The settings were saved but the callback secret was not: repeat the request with rotate_callback_secret.", 2)
-        })?;
-        issued = Some(fresh);
-    }
-    let mut detail: Vec<(&str, &str)> = vec![("fields", changed.as_str())];
-    if issued.is_some() {
-        detail.push(("callback_secret", "rotated"));
-    }
     crate::audit::record(
         app.stores.audit.as_ref(),
         &bot_id,
         "settings_changed",
         "ok",
         caller.subject.as_deref(),
-        &detail,
+        &[("fields", changed.as_str())],
     )
     .await;
+    let mut issued = None;
+    if wants_secret {
+        let fresh = new_callback_secret()?;
+        let holder = format!("settings-{}", fastrand::u64(..));
+        let value = SecretString::from(fresh.clone());
+        let edited =
+            edit_bot_secret(&app.stores, &bot_id, &holder, |stored| stored.callback_secret = Some(value)).await;
+        match edited {
+            Ok(_) => issued = Some(fresh),
+            Err(e) => {
+                tracing::error!(bot_id = %bot_id, error = %e, "callback secret not stored");
+                return Err(Problem::unavailable(
+                    format!(
+                        "The settings were saved (ETag {}) but a new callback secret could not be stored ({e}): \
+                         repeat the request with rotate_callback_secret and that ETag.",
+                        etag(new.version)
+                    ),
+                    3,
+                ));
+            }
+        }
+        crate::audit::record(
+            app.stores.audit.as_ref(),
+            &bot_id,
+            "callback_secret_rotated",
+            "ok",
+            caller.subject.as_deref(),
+            &[],
+        )
+        .await;
+    }
     info!(bot_id = %bot_id, version = new.version, fields = %changed, "settings saved");
     let answer = SettingsAnswer {
         settings: &new,
@@ -149,6 +154,18 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         callback_secret: issued.as_deref(),
     };
     Ok(with_etag(json_response(StatusCode::OK, &answer), new.version))
+}
+
+/// 412: the settings moved on since the caller read them.
+fn stale(expected: &str) -> Problem {
+    Problem::new(
+        StatusCode::PRECONDITION_FAILED,
+        "settings-changed",
+        "The settings changed since they were read",
+        format!(
+            "If-Match was {expected}, but the settings have changed since. Read them again and reapply the change."
+        ),
+    )
 }
 
 fn with_etag(mut response: Response<Body>, version: u64) -> Response<Body> {

@@ -53,26 +53,30 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         return Err(unauthenticated());
     }
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok());
-    let (secret, callback_secret_set) = match app.stores.secrets.get_bot_secret(&bot_id).await {
-        Ok(Some(secret)) => (secret.webhook_signing_secret, secret.callback_secret.is_some()),
-        Ok(None) => (None, false),
-        Err(e) => {
-            warn!(bot_id, error = %e, "could not read the bot's secret");
-            return Err(Problem::unavailable("Try the delivery again.", 5));
-        }
-    };
-    let Some(secret) = secret else {
-        warn!(bot_id, "webhook for a bot with no signing secret");
-        return Err(unauthenticated());
-    };
     let now = time::OffsetDateTime::now_utc();
-    let verified = signature::verify(
-        secret.expose_secret().as_bytes(),
-        header("x-zendesk-webhook-signature"),
-        header("x-zendesk-webhook-signature-timestamp"),
-        body,
-        now,
-    );
+    let verify = |secret: &secrecy::SecretString| {
+        signature::verify(
+            secret.expose_secret().as_bytes(),
+            header("x-zendesk-webhook-signature"),
+            header("x-zendesk-webhook-signature-timestamp"),
+            body,
+            now,
+        )
+    };
+    let known = signing_secret(app, &bot_id).await?;
+    let mut verified = match &known {
+        Some(secret) => verify(secret),
+        None => Err(signature::SignatureError::Mismatch),
+    };
+    // The secret may have changed in another Lambda (the health check registered the webhook
+    // again): for a known bot whose signature did not match, read it once more, at most every
+    // 30 s per bot.
+    if known.is_some() && verified == Err(signature::SignatureError::Mismatch) && app.secret_rechecks.allow(&bot_id) {
+        app.stores.secrets.invalidate(&bot_id);
+        if let Some(secret) = signing_secret(app, &bot_id).await? {
+            verified = verify(&secret);
+        }
+    }
     if let Err(reason) = verified {
         warn!(bot_id, %reason, "webhook rejected");
         return Err(unauthenticated());
@@ -86,7 +90,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         conversation_id = tracing::field::Empty,
     );
     let _entered = span.enter();
-    let answer = handle_event(app, &bot_id, &event, callback_secret_set, now).await?;
+    let answer = handle_event(app, &bot_id, &event, now).await?;
     Ok(json_response(StatusCode::OK, &answer))
 }
 
@@ -97,7 +101,6 @@ async fn handle_event(
     app: &App,
     bot_id: &str,
     event: &event::TicketEvent,
-    callback_secret_set: bool,
     now: time::OffsetDateTime,
 ) -> Result<serde_json::Value, Problem> {
     let stores = &app.stores;
@@ -125,13 +128,20 @@ async fn handle_event(
         // Not applied: stale, or a ticket that only carries this conversation's id (another
         // integration's, or an earlier episode's). Only the conversation's own ticket goes on.
         let record = stores.conversations.get_conversation(bot_id, &conversation).await.map_err(unavailable)?;
+        if record.as_ref().is_some_and(|r| r.state == crate::store::EscalationState::Pending && r.ticket_id.is_none()) {
+            // The ticket was made but its answer was lost: until the record knows it, ask Zendesk
+            // to deliver again later (it retries a 503) rather than drop an agent's reply.
+            info!("the conversation does not know its ticket yet; asking for a retry");
+            return Err(Problem::unavailable("The ticket is being recorded; deliver again shortly.", 10));
+        }
         if record.and_then(|r| r.ticket_id) != Some(event.ticket_id) {
             info!("not the conversation's current ticket; ignored");
             return Ok(json!({"ignored": "not the conversation's current ticket"}));
         }
     }
     let profile = app.profiles.get(stores.bots.as_ref(), bot_id).await.map_err(unavailable)?;
-    let forwarding = callback_secret_set && profile.settings.as_ref().is_some_and(|s| s.callback_url.is_some());
+    // The callback secret is read at delivery time (a warm Lambda's cached copy may predate it).
+    let forwarding = profile.settings.as_ref().is_some_and(|s| s.callback_url.is_some());
     let handoff_user = profile.connection.as_ref().and_then(|c| c.zendesk_user_id);
     let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
     let callback = payload::for_event(bot_id, &conversation, event, handoff_user, status_is_current)
@@ -165,6 +175,17 @@ async fn handle_event(
     };
     info!(status_is_current, kind, forwarded, "webhook handled");
     Ok(json!({"applied": status_is_current, "kind": kind, "forwarded": forwarded}))
+}
+
+/// The bot's webhook signing secret (None for an unknown bot or one without a webhook).
+async fn signing_secret(app: &App, bot_id: &str) -> Result<Option<secrecy::SecretString>, Problem> {
+    match app.stores.secrets.get_bot_secret(bot_id).await {
+        Ok(secret) => Ok(secret.and_then(|s| s.webhook_signing_secret)),
+        Err(e) => {
+            warn!(bot_id, error = %e, "could not read the bot's secret");
+            Err(Problem::unavailable("Try the delivery again.", 5))
+        }
+    }
 }
 
 fn unavailable(e: crate::store::StoreError) -> Problem {

@@ -4,9 +4,13 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use secrecy::{ExposeSecret, SecretString};
 use time::format_description::well_known::Rfc3339;
 
+use super::address::{PublicOnly, is_local_host};
 use crate::webhook::signature;
 
 pub const SIGNATURE_HEADER: &str = "x-handoff-signature";
@@ -21,7 +25,7 @@ pub enum DeliveryError {
     Timeout,
     #[error("the callback URL could not be reached: {0}")]
     Transport(String),
-    #[error("the callback URL is not valid")]
+    #[error("the callback URL is not valid or not a public address")]
     BadUrl,
 }
 
@@ -29,16 +33,25 @@ pub enum DeliveryError {
 #[derive(Clone)]
 pub struct CallbackSender {
     http: reqwest::Client,
+    resolver: PublicOnly,
 }
 
 impl CallbackSender {
     pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
+        let resolver = PublicOnly::default();
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver.clone()))
             .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Self { http })
+        Ok(Self { http, resolver })
+    }
+
+    /// Lets callbacks reach local and private addresses (the local runner and tests only).
+    pub fn allow_local_addresses(&self, allow: bool) {
+        self.resolver.allow_local.store(allow, Ordering::Relaxed);
     }
 
     /// Posts `body` to `url`, signed with `secret` at the current time; Ok on any 2xx.
@@ -51,6 +64,10 @@ impl CallbackSender {
         timeout: Duration,
     ) -> Result<(), DeliveryError> {
         let url = url::Url::parse(url).map_err(|_| DeliveryError::BadUrl)?;
+        let local = url.host().is_none_or(|host| is_local_host(&host));
+        if local && !self.resolver.allow_local.load(Ordering::Relaxed) {
+            return Err(DeliveryError::BadUrl);
+        }
         let timestamp = time::OffsetDateTime::now_utc()
             .replace_nanosecond(0)
             .ok()

@@ -6,10 +6,10 @@
 
 use std::time::Duration;
 
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use tracing::{info, warn};
 
-use super::delivery::CallbackSender;
+use super::delivery::{CallbackSender, DeliveryError};
 use super::payload::CallbackBody;
 use crate::deadline::Deadline;
 use crate::store::cache::ProfileCache;
@@ -43,6 +43,10 @@ pub fn pending(bot_id: &str, body: &CallbackBody, now_ms: i64) -> Result<Pending
     })
 }
 
+fn clock_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 /// What one sweep of the callbacks did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CallbackSweep {
@@ -58,24 +62,40 @@ pub struct Forwarder<'a> {
 }
 
 impl Forwarder<'_> {
-    /// Where the bot's callbacks go, and the secret they are signed with.
-    async fn target(&self, bot_id: &str) -> Result<(String, SecretString), String> {
-        let profile = self.profiles.get(self.stores.bots.as_ref(), bot_id).await.map_err(|e| e.to_string())?;
-        let url = profile.settings.as_ref().and_then(|s| s.callback_url.clone()).ok_or("no callback URL is set")?;
-        let secret = self
-            .stores
-            .secrets
-            .get_bot_secret(bot_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .and_then(|s| s.callback_secret)
-            .ok_or("no callback secret is set")?;
-        Ok((url, secret))
+    /// The bot's callback secret; read again when this Lambda's copy has none (it may predate it).
+    async fn callback_secret(&self, bot_id: &str) -> Result<Option<SecretString>, String> {
+        let read = || async { self.stores.secrets.get_bot_secret(bot_id).await.map_err(|e| e.to_string()) };
+        if let Some(secret) = read().await?.and_then(|s| s.callback_secret) {
+            return Ok(Some(secret));
+        }
+        self.stores.secrets.invalidate(bot_id);
+        Ok(read().await?.and_then(|s| s.callback_secret))
     }
 
+    /// One attempt: signs with the bot's callback secret and posts to its callback URL. When the
+    /// bot refuses the signature (401/403) and the secret changed elsewhere meanwhile, signs
+    /// again with the new one at once.
     async fn attempt(&self, callback: &PendingCallback, timeout: Duration) -> Result<(), String> {
-        let (url, secret) = self.target(&callback.bot_id).await?;
-        self.sender.deliver(&url, &secret, &callback.event_id, &callback.body, timeout).await.map_err(|e| e.to_string())
+        let bot_id = &callback.bot_id;
+        let profile = self.profiles.get(self.stores.bots.as_ref(), bot_id).await.map_err(|e| e.to_string())?;
+        let url = profile.settings.as_ref().and_then(|s| s.callback_url.clone()).ok_or("no callback URL is set")?;
+        let secret = self.callback_secret(bot_id).await?.ok_or("no callback secret is set")?;
+        let send = |secret: SecretString| {
+            let url = url.clone();
+            async move { self.sender.deliver(&url, &secret, &callback.event_id, &callback.body, timeout).await }
+        };
+        match send(secret.clone()).await {
+            Err(DeliveryError::Status(401 | 403)) => {
+                self.stores.secrets.invalidate(bot_id);
+                match self.callback_secret(bot_id).await? {
+                    Some(fresh) if fresh.expose_secret() != secret.expose_secret() => {
+                        send(fresh).await.map_err(|e| e.to_string())
+                    }
+                    _ => Err("the bot refused the callback's signature".to_owned()),
+                }
+            }
+            other => other.map_err(|e| e.to_string()),
+        }
     }
 
     /// The webhook's inline attempt: settles the callback when it arrived; otherwise it stays
@@ -105,7 +125,8 @@ impl Forwarder<'_> {
                 break;
             }
             let Some(expected) = due.due_at_ms else { continue };
-            let next = now_ms + retry_delay(due.attempts + 1).as_millis() as i64;
+            // From when this attempt starts (a long run must not leave the next try already due).
+            let next = now_ms.max(clock_ms()) + retry_delay(due.attempts + 1).as_millis() as i64;
             let Some(claimed) = self.stores.outbox.claim_callback(&due.bot_id, &due.event_id, expected, next).await?
             else {
                 continue;

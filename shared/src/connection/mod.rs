@@ -3,6 +3,7 @@
 
 pub mod oauth_flow;
 pub mod refresh;
+pub mod secret_edit;
 pub mod service;
 pub mod webhook_health;
 

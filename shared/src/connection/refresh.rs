@@ -149,7 +149,16 @@ impl Refresher<'_> {
                 return Err(RefreshError::Zendesk(e));
             }
         };
-        let refreshed = renewed(&secret, &grant);
+        // Keep what other writers changed meanwhile (they edit under this lease, but a reconnect
+        // or an older writer may not have): only the credentials are this refresh's to write.
+        self.stores.secrets.invalidate(bot_id);
+        let current = match self.stores.secrets.get_bot_secret(bot_id).await {
+            Ok(Some(current)) => current,
+            _ => secret.clone(),
+        };
+        let mut refreshed = renewed(&secret, &grant);
+        refreshed.webhook_signing_secret = current.webhook_signing_secret;
+        refreshed.callback_secret = current.callback_secret;
         // The new pair is stored before the lease is released: the old refresh token is dead now,
         // so losing this write would lose the grant. Try it a few times.
         let mut stored = self.stores.secrets.put_bot_secret(bot_id, &refreshed).await;

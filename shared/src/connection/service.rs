@@ -517,10 +517,11 @@ impl Connector<'_> {
         let previous = self.settle_connection(&bot_id, |_, _| async { Ok(()) }).await?;
         connection.version = previous.as_ref().map_or(1, |p| p.version + 1);
         // A reconnect keeps the callback secret the bot already verifies with.
-        if secret.callback_secret.is_none()
-            && let Ok(Some(old)) = self.stores.secrets.get_bot_secret(&bot_id).await
-        {
-            secret.callback_secret = old.callback_secret;
+        if secret.callback_secret.is_none() {
+            self.stores.secrets.invalidate(&bot_id);
+            if let Some(old) = self.stores.secrets.get_bot_secret(&bot_id).await? {
+                secret.callback_secret = old.callback_secret;
+            }
         }
         self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
         self.stores.bots.put_connection(&connection).await?;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
+use super::secret_edit::{EditError, edit_bot_secret};
 use super::service::Connector;
 use crate::deadline::Deadline;
 use crate::store::{ConnectionState, StoreError};
@@ -49,20 +50,31 @@ impl Connector<'_> {
         let Some(connection) = profile.connection.filter(|c| c.state == ConnectionState::Connected) else {
             return Ok(WebhookHealth::NotConnected);
         };
+        // What is stored now: a refresher elsewhere may have rotated the token this Lambda cached.
+        self.stores.secrets.invalidate(bot_id);
         let Some(secret) = self.stores.secrets.get_bot_secret(bot_id).await? else {
             return Ok(WebhookHealth::NotConnected);
         };
         let base_url = self.config.account_base(&connection.subdomain)?;
         let account = Account { base_url, credentials: secret.credentials.for_requests() };
+        let zendesk = |e| super::ConnectError::Zendesk(e);
         if let Some(id) = &connection.webhook_id {
-            match self.zendesk.webhook_status(&account, id, deadline).await.map_err(super::ConnectError::Zendesk)? {
-                Some(status) if status == "active" => return Ok(WebhookHealth::Healthy),
+            match self.zendesk.webhook_status(&account, id, deadline).await.map_err(zendesk)? {
+                // Registered and on, but without its signing secret every delivery is refused.
+                Some(status) if status == "active" && secret.webhook_signing_secret.is_some() => {
+                    return Ok(WebhookHealth::Healthy);
+                }
                 Some(status) => {
-                    self.zendesk
-                        .activate_webhook(&account, id, deadline)
-                        .await
-                        .map_err(super::ConnectError::Zendesk)?;
-                    info!(bot_id, webhook_id = %id, previous = %status, "webhook reactivated");
+                    if status != "active" {
+                        self.zendesk.activate_webhook(&account, id, deadline).await.map_err(zendesk)?;
+                        info!(bot_id, webhook_id = %id, previous = %status, "webhook reactivated");
+                    }
+                    if secret.webhook_signing_secret.is_none() {
+                        let signing =
+                            self.zendesk.webhook_signing_secret(&account, id, deadline).await.map_err(zendesk)?;
+                        self.store_signing_secret(bot_id, signing).await?;
+                        info!(bot_id, webhook_id = %id, "webhook signing secret stored");
+                    }
                     self.audit_repair(bot_id, "webhook_reactivated", id).await;
                     return Ok(WebhookHealth::Reactivated);
                 }
@@ -70,26 +82,63 @@ impl Connector<'_> {
             }
         }
         // Gone, or never registered: register it again (ensure_webhook sees it missing too).
-        let (Some(id), Some(signing_secret)) = self.ensure_webhook(bot_id, &account).await? else {
+        let (Some(id), signing) = self.ensure_webhook(bot_id, &account).await? else {
             return Ok(WebhookHealth::Failed("Zendesk did not register the webhook".into()));
         };
-        // Store the signing secret before the id: a delivery signed with the new secret must verify.
-        self.stores.secrets.invalidate(bot_id);
-        let mut current = self.stores.secrets.get_bot_secret(bot_id).await?.ok_or(StoreError::Conflict)?;
-        current.webhook_signing_secret = Some(signing_secret);
-        self.stores.secrets.put_bot_secret(bot_id, &current).await?;
-        match self.stores.bots.set_webhook_id(bot_id, connection.version, &id).await {
-            Ok(()) => {}
-            // A refresh or reconnect moved the version on: record the id on what is there now.
-            Err(StoreError::Conflict) => {
-                let now = self.stores.bots.load_profile(bot_id).await?.connection.ok_or(StoreError::Conflict)?;
-                self.stores.bots.set_webhook_id(bot_id, now.version, &id).await?;
+        // Record the id even without its secret (the next check reads the secret), so a webhook
+        // is never left at Zendesk unaccounted for.
+        let recorded = async {
+            if let Some(signing) = signing.clone() {
+                // The signing secret before the id: a delivery signed with it must verify.
+                self.store_signing_secret(bot_id, signing).await?;
             }
-            Err(e) => return Err(e.into()),
+            self.record_webhook_id(bot_id, connection.version, &id).await
+        }
+        .await;
+        if let Err(e) = recorded {
+            // Disconnected meanwhile (or storage failed): do not leave the new webhook behind.
+            if let Err(delete) = self.zendesk.delete_webhook(&account, &id, deadline).await {
+                warn!(bot_id, error = %delete, "could not delete the webhook just registered");
+            }
+            return Err(e);
+        }
+        if signing.is_none() {
+            return Ok(WebhookHealth::Failed("the new webhook's signing secret could not be read".into()));
         }
         info!(bot_id, webhook_id = %id, "webhook registered again");
         self.audit_repair(bot_id, "webhook_reregistered", &id).await;
         Ok(WebhookHealth::Reregistered { webhook_id: id })
+    }
+
+    /// Stores a webhook signing secret under the refresh lease (see `secret_edit`).
+    async fn store_signing_secret(
+        &self,
+        bot_id: &str,
+        signing: secrecy::SecretString,
+    ) -> Result<(), super::ConnectError> {
+        let holder = format!("webhook-check-{}", fastrand::u64(..));
+        edit_bot_secret(self.stores, bot_id, &holder, |stored| stored.webhook_signing_secret = Some(signing))
+            .await
+            .map(|_| ())
+            .map_err(|e| match e {
+                EditError::Store(e) => super::ConnectError::Store(e),
+                EditError::Busy => super::ConnectError::Busy,
+                EditError::NotConnected => super::ConnectError::Store(StoreError::Conflict),
+            })
+    }
+
+    /// Records the webhook id on the connection, on whatever version it has now.
+    async fn record_webhook_id(&self, bot_id: &str, read_version: u64, id: &str) -> Result<(), super::ConnectError> {
+        match self.stores.bots.set_webhook_id(bot_id, read_version, id).await {
+            Ok(()) => Ok(()),
+            // A refresh or reconnect moved the version on: record the id on what is there now.
+            Err(StoreError::Conflict) => {
+                let now = self.stores.bots.load_profile(bot_id).await?.connection;
+                let now = now.filter(|c| c.state == ConnectionState::Connected).ok_or(StoreError::Conflict)?;
+                Ok(self.stores.bots.set_webhook_id(bot_id, now.version, id).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn audit_repair(&self, bot_id: &str, action: &str, webhook_id: &str) {

@@ -94,6 +94,19 @@ pub enum Outcome {
     },
 }
 
+/// What the sweeper's resume of a pending escalation came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// The ticket is there and recorded.
+    Finished,
+    /// Still pending (Zendesk still down, the bot not connected): due again later.
+    StillPending,
+    /// Given up after the last attempt, with an audit entry.
+    Failed,
+    /// Nothing to do any more: finished, taken or ended meanwhile.
+    Skipped,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum EscalationError {
     #[error("this bot is not connected to Zendesk")]
@@ -198,75 +211,112 @@ impl Escalator<'_> {
         let bot = self.bot_account(&connection).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
-        self.rounds(&command, &settings, bot, &firing, &pending, &payload).await
+        self.rounds(&command, &settings, bot, &pending, &payload, None).await
     }
 
     /// Finishes an escalation left pending (a 202: Zendesk was down, or the worker stopped), for
     /// the sweeper: the request and rule stored with the claim are used as they are (the rules
-    /// are not evaluated again, so a settings change cannot strand it). A bot that is not
-    /// connected keeps it pending until its attempts run out.
-    pub async fn resume(&self, record: &ConversationRecord, deadline: Deadline) -> Result<Outcome, EscalationError> {
+    /// are not evaluated again, so a settings change cannot strand it). Only the episode that was
+    /// listed is worked on: if it moved on meanwhile (finished by a repeated request, its ticket
+    /// solved), nothing is done, and never a new episode. Work that cannot proceed (the bot not
+    /// connected, a payload that cannot be read) counts an attempt and is failed, with an audit
+    /// entry, after the last one.
+    pub async fn resume(&self, listed: &ConversationRecord, deadline: Deadline) -> Result<Resumed, EscalationError> {
         let span = tracing::info_span!(
             "resume",
-            bot_id = %record.bot_id,
-            conversation_id = %record.conversation_id,
+            bot_id = %listed.bot_id,
+            conversation_id = %listed.conversation_id,
             ticket_id = tracing::field::Empty,
         );
-        async {
-            let stored = record.pending_payload.as_deref().ok_or(PayloadError::Corrupt("no pending payload".into()))?;
-            let pending = PendingEscalation::decode(stored)?;
-            let command = EscalateCommand {
-                bot_id: record.bot_id.clone(),
-                conversation_id: record.conversation_id.clone(),
-                request: pending.request.clone(),
-                token_subject: None,
-                deadline,
-            };
-            let profile = self.stores.bots.load_profile(&record.bot_id).await?;
-            let settings = profile.settings.unwrap_or_default();
-            let connection = match profile.connection {
-                Some(c) if c.state == ConnectionState::Connected => c,
-                other => {
-                    let error = match other.map(|c| c.state) {
-                        Some(ConnectionState::ReconnectRequired) => EscalationError::ReconnectRequired,
-                        _ => EscalationError::NotConnected,
-                    };
-                    self.postpone(record, &pending, stored, &error).await?;
-                    return Err(error);
-                }
-            };
-            let bot = self.bot_account(&connection).await?;
-            self.rounds(&command, &settings, bot, &pending.firing(), &pending, stored).await
-        }
-        .instrument(span)
-        .await
+        self.resume_inner(listed, deadline).instrument(span).await
     }
 
-    /// Counts an attempt on pending work that cannot proceed (the bot is not connected): later
-    /// again, or failed with an audit entry after the last attempt.
+    async fn resume_inner(&self, listed: &ConversationRecord, deadline: Deadline) -> Result<Resumed, EscalationError> {
+        let current = self.stores.conversations.get_conversation(&listed.bot_id, &listed.conversation_id).await?;
+        let still_due = current.as_ref().is_some_and(|c| {
+            c.state == EscalationState::Pending
+                && c.episode == listed.episode
+                && !c.lease_live(now_ms())
+                && c.due_at_ms.is_some_and(|d| d <= listed.due_at_ms.unwrap_or(i64::MAX).max(now_ms()))
+        });
+        if !still_due {
+            info!("no longer due (finished or taken meanwhile)");
+            return Ok(Resumed::Skipped);
+        }
+        let stored = listed.pending_payload.clone().unwrap_or_default();
+        let pending = match PendingEscalation::decode(&stored) {
+            Ok(pending) => pending,
+            Err(e) => {
+                // It can never be finished: fail it now, with an audit entry.
+                warn!(error = %e, "the pending escalation cannot be read");
+                let error = EscalationError::Payload(e);
+                return self.postpone(listed, &stored, &error, true).await;
+            }
+        };
+        let command = EscalateCommand {
+            bot_id: listed.bot_id.clone(),
+            conversation_id: listed.conversation_id.clone(),
+            request: pending.request.clone(),
+            token_subject: None,
+            deadline,
+        };
+        let profile = self.stores.bots.load_profile(&listed.bot_id).await?;
+        let settings = profile.settings.unwrap_or_default();
+        let bot = match profile.connection {
+            Some(c) if c.state == ConnectionState::Connected => self.bot_account(&c).await,
+            Some(c) if c.state == ConnectionState::ReconnectRequired => Err(EscalationError::ReconnectRequired),
+            _ => Err(EscalationError::NotConnected),
+        };
+        let bot = match bot {
+            Ok(bot) => bot,
+            Err(error @ (EscalationError::NotConnected | EscalationError::ReconnectRequired)) => {
+                return self.postpone(listed, &stored, &error, false).await;
+            }
+            Err(e) => return Err(e),
+        };
+        match self.rounds(&command, &settings, bot, &pending, &stored, Some(listed.episode)).await {
+            Ok(Outcome::Pending { .. }) => Ok(Resumed::StillPending),
+            Ok(_) => Ok(Resumed::Finished),
+            Err(EscalationError::Rejected(_)) => Ok(Resumed::Failed),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Counts an attempt on pending work that cannot proceed: later again (in
+    /// `reconnect_recheck`), or failed with an audit entry after the last attempt (at once when
+    /// `give_up`).
     async fn postpone(
         &self,
-        record: &ConversationRecord,
-        pending: &PendingEscalation,
+        listed: &ConversationRecord,
         payload: &str,
         error: &EscalationError,
-    ) -> Result<(), EscalationError> {
+        give_up: bool,
+    ) -> Result<Resumed, EscalationError> {
         let now = now_ms();
         let claim = ClaimRequest {
-            bot_id: record.bot_id.clone(),
-            conversation_id: record.conversation_id.clone(),
+            bot_id: listed.bot_id.clone(),
+            conversation_id: listed.conversation_id.clone(),
             claim_token: claim_token(),
             now_ms: now,
             lease_until_ms: now + self.config.lease_margin.as_millis() as i64,
-            rule: pending.rule,
-            requester_email: record.requester_email.clone(),
+            rule: listed.rule.unwrap_or(RuleKind::Manual),
+            requester_email: listed.requester_email.clone(),
             pending_payload: payload.to_owned(),
         };
-        let ClaimOutcome::Claimed(claimed) = self.stores.conversations.claim(&claim).await? else { return Ok(()) };
+        let ClaimOutcome::Claimed(claimed) = self.stores.conversations.claim(&claim).await? else {
+            return Ok(Resumed::Skipped);
+        };
+        if claimed.episode != listed.episode {
+            // The listed episode ended in the meantime: this claim opened a new one. Give it back
+            // as failed-without-ticket, which the next escalation restarts (looking first).
+            self.fail(&claimed, "superseded: the pending episode had ended").await?;
+            return Ok(Resumed::Skipped);
+        }
         let attempts = claimed.attempts + 1;
-        if attempts >= self.config.max_attempts {
+        if give_up || attempts >= self.config.max_attempts {
+            warn!(attempts, error = %error, "pending escalation given up");
             self.fail(&claimed, &error.to_string()).await?;
-            return Ok(());
+            return Ok(Resumed::Failed);
         }
         let update = PendingUpdate {
             ticket_id: claimed.ticket_id,
@@ -275,7 +325,8 @@ impl Escalator<'_> {
             due_at_ms: now + self.config.reconnect_recheck.as_millis() as i64,
             last_error: error.to_string(),
         };
-        self.release(&claimed, &update).await
+        self.release(&claimed, &update).await?;
+        Ok(Resumed::StillPending)
     }
 
     /// Marks the claimed escalation failed, with an audit entry: nothing is dropped silently.
@@ -317,16 +368,25 @@ impl Escalator<'_> {
         command: &EscalateCommand,
         settings: &BotSettings,
         mut bot: BotAccount,
-        firing: &Firing,
         pending: &PendingEscalation,
         payload: &str,
+        resuming: Option<u32>,
     ) -> Result<Outcome, EscalationError> {
         let request = &command.request;
+        let firing = &pending.firing();
         // A round can end the episode (its ticket is finished: the next round opens a new one) or
         // find the cached credentials rejected (the next round uses the stored ones): three at most.
         for _ in 0..3 {
             let claim = self.claim_request(command, firing, payload);
             let step = match self.stores.conversations.claim(&claim).await? {
+                // The sweeper works on the listed episode only, never a new one.
+                ClaimOutcome::Claimed(record) if resuming.is_some_and(|episode| episode != record.episode) => {
+                    self.fail(&record, "superseded: the pending episode had ended").await?;
+                    return Ok(Outcome::NotEscalated { reason: "the pending episode had ended".into() });
+                }
+                ClaimOutcome::Held(record) if resuming.is_some() && record.state == EscalationState::Created => {
+                    return Ok(Outcome::NotEscalated { reason: "finished meanwhile".into() });
+                }
                 ClaimOutcome::Claimed(record) => {
                     let first = match &record.pending_payload {
                         Some(stored) if stored != payload => PendingEscalation::decode(stored)?,
@@ -351,6 +411,9 @@ impl Escalator<'_> {
             };
             match step {
                 Step::Done(outcome) => return Ok(outcome),
+                Step::EpisodeEnded if resuming.is_some() => {
+                    return Ok(Outcome::NotEscalated { reason: "the episode's ticket was finished".into() });
+                }
                 Step::EpisodeEnded => {}
                 Step::CredentialsRejected => match self.reload_account(&bot).await? {
                     Some(fresh) => {

@@ -43,3 +43,38 @@ impl Default for ProfileCache {
         Self::new(Self::DEFAULT_TTL)
     }
 }
+
+/// Allows an action at most once per `every` per key: a forced re-read of a bot's secret after a
+/// signature fails to verify, so a forger cannot turn every forged delivery into a Secrets
+/// Manager call.
+pub struct Recheck {
+    every: Duration,
+    last: Mutex<HashMap<String, Instant>>,
+}
+
+impl Recheck {
+    pub fn new(every: Duration) -> Self {
+        Self { every, last: Mutex::new(HashMap::new()) }
+    }
+
+    /// True (and remembered) when `key` was not allowed within the last `every`.
+    pub fn allow(&self, key: &str) -> bool {
+        let mut last = self.last.lock().expect("recheck");
+        match last.get(key) {
+            Some(at) if at.elapsed() < self.every => false,
+            _ => {
+                if last.len() > 10_000 {
+                    last.clear();
+                }
+                last.insert(key.to_owned(), Instant::now());
+                true
+            }
+        }
+    }
+}
+
+impl Default for Recheck {
+    fn default() -> Self {
+        Self::new(Duration::from_secs(30))
+    }
+}

@@ -488,6 +488,37 @@ impl BotStore for DynamoStore {
             .collect()
     }
 
+    async fn put_settings_if(
+        &self,
+        bot_id: &str,
+        settings: &BotSettings,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        self.calls.write();
+        let item = SettingsItem { pk: bot_pk(bot_id), sk: "SETTINGS".into(), settings: settings.clone() };
+        let mut item: Item = to_item(item).map_err(corrupt)?;
+        item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
+        let mut request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        request = if expected_version == 0 {
+            request.condition_expression("attribute_not_exists(pk) OR #s.#v = :zero")
+        } else {
+            request.condition_expression("#s.#v = :v")
+        };
+        let result = request
+            .expression_attribute_names("#s", "settings")
+            .expression_attribute_names("#v", "version")
+            .expression_attribute_values(if expected_version == 0 { ":zero" } else { ":v" }, n(expected_version))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError> {
         self.calls.write();
         let item = SettingsItem { pk: bot_pk(bot_id), sk: "SETTINGS".into(), settings: settings.clone() };

@@ -152,6 +152,22 @@ impl BotStore for MemoryStore {
         Ok(())
     }
 
+    async fn put_settings_if(
+        &self,
+        bot_id: &str,
+        settings: &BotSettings,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut bots = self.bots.lock().expect("store lock");
+        let profile = bots.entry(bot_id.to_owned()).or_default();
+        if profile.settings.as_ref().map_or(0, |s| s.version) != expected_version {
+            return Err(StoreError::Conflict);
+        }
+        profile.settings = Some(settings.clone());
+        Ok(())
+    }
+
     async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError> {
         self.with_connection(bot_id, |c| {
             let leased = c.refresh_lease_until_ms.is_some_and(|t| t >= now_ms);

@@ -137,6 +137,14 @@ pub trait BotStore: Send + Sync {
     async fn load_profile(&self, bot_id: &str) -> Result<BotProfile, StoreError>;
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError>;
     async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError>;
+    /// Saves settings only if the stored ones are still at `expected_version` (0: none saved
+    /// yet); Conflict otherwise. The settings route's `If-Match`, enforced where it is written.
+    async fn put_settings_if(
+        &self,
+        bot_id: &str,
+        settings: &BotSettings,
+        expected_version: u64,
+    ) -> Result<(), StoreError>;
     /// Moves the connection to `state` if it is still at `expected_version` (a reconnect that
     /// landed meanwhile wins); Conflict otherwise.
     async fn set_connection_state(

@@ -1,9 +1,11 @@
-//! Secrets Manager adapter: one secret per bot at `{prefix}bots/{bot}/zendesk`, cached for the
-//! life of a warm Lambda (a warm escalation makes no Secrets Manager call) and dropped from the
-//! cache when Zendesk answers 401, so a rotated token is picked up on the next try.
+//! Secrets Manager adapter: one secret per bot at `{prefix}bots/{bot}/zendesk`, cached in a warm
+//! Lambda for at most five minutes (a warm escalation makes no Secrets Manager call) and dropped
+//! from the cache sooner when the secret is seen to be stale: Zendesk answers 401, a webhook
+//! signature does not verify, a bot refuses a callback's signature.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
@@ -14,7 +16,9 @@ use super::*;
 pub struct SecretsManagerStore {
     client: Client,
     prefix: String,
-    cache: Mutex<HashMap<String, BotSecret>>,
+    cache: Mutex<HashMap<String, (Instant, BotSecret)>>,
+    /// How long a cached secret is trusted: bounds how stale another Lambda's change can look.
+    ttl: Duration,
     oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
     pub calls: CallCounter,
 }
@@ -25,6 +29,7 @@ impl SecretsManagerStore {
             client,
             prefix: prefix.into(),
             cache: Mutex::new(HashMap::new()),
+            ttl: Duration::from_secs(300),
             oauth_client: Mutex::new(None),
             calls: CallCounter::default(),
         }
@@ -68,11 +73,12 @@ impl SecretsManagerStore {
     }
 
     fn cached(&self, bot_id: &str) -> Option<BotSecret> {
-        self.cache.lock().expect("secret cache").get(bot_id).cloned()
+        let cache = self.cache.lock().expect("secret cache");
+        cache.get(bot_id).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, secret)| secret.clone())
     }
 
     fn remember(&self, bot_id: &str, secret: &BotSecret) {
-        self.cache.lock().expect("secret cache").insert(bot_id.to_owned(), secret.clone());
+        self.cache.lock().expect("secret cache").insert(bot_id.to_owned(), (Instant::now(), secret.clone()));
     }
 }
 

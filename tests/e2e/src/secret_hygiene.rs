@@ -63,7 +63,7 @@ async fn no_webhook_or_callback_secret_in_logs() {
     h.connect_live().await;
     h.sim.add_agent("Carla Agent", "carla@example.com", "carla-token");
     let receiver = CallbackReceiver::start().await;
-    h.app.allow_loopback_http_callbacks = true;
+    h.app.allow_local_callbacks();
     let callback_secret = h.set_callback(&receiver.url).await;
     let reply = h.escalate("conv-s", &escalation_body("talk to a human")).await;
     h.sim.agent_reply(reply.ticket_id(), "carla@example.com", "Hello from support", true);

@@ -436,6 +436,9 @@ pub struct CallbackReceiver {
     pub url: String,
     pub received: Arc<Mutex<Vec<(http::HeaderMap, bytes::Bytes, u16)>>>,
     pub down: Arc<std::sync::atomic::AtomicBool>,
+    /// When set, deliveries whose signature does not verify with it are refused (401), as a
+    /// careful bot would.
+    pub secret: Arc<Mutex<Option<String>>>,
 }
 
 impl CallbackReceiver {
@@ -445,16 +448,35 @@ impl CallbackReceiver {
         let url = format!("http://{}/handoff/callback", listener.local_addr().expect("addr"));
         let received: Arc<Mutex<Vec<(http::HeaderMap, bytes::Bytes, u16)>>> = Arc::default();
         let down = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let (recorded, is_down) = (received.clone(), down.clone());
+        let secret: Arc<Mutex<Option<String>>> = Arc::default();
+        let (recorded, is_down, expected) = (received.clone(), down.clone(), secret.clone());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (recorded, is_down) = (recorded.clone(), is_down.clone());
+                let (recorded, is_down, expected) = (recorded.clone(), is_down.clone(), expected.clone());
                 let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let (recorded, is_down) = (recorded.clone(), is_down.clone());
+                    let (recorded, is_down, expected) = (recorded.clone(), is_down.clone(), expected.clone());
                     async move {
                         let (parts, body) = request.into_parts();
                         let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
-                        let status = if is_down.load(std::sync::atomic::Ordering::SeqCst) { 503 } else { 200 };
+                        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+                        let expected = expected.lock().unwrap().clone();
+                        let genuine = expected.is_none_or(|secret| {
+                            handoff::webhook::signature::verify(
+                                secret.as_bytes(),
+                                header("x-handoff-signature"),
+                                header("x-handoff-signature-timestamp"),
+                                &bytes,
+                                time::OffsetDateTime::now_utc(),
+                            )
+                            .is_ok()
+                        });
+                        let status = if is_down.load(std::sync::atomic::Ordering::SeqCst) {
+                            503
+                        } else if !genuine {
+                            401
+                        } else {
+                            200
+                        };
                         recorded.lock().unwrap().push((parts.headers, bytes, status));
                         let mut response = http::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
                         *response.status_mut() = http::StatusCode::from_u16(status).unwrap();
@@ -468,7 +490,12 @@ impl CallbackReceiver {
                 });
             }
         });
-        Self { url, received, down }
+        Self { url, received, down, secret }
+    }
+
+    /// Refuse deliveries not signed with `secret` from now on.
+    pub fn expect_secret(&self, secret: &str) {
+        *self.secret.lock().unwrap() = Some(secret.to_owned());
     }
 
     /// Deliveries answered 2xx, as (headers, raw body, JSON body).
@@ -496,9 +523,18 @@ impl Harness {
         let base = url::Url::parse(&format!("http://{}", listener.local_addr().expect("addr"))).expect("url");
         self.app.connect.public_base_url = base;
         let sim_url = url::Url::parse(&self.sim.base_url).expect("sim url");
-        let mut front_app = App::new(self.app.stores.clone(), Some(sim_url)).expect("app");
+        // Another Lambda: the same tables and secrets, but its own caches (on AWS adapters, its
+        // own Secrets Manager client and cache), so a change made through `self.app` reaches it
+        // only as it would in AWS.
+        let mut stores = self.app.stores.clone();
+        if let Adapters::Aws { secrets, .. } = &self.adapters {
+            let client = aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await);
+            stores.secrets = Arc::new(SecretsManagerStore::new(client, secrets.prefix().to_owned()));
+        }
+        let mut front_app = App::new(stores, Some(sim_url)).expect("app");
         front_app.zendesk = fast_client(Duration::from_secs(5));
         front_app.connect = self.app.connect.clone();
+        front_app.allow_local_callbacks();
         let data_dir = std::env::temp_dir().join(unique("handoff-front"));
         std::fs::create_dir_all(&data_dir).expect("temp dir");
         let auth = handoff_local::auth::LocalAuth::load_or_create(&data_dir).expect("local auth");

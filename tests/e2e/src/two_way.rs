@@ -30,8 +30,9 @@ async fn two_way(backend: Backend) -> (Harness, CallbackReceiver, String) {
     h.connect_live().await;
     h.sim.add_agent("Carla Agent", SUPPORT_AGENT, "carla-token");
     let receiver = CallbackReceiver::start().await;
-    h.app.allow_loopback_http_callbacks = true;
+    h.app.allow_local_callbacks();
     let secret = h.set_callback(&receiver.url).await;
+    receiver.expect_secret(&secret);
     (h, receiver, secret)
 }
 
@@ -193,15 +194,15 @@ async fn zendesk_down_then_back_the_sweeper_makes_exactly_one_ticket() {
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
     // Still down at the first sweep: kept pending, nothing created.
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let first = handoff::sweeper::sweep(&h.app, Deadline::after(Duration::from_secs(30))).await;
+    let first = handoff::sweeper::sweep(&h.app, Deadline::after(RUN)).await;
     assert_eq!((first.escalations.still_pending, first.escalations.finished), (1, 0), "{first:?}");
     assert!(h.sim.tickets().is_empty());
 
     h.sim.clear_faults();
     let later = now_ms() + 5 * 60_000;
-    let swept = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(Duration::from_secs(30))).await;
+    let swept = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(RUN)).await;
     assert_eq!(swept.escalations.finished, 1, "{swept:?}");
-    let again = handoff::sweeper::sweep_at(&h.app, later + 60_000, Deadline::after(Duration::from_secs(30))).await;
+    let again = handoff::sweeper::sweep_at(&h.app, later + 60_000, Deadline::after(RUN)).await;
     assert_eq!(again.escalations.finished, 0);
     let tickets = h.sim.tickets();
     assert_eq!(tickets.len(), 1, "exactly one ticket");
@@ -216,6 +217,9 @@ async fn zendesk_down_then_back_the_sweeper_makes_exactly_one_ticket() {
 #[tokio::test]
 async fn the_health_check_registers_a_deleted_webhook_again_and_reactivates_a_disabled_one() {
     let (h, receiver, _) = two_way(Backend::Moto).await;
+    // Handoff's webhook function reads (and caches) the current signing secret first.
+    escalated(&h, "conv-tw6a").await;
+    delivered(&h, h.sim.emitted_events().len()).await;
     let first = h.sim.webhooks()[0].clone();
     h.sim.delete_webhook(&first.id);
     // Not due for 15 minutes after connecting.
@@ -247,4 +251,29 @@ async fn the_health_check_registers_a_deleted_webhook_again_and_reactivates_a_di
     // Healthy now: nothing to do.
     let calm = handoff::sweeper::sweep_at(&h.app, later + 32 * 60_000, Deadline::after(RUN)).await;
     assert_eq!((calm.webhooks.healthy, calm.webhooks.repaired), (1, 0), "{calm:?}");
+}
+
+#[tokio::test]
+async fn a_rotated_callback_secret_is_used_at_once_by_the_other_lambdas() {
+    let (h, receiver, old) = two_way(Backend::Moto).await;
+    let ticket = escalated(&h, "conv-tw7").await;
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "First", true);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!(receiver.accepted().len(), 1, "signed with the secret the webhook function cached");
+
+    // Rotated through the settings route (another Lambda): the bot switches at once.
+    let path = format!("/v1/bots/{}/zendesk/settings", h.bot_id);
+    let current = h.call("GET", &path, None, &["ZENDESK_ACTIONS.READ_INTEGRATIONS"]).await;
+    let mut body = current.body.clone();
+    body["rotate_callback_secret"] = serde_json::json!(true);
+    let rotated = h.call("PUT", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+    let new = rotated.body["callback_secret"].as_str().expect("a new secret").to_owned();
+    assert_ne!(new, old);
+    receiver.expect_secret(&new);
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "Second", true);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 2, "the refused signature made Handoff read the new secret and sign again");
+    verified(&new, &accepted[1]);
+    assert_eq!(accepted[1].2["text"], "Second");
 }

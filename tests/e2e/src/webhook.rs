@@ -242,7 +242,7 @@ async fn the_sample_webhook_events_behave_as_documented() {
     with_webhook_secret(&h, TEST_SIGNING_SECRET).await;
     let receiver = CallbackReceiver::start().await;
     let mut h = h;
-    h.app.allow_loopback_http_callbacks = true;
+    h.app.allow_local_callbacks();
     h.set_callback(&receiver.url).await;
     let created = h.send(load("escalate.json")).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.raw);
