@@ -330,6 +330,87 @@ async fn refresh_lease_conforms(store: &dyn BotStore) {
     assert!(store.acquire_refresh_lease("no-such-bot", "F", now, now + 1).await.unwrap().is_none());
 }
 
+/// The outbox: seen markers with their callbacks, claiming and settling callbacks, webhook
+/// checks; plus settings written only over the version read, and visitors.
+async fn outbox_conforms<S: CallbackOutbox + BotStore + ConversationStore>(store: &S) {
+    let bot = unique("bot");
+    let now = 1_800_000_000_000_i64;
+    let callback = |event: &str, due: i64| PendingCallback {
+        bot_id: bot.clone(),
+        event_id: event.into(),
+        conversation_id: "c1".into(),
+        ticket_id: 7,
+        body: format!("{{\"delivery_id\":\"{event}\"}}"),
+        attempts: 1,
+        due_at_ms: Some(due),
+        state: CallbackState::Pending,
+        last_error: None,
+    };
+    // Seen once; the repeat writes nothing.
+    assert!(store.mark_event_seen(&bot, "e-plain", now / 1000, None).await.unwrap());
+    assert!(!store.mark_event_seen(&bot, "e-plain", now / 1000, None).await.unwrap());
+    assert!(store.mark_event_seen(&bot, "e-cb", now / 1000, Some(&callback("e-cb", now + 30_000))).await.unwrap());
+    assert!(!store.mark_event_seen(&bot, "e-cb", now / 1000, Some(&callback("e-cb", now))).await.unwrap());
+    assert!(
+        store.mark_event_seen(&bot, "e-later", now / 1000, Some(&callback("e-later", now + 90_000))).await.unwrap()
+    );
+
+    // Due ones only, oldest first.
+    let mine = |list: Vec<PendingCallback>| list.into_iter().filter(|c| c.bot_id == bot).collect::<Vec<_>>();
+    assert!(mine(store.list_due_callbacks(now, 100).await.unwrap()).is_empty());
+    let due = mine(store.list_due_callbacks(now + 60_000, 100).await.unwrap());
+    assert_eq!(due, vec![callback("e-cb", now + 30_000)]);
+
+    // One claim per due time: the second, with the same expectation, gets nothing.
+    let taken = store.claim_callback(&bot, "e-cb", now + 30_000, now + 120_000).await.unwrap().expect("claimed");
+    assert_eq!((taken.attempts, taken.due_at_ms), (2, Some(now + 120_000)));
+    assert!(store.claim_callback(&bot, "e-cb", now + 30_000, now + 130_000).await.unwrap().is_none());
+    assert!(store.claim_callback(&bot, "e-plain", now, now + 1).await.unwrap().is_none(), "no callback on it");
+
+    // Settled: off the index, whatever the outcome.
+    store.settle_callback(&bot, "e-cb", CallbackState::Delivered, None).await.unwrap();
+    store.settle_callback(&bot, "e-later", CallbackState::Failed, Some("the callback URL answered 500")).await.unwrap();
+    assert!(mine(store.list_due_callbacks(now + 10_000_000, 100).await.unwrap()).is_empty());
+    assert!(store.claim_callback(&bot, "e-cb", now + 120_000, now + 200_000).await.unwrap().is_none());
+
+    // Webhook checks.
+    store.schedule_webhook_check(&bot, now + 1_000).await.unwrap();
+    let checks = |list: Vec<(String, i64)>| list.into_iter().filter(|(b, _)| *b == bot).collect::<Vec<_>>();
+    assert!(checks(store.list_webhook_checks_due(now, 100).await.unwrap()).is_empty());
+    assert_eq!(
+        checks(store.list_webhook_checks_due(now + 1_000, 100).await.unwrap()),
+        vec![(bot.clone(), now + 1_000)]
+    );
+    assert!(store.claim_webhook_check(&bot, now + 1_000, now + 900_000).await.unwrap());
+    assert!(!store.claim_webhook_check(&bot, now + 1_000, now + 900_000).await.unwrap(), "taken once");
+    assert!(checks(store.list_webhook_checks_due(now + 2_000, 100).await.unwrap()).is_empty());
+    store.remove_webhook_check(&bot).await.unwrap();
+    assert!(checks(store.list_webhook_checks_due(now + 10_000_000, 100).await.unwrap()).is_empty());
+
+    // Settings are written only over the version read.
+    let mut settings = BotSettings { version: 1, ..BotSettings::default() };
+    store.put_settings_if(&bot, &settings, 0).await.unwrap();
+    assert!(matches!(store.put_settings_if(&bot, &settings, 0).await, Err(StoreError::Conflict)));
+    settings.version = 2;
+    assert!(matches!(store.put_settings_if(&bot, &settings, 5).await, Err(StoreError::Conflict)));
+    store.put_settings_if(&bot, &settings, 1).await.unwrap();
+    assert_eq!(store.load_profile(&bot).await.unwrap().settings.map(|s| s.version), Some(2));
+
+    // Visitors.
+    let visitor = VisitorRecord {
+        bot_id: bot.clone(),
+        conversation_id: "c9".into(),
+        name: Some("Ana".into()),
+        email: Some("ana@example.com".into()),
+        phone: None,
+        locale: Some("pt-BR".into()),
+        recorded_at: "2026-11-21T10:00:00.000000Z".into(),
+    };
+    assert_eq!(store.get_visitor(&bot, "c9").await.unwrap(), None);
+    store.put_visitor(&visitor).await.unwrap();
+    assert_eq!(store.get_visitor(&bot, "c9").await.unwrap(), Some(visitor));
+}
+
 #[tokio::test]
 async fn memory_adapters_conform() {
     let store = MemoryStore::new();
@@ -337,6 +418,7 @@ async fn memory_adapters_conform() {
     refresh_lease_conforms(&store).await;
     conversation_store_conforms(&store).await;
     bot_store_conforms(&store).await;
+    outbox_conforms(&store).await;
     secret_store_conforms(&MemorySecrets::new()).await;
 }
 
@@ -347,6 +429,7 @@ async fn dynamodb_on_moto_conforms() {
     refresh_lease_conforms(store.as_ref()).await;
     conversation_store_conforms(store.as_ref()).await;
     bot_store_conforms(store.as_ref()).await;
+    outbox_conforms(store.as_ref()).await;
 }
 
 #[tokio::test]
@@ -356,6 +439,7 @@ async fn dynamodb_on_dynalite_conforms() {
     refresh_lease_conforms(store.as_ref()).await;
     conversation_store_conforms(store.as_ref()).await;
     bot_store_conforms(store.as_ref()).await;
+    outbox_conforms(store.as_ref()).await;
 }
 
 #[tokio::test]

@@ -85,3 +85,24 @@ async fn bad_settings_name_their_fields_and_change_nothing() {
         lone.call("PUT", &path(&lone), Some(&json!({"callback_url": "https://bot.example.com/x"})), WRITE).await;
     assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.raw);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_saves_with_the_same_etag_let_exactly_one_through() {
+    let h = std::sync::Arc::new(Harness::new(Backend::Dynalite).await);
+    let read = h.call("GET", &path(&h), None, READ).await;
+    let etag = read.headers.get("etag").unwrap().to_str().unwrap().to_owned();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..8 {
+        let (h, etag, mut body) = (h.clone(), etag.clone(), read.body.clone());
+        body["customer_context_count"] = json!(1 + i % 10);
+        tasks.spawn(async move {
+            h.call_with_headers("PUT", &path(&h), Some(&body), WRITE, &[("if-match", &etag)]).await.status
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = tasks.join_next().await {
+        statuses.push(status.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::PRECONDITION_FAILED), "{statuses:?}");
+}

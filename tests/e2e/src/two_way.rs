@@ -277,3 +277,57 @@ async fn a_rotated_callback_secret_is_used_at_once_by_the_other_lambdas() {
     verified(&new, &accepted[1]);
     assert_eq!(accepted[1].2["text"], "Second");
 }
+
+#[tokio::test]
+async fn a_sweeper_working_from_an_old_list_never_makes_a_second_ticket() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
+    let reply = h.escalate("conv-tw8", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    // The sweeper lists the pending record…
+    let listed = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw8").await.unwrap().unwrap();
+    // …meanwhile the bot repeats, the ticket is made, and an agent solves it.
+    h.sim.clear_faults();
+    let again = h.escalate("conv-tw8", &escalation_body("talk to a human")).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
+    let ticket = again.ticket_id();
+    h.app.stores.conversations.record_status(&h.bot_id, "conv-tw8", ticket, TicketStatus::Solved).await.unwrap();
+    h.sim.set_status(ticket, "solved");
+    // Then the sweeper reaches the old entry: nothing to do.
+    let escalator =
+        handoff::escalation::Escalator { stores: &h.app.stores, zendesk: &h.app.zendesk, config: &h.app.escalation };
+    let resumed = escalator.resume(&listed, Deadline::after(WAIT)).await.unwrap();
+    assert_eq!(resumed, handoff::escalation::service::Resumed::Skipped);
+    assert_eq!(h.sim.tickets().len(), 1, "never a second ticket");
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw8").await.unwrap().unwrap();
+    assert_eq!((record.episode, record.ticket_id), (1, Some(ticket)));
+}
+
+#[tokio::test]
+async fn a_pending_escalation_of_a_disconnected_bot_is_failed_with_an_audit_entry_after_the_last_look() {
+    let mut h = Harness::new(Backend::Memory).await;
+    h.app.escalation.max_attempts = 2;
+    h.app.escalation.reconnect_recheck = Duration::from_millis(1);
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
+    assert_eq!(h.escalate("conv-tw9", &escalation_body("talk to a human")).await.status, StatusCode::ACCEPTED);
+    let reply = h
+        .call(
+            "DELETE",
+            &format!("/v1/bots/{}/zendesk/connection", h.bot_id),
+            None,
+            &["ZENDESK_ACTIONS.DELETE_INTEGRATIONS"],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    let mut failed = 0;
+    for minute in 1..=5 {
+        let report = handoff::sweeper::sweep_at(&h.app, now_ms() + minute * 3_600_000, Deadline::after(RUN)).await;
+        failed += report.escalations.failed;
+    }
+    assert_eq!(failed, 1);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw9").await.unwrap().unwrap();
+    assert_eq!((record.state, record.due_at_ms), (EscalationState::Failed, None));
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    let entry = audit.entries.iter().find(|e| e.action == "escalation_failed").expect("an audit entry");
+    assert_eq!(entry.detail["conversation_id"], "conv-tw9");
+}
