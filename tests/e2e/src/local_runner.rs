@@ -210,6 +210,28 @@ async fn the_readme_walk_through_works_and_data_survives_a_restart() {
     );
     assert_eq!(heard[0]["author"]["name"], handoff_local::SIMULATOR_SUPPORT_NAME);
     assert_eq!((heard[1]["type"].as_str(), heard[1]["status"].as_str()), (Some("status_changed"), Some("solved")));
+    // Look up the status as the visitor's bot: the sentence names the agent; another number is a 404.
+    let status: Value = client
+        .get(format!("{}/v1/bots/demo-bot/tickets/{ticket_id}?conversation_id=conv-1001", runner.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["status"], "solved", "{status}");
+    assert_eq!(
+        status["summary"],
+        format!("Solved — last updated just now by agent {}", handoff_local::SIMULATOR_SUPPORT_NAME)
+    );
+    let other = client
+        .get(format!("{}/v1/bots/demo-bot/tickets/{}?conversation_id=conv-1001", runner.api, ticket_id + 999))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status().as_u16(), 404);
     let (status, next) = escalate(&client, &runner, &token, "conv-1001", &body).await;
     assert_eq!(status, 201, "{next}");
     assert_ne!(next["ticket"]["id"].as_u64(), Some(ticket_id));
