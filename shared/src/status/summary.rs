@@ -241,4 +241,21 @@ mod tests {
         assert_eq!(Language::from_locale(Some("ja")), En);
         assert_eq!(Language::from_locale(None), En);
     }
+
+    #[test]
+    fn every_status_reads_as_a_full_sentence_in_every_language() {
+        let phrases = [
+            (En, "last updated 3 days ago by agent Carla"),
+            (Es, "última actualización hace 3 días por el agente Carla"),
+            (Fr, "dernière mise à jour il y a 3 jours par l'agent Carla"),
+            (De, "zuletzt aktualisiert vor 3 Tagen von Agent Carla"),
+            (Pt, "última atualização há 3 dias pelo agente Carla"),
+        ];
+        for (language, phrase) in phrases {
+            for status in [New, Open, Pending, Hold, Solved, Closed] {
+                let text = sentence(status, Some(3 * 86_400 + 5), Some(&carla()), language);
+                assert_eq!(text, format!("{} — {phrase}", status_label(status, language)));
+            }
+        }
+    }
 }
