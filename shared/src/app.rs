@@ -30,6 +30,8 @@ pub struct App {
     pub lookups: LookupCache,
     /// Limits forced re-reads of a bot's secret after a webhook signature fails to verify.
     pub secret_rechecks: Recheck,
+    /// The connected accounts' ticket field ids (five minutes).
+    pub ticket_fields: crate::ticket_fields::TicketFieldCache,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -140,6 +142,7 @@ impl App {
             allow_loopback_http_callbacks: false,
             lookups: LookupCache::default(),
             secret_rechecks: Recheck::default(),
+            ticket_fields: Default::default(),
         })
     }
 }

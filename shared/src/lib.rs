@@ -23,6 +23,7 @@ pub mod store;
 pub mod sweeper;
 pub mod telemetry;
 pub mod text;
+pub mod ticket_fields;
 pub mod transcript;
 pub mod webhook;
 pub mod zendesk;

@@ -8,7 +8,7 @@ use lambda_http::http::header::{ETAG, HeaderValue, IF_MATCH};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::info;
 
 use crate::app::App;
@@ -21,13 +21,47 @@ use crate::store::StoreError;
 pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/settings";
 const MAX_BODY_BYTES: usize = 64 * 1024;
 
-#[derive(Deserialize)]
+/// A settings body: the settings, plus `rotate_callback_secret` (make a new callback secret; the
+/// old one stops working at once). What `GET` answers may be sent back as it is.
 struct SettingsBody {
-    #[serde(flatten)]
     settings: BotSettings,
-    /// Make a new callback secret (the old one stops working at once).
-    #[serde(default)]
     rotate_callback_secret: bool,
+}
+
+/// Parses a settings body strictly: a field that is not a setting, or a value of the wrong type,
+/// is a 422 naming its path (a typo must not be saved as "the default").
+fn parse_settings(body: &[u8]) -> Result<SettingsBody, Problem> {
+    let mut value: serde_json::Value = parse_json_scrubbed(body)?;
+    let Some(object) = value.as_object_mut() else {
+        return Err(Problem::invalid(vec![FieldError::new("body", "must be a JSON object of settings")]));
+    };
+    let rotate = match object.remove("rotate_callback_secret") {
+        None | Some(serde_json::Value::Null) => false,
+        Some(serde_json::Value::Bool(b)) => b,
+        Some(_) => {
+            return Err(Problem::invalid(vec![FieldError::new("rotate_callback_secret", "must be true or false")]));
+        }
+    };
+    // Read-only parts of GET's answer.
+    object.remove("callback_secret_set");
+    object.remove("version");
+    let mut unknown = Vec::new();
+    let mut note = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let ignoring = serde_ignored::Deserializer::new(value, &mut note);
+    let settings: BotSettings = serde_path_to_error::deserialize(ignoring).map_err(|e| {
+        let path = e.path().to_string();
+        let what = match e.inner().classify() {
+            serde_json::error::Category::Data => "has a value of the wrong type or out of range",
+            _ => "could not be read",
+        };
+        Problem::invalid(vec![FieldError::new(if path == "." { "body".to_owned() } else { path }, what)])
+    })?;
+    if !unknown.is_empty() {
+        return Err(Problem::invalid(
+            unknown.into_iter().map(|path| FieldError::new(path, "is not a setting")).collect(),
+        ));
+    }
+    Ok(SettingsBody { settings, rotate_callback_secret: rotate })
 }
 
 #[derive(Serialize)]
@@ -35,6 +69,9 @@ struct SettingsAnswer<'a> {
     #[serde(flatten)]
     settings: &'a BotSettings,
     callback_secret_set: bool,
+    /// What was saved but could not be checked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    warnings: Vec<String>,
     /// Present only in the answer that created it.
     #[serde(skip_serializing_if = "Option::is_none")]
     callback_secret: Option<&'a str>,
@@ -72,7 +109,8 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     let secret = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(storage)?;
     let callback_secret_set = secret.as_ref().is_some_and(|s| s.callback_secret.is_some());
     if request.method() != Method::PUT {
-        let answer = SettingsAnswer { settings: &current, callback_secret_set, callback_secret: None };
+        let answer =
+            SettingsAnswer { settings: &current, callback_secret_set, warnings: Vec::new(), callback_secret: None };
         return Ok(with_etag(json_response(StatusCode::OK, &answer), current.version));
     }
 
@@ -83,9 +121,40 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     {
         return Err(stale(expected));
     }
-    let body: SettingsBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+    let body = parse_settings(json_body(&request, MAX_BODY_BYTES)?)?;
     let mut new = body.settings;
-    let errors = settings::validate(&new, app.allow_loopback_http_callbacks);
+    let mut errors = settings::validate(&new, app.allow_loopback_http_callbacks);
+    let mut warnings = Vec::new();
+    let mapped = crate::ticket_fields::mapped_fields(&new);
+    if !mapped.is_empty() {
+        match profile.connection.as_ref().filter(|c| c.state == crate::store::ConnectionState::Connected) {
+            Some(connection) => {
+                let escalator = crate::escalation::Escalator {
+                    stores: &app.stores,
+                    zendesk: &app.zendesk,
+                    config: &app.escalation,
+                };
+                let existing = app.ticket_fields.field_ids(&escalator, connection).await.map_err(|e| {
+                    tracing::warn!(bot_id = %bot_id, error = %e, "could not read the ticket fields");
+                    Problem::unavailable(
+                        format!("The custom field ids could not be checked against Zendesk ({e}); nothing was saved."),
+                        5,
+                    )
+                })?;
+                for (field, id) in crate::ticket_fields::missing_fields(&new, &existing) {
+                    errors.push(FieldError::new(
+                        field,
+                        format!("ticket field {id} does not exist in the connected Zendesk"),
+                    ));
+                }
+            }
+            None => warnings.push(
+                "The bot is not connected, so the custom field ids were not checked against Zendesk; the \
+                 diagnostics check them once it is."
+                    .to_owned(),
+            ),
+        }
+    }
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
@@ -151,6 +220,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     let answer = SettingsAnswer {
         settings: &new,
         callback_secret_set: callback_secret_set || issued.is_some(),
+        warnings,
         callback_secret: issued.as_deref(),
     };
     Ok(with_etag(json_response(StatusCode::OK, &answer), new.version))

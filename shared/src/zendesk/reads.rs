@@ -3,7 +3,10 @@
 
 use super::client::{Account, ZendeskClient, endpoint, read_json};
 use super::error::ZendeskError;
-use super::types::{Ticket, TicketAudit, TicketAuditsResponse, TicketWithUsers, TicketsResponse, User, UsersResponse};
+use super::types::{
+    Ticket, TicketAudit, TicketAuditsResponse, TicketField, TicketFieldsResponse, TicketWithUsers, TicketsResponse,
+    User, UsersResponse,
+};
 use crate::deadline::Deadline;
 
 impl ZendeskClient {
@@ -70,5 +73,25 @@ impl ZendeskClient {
         tickets.sort_by(|a, b| (&b.updated_at, b.id).cmp(&(&a.updated_at, a.id)));
         tickets.truncate(count);
         Ok(tickets)
+    }
+
+    /// Every ticket field of the account (`GET /api/v2/ticket_fields.json`, up to 10 pages of
+    /// 100), to check the custom field ids a bot maps onto.
+    pub async fn ticket_fields(&self, account: &Account, deadline: Deadline) -> Result<Vec<TicketField>, ZendeskError> {
+        let mut url = endpoint(account, "/api/v2/ticket_fields.json")?;
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let mut fields = Vec::new();
+        for _ in 0..10 {
+            let page_url = url.clone();
+            let response = self.send_authorized(account, deadline, |http| http.get(page_url.clone())).await?;
+            let page = read_json::<TicketFieldsResponse>(response).await?;
+            fields.extend(page.ticket_fields);
+            // Only follow pages on the same host (the answer names the URL).
+            match page.next_page.and_then(|next| url::Url::parse(&next).ok()) {
+                Some(next) if next.host_str() == url.host_str() && next.port() == url.port() => url = next,
+                _ => break,
+            }
+        }
+        Ok(fields)
     }
 }

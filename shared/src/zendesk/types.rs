@@ -220,3 +220,21 @@ impl ErrorBody {
         }
     }
 }
+
+/// The fields of `TicketFieldObject` Handoff uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketField {
+    pub id: u64,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// `TicketFieldsResponse` (offset pagination: `next_page` is the next page's URL).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketFieldsResponse {
+    pub ticket_fields: Vec<TicketField>,
+    #[serde(default)]
+    pub next_page: Option<String>,
+}

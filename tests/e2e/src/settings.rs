@@ -106,3 +106,45 @@ async fn concurrent_saves_with_the_same_etag_let_exactly_one_through() {
     assert_eq!(statuses.iter().filter(|s| **s == StatusCode::OK).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == StatusCode::OK || *s == StatusCode::PRECONDITION_FAILED), "{statuses:?}");
 }
+
+#[tokio::test]
+async fn unknown_settings_and_missing_custom_fields_are_named_and_saved_settings_apply_at_once() {
+    let h = Harness::new(Backend::Moto).await;
+    let field = h.sim.add_ticket_field("Conversation URL", "text");
+    let cases = [
+        (json!({"rulez": {}}), "rulez"),
+        (json!({"rules": {"manual": {"enabeld": true}}}), "rules.manual.enabeld"),
+        (json!({"rules": {"manual": {"enabled": "yes"}}}), "rules.manual.enabled"),
+        (json!({"customer_context_count": 11}), "customer_context_count"),
+        (json!({"status_lookup_scope": "everyone"}), "status_lookup_scope"),
+        (json!({"mapping": {"conversation_url_field_id": 999_999}}), "mapping.conversation_url_field_id"),
+        (json!({"mapping": {"metadata_fields": {"plan": 888_888}}}), "mapping.metadata_fields.plan"),
+        (json!({"callback_url": "https://169.254.169.254/latest/meta-data"}), "callback_url"),
+    ];
+    for (body, field_name) in cases {
+        let reply = h.call("PUT", &path(&h), Some(&body), WRITE).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", reply.raw);
+        let fields: Vec<&str> =
+            reply.body["errors"].as_array().unwrap().iter().filter_map(|e| e["field"].as_str()).collect();
+        assert!(fields.contains(&field_name), "{body}: {fields:?}");
+    }
+    // A field that exists is accepted; the answer of GET can be sent back as it is.
+    let ok = h.call("PUT", &path(&h), Some(&json!({"mapping": {"conversation_url_field_id": field}})), WRITE).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.raw);
+    let read = h.call("GET", &path(&h), None, READ).await;
+    assert_eq!(h.call("PUT", &path(&h), Some(&read.body), WRITE).await.status, StatusCode::OK);
+
+    // Escalations read the saved settings at once: with the explicit-request rule off, asking for
+    // a human escalates nothing.
+    let mut off = read.body.clone();
+    off["rules"]["explicit_request"]["enabled"] = json!(false);
+    assert_eq!(h.call("PUT", &path(&h), Some(&off), WRITE).await.status, StatusCode::OK);
+    let reply = h.escalate("conv-set", &escalation_body("talk to a human")).await;
+    assert_eq!((reply.status, reply.body["escalated"].clone()), (StatusCode::OK, json!(false)), "{}", reply.raw);
+
+    // Not connected: mappings cannot be checked, so they are saved with a warning.
+    let lone = Harness::unconnected(Backend::Memory).await;
+    let saved = lone.call("PUT", &path(&lone), Some(&json!({"mapping": {"rating_field_id": 42}})), WRITE).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.raw);
+    assert!(saved.body["warnings"][0].as_str().is_some_and(|w| w.contains("not connected")), "{}", saved.raw);
+}

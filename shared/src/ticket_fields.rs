@@ -1,0 +1,92 @@
+//! The connected account's ticket field ids, kept five minutes per warm Lambda: settings are
+//! checked against them (a mapping onto a field that does not exist would be dropped or refused by
+//! Zendesk at escalation time), and the diagnostics report mappings that went stale.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::deadline::Deadline;
+use crate::escalation::{EscalationError, Escalator};
+use crate::settings::BotSettings;
+use crate::store::Connection;
+use crate::zendesk::ZendeskError;
+
+pub struct TicketFieldCache {
+    ttl: Duration,
+    entries: Mutex<HashMap<String, (Instant, Arc<Vec<u64>>)>>,
+}
+
+impl Default for TicketFieldCache {
+    fn default() -> Self {
+        Self { ttl: Duration::from_secs(300), entries: Mutex::default() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FieldsError {
+    #[error(transparent)]
+    Account(#[from] EscalationError),
+    #[error(transparent)]
+    Zendesk(#[from] ZendeskError),
+}
+
+impl TicketFieldCache {
+    /// The account's field ids (from the cache when fresh).
+    pub async fn field_ids(
+        &self,
+        escalator: &Escalator<'_>,
+        connection: &Connection,
+    ) -> Result<Arc<Vec<u64>>, FieldsError> {
+        let bot_id = &connection.bot_id;
+        if let Some((at, ids)) = self.entries.lock().expect("field cache").get(bot_id)
+            && at.elapsed() < self.ttl
+        {
+            return Ok(ids.clone());
+        }
+        let bot = escalator.bot_account(connection).await?;
+        let fields = escalator.zendesk.ticket_fields(&bot.account, Deadline::after(Duration::from_secs(8))).await?;
+        let ids = Arc::new(fields.into_iter().map(|f| f.id).collect::<Vec<_>>());
+        self.entries.lock().expect("field cache").insert(bot_id.clone(), (Instant::now(), ids.clone()));
+        Ok(ids)
+    }
+}
+
+/// Every custom field id the settings map onto, with the setting that names it.
+pub fn mapped_fields(settings: &BotSettings) -> Vec<(String, u64)> {
+    let mapping = &settings.mapping;
+    let mut fields = Vec::new();
+    if let Some(id) = mapping.conversation_url_field_id {
+        fields.push(("mapping.conversation_url_field_id".to_owned(), id));
+    }
+    if let Some(id) = mapping.rating_field_id {
+        fields.push(("mapping.rating_field_id".to_owned(), id));
+    }
+    for (key, id) in &mapping.metadata_fields {
+        fields.push((format!("mapping.metadata_fields.{key}"), *id));
+    }
+    fields
+}
+
+/// The mapped fields the account does not have.
+pub fn missing_fields(settings: &BotSettings, existing: &[u64]) -> Vec<(String, u64)> {
+    mapped_fields(settings).into_iter().filter(|(_, id)| !existing.contains(id)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_fields_name_their_setting() {
+        let mut settings = BotSettings::default();
+        settings.mapping.conversation_url_field_id = Some(11);
+        settings.mapping.rating_field_id = Some(12);
+        settings.mapping.metadata_fields.insert("plan".into(), 13);
+        assert_eq!(
+            missing_fields(&settings, &[11]),
+            vec![("mapping.rating_field_id".to_owned(), 12), ("mapping.metadata_fields.plan".to_owned(), 13)]
+        );
+        assert!(missing_fields(&BotSettings::default(), &[]).is_empty());
+    }
+}
