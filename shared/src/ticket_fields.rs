@@ -12,9 +12,12 @@ use crate::settings::BotSettings;
 use crate::store::Connection;
 use crate::zendesk::ZendeskError;
 
+/// Bot → (when read, the account's field ids).
+type Entries = Mutex<HashMap<String, (Instant, Arc<Vec<u64>>)>>;
+
 pub struct TicketFieldCache {
     ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, Arc<Vec<u64>>)>>,
+    entries: Entries,
 }
 
 impl Default for TicketFieldCache {
