@@ -30,6 +30,8 @@ pub struct App {
     pub lookups: LookupCache,
     /// Limits forced re-reads of a bot's secret after a webhook signature fails to verify.
     pub secret_rechecks: Recheck,
+    /// Limits audit entries for rejected webhook deliveries (one a minute per bot).
+    pub rejection_audits: Recheck,
     /// The connected accounts' ticket field ids (five minutes).
     pub ticket_fields: crate::ticket_fields::TicketFieldCache,
 }
@@ -143,6 +145,7 @@ impl App {
             lookups: LookupCache::default(),
             secret_rechecks: Recheck::default(),
             ticket_fields: Default::default(),
+            rejection_audits: Recheck::new(std::time::Duration::from_secs(60)),
         })
     }
 }

@@ -2,6 +2,7 @@
 //! case, shape the answer. The function binaries call their handler directly; the local runner
 //! (and the checks of the SAM template and the API description) use the route table below.
 
+pub mod audit;
 pub mod connection;
 pub mod escalate;
 pub mod oauth_callback;
@@ -55,6 +56,7 @@ pub const ROUTES: &[Route] = &[
         function: "connection",
     },
     Route { method: "GET", path: settings::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
+    Route { method: "GET", path: audit::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
     Route { method: "PUT", path: settings::ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
     Route { method: "GET", path: status::TICKET_ROUTE, scope: Some(scopes::READ_TICKET_STATUS), function: "status" },
     Route {
@@ -89,6 +91,7 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
     match route.function {
         "escalate" => escalate::handle(app, request).await,
         "connection" if route.path == settings::ROUTE => settings::handle(app, request).await,
+        "connection" if route.path == audit::ROUTE => audit::handle(app, request).await,
         "connection" => connection::handle(app, request).await,
         "oauth-callback" => oauth_callback::handle(app, request).await,
         "zendesk-webhook" => webhook::handle(app, request).await,

@@ -79,6 +79,20 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     }
     if let Err(reason) = verified {
         warn!(bot_id, %reason, "webhook rejected");
+        // Audited for known bots, at most once a minute per bot and Lambda: a flood of forged
+        // deliveries must not turn into a flood of writes.
+        if known.is_some() && app.rejection_audits.allow(&bot_id) {
+            let reason = reason.to_string();
+            crate::audit::record(
+                app.stores.audit.as_ref(),
+                &bot_id,
+                "webhook_rejected",
+                "unauthenticated",
+                None,
+                &[("reason", reason.as_str())],
+            )
+            .await;
+        }
         return Err(unauthenticated());
     }
     let event = event::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;

@@ -554,6 +554,20 @@ impl Escalator<'_> {
             return Ok(Step::EpisodeEnded);
         }
         info!(ticket_id = ticket.id, notes = written, "ticket ready");
+        let ticket_text = ticket.id.to_string();
+        crate::audit::record(
+            self.stores.audit.as_ref(),
+            &record.bot_id,
+            "escalated",
+            "ok",
+            firing.escalated_by.as_deref(),
+            &[
+                ("conversation_id", record.conversation_id.as_str()),
+                ("rule", firing.rule.as_str()),
+                ("ticket_id", ticket_text.as_str()),
+            ],
+        )
+        .await;
         Ok(Step::Done(Outcome::Created {
             ticket: ticket_ref(bot, ticket.id, Some(status)),
             rule: firing.rule,

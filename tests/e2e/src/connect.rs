@@ -527,3 +527,98 @@ async fn tokens_from_a_connect_that_fails_verification_are_revoked() {
     assert_eq!(h.sim.count(Route::RevokeToken), 1, "the unused token was revoked");
     no_token_stored(&h).await;
 }
+
+#[tokio::test]
+async fn the_audit_trail_records_each_kind_of_event_newest_first_without_secrets_or_transcripts() {
+    let mut h = oauth_connected(Backend::Moto).await;
+    // An OAuth attempt the admin denies.
+    h.sim.deny_next_authorization();
+    let denied = authorize(&h, RETURN_URL).await;
+    callback(&h, &denied).await;
+    // Settings, with a callback secret.
+    let receiver = CallbackReceiver::start().await;
+    h.app.allow_local_callbacks();
+    let callback_secret = h.set_callback(&receiver.url).await;
+    // An escalation, and one Zendesk refuses for good.
+    let visitor_text = "my parcel 77 never arrived, talk to a human";
+    assert_eq!(h.escalate("conv-a1", &escalation_body(visitor_text)).await.status, StatusCode::CREATED);
+    h.sim.inject(Route::CreateTicket, zendesk_sim::Fault::Status { status: 422, retry_after_secs: None }, 1);
+    assert_eq!(h.escalate("conv-a2", &escalation_body(visitor_text)).await.status.as_u16() / 100, 5);
+    // A forged webhook delivery.
+    let forged = {
+        let mut event = api_event("POST", &format!("/webhooks/zendesk/{}", h.bot_id), "", Some("{}"), None);
+        event["headers"]["x-zendesk-webhook-signature"] = json!("AAAA");
+        event["headers"]["x-zendesk-webhook-signature-timestamp"] =
+            json!(time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).unwrap());
+        event
+    };
+    assert_eq!(h.send_any(forged).await.status, StatusCode::UNAUTHORIZED);
+    let secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    // A refresh Zendesk refuses (the grant was revoked), then a disconnect.
+    h.sim.revoke_refresh_tokens();
+    expire_soon(&h).await;
+    let refresher = handoff::connection::refresh::Refresher {
+        stores: &h.app.stores,
+        zendesk: &h.app.zendesk,
+        zendesk_base_url: h.app.escalation.zendesk_base_url.as_ref(),
+    };
+    refresher.refresh_due(10).await.unwrap();
+    let gone = h.call("DELETE", &format!("/v1/bots/{}/zendesk/connection", h.bot_id), None, &[DELETE]).await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.raw);
+
+    // Page through the trail, three at a time.
+    let path = format!("/v1/bots/{}/audit", h.bot_id);
+    let (mut entries, mut raw, mut cursor) = (Vec::new(), String::new(), None::<String>);
+    for _ in 0..20 {
+        let query = match &cursor {
+            Some(c) => format!("limit=3&cursor={c}"),
+            None => "limit=3".to_owned(),
+        };
+        let page = h.request("GET", &path, &query, None, &[READ], &[], &[]).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.raw);
+        raw.push_str(&page.raw);
+        entries.extend(page.body["entries"].as_array().unwrap().iter().cloned());
+        cursor = page.body["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    let actions: Vec<&str> = entries.iter().filter_map(|e| e["action"].as_str()).collect();
+    for expected in [
+        "connect_started",
+        "oauth_callback",
+        "connected",
+        "settings_changed",
+        "callback_secret_rotated",
+        "escalated",
+        "escalation_failed",
+        "webhook_rejected",
+        "refresh_failed",
+        "disconnected",
+    ] {
+        assert!(actions.contains(&expected), "no `{expected}` entry in {actions:?}");
+    }
+    let times: Vec<&str> = entries.iter().filter_map(|e| e["at"].as_str()).collect();
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first: {times:?}");
+    assert!(actions.len() >= 10 && actions.len() == entries.len());
+    let denied_entry =
+        entries.iter().find(|e| e["action"] == "oauth_callback" && e["outcome"] != "ok").expect("the denial");
+    assert_eq!(denied_entry["outcome"], "access_denied", "{denied_entry}");
+    let escalated = entries.iter().find(|e| e["action"] == "escalated").unwrap();
+    assert_eq!(escalated["detail"]["rule"], "explicit_request");
+    assert!(escalated["detail"]["ticket_id"].as_str().is_some_and(|t| t.parse::<u64>().is_ok()));
+
+    let mut secrets = vec![callback_secret.clone()];
+    if let Some(signing) = &secret.webhook_signing_secret {
+        secrets.push(signing.expose_secret().to_owned());
+    }
+    if let handoff::store::StoredCredentials::Oauth { access_token, refresh_token, .. } = &secret.credentials {
+        secrets.push(access_token.expose_secret().to_owned());
+        secrets.extend(refresh_token.as_ref().map(|t| t.expose_secret().to_owned()));
+    }
+    for needle in secrets.iter().map(String::as_str).chain([visitor_text, "parcel 77"]) {
+        assert!(!raw.contains(needle), "the audit trail holds a secret or transcript text");
+    }
+    let forged_cursor = h.request("GET", &path, "cursor=Q09OViNzZWNyZXQ", None, &[READ], &[], &[]).await;
+    assert_eq!(forged_cursor.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -84,14 +84,15 @@ async fn happy_path_makes_one_complete_ticket_within_the_call_budget() {
         Some("conv-happy")
     );
 
-    // Warm: a second conversation costs 2 Zendesk calls, at most 2 DynamoDB writes, no Secrets Manager call.
+    // Warm: a second conversation costs 2 Zendesk calls, at most 3 DynamoDB writes (claim, record,
+    // audit entry), no Secrets Manager call.
     h.sim.reset_calls();
     let ((_, writes_before), secrets_before) = h.adapters.counts();
     let warm = h.escalate("conv-warm", &escalation_body("I want to speak to an agent")).await;
     assert_eq!(warm.status, StatusCode::CREATED, "{}", warm.raw);
     let ((_, writes_after), secrets_after) = h.adapters.counts();
     assert_eq!(h.sim.count(Route::Any), 2, "{:?}", h.sim.calls().iter().map(|c| &c.path).collect::<Vec<_>>());
-    assert!(writes_after - writes_before <= 2, "{} DynamoDB writes", writes_after - writes_before);
+    assert!(writes_after - writes_before <= 3, "{} DynamoDB writes", writes_after - writes_before);
     assert_eq!(secrets_after, secrets_before, "no Secrets Manager call when warm");
 }
 
