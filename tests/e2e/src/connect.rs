@@ -126,7 +126,13 @@ async fn oauth_connect_then_escalate_and_disconnect_without_leaking_a_secret() {
     let actions: Vec<(&str, &str)> = audit.entries.iter().map(|e| (e.action.as_str(), e.outcome.as_str())).collect();
     assert_eq!(
         actions,
-        [("disconnected", "ok"), ("oauth_callback", "ok"), ("connected", "ok"), ("connect_started", "ok")]
+        [
+            ("disconnected", "ok"),
+            ("escalated", "ok"),
+            ("oauth_callback", "ok"),
+            ("connected", "ok"),
+            ("connect_started", "ok")
+        ]
     );
     assert_eq!(audit.entries[0].detail["revoke"], "revoked");
 
