@@ -84,10 +84,26 @@ fn problem_for(error: StatusError) -> Problem {
             "Zendesk must be reconnected",
             "Zendesk no longer accepts this bot's authorization; an admin must connect it again.",
         ),
-        StatusError::Zendesk(e) => {
+        StatusError::VisitorMismatch => Problem::new(
+            StatusCode::FORBIDDEN,
+            "visitor-mismatch",
+            "The token is for another visitor",
+            "This token's visitor_email claim names another visitor; ask about that visitor only.",
+        ),
+        // Worth retrying: say when (Zendesk's Retry-After when it gave one).
+        StatusError::Zendesk(e) if e.is_transient() => {
             let wait = e.retry_after().map(|d| d.as_secs().max(1)).unwrap_or(5);
             tracing::warn!(error = %e, "Zendesk failed a lookup");
-            Problem::unavailable(format!("Zendesk could not answer now: {e}"), wait)
+            Problem::unavailable("Zendesk could not answer now; try again after Retry-After.", wait)
+        }
+        StatusError::Zendesk(e) => {
+            tracing::warn!(error = %e, "Zendesk refused a lookup");
+            Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "zendesk-error",
+                "Zendesk refused the request",
+                "Zendesk answered with an error that retrying will not fix; the diagnostics route can help find why.",
+            )
         }
         StatusError::Store(e) => {
             tracing::error!(error = %e, "storage failed");
@@ -126,7 +142,7 @@ async fn ticket(app: &App, request: &Request) -> Result<Response<Body>, Problem>
 fn context_query(request: &Request) -> Result<(String, Option<u8>), Problem> {
     let email = query(request, "email").unwrap_or_default();
     let mut errors = Vec::new();
-    if !looks_like_email(email.trim()) {
+    if !looks_like_email(email.trim()) || email.contains(['"', '\\']) {
         errors.push(FieldError::new("email", "is not an email address"));
     }
     let limit = match query(request, "limit") {
@@ -163,8 +179,11 @@ async fn context(app: &App, request: &Request) -> Result<Response<Body>, Problem
                 .customer_context_count
         }
     };
-    let answer: CustomerContext =
-        lookup(app).customer_context(&bot_id, &email, count, OffsetDateTime::now_utc()).await.map_err(problem_for)?;
+    let who = WhoAsks { visitor_email: caller.visitor_email.clone(), conversation_id: None };
+    let answer: CustomerContext = lookup(app)
+        .customer_context(&bot_id, &email, count, &who, OffsetDateTime::now_utc())
+        .await
+        .map_err(problem_for)?;
     Ok(json_response(StatusCode::OK, &answer))
 }
 
@@ -214,8 +233,11 @@ async fn session(app: &App, request: &Request) -> Result<Response<Body>, Problem
         recorded_at: crate::audit::now(),
     };
     let may_read_context = caller.scopes.iter().any(|s| s == scopes::READ_CUSTOMER_CONTEXT);
-    let (wanted, context) =
-        lookup(app).start_session(&visitor, may_read_context, OffsetDateTime::now_utc()).await.map_err(problem_for)?;
+    let who = WhoAsks { visitor_email: caller.visitor_email.clone(), conversation_id: None };
+    let (wanted, context) = lookup(app)
+        .start_session(&visitor, &who, may_read_context, OffsetDateTime::now_utc())
+        .await
+        .map_err(problem_for)?;
     let mut answer = json!({"conversation_id": conversation_id, "recorded": true});
     match context {
         Some(Ok(context)) => answer["customer_context"] = json!(context),

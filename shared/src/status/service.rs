@@ -36,6 +36,9 @@ pub enum StatusError {
     /// No such ticket, or one the caller may not see: the same answer for both.
     #[error("no such ticket")]
     NotFound,
+    /// The token names its visitor, and the request is about someone else.
+    #[error("the token is for another visitor")]
+    VisitorMismatch,
     #[error(transparent)]
     Zendesk(ZendeskError),
     #[error(transparent)]
@@ -73,10 +76,11 @@ type Timed<K, V> = Mutex<HashMap<K, (Instant, V)>>;
 /// A per-Lambda cache of recent lookups (about 30 s).
 pub struct LookupCache {
     ttl: Duration,
-    /// (bot, ticket id) → what Zendesk said.
-    tickets: Timed<(String, u64), TicketSnapshot>,
-    /// (bot, email, count) → the requester's tickets.
-    contexts: Timed<(String, String, u8), Vec<ContextTicket>>,
+    /// (bot, subdomain, ticket id) → what Zendesk said (None: no such ticket).
+    tickets: Timed<(String, String, u64), Option<TicketSnapshot>>,
+    /// (bot, subdomain, email) → the requester's tickets, newest first, each with whether this
+    /// bot created it.
+    contexts: Timed<(String, String, String), Vec<(ContextTicket, bool)>>,
 }
 
 impl Default for LookupCache {
@@ -93,15 +97,18 @@ fn fresh<K: std::hash::Hash + Eq, V: Clone>(
     map.lock().expect("lookup cache").get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
 }
 
+/// Stores a fresh answer, or updates one keeping the time it was first fetched (so an entry read
+/// again and again still expires).
 fn keep<K: std::hash::Hash + Eq + Clone, V>(map: &Timed<K, V>, key: K, value: V, ttl: Duration) {
     let mut map = map.lock().expect("lookup cache");
+    let fetched = map.get(&key).filter(|(at, _)| at.elapsed() < ttl).map(|(at, _)| *at).unwrap_or_else(Instant::now);
     if map.len() >= CACHE_ENTRIES {
         map.retain(|_, (at, _)| at.elapsed() < ttl);
         if map.len() >= CACHE_ENTRIES {
             map.clear();
         }
     }
-    map.insert(key, (Instant::now(), value));
+    map.insert(key, (fetched, value));
 }
 
 impl LookupCache {
@@ -198,20 +205,31 @@ impl Lookup<'_> {
         }
     }
 
-    /// The viewer behind the request under the bot's scope: the token's email, or what the
-    /// named conversation knows (its tickets, the visitor's recorded email).
+    /// The viewer behind the request: the token's `visitor_email` claim, and what the named
+    /// conversation knows (its tickets, the visitor's recorded email). With a claim, a
+    /// conversation counts only when it is that same visitor's: another visitor's conversation id
+    /// opens nothing.
     async fn viewer(&self, bot_id: &str, who: &WhoAsks) -> Result<Viewer, StatusError> {
-        let mut viewer = Viewer { verified_email: who.visitor_email.clone(), linked_tickets: Vec::new() };
-        if let Some(conversation) = &who.conversation_id {
-            if let Some(record) = self.stores.conversations.get_conversation(bot_id, conversation).await? {
+        let claim = who.visitor_email.as_deref().map(|e| e.trim().to_ascii_lowercase());
+        let mut viewer = Viewer { verified_email: claim.clone(), linked_tickets: Vec::new() };
+        let Some(conversation) = &who.conversation_id else { return Ok(viewer) };
+        let record = self.stores.conversations.get_conversation(bot_id, conversation).await?;
+        let visitor = self.stores.conversations.get_visitor(bot_id, conversation).await?;
+        let recorded = visitor
+            .and_then(|v| v.email)
+            .or_else(|| record.as_ref().and_then(|r| r.requester_email.clone()))
+            .map(|e| e.trim().to_ascii_lowercase());
+        let same_visitor = match (&claim, &recorded) {
+            (Some(claim), Some(recorded)) => claim == recorded,
+            (Some(_), None) => false,
+            (None, _) => true,
+        };
+        if same_visitor {
+            if let Some(record) = record {
                 viewer.linked_tickets.extend(record.ticket_id.into_iter().chain(record.previous_ticket_id));
-                if viewer.verified_email.is_none() {
-                    viewer.verified_email = record.requester_email;
-                }
             }
             if viewer.verified_email.is_none() {
-                let visitor = self.stores.conversations.get_visitor(bot_id, conversation).await?;
-                viewer.verified_email = visitor.and_then(|v| v.email);
+                viewer.verified_email = recorded;
             }
         }
         Ok(viewer)
@@ -239,9 +257,12 @@ impl Lookup<'_> {
             }
             _ => Viewer::default(),
         };
-        let key = (bot_id.to_owned(), ticket_id);
-        let mut snapshot = match fresh(&self.cache.tickets, &key, self.cache.ttl) {
-            Some(snapshot) => snapshot,
+        let key = (bot_id.to_owned(), bot.connection.subdomain.clone(), ticket_id);
+        let cached = fresh(&self.cache.tickets, &key, self.cache.ttl);
+        let mut snapshot = match cached {
+            Some(Some(snapshot)) => snapshot,
+            // Known not to exist: the same answer as a ticket that may not be seen, no call.
+            Some(None) => return Err(StatusError::NotFound),
             None => {
                 let deadline = Deadline::after(BUDGET);
                 let shown = self
@@ -249,33 +270,39 @@ impl Lookup<'_> {
                         self.zendesk.show_ticket_with_users(&account, ticket_id, deadline).await
                     })
                     .await;
-                let shown = match shown {
-                    Err(StatusError::Zendesk(ZendeskError::NotFound)) => return Err(StatusError::NotFound),
-                    other => other?,
-                };
-                TicketSnapshot { ticket: shown.ticket, users: shown.users, updater: None }
+                match shown {
+                    Ok(shown) => TicketSnapshot { ticket: shown.ticket, users: shown.users, updater: None },
+                    // One the connected user may not open reads as one that does not exist.
+                    Err(StatusError::Zendesk(ZendeskError::NotFound | ZendeskError::Forbidden(_))) => {
+                        keep(&self.cache.tickets, key, None, self.cache.ttl);
+                        return Err(StatusError::NotFound);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         let requester_email = snapshot.user(snapshot.ticket.requester_id).and_then(|u| u.email.clone());
         let facts =
             TicketFacts { id: ticket_id, requester_email: requester_email.as_deref(), tags: &snapshot.ticket.tags };
         if !visibility::may_see(scope, bot_id, &facts, &viewer) {
-            keep(&self.cache.tickets, key, snapshot, self.cache.ttl);
+            keep(&self.cache.tickets, key, Some(snapshot), self.cache.ttl);
             info!(bot_id, ticket_id, "status lookup for a ticket the caller may not see: not found");
             return Err(StatusError::NotFound);
         }
         if snapshot.updater.is_none() {
             let deadline = Deadline::after(BUDGET);
-            let audit = self
+            let audits = self
                 .with_account(bot.clone_for_call(), |account| async move {
-                    self.zendesk.newest_audit(&account, ticket_id, deadline).await
+                    self.zendesk.recent_audits(&account, ticket_id, deadline).await
                 })
                 .await;
-            let updater = match audit {
-                Ok(Some(audit)) => snapshot
-                    .user(audit.author_id)
-                    .and_then(|u| u.name.clone().map(|name| Updater { name, is_agent: u.is_agent() })),
-                Ok(None) => None,
+            let handoff_user = bot.connection.zendesk_user_id;
+            let updater = match audits {
+                Ok(answer) => last_updater(&answer.audits, handoff_user).and_then(|author| {
+                    let user =
+                        snapshot.user(Some(author)).or_else(|| answer.users.iter().find(|u| u.id == Some(author)));
+                    user.and_then(|u| u.name.clone().map(|name| Updater { name, is_agent: u.is_agent() }))
+                }),
                 // Without the `read` scope (OAuth) Zendesk refuses audits: answer without.
                 Err(StatusError::Zendesk(ZendeskError::Forbidden(_))) => {
                     warn!(bot_id, ticket_id, "audits refused (the connection lacks the `read` scope)");
@@ -285,69 +312,108 @@ impl Lookup<'_> {
             };
             snapshot.updater = Some(updater);
         }
-        keep(&self.cache.tickets, key, snapshot.clone(), self.cache.ttl);
+        keep(&self.cache.tickets, key, Some(snapshot.clone()), self.cache.ttl);
         Ok(view(&snapshot, language, now))
     }
 
-    /// `GET /v1/bots/{bot}/customers/context?email=`: the requester's newest `count` tickets.
+    /// `GET /v1/bots/{bot}/customers/context?email=`: the requester's newest `count` tickets,
+    /// within the bot's lookup scope: under `visitor` a token that names its visitor may only ask
+    /// for that visitor; under `bot` only this bot's tickets are listed.
     pub async fn customer_context(
         &self,
         bot_id: &str,
         email: &str,
         count: u8,
+        who: &WhoAsks,
         now: OffsetDateTime,
     ) -> Result<CustomerContext, StatusError> {
-        let key = (bot_id.to_owned(), email.trim().to_ascii_lowercase(), count);
-        let tickets = match fresh(&self.cache.contexts, &key, self.cache.ttl) {
-            Some(tickets) => tickets,
+        let email = email.trim().to_ascii_lowercase();
+        let (bot, settings) = self.account(bot_id).await?;
+        let scope = settings.status_lookup_scope;
+        if scope == visibility::LookupScope::Visitor
+            && who.visitor_email.as_deref().is_some_and(|claim| !claim.trim().eq_ignore_ascii_case(&email))
+        {
+            return Err(StatusError::VisitorMismatch);
+        }
+        let key = (bot_id.to_owned(), bot.connection.subdomain.clone(), email.clone());
+        let listed = match fresh(&self.cache.contexts, &key, self.cache.ttl) {
+            Some(listed) => listed,
             None => {
-                let (bot, _) = self.account(bot_id).await?;
                 let deadline = Deadline::after(BUDGET);
-                let email = key.1.clone();
                 let user = self
                     .with_account(bot.clone_for_call(), |account| {
                         let email = email.clone();
                         async move { self.zendesk.user_by_email(&account, &email, deadline).await }
                     })
                     .await?;
-                let tickets = match user.and_then(|u| u.id) {
+                let tag = crate::mapping::bot_tag(bot_id);
+                let listed: Vec<(ContextTicket, bool)> = match user.and_then(|u| u.id) {
                     None => Vec::new(),
                     Some(user_id) => self
                         .with_account(bot.clone_for_call(), |account| async move {
-                            self.zendesk.requested_tickets(&account, user_id, count.into(), deadline).await
+                            self.zendesk.requested_tickets(&account, user_id, 100, deadline).await
                         })
                         .await?
                         .into_iter()
-                        .map(|t| ContextTicket {
-                            id: t.id,
-                            subject: t.subject.unwrap_or_default(),
-                            status: t.status,
-                            updated_at: t.updated_at.unwrap_or_default(),
+                        .map(|t| {
+                            let mine = t.tags.contains(&tag);
+                            let ticket = ContextTicket {
+                                id: t.id,
+                                subject: t.subject.unwrap_or_default(),
+                                status: t.status,
+                                updated_at: t.updated_at.unwrap_or_default(),
+                            };
+                            (ticket, mine)
                         })
                         .collect(),
                 };
-                keep(&self.cache.contexts, key.clone(), tickets.clone(), self.cache.ttl);
-                tickets
+                keep(&self.cache.contexts, key, listed.clone(), self.cache.ttl);
+                listed
             }
         };
+        let tickets: Vec<ContextTicket> = listed
+            .into_iter()
+            .filter(|(_, mine)| scope != visibility::LookupScope::Bot || *mine)
+            .map(|(ticket, _)| ticket)
+            .take(count.into())
+            .collect();
         let summary = context::summary(&tickets, now);
-        Ok(CustomerContext { email: key.1, tickets, summary })
+        Ok(CustomerContext { email, tickets, summary })
     }
 
-    /// `POST …/conversations/{id}/session`: records the visitor; their recent tickets when the
-    /// bot asks for context on session start (and may read it).
+    /// `POST …/conversations/{id}/session`: records the visitor (what this call gives replaces
+    /// what was recorded; what it leaves out is kept); their recent tickets when the bot asks for
+    /// context on session start (and the token may read it). A token that names its visitor may
+    /// only record that visitor's email.
     pub async fn start_session(
         &self,
         visitor: &VisitorRecord,
+        who: &WhoAsks,
         may_read_context: bool,
         now: OffsetDateTime,
     ) -> Result<(bool, Option<Result<CustomerContext, StatusError>>), StatusError> {
-        self.stores.conversations.put_visitor(visitor).await?;
+        if let (Some(claim), Some(email)) = (&who.visitor_email, &visitor.email)
+            && !claim.trim().eq_ignore_ascii_case(email)
+        {
+            return Err(StatusError::VisitorMismatch);
+        }
+        let earlier = self.stores.conversations.get_visitor(&visitor.bot_id, &visitor.conversation_id).await?;
+        let merged = match earlier {
+            Some(earlier) => VisitorRecord {
+                name: visitor.name.clone().or(earlier.name),
+                email: visitor.email.clone().or(earlier.email),
+                phone: visitor.phone.clone().or(earlier.phone),
+                locale: visitor.locale.clone().or(earlier.locale),
+                ..visitor.clone()
+            },
+            None => visitor.clone(),
+        };
+        self.stores.conversations.put_visitor(&merged).await?;
         let settings = self.stores.bots.load_profile(&visitor.bot_id).await?.settings.unwrap_or_default();
         let wanted = settings.customer_context_on_session_start;
-        let context = match (&visitor.email, wanted && may_read_context) {
+        let context = match (&merged.email, wanted && may_read_context) {
             (Some(email), true) => {
-                Some(self.customer_context(&visitor.bot_id, email, settings.customer_context_count, now).await)
+                Some(self.customer_context(&visitor.bot_id, email, settings.customer_context_count, who, now).await)
             }
             _ => None,
         };
@@ -359,6 +425,17 @@ impl BotAccount {
     fn clone_for_call(&self) -> BotAccount {
         BotAccount { account: self.account.clone(), connection: self.connection.clone() }
     }
+}
+
+/// Who changed the ticket last, as a visitor would mean it: the newest audit by a person — not
+/// Zendesk itself (author -1: automations, triggers) and not Handoff (the connected user, whose
+/// transcript notes are not news for the visitor).
+fn last_updater(audits_newest_first: &[crate::zendesk::types::TicketAudit], handoff_user: Option<u64>) -> Option<u64> {
+    audits_newest_first
+        .iter()
+        .filter_map(|a| a.author_id)
+        .filter_map(|id| u64::try_from(id).ok())
+        .find(|id| Some(*id) != handoff_user)
 }
 
 fn view(snapshot: &TicketSnapshot, language: Language, now: OffsetDateTime) -> TicketStatusView {
@@ -381,5 +458,25 @@ fn view(snapshot: &TicketSnapshot, language: Language, now: OffsetDateTime) -> T
         assignee: snapshot.user(ticket.assignee_id).and_then(|u| u.name.clone()).map(|name| Assignee { name }),
         summary: summary::sentence(ticket.status, ago, updater.as_ref(), language),
         locale: language.code(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zendesk::types::TicketAudit;
+
+    fn audit(author: i64, at: &str) -> TicketAudit {
+        TicketAudit { id: None, author_id: Some(author), created_at: Some(at.into()) }
+    }
+
+    #[test]
+    fn the_last_updater_skips_zendesk_itself_and_handoff() {
+        let newest_first =
+            [audit(-1, "2026-11-21T12:00:00Z"), audit(7, "2026-11-21T11:00:00Z"), audit(5, "2026-11-21T10:00:00Z")];
+        assert_eq!(last_updater(&newest_first, Some(5)), Some(7));
+        assert_eq!(last_updater(&newest_first[2..], Some(5)), None, "only Handoff's own notes");
+        assert_eq!(last_updater(&newest_first[2..], None), Some(5));
+        assert_eq!(last_updater(&[], None), None);
     }
 }

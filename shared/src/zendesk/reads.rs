@@ -4,8 +4,8 @@
 use super::client::{Account, ZendeskClient, endpoint, read_json};
 use super::error::ZendeskError;
 use super::types::{
-    Ticket, TicketAudit, TicketAuditsResponse, TicketField, TicketFieldsResponse, TicketWithUsers, TicketsResponse,
-    User, UsersResponse,
+    Ticket, TicketAuditsResponse, TicketField, TicketFieldsResponse, TicketWithUsers, TicketsResponse, User,
+    UsersResponse,
 };
 use crate::deadline::Deadline;
 
@@ -24,20 +24,21 @@ impl ZendeskClient {
         read_json(response).await
     }
 
-    /// The ticket's newest audit (`GET /api/v2/tickets/{id}/audits.json`, newest first; the
-    /// newest is also picked locally in case the order is not honoured). Needs the OAuth `read`
+    /// The ticket's audits, newest first (`GET /api/v2/tickets/{id}/audits.json`, first page of
+    /// up to 100, sorted locally too), with the users Zendesk sideloads. Needs the OAuth `read`
     /// scope: without it Zendesk answers 403.
-    pub async fn newest_audit(
+    pub async fn recent_audits(
         &self,
         account: &Account,
         ticket_id: u64,
         deadline: Deadline,
-    ) -> Result<Option<TicketAudit>, ZendeskError> {
+    ) -> Result<TicketAuditsResponse, ZendeskError> {
         let mut url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}/audits.json"))?;
         url.query_pairs_mut().append_pair("sort_order", "desc").append_pair("per_page", "100");
         let response = self.send_authorized(account, deadline, |http| http.get(url.clone())).await?;
-        let audits = read_json::<TicketAuditsResponse>(response).await?.audits;
-        Ok(audits.into_iter().max_by(|a, b| (&a.created_at, a.id).cmp(&(&b.created_at, b.id))))
+        let mut answer = read_json::<TicketAuditsResponse>(response).await?;
+        answer.audits.sort_by(|a, b| (&b.created_at, b.id).cmp(&(&a.created_at, a.id)));
+        Ok(answer)
     }
 
     /// `GET /api/v2/users/search.json?query=email:{email}`: the user with exactly this email.
@@ -48,7 +49,8 @@ impl ZendeskClient {
         deadline: Deadline,
     ) -> Result<Option<User>, ZendeskError> {
         let mut url = endpoint(account, "/api/v2/users/search.json")?;
-        url.query_pairs_mut().append_pair("query", &format!("email:{email}"));
+        // Quoted: an address is one term of Zendesk's search syntax, whatever it contains.
+        url.query_pairs_mut().append_pair("query", &format!("email:\"{email}\""));
         let response = self.send_authorized(account, deadline, |http| http.get(url.clone())).await?;
         let users = read_json::<UsersResponse>(response).await?.users;
         Ok(users.into_iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email))))
@@ -67,7 +69,8 @@ impl ZendeskClient {
         url.query_pairs_mut()
             .append_pair("sort_by", "updated_at")
             .append_pair("sort_order", "desc")
-            .append_pair("per_page", &count.clamp(1, 100).to_string());
+            // A full page, sorted here: whether Zendesk honours the order is unconfirmed.
+            .append_pair("per_page", "100");
         let response = self.send_authorized(account, deadline, |http| http.get(url.clone())).await?;
         let mut tickets = read_json::<TicketsResponse>(response).await?.tickets;
         tickets.sort_by(|a, b| (&b.updated_at, b.id).cmp(&(&a.updated_at, a.id)));

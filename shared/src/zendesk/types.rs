@@ -180,16 +180,19 @@ pub struct TicketWithUsers {
 pub struct TicketAudit {
     #[serde(default)]
     pub id: Option<u64>,
+    /// Zendesk writes -1 for changes made by Zendesk itself (automations, triggers).
     #[serde(default)]
-    pub author_id: Option<u64>,
+    pub author_id: Option<i64>,
     #[serde(default)]
     pub created_at: Option<String>,
 }
 
-/// `TicketAuditsResponseNoneCursor` (first page only).
+/// `TicketAuditsResponseNoneCursor` (first page only), with any users sideloaded.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketAuditsResponse {
     pub audits: Vec<TicketAudit>,
+    #[serde(default)]
+    pub users: Vec<User>,
 }
 
 /// `UsersResponse` of a users search.

@@ -264,3 +264,79 @@ async fn the_sample_status_events_behave_as_documented() {
     assert_eq!(settings.status, StatusCode::OK, "{}", settings.raw);
     assert!(settings.body["callback_secret"].is_string());
 }
+
+#[tokio::test]
+async fn a_visitor_token_cannot_borrow_another_visitors_conversation_or_context() {
+    let h = Harness::new(Backend::Memory).await;
+    let anas = escalated_for(&h, "conv-ana2", "ana@example.com").await;
+    let bob = [("visitor_email", "bob@example.com")];
+    let foreign = lookup(&h, anas, "conversation_id=conv-ana2", &bob).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND, "{}", foreign.raw);
+    let ana = [("visitor_email", "ana@example.com")];
+    assert_eq!(lookup(&h, anas, "conversation_id=conv-ana2", &ana).await.status, StatusCode::OK);
+
+    let path = format!("/v1/bots/{}/customers/context", h.bot_id);
+    let other = h.request("GET", &path, "email=ana%40example.com", None, CONTEXT, &bob, &[]).await;
+    assert_eq!(other.status, StatusCode::FORBIDDEN, "{}", other.raw);
+    assert_eq!(
+        h.request("GET", &path, "email=ana%40example.com", None, CONTEXT, &ana, &[]).await.status,
+        StatusCode::OK
+    );
+
+    // Session start: a visitor token records only its own email; a repeat without an email keeps it.
+    let session = format!("/v1/bots/{}/conversations/conv-new/session", h.bot_id);
+    let claimed = ["ZENDESK_ACTIONS.CREATE_TICKET"];
+    let hijack = h
+        .request("POST", &session, "", Some(&json!({"visitor": {"email": "ana@example.com"}})), &claimed, &bob, &[])
+        .await;
+    assert_eq!(hijack.status, StatusCode::FORBIDDEN, "{}", hijack.raw);
+    let first = h
+        .request(
+            "POST",
+            &session,
+            "",
+            Some(&json!({"visitor": {"email": "bob@example.com", "name": "Bob"}})),
+            &claimed,
+            &bob,
+            &[],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.raw);
+    h.request("POST", &session, "", Some(&json!({"visitor": {"name": "Bobby"}})), &claimed, &bob, &[]).await;
+    let kept = h.app.stores.conversations.get_visitor(&h.bot_id, "conv-new").await.unwrap().unwrap();
+    assert_eq!((kept.name.as_deref(), kept.email.as_deref()), (Some("Bobby"), Some("bob@example.com")));
+}
+
+#[tokio::test]
+async fn bot_scope_context_lists_only_this_bots_tickets_and_a_forbidden_fetch_reads_as_unknown() {
+    let h = Harness::new(Backend::Memory).await;
+    let mine = escalated_for(&h, "conv-c1", "cleo@example.com").await;
+    h.sim.insert_ticket_for("cleo@example.com", "From email", "open", &[]);
+    h.set_setting("status_lookup_scope", json!("bot")).await;
+    let path = format!("/v1/bots/{}/customers/context", h.bot_id);
+    let context = h.request("GET", &path, "email=cleo%40example.com", None, CONTEXT, &[], &[]).await;
+    let ids: Vec<u64> = context.body["tickets"].as_array().unwrap().iter().map(|t| t["id"].as_u64().unwrap()).collect();
+    assert_eq!(ids, [mine], "{}", context.raw);
+
+    // Zendesk refuses the connected user this ticket (403): the same 404 as a missing one.
+    let unknown = lookup(&h, 987_654_321u64, "", &[]).await;
+    h.sim.inject(Route::ShowTicket, Fault::Status { status: 403, retry_after_secs: None }, 1);
+    let refused = lookup(&h, mine + 1_000, "", &[]).await;
+    assert_eq!((refused.status, refused.raw.as_str()), (unknown.status, unknown.raw.as_str()));
+}
+
+#[tokio::test]
+async fn a_cached_answer_expires_even_when_it_keeps_being_asked_for() {
+    let mut h = Harness::new(Backend::Memory).await;
+    h.app.lookups = handoff::status::LookupCache::new(std::time::Duration::from_millis(300));
+    let ticket = escalated_for(&h, "conv-e1", "eve@example.com").await;
+    assert_eq!(lookup(&h, ticket, "conversation_id=conv-e1", &[]).await.body["status"], "new");
+    h.sim.set_status(ticket, "solved");
+    // Asked again and again within the cache's life: the cached answer.
+    for _ in 0..4 {
+        assert_eq!(lookup(&h, ticket, "conversation_id=conv-e1", &[]).await.body["status"], "new");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(lookup(&h, ticket, "conversation_id=conv-e1", &[]).await.body["status"], "solved", "expired");
+}

@@ -51,14 +51,11 @@ pub(crate) fn requested(s: &State, base_url: &str, user_id: u64, query: &Query) 
     json_answer(StatusCode::OK, json!({"tickets": tickets, "next_page": null, "previous_page": null, "count": count}))
 }
 
-/// The users `include=users` sideloads on a ticket: requester, submitter, assignee and the author
-/// of the newest audit (the last updater), each once, in that order.
+/// The users `include=users` sideloads on a ticket: the ones the ticket names (requester,
+/// submitter, assignee), each once, in that order — not whoever changed it last.
 pub(crate) fn sideloaded(s: &State, ticket: &Ticket) -> Vec<Value> {
-    let last_updater = crate::audits::in_order(ticket).last().map(|a| a.author_id);
     let mut ids: Vec<u64> = Vec::new();
-    for id in
-        [Some(ticket.requester_id), Some(ticket.submitter_id), ticket.assignee_id, last_updater].into_iter().flatten()
-    {
+    for id in [Some(ticket.requester_id), Some(ticket.submitter_id), ticket.assignee_id].into_iter().flatten() {
         if !ids.contains(&id) {
             ids.push(id);
         }
