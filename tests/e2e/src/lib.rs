@@ -14,6 +14,8 @@ mod escalate;
 #[cfg(test)]
 mod local_runner;
 #[cfg(test)]
+mod permissions;
+#[cfg(test)]
 mod secret_hygiene;
 #[cfg(test)]
 mod settings;
