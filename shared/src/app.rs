@@ -32,6 +32,8 @@ pub struct App {
     pub secret_rechecks: Recheck,
     /// Limits audit entries for rejected webhook deliveries (one a minute per bot).
     pub rejection_audits: Recheck,
+    /// Limits notes of the last webhook received (one a minute per bot).
+    pub webhook_touches: Recheck,
     /// The connected accounts' ticket field ids (five minutes).
     pub ticket_fields: crate::ticket_fields::TicketFieldCache,
 }
@@ -146,6 +148,7 @@ impl App {
             secret_rechecks: Recheck::default(),
             ticket_fields: Default::default(),
             rejection_audits: Recheck::new(std::time::Duration::from_secs(60)),
+            webhook_touches: Recheck::new(std::time::Duration::from_secs(60)),
         })
     }
 }

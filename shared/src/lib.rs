@@ -11,6 +11,7 @@ pub mod audit;
 pub mod callback;
 pub mod connection;
 pub mod deadline;
+pub mod diagnostics;
 pub mod error;
 pub mod escalation;
 pub mod http;

@@ -55,6 +55,13 @@ impl TicketFieldCache {
     }
 }
 
+impl TicketFieldCache {
+    /// Drops a bot's cached fields (after its mapping or its account changed).
+    pub fn forget(&self, bot_id: &str) {
+        self.entries.lock().expect("field cache").remove(bot_id);
+    }
+}
+
 /// Every custom field id the settings map onto, with the setting that names it.
 pub fn mapped_fields(settings: &BotSettings) -> Vec<(String, u64)> {
     let mapping = &settings.mapping;

@@ -129,6 +129,11 @@ impl BotStore for PersistentStore {
         self.save_bot(bot_id)
     }
 
+    async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError> {
+        self.memory.touch_last_webhook(bot_id, at_s).await?;
+        self.save_bot(bot_id)
+    }
+
     async fn set_webhook_id(&self, bot_id: &str, version: u64, webhook_id: &str) -> Result<(), StoreError> {
         self.memory.set_webhook_id(bot_id, version, webhook_id).await?;
         self.save_bot(bot_id)
@@ -241,6 +246,10 @@ impl ConversationStore for PersistentStore {
 
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
         self.memory.conversation_for_ticket(bot_id, ticket_id).await
+    }
+
+    async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
+        self.memory.pending_for_bot(bot_id, limit).await
     }
 
     /// Visitors' session details are kept in memory only locally (a restart forgets them; the

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod connection;
+pub mod diagnostics;
 pub mod escalate;
 pub mod oauth_callback;
 pub mod settings;
@@ -57,6 +58,7 @@ pub const ROUTES: &[Route] = &[
     },
     Route { method: "GET", path: settings::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
     Route { method: "GET", path: audit::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
+    Route { method: "GET", path: diagnostics::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
     Route { method: "PUT", path: settings::ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
     Route { method: "GET", path: status::TICKET_ROUTE, scope: Some(scopes::READ_TICKET_STATUS), function: "status" },
     Route {
@@ -92,6 +94,7 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
         "escalate" => escalate::handle(app, request).await,
         "connection" if route.path == settings::ROUTE => settings::handle(app, request).await,
         "connection" if route.path == audit::ROUTE => audit::handle(app, request).await,
+        "connection" if route.path == diagnostics::ROUTE => diagnostics::handle(app, request).await,
         "connection" => connection::handle(app, request).await,
         "oauth-callback" => oauth_callback::handle(app, request).await,
         "zendesk-webhook" => webhook::handle(app, request).await,

@@ -95,6 +95,12 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         }
         return Err(unauthenticated());
     }
+    // For the diagnostics' "last webhook received", at most once a minute per bot and Lambda.
+    if app.webhook_touches.allow(&bot_id)
+        && let Err(e) = app.stores.bots.touch_last_webhook(&bot_id, now.unix_timestamp()).await
+    {
+        warn!(bot_id, error = %e, "could not note the webhook's arrival");
+    }
     let event = event::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
     let span = tracing::info_span!(
         "webhook",

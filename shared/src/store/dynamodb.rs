@@ -315,6 +315,17 @@ impl BotStore for DynamoStore {
         Ok(())
     }
 
+    async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError> {
+        let values = HashMap::from([(":at".to_owned(), n(at_s))]);
+        match self
+            .update(connection_key(bot_id), "SET last_webhook_at = :at", "attribute_exists(pk)", &[], values, false)
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {
         let values = HashMap::from([
             (":v".to_owned(), n(expected_version)),
@@ -769,6 +780,40 @@ impl ConversationStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         output.items.unwrap_or_default().into_iter().map(conversation_from).collect()
+    }
+
+    async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
+        let mut pending = Vec::new();
+        let mut start: Option<Item> = None;
+        let mut read = 0;
+        loop {
+            self.calls.read();
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :conv)")
+                .filter_expression("#state = :pending")
+                .expression_attribute_names("#state", "state")
+                .expression_attribute_values(":pk", s(bot_pk(bot_id)))
+                .expression_attribute_values(":conv", s("CONV#"))
+                .expression_attribute_values(":pending", s("pending"))
+                .set_exclusive_start_key(start.take())
+                .limit(200)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            read += output.scanned_count as usize;
+            for item in output.items.unwrap_or_default() {
+                pending.push(conversation_from(item)?);
+            }
+            match output.last_evaluated_key {
+                Some(key) if read < limit => start = Some(key),
+                _ => break,
+            }
+        }
+        pending.sort_by_key(|r| r.due_at_ms);
+        Ok(pending)
     }
 
     async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {

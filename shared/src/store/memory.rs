@@ -259,6 +259,14 @@ impl BotStore for MemoryStore {
         }
     }
 
+    async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError> {
+        self.calls.write();
+        if let Some(c) = self.bots.lock().expect("store lock").get_mut(bot_id).and_then(|p| p.connection.as_mut()) {
+            c.last_webhook_at = Some(at_s);
+        }
+        Ok(())
+    }
+
     async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {
         self.calls.write();
         let mut bots = self.bots.lock().expect("store lock");
@@ -461,6 +469,19 @@ impl ConversationStore for MemoryStore {
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
         self.calls.read();
         Ok(self.tickets.lock().expect("store lock").get(&(bot_id.to_owned(), ticket_id)).cloned())
+    }
+
+    async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
+        self.calls.read();
+        let map = self.conversations.lock().expect("store lock");
+        let mut pending: Vec<ConversationRecord> = map
+            .values()
+            .filter(|r| r.bot_id == bot_id && r.state == EscalationState::Pending)
+            .take(limit)
+            .cloned()
+            .collect();
+        pending.sort_by_key(|r| r.due_at_ms);
+        Ok(pending)
     }
 
     async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {

@@ -80,6 +80,9 @@ pub struct Connection {
     pub refresh_lease_until_ms: Option<i64>,
     #[serde(default)]
     pub webhook_id: Option<String>,
+    /// Unix seconds of the last webhook delivery that verified (noted at most once a minute).
+    #[serde(default)]
+    pub last_webhook_at: Option<i64>,
     #[serde(default)]
     pub version: u64,
 }
@@ -100,6 +103,7 @@ impl Connection {
             refresh_lease_holder: None,
             refresh_lease_until_ms: None,
             webhook_id: None,
+            last_webhook_at: None,
             version: 1,
         }
     }
@@ -153,6 +157,10 @@ pub trait BotStore: Send + Sync {
         expected_version: u64,
         state: ConnectionState,
     ) -> Result<(), StoreError>;
+
+    /// Notes when the bot's webhook last delivered (for the diagnostics); no version change, no
+    /// condition beyond the connection existing.
+    async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError>;
 
     /// Records the bot's webhook id (re-registered by the health check) if the connection is
     /// still at `expected_version`; Conflict otherwise.
@@ -389,6 +397,10 @@ pub trait ConversationStore: Send + Sync {
 
     /// The conversation a ticket belongs to, via the ticket index.
     async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError>;
+
+    /// The bot's escalations still pending (for the diagnostics), oldest due first; reads at
+    /// most `limit` conversations.
+    async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;
 
     /// Records who the visitor of a conversation is (session start), replacing what was there;
     /// kept 90 days.

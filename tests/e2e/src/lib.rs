@@ -10,6 +10,8 @@ mod conformance;
 #[cfg(test)]
 mod connect;
 #[cfg(test)]
+mod diagnostics;
+#[cfg(test)]
 mod escalate;
 #[cfg(test)]
 mod local_runner;

@@ -1,0 +1,45 @@
+//! `GET /v1/bots/{bot_id}/zendesk/diagnostics`: the troubleshooting list, run live.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+use crate::app::App;
+use crate::diagnostics::{Diagnostics, Outcome};
+use crate::error::FieldError;
+use crate::escalation::Escalator;
+use crate::http::{Caller, Problem, json_response, path_param, scopes, valid_id};
+
+pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/diagnostics";
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    handle_checked(app, request).await.unwrap_or_else(Problem::into_response)
+}
+
+async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
+    if !valid_id(&bot_id) {
+        return Err(Problem::invalid(vec![FieldError::new(
+            "bot_id",
+            "must be 1-128 characters of letters, digits and -_.:@",
+        )]));
+    }
+    Caller::from_request(&request)?.authorize(&bot_id, scopes::READ_INTEGRATIONS)?;
+    let diagnostics = Diagnostics {
+        escalator: Escalator { stores: &app.stores, zendesk: &app.zendesk, config: &app.escalation },
+        fields: &app.ticket_fields,
+    };
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let checks = diagnostics.run(&bot_id, now).await.map_err(|e| {
+        tracing::error!(error = %e, "storage failed");
+        Problem::unavailable("Storage is unavailable; retry the request.", 2)
+    })?;
+    let worst = if checks.iter().any(|c| c.status == Outcome::Fail) {
+        "fail"
+    } else if checks.iter().any(|c| c.status == Outcome::Warn) {
+        "warn"
+    } else {
+        "pass"
+    };
+    Ok(json_response(StatusCode::OK, &json!({"bot_id": bot_id, "status": worst, "checks": checks})))
+}
