@@ -252,6 +252,32 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
     } else if !(0.0..=rating.scale).contains(&rating.at_or_below) {
         errors.push(FieldError::new("rules.low_rating.at_or_below", "must be between 0 and the scale"));
     }
+    for (language, phrases) in &settings.rules.explicit_request.extra_phrases {
+        let field = format!("rules.explicit_request.extra_phrases.{language}");
+        if phrases.len() > 50 || phrases.iter().any(|p| p.trim().is_empty() || p.chars().count() > 200) {
+            errors.push(FieldError::new(field, "at most 50 phrases, each 1-200 characters"));
+        }
+    }
+    if settings.rules.action.actions.len() > 100 || settings.rules.action.actions.iter().any(|a| a.trim().is_empty()) {
+        errors.push(FieldError::new("rules.action.actions", "at most 100 action names, none empty"));
+    }
+    for (locale, message) in &settings.handoff_messages {
+        if message.trim().is_empty() || message.chars().count() > 1000 {
+            errors.push(FieldError::new(format!("handoff_messages.{locale}"), "must be 1-1000 characters"));
+        }
+    }
+    if settings.mapping.extra_tags.len() > 20
+        || settings.mapping.extra_tags.iter().any(|t| t.trim().is_empty() || t.len() > 80)
+    {
+        errors.push(FieldError::new("mapping.extra_tags", "at most 20 tags, each 1-80 characters"));
+    }
+    let domain = &settings.mapping.placeholder_email_domain;
+    if !crate::escalation::request::looks_like_email(&format!("visitor@{domain}")) {
+        errors.push(FieldError::new(
+            "mapping.placeholder_email_domain",
+            "must be a domain name, such as visitors.example.com",
+        ));
+    }
     if !(1..=10).contains(&settings.customer_context_count) {
         errors.push(FieldError::new("customer_context_count", "must be between 1 and 10"));
     }
