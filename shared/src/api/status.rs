@@ -53,10 +53,14 @@ fn query(request: &Request, name: &str) -> Option<String> {
     request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
 }
 
-/// `?locale=` first, then `Accept-Language`, then English.
+/// `?locale=` first, then `Accept-Language`, then English (a locale Handoff does not speak falls
+/// through to the next).
 fn language(request: &Request) -> Language {
     let header = request.headers().get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    Language::from_locale(query(request, "locale").or(header).as_deref())
+    query(request, "locale")
+        .and_then(|l| Language::supported(&l))
+        .or_else(|| header.and_then(|h| Language::supported(&h)))
+        .unwrap_or(Language::En)
 }
 
 /// Unknown tickets and tickets the caller may not see read exactly the same.

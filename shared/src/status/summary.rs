@@ -13,16 +13,34 @@ pub enum Language {
 }
 
 impl Language {
-    /// `es`, `es-MX`, `pt_BR`, an `Accept-Language` value… English for anything else.
+    /// `es`, `es-MX`, `pt_BR`, or an `Accept-Language` value (the supported language with the
+    /// highest weight)… English for anything else.
     pub fn from_locale(locale: Option<&str>) -> Self {
-        let first = locale.unwrap_or("en").split([',', ';']).next().unwrap_or("en").trim().to_ascii_lowercase();
-        match first.split(['-', '_']).next().unwrap_or("en") {
-            "es" => Self::Es,
-            "fr" => Self::Fr,
-            "de" => Self::De,
-            "pt" => Self::Pt,
-            _ => Self::En,
+        locale.and_then(Self::supported).unwrap_or(Self::En)
+    }
+
+    /// The best supported language a locale or `Accept-Language` value names, if any.
+    pub fn supported(value: &str) -> Option<Self> {
+        let mut best: Option<(f32, Self)> = None;
+        for part in value.split(',') {
+            let mut pieces = part.split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let weight = pieces
+                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()))
+                .unwrap_or(1.0);
+            let language = match tag.split(['-', '_']).next().unwrap_or("") {
+                "en" => Self::En,
+                "es" => Self::Es,
+                "fr" => Self::Fr,
+                "de" => Self::De,
+                "pt" => Self::Pt,
+                _ => continue,
+            };
+            if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
+                best = Some((weight, language));
+            }
         }
+        best.map(|(_, language)| language)
     }
 
     pub fn code(self) -> &'static str {
@@ -239,6 +257,8 @@ mod tests {
         assert_eq!(Language::from_locale(Some("es_MX")), Es);
         assert_eq!(Language::from_locale(Some("fr-CA,fr;q=0.9,en;q=0.8")), Fr);
         assert_eq!(Language::from_locale(Some("ja")), En);
+        assert_eq!(Language::from_locale(Some("es;q=0.1, fr;q=0.9")), Fr);
+        assert_eq!(Language::from_locale(Some("ja, de;q=0.5")), De);
         assert_eq!(Language::from_locale(None), En);
     }
 
