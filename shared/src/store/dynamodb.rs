@@ -265,6 +265,26 @@ impl DynamoStore {
     }
 }
 
+impl DynamoStore {
+    /// Items of one partition of the sparse `due` index due by `now_ms`, soonest first.
+    async fn query_due(&self, partition: &str, now_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
+        self.calls.read();
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
+            .expression_attribute_values(":due", s(partition))
+            .expression_attribute_values(":now", n(now_ms))
+            .limit(limit.clamp(1, 1000) as i32)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(output.items.unwrap_or_default())
+    }
+}
+
 #[async_trait]
 impl BotStore for DynamoStore {
     async fn load_profile(&self, bot_id: &str) -> Result<BotProfile, StoreError> {
@@ -478,22 +498,8 @@ impl BotStore for DynamoStore {
     }
 
     async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
-        self.calls.read();
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
-            .expression_attribute_values(":due", s(REFRESH_PK))
-            .expression_attribute_values(":now", n(now_ms))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        output
-            .items
-            .unwrap_or_default()
+        self.query_due(REFRESH_PK, now_ms, limit)
+            .await?
             .into_iter()
             .map(|item| from_item::<ConnectionItem>(item).map(|i| i.connection).map_err(corrupt))
             .collect()
@@ -766,20 +772,7 @@ impl ConversationStore for DynamoStore {
     }
 
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
-        self.calls.read();
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
-            .expression_attribute_values(":due", s(DUE_PK))
-            .expression_attribute_values(":now", n(now_ms))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        output.items.unwrap_or_default().into_iter().map(conversation_from).collect()
+        self.query_due(DUE_PK, now_ms, limit).await?.into_iter().map(conversation_from).collect()
     }
 
     async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
@@ -914,20 +907,7 @@ impl CallbackOutbox for DynamoStore {
     }
 
     async fn list_due_callbacks(&self, now_ms: i64, limit: usize) -> Result<Vec<PendingCallback>, StoreError> {
-        self.calls.read();
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
-            .expression_attribute_values(":due", s(CALLBACK_PK))
-            .expression_attribute_values(":now", n(now_ms))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        output.items.unwrap_or_default().into_iter().map(callback_from).collect()
+        self.query_due(CALLBACK_PK, now_ms, limit).await?.into_iter().map(callback_from).collect()
     }
 
     async fn claim_callback(
@@ -1010,21 +990,8 @@ impl CallbackOutbox for DynamoStore {
     }
 
     async fn list_webhook_checks_due(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, i64)>, StoreError> {
-        self.calls.read();
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
-            .expression_attribute_values(":due", s(WEBHOOK_CHECK_PK))
-            .expression_attribute_values(":now", n(now_ms))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
         let mut due = Vec::new();
-        for item in output.items.unwrap_or_default() {
+        for item in self.query_due(WEBHOOK_CHECK_PK, now_ms, limit).await? {
             let bot = match item.get("bot_id") {
                 Some(AttributeValue::S(bot)) => bot.clone(),
                 _ => return Err(StoreError::Corrupt("webhook check without bot_id".into())),
