@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use handoff::api::{ROUTES, dispatch};
+use handoff::api::{OPENAPI_JSON, ROUTES, dispatch};
 use handoff::app::App;
 use handoff::http::{Problem, match_path};
 use http_body_util::{BodyExt, Full, Limited};
@@ -63,6 +63,12 @@ async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Byte
         response
             .headers_mut()
             .insert("content-type", lambda_http::http::HeaderValue::from_static("text/html; charset=utf-8"));
+        return response;
+    }
+    if path == "/openapi.json" && method == lambda_http::http::Method::GET {
+        // The API's description, for people and for Schemathesis; no token needed (it is public).
+        let mut response = Response::new(Full::new(Bytes::from_static(OPENAPI_JSON.as_bytes())));
+        response.headers_mut().insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
         return response;
     }
     let response = match to_lambda_request(front, request).await {

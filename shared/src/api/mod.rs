@@ -1,6 +1,7 @@
 //! Request handlers, one module per route family: parse and check the request, call the use
 //! case, shape the answer. The function binaries call their handler directly; the local runner
 //! (and the checks of the SAM template and the API description) use the route table below.
+//! `OPENAPI_JSON` describes these routes (OpenAPI 3.1); a test keeps the two in step.
 
 pub mod audit;
 pub mod connection;
@@ -16,6 +17,11 @@ use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::app::App;
 use crate::http::{Problem, match_path, scopes};
+
+/// The OpenAPI 3.1 description of every route in `ROUTES` (`shared/openapi.json`). The local
+/// runner serves it at `/openapi.json`; `tests/e2e` checks it against the route table, and
+/// Schemathesis runs it against the runner (`scripts/test`).
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
 
 /// One route of Handoff's HTTP API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,6 +16,8 @@ mod escalate;
 #[cfg(test)]
 mod local_runner;
 #[cfg(test)]
+mod openapi;
+#[cfg(test)]
 mod permissions;
 #[cfg(test)]
 mod secret_hygiene;

@@ -140,6 +140,11 @@ async fn the_readme_walk_through_works_and_data_survives_a_restart() {
     let ports = (free_port(), free_port());
     let runner = start_on(&data, ports, &[]);
     let token = token(&data);
+    // The API's description is served as it is in the repository, without a token.
+    let described = client.get(format!("{}/openapi.json", runner.api)).send().await.unwrap();
+    assert_eq!(described.status().as_u16(), 200);
+    assert_eq!(described.headers()["content-type"], "application/json");
+    assert_eq!(described.text().await.unwrap(), handoff::api::OPENAPI_JSON);
     // Escalate: one ticket.
     let (status, created) = escalate(&client, &runner, &token, "conv-1001", &body).await;
     assert_eq!(status, 201, "{created}");
