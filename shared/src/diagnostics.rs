@@ -207,15 +207,17 @@ impl Diagnostics<'_> {
             ));
             return;
         };
-        let has_secret = self
-            .escalator
-            .stores
-            .secrets
-            .get_bot_secret(&c.bot_id)
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|s| s.webhook_signing_secret.is_some());
+        let has_secret = match self.escalator.stores.secrets.get_bot_secret(&c.bot_id).await {
+            Ok(secret) => secret.is_some_and(|s| s.webhook_signing_secret.is_some()),
+            Err(e) => {
+                checks.push(warn(
+                    "webhook",
+                    format!("could not be checked: {e}"),
+                    "Run the diagnostics again shortly.",
+                ));
+                return;
+            }
+        };
         checks.push(match self.escalator.zendesk.webhook_status(&bot.account, id, deadline).await {
             Ok(Some(status)) if status == "active" && has_secret => pass("webhook", format!("webhook {id} is registered and active")),
             Ok(Some(status)) if status == "active" => fail(

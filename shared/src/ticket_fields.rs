@@ -41,24 +41,38 @@ impl TicketFieldCache {
         escalator: &Escalator<'_>,
         connection: &Connection,
     ) -> Result<Arc<Vec<u64>>, FieldsError> {
-        let bot_id = &connection.bot_id;
-        if let Some((at, ids)) = self.entries.lock().expect("field cache").get(bot_id)
+        if let Some((at, ids)) = self.entries.lock().expect("field cache").get(&key(connection))
             && at.elapsed() < self.ttl
         {
             return Ok(ids.clone());
         }
+        self.fresh_field_ids(escalator, connection).await
+    }
+
+    /// The account's field ids read now (a field just created in Zendesk is found at once).
+    pub async fn fresh_field_ids(
+        &self,
+        escalator: &Escalator<'_>,
+        connection: &Connection,
+    ) -> Result<Arc<Vec<u64>>, FieldsError> {
         let bot = escalator.bot_account(connection).await?;
         let fields = escalator.zendesk.ticket_fields(&bot.account, Deadline::after(Duration::from_secs(8))).await?;
         let ids = Arc::new(fields.into_iter().map(|f| f.id).collect::<Vec<_>>());
-        self.entries.lock().expect("field cache").insert(bot_id.clone(), (Instant::now(), ids.clone()));
+        self.entries.lock().expect("field cache").insert(key(connection), (Instant::now(), ids.clone()));
         Ok(ids)
     }
+}
+
+/// Cached per bot and account: a bot reconnected to another account does not see the old fields.
+fn key(connection: &Connection) -> String {
+    format!("{}\u{0}{}", connection.bot_id, connection.subdomain)
 }
 
 impl TicketFieldCache {
     /// Drops a bot's cached fields (after its mapping or its account changed).
     pub fn forget(&self, bot_id: &str) {
-        self.entries.lock().expect("field cache").remove(bot_id);
+        let prefix = format!("{bot_id}\u{0}");
+        self.entries.lock().expect("field cache").retain(|key, _| !key.starts_with(&prefix));
     }
 }
 

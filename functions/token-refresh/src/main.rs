@@ -22,6 +22,11 @@ async fn main() -> Result<(), Error> {
         };
         let summary = refresher.refresh_due(BATCH).await?;
         tracing::info!(?summary, "token refresh run");
+        // The alarm on refresh failures watches these.
+        let dimension = ("Function", "token-refresh");
+        let failed = (summary.failed + summary.reconnect_required) as u64;
+        handoff::metrics::emit("RefreshFailures", failed, "Count", dimension);
+        handoff::metrics::emit("RefreshesDone", summary.refreshed as u64, "Count", dimension);
         Ok::<_, Error>(serde_json::to_value(summary)?)
     }))
     .await

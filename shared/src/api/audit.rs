@@ -74,8 +74,9 @@ fn decode_cursor(encoded: &str) -> Option<String> {
     }
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).ok()?;
     let text = String::from_utf8(bytes).ok()?;
-    // The store's positions: `AUDIT#…` (DynamoDB) or a number (in-process).
-    (text.starts_with("AUDIT#") || text.chars().all(|c| c.is_ascii_digit())).then_some(text)
+    // The stores' positions are audit sort keys (`AUDIT#…`): anything else would start a
+    // DynamoDB query outside its key condition.
+    text.starts_with("AUDIT#").then_some(text)
 }
 
 #[cfg(test)]
@@ -86,7 +87,8 @@ mod tests {
     fn cursors_round_trip_and_forged_ones_are_refused() {
         let raw = "AUDIT#2026-11-21T10:00:00.000000Z#0a1b2c3d";
         assert_eq!(decode_cursor(&encode_cursor(raw)).as_deref(), Some(raw));
-        assert_eq!(decode_cursor(&encode_cursor("40")).as_deref(), Some("40"));
+        assert_eq!(decode_cursor(&encode_cursor("AUDIT#40")).as_deref(), Some("AUDIT#40"));
+        assert_eq!(decode_cursor(&encode_cursor("40")), None);
         assert_eq!(decode_cursor(&encode_cursor("CONV#secret")), None);
         assert_eq!(decode_cursor("%%%"), None);
         assert_eq!(decode_cursor(&"A".repeat(500)), None);

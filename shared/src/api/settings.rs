@@ -106,6 +106,8 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     caller.authorize(&bot_id, scope)?;
     let profile = app.stores.bots.load_profile(&bot_id).await.map_err(storage)?;
     let current = profile.settings.clone().unwrap_or_default();
+    // What is stored now, not a copy this Lambda cached before another one set the secret.
+    app.stores.secrets.invalidate(&bot_id);
     let secret = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(storage)?;
     let callback_secret_set = secret.as_ref().is_some_and(|s| s.callback_secret.is_some());
     if request.method() != Method::PUT {
@@ -141,6 +143,12 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
                         5,
                     )
                 })?;
+                // A field the cached list lacks may have been created a moment ago: read again once.
+                let existing = if crate::ticket_fields::missing_fields(&new, &existing).is_empty() {
+                    existing
+                } else {
+                    app.ticket_fields.fresh_field_ids(&escalator, connection).await.unwrap_or(existing)
+                };
                 for (field, id) in crate::ticket_fields::missing_fields(&new, &existing) {
                     errors.push(FieldError::new(
                         field,
@@ -159,7 +167,8 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         return Err(Problem::invalid(errors));
     }
     let wants_secret = body.rotate_callback_secret || (new.callback_url.is_some() && !callback_secret_set);
-    if wants_secret && secret.is_none() {
+    let connected = profile.connection.as_ref().is_some_and(|c| c.state == crate::store::ConnectionState::Connected);
+    if wants_secret && (secret.is_none() || !connected) {
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "not-connected",
@@ -190,10 +199,20 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         let fresh = new_callback_secret()?;
         let holder = format!("settings-{}", fastrand::u64(..));
         let value = SecretString::from(fresh.clone());
-        let edited =
-            edit_bot_secret(&app.stores, &bot_id, &holder, |stored| stored.callback_secret = Some(value)).await;
+        // Only a rotation replaces a secret the bot may already hold; a first secret is set
+        // only if another save did not set one meanwhile.
+        let rotate = body.rotate_callback_secret;
+        let edited = edit_bot_secret(&app.stores, &bot_id, &holder, |stored| {
+            if rotate || stored.callback_secret.is_none() {
+                stored.callback_secret = Some(value);
+            }
+        })
+        .await;
         match edited {
-            Ok(_) => issued = Some(fresh),
+            Ok(stored) if stored.callback_secret.as_ref().map(|s| s.expose_secret() == fresh).unwrap_or(false) => {
+                issued = Some(fresh)
+            }
+            Ok(_) => {}
             Err(e) => {
                 tracing::error!(bot_id = %bot_id, error = %e, "callback secret not stored");
                 return Err(Problem::unavailable(
@@ -206,15 +225,17 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
                 ));
             }
         }
-        crate::audit::record(
-            app.stores.audit.as_ref(),
-            &bot_id,
-            "callback_secret_rotated",
-            "ok",
-            caller.subject.as_deref(),
-            &[],
-        )
-        .await;
+        if issued.is_some() {
+            crate::audit::record(
+                app.stores.audit.as_ref(),
+                &bot_id,
+                "callback_secret_rotated",
+                "ok",
+                caller.subject.as_deref(),
+                &[],
+            )
+            .await;
+        }
     }
     info!(bot_id = %bot_id, version = new.version, fields = %changed, "settings saved");
     let answer = SettingsAnswer {

@@ -640,9 +640,10 @@ impl AuditLog for MemoryStore {
             audit.iter().enumerate().filter(|(_, e)| e.bot_id == bot_id).collect();
         // Newest first; entries appended in the same instant keep their order of arrival.
         entries.sort_by(|a, b| (b.1.at.as_str(), b.0).cmp(&(a.1.at.as_str(), a.0)));
-        let start = cursor.and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
+        // Cursors look like DynamoDB's (`AUDIT#…`), so the route checks one shape for both.
+        let start = cursor.and_then(|c| c.strip_prefix("AUDIT#")).and_then(|c| c.parse::<usize>().ok()).unwrap_or(0);
         let page: Vec<AuditEntry> = entries.iter().skip(start).take(limit).map(|(_, e)| (*e).clone()).collect();
-        let next = (start + page.len() < entries.len()).then(|| (start + page.len()).to_string());
+        let next = (start + page.len() < entries.len()).then(|| format!("AUDIT#{}", start + page.len()));
         Ok(AuditPage { entries: page, cursor: next })
     }
 }
