@@ -32,6 +32,8 @@ mod status;
 #[cfg(test)]
 mod support;
 #[cfg(test)]
+mod template;
+#[cfg(test)]
 mod two_way;
 #[cfg(test)]
 mod webhook;
