@@ -534,17 +534,21 @@ impl Escalator<'_> {
             notes_written: written as u32,
             last_synced_fingerprint: last_message.map(fingerprint),
         };
-        match self
+        let result_of_record = self
             .stores
             .conversations
             .record_ticket(&record.bot_id, &record.conversation_id, &record.claim_token, &recorded)
-            .await
-        {
-            Ok(()) => {}
-            // Our lease ran out and another worker took over: it finds this ticket by external_id.
-            Err(StoreError::Conflict) => warn!("claim lost before recording; the next worker recovers the ticket"),
+            .await;
+        let recorded_here = match result_of_record {
+            Ok(()) => true,
+            // Our lease ran out and another worker took over: it finds this ticket by external_id
+            // (and writes the audit entry when it records it).
+            Err(StoreError::Conflict) => {
+                warn!("claim lost before recording; the next worker recovers the ticket");
+                false
+            }
             Err(e) => return Err(e.into()),
-        }
+        };
         if status.ends_episode() {
             info!(
                 ticket_id = ticket.id,
@@ -555,19 +559,21 @@ impl Escalator<'_> {
         }
         info!(ticket_id = ticket.id, notes = written, "ticket ready");
         let ticket_text = ticket.id.to_string();
-        crate::audit::record(
-            self.stores.audit.as_ref(),
-            &record.bot_id,
-            "escalated",
-            "ok",
-            firing.escalated_by.as_deref(),
-            &[
-                ("conversation_id", record.conversation_id.as_str()),
-                ("rule", firing.rule.as_str()),
-                ("ticket_id", ticket_text.as_str()),
-            ],
-        )
-        .await;
+        if recorded_here {
+            crate::audit::record(
+                self.stores.audit.as_ref(),
+                &record.bot_id,
+                "escalated",
+                "ok",
+                firing.escalated_by.as_deref(),
+                &[
+                    ("conversation_id", record.conversation_id.as_str()),
+                    ("rule", firing.rule.as_str()),
+                    ("ticket_id", ticket_text.as_str()),
+                ],
+            )
+            .await;
+        }
         Ok(Step::Done(Outcome::Created {
             ticket: ticket_ref(bot, ticket.id, Some(status)),
             rule: firing.rule,
