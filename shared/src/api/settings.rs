@@ -116,7 +116,12 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         return Ok(with_etag(json_response(StatusCode::OK, &answer), current.version));
     }
 
-    let if_match = request.headers().get(IF_MATCH).and_then(|v| v.to_str().ok()).map(str::trim);
+    let if_match = match request.headers().get(IF_MATCH).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(value)) => Some(value.trim()),
+        // A condition that cannot be read cannot be met: never write unconditionally instead.
+        Some(Err(_)) => return Err(stale("an unreadable value")),
+    };
     if let Some(expected) = if_match
         && expected != "*"
         && expected != etag(current.version)
