@@ -33,14 +33,7 @@ fn setup() -> Bench {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     let store = Arc::new(MemoryStore::new());
     let secrets = Arc::new(MemorySecrets::new());
-    let stores = Stores {
-        bots: store.clone(),
-        conversations: store.clone(),
-        oauth_states: store.clone(),
-        audit: store.clone(),
-        outbox: store.clone(),
-        secrets: secrets.clone(),
-    };
+    let stores = Stores::backed_by(store.clone(), secrets.clone());
     let app = App::new(stores, None).expect("app");
     runtime.block_on(async {
         app.stores.bots.put_connection(&Connection::new(BOT, "acme", ConnectionMode::ApiToken)).await.unwrap();

@@ -113,14 +113,7 @@ impl App {
             aws_sdk_secretsmanager::Client::new(&sdk),
             environment.secret_prefix.clone(),
         ));
-        let stores = Stores {
-            bots: dynamo.clone(),
-            conversations: dynamo.clone(),
-            oauth_states: dynamo.clone(),
-            outbox: dynamo.clone(),
-            audit: dynamo,
-            secrets,
-        };
+        let stores = Stores::backed_by(dynamo, secrets);
         let mut app = Self::new(stores, environment.zendesk_base_url.clone())?;
         app.connect = environment.connect_config();
         Ok(app)

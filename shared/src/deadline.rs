@@ -3,6 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+/// The wall clock in unix milliseconds: the unit of every due time and lease in the stores.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Deadline {
     at: Instant,

@@ -1,6 +1,6 @@
 //! The troubleshooting list, run live for one bot: each check answers pass, warn or fail, with
-//! what was found and the fix in words. At most three Zendesk calls (users/me, the ticket fields
-//! when fields are mapped, the webhook), none of them writes.
+//! what was found and the fix in words. It reads from Zendesk (users/me, the webhook, the ticket
+//! fields when fields are mapped) and changes nothing, beyond refreshing an expiring token.
 
 use std::time::Duration;
 

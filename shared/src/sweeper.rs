@@ -14,7 +14,7 @@ use crate::callback::forward::CallbackSweep;
 use crate::connection::Connector;
 use crate::connection::service::WEBHOOK_CHECK_INTERVAL;
 use crate::connection::webhook_health::WebhookHealth;
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, now_ms};
 use crate::escalation::Escalator;
 use crate::escalation::service::Resumed;
 use crate::metrics;
@@ -53,10 +53,6 @@ pub struct SweepReport {
     pub webhooks: WebhookSweep,
     /// Parts that could not run (storage unavailable); they run again next minute.
     pub errors: Vec<String>,
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// One run at the current time.

@@ -236,14 +236,7 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
                 aws_sdk_secretsmanager::Client::new(&sdk),
                 args.secret_prefix.clone(),
             ));
-            Ok(Stores {
-                bots: dynamo.clone(),
-                conversations: dynamo.clone(),
-                oauth_states: dynamo.clone(),
-                outbox: dynamo.clone(),
-                audit: dynamo,
-                secrets,
-            })
+            Ok(Stores::backed_by(dynamo, secrets))
         }
     }
 }

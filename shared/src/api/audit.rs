@@ -3,12 +3,12 @@
 
 use base64::Engine as _;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde_json::json;
 
 use crate::app::App;
 use crate::error::FieldError;
-use crate::http::{Caller, Problem, json_response, path_param, scopes, valid_id};
+use crate::http::{Caller, Problem, checked_id, json_response, path_param, query_param, scopes};
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/audit";
 const DEFAULT_LIMIT: usize = 50;
@@ -18,22 +18,13 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
     handle_checked(app, request).await.unwrap_or_else(Problem::into_response)
 }
 
-fn query(request: &Request, name: &str) -> Option<String> {
-    request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
-}
-
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
-    if !valid_id(&bot_id) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "bot_id",
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
-    }
+    checked_id("bot_id", &bot_id)?;
     let caller = Caller::from_request(&request)?;
     caller.authorize(&bot_id, scopes::READ_INTEGRATIONS)?;
     let mut errors = Vec::new();
-    let limit = match query(&request, "limit") {
+    let limit = match query_param(&request, "limit") {
         None => DEFAULT_LIMIT,
         Some(raw) => match raw.parse::<usize>() {
             Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
@@ -43,7 +34,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
             }
         },
     };
-    let cursor = match query(&request, "cursor").filter(|c| !c.is_empty()) {
+    let cursor = match query_param(&request, "cursor").filter(|c| !c.is_empty()) {
         None => None,
         Some(raw) => match decode_cursor(&raw) {
             Some(cursor) => Some(cursor),
@@ -56,10 +47,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     if !errors.is_empty() {
         return Err(Problem::invalid(errors));
     }
-    let page = app.stores.audit.list(&bot_id, limit, cursor.as_deref()).await.map_err(|e| {
-        tracing::error!(error = %e, "storage failed");
-        Problem::unavailable("Storage is unavailable; retry the request.", 2)
-    })?;
+    let page = app.stores.audit.list(&bot_id, limit, cursor.as_deref()).await.map_err(Problem::storage)?;
     let next = page.cursor.as_deref().map(encode_cursor);
     Ok(json_response(StatusCode::OK, &json!({"entries": page.entries, "next_cursor": next})))
 }

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::app::App;
 use crate::connection::{ConnectError, Connector};
 use crate::error::FieldError;
-use crate::http::{Caller, Problem, json_body, json_response, parse_json_scrubbed, path_param, scopes, valid_id};
+use crate::http::{Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, scopes};
 use crate::zendesk::oauth::OAuthClient;
 
 pub const CONNECT_ROUTE: &str = "/v1/bots/{bot_id}/zendesk/connect";
@@ -44,12 +44,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     let template = if is_connect { CONNECT_ROUTE } else { CONNECTION_ROUTE };
     let bot_id = path_param(&request, template, "bot_id").unwrap_or_default();
     let caller = Caller::from_request(&request)?;
-    if !valid_id(&bot_id) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "bot_id",
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
-    }
+    checked_id("bot_id", &bot_id)?;
     let scope = match (is_connect, request.method()) {
         (true, _) | (false, &Method::PUT) => scopes::CREATE_OAUTH,
         (false, &Method::DELETE) => scopes::DELETE_INTEGRATIONS,

@@ -6,9 +6,8 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::diagnostics::{Diagnostics, Outcome};
-use crate::error::FieldError;
 use crate::escalation::Escalator;
-use crate::http::{Caller, Problem, json_response, path_param, scopes, valid_id};
+use crate::http::{Caller, Problem, checked_id, json_response, path_param, scopes};
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/diagnostics";
 
@@ -18,22 +17,14 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
-    if !valid_id(&bot_id) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "bot_id",
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
-    }
+    checked_id("bot_id", &bot_id)?;
     Caller::from_request(&request)?.authorize(&bot_id, scopes::READ_INTEGRATIONS)?;
     let diagnostics = Diagnostics {
         escalator: Escalator { stores: &app.stores, zendesk: &app.zendesk, config: &app.escalation },
         fields: &app.ticket_fields,
     };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let checks = diagnostics.run(&bot_id, now).await.map_err(|e| {
-        tracing::error!(error = %e, "storage failed");
-        Problem::unavailable("Storage is unavailable; retry the request.", 2)
-    })?;
+    let checks = diagnostics.run(&bot_id, now).await.map_err(Problem::storage)?;
     let worst = if checks.iter().any(|c| c.status == Outcome::Fail) {
         "fail"
     } else if checks.iter().any(|c| c.status == Outcome::Warn) {

@@ -12,7 +12,7 @@ use crate::error::FieldError;
 use crate::escalation::pending::PayloadError;
 use crate::escalation::request::{EscalationRequest, MAX_BODY_BYTES, ParseError};
 use crate::escalation::{EscalateCommand, EscalationError, Escalator, Outcome};
-use crate::http::{Caller, Problem, json_body, json_response, path_param, scopes, valid_id};
+use crate::http::{Caller, Problem, checked_id, json_body, json_response, path_param, scopes};
 use crate::rules::RulesError;
 use crate::store::StoreError;
 
@@ -33,12 +33,8 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
     let conversation_id = path_param(&request, ROUTE, "conversation_id").unwrap_or_default();
     let caller = Caller::from_request(&request)?;
-    if !valid_id(&bot_id) || !valid_id(&conversation_id) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            if valid_id(&bot_id) { "conversation_id" } else { "bot_id" },
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
-    }
+    checked_id("bot_id", &bot_id)?;
+    checked_id("conversation_id", &conversation_id)?;
     caller.authorize(&bot_id, scopes::CREATE_TICKET)?;
     let body = json_body(&request, MAX_BODY_BYTES)?;
     let parsed = EscalationRequest::parse(body).map_err(|e| match e {

@@ -1,6 +1,7 @@
 //! Request handlers, one module per route family: parse and check the request, call the use
-//! case, shape the answer. The function binaries call their handler directly; the local runner
-//! (and the checks of the SAM template and the API description) use the route table below.
+//! case, shape the answer. Every function binary and the local runner serve requests through
+//! `dispatch` and the route table below, which the SAM template's and the API description's
+//! checks also read.
 //! `OPENAPI_JSON` describes these routes (OpenAPI 3.1); a test keeps the two in step.
 
 pub mod audit;

@@ -14,7 +14,7 @@ use tracing::info;
 use crate::app::App;
 use crate::connection::secret_edit::edit_bot_secret;
 use crate::error::FieldError;
-use crate::http::{Caller, Problem, json_body, json_response, parse_json_scrubbed, path_param, scopes, valid_id};
+use crate::http::{Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, scopes};
 use crate::settings::{self, BotSettings};
 use crate::store::StoreError;
 
@@ -88,27 +88,17 @@ fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-fn storage(e: StoreError) -> Problem {
-    tracing::error!(error = %e, "storage failed");
-    Problem::unavailable("Storage is unavailable; retry the request.", 2)
-}
-
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
     let caller = Caller::from_request(&request)?;
-    if !valid_id(&bot_id) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "bot_id",
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
-    }
+    checked_id("bot_id", &bot_id)?;
     let scope = if request.method() == Method::PUT { scopes::CREATE_OAUTH } else { scopes::READ_INTEGRATIONS };
     caller.authorize(&bot_id, scope)?;
-    let profile = app.stores.bots.load_profile(&bot_id).await.map_err(storage)?;
+    let profile = app.stores.bots.load_profile(&bot_id).await.map_err(Problem::storage)?;
     let current = profile.settings.clone().unwrap_or_default();
     // What is stored now, not a copy this Lambda cached before another one set the secret.
     app.stores.secrets.invalidate(&bot_id);
-    let secret = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(storage)?;
+    let secret = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(Problem::storage)?;
     let callback_secret_set = secret.as_ref().is_some_and(|s| s.callback_secret.is_some());
     if request.method() != Method::PUT {
         let answer =
@@ -186,7 +176,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         Ok(()) => {}
         // Another save landed between the read and this write.
         Err(StoreError::Conflict) => return Err(stale(&etag(current.version))),
-        Err(e) => return Err(storage(e)),
+        Err(e) => return Err(Problem::storage(e)),
     }
     app.profiles.invalidate(&bot_id);
     let changed = changed_fields(&current, &new);
@@ -290,6 +280,5 @@ fn changed_fields(old: &BotSettings, new: &BotSettings) -> String {
 fn new_callback_secret() -> Result<String, Problem> {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|e| Problem::internal(format!("could not make a random value: {e}")))?;
-    let secret = SecretString::from(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes));
-    Ok(secret.expose_secret().to_owned())
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }

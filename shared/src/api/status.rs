@@ -3,7 +3,7 @@
 //! `POST …/conversations/{conversation_id}/session` (who the visitor is, with context on demand).
 
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 use time::OffsetDateTime;
@@ -11,7 +11,9 @@ use time::OffsetDateTime;
 use crate::app::App;
 use crate::error::FieldError;
 use crate::escalation::request::looks_like_email;
-use crate::http::{Caller, Problem, json_body, json_response, parse_json_scrubbed, path_param, scopes, valid_id};
+use crate::http::{
+    Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, query_param, scopes,
+};
 use crate::status::service::{CustomerContext, WhoAsks};
 use crate::status::summary::Language;
 use crate::status::{Lookup, StatusError};
@@ -40,24 +42,15 @@ fn lookup(app: &App) -> Lookup<'_> {
 
 fn bot_of(request: &Request, template: &str) -> Result<String, Problem> {
     let bot_id = path_param(request, template, "bot_id").unwrap_or_default();
-    if !valid_id(&bot_id) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "bot_id",
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
-    }
+    checked_id("bot_id", &bot_id)?;
     Ok(bot_id)
-}
-
-fn query(request: &Request, name: &str) -> Option<String> {
-    request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
 }
 
 /// `?locale=` first, then `Accept-Language`, then English (a locale Handoff does not speak falls
 /// through to the next).
 fn language(request: &Request) -> Language {
     let header = request.headers().get("accept-language").and_then(|v| v.to_str().ok()).map(str::to_owned);
-    query(request, "locale")
+    query_param(request, "locale")
         .and_then(|l| Language::supported(&l))
         .or_else(|| header.and_then(|h| Language::supported(&h)))
         .unwrap_or(Language::En)
@@ -109,10 +102,7 @@ fn problem_for(error: StatusError) -> Problem {
                 "Zendesk answered with an error that retrying will not fix; the diagnostics route can help find why.",
             )
         }
-        StatusError::Store(e) => {
-            tracing::error!(error = %e, "storage failed");
-            Problem::unavailable("Storage is unavailable; retry the request.", 2)
-        }
+        StatusError::Store(e) => Problem::storage(e),
     }
 }
 
@@ -125,12 +115,9 @@ async fn ticket(app: &App, request: &Request) -> Result<Response<Body>, Problem>
         Problem::bad_request("The ticket id must be a positive whole number, such as 1234.")
             .with_errors(vec![FieldError::new("ticket_id", "must be a positive integer")])
     })?;
-    let conversation_id = query(request, "conversation_id");
-    if conversation_id.as_deref().is_some_and(|c| !valid_id(c)) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "conversation_id",
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
+    let conversation_id = query_param(request, "conversation_id");
+    if let Some(conversation) = &conversation_id {
+        checked_id("conversation_id", conversation)?;
     }
     let who = WhoAsks { visitor_email: caller.visitor_email.clone(), conversation_id };
     let span = tracing::info_span!("status", bot_id = %bot_id, ticket_id);
@@ -144,12 +131,12 @@ async fn ticket(app: &App, request: &Request) -> Result<Response<Body>, Problem>
 
 /// `?email=` checked and `?limit=` (1–10, default the bot's setting) read.
 fn context_query(request: &Request) -> Result<(String, Option<u8>), Problem> {
-    let email = query(request, "email").unwrap_or_default();
+    let email = query_param(request, "email").unwrap_or_default();
     let mut errors = Vec::new();
     if !looks_like_email(email.trim()) || email.contains(['"', '\\']) {
         errors.push(FieldError::new("email", "is not an email address"));
     }
-    let limit = match query(request, "limit") {
+    let limit = match query_param(request, "limit") {
         None => None,
         Some(raw) => match raw.parse::<u8>() {
             Ok(n) if (1..=10).contains(&n) => Some(n),
@@ -170,22 +157,9 @@ async fn context(app: &App, request: &Request) -> Result<Response<Body>, Problem
     let caller = Caller::from_request(request)?;
     caller.authorize(&bot_id, scopes::READ_CUSTOMER_CONTEXT)?;
     let (email, limit) = context_query(request)?;
-    let count = match limit {
-        Some(n) => n,
-        None => {
-            app.stores
-                .bots
-                .load_profile(&bot_id)
-                .await
-                .map_err(|e| problem_for(e.into()))?
-                .settings
-                .unwrap_or_default()
-                .customer_context_count
-        }
-    };
     let who = WhoAsks { visitor_email: caller.visitor_email.clone(), conversation_id: None };
     let answer: CustomerContext = lookup(app)
-        .customer_context(&bot_id, &email, count, &who, OffsetDateTime::now_utc())
+        .customer_context(&bot_id, &email, limit, &who, OffsetDateTime::now_utc())
         .await
         .map_err(problem_for)?;
     Ok(json_response(StatusCode::OK, &answer))
@@ -214,12 +188,7 @@ struct SessionVisitor {
 async fn session(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
     let bot_id = bot_of(request, SESSION_ROUTE)?;
     let conversation_id = path_param(request, SESSION_ROUTE, "conversation_id").unwrap_or_default();
-    if !valid_id(&conversation_id) {
-        return Err(Problem::invalid(vec![FieldError::new(
-            "conversation_id",
-            "must be 1-128 characters of letters, digits and -_.:@",
-        )]));
-    }
+    checked_id("conversation_id", &conversation_id)?;
     let caller = Caller::from_request(request)?;
     caller.authorize(&bot_id, scopes::CREATE_TICKET)?;
     let body: SessionBody = parse_json_scrubbed(json_body(request, MAX_SESSION_BYTES)?)?;

@@ -11,7 +11,7 @@ use tracing::{info, warn};
 
 use super::delivery::{CallbackSender, DeliveryError};
 use super::payload::CallbackBody;
-use crate::deadline::Deadline;
+use crate::deadline::{self, Deadline};
 use crate::store::cache::ProfileCache;
 use crate::store::{CallbackState, PendingCallback, StoreError, Stores};
 
@@ -41,10 +41,6 @@ pub fn pending(bot_id: &str, body: &CallbackBody, now_ms: i64) -> Result<Pending
         state: CallbackState::Pending,
         last_error: None,
     })
-}
-
-fn clock_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// What one sweep of the callbacks did.
@@ -126,7 +122,7 @@ impl Forwarder<'_> {
             }
             let Some(expected) = due.due_at_ms else { continue };
             // From when this attempt starts (a long run must not leave the next try already due).
-            let next = now_ms.max(clock_ms()) + retry_delay(due.attempts + 1).as_millis() as i64;
+            let next = now_ms.max(deadline::now_ms()) + retry_delay(due.attempts + 1).as_millis() as i64;
             let Some(claimed) = self.stores.outbox.claim_callback(&due.bot_id, &due.event_id, expected, next).await?
             else {
                 continue;

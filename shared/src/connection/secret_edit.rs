@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, now_ms};
 use crate::store::{BotSecret, StoreError, Stores};
 
 #[derive(Debug, thiserror::Error)]
@@ -18,10 +18,6 @@ pub enum EditError {
     Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// Applies `change` to the bot's stored secret under the refresh lease (waiting up to 5 s for a

@@ -18,7 +18,7 @@ use url::Url;
 use super::pending::{PayloadError, PendingEscalation};
 use super::request::{EscalationRequest, Message};
 use crate::connection::refresh::{REQUEST_MARGIN_SECONDS, Reason, RefreshError, Refresher};
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, now_ms};
 use crate::mapping::{self, MappingInput};
 use crate::rules::{self, Decision, Firing, RuleKind, RulesError};
 use crate::settings::BotSettings;
@@ -135,6 +135,7 @@ pub struct Escalator<'a> {
 }
 
 /// The Zendesk side of one bot, resolved once per request (before anything is written).
+#[derive(Clone)]
 pub(crate) struct BotAccount {
     pub(crate) account: Account,
     pub(crate) connection: Connection,
@@ -148,10 +149,6 @@ enum Step {
     /// Zendesk answered 401; any claimed work was left pending. Read the secret again and retry
     /// the round if it changed, else the bot must reconnect.
     CredentialsRejected,
-}
-
-fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 /// `Idempotency-Key` for one conversation episode: the same on every retry, different per episode.
@@ -820,14 +817,13 @@ impl Escalator<'_> {
     /// write is conditional on the version read, so a reconnect that landed meanwhile wins.
     /// Claimed work was left pending and is finished after the reconnect.
     pub(crate) async fn reconnect_required(&self, bot: &BotAccount) -> EscalationError {
-        crate::audit::reconnect_required(
-            self.stores,
-            &bot.connection,
-            "credentials_rejected",
-            "unauthorized",
-            "escalate",
-        )
-        .await;
+        self.reconnect_required_by(bot, "escalate").await
+    }
+
+    /// Zendesk refused the stored credentials for good: `actor` names the function that met it.
+    pub(crate) async fn reconnect_required_by(&self, bot: &BotAccount, actor: &str) -> EscalationError {
+        crate::audit::reconnect_required(self.stores, &bot.connection, "credentials_rejected", "unauthorized", actor)
+            .await;
         EscalationError::ReconnectRequired
     }
 

@@ -62,6 +62,22 @@ pub fn valid_id(value: &str) -> bool {
         && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@'))
 }
 
+/// A query-string parameter (its first value).
+pub fn query_param(request: &Request, name: &str) -> Option<String> {
+    request.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_owned)
+}
+
+/// A 422 naming `field` unless `value` is a valid id (see `valid_id`).
+pub fn checked_id(field: &str, value: &str) -> Result<(), Problem> {
+    if valid_id(value) {
+        return Ok(());
+    }
+    Err(Problem::invalid(vec![crate::error::FieldError::new(
+        field,
+        "must be 1-128 characters of letters, digits and -_.:@",
+    )]))
+}
+
 /// The body of a JSON request: 415 unless the content type is JSON, 413 past `max_bytes`.
 pub fn json_body(request: &Request, max_bytes: usize) -> Result<&[u8], Problem> {
     let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");

@@ -75,6 +75,12 @@ impl Problem {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side", detail)
     }
 
+    /// Storage failed: 503, logged here once (the error names no secret, only the service's).
+    pub fn storage(error: crate::store::StoreError) -> Self {
+        tracing::error!(error = %error, "storage failed");
+        Self::unavailable("Storage is unavailable; retry the request.", 2)
+    }
+
     pub fn unavailable(detail: impl Into<String>, retry_after_secs: u64) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily-unavailable", "Try again shortly", detail)
             .with_retry_after(retry_after_secs)

@@ -196,10 +196,12 @@ impl Lookup<'_> {
         match call(bot.account.clone()).await {
             Err(ZendeskError::Unauthorized) => match self.escalator().reload_account(&bot).await? {
                 Some(fresh) => match call(fresh.account.clone()).await {
-                    Err(ZendeskError::Unauthorized) => Err(self.escalator().reconnect_required(&fresh).await.into()),
+                    Err(ZendeskError::Unauthorized) => {
+                        Err(self.escalator().reconnect_required_by(&fresh, "status").await.into())
+                    }
                     other => other.map_err(StatusError::Zendesk),
                 },
-                None => Err(self.escalator().reconnect_required(&bot).await.into()),
+                None => Err(self.escalator().reconnect_required_by(&bot, "status").await.into()),
             },
             other => other.map_err(StatusError::Zendesk),
         }
@@ -266,7 +268,7 @@ impl Lookup<'_> {
             None => {
                 let deadline = Deadline::after(BUDGET);
                 let shown = self
-                    .with_account(bot.clone_for_call(), |account| async move {
+                    .with_account(bot.clone(), |account| async move {
                         self.zendesk.show_ticket_with_users(&account, ticket_id, deadline).await
                     })
                     .await;
@@ -292,7 +294,7 @@ impl Lookup<'_> {
         if snapshot.updater.is_none() {
             let deadline = Deadline::after(BUDGET);
             let audits = self
-                .with_account(bot.clone_for_call(), |account| async move {
+                .with_account(bot.clone(), |account| async move {
                     self.zendesk.recent_audits(&account, ticket_id, deadline).await
                 })
                 .await;
@@ -323,7 +325,7 @@ impl Lookup<'_> {
         &self,
         bot_id: &str,
         email: &str,
-        count: u8,
+        count: Option<u8>,
         who: &WhoAsks,
         now: OffsetDateTime,
     ) -> Result<CustomerContext, StatusError> {
@@ -341,7 +343,7 @@ impl Lookup<'_> {
             None => {
                 let deadline = Deadline::after(BUDGET);
                 let user = self
-                    .with_account(bot.clone_for_call(), |account| {
+                    .with_account(bot.clone(), |account| {
                         let email = email.clone();
                         async move { self.zendesk.user_by_email(&account, &email, deadline).await }
                     })
@@ -350,7 +352,7 @@ impl Lookup<'_> {
                 let listed: Vec<(ContextTicket, bool)> = match user.and_then(|u| u.id) {
                     None => Vec::new(),
                     Some(user_id) => self
-                        .with_account(bot.clone_for_call(), |account| async move {
+                        .with_account(bot.clone(), |account| async move {
                             self.zendesk.requested_tickets(&account, user_id, 100, deadline).await
                         })
                         .await?
@@ -375,7 +377,7 @@ impl Lookup<'_> {
             .into_iter()
             .filter(|(_, mine)| scope != visibility::LookupScope::Bot || *mine)
             .map(|(ticket, _)| ticket)
-            .take(count.into())
+            .take(count.unwrap_or(settings.customer_context_count).into())
             .collect();
         let summary = context::summary(&tickets, now);
         Ok(CustomerContext { email, tickets, summary })
@@ -412,18 +414,10 @@ impl Lookup<'_> {
         let settings = self.stores.bots.load_profile(&visitor.bot_id).await?.settings.unwrap_or_default();
         let wanted = settings.customer_context_on_session_start;
         let context = match (&merged.email, wanted && may_read_context) {
-            (Some(email), true) => {
-                Some(self.customer_context(&visitor.bot_id, email, settings.customer_context_count, who, now).await)
-            }
+            (Some(email), true) => Some(self.customer_context(&visitor.bot_id, email, None, who, now).await),
             _ => None,
         };
         Ok((wanted, context))
-    }
-}
-
-impl BotAccount {
-    fn clone_for_call(&self) -> BotAccount {
-        BotAccount { account: self.account.clone(), connection: self.connection.clone() }
     }
 }
 

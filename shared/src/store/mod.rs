@@ -627,6 +627,24 @@ pub struct Stores {
     pub outbox: std::sync::Arc<dyn CallbackOutbox>,
 }
 
+impl Stores {
+    /// Every table-backed port served by one adapter (DynamoDB, or the in-process store), with
+    /// the secrets next to it.
+    pub fn backed_by<S>(store: std::sync::Arc<S>, secrets: std::sync::Arc<dyn SecretStore>) -> Self
+    where
+        S: BotStore + ConversationStore + OAuthStateStore + AuditLog + CallbackOutbox + 'static,
+    {
+        Self {
+            bots: store.clone(),
+            conversations: store.clone(),
+            oauth_states: store.clone(),
+            audit: store.clone(),
+            outbox: store,
+            secrets,
+        }
+    }
+}
+
 /// The app's OAuth client as stored in its secret (JSON).
 #[derive(Serialize, Deserialize)]
 pub(crate) struct StoredOAuthClient {

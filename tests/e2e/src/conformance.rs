@@ -422,9 +422,8 @@ async fn memory_adapters_conform() {
     secret_store_conforms(&MemorySecrets::new()).await;
 }
 
-#[tokio::test]
-async fn dynamodb_on_moto_conforms() {
-    let store = dynamo_store(Backend::Moto).await;
+async fn dynamodb_conforms(backend: Backend) {
+    let store = dynamo_store(backend).await;
     oauth_states_and_audit_conform(store.as_ref()).await;
     refresh_lease_conforms(store.as_ref()).await;
     conversation_store_conforms(store.as_ref()).await;
@@ -433,13 +432,13 @@ async fn dynamodb_on_moto_conforms() {
 }
 
 #[tokio::test]
+async fn dynamodb_on_moto_conforms() {
+    dynamodb_conforms(Backend::Moto).await;
+}
+
+#[tokio::test]
 async fn dynamodb_on_dynalite_conforms() {
-    let store = dynamo_store(Backend::Dynalite).await;
-    oauth_states_and_audit_conform(store.as_ref()).await;
-    refresh_lease_conforms(store.as_ref()).await;
-    conversation_store_conforms(store.as_ref()).await;
-    bot_store_conforms(store.as_ref()).await;
-    outbox_conforms(store.as_ref()).await;
+    dynamodb_conforms(Backend::Dynalite).await;
 }
 
 #[tokio::test]

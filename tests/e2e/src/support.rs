@@ -129,22 +129,8 @@ impl Harness {
             _ => Adapters::Aws { dynamo: dynamo_store(backend).await, secrets: secrets_store().await },
         };
         let stores = match &adapters {
-            Adapters::Aws { dynamo, secrets } => Stores {
-                bots: dynamo.clone(),
-                conversations: dynamo.clone(),
-                oauth_states: dynamo.clone(),
-                audit: dynamo.clone(),
-                outbox: dynamo.clone(),
-                secrets: secrets.clone(),
-            },
-            Adapters::Memory { store, secrets } => Stores {
-                bots: store.clone(),
-                conversations: store.clone(),
-                oauth_states: store.clone(),
-                audit: store.clone(),
-                outbox: store.clone(),
-                secrets: secrets.clone(),
-            },
+            Adapters::Aws { dynamo, secrets } => Stores::backed_by(dynamo.clone(), secrets.clone()),
+            Adapters::Memory { store, secrets } => Stores::backed_by(store.clone(), secrets.clone()),
         };
         let mut app = App::new(stores, Some(url::Url::parse(&sim.base_url).expect("sim url"))).expect("app");
         app.zendesk = fast_client(Duration::from_secs(5));
