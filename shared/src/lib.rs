@@ -15,6 +15,7 @@ pub mod diagnostics;
 pub mod error;
 pub mod escalation;
 pub mod http;
+pub mod identity;
 pub mod mapping;
 pub mod metrics;
 pub mod rules;

@@ -45,8 +45,14 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         Some(context) if context.deadline > 0 => Deadline::from_lambda(context.deadline, RESERVE, BUDGET),
         _ => Deadline::after(BUDGET),
     };
-    let command =
-        EscalateCommand { bot_id, conversation_id, request: parsed, token_subject: caller.subject.clone(), deadline };
+    let command = EscalateCommand {
+        bot_id,
+        conversation_id,
+        request: parsed,
+        token_subject: caller.subject.clone(),
+        visitor_claim: caller.visitor_email.clone(),
+        deadline,
+    };
     let escalator = Escalator { stores: &app.stores, zendesk: &app.zendesk, config: &app.escalation };
     let outcome = escalator.escalate(command).await.map_err(problem_for)?;
     Ok(answer(outcome))
@@ -100,6 +106,7 @@ fn problem_for(error: EscalationError) -> Problem {
             "Reconnect Zendesk",
             "Zendesk no longer accepts this bot's authorization; an admin must reconnect it.",
         ),
+        EscalationError::VisitorMismatch(_) => crate::http::Problem::visitor_mismatch(),
         EscalationError::Rules(RulesError::NoRuleEnabled) => Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "no-rule-enabled",

@@ -81,12 +81,7 @@ fn problem_for(error: StatusError) -> Problem {
             "Zendesk must be reconnected",
             "Zendesk no longer accepts this bot's authorization; an admin must connect it again.",
         ),
-        StatusError::VisitorMismatch => Problem::new(
-            StatusCode::FORBIDDEN,
-            "visitor-mismatch",
-            "The token is for another visitor",
-            "This token's visitor_email claim names another visitor; ask about that visitor only.",
-        ),
+        StatusError::VisitorMismatch => Problem::visitor_mismatch(),
         // Worth retrying: say when (Zendesk's Retry-After when it gave one).
         StatusError::Zendesk(e) if e.is_transient() => {
             let wait = e.retry_after().map(|d| d.as_secs().max(1)).unwrap_or(5);

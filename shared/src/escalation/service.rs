@@ -16,9 +16,10 @@ use tracing::{Instrument, info, warn};
 use url::Url;
 
 use super::pending::{PayloadError, PendingEscalation};
-use super::request::{EscalationRequest, Message};
+use super::request::{EscalationRequest, Message, Visitor};
 use crate::connection::refresh::{REQUEST_MARGIN_SECONDS, Reason, RefreshError, Refresher};
 use crate::deadline::{Deadline, now_ms};
+use crate::identity::{self, VisitorMismatch};
 use crate::mapping::{self, MappingInput};
 use crate::rules::{self, Decision, Firing, RuleKind, RulesError};
 use crate::settings::BotSettings;
@@ -62,6 +63,9 @@ pub struct EscalateCommand {
     pub request: EscalationRequest,
     /// The caller's `sub` claim, recorded as who escalated by hand when the body does not say.
     pub token_subject: Option<String>,
+    /// The token's `visitor_email` claim: the only verified identity. It becomes the requester and
+    /// binds the conversation (see `identity`).
+    pub visitor_claim: Option<String>,
     pub deadline: Deadline,
 }
 
@@ -115,6 +119,9 @@ pub enum EscalationError {
     ReconnectRequired,
     #[error(transparent)]
     Rules(#[from] RulesError),
+    /// The token's visitor is not the one the body or the conversation names.
+    #[error(transparent)]
+    VisitorMismatch(#[from] VisitorMismatch),
     #[error(transparent)]
     Payload(#[from] PayloadError),
     #[error(transparent)]
@@ -186,7 +193,7 @@ impl Escalator<'_> {
         self.escalate_inner(command).instrument(span).await
     }
 
-    async fn escalate_inner(&self, command: EscalateCommand) -> Result<Outcome, EscalationError> {
+    async fn escalate_inner(&self, mut command: EscalateCommand) -> Result<Outcome, EscalationError> {
         let profile = self.stores.bots.load_profile(&command.bot_id).await?;
         let connection = match profile.connection {
             Some(c) if c.state == ConnectionState::Connected => c,
@@ -194,6 +201,7 @@ impl Escalator<'_> {
             _ => return Err(EscalationError::NotConnected),
         };
         let settings = profile.settings.unwrap_or_default();
+        command.request.visitor = self.requester(&command).await?;
         let request = &command.request;
         let signals = request.signals(command.token_subject.as_deref());
         let firing = match rules::evaluate(&settings.rules, request.trigger, &signals)? {
@@ -209,6 +217,37 @@ impl Escalator<'_> {
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
         self.rounds(&command, &settings, bot, &pending, &payload, None).await
+    }
+
+    /// Who the ticket is for (`identity::requester`): the claim, the body, the visitor recorded at
+    /// session start. A claim must match the body and the conversation's recorded visitor. The
+    /// session's record is read only when the body leaves part of the visitor out or a claim must
+    /// be checked; the conversation only for a claim (both at once).
+    async fn requester(&self, command: &EscalateCommand) -> Result<Visitor, EscalationError> {
+        let (bot_id, conversation_id) = (&command.bot_id, &command.conversation_id);
+        let body = &command.request.visitor;
+        let claim = command.visitor_claim.as_deref();
+        let complete = body.email.is_some() && body.name.is_some() && body.phone.is_some();
+        if claim.is_none() && complete {
+            return Ok(identity::requester(None, body, None)?);
+        }
+        let conversations = &self.stores.conversations;
+        let (session, record) = tokio::join!(conversations.get_visitor(bot_id, conversation_id), async {
+            match claim {
+                Some(_) => conversations.get_conversation(bot_id, conversation_id).await,
+                None => Ok(None),
+            }
+        });
+        let session = session?.map(|v| Visitor { name: v.name, email: v.email, phone: v.phone });
+        let record = record?;
+        identity::check_binding(
+            claim,
+            [
+                session.as_ref().and_then(|s| s.email.as_deref()),
+                record.as_ref().and_then(|r| r.requester_email.as_deref()),
+            ],
+        )?;
+        Ok(identity::requester(claim, body, session.as_ref())?)
     }
 
     /// Finishes an escalation left pending (a 202: Zendesk was down, or the worker stopped), for
@@ -255,6 +294,8 @@ impl Escalator<'_> {
             conversation_id: listed.conversation_id.clone(),
             request: pending.request.clone(),
             token_subject: None,
+            // The stored request already names the requester the claim chose.
+            visitor_claim: None,
             deadline,
         };
         let profile = self.stores.bots.load_profile(&listed.bot_id).await?;
@@ -485,6 +526,7 @@ impl Escalator<'_> {
                 match self.create_once(bot, &record, &plan.ticket, &key, deadline).await {
                     Ok((t, replayed)) => {
                         check_notes |= replayed;
+                        self.phone_onto_requester(bot, &t, first.request.visitor.phone.as_deref(), deadline).await;
                         t
                     }
                     Err(e) => return settle(None, 0, e).await,
@@ -577,6 +619,20 @@ impl Escalator<'_> {
             reason: firing.reason,
             handoff_message: settings.handoff_message(locale, Some(ticket.id)),
         }))
+    }
+
+    /// The visitor's phone onto the requester's Zendesk user (the ticket's `requester` cannot carry
+    /// it). Best effort: the phone is in the ticket's first comment either way, so a failure here
+    /// is logged and never holds up the handoff.
+    async fn phone_onto_requester(&self, bot: &BotAccount, ticket: &Ticket, phone: Option<&str>, deadline: Deadline) {
+        let (Some(phone), Some(user_id)) =
+            (phone.map(crate::text::one_line).filter(|p| !p.is_empty()), ticket.requester_id)
+        else {
+            return;
+        };
+        if let Err(error) = self.zendesk.set_user_phone(&bot.account, user_id, &phone, deadline).await {
+            warn!(ticket_id = ticket.id, %error, "could not put the visitor's phone on their Zendesk user");
+        }
     }
 
     /// The conversation has a ticket: if it is still open, add only the new messages; if it was

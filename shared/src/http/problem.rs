@@ -71,6 +71,17 @@ impl Problem {
         .with_errors(errors)
     }
 
+    /// The token's `visitor_email` claim names another visitor than the request or its
+    /// conversation: one answer on every route.
+    pub fn visitor_mismatch() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "visitor-mismatch",
+            "The token is for another visitor",
+            "This token's visitor_email claim names another visitor than this request or its conversation; act for that visitor only.",
+        )
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side", detail)
     }

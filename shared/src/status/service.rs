@@ -18,6 +18,7 @@ use super::visibility::{self, TicketFacts, Viewer};
 use crate::deadline::Deadline;
 use crate::escalation::service::BotAccount;
 use crate::escalation::{EscalationConfig, EscalationError, Escalator};
+use crate::identity;
 use crate::store::{ConnectionState, StoreError, Stores, VisitorRecord};
 use crate::zendesk::types::{Ticket, TicketStatus, User};
 use crate::zendesk::{ZendeskClient, ZendeskError};
@@ -207,31 +208,31 @@ impl Lookup<'_> {
         }
     }
 
-    /// The viewer behind the request: the token's `visitor_email` claim, and what the named
-    /// conversation knows (its tickets, the visitor's recorded email). With a claim, a
-    /// conversation counts only when it is that same visitor's: another visitor's conversation id
-    /// opens nothing.
+    /// The viewer behind the request. Only the token's `visitor_email` claim is a verified email:
+    /// an email recorded on a conversation (session start, an escalation's body) is the
+    /// platform's unverified word and unlocks nothing. The named conversation adds the tickets
+    /// Handoff created there: without a claim, its current and previous ones; with a claim, only
+    /// its current one, and only when the conversation is that visitor's (recorded for the same
+    /// email), so another visitor's conversation id opens nothing.
     async fn viewer(&self, bot_id: &str, who: &WhoAsks) -> Result<Viewer, StatusError> {
-        let claim = who.visitor_email.as_deref().map(|e| e.trim().to_ascii_lowercase());
+        let claim = who.visitor_email.as_deref().map(identity::normalize_email);
         let mut viewer = Viewer { verified_email: claim.clone(), linked_tickets: Vec::new() };
         let Some(conversation) = &who.conversation_id else { return Ok(viewer) };
-        let record = self.stores.conversations.get_conversation(bot_id, conversation).await?;
-        let visitor = self.stores.conversations.get_visitor(bot_id, conversation).await?;
-        let recorded = visitor
-            .and_then(|v| v.email)
-            .or_else(|| record.as_ref().and_then(|r| r.requester_email.clone()))
-            .map(|e| e.trim().to_ascii_lowercase());
-        let same_visitor = match (&claim, &recorded) {
-            (Some(claim), Some(recorded)) => claim == recorded,
-            (Some(_), None) => false,
-            (None, _) => true,
-        };
-        if same_visitor {
-            if let Some(record) = record {
-                viewer.linked_tickets.extend(record.ticket_id.into_iter().chain(record.previous_ticket_id));
-            }
-            if viewer.verified_email.is_none() {
-                viewer.verified_email = recorded;
+        let conversations = &self.stores.conversations;
+        let (record, visitor) = tokio::join!(
+            conversations.get_conversation(bot_id, conversation),
+            conversations.get_visitor(bot_id, conversation)
+        );
+        let (Some(record), visitor) = (record?, visitor?) else { return Ok(viewer) };
+        match &claim {
+            None => viewer.linked_tickets.extend(record.ticket_id.into_iter().chain(record.previous_ticket_id)),
+            Some(claim) => {
+                let recorded_for_claim =
+                    record.requester_email.as_deref().is_some_and(|e| identity::same_email(e, claim));
+                let bound = identity::check_binding(Some(claim), [visitor.as_ref().and_then(|v| v.email.as_deref())]);
+                if recorded_for_claim && bound.is_ok() {
+                    viewer.linked_tickets.extend(record.ticket_id);
+                }
             }
         }
         Ok(viewer)
@@ -394,12 +395,34 @@ impl Lookup<'_> {
         may_read_context: bool,
         now: OffsetDateTime,
     ) -> Result<(bool, Option<Result<CustomerContext, StatusError>>), StatusError> {
-        if let (Some(claim), Some(email)) = (&who.visitor_email, &visitor.email)
-            && !claim.trim().eq_ignore_ascii_case(email)
+        let claim = who.visitor_email.as_deref();
+        if let (Some(claim), Some(email)) = (claim, &visitor.email)
+            && !identity::same_email(claim, email)
         {
             return Err(StatusError::VisitorMismatch);
         }
-        let earlier = self.stores.conversations.get_visitor(&visitor.bot_id, &visitor.conversation_id).await?;
+        let (bot_id, conversation_id) = (&visitor.bot_id, &visitor.conversation_id);
+        let conversations = &self.stores.conversations;
+        let (earlier, record) = tokio::join!(conversations.get_visitor(bot_id, conversation_id), async {
+            match claim {
+                Some(_) => conversations.get_conversation(bot_id, conversation_id).await,
+                None => Ok(None),
+            }
+        });
+        let (earlier, record) = (earlier?, record?);
+        // A claim binds the conversation: one recorded for another visitor is not re-recorded.
+        identity::check_binding(
+            claim,
+            [
+                earlier.as_ref().and_then(|v| v.email.as_deref()),
+                record.as_ref().and_then(|r| r.requester_email.as_deref()),
+            ],
+        )
+        .map_err(|_| StatusError::VisitorMismatch)?;
+        let mut visitor = visitor.clone();
+        if let Some(claim) = claim {
+            visitor.email = Some(identity::normalize_email(claim));
+        }
         let merged = match earlier {
             Some(earlier) => VisitorRecord {
                 name: visitor.name.clone().or(earlier.name),

@@ -177,6 +177,22 @@ impl ZendeskClient {
         Ok(read_json::<TicketResponse>(response).await?.ticket)
     }
 
+    /// Puts the visitor's phone on their Zendesk user (`PUT /api/v2/users/{id}.json`), so an agent
+    /// finds it on the profile as well as in the ticket. Setting the same value again is harmless.
+    pub async fn set_user_phone(
+        &self,
+        account: &Account,
+        user_id: u64,
+        phone: &str,
+        deadline: Deadline,
+    ) -> Result<(), ZendeskError> {
+        let request = UserPhoneUpdateRequest { user: UserPhone { phone: phone.to_owned() } };
+        let url = endpoint(account, &format!("/api/v2/users/{user_id}.json"))?;
+        self.send(account, deadline, Repeat::Safe, |http| http.request(Method::PUT, url.clone()).json(&request))
+            .await?;
+        Ok(())
+    }
+
     /// `GET /api/v2/tickets/{id}.json`.
     pub async fn show_ticket(
         &self,

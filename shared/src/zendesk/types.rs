@@ -62,6 +62,18 @@ pub struct TicketUpdateInput {
     pub comment: TicketComment,
 }
 
+/// `PUT /api/v2/users/{id}.json` body setting the user's phone (a ticket's `requester` object
+/// takes only name, email and locale).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserPhoneUpdateRequest {
+    pub user: UserPhone,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserPhone {
+    pub phone: String,
+}
+
 /// The fields of `TicketObject` Handoff uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ticket {

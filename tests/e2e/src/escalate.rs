@@ -84,11 +84,16 @@ async fn happy_path_makes_one_complete_ticket_within_the_call_budget() {
         Some("conv-happy")
     );
 
-    // Warm: a second conversation costs 2 Zendesk calls, at most 3 DynamoDB writes (claim, record,
-    // audit entry), no Secrets Manager call.
+    assert_eq!(requester.phone.as_deref(), Some("+55 11 5555-0000"), "the phone is on the requester's user too");
+
+    // Warm: a second conversation costs 2 Zendesk calls (a third only to put a phone on the
+    // requester's user), at most 3 DynamoDB writes (claim, record, audit entry), no Secrets
+    // Manager call.
     h.sim.reset_calls();
     let ((_, writes_before), secrets_before) = h.adapters.counts();
-    let warm = h.escalate("conv-warm", &escalation_body("I want to speak to an agent")).await;
+    let mut body = escalation_body("I want to speak to an agent");
+    body["visitor"].as_object_mut().unwrap().remove("phone");
+    let warm = h.escalate("conv-warm", &body).await;
     assert_eq!(warm.status, StatusCode::CREATED, "{}", warm.raw);
     let ((_, writes_after), secrets_after) = h.adapters.counts();
     assert_eq!(h.sim.count(Route::Any), 2, "{:?}", h.sim.calls().iter().map(|c| &c.path).collect::<Vec<_>>());

@@ -14,6 +14,8 @@ mod diagnostics;
 #[cfg(test)]
 mod escalate;
 #[cfg(test)]
+mod identity;
+#[cfg(test)]
 mod local_runner;
 #[cfg(test)]
 mod openapi;

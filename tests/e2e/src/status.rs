@@ -207,8 +207,12 @@ async fn session_start_records_the_visitor_and_answers_context_only_when_asked()
     assert_eq!(no_scope.status, StatusCode::OK);
     assert!(no_scope.body["customer_context_unavailable"].as_str().is_some(), "{}", no_scope.raw);
 
-    // The recorded email lets the visitor's conversation see their tickets.
+    // A recorded email is the platform's unverified word: it opens no ticket by email. The
+    // token's verified claim does.
     let reply = lookup(&h, earlier, "conversation_id=conv-erin", &[]).await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND, "{}", reply.raw);
+    let erin = [("visitor_email", "erin@example.com")];
+    let reply = lookup(&h, earlier, "conversation_id=conv-erin", &erin).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
 
     let bad = h.request("POST", &path, "", Some(&json!({"visitor": {"email": "nope"}})), &both, &[], &[]).await;

@@ -98,7 +98,7 @@ fn end_user(s: &mut State, name: &str, email: &str) -> u64 {
         return user.id;
     }
     let id = s.next_id();
-    s.users.push(User { id, name: name.to_owned(), email: email.to_owned(), role: "end-user".into() });
+    s.users.push(User::new(id, name.to_owned(), email.to_owned(), "end-user"));
     id
 }
 

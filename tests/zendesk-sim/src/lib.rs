@@ -51,6 +51,8 @@ pub enum Route {
     UsersSearch,
     /// `GET /api/v2/users/{id}/tickets/requested.json`.
     RequestedTickets,
+    /// `PUT /api/v2/users/{id}.json`.
+    UpdateUser,
     /// `POST /oauth/tokens` (every grant).
     OAuthToken,
     /// `DELETE /api/v2/oauth/tokens/current.json`.
@@ -244,7 +246,7 @@ impl Simulator {
                 None => {
                     let id = s.next_id();
                     let admin = "admin@example.com".into();
-                    s.users.push(User { id, name: "Ada Admin".into(), email: admin, role: "admin".into() });
+                    s.users.push(User::new(id, "Ada Admin".into(), admin, "admin"));
                 }
             }
             s.persist = persist;
@@ -491,6 +493,6 @@ fn agent(s: &mut State, email: &str) -> u64 {
     }
     let id = s.next_id();
     let name = email.split('@').next().unwrap_or("agent").to_owned();
-    s.users.push(User { id, name, email: email.to_owned(), role: "agent".into() });
+    s.users.push(User::new(id, name, email.to_owned(), "agent"));
     id
 }

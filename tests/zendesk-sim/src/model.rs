@@ -11,11 +11,17 @@ pub struct User {
     pub name: String,
     pub email: String,
     pub role: String,
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 impl User {
+    pub fn new(id: u64, name: String, email: String, role: &str) -> Self {
+        Self { id, name, email, role: role.to_owned(), phone: None }
+    }
+
     pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "name": self.name, "email": self.email, "role": self.role})
+        json!({"id": self.id, "name": self.name, "email": self.email, "role": self.role, "phone": self.phone})
     }
 }
 

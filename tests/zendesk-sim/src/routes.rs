@@ -40,6 +40,7 @@ enum Endpoint {
     Me,
     UsersSearch,
     Requested(u64),
+    UpdateUser(u64),
     TicketFields,
     OAuthTokens,
     RevokeCurrent,
@@ -69,6 +70,7 @@ impl Endpoint {
             (&Method::GET, ["users", u, "tickets", "requested"]) if id(u).is_some() => {
                 Self::Requested(id(u).unwrap_or_default())
             }
+            (&Method::PUT, ["users", u]) if id(u).is_some() => Self::UpdateUser(id(u).unwrap_or_default()),
             (&Method::GET, ["ticket_fields"]) => Self::TicketFields,
             (&Method::DELETE, ["oauth", "tokens", "current"]) => Self::RevokeCurrent,
             (&Method::POST, ["webhooks"]) => Self::CreateWebhook,
@@ -91,6 +93,7 @@ impl Endpoint {
             Self::Me => Route::Me,
             Self::UsersSearch => Route::UsersSearch,
             Self::Requested(_) => Route::RequestedTickets,
+            Self::UpdateUser(_) => Route::UpdateUser,
             Self::OAuthTokens => Route::OAuthToken,
             Self::RevokeCurrent => Route::RevokeToken,
             Self::CreateWebhook
@@ -254,6 +257,7 @@ async fn process(
         (Endpoint::Audits(id), Some(_)) => audits::list(&s, id, &query),
         (Endpoint::UsersSearch, Some(_)) => users::search(&s, &query),
         (Endpoint::Requested(user_id), Some(_)) => users::requested(&s, &base_url, user_id, &query),
+        (Endpoint::UpdateUser(user_id), Some(_)) => users::update(&mut s, user_id, body.as_ref()),
         (Endpoint::TicketFields, Some(_)) => {
             let fields: Vec<Value> = s.fields.iter().map(model::TicketField::to_json).collect();
             json_answer(StatusCode::OK, json!({"ticket_fields": fields, "next_page": null, "count": fields.len()}))
@@ -400,7 +404,7 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
                 Some(u) => u.id,
                 None => {
                     let id = s.next_id();
-                    s.users.push(User { id, name, email, role: "end-user".into() });
+                    s.users.push(User::new(id, name, email, "end-user"));
                     id
                 }
             }

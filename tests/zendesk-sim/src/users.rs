@@ -1,5 +1,6 @@
 //! The user-facing reads Handoff uses to give an agent context: users search, a requester's
-//! recent tickets, and the users sideloaded on a ticket (`include=users`).
+//! recent tickets, the users sideloaded on a ticket (`include=users`), and updating a user's
+//! name or phone (`PUT /api/v2/users/{id}`).
 
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -66,4 +67,26 @@ pub(crate) fn sideloaded(s: &State, ticket: &Ticket) -> Vec<Value> {
 /// Whether `include` (comma-separated) asks for `users`.
 pub(crate) fn wants_users(query: &Query) -> bool {
     query.iter().any(|(k, v)| k == "include" && v.split(',').any(|i| i.trim() == "users"))
+}
+
+/// `PUT /api/v2/users/{id}.json` `{"user": {"name"?, "phone"?}}`: the fields Handoff sets. Any
+/// other field is refused (400), so a typo in what Handoff sends cannot pass silently.
+pub(crate) fn update(s: &mut State, user_id: u64, body: Option<&Value>) -> Answer {
+    let Some(input) = body.and_then(|b| b.get("user")).and_then(Value::as_object) else {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequestBody", "a `user` object is required");
+    };
+    if let Some(other) = input.keys().find(|k| !matches!(k.as_str(), "name" | "phone")) {
+        return error(StatusCode::BAD_REQUEST, "InvalidRequestBody", &format!("unexpected user field `{other}`"));
+    }
+    let Some(user) = s.users.iter_mut().find(|u| u.id == user_id) else {
+        return error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found");
+    };
+    if let Some(name) = input.get("name").and_then(Value::as_str) {
+        user.name = name.to_owned();
+    }
+    if let Some(phone) = input.get("phone") {
+        user.phone = phone.as_str().map(str::to_owned);
+    }
+    let answer = user.to_json();
+    json_answer(StatusCode::OK, json!({"user": answer}))
 }
