@@ -108,8 +108,40 @@ pub fn sanitize_tag(raw: &str) -> Option<String> {
 }
 
 /// The tag that marks a ticket as made by this bot: with `handoff`, a recovery lookup by
-/// `external_id` only ever adopts a ticket Handoff made for this bot.
+/// `external_id` only ever adopts a ticket Handoff made for this bot, and the `bot` lookup scope
+/// shows only this bot's tickets. Sanitising folds ids together (`Shop.Bot` and `shop_bot`) and
+/// Zendesk cuts tags at 80 characters, so the readable part is followed by a short digest of the
+/// exact id: two bots on one Zendesk account never share a tag.
 pub fn bot_tag(bot_id: &str) -> String {
+    let digest = Sha256::digest(bot_id.as_bytes());
+    let hash: String = digest.iter().take(4).map(|b| format!("{b:02x}")).collect();
+    const PREFIX: &str = "handoff_bot_";
+    let room = TAG_MAX_CHARS - PREFIX.len() - 1 - hash.len();
+    let readable: String = sanitize_tag(bot_id).unwrap_or_default().chars().take(room).collect();
+    match readable.trim_end_matches('_') {
+        "" => format!("{PREFIX}{hash}"),
+        readable => format!("{PREFIX}{readable}_{hash}"),
+    }
+}
+
+/// True when `tags` mark a ticket this bot made: its `bot_tag`, or — on a ticket made before
+/// bot tags carried a digest (it has no digest-bearing bot tag at all) — its `legacy_bot_tag`.
+/// For recovery only: a newer ticket of a bot whose id folds to the same text is never adopted.
+pub fn made_by_bot(bot_id: &str, tags: &[String]) -> bool {
+    if tags.contains(&bot_tag(bot_id)) {
+        return true;
+    }
+    let has_digest = |t: &String| {
+        t.strip_prefix("handoff_bot_")
+            .and_then(|rest| rest.rsplit('_').next())
+            .is_some_and(|h| h.len() == 8 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    !tags.iter().any(has_digest) && tags.contains(&legacy_bot_tag(bot_id))
+}
+
+/// The tag tickets got before `bot_tag` carried a digest. Recovery still adopts a ticket carrying
+/// it (see `made_by_bot`); visibility never trusts it, since colliding ids share it.
+pub fn legacy_bot_tag(bot_id: &str) -> String {
     sanitize_tag(&format!("handoff_bot_{bot_id}")).unwrap_or_else(|| "handoff_bot".to_owned())
 }
 
@@ -261,7 +293,10 @@ mod tests {
         assert_eq!(t.subject, "My order never arrived, can I talk to a human?");
         assert!(t.comment.public);
         assert_eq!(t.comment.body, "My order\n never   arrived,\tcan I talk to a human?\n\nPhone: +55 11 5555-0000");
-        assert_eq!(t.tags, ["handoff", "handoff_bot_bot-1", "acme_support_bot", "handoff_rule_explicit_request"]);
+        assert_eq!(
+            t.tags,
+            ["handoff", "handoff_bot_bot-1_d6c011e8", "acme_support_bot", "handoff_rule_explicit_request"]
+        );
         assert_eq!(t.external_id.as_deref(), Some("conv-42"));
         assert!(t.custom_fields.is_empty(), "no field ids configured");
         assert_eq!(t.priority, None);
@@ -299,6 +334,31 @@ mod tests {
         let mut settings = BotSettings::default();
         settings.mapping.placeholder_email_domain = "@example.org".into();
         assert!(placeholder_email("b", "c", &settings.mapping.placeholder_email_domain).ends_with("@example.org"));
+    }
+
+    #[test]
+    fn bot_tags_never_collide_and_fit_zendesk() {
+        // Ids that fold to the same text, and long ids sharing their first 68 characters.
+        let long = "a".repeat(68);
+        for (a, b) in [("Shop.Bot", "shop_bot"), ("shop-bot", "Shop-Bot"), (&*format!("{long}1"), &*format!("{long}2"))]
+        {
+            assert_ne!(bot_tag(a), bot_tag(b), "{a} / {b}");
+        }
+        for id in ["Shop.Bot", "b", &"x".repeat(128), "ünïcödé:bot@x"] {
+            let tag = bot_tag(id);
+            assert!(tag.starts_with("handoff_bot_") && tag.chars().count() <= 80, "{tag}");
+            assert_eq!(sanitize_tag(&tag).as_deref(), Some(tag.as_str()), "already a valid tag");
+            assert_eq!(bot_tag(id), tag, "stable");
+        }
+    }
+
+    #[test]
+    fn recovery_adopts_old_tickets_by_their_old_tag_but_never_a_colliding_bots_new_one() {
+        let tags = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(made_by_bot("Shop.Bot", &tags(&["handoff", &bot_tag("Shop.Bot")])));
+        assert!(made_by_bot("Shop.Bot", &tags(&["handoff", "handoff_bot_shop_bot"])), "made before the upgrade");
+        assert!(!made_by_bot("Shop.Bot", &tags(&["handoff", &bot_tag("shop_bot")])));
+        assert!(!made_by_bot("Shop.Bot", &tags(&["handoff", "handoff_bot_other"])));
     }
 
     #[test]

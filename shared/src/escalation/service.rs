@@ -740,12 +740,13 @@ impl Escalator<'_> {
         deadline: Deadline,
     ) -> Result<Option<Ticket>, ZendeskError> {
         let floor = record.previous_ticket_id.unwrap_or(0);
-        let bot_tag = mapping::bot_tag(&record.bot_id);
         let tickets = self.zendesk.tickets_by_external_id(&bot.account, &record.conversation_id, deadline).await?;
         Ok(tickets
             .into_iter()
             .filter(|t| t.id > floor && t.external_id.as_deref() == Some(record.conversation_id.as_str()))
-            .filter(|t| t.tags.iter().any(|tag| tag == mapping::HANDOFF_TAG) && t.tags.contains(&bot_tag))
+            .filter(|t| {
+                t.tags.iter().any(|tag| tag == mapping::HANDOFF_TAG) && mapping::made_by_bot(&record.bot_id, &t.tags)
+            })
             .min_by_key(|t| t.id))
     }
 

@@ -86,5 +86,8 @@ mod tests {
         assert!(may_see(LookupScope::Bot, "shop-bot", &ticket(None, &mine), &anyone));
         assert!(!may_see(LookupScope::Bot, "shop-bot", &ticket(None, &other), &anyone));
         assert!(may_see(LookupScope::Account, "shop-bot", &ticket(None, &other), &anyone));
+        // Bot ids that fold to the same text do not see each other's tickets.
+        let shop_dot = vec!["handoff".to_owned(), bot_tag("Shop.Bot")];
+        assert!(!may_see(LookupScope::Bot, "shop_bot", &ticket(None, &shop_dot), &anyone));
     }
 }
