@@ -181,6 +181,18 @@ pub trait BotStore: Send + Sync {
         until_ms: i64,
     ) -> Result<Option<Connection>, StoreError>;
 
+    /// Takes the refresh lease for `holder` until `until_ms` whoever holds it now, if the
+    /// connection is still at `expected_version` (Conflict otherwise), and moves the version on:
+    /// a reconnect's fence. A refresher that read the old version stores nothing afterwards.
+    /// The connection as it is now.
+    async fn take_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        expected_version: u64,
+        until_ms: i64,
+    ) -> Result<Connection, StoreError>;
+
     /// Records a refresh and releases the lease; Conflict when `holder` no longer holds it.
     async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError>;
 
