@@ -94,7 +94,7 @@ impl Diagnostics<'_> {
             }
             Some(c) => {
                 // Credentials and the subdomain, with one users/me call.
-                let me = match self.escalator.bot_account(c).await {
+                let me = match self.escalator.bot_account(c, deadline).await {
                     Ok(bot) => Some((self.escalator.zendesk.me(&bot.account, deadline).await, bot)),
                     Err(e) => {
                         checks.push(fail(

@@ -55,8 +55,9 @@ impl TicketFieldCache {
         escalator: &Escalator<'_>,
         connection: &Connection,
     ) -> Result<Arc<Vec<u64>>, FieldsError> {
-        let bot = escalator.bot_account(connection).await?;
-        let fields = escalator.zendesk.ticket_fields(&bot.account, Deadline::after(Duration::from_secs(8))).await?;
+        let deadline = Deadline::after(Duration::from_secs(8));
+        let bot = escalator.bot_account(connection, deadline).await?;
+        let fields = escalator.zendesk.ticket_fields(&bot.account, deadline).await?;
         let ids = Arc::new(fields.into_iter().map(|f| f.id).collect::<Vec<_>>());
         self.entries.lock().expect("field cache").insert(key(connection), (Instant::now(), ids.clone()));
         Ok(ids)

@@ -158,6 +158,18 @@ impl BotStore for PersistentStore {
         Ok(taken)
     }
 
+    async fn take_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        expected_version: u64,
+        until_ms: i64,
+    ) -> Result<Connection, StoreError> {
+        let taken = self.memory.take_refresh_lease(bot_id, holder, expected_version, until_ms).await?;
+        self.save_bot(bot_id)?;
+        Ok(taken)
+    }
+
     async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError> {
         self.memory.finish_refresh(bot_id, holder, refreshed).await?;
         self.save_bot(bot_id)

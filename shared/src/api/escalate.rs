@@ -146,6 +146,10 @@ fn problem_for(error: EscalationError) -> Problem {
                 error.retry_after().map(|d| d.as_secs()).unwrap_or(5),
             )
         }
+        EscalationError::RefreshDeferred(error) => {
+            tracing::warn!(%error, "token not renewed");
+            Problem::unavailable("The bot's Zendesk token is being renewed; repeat the request shortly.", 5)
+        }
         EscalationError::Rejected(error) => Problem::new(
             StatusCode::BAD_GATEWAY,
             "zendesk-rejected",

@@ -97,6 +97,9 @@ fn problem_for(error: StatusError) -> Problem {
                 "Zendesk answered with an error that retrying will not fix; the diagnostics route can help find why.",
             )
         }
+        StatusError::RefreshDeferred => {
+            Problem::unavailable("The bot's Zendesk token is being renewed; try again after Retry-After.", 5)
+        }
         StatusError::Store(e) => Problem::storage(e),
     }
 }

@@ -3,20 +3,31 @@
 //! holds the connection's lease (a conditional write), re-reads the secret, refreshes, writes
 //! the new pair to the secret store, and only then releases the lease. Anyone else who needs a
 //! fresh token waits for the holder and reads what it wrote.
+//!
+//! Once Zendesk has answered a refresh, the new pair exists nowhere else: a refresh starts only
+//! with a whole lease of time left, waits for the token endpoint as long as the lease allows,
+//! and keeps trying to store the answer until the lease ends. It stores it only while the
+//! connection is still the one it read (a reconnect takes the lease and wins), and an
+//! `invalid_grant` is final only if the stored pair is still the one that was refused.
 
 use std::time::Duration;
 
-use tracing::{info, warn};
+use tracing::{error, info, warn};
 use url::Url;
 
-use crate::deadline::Deadline;
+use crate::deadline::{Deadline, now_ms};
 use crate::store::*;
 use crate::zendesk::oauth::{OAuthClient, TokenGrant};
-use crate::zendesk::{Account, ZendeskClient, ZendeskError};
+use crate::zendesk::{Account, Credentials, ZendeskClient, ZendeskError};
 
-/// How long a lease is held at most (longer than one token call with its timeouts).
-const LEASE: Duration = Duration::from_secs(60);
-/// How long a caller waits for another refresher before giving up.
+/// How long a lease is held at most: one token call and the storing of its answer. A refresh
+/// starts only when its caller has this much time left, so it is never cut off half-way.
+pub const LEASE: Duration = Duration::from_secs(15);
+/// The token call's share of the lease; the rest is kept for storing the new pair.
+const TOKEN_CALL: Duration = Duration::from_secs(10);
+/// The first and the longest wait between tries of the secret write.
+const WRITE_BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(1));
+/// How long a caller waits for another refresher at most.
 const WAIT: Duration = Duration::from_secs(8);
 /// A request path refreshes a token that expires sooner than this.
 pub const REQUEST_MARGIN_SECONDS: i64 = 60;
@@ -40,6 +51,13 @@ pub enum RefreshError {
     NotRefreshable,
     #[error("another refresher did not finish in time")]
     Busy,
+    /// The caller has less than a lease of time left: it keeps the token it has.
+    #[error("too little time left to refresh")]
+    NoTime,
+    /// A reconnect (or another writer) changed the connection meanwhile; this refresh's answer
+    /// was discarded.
+    #[error("the connection changed during the refresh")]
+    Superseded,
     #[error("Zendesk is unavailable: {0}")]
     Zendesk(ZendeskError),
     #[error(transparent)]
@@ -53,6 +71,7 @@ pub struct RefreshSummary {
     pub reconnect_required: usize,
     pub failed: usize,
     pub skipped: usize,
+    pub deferred: usize,
 }
 
 pub struct Refresher<'a> {
@@ -77,20 +96,26 @@ fn needs_refresh(connection: &Connection, reason: Reason, now: i64) -> bool {
 }
 
 impl Refresher<'_> {
-    /// Makes sure the bot holds a usable token and returns its secret.
+    /// Makes sure the bot holds a usable token and returns its secret. `deadline` is the
+    /// caller's: without a whole lease of it left, nothing is started (`NoTime`).
     pub async fn refresh(&self, bot_id: &str, reason: Reason, deadline: Deadline) -> Result<BotSecret, RefreshError> {
+        if deadline.remaining() < LEASE {
+            return Err(RefreshError::NoTime);
+        }
         let holder = holder();
-        let start = now();
-        let lease_until = (start * 1000) + LEASE.as_millis() as i64;
-        match self.stores.bots.acquire_refresh_lease(bot_id, &holder, start * 1000, lease_until).await? {
+        let lease = Deadline::after(LEASE);
+        let start = now_ms();
+        let lease_until = start + LEASE.as_millis() as i64;
+        match self.stores.bots.acquire_refresh_lease(bot_id, &holder, start, lease_until).await? {
             Some(connection) => {
-                let outcome = self.refresh_held(&connection, &holder, reason, deadline).await;
+                let outcome = self.refresh_held(&connection, &holder, reason, lease).await;
                 if outcome.is_err() {
+                    // Harmless when the lease is no longer this holder's (a reconnect took it).
                     self.stores.bots.release_refresh_lease(bot_id, &holder).await?;
                 }
                 outcome
             }
-            None => self.wait_for_holder(bot_id).await,
+            None => self.wait_for_holder(bot_id, deadline).await,
         }
     }
 
@@ -99,7 +124,7 @@ impl Refresher<'_> {
         connection: &Connection,
         holder: &str,
         reason: Reason,
-        deadline: Deadline,
+        lease: Deadline,
     ) -> Result<BotSecret, RefreshError> {
         let bot_id = &connection.bot_id;
         // What the last holder wrote, not what this Lambda cached.
@@ -110,14 +135,16 @@ impl Refresher<'_> {
             return Ok(secret);
         }
         let base = Account::base_url(&connection.subdomain, self.zendesk_base_url).map_err(RefreshError::Zendesk)?;
+        // The token endpoint may take its time; what is left of the lease after it is for the write.
+        let token_call = Deadline::after(TOKEN_CALL.min(lease.remaining()));
         let granted = match &secret.credentials {
             StoredCredentials::Oauth { refresh_token: Some(refresh_token), .. } => {
                 let client = self.stores.secrets.get_oauth_client().await?.ok_or(RefreshError::NotRefreshable)?;
-                self.zendesk.refresh(&base, &client, refresh_token, deadline).await
+                self.zendesk.refresh(&base, &client, refresh_token, token_call).await
             }
             StoredCredentials::ClientCredentials { client_id, client_secret, .. } => {
                 let client = OAuthClient { client_id: client_id.clone(), client_secret: client_secret.clone() };
-                self.zendesk.client_credentials(&base, &client, deadline).await
+                self.zendesk.client_credentials(&base, &client, token_call).await
             }
             StoredCredentials::Oauth { refresh_token: None, .. } => {
                 return Err(self.give_up(connection, "no_refresh_token").await);
@@ -127,9 +154,21 @@ impl Refresher<'_> {
         let own_client = matches!(secret.credentials, StoredCredentials::ClientCredentials { .. });
         let grant = match granted {
             Ok(grant) => grant,
-            // The grant itself is dead (revoked, expired unused): only a reconnect helps.
+            // The grant itself is dead (revoked, expired unused) — unless another writer rotated
+            // it meanwhile (a refresher whose lease ran out, a reconnect): then its pair stands.
             Err(ZendeskError::OAuth { error, .. }) if error == "invalid_grant" => {
-                return Err(self.give_up(connection, &error).await);
+                if !self.fence_holds(connection, holder).await? {
+                    return Err(RefreshError::Superseded);
+                }
+                self.stores.secrets.invalidate(bot_id);
+                match self.stores.secrets.get_bot_secret(bot_id).await? {
+                    Some(current) if !current.credentials.same_as(&secret.credentials) => {
+                        info!(bot_id = %bot_id, "the refresh token was rotated by another writer; using the stored pair");
+                        self.stores.bots.release_refresh_lease(bot_id, holder).await?;
+                        return Ok(current);
+                    }
+                    _ => return Err(self.give_up(connection, &error).await),
+                }
             }
             // The bot's own client (client credentials) was refused: its settings are wrong.
             Err(e @ (ZendeskError::OAuth { .. } | ZendeskError::Unauthorized)) if own_client => {
@@ -149,27 +188,7 @@ impl Refresher<'_> {
                 return Err(RefreshError::Zendesk(e));
             }
         };
-        // Keep what other writers changed meanwhile (they edit under this lease, but a reconnect
-        // or an older writer may not have): only the credentials are this refresh's to write.
-        self.stores.secrets.invalidate(bot_id);
-        let current = match self.stores.secrets.get_bot_secret(bot_id).await {
-            Ok(Some(current)) => current,
-            _ => secret.clone(),
-        };
-        let mut refreshed = renewed(&secret, &grant);
-        refreshed.webhook_signing_secret = current.webhook_signing_secret;
-        refreshed.callback_secret = current.callback_secret;
-        // The new pair is stored before the lease is released: the old refresh token is dead now,
-        // so losing this write would lose the grant. Try it a few times.
-        let mut stored = self.stores.secrets.put_bot_secret(bot_id, &refreshed).await;
-        for _ in 0..2 {
-            if stored.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-            stored = self.stores.secrets.put_bot_secret(bot_id, &refreshed).await;
-        }
-        stored?;
+        let refreshed = self.store_grant(connection, holder, &secret, &grant, &base, lease).await?;
         let at = now();
         let record = RefreshedTokens {
             access_token_expires_at: grant.expires_in.map(|s| at + s),
@@ -187,15 +206,93 @@ impl Refresher<'_> {
         Ok(refreshed)
     }
 
+    /// Stores the new pair. The old refresh token is dead now, so this is the only copy: the
+    /// write is tried again (with backoff) until the lease ends. Before each try, the connection
+    /// and the stored credentials must still be the ones this refresh read; if a reconnect (or
+    /// another writer) changed them, the new pair is discarded and revoked instead. What other
+    /// writers changed meanwhile beside the credentials (the webhook and callback secrets) is kept.
+    async fn store_grant(
+        &self,
+        connection: &Connection,
+        holder: &str,
+        used: &BotSecret,
+        grant: &TokenGrant,
+        base: &Url,
+        lease: Deadline,
+    ) -> Result<BotSecret, RefreshError> {
+        let bot_id = &connection.bot_id;
+        let mut wait = WRITE_BACKOFF.0;
+        let mut tries = 0u32;
+        loop {
+            tries += 1;
+            let attempt = async {
+                if !self.fence_holds(connection, holder).await? {
+                    return Ok(None);
+                }
+                self.stores.secrets.invalidate(bot_id);
+                let current = self.stores.secrets.get_bot_secret(bot_id).await?;
+                let Some(current) = current.filter(|c| c.credentials.same_as(&used.credentials)) else {
+                    return Ok(None);
+                };
+                let mut refreshed = renewed(used, grant);
+                refreshed.webhook_signing_secret = current.webhook_signing_secret;
+                refreshed.callback_secret = current.callback_secret;
+                self.stores.secrets.put_bot_secret(bot_id, &refreshed).await?;
+                Ok::<_, StoreError>(Some(refreshed))
+            };
+            match attempt.await {
+                Ok(Some(refreshed)) => return Ok(refreshed),
+                Ok(None) => {
+                    warn!(bot_id = %bot_id, "the connection changed during the refresh; its tokens are discarded");
+                    self.discard(base, grant).await;
+                    return Err(RefreshError::Superseded);
+                }
+                Err(e) if lease.remaining() > wait => {
+                    warn!(bot_id = %bot_id, tries, error = %e, "could not store the new tokens yet; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(WRITE_BACKOFF.1);
+                }
+                Err(e) => {
+                    error!(bot_id = %bot_id, tries, error = %e, "could not store the new tokens before the lease ended");
+                    return Err(e.into());
+                }
+            }
+        }
+    }
+
+    /// True while the connection is the one this refresh read and its lease is still this holder's.
+    async fn fence_holds(&self, read: &Connection, holder: &str) -> Result<bool, StoreError> {
+        let now = self.stores.bots.load_profile(&read.bot_id).await?.connection;
+        Ok(now.is_some_and(|c| {
+            c.version == read.version
+                && c.subdomain == read.subdomain
+                && c.mode == read.mode
+                && c.refresh_lease_holder.as_deref() == Some(holder)
+        }))
+    }
+
+    /// Revokes tokens a superseded refresh got (best effort: they were never stored, and no one
+    /// else has them).
+    async fn discard(&self, base: &Url, grant: &TokenGrant) {
+        let account = Account {
+            base_url: base.clone(),
+            credentials: Credentials::Bearer { access_token: grant.access_token.clone() },
+        };
+        if let Err(e) = self.zendesk.revoke_current(&account, Deadline::after(Duration::from_secs(5))).await {
+            warn!(error = %e, "could not revoke the discarded tokens");
+        }
+    }
+
     /// Zendesk refused the grant for good: the connection needs a reconnect.
     async fn give_up(&self, connection: &Connection, reason: &str) -> RefreshError {
         crate::audit::reconnect_required(self.stores, connection, "refresh_failed", reason, "token-refresh").await;
         RefreshError::ReconnectRequired
     }
 
-    /// Another refresher holds the lease: wait until it is done, then read what it stored.
-    async fn wait_for_holder(&self, bot_id: &str) -> Result<BotSecret, RefreshError> {
-        let waited = Deadline::after(WAIT);
+    /// Another refresher holds the lease: wait until it is done (within the caller's deadline),
+    /// then read what it stored.
+    async fn wait_for_holder(&self, bot_id: &str, deadline: Deadline) -> Result<BotSecret, RefreshError> {
+        let waited = Deadline::after(WAIT.min(deadline.remaining()));
         loop {
             let connection = self.stores.bots.load_profile(bot_id).await?.connection;
             match connection {
@@ -203,7 +300,7 @@ impl Refresher<'_> {
                     return Err(RefreshError::ReconnectRequired);
                 }
                 Some(c) if c.state == ConnectionState::Connected => {
-                    let held = c.refresh_lease_until_ms.is_some_and(|until| until >= now() * 1000);
+                    let held = c.refresh_lease_until_ms.is_some_and(|until| until >= now_ms());
                     if !held {
                         self.stores.secrets.invalidate(bot_id);
                         return self.stores.secrets.get_bot_secret(bot_id).await?.ok_or(RefreshError::NotRefreshable);
@@ -218,15 +315,23 @@ impl Refresher<'_> {
         }
     }
 
-    /// The scheduled run: every connection due, each under its lease.
-    pub async fn refresh_due(&self, limit: usize) -> Result<RefreshSummary, StoreError> {
-        let due = self.stores.bots.list_refresh_due(now() * 1000, limit).await?;
+    /// The scheduled run: every connection due, each under its lease, while `run` (the
+    /// function's remaining time) still allows a whole lease; the rest wait for the next run.
+    pub async fn refresh_due(&self, limit: usize, run: Deadline) -> Result<RefreshSummary, StoreError> {
+        let due = self.stores.bots.list_refresh_due(now_ms(), limit).await?;
         let mut summary = RefreshSummary::default();
-        for connection in due {
-            match self.refresh(&connection.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(15))).await {
+        for (index, connection) in due.iter().enumerate() {
+            match self.refresh(&connection.bot_id, Reason::Expiring, run).await {
                 Ok(_) => summary.refreshed += 1,
+                Err(RefreshError::NoTime) => {
+                    summary.deferred = due.len() - index;
+                    info!(deferred = summary.deferred, "stopping: too little time left for another refresh");
+                    break;
+                }
                 Err(RefreshError::ReconnectRequired) => summary.reconnect_required += 1,
-                Err(RefreshError::Busy | RefreshError::NotRefreshable) => summary.skipped += 1,
+                Err(RefreshError::Busy | RefreshError::NotRefreshable | RefreshError::Superseded) => {
+                    summary.skipped += 1
+                }
                 Err(_) => summary.failed += 1,
             }
         }

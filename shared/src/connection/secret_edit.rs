@@ -54,6 +54,11 @@ pub async fn edit_bot_secret(
         stores.secrets.invalidate(bot_id);
         let mut secret = stores.secrets.get_bot_secret(bot_id).await?.ok_or(EditError::NotConnected)?;
         change(&mut secret);
+        // A reconnect may have taken the lease meanwhile: its credentials win, this edit waits.
+        let ours = stores.bots.load_profile(bot_id).await?.connection;
+        if ours.is_none_or(|c| c.refresh_lease_holder.as_deref() != Some(holder)) {
+            return Err(EditError::Busy);
+        }
         stores.secrets.put_bot_secret(bot_id, &secret).await?;
         Ok(secret)
     }

@@ -422,6 +422,21 @@ impl Connector<'_> {
         }
     }
 
+    /// Takes the connection's refresh lease for a reconnect, whoever holds it; None when there
+    /// is no connection yet. Retries when the version moved between the read and the take.
+    async fn take_lease(&self, bot_id: &str, holder: &str) -> Result<Option<Connection>, ConnectError> {
+        for _ in 0..5 {
+            let Some(current) = self.stores.bots.load_profile(bot_id).await?.connection else { return Ok(None) };
+            let until = (now() * 1000) + crate::connection::refresh::LEASE.as_millis() as i64;
+            match self.stores.bots.take_refresh_lease(bot_id, holder, current.version, until).await {
+                Ok(taken) => return Ok(Some(taken)),
+                Err(StoreError::Conflict) => tokio::time::sleep(Duration::from_millis(50)).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(ConnectError::Busy)
+    }
+
     /// The bot's one webhook at this account: the one registered before if Zendesk still has it,
     /// else a new one; with its signing secret. A failure leaves the connection without one (its
     /// status warns) rather than failing the connect.
@@ -505,7 +520,10 @@ impl Connector<'_> {
         self.store_connection(connection, secret, actor).await
     }
 
-    /// Writes the secret first, then the connection (which keeps its version history), then audits.
+    /// Takes the refresh lease (whoever holds it), writes the secret, then the connection (which
+    /// keeps its version history and frees the lease), then audits. Taking rather than waiting
+    /// means a slow refresh of the old grant never holds a reconnect up, and the version it moves
+    /// on fences that refresh out: it stores nothing (see `refresh::store_grant`).
     async fn store_connection(
         &self,
         mut connection: Connection,
@@ -513,18 +531,35 @@ impl Connector<'_> {
         actor: Option<&str>,
     ) -> Result<ConnectionStatus, ConnectError> {
         let bot_id = connection.bot_id.clone();
-        // A refresher at work on the old grant would write its tokens over the new ones: wait for it.
-        let previous = self.settle_connection(&bot_id, |_, _| async { Ok(()) }).await?;
-        connection.version = previous.as_ref().map_or(1, |p| p.version + 1);
-        // A reconnect keeps the callback secret the bot already verifies with.
-        if secret.callback_secret.is_none() {
-            self.stores.secrets.invalidate(&bot_id);
-            if let Some(old) = self.stores.secrets.get_bot_secret(&bot_id).await? {
-                secret.callback_secret = old.callback_secret;
+        let holder = format!("reconnect-{:016x}", fastrand::u64(..));
+        let taken = self.take_lease(&bot_id, &holder).await?;
+        connection.version = taken.as_ref().map_or(1, |p| p.version + 1);
+        let written = async {
+            // A reconnect keeps the callback secret the bot already verifies with.
+            if secret.callback_secret.is_none() {
+                self.stores.secrets.invalidate(&bot_id);
+                if let Some(old) = self.stores.secrets.get_bot_secret(&bot_id).await? {
+                    secret.callback_secret = old.callback_secret;
+                }
             }
+            self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
+            self.stores.bots.put_connection(&connection).await
         }
-        self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
-        self.stores.bots.put_connection(&connection).await?;
+        .await;
+        if let Err(e) = written {
+            if taken.is_some() {
+                let _ = self.stores.bots.release_refresh_lease(&bot_id, &holder).await;
+            }
+            return Err(e.into());
+        }
+        // A refresher that passed its last check just before the lease was taken may have
+        // written the old account's tokens over these: read back, and write again if so.
+        self.stores.secrets.invalidate(&bot_id);
+        let stored = self.stores.secrets.get_bot_secret(&bot_id).await?;
+        if !stored.is_some_and(|s| s.credentials.same_as(&secret.credentials)) {
+            warn!(bot_id = %bot_id, "a refresh wrote over the new credentials; writing them again");
+            self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
+        }
         let first_check = (now() + WEBHOOK_CHECK_INTERVAL.as_secs() as i64) * 1000;
         if let Err(e) = self.stores.outbox.schedule_webhook_check(&bot_id, first_check).await {
             warn!(error = %e, "could not schedule the webhook health check");

@@ -133,6 +133,10 @@ pub enum EscalationError {
     /// New messages for an open ticket could not be added; the caller should repeat the request.
     #[error("the new messages could not be added to ticket {ticket_id} yet: {error}")]
     FollowUpFailed { ticket_id: u64, error: ZendeskError },
+    /// Zendesk refused the token and it could not be renewed just now (too little time left,
+    /// another refresher still at work, Zendesk or storage failing): not a reason to reconnect.
+    #[error("the bot's Zendesk token could not be renewed just now: {0}")]
+    RefreshDeferred(RefreshError),
 }
 
 pub struct Escalator<'a> {
@@ -213,7 +217,7 @@ impl Escalator<'_> {
         };
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
         // Everything that can refuse the request is settled before the first write.
-        let bot = self.bot_account(&connection).await?;
+        let bot = self.bot_account(&connection, command.deadline).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
         self.rounds(&command, &settings, bot, &pending, &payload, None).await
@@ -301,7 +305,7 @@ impl Escalator<'_> {
         let profile = self.stores.bots.load_profile(&listed.bot_id).await?;
         let settings = profile.settings.unwrap_or_default();
         let bot = match profile.connection {
-            Some(c) if c.state == ConnectionState::Connected => self.bot_account(&c).await,
+            Some(c) if c.state == ConnectionState::Connected => self.bot_account(&c, deadline).await,
             Some(c) if c.state == ConnectionState::ReconnectRequired => Err(EscalationError::ReconnectRequired),
             _ => Err(EscalationError::NotConnected),
         };
@@ -453,7 +457,7 @@ impl Escalator<'_> {
                     return Ok(Outcome::NotEscalated { reason: "the episode's ticket was finished".into() });
                 }
                 Step::EpisodeEnded => {}
-                Step::CredentialsRejected => match self.reload_account(&bot).await? {
+                Step::CredentialsRejected => match self.reload_account(&bot, command.deadline).await? {
                     Some(fresh) => {
                         info!("Zendesk rejected the cached credentials; retrying with the stored ones");
                         bot = fresh;
@@ -886,7 +890,12 @@ impl Escalator<'_> {
 
     /// The bot's Zendesk account with usable credentials (an expiring OAuth token is refreshed
     /// first). Shared with the status lookups, which reach Zendesk the same way.
-    pub(crate) async fn bot_account(&self, connection: &Connection) -> Result<BotAccount, EscalationError> {
+    /// `deadline` is the request's: a refresh is started only when it leaves a whole lease.
+    pub(crate) async fn bot_account(
+        &self,
+        connection: &Connection,
+        deadline: Deadline,
+    ) -> Result<BotAccount, EscalationError> {
         let mut secret =
             self.stores.secrets.get_bot_secret(&connection.bot_id).await?.ok_or(EscalationError::NotConnected)?;
         // An OAuth token about to expire is refreshed first (under the connection's lease).
@@ -897,11 +906,7 @@ impl Escalator<'_> {
         };
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         if expires_at.is_some_and(|at| at <= now + REQUEST_MARGIN_SECONDS) {
-            match self
-                .refresher()
-                .refresh(&connection.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(10)))
-                .await
-            {
+            match self.refresher().refresh(&connection.bot_id, Reason::Expiring, deadline).await {
                 Ok(fresh) => secret = fresh,
                 Err(RefreshError::ReconnectRequired) => return Err(EscalationError::ReconnectRequired),
                 // A passing failure: try with the token we have; a 401 brings us back here.
@@ -928,21 +933,25 @@ impl Escalator<'_> {
 
     /// After a 401: drop the cached secret and read it again; if it is what was rejected and an
     /// OAuth refresh is possible, refresh under the lease. Some(account) when the credentials
-    /// changed, so one more try is worth it.
-    pub(crate) async fn reload_account(&self, bot: &BotAccount) -> Result<Option<BotAccount>, EscalationError> {
+    /// changed, so one more try is worth it; None when they are what Zendesk refused.
+    pub(crate) async fn reload_account(
+        &self,
+        bot: &BotAccount,
+        deadline: Deadline,
+    ) -> Result<Option<BotAccount>, EscalationError> {
         self.stores.secrets.invalidate(&bot.connection.bot_id);
-        let mut fresh = self.bot_account(&bot.connection).await?;
+        let mut fresh = self.bot_account(&bot.connection, deadline).await?;
         if fresh.account.credentials.same_as(&bot.account.credentials)
             && bot.connection.mode != ConnectionMode::ApiToken
         {
-            match self
-                .refresher()
-                .refresh(&bot.connection.bot_id, Reason::Rejected, Deadline::after(Duration::from_secs(10)))
-                .await
-            {
+            match self.refresher().refresh(&bot.connection.bot_id, Reason::Rejected, deadline).await {
                 Ok(secret) => fresh = self.account_from(&bot.connection, secret)?,
                 Err(RefreshError::ReconnectRequired) => return Err(EscalationError::ReconnectRequired),
-                Err(e) => warn!(error = %e, "could not refresh a rejected token"),
+                // Refused but not renewed: a passing state, not a reason to reconnect.
+                Err(e) => {
+                    warn!(error = %e, "could not refresh a rejected token");
+                    return Err(EscalationError::RefreshDeferred(e));
+                }
             }
         }
         Ok((!fresh.account.credentials.same_as(&bot.account.credentials)).then_some(fresh))

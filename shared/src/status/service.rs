@@ -25,6 +25,10 @@ use crate::zendesk::{ZendeskClient, ZendeskError};
 
 /// Time for one lookup's Zendesk calls.
 const BUDGET: Duration = Duration::from_secs(8);
+/// A lookup's time in all (the status function's timeout, less a margin): a token refresh
+/// fits in it only when it leaves a whole lease, so lookups rarely refresh; the scheduled
+/// refresher and escalations do.
+const REQUEST_TIME: Duration = Duration::from_secs(14);
 /// Entries kept per cache before the oldest are dropped.
 const CACHE_ENTRIES: usize = 2_000;
 
@@ -42,6 +46,9 @@ pub enum StatusError {
     VisitorMismatch,
     #[error(transparent)]
     Zendesk(ZendeskError),
+    /// Zendesk refused the token and it could not be renewed just now; worth retrying.
+    #[error("the bot's Zendesk token could not be renewed just now")]
+    RefreshDeferred,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -51,6 +58,7 @@ impl From<EscalationError> for StatusError {
         match e {
             EscalationError::ReconnectRequired => Self::ReconnectRequired,
             EscalationError::Store(e) => Self::Store(e),
+            EscalationError::RefreshDeferred(_) => Self::RefreshDeferred,
             _ => Self::NotConnected,
         }
     }
@@ -183,7 +191,7 @@ impl Lookup<'_> {
             Some(c) if c.state == ConnectionState::ReconnectRequired => return Err(StatusError::ReconnectRequired),
             _ => return Err(StatusError::NotConnected),
         };
-        let account = self.escalator().bot_account(&connection).await?;
+        let account = self.escalator().bot_account(&connection, Deadline::after(REQUEST_TIME)).await?;
         Ok((account, profile.settings.unwrap_or_default()))
     }
 
@@ -195,15 +203,17 @@ impl Lookup<'_> {
         Fut: std::future::Future<Output = Result<T, ZendeskError>>,
     {
         match call(bot.account.clone()).await {
-            Err(ZendeskError::Unauthorized) => match self.escalator().reload_account(&bot).await? {
-                Some(fresh) => match call(fresh.account.clone()).await {
-                    Err(ZendeskError::Unauthorized) => {
-                        Err(self.escalator().reconnect_required_by(&fresh, "status").await.into())
-                    }
-                    other => other.map_err(StatusError::Zendesk),
-                },
-                None => Err(self.escalator().reconnect_required_by(&bot, "status").await.into()),
-            },
+            Err(ZendeskError::Unauthorized) => {
+                match self.escalator().reload_account(&bot, Deadline::after(REQUEST_TIME)).await? {
+                    Some(fresh) => match call(fresh.account.clone()).await {
+                        Err(ZendeskError::Unauthorized) => {
+                            Err(self.escalator().reconnect_required_by(&fresh, "status").await.into())
+                        }
+                        other => other.map_err(StatusError::Zendesk),
+                    },
+                    None => Err(self.escalator().reconnect_required_by(&bot, "status").await.into()),
+                }
+            }
             other => other.map_err(StatusError::Zendesk),
         }
     }

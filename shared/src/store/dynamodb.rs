@@ -445,6 +445,33 @@ impl BotStore for DynamoStore {
         }
     }
 
+    async fn take_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        expected_version: u64,
+        until_ms: i64,
+    ) -> Result<Connection, StoreError> {
+        let values = HashMap::from([
+            (":holder".to_owned(), s(holder)),
+            (":until".to_owned(), n(until_ms)),
+            (":v".to_owned(), n(expected_version)),
+            (":one".to_owned(), n(1)),
+        ]);
+        let item = self
+            .update(
+                connection_key(bot_id),
+                "SET refresh_lease_holder = :holder, refresh_lease_until_ms = :until ADD #version :one",
+                "#version = :v",
+                &[("#version", "version")],
+                values,
+                true,
+            )
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
+        Ok(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection)
+    }
+
     async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError> {
         let mut values =
             HashMap::from([(":holder".to_owned(), s(holder)), (":at".to_owned(), n(refreshed.refreshed_at))]);

@@ -203,6 +203,24 @@ impl BotStore for MemoryStore {
         .or_else(|e| if matches!(e, StoreError::Conflict) { Ok(None) } else { Err(e) })
     }
 
+    async fn take_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        expected_version: u64,
+        until_ms: i64,
+    ) -> Result<Connection, StoreError> {
+        self.with_connection(bot_id, |c| {
+            if c.version != expected_version {
+                return Err(StoreError::Conflict);
+            }
+            c.refresh_lease_holder = Some(holder.to_owned());
+            c.refresh_lease_until_ms = Some(until_ms);
+            c.version += 1;
+            Ok(c.clone())
+        })
+    }
+
     async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError> {
         self.with_connection(bot_id, |c| {
             if c.refresh_lease_holder.as_deref() != Some(holder) {

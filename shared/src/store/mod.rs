@@ -181,6 +181,18 @@ pub trait BotStore: Send + Sync {
         until_ms: i64,
     ) -> Result<Option<Connection>, StoreError>;
 
+    /// Takes the refresh lease for `holder` until `until_ms` whoever holds it now, if the
+    /// connection is still at `expected_version` (Conflict otherwise), and moves the version on:
+    /// a reconnect's fence. A refresher that read the old version stores nothing afterwards.
+    /// The connection as it is now.
+    async fn take_refresh_lease(
+        &self,
+        bot_id: &str,
+        holder: &str,
+        expected_version: u64,
+        until_ms: i64,
+    ) -> Result<Connection, StoreError>;
+
     /// Records a refresh and releases the lease; Conflict when `holder` no longer holds it.
     async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError>;
 
@@ -536,6 +548,27 @@ pub enum StoredCredentials {
 }
 
 impl StoredCredentials {
+    /// True when both hold the same kind and values (a refresher checks that no one else wrote
+    /// the secret since it read it).
+    pub fn same_as(&self, other: &Self) -> bool {
+        use secrecy::ExposeSecret;
+        let opt = |s: &Option<SecretString>| s.as_ref().map(|v| v.expose_secret().to_owned());
+        match (self, other) {
+            (Self::ApiToken { email: a, api_token: t }, Self::ApiToken { email: b, api_token: u }) => {
+                a == b && t.expose_secret() == u.expose_secret()
+            }
+            (
+                Self::Oauth { access_token: a, refresh_token: r, .. },
+                Self::Oauth { access_token: b, refresh_token: s, .. },
+            ) => a.expose_secret() == b.expose_secret() && opt(r) == opt(s),
+            (
+                Self::ClientCredentials { client_id: i, client_secret: c, access_token: a, .. },
+                Self::ClientCredentials { client_id: j, client_secret: d, access_token: b, .. },
+            ) => i == j && c.expose_secret() == d.expose_secret() && a.expose_secret() == b.expose_secret(),
+            _ => false,
+        }
+    }
+
     /// What a Zendesk API request authenticates with.
     pub fn for_requests(&self) -> crate::zendesk::Credentials {
         use crate::zendesk::Credentials;

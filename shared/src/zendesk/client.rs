@@ -125,6 +125,10 @@ enum Repeat {
     Safe,
     /// Only resend when Zendesk certainly did not process it.
     Unsafe,
+    /// The OAuth token endpoint: as `Unsafe`, and one attempt may take the whole deadline rather
+    /// than the per-request timeout. A refresh rotates the grant however late Zendesk answers, so
+    /// giving up early would drop the only copy of the new pair.
+    Grant,
 }
 
 impl ZendeskClient {
@@ -250,13 +254,14 @@ impl ZendeskClient {
     }
 
     /// A request to the OAuth token endpoint: never repeated after an ambiguous failure (a code
-    /// or refresh token is single use; a second try would burn the grant).
+    /// or refresh token is single use; a second try would burn the grant), and waited for until
+    /// the deadline (see `Repeat::Grant`).
     pub(super) async fn send_unauthenticated(
         &self,
         deadline: Deadline,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<reqwest::Response, ZendeskError> {
-        self.send_as(None, deadline, Repeat::Unsafe, build).await
+        self.send_as(None, deadline, Repeat::Grant, build).await
     }
 
     /// An authorized request sent again only when Zendesk certainly did not process it (creates).
@@ -300,7 +305,11 @@ impl ZendeskClient {
             if let Some(auth) = &auth {
                 request = request.header(AUTHORIZATION, auth.clone());
             }
-            let outcome = request.timeout(self.config.request_timeout.min(remaining)).send().await;
+            let timeout = match repeat {
+                Repeat::Grant => remaining,
+                Repeat::Safe | Repeat::Unsafe => self.config.request_timeout.min(remaining),
+            };
+            let outcome = request.timeout(timeout).send().await;
             let error = match outcome {
                 Ok(response) if response.status().is_success() => return Ok(response),
                 Ok(response) => error_from(response).await,

@@ -320,6 +320,20 @@ async fn refresh_lease_conforms(store: &dyn BotStore) {
     assert!(store.acquire_refresh_lease(&bot, "D", now * 1000 + 6, now * 1000 + 30_000).await.unwrap().is_some());
     store.release_refresh_lease(&bot, "D").await.unwrap();
 
+    // A reconnect takes the lease from a live holder, over the version it read, and moves the
+    // version on: the holder can no longer record, and a stale take loses.
+    store.acquire_refresh_lease(&bot, "G", now * 1000, now * 1000 + 30_000).await.unwrap().unwrap();
+    let before = store.load_profile(&bot).await.unwrap().connection.unwrap();
+    let taken = store.take_refresh_lease(&bot, "R", before.version, now * 1000 + 30_000).await.unwrap();
+    assert_eq!((taken.refresh_lease_holder.as_deref(), taken.version), (Some("R"), before.version + 1));
+    assert!(matches!(store.finish_refresh(&bot, "G", &refreshed).await, Err(StoreError::Conflict)));
+    assert!(matches!(
+        store.take_refresh_lease(&bot, "S", before.version, now * 1000 + 30_000).await,
+        Err(StoreError::Conflict)
+    ));
+    store.release_refresh_lease(&bot, "R").await.unwrap();
+    let after = store.load_profile(&bot).await.unwrap().connection.unwrap();
+
     // Only connected OAuth connections are refreshed.
     store.set_connection_state(&bot, after.version, ConnectionState::ReconnectRequired).await.unwrap();
     assert_eq!(mine(store.list_refresh_due((now + 9_999_999) * 1000, 100).await.unwrap()), 0);

@@ -324,7 +324,7 @@ async fn api_token_connect_is_verified_and_warned_about() {
 }
 
 /// A bot connected through the whole OAuth flow.
-async fn oauth_connected(backend: Backend) -> Harness {
+pub(crate) async fn oauth_connected(backend: Backend) -> Harness {
     let mut h = Harness::unconnected(backend).await;
     h.enable_oauth().await;
     let query = authorize(&h, RETURN_URL).await;
@@ -333,7 +333,7 @@ async fn oauth_connected(backend: Backend) -> Harness {
 }
 
 /// Makes the stored access token look about to expire (as it will be after an hour).
-async fn expire_soon(h: &Harness) {
+pub(crate) async fn expire_soon(h: &Harness) {
     let soon = time::OffsetDateTime::now_utc().unix_timestamp() + 30;
     let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
     let connection = handoff::store::Connection { access_token_expires_at: Some(soon), ..profile.connection.unwrap() };
@@ -349,7 +349,7 @@ async fn expire_soon(h: &Harness) {
     h.app.stores.secrets.put_bot_secret(&h.bot_id, &secret).await.unwrap();
 }
 
-fn refresher(h: &Harness) -> handoff::connection::refresh::Refresher<'_> {
+pub(crate) fn refresher(h: &Harness) -> handoff::connection::refresh::Refresher<'_> {
     handoff::connection::refresh::Refresher {
         stores: &h.app.stores,
         zendesk: &h.app.zendesk,
@@ -357,7 +357,7 @@ fn refresher(h: &Harness) -> handoff::connection::refresh::Refresher<'_> {
     }
 }
 
-fn access_token(secret: &handoff::store::BotSecret) -> String {
+pub(crate) fn access_token(secret: &handoff::store::BotSecret) -> String {
     match &secret.credentials {
         handoff::store::StoredCredentials::Oauth { access_token, .. } => access_token.expose_secret().to_owned(),
         other => panic!("OAuth expected, got {other:?}"),
@@ -407,7 +407,10 @@ async fn a_refresh_token_revoked_at_zendesk_asks_for_a_reconnect_which_restores_
     let h = oauth_connected(Backend::Dynalite).await;
     expire_soon(&h).await;
     h.sim.revoke_refresh_tokens();
-    let summary = refresher(&h).refresh_due(50).await.unwrap();
+    let summary = refresher(&h)
+        .refresh_due(50, handoff::deadline::Deadline::after(std::time::Duration::from_secs(60)))
+        .await
+        .unwrap();
     assert_eq!(summary.reconnect_required, 1, "{summary:?}");
     let status = h.call("GET", &format!("/v1/bots/{}/zendesk/connection", h.bot_id), None, &[READ]).await;
     assert_eq!(status.body["state"], "reconnect_required", "{}", status.raw);
@@ -430,7 +433,13 @@ async fn a_refresh_token_revoked_at_zendesk_asks_for_a_reconnect_which_restores_
     let escalated = h.escalate("conv-back", &escalation_body("talk to a human")).await;
     assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
     // Nothing is due now: the new tokens are fresh.
-    assert_eq!(refresher(&h).refresh_due(50).await.unwrap(), Default::default());
+    assert_eq!(
+        refresher(&h)
+            .refresh_due(50, handoff::deadline::Deadline::after(std::time::Duration::from_secs(60)))
+            .await
+            .unwrap(),
+        Default::default()
+    );
 }
 
 #[tokio::test]
@@ -442,7 +451,10 @@ async fn client_credentials_are_renewed_by_granting_again() {
     assert_eq!(h.call("PUT", &path, Some(&body), &[CREATE_OAUTH]).await.status, StatusCode::OK);
     expire_soon(&h).await;
     h.sim.reset_calls();
-    let summary = refresher(&h).refresh_due(50).await.unwrap();
+    let summary = refresher(&h)
+        .refresh_due(50, handoff::deadline::Deadline::after(std::time::Duration::from_secs(60)))
+        .await
+        .unwrap();
     assert_eq!(summary.refreshed, 1, "{summary:?}");
     assert_eq!(h.sim.count(Route::OAuthToken), 1);
     let grant = h.sim.calls().into_iter().find(|c| c.route == Route::OAuthToken).unwrap().body.unwrap();
@@ -492,7 +504,8 @@ async fn a_disconnect_during_a_slow_refresh_leaves_no_live_token_behind() {
     let refreshing = {
         let h = h.clone();
         tokio::spawn(async move {
-            let deadline = handoff::deadline::Deadline::after(std::time::Duration::from_secs(10));
+            // A refresh starts only with a whole lease of time left.
+            let deadline = handoff::deadline::Deadline::after(std::time::Duration::from_secs(30));
             refresher(&h).refresh(&h.bot_id, Reason::Expiring, deadline).await.map(|s| access_token(&s))
         })
     };
@@ -515,7 +528,10 @@ async fn a_refused_app_client_does_not_disconnect_the_bots() {
     expire_soon(&h).await;
     // The operator rotated the client secret in Zendesk but not yet in Secrets Manager.
     h.sim.add_oauth_client(OAUTH_CLIENT_ID, "rotated-in-zendesk", "oauth-admin@example.com");
-    let summary = refresher(&h).refresh_due(50).await.unwrap();
+    let summary = refresher(&h)
+        .refresh_due(50, handoff::deadline::Deadline::after(std::time::Duration::from_secs(60)))
+        .await
+        .unwrap();
     assert_eq!((summary.failed, summary.reconnect_required), (1, 0), "{summary:?}");
     let connection = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().connection.unwrap();
     assert_eq!(connection.state, handoff::store::ConnectionState::Connected);
@@ -568,7 +584,7 @@ async fn the_audit_trail_records_each_kind_of_event_newest_first_without_secrets
         zendesk: &h.app.zendesk,
         zendesk_base_url: h.app.escalation.zendesk_base_url.as_ref(),
     };
-    refresher.refresh_due(10).await.unwrap();
+    refresher.refresh_due(10, handoff::deadline::Deadline::after(std::time::Duration::from_secs(60))).await.unwrap();
     let gone = h.call("DELETE", &format!("/v1/bots/{}/zendesk/connection", h.bot_id), None, &[DELETE]).await;
     assert_eq!(gone.status, StatusCode::OK, "{}", gone.raw);
 

@@ -1,0 +1,272 @@
+//! Token refresh when things go wrong: a slow token endpoint, Secrets Manager refusing writes,
+//! another writer rotating the pair, too little time left, a reconnect during a refresh. Zendesk's
+//! refresh tokens are single use, so each of these could lose the only copy of the new pair.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use handoff::connection::refresh::{Reason, RefreshError};
+use handoff::deadline::Deadline;
+use handoff::store::secrets_manager::SecretsManagerStore;
+use handoff::store::{ConnectionMode, ConnectionState, StoredCredentials};
+use lambda_http::http::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use zendesk_sim::{Fault, Route};
+
+use crate::connect::{access_token, expire_soon, oauth_connected, refresher};
+use crate::support::*;
+
+/// A loopback proxy in front of moto that answers the next `failures` `PutSecretValue` calls
+/// with Secrets Manager's 500 `InternalServiceError`, and forwards everything else.
+struct FailingSecretWrites {
+    url: String,
+    failures: Arc<AtomicU32>,
+}
+
+impl FailingSecretWrites {
+    async fn start(upstream: String) -> Self {
+        use http_body_util::BodyExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let failures = Arc::new(AtomicU32::new(0));
+        let (left, client) = (failures.clone(), reqwest::Client::new());
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (left, client, upstream) = (left.clone(), client.clone(), upstream.clone());
+                let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                    let (left, client, upstream) = (left.clone(), client.clone(), upstream.clone());
+                    async move {
+                        let (parts, body) = request.into_parts();
+                        let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
+                        let fail = target == Some("secretsmanager.PutSecretValue")
+                            && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
+                        if fail {
+                            let body = json!({"__type": "InternalServiceError", "message": "injected failure"});
+                            let mut answer =
+                                http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body.to_string())));
+                            *answer.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+                            answer.headers_mut().insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
+                            return Ok::<_, std::convert::Infallible>(answer);
+                        }
+                        let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                        let mut forward = client.request(parts.method.clone(), format!("{upstream}{path}"));
+                        for (name, value) in &parts.headers {
+                            if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
+                                forward = forward.header(name, value);
+                            }
+                        }
+                        let upstream_answer = forward.body(bytes).send().await.expect("moto answers");
+                        let status = upstream_answer.status();
+                        let headers = upstream_answer.headers().clone();
+                        let body = upstream_answer.bytes().await.unwrap_or_default();
+                        let mut answer = http::Response::new(http_body_util::Full::new(body));
+                        *answer.status_mut() = status;
+                        for (name, value) in &headers {
+                            if name != http::header::CONTENT_LENGTH && name != http::header::TRANSFER_ENCODING {
+                                answer.headers_mut().insert(name, value.clone());
+                            }
+                        }
+                        Ok(answer)
+                    }
+                });
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Self { url, failures }
+    }
+
+    /// The next `n` `PutSecretValue` calls fail.
+    fn fail_next(&self, n: u32) {
+        self.failures.store(n, Ordering::SeqCst);
+    }
+
+    fn failures_left(&self) -> u32 {
+        self.failures.load(Ordering::SeqCst)
+    }
+}
+
+/// Points the harness's secret store at `proxy`, keeping its prefix. The SDK's own retries are
+/// switched off so each store write is one HTTP call and the proxy's count is exact.
+async fn secrets_through(h: &mut Harness, proxy: &FailingSecretWrites) {
+    let prefix = match &h.adapters {
+        Adapters::Aws { secrets, .. } => secrets.prefix().to_owned(),
+        Adapters::Memory { .. } => panic!("the proxy stands in front of moto"),
+    };
+    let config = sdk_config(&proxy.url).await;
+    let config = aws_sdk_secretsmanager::config::Builder::from(&config)
+        .retry_config(aws_config::retry::RetryConfig::disabled())
+        .build();
+    let client = aws_sdk_secretsmanager::Client::from_conf(config);
+    h.app.stores.secrets = Arc::new(SecretsManagerStore::new(client, prefix));
+}
+
+fn stored_refresh_token(secret: &handoff::store::BotSecret) -> String {
+    match &secret.credentials {
+        StoredCredentials::Oauth { refresh_token: Some(token), .. } => token.expose_secret().to_owned(),
+        other => panic!("an OAuth secret with a refresh token expected, got {other:?}"),
+    }
+}
+
+async fn connection(h: &Harness) -> handoff::store::Connection {
+    h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().connection.unwrap()
+}
+
+/// The stored pair still works: a second refresh with it is granted.
+async fn the_stored_pair_still_refreshes(h: &Harness) {
+    expire_soon(h).await;
+    let again = refresher(h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await;
+    let secret = again.expect("the stored refresh token is the live one");
+    assert!(h.sim.bearer_valid(&access_token(&secret)));
+    assert_eq!(connection(h).await.state, ConnectionState::Connected);
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    assert!(audit.entries.iter().all(|e| e.action != "refresh_failed"), "{:?}", audit.entries);
+}
+
+#[tokio::test]
+async fn a_token_answer_slower_than_the_client_timeout_is_still_stored() {
+    let mut h = oauth_connected(Backend::Moto).await;
+    // The client gives up on ordinary calls after half a second; Zendesk takes 1.5 s to answer
+    // the refresh (and rotates the pair whether or not anyone is still listening).
+    h.app.zendesk = fast_client(Duration::from_millis(500));
+    expire_soon(&h).await;
+    h.sim.inject(Route::OAuthToken, Fault::Slow(Duration::from_millis(1500)), 1);
+    let refreshed = refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await;
+    let secret = refreshed.expect("the refresh waits for the token endpoint within its lease");
+    assert!(h.sim.bearer_valid(&access_token(&secret)));
+    the_stored_pair_still_refreshes(&h).await;
+}
+
+#[tokio::test]
+async fn secret_write_failures_are_retried_until_the_lease_ends() {
+    let mut h = oauth_connected(Backend::Moto).await;
+    let proxy = FailingSecretWrites::start(endpoint(MOTO_ENV)).await;
+    secrets_through(&mut h, &proxy).await;
+    expire_soon(&h).await;
+    // More failures in a row than a few quick tries would outlast.
+    proxy.fail_next(6);
+    let refreshed = refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await;
+    let secret = refreshed.expect("the new pair is stored once Secrets Manager takes it");
+    assert_eq!(proxy.failures_left(), 0);
+    h.app.stores.secrets.invalidate(&h.bot_id);
+    let stored = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    assert_eq!(access_token(&stored), access_token(&secret));
+    the_stored_pair_still_refreshes(&h).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_grant_after_another_writer_rotated_the_pair_uses_the_stored_pair() {
+    let h = Arc::new(oauth_connected(Backend::Moto).await);
+    expire_soon(&h).await;
+    let before = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    h.sim.reset_calls();
+    h.sim.inject(Route::OAuthToken, Fault::Slow(Duration::from_millis(1500)), 1);
+    let refreshing = {
+        let h = h.clone();
+        tokio::spawn(async move {
+            refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await
+        })
+    };
+    // While Zendesk sits on that request, another writer (a refresher whose lease ran out) spends
+    // the same refresh token and stores its new pair.
+    while h.sim.count(Route::OAuthToken) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let grant: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/oauth/tokens", h.sim.base_url))
+        .json(&json!({
+            "grant_type": "refresh_token", "refresh_token": stored_refresh_token(&before),
+            "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let theirs = grant["access_token"].as_str().expect("the other writer's grant").to_owned();
+    let mut rotated = before.clone();
+    rotated.credentials = StoredCredentials::Oauth {
+        access_token: SecretString::from(theirs.clone()),
+        refresh_token: grant["refresh_token"].as_str().map(SecretString::from),
+        access_token_expires_at: Some(time::OffsetDateTime::now_utc().unix_timestamp() + 3600),
+    };
+    let other_lambda = match &h.adapters {
+        Adapters::Aws { secrets, .. } => secrets.clone(),
+        Adapters::Memory { .. } => unreachable!(),
+    };
+    handoff::store::SecretStore::put_bot_secret(other_lambda.as_ref(), &h.bot_id, &rotated).await.unwrap();
+
+    let outcome = refreshing.await.unwrap();
+    let secret = outcome.expect("Zendesk's invalid_grant is answered by the pair stored meanwhile");
+    assert_eq!(access_token(&secret), theirs);
+    assert_eq!(connection(&h).await.state, ConnectionState::Connected);
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    assert!(audit.entries.iter().all(|e| e.action != "refresh_failed"), "{:?}", audit.entries);
+}
+
+#[tokio::test]
+async fn a_refresh_starts_only_with_a_whole_lease_left() {
+    let h = oauth_connected(Backend::Memory).await;
+    expire_soon(&h).await;
+    h.sim.reset_calls();
+    let short = Deadline::after(Duration::from_secs(3));
+    // A request path with little time left keeps the token it has.
+    let refused = refresher(&h).refresh(&h.bot_id, Reason::Expiring, short).await;
+    assert!(matches!(refused, Err(RefreshError::NoTime)), "{:?}", refused.map(|_| ()));
+    // The scheduled run stops before a refresh it could not finish.
+    let summary = refresher(&h).refresh_due(50, short).await.unwrap();
+    assert_eq!((summary.refreshed, summary.deferred), (0, 1), "{summary:?}");
+    assert_eq!(h.sim.count(Route::OAuthToken), 0, "no refresh token was spent");
+    let c = connection(&h).await;
+    assert!(c.refresh_lease_holder.is_none() && c.last_refresh_at.is_none());
+    // With the time, the same run refreshes.
+    let summary = refresher(&h).refresh_due(50, Deadline::after(Duration::from_secs(60))).await.unwrap();
+    assert_eq!((summary.refreshed, summary.deferred), (1, 0), "{summary:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_during_a_slow_refresh_keeps_the_new_account() {
+    let mut h = oauth_connected(Backend::Moto).await;
+    h.app.zendesk = fast_client(Duration::from_secs(12));
+    let h = Arc::new(h);
+    expire_soon(&h).await;
+    let version = connection(&h).await.version;
+    h.sim.reset_calls();
+    // Slower than a reconnect would wait for a refresher to finish.
+    h.sim.inject(Route::OAuthToken, Fault::Slow(Duration::from_secs(9)), 1);
+    let refreshing = {
+        let h = h.clone();
+        tokio::spawn(async move {
+            refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await
+        })
+    };
+    while h.sim.count(Route::OAuthToken) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let body = json!({"mode": "api_token", "subdomain": "globex", "email": AGENT_EMAIL, "api_token": API_TOKEN});
+    let reconnected = h.call("PUT", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+    assert_eq!(reconnected.status, StatusCode::OK, "{}", reconnected.raw);
+
+    let outcome = refreshing.await.unwrap();
+    assert!(matches!(outcome, Err(RefreshError::Superseded)), "{:?}", outcome.map(|_| ()));
+    let c = connection(&h).await;
+    assert_eq!(
+        (c.subdomain.as_str(), c.mode, c.state),
+        ("globex", ConnectionMode::ApiToken, ConnectionState::Connected)
+    );
+    assert!(c.version > version && c.refresh_lease_holder.is_none());
+    h.app.stores.secrets.invalidate(&h.bot_id);
+    let stored = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    assert!(matches!(stored.credentials, StoredCredentials::ApiToken { .. }), "{:?}", stored.credentials);
+    assert_eq!(h.sim.count(Route::RevokeToken), 1, "the discarded refresh's token was revoked");
+    let escalated = h.escalate("conv-after-reconnect", &escalation_body("talk to a human")).await;
+    assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
+}
