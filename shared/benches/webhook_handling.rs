@@ -24,6 +24,7 @@ const SECRET: &str = "whsec-bench-0123456789";
 struct Bench {
     app: App,
     store: Arc<MemoryStore>,
+    secrets: Arc<MemorySecrets>,
     runtime: tokio::runtime::Runtime,
     next: std::cell::Cell<u64>,
     started: time::OffsetDateTime,
@@ -66,7 +67,7 @@ fn setup() -> Bench {
         };
         app.stores.conversations.record_ticket(BOT, CONVERSATION, "bench", &recorded).await.unwrap();
     });
-    Bench { app, store, runtime, next: std::cell::Cell::new(0), started: time::OffsetDateTime::now_utc() }
+    Bench { app, store, secrets, runtime, next: std::cell::Cell::new(0), started: time::OffsetDateTime::now_utc() }
 }
 
 impl Bench {
@@ -137,10 +138,55 @@ fn percentiles() {
     );
 }
 
+/// Junk for bot ids that do not exist (the warm case: their empty profiles are cached): how many
+/// such deliveries one core refuses per second, and what they cost in store and secret calls.
+fn unknown_bots() {
+    const DELIVERIES: usize = 20_000;
+    let bench = setup();
+    let body = r#"{"type":"zen:event-type:ticket.status_changed","id":"junk","detail":{"id":"1"}}"#;
+    let timestamp = time::OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    let signed = signature::sign(b"guessed", &timestamp, body.as_bytes());
+    let junk = |n: usize| {
+        let bot = format!("unknown-bot-{}", n % 100);
+        let request = http::Request::builder()
+            .method("POST")
+            .uri(format!("https://api.example.com/webhooks/zendesk/{bot}"))
+            .header("content-type", "application/json")
+            .header("x-zendesk-webhook-signature", signed.as_str())
+            .header("x-zendesk-webhook-signature-timestamp", timestamp.as_str())
+            .body(Body::from(body))
+            .unwrap();
+        request.with_path_parameters(std::collections::HashMap::from([("bot_id".to_owned(), bot)]))
+    };
+    for n in 0..100 {
+        let _ = bench.runtime.block_on(handoff::api::webhook::handle(&bench.app, junk(n)));
+    }
+    let requests: Vec<Request> = (0..DELIVERIES).map(junk).collect();
+    let (reads, writes) = bench.store.calls.snapshot();
+    let (secret_reads, _) = bench.secrets.calls.snapshot();
+    let all = Instant::now();
+    for request in requests {
+        let response = bench.runtime.block_on(handoff::api::webhook::handle(&bench.app, request));
+        assert_eq!(response.status(), 401);
+    }
+    let elapsed = all.elapsed();
+    let (reads_after, writes_after) = bench.store.calls.snapshot();
+    let (secret_reads_after, _) = bench.secrets.calls.snapshot();
+    println!(
+        "unknown-bot webhook deliveries, {DELIVERIES} on one core: {:.0} rejections/s; per delivery {:.2} store reads, \
+         {:.2} writes, {:.2} secret reads",
+        DELIVERIES as f64 / elapsed.as_secs_f64(),
+        (reads_after - reads) as f64 / DELIVERIES as f64,
+        (writes_after - writes) as f64 / DELIVERIES as f64,
+        (secret_reads_after - secret_reads) as f64 / DELIVERIES as f64,
+    );
+}
+
 criterion_group!(benches, webhook);
 
 fn main() {
     benches();
     percentiles();
+    unknown_bots();
     Criterion::default().configure_from_args().final_summary();
 }

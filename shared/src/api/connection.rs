@@ -81,13 +81,17 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
                 }
             }
             .map_err(problem_for)?;
+            // This process may have cached the bot as unknown (a junk delivery for its id).
+            app.profiles.invalidate(&bot_id);
             Ok(json_response(StatusCode::OK, &status))
         }
         (false, Method::GET) => {
             Ok(json_response(StatusCode::OK, &connector.status(&bot_id).await.map_err(problem_for)?))
         }
         (false, Method::DELETE) => {
-            Ok(json_response(StatusCode::OK, &connector.disconnect(&bot_id, actor).await.map_err(problem_for)?))
+            let disconnected = connector.disconnect(&bot_id, actor).await.map_err(problem_for)?;
+            app.profiles.invalidate(&bot_id);
+            Ok(json_response(StatusCode::OK, &disconnected))
         }
         (false, other) => Err(Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,

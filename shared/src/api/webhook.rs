@@ -21,6 +21,16 @@ pub const ROUTE: &str = "/webhooks/zendesk/{bot_id}";
 /// Larger deliveries are refused.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// Verified against (and always refused) for a bot that has no webhook, so that refusing an
+/// unknown bot costs what refusing a bad signature costs.
+const DECOY_SECRET: &str = "handoff-decoy-signing-secret-for-unknown-bots";
+
+/// A bot that may receive deliveries: it has a connection that is not disconnected (a
+/// disconnected bot's secrets are deleted; an unknown bot has no profile at all).
+fn has_webhook(profile: &crate::store::BotProfile) -> bool {
+    profile.connection.as_ref().is_some_and(|c| c.state != crate::store::ConnectionState::Disconnected)
+}
+
 /// Every authentication failure looks the same from outside: nothing that helps a forger.
 fn unauthenticated() -> Problem {
     Problem::new(
@@ -63,6 +73,14 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
             now,
         )
     };
+    // A bot with no live connection has no webhook: refused from the cached profile (an unknown
+    // id's empty profile is cached too), with the same signature work and the same answer as a
+    // bad signature for a known bot, and no Secrets Manager call.
+    let profile = app.profiles.get(app.stores.bots.as_ref(), &bot_id).await.map_err(unavailable)?;
+    if !has_webhook(&profile) {
+        let _ = verify(&secrecy::SecretString::from(DECOY_SECRET));
+        return Err(unauthenticated());
+    }
     let known = signing_secret(app, &bot_id).await?;
     let mut verified = match &known {
         Some(secret) => verify(secret),

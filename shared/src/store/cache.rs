@@ -1,7 +1,9 @@
 //! A short per-process cache of bots' profiles (connection + settings) for the webhook path,
 //! which would otherwise read them on every event. Entries live `ttl` (30 s by default): a
 //! settings change reaches every warm Lambda within that time, and at once in the process that
-//! saved it (it invalidates its own entry).
+//! saved it (it invalidates its own entry). An unknown bot's empty profile is kept too, so junk
+//! deliveries for a bot id that does not exist are answered from memory; the cache is bounded
+//! (`mini_moka`), so a flood of random ids cannot grow it without limit.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,32 +11,32 @@ use std::time::{Duration, Instant};
 
 use super::{BotProfile, BotStore, StoreError};
 
+/// Most profiles kept per process.
+const PROFILES: u64 = 10_000;
+
 pub struct ProfileCache {
-    ttl: Duration,
-    entries: Mutex<HashMap<String, (Instant, Arc<BotProfile>)>>,
+    entries: mini_moka::sync::Cache<String, Arc<BotProfile>>,
 }
 
 impl ProfileCache {
     pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
 
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: Mutex::new(HashMap::new()) }
+        Self { entries: mini_moka::sync::Cache::builder().max_capacity(PROFILES).time_to_live(ttl).build() }
     }
 
     /// The bot's profile, read from the store when not cached or older than the ttl.
     pub async fn get(&self, bots: &dyn BotStore, bot_id: &str) -> Result<Arc<BotProfile>, StoreError> {
-        if let Some((at, profile)) = self.entries.lock().expect("profile cache").get(bot_id)
-            && at.elapsed() < self.ttl
-        {
-            return Ok(profile.clone());
+        if let Some(profile) = self.entries.get(&bot_id.to_owned()) {
+            return Ok(profile);
         }
         let profile = Arc::new(bots.load_profile(bot_id).await?);
-        self.entries.lock().expect("profile cache").insert(bot_id.to_owned(), (Instant::now(), profile.clone()));
+        self.entries.insert(bot_id.to_owned(), profile.clone());
         Ok(profile)
     }
 
     pub fn invalidate(&self, bot_id: &str) {
-        self.entries.lock().expect("profile cache").remove(bot_id);
+        self.entries.invalidate(&bot_id.to_owned());
     }
 }
 

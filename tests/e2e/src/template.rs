@@ -243,3 +243,16 @@ fn the_alarms_watch_the_metrics_the_code_emits() {
     assert!(watched >= 2, "refresh failures and the oldest pending escalation are watched");
     assert!(text.contains("HANDOFF_ZENDESK_BASE_URL: \"\"") || text.contains("HANDOFF_ZENDESK_BASE_URL: ''"));
 }
+
+#[test]
+fn the_public_webhook_route_is_throttled_apart_from_the_chat_api() {
+    let template = template();
+    let api = &template["Resources"]["HttpApi"]["Properties"];
+    let route = &api["RouteSettings"]["POST /webhooks/zendesk/{bot_id}"];
+    assert_eq!(route["ThrottlingRateLimit"]["Ref"], "WebhookRateLimit", "{route:?}");
+    assert_eq!(route["ThrottlingBurstLimit"]["Ref"], "WebhookBurstLimit", "{route:?}");
+    for parameter in ["WebhookRateLimit", "WebhookBurstLimit"] {
+        assert!(template["Parameters"][parameter]["Default"].as_u64().is_some_and(|n| n > 0), "{parameter}");
+    }
+    assert!(api["DefaultRouteSettings"]["ThrottlingRateLimit"].as_u64().is_some(), "the chat API keeps its own limit");
+}

@@ -275,3 +275,31 @@ async fn the_sample_webhook_events_behave_as_documented() {
         (Some("aws.scheduler"), Some("Scheduled Event"))
     );
 }
+
+#[tokio::test]
+async fn junk_for_unknown_bots_costs_no_secrets_manager_call_and_reads_like_a_bad_signature() {
+    let h = Harness::new(Backend::Moto).await;
+    with_webhook_secret(&h, GENERATED_SECRET).await;
+    let ticket = escalated(&h, "conv-junk").await;
+    let body = status_event("evt-junk", ticket, Some("conv-junk"), "SOLVED", OffsetDateTime::now_utc()).to_string();
+    // A warm Lambda: the known bot's secret is cached by a first delivery with a bad signature.
+    let bad_signature = h.send_any(delivery(&h.bot_id, &body, "not-the-secret", None, None)).await;
+    assert_eq!(bad_signature.status, StatusCode::UNAUTHORIZED);
+
+    let (_, (secret_reads_before, _)) = h.adapters.counts();
+    let mut refusals = Vec::new();
+    for round in 0..3 {
+        for junk in ["no-such-bot", "another-unknown-bot", "Shop.Bot"] {
+            let reply = h.send_any(delivery(junk, &body, GENERATED_SECRET, None, None)).await;
+            assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{junk} round {round}: {}", reply.raw);
+            refusals.push(reply.raw);
+        }
+    }
+    let (_, (secret_reads_after, _)) = h.adapters.counts();
+    assert_eq!(secret_reads_after, secret_reads_before, "an unknown bot never costs a Secrets Manager call");
+    refusals.dedup();
+    assert_eq!(refusals, std::slice::from_ref(&bad_signature.raw), "an unknown bot reads exactly like a bad signature");
+    // The real bot is unaffected.
+    let good = h.send_any(delivery(&h.bot_id, &body, GENERATED_SECRET, None, None)).await;
+    assert_eq!(good.body["applied"], true, "{}", good.raw);
+}
