@@ -6,6 +6,8 @@
 //! One crate, one test binary: the AWS SDK makes each test binary slow to link.
 
 #[cfg(test)]
+mod bodies;
+#[cfg(test)]
 mod conformance;
 #[cfg(test)]
 mod connect;
