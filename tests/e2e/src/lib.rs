@@ -22,6 +22,8 @@ mod openapi;
 #[cfg(test)]
 mod permissions;
 #[cfg(test)]
+mod redirects;
+#[cfg(test)]
 mod secret_hygiene;
 #[cfg(test)]
 mod settings;

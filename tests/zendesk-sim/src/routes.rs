@@ -189,6 +189,14 @@ async fn process(
             }
             return Ok(answer);
         }
+        Some(Fault::Redirect { status, location }) => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            let mut answer = json_answer(code, json!({}));
+            answer
+                .headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")));
+            return Ok(answer);
+        }
         Some(Fault::Reset) => return Err(DropConnection),
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::LoseAnswer) => lose_answer = true,
