@@ -16,6 +16,8 @@ mod diagnostics;
 #[cfg(test)]
 mod escalate;
 #[cfg(test)]
+mod lambda_logs;
+#[cfg(test)]
 mod local_runner;
 #[cfg(test)]
 mod openapi;
