@@ -297,7 +297,7 @@ async fn process(
                     endpoint,
                     status: input["status"].as_str().unwrap_or("active").to_owned(),
                     subscriptions,
-                    signing_secret: format!("sim-signing-secret-{n}-{:08x}", n.wrapping_mul(0x9E37_79B9)),
+                    signing_secret: random_signing_secret(),
                 };
                 let answer = webhook_json(&webhook);
                 s.webhooks.push(webhook);
@@ -607,4 +607,13 @@ fn record_invalid(field: &str, description: &str) -> Answer {
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({"error": "RecordInvalid", "description": "Record validation errors", "details": {field: [{"description": description}]}}),
     )
+}
+
+/// A webhook signing secret as Zendesk makes one: random (32 bytes from the OS's CSPRNG, base64),
+/// so a simulator reachable from a network hands out nothing anyone could compute.
+fn random_signing_secret() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS's random source");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
