@@ -1,14 +1,29 @@
 //! Logging: JSON lines in Lambda (CloudWatch Logs Insights reads the fields), readable text
 //! elsewhere. `RUST_LOG` sets the filter; the default is `info`.
 //!
-//! Whatever `RUST_LOG` says, the AWS SDK's wire-level targets stay at `debug` or above: at
-//! `trace` they print raw HTTP bodies, and a `GetSecretValue` answer is a bot's tokens.
+//! Whatever `RUST_LOG` says, the wire-level targets stay at `debug` or above: at `trace` they
+//! print raw events and HTTP bodies. A `GetSecretValue` answer is a bot's tokens; the event
+//! Lambda hands the runtime carries the caller's bearer JWT, an `api_token` or client secret in
+//! a connection body, an OAuth `code` in the callback's query.
 
 use tracing_subscriber::EnvFilter;
 
-/// Targets that print request or response bodies at `trace`.
-const WIRE_TARGETS: [&str; 4] =
-    ["aws_smithy_runtime", "aws_smithy_runtime_api", "aws_smithy_http_client", "aws_sdk_secretsmanager"];
+/// Targets that print events, requests or response bodies at `trace`: the AWS SDK's, the Lambda
+/// runtime's (the raw invocation event) and the HTTP stacks under reqwest and the runtime client.
+const WIRE_TARGETS: [&str; 12] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sdk_secretsmanager",
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "hyper",
+    "hyper_util",
+    "reqwest",
+    "h2",
+    "tower_http",
+];
 
 /// The filter for `spec` (a `RUST_LOG` value) with the wire-level targets capped.
 pub fn filter(spec: &str) -> EnvFilter {

@@ -98,6 +98,19 @@ async fn bind(addr: std::net::SocketAddr, flag: &'static str) -> Result<TcpListe
     })
 }
 
+/// One line on stderr (not a log line, which a filter could hide) when something listens beyond
+/// loopback: the runner is for one developer's machine, and the simulator's credentials are public.
+fn warn_unless_loopback(what: &str, flag: &str, addr: std::net::SocketAddr) {
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "warning: {what} listens on {addr}, which is not a loopback address: other machines can reach it, \
+             and the local runner is for development only (the simulator's agent credentials are public); \
+             use {flag} 127.0.0.1:{} unless you mean this",
+            addr.port()
+        );
+    }
+}
+
 /// A started runner: the API's address, the simulator (when used), and the server task.
 pub struct Running {
     pub api_url: String,
@@ -113,6 +126,7 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         ZendeskKind::Simulator => None,
     };
     let listener = bind(args.addr, "--addr").await?;
+    warn_unless_loopback("the API", "--addr", args.addr);
     let simulator = match args.zendesk {
         ZendeskKind::Simulator => {
             let persisted = match args.store {
@@ -125,6 +139,7 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
                 }
                 _ => RunError::Listen { addr: args.simulator_addr, reason: e.to_string() },
             })?;
+            warn_unless_loopback("the simulator", "--simulator-addr", args.simulator_addr);
             sim.add_api_token(SIMULATOR_AGENT_EMAIL, SIMULATOR_AGENT_TOKEN);
             sim.add_agent(SIMULATOR_SUPPORT_NAME, SIMULATOR_SUPPORT_EMAIL, SIMULATOR_SUPPORT_TOKEN);
             sim.add_oauth_client(SIMULATOR_OAUTH_CLIENT_ID, SIMULATOR_OAUTH_CLIENT_SECRET, SIMULATOR_AGENT_EMAIL);
@@ -138,7 +153,11 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         None => None,
     };
     let mut app = App::new(stores, zendesk_base.clone()).map_err(|e| RunError::Config(e.to_string()))?;
-    app.allow_local_callbacks();
+    // The simulator's bot runs on this machine too, so its callbacks may go to local addresses;
+    // with a real Zendesk the guard stays as in Lambda (a callback URL is anyone's to choose).
+    if simulator.is_some() {
+        app.allow_local_callbacks();
+    }
     app.connect = handoff::connection::ConnectConfig {
         public_base_url: match &args.public_base_url {
             Some(url) => url.clone(),

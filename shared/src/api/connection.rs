@@ -24,12 +24,81 @@ struct ConnectBody {
     return_url: String,
 }
 
+/// `PUT …/connection`'s body as sent: one flat object whose `mode` says which fields it needs.
+/// Flat rather than an internally tagged enum, whose buffering would hide a wrong field's name.
 #[derive(Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(deny_unknown_fields)]
+struct ConnectionFields {
+    mode: ConnectionMode,
+    #[serde(default)]
+    subdomain: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    api_token: Option<SecretString>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    client_secret: Option<SecretString>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "snake_case")]
+enum ConnectionMode {
+    ApiToken,
+    ClientCredentials,
+    Oauth,
+}
+
 enum ConnectionBody {
     ApiToken { subdomain: String, email: String, api_token: SecretString },
     ClientCredentials { subdomain: String, client_id: String, client_secret: SecretString },
-    Oauth {},
+    Oauth,
+}
+
+impl ConnectionFields {
+    /// The body for its mode: every field the mode needs is present, and none it does not use.
+    fn for_mode(self) -> Result<ConnectionBody, Problem> {
+        let mode_name = match self.mode {
+            ConnectionMode::ApiToken => "api_token",
+            ConnectionMode::ClientCredentials => "client_credentials",
+            ConnectionMode::Oauth => "oauth",
+        };
+        let given = [
+            ("subdomain", self.subdomain.is_some()),
+            ("email", self.email.is_some()),
+            ("api_token", self.api_token.is_some()),
+            ("client_id", self.client_id.is_some()),
+            ("client_secret", self.client_secret.is_some()),
+        ];
+        let needed: &[&str] = match self.mode {
+            ConnectionMode::ApiToken => &["subdomain", "email", "api_token"],
+            ConnectionMode::ClientCredentials => &["subdomain", "client_id", "client_secret"],
+            ConnectionMode::Oauth => &[],
+        };
+        let mut errors = Vec::new();
+        for (field, present) in given {
+            match (needed.contains(&field), present) {
+                (true, false) => errors.push(FieldError::new(field, format!("is required with mode {mode_name}"))),
+                (false, true) => errors.push(FieldError::new(field, format!("is not used with mode {mode_name}"))),
+                _ => {}
+            }
+        }
+        if !errors.is_empty() {
+            return Err(Problem::invalid(errors));
+        }
+        Ok(match (self.mode, self.subdomain, self.email, self.api_token, self.client_id, self.client_secret) {
+            (ConnectionMode::ApiToken, Some(subdomain), Some(email), Some(api_token), ..) => {
+                ConnectionBody::ApiToken { subdomain, email, api_token }
+            }
+            (ConnectionMode::ClientCredentials, Some(subdomain), _, _, Some(client_id), Some(client_secret)) => {
+                ConnectionBody::ClientCredentials { subdomain, client_id, client_secret }
+            }
+            (ConnectionMode::Oauth, ..) => ConnectionBody::Oauth,
+            // Unreachable after the checks above; refused rather than trusted.
+            _ => return Err(Problem::invalid(vec![FieldError::new("mode", "does not match the fields sent")])),
+        })
+    }
 }
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
@@ -61,7 +130,8 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
             Ok(json_response(StatusCode::OK, &started))
         }
         (false, Method::PUT) => {
-            let body: ConnectionBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+            let fields: ConnectionFields = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+            let body = fields.for_mode()?;
             let status = match body {
                 ConnectionBody::ApiToken { subdomain, email, api_token } => {
                     if !crate::escalation::request::looks_like_email(&email) {
@@ -73,7 +143,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
                     let client = OAuthClient { client_id, client_secret };
                     connector.connect_client_credentials(&bot_id, &subdomain, client, actor).await
                 }
-                ConnectionBody::Oauth {} => {
+                ConnectionBody::Oauth => {
                     return Err(Problem::invalid(vec![FieldError::new(
                         "mode",
                         "OAuth connects in the browser: POST /v1/bots/{bot_id}/zendesk/connect for the authorize URL",

@@ -10,7 +10,7 @@ use crate::app::App;
 use crate::deadline::Deadline;
 use crate::error::FieldError;
 use crate::escalation::pending::PayloadError;
-use crate::escalation::request::{EscalationRequest, MAX_BODY_BYTES, ParseError};
+use crate::escalation::request::{EscalationRequest, MAX_BODY_BYTES};
 use crate::escalation::{EscalateCommand, EscalationError, Escalator, Outcome};
 use crate::http::{Caller, Problem, checked_id, json_body, json_response, path_param, scopes};
 use crate::rules::RulesError;
@@ -37,10 +37,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     checked_id("conversation_id", &conversation_id)?;
     caller.authorize(&bot_id, scopes::CREATE_TICKET)?;
     let body = json_body(&request, MAX_BODY_BYTES)?;
-    let parsed = EscalationRequest::parse(body).map_err(|e| match e {
-        ParseError::Malformed(detail) => Problem::bad_request(detail),
-        ParseError::Invalid(errors) => Problem::invalid(errors),
-    })?;
+    let parsed = EscalationRequest::parse(body).map_err(Problem::from)?;
     let deadline = match request.lambda_context_ref() {
         Some(context) if context.deadline > 0 => Deadline::from_lambda(context.deadline, RESERVE, BUDGET),
         _ => Deadline::after(BUDGET),

@@ -48,14 +48,8 @@ fn parse_settings(body: &[u8]) -> Result<SettingsBody, Problem> {
     let mut unknown = Vec::new();
     let mut note = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
     let ignoring = serde_ignored::Deserializer::new(value, &mut note);
-    let settings: BotSettings = serde_path_to_error::deserialize(ignoring).map_err(|e| {
-        let path = e.path().to_string();
-        let what = match e.inner().classify() {
-            serde_json::error::Category::Data => "has a value of the wrong type or out of range",
-            _ => "could not be read",
-        };
-        Problem::invalid(vec![FieldError::new(if path == "." { "body".to_owned() } else { path }, what)])
-    })?;
+    let settings: BotSettings =
+        serde_path_to_error::deserialize(ignoring).map_err(|e| Problem::from(crate::error::describe(&e)))?;
     if !unknown.is_empty() {
         return Err(Problem::invalid(
             unknown.into_iter().map(|path| FieldError::new(path, "is not a setting")).collect(),

@@ -13,6 +13,7 @@ use tracing::{info, warn};
 
 use crate::app::App;
 use crate::callback::{forward, payload};
+use crate::error::FieldError;
 use crate::http::{Problem, json_response, path_param, valid_id};
 use crate::webhook::event::{self, EventKind};
 use crate::webhook::signature;
@@ -113,13 +114,18 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         }
         return Err(unauthenticated());
     }
+    // Read before anything is written: a delivery that is not an event changes nothing.
+    let event = event::parse(body).map_err(|e| match e {
+        event::EventError::NotJson => Problem::bad_request(e.to_string()),
+        event::EventError::NotObject => Problem::invalid(vec![FieldError::new("body", "must be a JSON object")]),
+        event::EventError::Missing(field) => Problem::invalid(vec![FieldError::new(field, "is missing or not valid")]),
+    })?;
     // For the diagnostics' "last webhook received", at most once a minute per bot and Lambda.
     if app.webhook_touches.allow(&bot_id)
         && let Err(e) = app.stores.bots.touch_last_webhook(&bot_id, now.unix_timestamp()).await
     {
         warn!(bot_id, error = %e, "could not note the webhook's arrival");
     }
-    let event = event::parse(body).map_err(|e| Problem::bad_request(e.to_string()))?;
     let span = tracing::info_span!(
         "webhook",
         bot_id = %bot_id,

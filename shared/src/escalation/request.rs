@@ -85,24 +85,14 @@ impl Role {
     }
 }
 
-/// Why a body could not be turned into a request.
-#[derive(Debug, thiserror::Error)]
-pub enum ParseError {
-    #[error("the body is not valid JSON: {0}")]
-    Malformed(String),
-    #[error("the request is invalid")]
-    Invalid(Vec<FieldError>),
-}
+/// Why a body could not be turned into a request: the shared body error (400 not JSON, 422 with
+/// each field's path), plus the validation below.
+pub type ParseError = crate::error::BodyError;
 
 impl EscalationRequest {
     /// Parses and validates a JSON body.
     pub fn parse(body: &[u8]) -> Result<Self, ParseError> {
-        let request: Self = serde_json::from_slice(body).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => {
-                ParseError::Invalid(vec![FieldError::new(data_error_field(&e), e.to_string())])
-            }
-            _ => ParseError::Malformed(e.to_string()),
-        })?;
+        let request: Self = crate::error::parse_json_object(body)?;
         let errors = request.validate();
         if errors.is_empty() { Ok(request) } else { Err(ParseError::Invalid(errors)) }
     }
@@ -186,12 +176,6 @@ pub fn looks_like_email(email: &str) -> bool {
         && !domain.contains('@')
 }
 
-/// serde_json does not expose the path of a data error; recover the field name from its message.
-fn data_error_field(e: &serde_json::Error) -> String {
-    let text = e.to_string();
-    text.split('`').nth(1).filter(|_| text.starts_with("missing field")).unwrap_or("body").to_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,7 +214,7 @@ mod tests {
         else {
             panic!("expected invalid")
         };
-        assert_eq!(errors[0].field, "text");
+        assert_eq!(errors[0].field, "messages[0].text");
     }
 
     #[test]

@@ -102,28 +102,11 @@ pub fn json_body(request: &Request, max_bytes: usize) -> Result<&[u8], Problem> 
     Ok(body)
 }
 
-/// Parses a JSON body whose fields may hold credentials: serde's messages can quote the value
-/// they reject, so only the kind of error, the position and (for a missing field) its name are
-/// reported. 400 when it is not JSON, 422 when it has the wrong shape.
+/// Parses a JSON body into `T` through the one shared parser (`error::parse_json_object`): 400
+/// when it is not JSON, 422 when it is not an object or a field is wrong (named by its path).
+/// Messages never quote a value, so bodies holding credentials may use it too.
 pub fn parse_json_scrubbed<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|e| {
-        let place = format!("line {} column {}", e.line(), e.column());
-        match e.classify() {
-            serde_json::error::Category::Data => {
-                let text = e.to_string();
-                let what = match text.split('`').nth(1) {
-                    Some(field) if text.starts_with("missing field") => format!("missing field `{field}`"),
-                    _ if text.starts_with("unknown field") => "a field that is not part of this request".to_owned(),
-                    _ if text.starts_with("unknown variant") => {
-                        "a value that is not one of the allowed ones".to_owned()
-                    }
-                    _ => "a value of the wrong type".to_owned(),
-                };
-                Problem::invalid(vec![crate::error::FieldError::new("body", format!("{what} ({place})"))])
-            }
-            _ => Problem::bad_request(format!("the body is not valid JSON ({place})")),
-        }
-    })
+    crate::error::parse_json_object(body).map_err(Problem::from)
 }
 
 /// A JSON answer.

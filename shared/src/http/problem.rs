@@ -97,3 +97,15 @@ impl Problem {
             .with_retry_after(retry_after_secs)
     }
 }
+
+/// The shared body parser's refusal: 400 for what is not JSON, 422 naming each field.
+impl From<crate::error::BodyError> for Problem {
+    fn from(error: crate::error::BodyError) -> Self {
+        match error {
+            crate::error::BodyError::Malformed(place) => {
+                Self::bad_request(format!("The body is not valid JSON ({place})."))
+            }
+            crate::error::BodyError::Invalid(errors) => Self::invalid(errors),
+        }
+    }
+}

@@ -46,6 +46,9 @@ pub struct Comment {
 pub enum EventError {
     #[error("the body is not JSON")]
     NotJson,
+    /// JSON, but not the object every Zendesk event is.
+    #[error("the body is not a JSON object")]
+    NotObject,
     #[error("the event lacks `{0}`")]
     Missing(&'static str),
 }
@@ -79,6 +82,9 @@ pub fn status_category(raw: &str) -> Option<TicketStatus> {
 /// Parses a delivery's raw body.
 pub fn parse(body: &[u8]) -> Result<TicketEvent, EventError> {
     let value: Value = serde_json::from_slice(body).map_err(|_| EventError::NotJson)?;
+    if !value.is_object() {
+        return Err(EventError::NotObject);
+    }
     let id = text(&value, "/id").ok_or(EventError::Missing("id"))?.to_owned();
     let kind = text(&value, "/type").ok_or(EventError::Missing("type"))?;
     let time = text(&value, "/time")

@@ -134,6 +134,9 @@ enum Repeat {
 impl ZendeskClient {
     pub fn new(config: ClientConfig) -> Result<Self, ZendeskError> {
         let http = reqwest::Client::builder()
+            // Zendesk never redirects its API or token endpoint; following one would re-send a
+            // client secret, refresh token or Authorization header wherever `Location` points.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(50))
             .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
@@ -384,6 +387,10 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 async fn error_from(response: reqwest::Response) -> ZendeskError {
     let status = response.status();
+    if status.is_redirection() {
+        // Not followed (see `ZendeskClient::new`); neither its body nor its `Location` is read.
+        return ZendeskError::Redirected { status: status.as_u16() };
+    }
     let wait = retry_after(response.headers());
     let body: ErrorBody = response.json().await.unwrap_or_default();
     let code = body.code().unwrap_or_default();

@@ -23,6 +23,10 @@ pub enum ZendeskError {
     Timeout,
     #[error("could not reach Zendesk: {0}")]
     Transport(String),
+    /// Zendesk's API and token endpoint do not redirect; a redirect (a misconfigured base URL,
+    /// a proxy, a hijacked DNS name) is refused rather than followed with the credentials.
+    #[error("Zendesk answered a redirect ({status}), which is not followed")]
+    Redirected { status: u16 },
     #[error("unexpected answer from Zendesk: {0}")]
     Unexpected(String),
     /// The OAuth token endpoint refused the grant (`invalid_grant`: a code or refresh token that

@@ -6,6 +6,8 @@
 //! One crate, one test binary: the AWS SDK makes each test binary slow to link.
 
 #[cfg(test)]
+mod bodies;
+#[cfg(test)]
 mod conformance;
 #[cfg(test)]
 mod connect;
@@ -16,11 +18,15 @@ mod escalate;
 #[cfg(test)]
 mod identity;
 #[cfg(test)]
+mod lambda_logs;
+#[cfg(test)]
 mod local_runner;
 #[cfg(test)]
 mod openapi;
 #[cfg(test)]
 mod permissions;
+#[cfg(test)]
+mod redirects;
 #[cfg(test)]
 mod refresh;
 #[cfg(test)]

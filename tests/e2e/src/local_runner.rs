@@ -338,3 +338,99 @@ fn local_tokens_verify_and_forged_ones_do_not() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A runner started with extra flags, its stderr kept in a file (read with `stderr_of`).
+fn start_logged(data: &Path, api_addr: &str, extra: &[&str], env: &[(&str, String)]) -> (Runner, PathBuf) {
+    let sim_addr = format!("127.0.0.1:{}", free_port());
+    let stderr = data.with_extension("stderr");
+    std::fs::create_dir_all(data).unwrap();
+    let mut args = vec!["--addr", api_addr, "--simulator-addr", &sim_addr, "--data-dir", data.to_str().unwrap()];
+    args.extend(extra);
+    let child = readme_command(&args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(&stderr).unwrap()))
+        .spawn()
+        .expect("cargo run starts");
+    let port = api_addr.rsplit(':').next().unwrap();
+    let mut runner = Runner { child, api: format!("http://127.0.0.1:{port}"), simulator: format!("http://{sim_addr}") };
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_err() {
+        if let Some(status) = runner.child.try_wait().unwrap() {
+            panic!("the runner exited before serving: {status}: {}", std::fs::read_to_string(&stderr).unwrap());
+        }
+        assert!(Instant::now() < deadline, "the runner did not start in time");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (runner, stderr)
+}
+
+/// A token for `bot` from this data folder's key.
+fn token_for(data: &Path, bot: &str) -> String {
+    let output = readme_command(&["token", "--bot", bot, "--data-dir", data.to_str().unwrap()]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+/// Saves a callback URL on the local network for a bot that is not connected: the answer says
+/// whether the callback guard refused the URL (422 on `callback_url`) or let it through to the
+/// next check (409 not-connected).
+async fn save_local_callback(runner: &Runner, token: &str, bot: &str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .put(format!("{}/v1/bots/{bot}/zendesk/settings", runner.api))
+        .bearer_auth(token)
+        .json(&json!({"callback_url": "http://127.0.0.1:9/handoff"}))
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn with_a_real_zendesk_the_runner_keeps_the_callback_guard() {
+    let data = std::env::temp_dir().join(format!("handoff-runner-{}", fastrand::u64(..)));
+    let real = [
+        "--zendesk",
+        "real",
+        "--zendesk-subdomain",
+        "acme",
+        "--zendesk-email",
+        "agent@acme.example",
+        "--demo-bot",
+        "none",
+        "--sweep-every",
+        "0",
+    ];
+    let env = [("HANDOFF_ZENDESK_API_TOKEN", "not-a-real-token".to_owned())];
+    let (runner, _) = start_logged(&data, &format!("127.0.0.1:{}", free_port()), &real, &env);
+    let token = token_for(&data, "other-bot");
+    let (status, answer) = save_local_callback(&runner, &token, "other-bot").await;
+    assert_eq!(status, 422, "a local callback URL is refused with a real Zendesk: {answer}");
+    assert_eq!(answer["errors"][0]["field"], "callback_url", "{answer}");
+    drop(runner);
+
+    // With the simulator (the bot runs on this machine too) the guard is relaxed.
+    let (runner, _) = start_logged(&data, &format!("127.0.0.1:{}", free_port()), &["--sweep-every", "0"], &[]);
+    let (status, answer) = save_local_callback(&runner, &token, "other-bot").await;
+    assert_eq!(status, 409, "the URL passed the guard and met the next check (not connected): {answer}");
+    drop(runner);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test]
+async fn the_runner_warns_when_it_listens_beyond_loopback() {
+    let data = std::env::temp_dir().join(format!("handoff-runner-{}", fastrand::u64(..)));
+    let port = free_port();
+    let (runner, stderr) = start_logged(&data, &format!("0.0.0.0:{port}"), &["--sweep-every", "0"], &[]);
+    let wide = std::fs::read_to_string(&stderr).unwrap();
+    drop(runner);
+    let (runner, stderr) = start_logged(&data, &format!("127.0.0.1:{}", free_port()), &["--sweep-every", "0"], &[]);
+    let narrow = std::fs::read_to_string(&stderr).unwrap();
+    drop(runner);
+    let _ = std::fs::remove_dir_all(&data);
+    let _ = std::fs::remove_file(&stderr);
+    let warning: Vec<&str> = wide.lines().filter(|l| l.contains("warning") && l.contains("0.0.0.0")).collect();
+    assert_eq!(warning.len(), 1, "one clear line on stderr: {wide}");
+    assert!(warning[0].contains("loopback"), "{}", warning[0]);
+    assert!(!narrow.contains("warning"), "no warning on loopback: {narrow}");
+}

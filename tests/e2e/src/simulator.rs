@@ -107,3 +107,23 @@ fn extracted_schemas_match_zendesks_openapi_file() {
         ),
     }
 }
+
+/// Webhook signing secrets are random, not derived from the webhook's id: a runner's simulator
+/// exposed on a network must not hand out secrets anyone can compute.
+#[tokio::test]
+async fn webhook_signing_secrets_are_random() {
+    let mut secrets = Vec::new();
+    for _ in 0..2 {
+        let mut h = crate::support::Harness::new(crate::support::Backend::Memory).await;
+        h.connect_live().await;
+        let webhooks = h.sim.webhooks();
+        assert_eq!(webhooks.len(), 1);
+        secrets.push(webhooks[0].signing_secret.clone());
+    }
+    assert_ne!(secrets[0], secrets[1], "two fresh simulators' first webhooks have different secrets");
+    for secret in &secrets {
+        assert!(secret.len() >= 40, "at least 32 random bytes: {secret}");
+        assert!(!secret.starts_with("sim-signing-secret"), "{secret}");
+        assert_ne!(secret, handoff::webhook::signature::TEST_SIGNING_SECRET);
+    }
+}

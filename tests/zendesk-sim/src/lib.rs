@@ -74,6 +74,9 @@ pub enum Fault {
     Reset,
     /// Process the request (a ticket is created), then drop the connection: the answer is lost.
     LoseAnswer,
+    /// Answer this redirect status (301, 302, 307, 308) with `Location: {location}`, unprocessed:
+    /// a client that follows it sends the request, and whatever secret it carries, elsewhere.
+    Redirect { status: u16, location: String },
 }
 
 #[derive(Debug, Clone)]

@@ -192,6 +192,14 @@ async fn process(
             }
             return Ok(answer);
         }
+        Some(Fault::Redirect { status, location }) => {
+            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
+            let mut answer = json_answer(code, json!({}));
+            answer
+                .headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")));
+            return Ok(answer);
+        }
         Some(Fault::Reset) => return Err(DropConnection),
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::LoseAnswer) => lose_answer = true,
@@ -293,7 +301,7 @@ async fn process(
                     endpoint,
                     status: input["status"].as_str().unwrap_or("active").to_owned(),
                     subscriptions,
-                    signing_secret: format!("sim-signing-secret-{n}-{:08x}", n.wrapping_mul(0x9E37_79B9)),
+                    signing_secret: random_signing_secret(),
                 };
                 let answer = webhook_json(&webhook);
                 s.webhooks.push(webhook);
@@ -603,4 +611,13 @@ fn record_invalid(field: &str, description: &str) -> Answer {
         StatusCode::UNPROCESSABLE_ENTITY,
         json!({"error": "RecordInvalid", "description": "Record validation errors", "details": {field: [{"description": description}]}}),
     )
+}
+
+/// A webhook signing secret as Zendesk makes one: random (32 bytes from the OS's CSPRNG, base64),
+/// so a simulator reachable from a network hands out nothing anyone could compute.
+fn random_signing_secret() -> String {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS's random source");
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
