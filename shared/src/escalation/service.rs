@@ -685,8 +685,9 @@ impl Escalator<'_> {
         }))
     }
 
-    /// Creates the ticket; returns it and whether Zendesk replayed an earlier create. A lost
-    /// answer is resolved by looking the ticket up before sending the create again (same key).
+    /// Creates the ticket; returns it and whether Zendesk replayed an earlier create. An answer
+    /// that leaves open whether the ticket was made is resolved by looking it up; if it is not
+    /// there yet, the create is not sent again in this request (see `ZendeskError::maybe_done`).
     async fn create_once(
         &self,
         bot: &BotAccount,
@@ -707,16 +708,14 @@ impl Escalator<'_> {
                     if let Some(found) = self.find_existing(bot, record, deadline).await? {
                         return Ok((found, true));
                     }
-                    // After a timeout or a dropped connection Zendesk may still be creating the
-                    // ticket: sending again now could race it. Leave it pending; the next attempt
-                    // looks first. A 5xx was a finished answer, so sending again is safe.
-                    if matches!(
-                        e,
-                        ZendeskError::IdempotencyConflict | ZendeskError::Timeout | ZendeskError::Transport(_)
-                    ) {
+                    // Zendesk may still be creating the ticket (a timeout, a dropped connection,
+                    // a gateway's 502/503/504): sending again now could race it. Leave it
+                    // pending; the next attempt (its claim sets `resume`) looks first. Only a
+                    // finished failure (a 500) is sent again at once.
+                    if e.maybe_done() || e == ZendeskError::IdempotencyConflict {
                         return Err(e);
                     }
-                    // Honour a 503's Retry-After before sending again, if the deadline allows.
+                    // Honour a Retry-After before sending again, if the deadline allows.
                     let wait = e.retry_after().unwrap_or_default();
                     last_error = e;
                     if wait + Duration::from_millis(500) >= deadline.remaining() {

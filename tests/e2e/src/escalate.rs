@@ -633,3 +633,31 @@ async fn a_rotated_secret_is_picked_up_on_a_follow_up_too() {
     let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
     assert_eq!(profile.connection.unwrap().state, handoff::store::ConnectionState::Connected);
 }
+
+/// Zendesk's gateway can answer 502, 503 or 504 after the ticket was made (or while it is still
+/// being made). Such an answer is "maybe created": the escalation stays pending (202) and the
+/// next attempt looks the ticket up before creating. The simulator ignores `Idempotency-Key`
+/// here, so only Handoff's own guards keep one ticket.
+#[tokio::test]
+async fn a_gateway_error_on_create_is_maybe_created_and_the_repeat_finds_the_ticket() {
+    for status in [502, 503, 504] {
+        let h = Harness::new(Backend::Moto).await;
+        h.sim.honour_idempotency(false);
+        let fault = Fault::GatewayError { status, processed_after: Duration::from_millis(200) };
+        h.sim.inject(Route::CreateTicket, fault, 1);
+        let body = escalation_body("talk to a human");
+        let reply = h.escalate("conv-gateway", &body).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{status}: {}", reply.raw);
+        assert!(reply.headers.get("retry-after").is_some(), "{status}");
+        assert_eq!(h.sim.count(Route::CreateTicket), 1, "{status}: the create was not sent again");
+        h.sim.settled().await;
+        assert_eq!(h.sim.tickets().len(), 1, "{status}: Zendesk made the ticket after all");
+
+        let again = h.escalate("conv-gateway", &body).await;
+        assert_eq!(again.status, StatusCode::CREATED, "{status}: {}", again.raw);
+        assert_eq!(h.sim.tickets().len(), 1, "{status}: exactly one ticket");
+        assert_eq!(again.ticket_id(), h.sim.tickets()[0].id);
+        assert_eq!(h.sim.count(Route::CreateTicket), 1, "{status}: found by external_id, not created again");
+        assert_eq!(h.sim.tickets()[0].comments.len(), 2, "{status}: the transcript once");
+    }
+}

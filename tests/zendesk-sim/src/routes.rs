@@ -184,32 +184,76 @@ async fn process(
             answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             return Ok(answer);
         }
-        Some(Fault::Status { status, retry_after_secs }) => {
-            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut answer = error(code, "ServiceUnavailable", "Injected failure");
-            if let Some(seconds) = retry_after_secs {
-                answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            return Ok(answer);
-        }
+        Some(Fault::Status { status, retry_after_secs }) => return Ok(status_answer(status, retry_after_secs)),
         Some(Fault::Reset) => return Err(DropConnection),
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::LoseAnswer) => lose_answer = true,
+        Some(Fault::GatewayError { status, processed_after }) => {
+            let request = Received { endpoint, method, query, auth, body, empty: bytes.is_empty(), idempotency_key };
+            if processed_after.is_zero() {
+                handle(&state, &base_url, request);
+            } else {
+                // The gateway gave up; the backend finishes the request on its own time.
+                let (state, base_url) = (state.clone(), base_url.clone());
+                let in_flight = state.lock().expect("sim state").in_flight.clone();
+                in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    tokio::time::sleep(processed_after).await;
+                    handle(&state, &base_url, request);
+                    in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                });
+            }
+            return Ok(status_answer(status, None));
+        }
         None => {}
     }
-    if !bytes.is_empty() && body.is_none() {
-        return Ok(error(StatusCode::BAD_REQUEST, "InvalidJSON", "The request body is not valid JSON"));
+    let request = Received { endpoint, method, query, auth, body, empty: bytes.is_empty(), idempotency_key };
+    let answer = handle(&state, &base_url, request);
+    if lose_answer {
+        return Err(DropConnection);
+    }
+    Ok(answer)
+}
+
+/// A request as read off the wire, once its fault (if any) is decided.
+struct Received {
+    endpoint: Endpoint,
+    method: Method,
+    query: Vec<(String, String)>,
+    auth: Option<String>,
+    body: Option<Value>,
+    /// The request had no body at all (as opposed to one that is not JSON).
+    empty: bool,
+    idempotency_key: Option<String>,
+}
+
+/// An error status as Zendesk (or its gateway) sends it, optionally with `Retry-After`.
+fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Answer {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut answer = error(code, "ServiceUnavailable", "Injected failure");
+    if let Some(seconds) = retry_after_secs {
+        answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    answer
+}
+
+/// Processes one request and returns Zendesk's answer.
+fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
+    let Received { endpoint, method, query, auth, body, empty, idempotency_key } = request;
+    let base_url = base_url.to_owned();
+    if !empty && body.is_none() {
+        return error(StatusCode::BAD_REQUEST, "InvalidJSON", "The request body is not valid JSON");
     }
 
     let mut s = state.lock().expect("sim state");
     if let Endpoint::OAuthTokens = endpoint {
         let (status, answer) = crate::oauth::tokens(&mut s, body.as_ref().unwrap_or(&Value::Null));
         s.save();
-        return Ok(json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), answer));
+        return json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), answer);
     }
     let caller = match authenticate(&s, auth.as_deref()) {
         Ok(caller) => caller,
-        Err(Unauthenticated) => return Ok(error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", "")),
+        Err(Unauthenticated) => return error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", ""),
     };
     let answer = match (endpoint, caller) {
         (Endpoint::Me, None) => {
@@ -328,10 +372,7 @@ async fn process(
     if method != Method::GET && answer.status().is_success() {
         s.save();
     }
-    if lose_answer {
-        return Err(DropConnection);
-    }
-    Ok(answer)
+    answer
 }
 
 /// Credentials were sent but match no user (answered 401).
