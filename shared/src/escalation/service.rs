@@ -656,24 +656,81 @@ impl Escalator<'_> {
             info!(status = ticket.status.as_str(), "previous ticket is finished; opening a new one");
             return self.record_ended(&record, ticket_id, ticket.status).await;
         }
-        let newer = messages_after(&request.messages, record.last_synced_fingerprint.as_deref());
+        // The new messages are added only under the sync lease, taken on the fingerprint read:
+        // concurrent follow-ups (or one that read before another synced) never add them twice.
+        let mut record = record;
+        let holder = claim_token();
+        let (mut leased, mut wait_ms) = (None, 1000);
+        for _ in 0..3 {
+            let newer = messages_after(&request.messages, record.last_synced_fingerprint.as_deref());
+            if newer.is_empty() {
+                leased = Some(newer);
+                break;
+            }
+            let now = now_ms();
+            let lease = SyncLease {
+                holder: holder.clone(),
+                ticket_id,
+                synced: record.last_synced_fingerprint.clone(),
+                now_ms: now,
+                until_ms: now + (command.deadline.remaining() + self.config.lease_margin).as_millis() as i64,
+            };
+            match self.stores.conversations.acquire_sync_lease(&record.bot_id, &record.conversation_id, &lease).await {
+                Ok(()) => {
+                    leased = Some(newer);
+                    break;
+                }
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+            // Someone else holds the lease, or synced meanwhile: read what they left.
+            match self.stores.conversations.get_conversation(&record.bot_id, &record.conversation_id).await? {
+                Some(fresh) if fresh.state == EscalationState::Created && fresh.ticket_id == Some(ticket_id) => {
+                    if let Some(until) = fresh.sync_lease_until_ms.filter(|_| fresh.sync_leased(now_ms())) {
+                        wait_ms = until - now_ms();
+                        break;
+                    }
+                    record = fresh;
+                }
+                _ => break,
+            }
+        }
+        let Some(newer) = leased else {
+            info!("another request for this conversation is adding its new messages; answering pending");
+            return Ok(Step::Done(Outcome::Pending {
+                ticket: Some(ticket_ref(bot, ticket_id, Some(ticket.status))),
+                reason: "another request for this conversation is adding its new messages".into(),
+                retry_after: Duration::from_millis(wait_ms.clamp(1000, 30_000) as u64),
+                handoff_message: settings.handoff_message(request.locale.as_deref(), Some(ticket_id)),
+                deduplicated: true,
+            }));
+        };
         let notes = mapping::follow_up_notes(&record.conversation_id, newer);
         let mut status = ticket.status;
         for note in &notes {
             match self.zendesk.add_internal_note(&bot.account, ticket_id, note, command.deadline).await {
                 Ok(updated) => status = updated.status,
-                Err(e) => return follow_up_error(ticket_id, e),
+                Err(e) => {
+                    let conversations = &self.stores.conversations;
+                    if let Err(error) =
+                        conversations.release_sync_lease(&record.bot_id, &record.conversation_id, &holder).await
+                    {
+                        warn!(%error, "could not release the sync lease; it expires on its own");
+                    }
+                    return follow_up_error(ticket_id, e);
+                }
             }
         }
         if let Some(last) = newer.last() {
             match self
                 .stores
                 .conversations
-                .record_synced(&record.bot_id, &record.conversation_id, record.version, &fingerprint(last))
+                .record_synced(&record.bot_id, &record.conversation_id, &holder, &fingerprint(last))
                 .await
             {
-                // A concurrent follow-up moved the record on; its fingerprint is at least as new.
-                Ok(()) | Err(StoreError::Conflict) => {}
+                Ok(()) => {}
+                // The lease ran out before the write: the next follow-up may add these again.
+                Err(StoreError::Conflict) => warn!("sync lease lost before recording the new messages"),
                 Err(e) => return Err(e.into()),
             }
         }

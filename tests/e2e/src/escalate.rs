@@ -661,3 +661,49 @@ async fn a_gateway_error_on_create_is_maybe_created_and_the_repeat_finds_the_tic
         assert_eq!(h.sim.tickets()[0].comments.len(), 2, "{status}: the transcript once");
     }
 }
+
+/// Requests for a conversation whose ticket is open add its new messages as a note. Ten at once
+/// with the same new messages add them once: a follow-up takes the conversation's sync lease
+/// before writing, and the others answer 202 (or find the messages synced already).
+#[tokio::test]
+async fn concurrent_follow_ups_add_the_same_new_messages_once() {
+    for backend in [Backend::Moto, Backend::Dynalite, Backend::Memory] {
+        let h = Arc::new(Harness::new(backend).await);
+        let mut body = escalation_body("talk to a human");
+        let first = h.escalate("conv-follow", &body).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{backend:?}: {}", first.raw);
+        let id = first.ticket_id();
+        body["messages"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"role": "visitor", "text": "Is anyone there? Talk to a human please 42", "at": "2026-11-21T10:03:00Z"}));
+        // Slow notes widen the window in which the requests overlap.
+        h.sim.inject(Route::UpdateTicket, Fault::Slow(Duration::from_millis(300)), 10);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let (h, body) = (h.clone(), body.clone());
+            tasks.spawn(async move { h.escalate("conv-follow", &body).await });
+        }
+        let mut added = 0;
+        while let Some(reply) = tasks.join_next().await {
+            let reply = reply.unwrap();
+            match reply.status {
+                StatusCode::OK => {
+                    added += reply.body["notes_added"].as_u64().unwrap_or_else(|| panic!("{backend:?}: {}", reply.raw))
+                }
+                StatusCode::ACCEPTED => {
+                    assert_eq!(reply.body["deduplicated"], true, "{backend:?}: {}", reply.raw);
+                    assert!(reply.headers.get("retry-after").is_some(), "{backend:?}");
+                }
+                other => panic!("{backend:?}: {other}: {}", reply.raw),
+            }
+        }
+        assert_eq!(added, 1, "{backend:?}: one request added the note");
+        let ticket = h.sim.ticket(id).unwrap();
+        let copies =
+            ticket.comments.iter().filter(|c| c.body.contains("Is anyone there? Talk to a human please 42")).count();
+        assert_eq!(copies, 1, "{backend:?}: the new message is on the ticket once");
+        let again = h.escalate("conv-follow", &body).await;
+        assert_eq!((again.status, again.body["notes_added"].clone()), (StatusCode::OK, json!(0)), "{backend:?}");
+    }
+}
