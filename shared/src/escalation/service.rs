@@ -158,6 +158,10 @@ enum Step {
     CredentialsRejected,
 }
 
+/// Pages of a ticket's comments read when looking for notes already written (100 a page; Zendesk
+/// keeps at most 5,000 comments on a ticket).
+const MAX_COMMENT_PAGES: usize = 50;
+
 /// `Idempotency-Key` for one conversation episode: the same on every retry, different per episode.
 pub fn idempotency_key(bot_id: &str, conversation_id: &str, episode: u32) -> String {
     let digest = Sha256::digest(format!("{bot_id}\u{0}{conversation_id}\u{0}{episode}").as_bytes());
@@ -806,7 +810,9 @@ impl Escalator<'_> {
     }
 
     /// How many of `notes`, in order, are already on the ticket (matched by their title line,
-    /// which carries a digest of the note's body).
+    /// which carries a digest of the note's body). Zendesk pages a ticket's comments, so every
+    /// page is read (oldest first, stopping once all notes are seen), at most
+    /// `MAX_COMMENT_PAGES`: Zendesk keeps at most 5,000 comments on a ticket.
     async fn notes_present(
         &self,
         bot: &BotAccount,
@@ -814,10 +820,24 @@ impl Escalator<'_> {
         notes: &[String],
         deadline: Deadline,
     ) -> Result<usize, ZendeskError> {
-        let comments = self.zendesk.ticket_comments(&bot.account, ticket_id, deadline).await?;
-        let titles: Vec<&str> =
-            comments.iter().filter(|c| !c.public).map(|c| transcript::note_title(&c.body)).collect();
-        Ok(notes.iter().take_while(|n| titles.contains(&transcript::note_title(n))).count())
+        let wanted: Vec<&str> = notes.iter().map(|n| transcript::note_title(n)).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_COMMENT_PAGES {
+            let (comments, next) =
+                self.zendesk.ticket_comments_page(&bot.account, ticket_id, after.as_deref(), deadline).await?;
+            for comment in comments.iter().filter(|c| !c.public) {
+                let title = transcript::note_title(&comment.body);
+                if let Some(note) = wanted.iter().find(|w| **w == title) {
+                    seen.insert(*note);
+                }
+            }
+            match next {
+                Some(cursor) if seen.len() < wanted.len() => after = Some(cursor),
+                _ => break,
+            }
+        }
+        Ok(wanted.iter().take_while(|w| seen.contains(*w)).count())
     }
 
     /// Decides what a Zendesk error means for a claimed episode: credentials Zendesk rejects need

@@ -707,3 +707,28 @@ async fn concurrent_follow_ups_add_the_same_new_messages_once() {
         assert_eq!((again.status, again.body["notes_added"].clone()), (StatusCode::OK, json!(0)), "{backend:?}");
     }
 }
+
+/// A resumed episode checks which transcript notes are already on its ticket. Zendesk pages a
+/// ticket's comments (100 at most a page): with more than 100, notes beyond the first page must
+/// still be found, or the transcript would be added again.
+#[tokio::test]
+async fn a_resumed_episode_on_a_ticket_with_over_100_comments_does_not_add_the_transcript_again() {
+    let h = Harness::new(Backend::Moto).await;
+    // The transcript note reaches the ticket but its answer is lost: the record cannot know.
+    h.sim.inject(Route::UpdateTicket, Fault::LoseAnswer, 1);
+    let body = escalation_body("talk to a human");
+    let pending = h.escalate("conv-busy", &body).await;
+    assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.raw);
+    let id = pending.ticket_id();
+    assert_eq!(h.sim.ticket(id).unwrap().comments.len(), 2, "the note is there");
+    h.sim.add_agent("Carla Agent", "carla@example.com", "carla-token");
+    for i in 0..150 {
+        h.sim.agent_reply(id, "carla@example.com", &format!("reply {i}"), i % 2 == 0);
+    }
+    let reply = h.escalate("conv-busy", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(reply.ticket_id(), id);
+    let transcripts =
+        h.sim.ticket(id).unwrap().comments.iter().filter(|c| c.body.contains("Bot: Sorry to hear")).count();
+    assert_eq!(transcripts, 1, "the transcript is on the ticket once");
+}

@@ -285,17 +285,7 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
             )
         }
         (Endpoint::Comments(id), Some(_)) => match s.tickets.iter().find(|t| t.id == id) {
-            Some(t) => {
-                let mut comments: Vec<Value> = t.comments.iter().map(Comment::to_json).collect();
-                if query.iter().any(|(k, v)| k == "sort_order" && v == "desc") {
-                    comments.reverse();
-                }
-                let count = comments.len();
-                json_answer(
-                    StatusCode::OK,
-                    json!({"comments": comments, "next_page": null, "previous_page": null, "count": count}),
-                )
-            }
+            Some(t) => comments_page(t, &base_url, &query),
             None => not_found(),
         },
         (Endpoint::Audits(id), Some(_)) => audits::list(&s, id, &query),
@@ -373,6 +363,52 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
         s.save();
     }
     answer
+}
+
+/// `GET /api/v2/tickets/{id}/comments.json`, paged as Zendesk pages it, at most 100 a page: with
+/// `page[size]` by cursor (`page[after]`, `sort=created_at|-created_at`; `meta.has_more`,
+/// `meta.after_cursor`, `links.next`), else by offset (`page`, `per_page`, `sort_order=asc|desc`;
+/// `next_page`). Oldest first by default.
+fn comments_page(ticket: &Ticket, base_url: &str, query: &Query) -> Answer {
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let size = page_size(query);
+    let path = format!("{base_url}/api/v2/tickets/{}/comments.json", ticket.id);
+    let mut comments: Vec<&Comment> = ticket.comments.iter().collect();
+    if get("page[size]").is_some() {
+        if get("sort") == Some("-created_at") {
+            comments.reverse();
+        }
+        // The cursor is the position after the page; opaque to clients.
+        let start = match get("page[after]") {
+            Some(cursor) => match cursor.strip_prefix("sim-after-").and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => n,
+                None => return error(StatusCode::BAD_REQUEST, "InvalidPaginationParameter", "bad cursor"),
+            },
+            None => 0,
+        };
+        let page: Vec<Value> = comments.iter().skip(start).take(size).map(|c| c.to_json()).collect();
+        let end = (start + page.len()).min(comments.len());
+        let has_more = end < comments.len();
+        let after = format!("sim-after-{end}");
+        let sort = get("sort").map(|s| format!("&sort={s}")).unwrap_or_default();
+        let next = has_more.then(|| format!("{path}?page[size]={size}&page[after]={after}{sort}"));
+        return json_answer(
+            StatusCode::OK,
+            json!({"comments": page, "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": null},
+                   "links": {"next": next, "prev": null}}),
+        );
+    }
+    if get("sort_order") == Some("desc") {
+        comments.reverse();
+    }
+    let number = get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let count = comments.len();
+    let page: Vec<Value> = comments.iter().skip((number - 1) * size).take(size).map(|c| c.to_json()).collect();
+    let order = get("sort_order").map(|o| format!("&sort_order={o}")).unwrap_or_default();
+    let link = |n: usize| format!("{path}?page={n}&per_page={size}{order}");
+    let next = (number * size < count).then(|| link(number + 1));
+    let previous = (number > 1).then(|| link(number - 1));
+    json_answer(StatusCode::OK, json!({"comments": page, "next_page": next, "previous_page": previous, "count": count}))
 }
 
 /// Credentials were sent but match no user (answered 401).
