@@ -221,8 +221,18 @@ impl ConversationStore for PersistentStore {
         self.saved(bot, conv, result)
     }
 
-    async fn record_synced(&self, bot: &str, conv: &str, version: u64, fingerprint: &str) -> Result<(), StoreError> {
-        let result = self.memory.record_synced(bot, conv, version, fingerprint).await;
+    async fn acquire_sync_lease(&self, bot: &str, conv: &str, lease: &SyncLease) -> Result<(), StoreError> {
+        let result = self.memory.acquire_sync_lease(bot, conv, lease).await;
+        self.saved(bot, conv, result)
+    }
+
+    async fn record_synced(&self, bot: &str, conv: &str, holder: &str, fingerprint: &str) -> Result<(), StoreError> {
+        let result = self.memory.record_synced(bot, conv, holder, fingerprint).await;
+        self.saved(bot, conv, result)
+    }
+
+    async fn release_sync_lease(&self, bot: &str, conv: &str, holder: &str) -> Result<(), StoreError> {
+        let result = self.memory.release_sync_lease(bot, conv, holder).await;
         self.saved(bot, conv, result)
     }
 

@@ -162,6 +162,10 @@ enum Step {
     CredentialsRejected,
 }
 
+/// Pages of a ticket's comments read when looking for notes already written (100 a page; Zendesk
+/// keeps at most 5,000 comments on a ticket).
+const MAX_COMMENT_PAGES: usize = 50;
+
 /// `Idempotency-Key` for one conversation episode: the same on every retry, different per episode.
 pub fn idempotency_key(bot_id: &str, conversation_id: &str, episode: u32) -> String {
     let digest = Sha256::digest(format!("{bot_id}\u{0}{conversation_id}\u{0}{episode}").as_bytes());
@@ -660,24 +664,81 @@ impl Escalator<'_> {
             info!(status = ticket.status.as_str(), "previous ticket is finished; opening a new one");
             return self.record_ended(&record, ticket_id, ticket.status).await;
         }
-        let newer = messages_after(&request.messages, record.last_synced_fingerprint.as_deref());
+        // The new messages are added only under the sync lease, taken on the fingerprint read:
+        // concurrent follow-ups (or one that read before another synced) never add them twice.
+        let mut record = record;
+        let holder = claim_token();
+        let (mut leased, mut wait_ms) = (None, 1000);
+        for _ in 0..3 {
+            let newer = messages_after(&request.messages, record.last_synced_fingerprint.as_deref());
+            if newer.is_empty() {
+                leased = Some(newer);
+                break;
+            }
+            let now = now_ms();
+            let lease = SyncLease {
+                holder: holder.clone(),
+                ticket_id,
+                synced: record.last_synced_fingerprint.clone(),
+                now_ms: now,
+                until_ms: now + (command.deadline.remaining() + self.config.lease_margin).as_millis() as i64,
+            };
+            match self.stores.conversations.acquire_sync_lease(&record.bot_id, &record.conversation_id, &lease).await {
+                Ok(()) => {
+                    leased = Some(newer);
+                    break;
+                }
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+            // Someone else holds the lease, or synced meanwhile: read what they left.
+            match self.stores.conversations.get_conversation(&record.bot_id, &record.conversation_id).await? {
+                Some(fresh) if fresh.state == EscalationState::Created && fresh.ticket_id == Some(ticket_id) => {
+                    if let Some(until) = fresh.sync_lease_until_ms.filter(|_| fresh.sync_leased(now_ms())) {
+                        wait_ms = until - now_ms();
+                        break;
+                    }
+                    record = fresh;
+                }
+                _ => break,
+            }
+        }
+        let Some(newer) = leased else {
+            info!("another request for this conversation is adding its new messages; answering pending");
+            return Ok(Step::Done(Outcome::Pending {
+                ticket: Some(ticket_ref(bot, ticket_id, Some(ticket.status))),
+                reason: "another request for this conversation is adding its new messages".into(),
+                retry_after: Duration::from_millis(wait_ms.clamp(1000, 30_000) as u64),
+                handoff_message: settings.handoff_message(request.locale.as_deref(), Some(ticket_id)),
+                deduplicated: true,
+            }));
+        };
         let notes = mapping::follow_up_notes(&record.conversation_id, newer);
         let mut status = ticket.status;
         for note in &notes {
             match self.zendesk.add_internal_note(&bot.account, ticket_id, note, command.deadline).await {
                 Ok(updated) => status = updated.status,
-                Err(e) => return follow_up_error(ticket_id, e),
+                Err(e) => {
+                    let conversations = &self.stores.conversations;
+                    if let Err(error) =
+                        conversations.release_sync_lease(&record.bot_id, &record.conversation_id, &holder).await
+                    {
+                        warn!(%error, "could not release the sync lease; it expires on its own");
+                    }
+                    return follow_up_error(ticket_id, e);
+                }
             }
         }
         if let Some(last) = newer.last() {
             match self
                 .stores
                 .conversations
-                .record_synced(&record.bot_id, &record.conversation_id, record.version, &fingerprint(last))
+                .record_synced(&record.bot_id, &record.conversation_id, &holder, &fingerprint(last))
                 .await
             {
-                // A concurrent follow-up moved the record on; its fingerprint is at least as new.
-                Ok(()) | Err(StoreError::Conflict) => {}
+                Ok(()) => {}
+                // The lease ran out before the write: the next follow-up may add these again.
+                Err(StoreError::Conflict) => warn!("sync lease lost before recording the new messages"),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -689,8 +750,9 @@ impl Escalator<'_> {
         }))
     }
 
-    /// Creates the ticket; returns it and whether Zendesk replayed an earlier create. A lost
-    /// answer is resolved by looking the ticket up before sending the create again (same key).
+    /// Creates the ticket; returns it and whether Zendesk replayed an earlier create. An answer
+    /// that leaves open whether the ticket was made is resolved by looking it up; if it is not
+    /// there yet, the create is not sent again in this request (see `ZendeskError::maybe_done`).
     async fn create_once(
         &self,
         bot: &BotAccount,
@@ -711,16 +773,14 @@ impl Escalator<'_> {
                     if let Some(found) = self.find_existing(bot, record, deadline).await? {
                         return Ok((found, true));
                     }
-                    // After a timeout or a dropped connection Zendesk may still be creating the
-                    // ticket: sending again now could race it. Leave it pending; the next attempt
-                    // looks first. A 5xx was a finished answer, so sending again is safe.
-                    if matches!(
-                        e,
-                        ZendeskError::IdempotencyConflict | ZendeskError::Timeout | ZendeskError::Transport(_)
-                    ) {
+                    // Zendesk may still be creating the ticket (a timeout, a dropped connection,
+                    // a gateway's 502/503/504): sending again now could race it. Leave it
+                    // pending; the next attempt (its claim sets `resume`) looks first. Only a
+                    // finished failure (a 500) is sent again at once.
+                    if e.maybe_done() || e == ZendeskError::IdempotencyConflict {
                         return Err(e);
                     }
-                    // Honour a 503's Retry-After before sending again, if the deadline allows.
+                    // Honour a Retry-After before sending again, if the deadline allows.
                     let wait = e.retry_after().unwrap_or_default();
                     last_error = e;
                     if wait + Duration::from_millis(500) >= deadline.remaining() {
@@ -755,7 +815,9 @@ impl Escalator<'_> {
     }
 
     /// How many of `notes`, in order, are already on the ticket (matched by their title line,
-    /// which carries a digest of the note's body).
+    /// which carries a digest of the note's body). Zendesk pages a ticket's comments, so every
+    /// page is read (oldest first, stopping once all notes are seen), at most
+    /// `MAX_COMMENT_PAGES`: Zendesk keeps at most 5,000 comments on a ticket.
     async fn notes_present(
         &self,
         bot: &BotAccount,
@@ -763,10 +825,24 @@ impl Escalator<'_> {
         notes: &[String],
         deadline: Deadline,
     ) -> Result<usize, ZendeskError> {
-        let comments = self.zendesk.ticket_comments(&bot.account, ticket_id, deadline).await?;
-        let titles: Vec<&str> =
-            comments.iter().filter(|c| !c.public).map(|c| transcript::note_title(&c.body)).collect();
-        Ok(notes.iter().take_while(|n| titles.contains(&transcript::note_title(n))).count())
+        let wanted: Vec<&str> = notes.iter().map(|n| transcript::note_title(n)).collect();
+        let mut seen = std::collections::HashSet::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_COMMENT_PAGES {
+            let (comments, next) =
+                self.zendesk.ticket_comments_page(&bot.account, ticket_id, after.as_deref(), deadline).await?;
+            for comment in comments.iter().filter(|c| !c.public) {
+                let title = transcript::note_title(&comment.body);
+                if let Some(note) = wanted.iter().find(|w| **w == title) {
+                    seen.insert(*note);
+                }
+            }
+            match next {
+                Some(cursor) if seen.len() < wanted.len() => after = Some(cursor),
+                _ => break,
+            }
+        }
+        Ok(wanted.iter().take_while(|w| seen.contains(*w)).count())
     }
 
     /// Decides what a Zendesk error means for a claimed episode: credentials Zendesk rejects need

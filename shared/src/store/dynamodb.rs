@@ -716,28 +716,83 @@ impl ConversationStore for DynamoStore {
         .map(|_| ())
     }
 
+    async fn acquire_sync_lease(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        lease: &SyncLease,
+    ) -> Result<(), StoreError> {
+        let mut values = HashMap::from([
+            (":created".to_owned(), s("created")),
+            (":ticket".to_owned(), n(lease.ticket_id)),
+            (":holder".to_owned(), s(&lease.holder)),
+            (":until".to_owned(), n(lease.until_ms)),
+            (":now".to_owned(), n(lease.now_ms)),
+            (":one".to_owned(), n(1)),
+        ]);
+        let synced = match &lease.synced {
+            Some(fingerprint) => {
+                values.insert(":fp".into(), s(fingerprint));
+                "last_synced_fingerprint = :fp"
+            }
+            None => "attribute_not_exists(last_synced_fingerprint)",
+        };
+        let condition = format!(
+            "#state = :created AND ticket_id = :ticket AND {synced} \
+             AND (attribute_not_exists(sync_lease_until_ms) OR sync_lease_until_ms <= :now)"
+        );
+        self.update(
+            conv_key(bot_id, conversation_id),
+            "SET sync_holder = :holder, sync_lease_until_ms = :until ADD #version :one",
+            &condition,
+            &[("#state", "state"), ("#version", "version")],
+            values,
+            false,
+        )
+        .await
+        .map(|_| ())
+    }
+
     async fn record_synced(
         &self,
         bot_id: &str,
         conversation_id: &str,
-        version: u64,
+        holder: &str,
         fingerprint: &str,
     ) -> Result<(), StoreError> {
         let values = HashMap::from([
-            (":v".to_owned(), n(version)),
+            (":holder".to_owned(), s(holder)),
             (":fp".to_owned(), s(fingerprint)),
             (":one".to_owned(), n(1)),
         ]);
         self.update(
             conv_key(bot_id, conversation_id),
-            "SET last_synced_fingerprint = :fp ADD #version :one",
-            "#version = :v",
+            "SET last_synced_fingerprint = :fp REMOVE sync_holder, sync_lease_until_ms ADD #version :one",
+            "sync_holder = :holder",
             &[("#version", "version")],
             values,
             false,
         )
         .await
         .map(|_| ())
+    }
+
+    async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
+        let values = HashMap::from([(":holder".to_owned(), s(holder)), (":one".to_owned(), n(1))]);
+        let released = self
+            .update(
+                conv_key(bot_id, conversation_id),
+                "REMOVE sync_holder, sync_lease_until_ms ADD #version :one",
+                "sync_holder = :holder",
+                &[("#version", "version")],
+                values,
+                false,
+            )
+            .await;
+        match released {
+            Ok(_) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn record_status(

@@ -30,6 +30,8 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         pending_payload: Some(claim.pending_payload.clone()),
         notes_written: 0,
         last_synced_fingerprint: None,
+        sync_holder: None,
+        sync_lease_until_ms: None,
         status_at_ms: None,
         version,
     };
@@ -418,19 +420,61 @@ impl ConversationStore for MemoryStore {
         )
     }
 
+    async fn acquire_sync_lease(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        lease: &SyncLease,
+    ) -> Result<(), StoreError> {
+        self.update(
+            bot_id,
+            conversation_id,
+            |r| {
+                r.state == EscalationState::Created
+                    && r.ticket_id == Some(lease.ticket_id)
+                    && r.last_synced_fingerprint == lease.synced
+                    && !r.sync_leased(lease.now_ms)
+            },
+            |r| {
+                r.sync_holder = Some(lease.holder.clone());
+                r.sync_lease_until_ms = Some(lease.until_ms);
+            },
+        )
+    }
+
     async fn record_synced(
         &self,
         bot_id: &str,
         conversation_id: &str,
-        version: u64,
+        holder: &str,
         fingerprint: &str,
     ) -> Result<(), StoreError> {
         self.update(
             bot_id,
             conversation_id,
-            |r| r.version == version,
-            |r| r.last_synced_fingerprint = Some(fingerprint.to_owned()),
+            |r| r.sync_holder.as_deref() == Some(holder),
+            |r| {
+                r.last_synced_fingerprint = Some(fingerprint.to_owned());
+                r.sync_holder = None;
+                r.sync_lease_until_ms = None;
+            },
         )
+    }
+
+    async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
+        let released = self.update(
+            bot_id,
+            conversation_id,
+            |r| r.sync_holder.as_deref() == Some(holder),
+            |r| {
+                r.sync_holder = None;
+                r.sync_lease_until_ms = None;
+            },
+        );
+        match released {
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn record_status(

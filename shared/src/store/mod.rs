@@ -263,6 +263,13 @@ pub struct ConversationRecord {
     /// Fingerprint of the last message already on the ticket, to add only newer ones.
     #[serde(default)]
     pub last_synced_fingerprint: Option<String>,
+    /// Who holds the follow-up sync lease: one follow-up at a time adds new messages to the open
+    /// ticket, so concurrent requests never add the same ones twice.
+    #[serde(default)]
+    pub sync_holder: Option<String>,
+    /// Unix milliseconds until which the sync lease is held.
+    #[serde(default)]
+    pub sync_lease_until_ms: Option<i64>,
     pub version: u64,
 }
 
@@ -270,6 +277,11 @@ impl ConversationRecord {
     /// True while a worker holds the claim.
     pub fn lease_live(&self, now_ms: i64) -> bool {
         self.state == EscalationState::Pending && self.lease_until_ms > now_ms
+    }
+
+    /// True while a follow-up holds the sync lease.
+    pub fn sync_leased(&self, now_ms: i64) -> bool {
+        self.sync_lease_until_ms.is_some_and(|until| until > now_ms)
     }
 
     /// True when a new claim may replace this record (see `ConversationStore::claim`).
@@ -320,6 +332,18 @@ pub struct RecordedTicket {
     pub status: TicketStatus,
     pub notes_written: u32,
     pub last_synced_fingerprint: Option<String>,
+}
+
+/// A follow-up's request for the sync lease (see `ConversationStore::acquire_sync_lease`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncLease {
+    pub holder: String,
+    /// The episode's ticket, as the follow-up read it.
+    pub ticket_id: u64,
+    /// The last synced fingerprint the follow-up read (its new messages are computed from it).
+    pub synced: Option<String>,
+    pub now_ms: i64,
+    pub until_ms: i64,
 }
 
 /// Unfinished work to retry later.
@@ -374,14 +398,32 @@ pub trait ConversationStore: Send + Sync {
         error: &str,
     ) -> Result<(), StoreError>;
 
-    /// Records follow-up messages added to an open ticket (conditional on `version`).
+    /// Takes the follow-up sync lease with one conditional write: only while the record is
+    /// `created` with ticket `lease.ticket_id`, its last synced fingerprint is still
+    /// `lease.synced` (nothing was synced since the caller read it) and no other lease is live at
+    /// `lease.now_ms`. Conflict otherwise. Only the holder adds notes, so concurrent follow-ups
+    /// never add the same messages twice. (The condition is the fingerprint rather than the
+    /// version so that a webhook's status write does not turn a follow-up away.)
+    async fn acquire_sync_lease(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        lease: &SyncLease,
+    ) -> Result<(), StoreError>;
+
+    /// Records the last message now on the ticket and releases the sync lease in one write;
+    /// Conflict when `holder` no longer holds it.
     async fn record_synced(
         &self,
         bot_id: &str,
         conversation_id: &str,
-        version: u64,
+        holder: &str,
         fingerprint: &str,
     ) -> Result<(), StoreError>;
+
+    /// Releases the sync lease without recording anything (the notes could not be added);
+    /// harmless when `holder` no longer holds it.
+    async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError>;
 
     /// Records the latest status of the episode's ticket `ticket_id`; Conflict when the record
     /// has moved on to another ticket or is not `created`.

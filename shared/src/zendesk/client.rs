@@ -225,17 +225,26 @@ impl ZendeskClient {
         Ok(read_json::<TicketsResponse>(response).await?.tickets)
     }
 
-    /// `GET /api/v2/tickets/{id}/comments.json`, newest last (first page, up to 100).
-    pub async fn ticket_comments(
+    /// One page of `GET /api/v2/tickets/{id}/comments.json`, oldest first, by cursor pagination
+    /// (100 a page, Zendesk's most): the comments and the cursor of the next page, if there is
+    /// one. The next page's URL is built here from the cursor, never taken from the answer, so
+    /// credentials only go to the account's own address.
+    pub async fn ticket_comments_page(
         &self,
         account: &Account,
         ticket_id: u64,
+        after: Option<&str>,
         deadline: Deadline,
-    ) -> Result<Vec<TicketCommentObject>, ZendeskError> {
+    ) -> Result<(Vec<TicketCommentObject>, Option<String>), ZendeskError> {
         let mut url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}/comments.json"))?;
-        url.query_pairs_mut().append_pair("sort_order", "desc").append_pair("per_page", "100");
+        url.query_pairs_mut().append_pair("page[size]", "100");
+        if let Some(cursor) = after {
+            url.query_pairs_mut().append_pair("page[after]", cursor);
+        }
         let response = self.send(account, deadline, Repeat::Safe, |http| http.get(url.clone())).await?;
-        Ok(read_json::<TicketCommentsResponse>(response).await?.comments)
+        let page = read_json::<TicketCommentsResponse>(response).await?;
+        let next = page.meta.filter(|m| m.has_more).and_then(|m| m.after_cursor).filter(|c| !c.is_empty());
+        Ok((page.comments, next))
     }
 
     /// `GET /api/v2/users/me.json`.

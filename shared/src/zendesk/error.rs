@@ -42,6 +42,19 @@ impl ZendeskError {
         matches!(self, Self::Timeout | Self::Transport(_) | Self::Unavailable { .. } | Self::Unexpected(_))
     }
 
+    /// True when Zendesk may have done (or may still be doing) the work although the answer says
+    /// nothing of it: no answer arrived (timeout, reset), the answer was unreadable, or Zendesk's
+    /// gateway answered 502, 503 or 504, which it also does when the backend finished the request
+    /// or is still finishing it. A create that ended so is never sent again blindly: the next
+    /// attempt looks for what it made first. A 500 is the application's own finished answer.
+    pub fn maybe_done(&self) -> bool {
+        match self {
+            Self::Timeout | Self::Transport(_) | Self::Unexpected(_) => true,
+            Self::Unavailable { status, .. } => matches!(status, 502..=504),
+            _ => false,
+        }
+    }
+
     /// True when trying again later can succeed without anyone changing anything.
     pub fn is_transient(&self) -> bool {
         self.is_ambiguous() || matches!(self, Self::RateLimited { .. })
@@ -53,5 +66,20 @@ impl ZendeskError {
             Self::RateLimited { retry_after } | Self::Unavailable { retry_after, .. } => *retry_after,
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gateway_errors_may_have_done_the_work_and_a_500_did_not() {
+        for status in [502, 503, 504] {
+            assert!(ZendeskError::Unavailable { status, retry_after: None }.maybe_done(), "{status}");
+        }
+        assert!(!ZendeskError::Unavailable { status: 500, retry_after: None }.maybe_done());
+        assert!(ZendeskError::Timeout.maybe_done());
+        assert!(!ZendeskError::RateLimited { retry_after: None }.maybe_done());
     }
 }

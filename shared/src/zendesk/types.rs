@@ -139,10 +139,22 @@ pub struct TicketsResponse {
     pub tickets: Vec<Ticket>,
 }
 
-/// `TicketCommentsResponse`, for recovering notes whose answer was lost.
+/// `TicketCommentsResponse`, for recovering notes whose answer was lost; with cursor pagination,
+/// `meta` says whether more pages follow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TicketCommentsResponse {
     pub comments: Vec<TicketCommentObject>,
+    #[serde(default)]
+    pub meta: Option<CursorMeta>,
+}
+
+/// Cursor pagination's `meta`: `has_more`, and the cursor of the next page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CursorMeta {
+    #[serde(default)]
+    pub has_more: bool,
+    #[serde(default)]
+    pub after_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -71,12 +71,47 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     assert_eq!(store.conversation_for_ticket(&bot, 501).await.unwrap().as_deref(), Some("c1"));
     assert_eq!(store.conversation_for_ticket(&bot, 502).await.unwrap(), None);
 
-    // An open ticket holds the conversation; follow-ups are version-checked.
+    // An open ticket holds the conversation; follow-ups add notes only under the sync lease,
+    // taken on the fingerprint they read, one holder at a time.
     held(store.claim(&claim(&bot, "c1", now + 20_000, "p")).await.unwrap());
-    store.record_synced(&bot, "c1", created.version, "fp2").await.unwrap();
-    assert!(matches!(store.record_synced(&bot, "c1", created.version, "fp3").await, Err(StoreError::Conflict)));
+    let lease = |holder: &str, synced: Option<&str>, at: i64| SyncLease {
+        holder: holder.into(),
+        ticket_id: 501,
+        synced: synced.map(str::to_owned),
+        now_ms: at,
+        until_ms: at + 10_000,
+    };
+    let conflict = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Conflict));
+    assert!(conflict(store.record_synced(&bot, "c1", "f1", "fp2").await), "no lease, no record");
+    assert!(
+        conflict(
+            store.acquire_sync_lease(&bot, "c1", &SyncLease { ticket_id: 999, ..lease("f1", Some("fp1"), now) }).await
+        ),
+        "another ticket"
+    );
+    assert!(conflict(store.acquire_sync_lease(&bot, "c1", &lease("f1", None, now)).await), "read a stale fingerprint");
+    store.acquire_sync_lease(&bot, "c1", &lease("f1", Some("fp1"), now)).await.unwrap();
+    let leased = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
+    assert!(leased.sync_leased(now) && !leased.sync_leased(now + 10_000));
+    assert!(conflict(store.acquire_sync_lease(&bot, "c1", &lease("f2", Some("fp1"), now + 1)).await), "held");
+    // A status write in between does not disturb the holder.
+    store.apply_ticket_status(&bot, "c1", 501, TicketStatus::Open, now).await.unwrap();
+    assert!(conflict(store.record_synced(&bot, "c1", "f2", "fp2").await), "only the holder records");
+    store.record_synced(&bot, "c1", "f1", "fp2").await.unwrap();
     let synced = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
     assert_eq!(synced.last_synced_fingerprint.as_deref(), Some("fp2"));
+    assert_eq!((synced.sync_holder.as_deref(), synced.sync_lease_until_ms), (None, None), "released");
+    assert!(
+        conflict(store.acquire_sync_lease(&bot, "c1", &lease("f2", Some("fp1"), now + 2)).await),
+        "synced meanwhile: its new messages are stale"
+    );
+    // A lease that ends frees the conversation; a release by a stranger changes nothing.
+    store.acquire_sync_lease(&bot, "c1", &lease("f3", Some("fp2"), now)).await.unwrap();
+    store.acquire_sync_lease(&bot, "c1", &lease("f4", Some("fp2"), now + 10_000)).await.unwrap();
+    store.release_sync_lease(&bot, "c1", "f3").await.unwrap();
+    assert_eq!(store.get_conversation(&bot, "c1").await.unwrap().unwrap().sync_holder.as_deref(), Some("f4"));
+    store.release_sync_lease(&bot, "c1", "f4").await.unwrap();
+    assert_eq!(store.get_conversation(&bot, "c1").await.unwrap().unwrap().sync_holder, None);
 
     // Solved ends the episode: the next claim opens episode 2 and remembers the old ticket.
     assert!(

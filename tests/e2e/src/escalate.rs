@@ -633,3 +633,102 @@ async fn a_rotated_secret_is_picked_up_on_a_follow_up_too() {
     let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
     assert_eq!(profile.connection.unwrap().state, handoff::store::ConnectionState::Connected);
 }
+
+/// Zendesk's gateway can answer 502, 503 or 504 after the ticket was made (or while it is still
+/// being made). Such an answer is "maybe created": the escalation stays pending (202) and the
+/// next attempt looks the ticket up before creating. The simulator ignores `Idempotency-Key`
+/// here, so only Handoff's own guards keep one ticket.
+#[tokio::test]
+async fn a_gateway_error_on_create_is_maybe_created_and_the_repeat_finds_the_ticket() {
+    for status in [502, 503, 504] {
+        let h = Harness::new(Backend::Moto).await;
+        h.sim.honour_idempotency(false);
+        let fault = Fault::GatewayError { status, processed_after: Duration::from_millis(200) };
+        h.sim.inject(Route::CreateTicket, fault, 1);
+        let body = escalation_body("talk to a human");
+        let reply = h.escalate("conv-gateway", &body).await;
+        assert_eq!(reply.status, StatusCode::ACCEPTED, "{status}: {}", reply.raw);
+        assert!(reply.headers.get("retry-after").is_some(), "{status}");
+        assert_eq!(h.sim.count(Route::CreateTicket), 1, "{status}: the create was not sent again");
+        h.sim.settled().await;
+        assert_eq!(h.sim.tickets().len(), 1, "{status}: Zendesk made the ticket after all");
+
+        let again = h.escalate("conv-gateway", &body).await;
+        assert_eq!(again.status, StatusCode::CREATED, "{status}: {}", again.raw);
+        assert_eq!(h.sim.tickets().len(), 1, "{status}: exactly one ticket");
+        assert_eq!(again.ticket_id(), h.sim.tickets()[0].id);
+        assert_eq!(h.sim.count(Route::CreateTicket), 1, "{status}: found by external_id, not created again");
+        assert_eq!(h.sim.tickets()[0].comments.len(), 2, "{status}: the transcript once");
+    }
+}
+
+/// Requests for a conversation whose ticket is open add its new messages as a note. Ten at once
+/// with the same new messages add them once: a follow-up takes the conversation's sync lease
+/// before writing, and the others answer 202 (or find the messages synced already).
+#[tokio::test]
+async fn concurrent_follow_ups_add_the_same_new_messages_once() {
+    for backend in [Backend::Moto, Backend::Dynalite, Backend::Memory] {
+        let h = Arc::new(Harness::new(backend).await);
+        let mut body = escalation_body("talk to a human");
+        let first = h.escalate("conv-follow", &body).await;
+        assert_eq!(first.status, StatusCode::CREATED, "{backend:?}: {}", first.raw);
+        let id = first.ticket_id();
+        body["messages"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"role": "visitor", "text": "Is anyone there? Talk to a human please 42", "at": "2026-11-21T10:03:00Z"}));
+        // Slow notes widen the window in which the requests overlap.
+        h.sim.inject(Route::UpdateTicket, Fault::Slow(Duration::from_millis(300)), 10);
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let (h, body) = (h.clone(), body.clone());
+            tasks.spawn(async move { h.escalate("conv-follow", &body).await });
+        }
+        let mut added = 0;
+        while let Some(reply) = tasks.join_next().await {
+            let reply = reply.unwrap();
+            match reply.status {
+                StatusCode::OK => {
+                    added += reply.body["notes_added"].as_u64().unwrap_or_else(|| panic!("{backend:?}: {}", reply.raw))
+                }
+                StatusCode::ACCEPTED => {
+                    assert_eq!(reply.body["deduplicated"], true, "{backend:?}: {}", reply.raw);
+                    assert!(reply.headers.get("retry-after").is_some(), "{backend:?}");
+                }
+                other => panic!("{backend:?}: {other}: {}", reply.raw),
+            }
+        }
+        assert_eq!(added, 1, "{backend:?}: one request added the note");
+        let ticket = h.sim.ticket(id).unwrap();
+        let copies =
+            ticket.comments.iter().filter(|c| c.body.contains("Is anyone there? Talk to a human please 42")).count();
+        assert_eq!(copies, 1, "{backend:?}: the new message is on the ticket once");
+        let again = h.escalate("conv-follow", &body).await;
+        assert_eq!((again.status, again.body["notes_added"].clone()), (StatusCode::OK, json!(0)), "{backend:?}");
+    }
+}
+
+/// A resumed episode checks which transcript notes are already on its ticket. Zendesk pages a
+/// ticket's comments (100 at most a page): with more than 100, notes beyond the first page must
+/// still be found, or the transcript would be added again.
+#[tokio::test]
+async fn a_resumed_episode_on_a_ticket_with_over_100_comments_does_not_add_the_transcript_again() {
+    let h = Harness::new(Backend::Moto).await;
+    // The transcript note reaches the ticket but its answer is lost: the record cannot know.
+    h.sim.inject(Route::UpdateTicket, Fault::LoseAnswer, 1);
+    let body = escalation_body("talk to a human");
+    let pending = h.escalate("conv-busy", &body).await;
+    assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.raw);
+    let id = pending.ticket_id();
+    assert_eq!(h.sim.ticket(id).unwrap().comments.len(), 2, "the note is there");
+    h.sim.add_agent("Carla Agent", "carla@example.com", "carla-token");
+    for i in 0..150 {
+        h.sim.agent_reply(id, "carla@example.com", &format!("reply {i}"), i % 2 == 0);
+    }
+    let reply = h.escalate("conv-busy", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(reply.ticket_id(), id);
+    let transcripts =
+        h.sim.ticket(id).unwrap().comments.iter().filter(|c| c.body.contains("Bot: Sorry to hear")).count();
+    assert_eq!(transcripts, 1, "the transcript is on the ticket once");
+}

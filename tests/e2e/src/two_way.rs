@@ -331,3 +331,23 @@ async fn a_pending_escalation_of_a_disconnected_bot_is_failed_with_an_audit_entr
     let entry = audit.entries.iter().find(|e| e.action == "escalation_failed").expect("an audit entry");
     assert_eq!(entry.detail["conversation_id"], "conv-tw9");
 }
+
+/// A 504 on the create while Zendesk still makes the ticket: the sweeper finishes the pending
+/// escalation by finding that ticket, never by creating a second one.
+#[tokio::test]
+async fn a_gateway_timeout_on_create_is_finished_by_the_sweeper_with_one_ticket() {
+    let h = Harness::new(Backend::Dynalite).await;
+    h.sim.honour_idempotency(false);
+    let fault = Fault::GatewayError { status: 504, processed_after: Duration::from_millis(200) };
+    h.sim.inject(Route::CreateTicket, fault, 1);
+    let reply = h.escalate("conv-tw10", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    h.sim.settled().await;
+    let swept = handoff::sweeper::sweep_at(&h.app, now_ms() + 5 * 60_000, Deadline::after(RUN)).await;
+    assert_eq!(swept.escalations.finished, 1, "{swept:?}");
+    let tickets = h.sim.tickets();
+    assert_eq!(tickets.len(), 1, "exactly one ticket");
+    assert_eq!(h.sim.count(Route::CreateTicket), 1);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw10").await.unwrap().unwrap();
+    assert_eq!((record.state, record.ticket_id), (EscalationState::Created, Some(tickets[0].id)));
+}

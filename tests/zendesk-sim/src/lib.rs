@@ -4,7 +4,8 @@
 //! `external_id`, comments, audits, users/me, users search, requested tickets, ticket fields), keeps
 //! everything in memory, checks auth headers, honours `Idempotency-Key`, validates request bodies
 //! against Zendesk's OpenAPI schemas, counts calls, and injects faults on demand: 429 with
-//! `Retry-After`, 5xx, slow answers, connection resets, and "ticket created but the answer lost".
+//! `Retry-After`, 5xx, slow answers, connection resets, "ticket created but the answer lost", and a
+//! gateway's 502/503/504 for a request processed anyway (at once or a little later).
 //! Like Zendesk, it calls registered webhooks when tickets change (signed event-subscribed
 //! payloads, see `webhooks`), and can duplicate or reorder those calls on demand.
 //!
@@ -77,6 +78,10 @@ pub enum Fault {
     /// Answer this redirect status (301, 302, 307, 308) with `Location: {location}`, unprocessed:
     /// a client that follows it sends the request, and whatever secret it carries, elsewhere.
     Redirect { status: u16, location: String },
+    /// Answer `status` (502, 503, 504) as Zendesk's gateway does when it gives up on the backend,
+    /// while the request is processed anyway: before the answer when `processed_after` is zero,
+    /// else that long after it (`Simulator::settled` waits for it).
+    GatewayError { status: u16, processed_after: Duration },
 }
 
 #[derive(Debug, Clone)]
@@ -119,6 +124,8 @@ pub(crate) struct State {
     pub(crate) outbox: webhooks::Outbox,
     /// The audits endpoint answers 403, as for a token without the `read` scope (not persisted).
     pub deny_audits: bool,
+    /// Requests still being processed after their answer went out (`Fault::GatewayError`).
+    pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// A webhook registered through `POST /api/v2/webhooks`.
@@ -468,6 +475,14 @@ impl Simulator {
     /// Whether `Idempotency-Key` replays earlier creates (true by default).
     pub fn honour_idempotency(&self, honour: bool) {
         self.with(|s| s.honour_idempotency = honour);
+    }
+
+    /// Waits until every request answered early by `Fault::GatewayError` has been processed.
+    pub async fn settled(&self) {
+        let in_flight = self.with(|s| s.in_flight.clone());
+        while in_flight.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Every request received so far, in order.

@@ -184,14 +184,7 @@ async fn process(
             answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
             return Ok(answer);
         }
-        Some(Fault::Status { status, retry_after_secs }) => {
-            let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut answer = error(code, "ServiceUnavailable", "Injected failure");
-            if let Some(seconds) = retry_after_secs {
-                answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            return Ok(answer);
-        }
+        Some(Fault::Status { status, retry_after_secs }) => return Ok(status_answer(status, retry_after_secs)),
         Some(Fault::Redirect { status, location }) => {
             let code = StatusCode::from_u16(status).unwrap_or(StatusCode::TEMPORARY_REDIRECT);
             let mut answer = json_answer(code, json!({}));
@@ -203,21 +196,72 @@ async fn process(
         Some(Fault::Reset) => return Err(DropConnection),
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::LoseAnswer) => lose_answer = true,
+        Some(Fault::GatewayError { status, processed_after }) => {
+            let request = Received { endpoint, method, query, auth, body, empty: bytes.is_empty(), idempotency_key };
+            if processed_after.is_zero() {
+                handle(&state, &base_url, request);
+            } else {
+                // The gateway gave up; the backend finishes the request on its own time.
+                let (state, base_url) = (state.clone(), base_url.clone());
+                let in_flight = state.lock().expect("sim state").in_flight.clone();
+                in_flight.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    tokio::time::sleep(processed_after).await;
+                    handle(&state, &base_url, request);
+                    in_flight.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                });
+            }
+            return Ok(status_answer(status, None));
+        }
         None => {}
     }
-    if !bytes.is_empty() && body.is_none() {
-        return Ok(error(StatusCode::BAD_REQUEST, "InvalidJSON", "The request body is not valid JSON"));
+    let request = Received { endpoint, method, query, auth, body, empty: bytes.is_empty(), idempotency_key };
+    let answer = handle(&state, &base_url, request);
+    if lose_answer {
+        return Err(DropConnection);
+    }
+    Ok(answer)
+}
+
+/// A request as read off the wire, once its fault (if any) is decided.
+struct Received {
+    endpoint: Endpoint,
+    method: Method,
+    query: Vec<(String, String)>,
+    auth: Option<String>,
+    body: Option<Value>,
+    /// The request had no body at all (as opposed to one that is not JSON).
+    empty: bool,
+    idempotency_key: Option<String>,
+}
+
+/// An error status as Zendesk (or its gateway) sends it, optionally with `Retry-After`.
+fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Answer {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut answer = error(code, "ServiceUnavailable", "Injected failure");
+    if let Some(seconds) = retry_after_secs {
+        answer.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    answer
+}
+
+/// Processes one request and returns Zendesk's answer.
+fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
+    let Received { endpoint, method, query, auth, body, empty, idempotency_key } = request;
+    let base_url = base_url.to_owned();
+    if !empty && body.is_none() {
+        return error(StatusCode::BAD_REQUEST, "InvalidJSON", "The request body is not valid JSON");
     }
 
     let mut s = state.lock().expect("sim state");
     if let Endpoint::OAuthTokens = endpoint {
         let (status, answer) = crate::oauth::tokens(&mut s, body.as_ref().unwrap_or(&Value::Null));
         s.save();
-        return Ok(json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), answer));
+        return json_answer(StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), answer);
     }
     let caller = match authenticate(&s, auth.as_deref()) {
         Ok(caller) => caller,
-        Err(Unauthenticated) => return Ok(error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", "")),
+        Err(Unauthenticated) => return error(StatusCode::UNAUTHORIZED, "Couldn't authenticate you", ""),
     };
     let answer = match (endpoint, caller) {
         (Endpoint::Me, None) => {
@@ -249,17 +293,7 @@ async fn process(
             )
         }
         (Endpoint::Comments(id), Some(_)) => match s.tickets.iter().find(|t| t.id == id) {
-            Some(t) => {
-                let mut comments: Vec<Value> = t.comments.iter().map(Comment::to_json).collect();
-                if query.iter().any(|(k, v)| k == "sort_order" && v == "desc") {
-                    comments.reverse();
-                }
-                let count = comments.len();
-                json_answer(
-                    StatusCode::OK,
-                    json!({"comments": comments, "next_page": null, "previous_page": null, "count": count}),
-                )
-            }
+            Some(t) => comments_page(t, &base_url, &query),
             None => not_found(),
         },
         (Endpoint::Audits(id), Some(_)) => audits::list(&s, id, &query),
@@ -336,10 +370,53 @@ async fn process(
     if method != Method::GET && answer.status().is_success() {
         s.save();
     }
-    if lose_answer {
-        return Err(DropConnection);
+    answer
+}
+
+/// `GET /api/v2/tickets/{id}/comments.json`, paged as Zendesk pages it, at most 100 a page: with
+/// `page[size]` by cursor (`page[after]`, `sort=created_at|-created_at`; `meta.has_more`,
+/// `meta.after_cursor`, `links.next`), else by offset (`page`, `per_page`, `sort_order=asc|desc`;
+/// `next_page`). Oldest first by default.
+fn comments_page(ticket: &Ticket, base_url: &str, query: &Query) -> Answer {
+    let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let size = page_size(query);
+    let path = format!("{base_url}/api/v2/tickets/{}/comments.json", ticket.id);
+    let mut comments: Vec<&Comment> = ticket.comments.iter().collect();
+    if get("page[size]").is_some() {
+        if get("sort") == Some("-created_at") {
+            comments.reverse();
+        }
+        // The cursor is the position after the page; opaque to clients.
+        let start = match get("page[after]") {
+            Some(cursor) => match cursor.strip_prefix("sim-after-").and_then(|n| n.parse::<usize>().ok()) {
+                Some(n) => n,
+                None => return error(StatusCode::BAD_REQUEST, "InvalidPaginationParameter", "bad cursor"),
+            },
+            None => 0,
+        };
+        let page: Vec<Value> = comments.iter().skip(start).take(size).map(|c| c.to_json()).collect();
+        let end = (start + page.len()).min(comments.len());
+        let has_more = end < comments.len();
+        let after = format!("sim-after-{end}");
+        let sort = get("sort").map(|s| format!("&sort={s}")).unwrap_or_default();
+        let next = has_more.then(|| format!("{path}?page[size]={size}&page[after]={after}{sort}"));
+        return json_answer(
+            StatusCode::OK,
+            json!({"comments": page, "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": null},
+                   "links": {"next": next, "prev": null}}),
+        );
     }
-    Ok(answer)
+    if get("sort_order") == Some("desc") {
+        comments.reverse();
+    }
+    let number = get("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).max(1);
+    let count = comments.len();
+    let page: Vec<Value> = comments.iter().skip((number - 1) * size).take(size).map(|c| c.to_json()).collect();
+    let order = get("sort_order").map(|o| format!("&sort_order={o}")).unwrap_or_default();
+    let link = |n: usize| format!("{path}?page={n}&per_page={size}{order}");
+    let next = (number * size < count).then(|| link(number + 1));
+    let previous = (number > 1).then(|| link(number - 1));
+    json_answer(StatusCode::OK, json!({"comments": page, "next_page": next, "previous_page": previous, "count": count}))
 }
 
 /// Credentials were sent but match no user (answered 401).
