@@ -54,6 +54,8 @@ pub struct Environment {
     pub zendesk_base_url: Option<Url>,
     pub public_base_url: Url,
     pub allowed_return_urls: Vec<Url>,
+    /// `HANDOFF_ESCALATION_GIVE_UP_HOURS`: how long pending escalations are tried (default 24).
+    pub escalation_give_up_after: std::time::Duration,
 }
 
 impl Environment {
@@ -73,7 +75,32 @@ impl Environment {
             _ => Url::parse("http://127.0.0.1:3000").expect("a valid default"),
         };
         let allowed_return_urls = parse_url_list(&std::env::var("HANDOFF_ALLOWED_RETURN_URLS").unwrap_or_default())?;
-        Ok(Self { table, secret_prefix, zendesk_base_url, public_base_url, allowed_return_urls })
+        let escalation_give_up_after =
+            parse_hours(std::env::var("HANDOFF_ESCALATION_GIVE_UP_HOURS").ok().as_deref().unwrap_or(""))?;
+        Ok(Self {
+            table,
+            secret_prefix,
+            zendesk_base_url,
+            public_base_url,
+            allowed_return_urls,
+            escalation_give_up_after,
+        })
+    }
+}
+
+/// `HANDOFF_ESCALATION_GIVE_UP_HOURS`: a number of hours above 0 and at most 720 (30 days);
+/// empty for the default, 24.
+pub fn parse_hours(raw: &str) -> Result<std::time::Duration, ConfigError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(crate::escalation::EscalationConfig::default().give_up_after);
+    }
+    match raw.parse::<f64>() {
+        Ok(hours) if hours > 0.0 && hours <= 720.0 => Ok(std::time::Duration::from_secs_f64(hours * 3600.0)),
+        _ => Err(ConfigError::Invalid {
+            name: "HANDOFF_ESCALATION_GIVE_UP_HOURS",
+            reason: format!("`{raw}` is not a number of hours above 0 and at most 720"),
+        }),
     }
 }
 
@@ -116,6 +143,7 @@ impl App {
         let stores = Stores::backed_by(dynamo, secrets);
         let mut app = Self::new(stores, environment.zendesk_base_url.clone())?;
         app.connect = environment.connect_config();
+        app.escalation.give_up_after = environment.escalation_give_up_after;
         Ok(app)
     }
 
@@ -159,5 +187,20 @@ impl App {
     pub fn allow_local_callbacks(&mut self) {
         self.allow_loopback_http_callbacks = true;
         self.callbacks.allow_local_addresses(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn give_up_hours_default_to_a_day_and_refuse_nonsense() {
+        assert_eq!(parse_hours("").unwrap(), std::time::Duration::from_secs(24 * 3600));
+        assert_eq!(parse_hours("48").unwrap(), std::time::Duration::from_secs(48 * 3600));
+        assert_eq!(parse_hours("0.5").unwrap(), std::time::Duration::from_secs(1800));
+        for bad in ["0", "-1", "abc", "721", "NaN"] {
+            assert!(parse_hours(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -33,9 +33,13 @@ use crate::zendesk::{Account, ZendeskClient, ZendeskError};
 pub struct EscalationConfig {
     /// How long a claim stays exclusive beyond the request's own deadline.
     pub lease_margin: Duration,
-    /// Attempts before an escalation is marked failed.
-    pub max_attempts: u32,
-    /// First retry delay for pending work; doubles per attempt, capped at `max_retry_delay`.
+    /// How long pending work is tried before it is marked failed, counted from when the
+    /// episode's work started (`HANDOFF_ESCALATION_GIVE_UP_HOURS`; a day by default, so an
+    /// outage of Zendesk for hours loses nothing).
+    pub give_up_after: Duration,
+    /// First retry delay for pending work; doubles per failed attempt, capped at
+    /// `max_retry_delay` so work is still retried often through the day. A 429 waits only what
+    /// Zendesk's `Retry-After` asks.
     pub retry_delay: Duration,
     pub max_retry_delay: Duration,
     /// When pending work of a bot whose credentials Zendesk rejects is looked at again.
@@ -48,7 +52,7 @@ impl Default for EscalationConfig {
     fn default() -> Self {
         Self {
             lease_margin: Duration::from_secs(5),
-            max_attempts: 8,
+            give_up_after: Duration::from_secs(24 * 3600),
             retry_delay: Duration::from_secs(30),
             max_retry_delay: Duration::from_secs(30 * 60),
             reconnect_recheck: Duration::from_secs(15 * 60),
@@ -105,7 +109,7 @@ pub enum Resumed {
     Finished,
     /// Still pending (Zendesk still down, the bot not connected): due again later.
     StillPending,
-    /// Given up after the last attempt, with an audit entry.
+    /// Given up (past the give-up window, or refused for good), with an audit entry.
     Failed,
     /// Nothing to do any more: finished, taken or ended meanwhile.
     Skipped,
@@ -264,7 +268,7 @@ impl Escalator<'_> {
     /// listed is worked on: if it moved on meanwhile (finished by a repeated request, its ticket
     /// solved), nothing is done, and never a new episode. Work that cannot proceed (the bot not
     /// connected, a payload that cannot be read) counts an attempt and is failed, with an audit
-    /// entry, after the last one.
+    /// entry, once past the give-up window.
     pub async fn resume(&self, listed: &ConversationRecord, deadline: Deadline) -> Result<Resumed, EscalationError> {
         let span = tracing::info_span!(
             "resume",
@@ -329,8 +333,8 @@ impl Escalator<'_> {
     }
 
     /// Counts an attempt on pending work that cannot proceed: later again (in
-    /// `reconnect_recheck`), or failed with an audit entry after the last attempt (at once when
-    /// `give_up`).
+    /// `reconnect_recheck`), or failed with an audit entry once past the give-up window (at once
+    /// when `give_up`).
     async fn postpone(
         &self,
         listed: &ConversationRecord,
@@ -359,7 +363,7 @@ impl Escalator<'_> {
             return Ok(Resumed::Skipped);
         }
         let attempts = claimed.attempts + 1;
-        if give_up || attempts >= self.config.max_attempts {
+        if give_up || self.past_window(&claimed, now) {
             warn!(attempts, error = %error, "pending escalation given up");
             self.fail(&claimed, &error.to_string()).await?;
             return Ok(Resumed::Failed);
@@ -846,7 +850,8 @@ impl Escalator<'_> {
     }
 
     /// Decides what a Zendesk error means for a claimed episode: credentials Zendesk rejects need
-    /// a reconnect; a passing failure leaves the work for later (202); anything else fails it.
+    /// a reconnect; a passing failure leaves the work for later (202) until the give-up window
+    /// has passed; a 429 always does; anything else fails it.
     #[allow(clippy::too_many_arguments)]
     async fn settle(
         &self,
@@ -869,20 +874,33 @@ impl Escalator<'_> {
             self.release(record, &update).await?;
             return Ok(Step::CredentialsRejected);
         }
-        let attempts = record.attempts + 1;
-        if !error.is_transient() || attempts >= self.config.max_attempts {
-            warn!(attempts, error = %error, "escalation failed");
-            self.fail(record, &error.to_string()).await?;
-            return Err(EscalationError::Rejected(error));
-        }
-        let backoff =
-            self.config.retry_delay.saturating_mul(1 << (attempts - 1).min(16)).min(self.config.max_retry_delay);
-        let retry_after = error.retry_after().unwrap_or_default().max(backoff);
+        let now = now_ms();
+        let (attempts, retry_after) = match &error {
+            // Rate limited: Zendesk is there and said when to come back. Not a failure: no attempt
+            // counted, no backoff on top of its Retry-After, never given up for it.
+            ZendeskError::RateLimited { retry_after } => {
+                (record.attempts, retry_after.unwrap_or(self.config.retry_delay).min(self.config.max_retry_delay))
+            }
+            _ => {
+                let attempts = record.attempts + 1;
+                if !error.is_transient() || self.past_window(record, now) {
+                    warn!(attempts, error = %error, "escalation failed");
+                    self.fail(record, &error.to_string()).await?;
+                    return Err(EscalationError::Rejected(error));
+                }
+                let backoff = self
+                    .config
+                    .retry_delay
+                    .saturating_mul(1 << (attempts - 1).min(16))
+                    .min(self.config.max_retry_delay);
+                (attempts, error.retry_after().unwrap_or_default().max(backoff))
+            }
+        };
         let update = PendingUpdate {
             ticket_id,
             notes_written,
             attempts,
-            due_at_ms: now_ms() + retry_after.as_millis() as i64,
+            due_at_ms: now + retry_after.as_millis() as i64,
             last_error: error.to_string(),
         };
         warn!(attempts, error = %error, retry_in_s = retry_after.as_secs(), "Zendesk unavailable; escalation left pending");
@@ -894,6 +912,14 @@ impl Escalator<'_> {
             handoff_message: settings.handoff_message(locale, ticket_id),
             deduplicated: false,
         }))
+    }
+
+    /// True when the episode's work started longer ago than the give-up window (a record from
+    /// before the start was stored gets it at its next claim).
+    fn past_window(&self, record: &ConversationRecord, now_ms: i64) -> bool {
+        record
+            .work_started_at_ms
+            .is_some_and(|started| now_ms - started >= self.config.give_up_after.as_millis() as i64)
     }
 
     /// Leaves the claimed work pending for later; a lost claim means another worker has it.

@@ -25,6 +25,7 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         resume,
         lease_until_ms: claim.lease_until_ms,
         attempts: 0,
+        work_started_at_ms: Some(claim.now_ms),
         due_at_ms: Some(claim.lease_until_ms),
         last_error: None,
         pending_payload: Some(claim.pending_payload.clone()),
@@ -46,6 +47,11 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
             state: EscalationState::Pending,
             // A failure starts its attempts over; an interrupted worker's attempts still count.
             attempts: if old.state == EscalationState::Failed { 0 } else { old.attempts },
+            // So does its give-up window; a record stored before the start was kept starts now.
+            work_started_at_ms: match old.state {
+                EscalationState::Failed => Some(claim.now_ms),
+                _ => old.work_started_at_ms.or(Some(claim.now_ms)),
+            },
             // Keep the first request's payload: it is what Zendesk may already have seen under
             // this episode's idempotency key.
             pending_payload: old.pending_payload.clone().or_else(|| Some(claim.pending_payload.clone())),

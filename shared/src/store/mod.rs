@@ -211,7 +211,7 @@ pub enum EscalationState {
     Pending,
     /// The ticket exists and the transcript is on it.
     Created,
-    /// Gave up after the last attempt; a new request starts over.
+    /// Given up (past the give-up window, or refused for good); a new request starts over.
     Failed,
 }
 
@@ -245,6 +245,10 @@ pub struct ConversationRecord {
     pub lease_until_ms: i64,
     #[serde(default)]
     pub attempts: u32,
+    /// Unix milliseconds when the episode's work started (its first claim, or the claim that
+    /// restarted it after a failure): pending work is given up a fixed time after it.
+    #[serde(default)]
+    pub work_started_at_ms: Option<i64>,
     /// Unix milliseconds when unfinished work is due again (absent when nothing is due).
     #[serde(default)]
     pub due_at_ms: Option<i64>,
@@ -389,7 +393,7 @@ pub trait ConversationStore: Send + Sync {
         update: &PendingUpdate,
     ) -> Result<(), StoreError>;
 
-    /// Gives up on the episode (after the last attempt, or when Zendesk refused it for good).
+    /// Gives up on the episode (past the give-up window, or when Zendesk refused it for good).
     async fn mark_failed(
         &self,
         bot_id: &str,

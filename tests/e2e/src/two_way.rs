@@ -306,10 +306,11 @@ async fn a_sweeper_working_from_an_old_list_never_makes_a_second_ticket() {
 #[tokio::test]
 async fn a_pending_escalation_of_a_disconnected_bot_is_failed_with_an_audit_entry_after_the_last_look() {
     let mut h = Harness::new(Backend::Memory).await;
-    h.app.escalation.max_attempts = 2;
     h.app.escalation.reconnect_recheck = Duration::from_millis(1);
     h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
     assert_eq!(h.escalate("conv-tw9", &escalation_body("talk to a human")).await.status, StatusCode::ACCEPTED);
+    // From now on the work is past its give-up window.
+    h.app.escalation.give_up_after = Duration::ZERO;
     let reply = h
         .call(
             "DELETE",
@@ -350,4 +351,76 @@ async fn a_gateway_timeout_on_create_is_finished_by_the_sweeper_with_one_ticket(
     assert_eq!(h.sim.count(Route::CreateTicket), 1);
     let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw10").await.unwrap().unwrap();
     assert_eq!((record.state, record.ticket_id), (EscalationState::Created, Some(tickets[0].id)));
+}
+
+/// Pending work gives up by time since its work started (a day by default), not by a count of
+/// attempts: an escalation failing more often than the old limit of 8 attempts, but within the
+/// window, is still finished when Zendesk comes back.
+#[tokio::test]
+async fn a_pending_escalation_outlives_many_failures_within_the_window_and_finishes_when_zendesk_is_back() {
+    let h = Harness::new(Backend::Memory).await;
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 100_000);
+    let reply = h.escalate("conv-tw11", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    let start = now_ms();
+    for hour in 1..=12 {
+        let report = handoff::sweeper::sweep_at(&h.app, start + hour * 3_600_000, Deadline::after(RUN)).await;
+        assert_eq!((report.escalations.still_pending, report.escalations.failed), (1, 0), "hour {hour}: {report:?}");
+    }
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw11").await.unwrap().unwrap();
+    assert_eq!(record.state, EscalationState::Pending);
+    assert!(record.attempts > 8, "{} attempts", record.attempts);
+    h.sim.clear_faults();
+    let back = handoff::sweeper::sweep_at(&h.app, start + 13 * 3_600_000, Deadline::after(RUN)).await;
+    assert_eq!(back.escalations.finished, 1, "{back:?}");
+    assert_eq!(h.sim.tickets().len(), 1);
+}
+
+/// A 429 is Zendesk asking to slow down, not failing: a run of them neither counts toward giving
+/// up nor stretches the wait beyond the `Retry-After` Zendesk asked for.
+#[tokio::test]
+async fn a_run_of_rate_limits_never_fails_a_pending_escalation() {
+    let mut h = Harness::new(Backend::Memory).await;
+    h.sim.inject(Route::Any, Fault::RateLimited { retry_after_secs: 0 }, 100_000);
+    let reply = h.escalate("conv-tw12", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    // Even past its give-up window, a 429 does not fail the work.
+    h.app.escalation.give_up_after = Duration::ZERO;
+    let start = now_ms();
+    for hour in 1..=12 {
+        let report = handoff::sweeper::sweep_at(&h.app, start + hour * 3_600_000, Deadline::after(RUN)).await;
+        assert_eq!((report.escalations.still_pending, report.escalations.failed), (1, 0), "hour {hour}: {report:?}");
+        let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw12").await.unwrap().unwrap();
+        assert_eq!(record.attempts, 0, "hour {hour}: a 429 is not a failed attempt");
+        assert!(record.due_at_ms.unwrap() <= now_ms(), "hour {hour}: due again when Zendesk said, no backoff on top");
+    }
+    h.sim.clear_faults();
+    let back = handoff::sweeper::sweep_at(&h.app, start + 13 * 3_600_000, Deadline::after(RUN)).await;
+    assert_eq!(back.escalations.finished, 1, "{back:?}");
+    assert_eq!(h.sim.tickets().len(), 1);
+}
+
+/// Pending work past its give-up window (counted from when its work started, stored on the
+/// record) is failed at its next failure, with an audit entry; the next request starts over.
+#[tokio::test]
+async fn a_pending_escalation_past_its_window_is_failed_with_an_audit_entry() {
+    let mut h = Harness::new(Backend::Dynalite).await;
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 100_000);
+    let body = escalation_body("talk to a human");
+    let reply = h.escalate("conv-tw13", &body).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw13").await.unwrap().unwrap();
+    assert!(record.work_started_at_ms.is_some(), "the start of the work is stored");
+    h.app.escalation.give_up_after = Duration::ZERO;
+    let report = handoff::sweeper::sweep_at(&h.app, now_ms() + 3_600_000, Deadline::after(RUN)).await;
+    assert_eq!(report.escalations.failed, 1, "{report:?}");
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw13").await.unwrap().unwrap();
+    assert_eq!((record.state, record.due_at_ms), (EscalationState::Failed, None));
+    let audit = h.app.stores.audit.list(&h.bot_id, 50, None).await.unwrap();
+    let entry = audit.entries.iter().find(|e| e.action == "escalation_failed").expect("an audit entry");
+    assert_eq!(entry.detail["conversation_id"], "conv-tw13");
+    h.sim.clear_faults();
+    let again = h.escalate("conv-tw13", &body).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
+    assert_eq!(h.sim.tickets().len(), 1);
 }
