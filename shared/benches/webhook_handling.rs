@@ -57,10 +57,12 @@ fn setup() -> Bench {
             rule: handoff::rules::RuleKind::Manual,
             requester_email: None,
             pending_payload: "x".into(),
+            account: Some("acme".into()),
         };
         app.stores.conversations.claim(&claim).await.unwrap();
         let recorded = RecordedTicket {
             ticket_id: TICKET,
+            account: Some("acme".into()),
             status: TicketStatus::Open,
             notes_written: 1,
             last_synced_fingerprint: None,

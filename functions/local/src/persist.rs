@@ -255,19 +255,33 @@ impl ConversationStore for PersistentStore {
         &self,
         bot: &str,
         conv: &str,
+        account: &str,
         ticket_id: u64,
         status: TicketStatus,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let applied = self.memory.apply_ticket_status(bot, conv, ticket_id, status, at_ms).await?;
+        let applied = self.memory.apply_ticket_status(bot, conv, account, ticket_id, status, at_ms).await?;
         if applied {
             self.save_conversation(bot, conv)?;
         }
         Ok(applied)
     }
 
-    async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
-        self.memory.conversation_for_ticket(bot_id, ticket_id).await
+    async fn conversation_for_ticket(
+        &self,
+        bot_id: &str,
+        account: &str,
+        ticket_id: u64,
+    ) -> Result<Option<String>, StoreError> {
+        self.memory.conversation_for_ticket(bot_id, account, ticket_id).await
+    }
+
+    async fn assign_account(&self, bot_id: &str, account: &str) -> Result<usize, StoreError> {
+        let stamped = self.memory.assign_account(bot_id, account).await?;
+        for conversation_id in self.memory.conversation_ids(bot_id) {
+            self.save_conversation(bot_id, &conversation_id)?;
+        }
+        Ok(stamped)
     }
 
     async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {

@@ -148,9 +148,19 @@ async fn handle_event(
     now: time::OffsetDateTime,
 ) -> Result<serde_json::Value, Problem> {
     let stores = &app.stores;
+    let profile = app.profiles.get(stores.bots.as_ref(), bot_id).await.map_err(unavailable)?;
+    // Ticket ids are per Zendesk account: the event is about the connected account's ticket (the
+    // webhook that signed it belongs to that account), never a ticket another account numbered alike.
+    let Some(account) = profile.connection.as_ref().map(|c| c.subdomain.clone()) else {
+        return Ok(json!({"ignored": "the bot is not connected"}));
+    };
     let conversation = match &event.external_id {
         Some(conversation) => Some(conversation.clone()),
-        None => stores.conversations.conversation_for_ticket(bot_id, event.ticket_id).await.map_err(unavailable)?,
+        None => stores
+            .conversations
+            .conversation_for_ticket(bot_id, &account, event.ticket_id)
+            .await
+            .map_err(unavailable)?,
     };
     let Some(conversation) = conversation else {
         info!("not a Handoff ticket; ignored");
@@ -162,7 +172,7 @@ async fn handle_event(
             let at_ms = (event.time.unix_timestamp_nanos() / 1_000_000) as i64;
             stores
                 .conversations
-                .apply_ticket_status(bot_id, &conversation, event.ticket_id, status, at_ms)
+                .apply_ticket_status(bot_id, &conversation, &account, event.ticket_id, status, at_ms)
                 .await
                 .map_err(unavailable)?
         }
@@ -178,12 +188,11 @@ async fn handle_event(
             info!("the conversation does not know its ticket yet; asking for a retry");
             return Err(Problem::unavailable("The ticket is being recorded; deliver again shortly.", 10));
         }
-        if record.and_then(|r| r.ticket_id) != Some(event.ticket_id) {
+        if !record.is_some_and(|r| r.ticket_id == Some(event.ticket_id) && r.in_account(&account)) {
             info!("not the conversation's current ticket; ignored");
             return Ok(json!({"ignored": "not the conversation's current ticket"}));
         }
     }
-    let profile = app.profiles.get(stores.bots.as_ref(), bot_id).await.map_err(unavailable)?;
     // The callback secret is read at delivery time (a warm Lambda's cached copy may predate it).
     let forwarding = profile.settings.as_ref().is_some_and(|s| s.callback_url.is_some());
     let handoff_user = profile.connection.as_ref().and_then(|c| c.zendesk_user_id);

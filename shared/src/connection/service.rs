@@ -535,6 +535,13 @@ impl Connector<'_> {
         let taken = self.take_lease(&bot_id, &holder).await?;
         connection.version = taken.as_ref().map_or(1, |p| p.version + 1);
         let written = async {
+            // Moving to another Zendesk account: ticket ids there name other tickets, so records
+            // from before accounts were kept are stamped with the old one first (the claim ends
+            // the old account's episodes as each conversation comes back).
+            if let Some(previous) = taken.as_ref().filter(|p| p.subdomain != connection.subdomain) {
+                let stamped = self.stores.conversations.assign_account(&bot_id, &previous.subdomain).await?;
+                info!(bot_id = %bot_id, from = %previous.subdomain, to = %connection.subdomain, stamped, "moving to another Zendesk account");
+            }
             // A reconnect keeps the callback secret the bot already verifies with.
             if secret.callback_secret.is_none() {
                 self.stores.secrets.invalidate(&bot_id);

@@ -352,6 +352,8 @@ impl Escalator<'_> {
             rule: listed.rule.unwrap_or(RuleKind::Manual),
             requester_email: listed.requester_email.clone(),
             pending_payload: payload.to_owned(),
+            // No account to judge by here: the listed episode's stays as it is.
+            account: None,
         };
         let ClaimOutcome::Claimed(claimed) = self.stores.conversations.claim(&claim).await? else {
             return Ok(Resumed::Skipped);
@@ -370,6 +372,7 @@ impl Escalator<'_> {
         }
         let update = PendingUpdate {
             ticket_id: claimed.ticket_id,
+            account: claimed.account.clone(),
             notes_written: claimed.notes_written,
             attempts,
             due_at_ms: now + self.config.reconnect_recheck.as_millis() as i64,
@@ -427,7 +430,7 @@ impl Escalator<'_> {
         // A round can end the episode (its ticket is finished: the next round opens a new one) or
         // find the cached credentials rejected (the next round uses the stored ones): three at most.
         for _ in 0..3 {
-            let claim = self.claim_request(command, firing, payload);
+            let claim = self.claim_request(command, &bot, firing, payload);
             let step = match self.stores.conversations.claim(&claim).await? {
                 // The sweeper works on the listed episode only, never a new one.
                 ClaimOutcome::Claimed(record) if resuming.is_some_and(|episode| episode != record.episode) => {
@@ -477,7 +480,13 @@ impl Escalator<'_> {
         Err(StoreError::Conflict.into())
     }
 
-    fn claim_request(&self, command: &EscalateCommand, firing: &Firing, payload: &str) -> ClaimRequest {
+    fn claim_request(
+        &self,
+        command: &EscalateCommand,
+        bot: &BotAccount,
+        firing: &Firing,
+        payload: &str,
+    ) -> ClaimRequest {
         let now = now_ms();
         let lease = command.deadline.remaining() + self.config.lease_margin;
         ClaimRequest {
@@ -489,6 +498,7 @@ impl Escalator<'_> {
             rule: firing.rule,
             requester_email: command.request.visitor.email.clone(),
             pending_payload: payload.to_owned(),
+            account: Some(bot.connection.subdomain.clone()),
         }
     }
 
@@ -581,6 +591,7 @@ impl Escalator<'_> {
         // 3. Record it: one write marks the episode created and indexes the ticket.
         let recorded = RecordedTicket {
             ticket_id: ticket.id,
+            account: record.account.clone(),
             status,
             notes_written: written as u32,
             last_synced_fingerprint: last_message.map(fingerprint),
@@ -866,6 +877,7 @@ impl Escalator<'_> {
         if error == ZendeskError::Unauthorized {
             let update = PendingUpdate {
                 ticket_id,
+                account: record.account.clone(),
                 notes_written,
                 attempts: record.attempts,
                 due_at_ms: now_ms() + self.config.reconnect_recheck.as_millis() as i64,
@@ -898,6 +910,7 @@ impl Escalator<'_> {
         };
         let update = PendingUpdate {
             ticket_id,
+            account: record.account.clone(),
             notes_written,
             attempts,
             due_at_ms: now + retry_after.as_millis() as i64,
@@ -945,6 +958,7 @@ impl Escalator<'_> {
         info!(ticket_id, status = status.as_str(), "the episode's ticket is finished; starting a new episode");
         let recorded = RecordedTicket {
             ticket_id,
+            account: record.account.clone(),
             status,
             notes_written: record.notes_written,
             last_synced_fingerprint: record.last_synced_fingerprint.clone(),

@@ -224,7 +224,7 @@ impl Lookup<'_> {
     /// Handoff created there: without a claim, its current and previous ones; with a claim, only
     /// its current one, and only when the conversation is that visitor's (recorded for the same
     /// email), so another visitor's conversation id opens nothing.
-    async fn viewer(&self, bot_id: &str, who: &WhoAsks) -> Result<Viewer, StatusError> {
+    async fn viewer(&self, bot_id: &str, account: &str, who: &WhoAsks) -> Result<Viewer, StatusError> {
         let claim = who.visitor_email.as_deref().map(identity::normalize_email);
         let mut viewer = Viewer { verified_email: claim.clone(), linked_tickets: Vec::new() };
         let Some(conversation) = &who.conversation_id else { return Ok(viewer) };
@@ -233,7 +233,11 @@ impl Lookup<'_> {
             conversations.get_conversation(bot_id, conversation),
             conversations.get_visitor(bot_id, conversation)
         );
-        let (Some(record), visitor) = (record?, visitor?) else { return Ok(viewer) };
+        // A conversation whose ticket lives in another Zendesk account links nothing here: the same
+        // number names another ticket in this one.
+        let (Some(record), visitor) = (record?.filter(|r| r.in_account(account)), visitor?) else {
+            return Ok(viewer);
+        };
         match &claim {
             None => viewer.linked_tickets.extend(record.ticket_id.into_iter().chain(record.previous_ticket_id)),
             Some(claim) => {
@@ -261,7 +265,7 @@ impl Lookup<'_> {
         let scope = settings.status_lookup_scope;
         let viewer = match scope {
             visibility::LookupScope::Visitor => {
-                let viewer = self.viewer(bot_id, who).await?;
+                let viewer = self.viewer(bot_id, &bot.connection.subdomain, who).await?;
                 if viewer.is_anonymous() {
                     info!(bot_id, ticket_id, "status lookup without a visitor identity: not found");
                     return Err(StatusError::NotFound);

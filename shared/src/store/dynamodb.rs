@@ -77,8 +77,13 @@ fn connection_key(bot_id: &str) -> Item {
     HashMap::from([("pk".to_owned(), s(bot_pk(bot_id))), ("sk".to_owned(), s("CONNECTION"))])
 }
 
-fn ticket_key(bot_id: &str, ticket_id: u64) -> String {
-    format!("BOT#{bot_id}#TICKET#{ticket_id}")
+/// The ticket index key: ticket ids are per Zendesk account, so the account is part of it. A
+/// record from before accounts were kept has the legacy key without one.
+fn ticket_key(bot_id: &str, account: Option<&str>, ticket_id: u64) -> String {
+    match account {
+        Some(account) => format!("BOT#{bot_id}#ACCOUNT#{account}#TICKET#{ticket_id}"),
+        None => format!("BOT#{bot_id}#TICKET#{ticket_id}"),
+    }
 }
 
 fn s(value: impl Into<String>) -> AttributeValue {
@@ -111,7 +116,7 @@ fn conversation_item(record: &ConversationRecord) -> Result<Item, StoreError> {
         item.insert("due_pk".into(), s(DUE_PK));
     }
     if let Some(ticket_id) = record.ticket_id {
-        item.insert("ticket_key".into(), s(ticket_key(&record.bot_id, ticket_id)));
+        item.insert("ticket_key".into(), s(ticket_key(&record.bot_id, record.account.as_deref(), ticket_id)));
     }
     let size: usize = item.iter().map(|(k, v)| k.len() + attribute_size(v)).sum();
     if size > MAX_ITEM_BYTES {
@@ -624,7 +629,7 @@ impl ConversationStore for DynamoStore {
         let mut values = HashMap::from([
             (":created".to_owned(), s("created")),
             (":ticket".to_owned(), n(ticket.ticket_id)),
-            (":tk".to_owned(), s(ticket_key(bot_id, ticket.ticket_id))),
+            (":tk".to_owned(), s(ticket_key(bot_id, ticket.account.as_deref(), ticket.ticket_id))),
             (":status".to_owned(), s(ticket.status.as_str())),
             (":notes".to_owned(), n(ticket.notes_written)),
             (":zero".to_owned(), n(0)),
@@ -634,6 +639,12 @@ impl ConversationStore for DynamoStore {
         let mut expression = "SET #state = :created, ticket_id = :ticket, ticket_key = :tk, ticket_status = :status, \
              notes_written = :notes, lease_until_ms = :zero"
             .to_owned();
+        let mut names = vec![("#state", "state"), ("#version", "version")];
+        if let Some(account) = &ticket.account {
+            values.insert(":account".into(), s(account));
+            expression.push_str(", #account = :account");
+            names.push(("#account", "account"));
+        }
         if let Some(fingerprint) = &ticket.last_synced_fingerprint {
             values.insert(":fp".into(), s(fingerprint));
             expression.push_str(", last_synced_fingerprint = :fp");
@@ -643,7 +654,7 @@ impl ConversationStore for DynamoStore {
             conv_key(bot_id, conversation_id),
             &expression,
             "claim_token = :token",
-            &[("#state", "state"), ("#version", "version")],
+            &names,
             values,
             false,
         )
@@ -674,15 +685,23 @@ impl ConversationStore for DynamoStore {
             .to_owned();
         if let Some(ticket_id) = update.ticket_id {
             values.insert(":ticket".into(), n(ticket_id));
-            values.insert(":tk".into(), s(ticket_key(bot_id, ticket_id)));
+            values.insert(":tk".into(), s(ticket_key(bot_id, update.account.as_deref(), ticket_id)));
             expression.push_str(", ticket_id = :ticket, ticket_key = :tk");
+            if let Some(account) = &update.account {
+                values.insert(":account".into(), s(account));
+                expression.push_str(", #account = :account");
+            }
+        }
+        let mut names = vec![("#state", "state"), ("#version", "version")];
+        if update.ticket_id.is_some() && update.account.is_some() {
+            names.push(("#account", "account"));
         }
         expression.push_str(" ADD #version :one");
         self.update(
             conv_key(bot_id, conversation_id),
             &expression,
             "claim_token = :token AND #state = :pending",
-            &[("#state", "state"), ("#version", "version")],
+            &names,
             values,
             false,
         )
@@ -826,12 +845,14 @@ impl ConversationStore for DynamoStore {
         &self,
         bot_id: &str,
         conversation_id: &str,
+        account: &str,
         ticket_id: u64,
         status: TicketStatus,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
         let values = HashMap::from([
             (":ticket".to_owned(), n(ticket_id)),
+            (":account".to_owned(), s(account)),
             (":status".to_owned(), s(status.as_str())),
             (":at".to_owned(), n(at_ms)),
             (":one".to_owned(), n(1)),
@@ -840,8 +861,9 @@ impl ConversationStore for DynamoStore {
             .update(
                 conv_key(bot_id, conversation_id),
                 "SET ticket_status = :status, status_at_ms = :at ADD #version :one",
-                "ticket_id = :ticket AND (attribute_not_exists(status_at_ms) OR status_at_ms <= :at)",
-                &[("#version", "version")],
+                "ticket_id = :ticket AND (attribute_not_exists(#account) OR #account = :account) \
+                 AND (attribute_not_exists(status_at_ms) OR status_at_ms <= :at)",
+                &[("#version", "version"), ("#account", "account")],
                 values,
                 false,
             )
@@ -917,24 +939,89 @@ impl ConversationStore for DynamoStore {
         output.item.map(|item| from_item(item).map_err(corrupt)).transpose()
     }
 
-    async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
-        self.calls.read();
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(TICKET_INDEX)
-            .key_condition_expression("ticket_key = :tk")
-            .expression_attribute_values(":tk", s(ticket_key(bot_id, ticket_id)))
-            .limit(1)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        let sk = output.items.unwrap_or_default().into_iter().next().and_then(|mut item| item.remove("sk"));
-        match sk {
-            Some(AttributeValue::S(sk)) => Ok(sk.strip_prefix("CONV#").map(str::to_owned)),
-            _ => Ok(None),
+    async fn conversation_for_ticket(
+        &self,
+        bot_id: &str,
+        account: &str,
+        ticket_id: u64,
+    ) -> Result<Option<String>, StoreError> {
+        // The account's key first; then the legacy key of a record from before accounts were kept
+        // (`assign_account` rewrites those when the bot moves, so they are the current account's).
+        for key in [ticket_key(bot_id, Some(account), ticket_id), ticket_key(bot_id, None, ticket_id)] {
+            self.calls.read();
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(TICKET_INDEX)
+                .key_condition_expression("ticket_key = :tk")
+                .expression_attribute_values(":tk", s(key))
+                .limit(1)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            let sk = output.items.unwrap_or_default().into_iter().next().and_then(|mut item| item.remove("sk"));
+            if let Some(AttributeValue::S(sk)) = sk {
+                return Ok(sk.strip_prefix("CONV#").map(str::to_owned));
+            }
         }
+        Ok(None)
+    }
+
+    async fn assign_account(&self, bot_id: &str, account: &str) -> Result<usize, StoreError> {
+        let mut stamped = 0;
+        let mut start: Option<Item> = None;
+        loop {
+            self.calls.read();
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :conv)")
+                .filter_expression("attribute_not_exists(#account)")
+                .projection_expression("pk, sk, ticket_id")
+                .expression_attribute_names("#account", "account")
+                .expression_attribute_values(":pk", s(bot_pk(bot_id)))
+                .expression_attribute_values(":conv", s("CONV#"))
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(unavailable)?;
+            for item in output.items.unwrap_or_default() {
+                let (Some(AttributeValue::S(sk)), ticket) = (item.get("sk"), item.get("ticket_id")) else { continue };
+                let Some(conversation_id) = sk.strip_prefix("CONV#") else { continue };
+                let mut values = HashMap::from([(":account".to_owned(), s(account)), (":one".to_owned(), n(1))]);
+                let mut expression = "SET #account = :account".to_owned();
+                if let Some(AttributeValue::N(ticket)) = ticket
+                    && let Ok(ticket_id) = ticket.parse::<u64>()
+                {
+                    values.insert(":tk".into(), s(ticket_key(bot_id, Some(account), ticket_id)));
+                    expression.push_str(", ticket_key = :tk");
+                }
+                expression.push_str(" ADD #version :one");
+                match self
+                    .update(
+                        conv_key(bot_id, conversation_id),
+                        &expression,
+                        "attribute_exists(pk) AND attribute_not_exists(#account)",
+                        &[("#account", "account"), ("#version", "version")],
+                        values,
+                        false,
+                    )
+                    .await
+                {
+                    Ok(_) => stamped += 1,
+                    // Stamped or removed meanwhile: nothing left to do for it.
+                    Err(StoreError::Conflict) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) => start = Some(key),
+                None => break,
+            }
+        }
+        Ok(stamped)
     }
 }
 

@@ -19,6 +19,7 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         ticket_id: None,
         ticket_status: None,
         previous_ticket_id,
+        account: claim.account.clone(),
         rule: Some(claim.rule),
         requester_email: claim.requester_email.clone(),
         claim_token: claim.claim_token.clone(),
@@ -36,8 +37,14 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         status_at_ms: None,
         version,
     };
+    let moved = |old: &ConversationRecord| matches!((&old.account, &claim.account), (Some(a), Some(b)) if a != b);
     match existing {
         None => Some(fresh(1, None, 1, false)),
+        // The bot moved to another Zendesk account: the old account's episode ends here (its
+        // ticket cannot be reached any more) and a new one starts, with no floor from there.
+        Some(old) if moved(old) => {
+            (!old.lease_live(claim.now_ms)).then(|| fresh(old.episode + 1, None, old.version + 1, false))
+        }
         Some(old) if !old.claimable(claim.now_ms) => None,
         Some(old) if old.continues_episode() => Some(ConversationRecord {
             claim_token: claim.claim_token.clone(),
@@ -55,6 +62,7 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
             // Keep the first request's payload: it is what Zendesk may already have seen under
             // this episode's idempotency key.
             pending_payload: old.pending_payload.clone().or_else(|| Some(claim.pending_payload.clone())),
+            account: old.account.clone().or_else(|| claim.account.clone()),
             version: old.version + 1,
             ..old.clone()
         }),
@@ -72,7 +80,6 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
 pub struct MemoryStore {
     bots: Mutex<HashMap<String, BotProfile>>,
     conversations: Mutex<HashMap<(String, String), ConversationRecord>>,
-    tickets: Mutex<HashMap<(String, u64), String>>,
     states: Mutex<HashMap<String, OAuthState>>,
     /// Seen webhook events, with the callback each caused (if any).
     seen: Mutex<HashMap<(String, String), Option<PendingCallback>>>,
@@ -93,18 +100,19 @@ impl MemoryStore {
         self.bots.lock().expect("store lock").insert(bot_id.to_owned(), profile);
     }
 
-    /// Loads a conversation as stored elsewhere, with its ticket index entry, uncounted.
+    /// Loads a conversation as stored elsewhere, uncounted (its ticket index is the record itself,
+    /// as on DynamoDB, where the index is an attribute of the conversation item).
     pub fn restore_conversation(&self, record: ConversationRecord) {
-        if let Some(ticket_id) = record.ticket_id {
-            self.tickets
-                .lock()
-                .expect("store lock")
-                .insert((record.bot_id.clone(), ticket_id), record.conversation_id.clone());
-        }
         self.conversations
             .lock()
             .expect("store lock")
             .insert((record.bot_id.clone(), record.conversation_id.clone()), record);
+    }
+
+    /// The ids of a bot's conversations, uncounted (for persisting them).
+    pub fn conversation_ids(&self, bot_id: &str) -> Vec<String> {
+        let map = self.conversations.lock().expect("store lock");
+        map.values().filter(|r| r.bot_id == bot_id).map(|r| r.conversation_id.clone()).collect()
     }
 
     /// Loads an audit entry as stored elsewhere, uncounted.
@@ -364,6 +372,7 @@ impl ConversationStore for MemoryStore {
             |r| {
                 r.state = EscalationState::Created;
                 r.ticket_id = Some(ticket.ticket_id);
+                r.account = ticket.account.clone().or(r.account.take());
                 r.ticket_status = Some(ticket.status);
                 r.notes_written = ticket.notes_written;
                 r.last_synced_fingerprint = ticket.last_synced_fingerprint.clone();
@@ -373,10 +382,6 @@ impl ConversationStore for MemoryStore {
                 r.last_error = None;
             },
         )?;
-        self.tickets
-            .lock()
-            .expect("store lock")
-            .insert((bot_id.to_owned(), ticket.ticket_id), conversation_id.to_owned());
         Ok(())
     }
 
@@ -393,6 +398,9 @@ impl ConversationStore for MemoryStore {
             |r| r.claim_token == claim_token && r.state == EscalationState::Pending,
             |r| {
                 r.ticket_id = update.ticket_id.or(r.ticket_id);
+                if update.ticket_id.is_some() {
+                    r.account = update.account.clone().or(r.account.take());
+                }
                 r.notes_written = update.notes_written;
                 r.attempts = update.attempts;
                 r.due_at_ms = Some(update.due_at_ms);
@@ -400,9 +408,6 @@ impl ConversationStore for MemoryStore {
                 r.lease_until_ms = 0;
             },
         )?;
-        if let Some(ticket_id) = update.ticket_id {
-            self.tickets.lock().expect("store lock").insert((bot_id.to_owned(), ticket_id), conversation_id.to_owned());
-        }
         Ok(())
     }
 
@@ -505,6 +510,7 @@ impl ConversationStore for MemoryStore {
         &self,
         bot_id: &str,
         conversation_id: &str,
+        account: &str,
         ticket_id: u64,
         status: TicketStatus,
         at_ms: i64,
@@ -512,7 +518,7 @@ impl ConversationStore for MemoryStore {
         let applied = self.update(
             bot_id,
             conversation_id,
-            |r| r.ticket_id == Some(ticket_id) && r.status_at_ms.is_none_or(|t| t <= at_ms),
+            |r| r.ticket_id == Some(ticket_id) && r.in_account(account) && r.status_at_ms.is_none_or(|t| t <= at_ms),
             |r| {
                 r.ticket_status = Some(status);
                 r.status_at_ms = Some(at_ms);
@@ -534,9 +540,34 @@ impl ConversationStore for MemoryStore {
         Ok(due)
     }
 
-    async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError> {
+    async fn conversation_for_ticket(
+        &self,
+        bot_id: &str,
+        account: &str,
+        ticket_id: u64,
+    ) -> Result<Option<String>, StoreError> {
         self.calls.read();
-        Ok(self.tickets.lock().expect("store lock").get(&(bot_id.to_owned(), ticket_id)).cloned())
+        let map = self.conversations.lock().expect("store lock");
+        // The account's own entry first, then one from before accounts were kept (as DynamoDB
+        // queries the account's key, then the legacy one).
+        let matching: Vec<&ConversationRecord> = map
+            .values()
+            .filter(|r| r.bot_id == bot_id && r.ticket_id == Some(ticket_id) && r.in_account(account))
+            .collect();
+        let chosen = matching.iter().find(|r| r.account.is_some()).or(matching.first());
+        Ok(chosen.map(|r| r.conversation_id.clone()))
+    }
+
+    async fn assign_account(&self, bot_id: &str, account: &str) -> Result<usize, StoreError> {
+        let mut map = self.conversations.lock().expect("store lock");
+        let mut stamped = 0;
+        for record in map.values_mut().filter(|r| r.bot_id == bot_id && r.account.is_none()) {
+            self.calls.write();
+            record.account = Some(account.to_owned());
+            record.version += 1;
+            stamped += 1;
+        }
+        Ok(stamped)
     }
 
     async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {

@@ -230,6 +230,12 @@ pub struct ConversationRecord {
     /// The previous episode's ticket: a recovery lookup ignores it and anything older.
     #[serde(default)]
     pub previous_ticket_id: Option<u64>,
+    /// The Zendesk account (subdomain) the episode's ticket lives in: ticket ids are per account,
+    /// so every reference to a ticket is read with it. None on records written before accounts
+    /// were kept (they belong to the bot's current account until it moves, see
+    /// `ConversationStore::assign_account`).
+    #[serde(default)]
+    pub account: Option<String>,
     #[serde(default)]
     pub rule: Option<RuleKind>,
     #[serde(default)]
@@ -288,6 +294,12 @@ impl ConversationRecord {
         self.sync_lease_until_ms.is_some_and(|until| until > now_ms)
     }
 
+    /// True when the record's ticket lives in `account` (a record from before accounts were kept
+    /// counts as the current account's).
+    pub fn in_account(&self, account: &str) -> bool {
+        self.account.as_deref().is_none_or(|a| a == account)
+    }
+
     /// True when a new claim may replace this record (see `ConversationStore::claim`).
     pub fn claimable(&self, now_ms: i64) -> bool {
         match self.state {
@@ -319,6 +331,9 @@ pub struct ClaimRequest {
     pub rule: RuleKind,
     pub requester_email: Option<String>,
     pub pending_payload: String,
+    /// The bot's Zendesk account now (its subdomain); None when not known (the bot is not
+    /// connected). A record of another account is ended by the claim: a new episode starts.
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -333,6 +348,8 @@ pub enum ClaimOutcome {
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordedTicket {
     pub ticket_id: u64,
+    /// The account the ticket lives in (the claimed record's): it keys the ticket index.
+    pub account: Option<String>,
     pub status: TicketStatus,
     pub notes_written: u32,
     pub last_synced_fingerprint: Option<String>,
@@ -354,6 +371,8 @@ pub struct SyncLease {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingUpdate {
     pub ticket_id: Option<u64>,
+    /// The account of `ticket_id` (the claimed record's): it keys the ticket index.
+    pub account: Option<String>,
     pub notes_written: u32,
     pub attempts: u32,
     pub due_at_ms: i64,
@@ -439,12 +458,14 @@ pub trait ConversationStore: Send + Sync {
         status: TicketStatus,
     ) -> Result<ConversationRecord, StoreError>;
 
-    /// Applies a webhook's ticket status if the record's ticket is `ticket_id` and no newer event
-    /// was applied (`at_ms`): true when applied, false when the event is not this record's or older.
+    /// Applies a webhook's ticket status if the record's ticket is `ticket_id` of `account` and no
+    /// newer event was applied (`at_ms`): true when applied, false when the event is not this
+    /// record's or older.
     async fn apply_ticket_status(
         &self,
         bot_id: &str,
         conversation_id: &str,
+        account: &str,
         ticket_id: u64,
         status: TicketStatus,
         at_ms: i64,
@@ -453,8 +474,20 @@ pub trait ConversationStore: Send + Sync {
     /// Pending records whose `due_at_ms` has passed, oldest first (a sparse index, no scan).
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;
 
-    /// The conversation a ticket belongs to, via the ticket index.
-    async fn conversation_for_ticket(&self, bot_id: &str, ticket_id: u64) -> Result<Option<String>, StoreError>;
+    /// The conversation whose ticket `ticket_id` of `account` is, via the ticket index (keyed by
+    /// bot, account and ticket; a record from before accounts were kept is found by bot and
+    /// ticket, and counts as the current account's).
+    async fn conversation_for_ticket(
+        &self,
+        bot_id: &str,
+        account: &str,
+        ticket_id: u64,
+    ) -> Result<Option<String>, StoreError>;
+
+    /// The bot is moving away from `account`: records written before accounts were kept are
+    /// stamped with it (and their ticket index entries keyed by it), so none of them can be taken
+    /// for the next account's ticket with the same number. Returns how many were stamped.
+    async fn assign_account(&self, bot_id: &str, account: &str) -> Result<usize, StoreError>;
 
     /// The bot's escalations still pending (for the diagnostics), oldest due first; reads at
     /// most `limit` conversations.

@@ -21,6 +21,7 @@ fn claim(bot: &str, conv: &str, now_ms: i64, payload: &str) -> ClaimRequest {
         rule: RuleKind::ExplicitRequest,
         requester_email: Some("ana@example.com".into()),
         pending_payload: payload.into(),
+        account: Some("acme".into()),
     }
 }
 
@@ -57,6 +58,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     // Only the holder records the ticket; the ticket index points back to the conversation.
     let ticket = RecordedTicket {
         ticket_id: 501,
+        account: Some("acme".into()),
         status: TicketStatus::New,
         notes_written: 2,
         last_synced_fingerprint: Some("fp1".into()),
@@ -68,8 +70,9 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     assert_eq!((created.ticket_id, created.notes_written), (Some(501), 2));
     assert_eq!(created.pending_payload, None, "the payload is dropped once the ticket exists");
     assert_eq!(created.last_synced_fingerprint.as_deref(), Some("fp1"));
-    assert_eq!(store.conversation_for_ticket(&bot, 501).await.unwrap().as_deref(), Some("c1"));
-    assert_eq!(store.conversation_for_ticket(&bot, 502).await.unwrap(), None);
+    assert_eq!(store.conversation_for_ticket(&bot, "acme", 501).await.unwrap().as_deref(), Some("c1"));
+    assert_eq!(store.conversation_for_ticket(&bot, "acme", 502).await.unwrap(), None);
+    assert_eq!(store.conversation_for_ticket(&bot, "globex", 501).await.unwrap(), None, "ids are per account");
 
     // An open ticket holds the conversation; follow-ups add notes only under the sync lease,
     // taken on the fingerprint they read, one holder at a time.
@@ -95,7 +98,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     assert!(leased.sync_leased(now) && !leased.sync_leased(now + 10_000));
     assert!(conflict(store.acquire_sync_lease(&bot, "c1", &lease("f2", Some("fp1"), now + 1)).await), "held");
     // A status write in between does not disturb the holder.
-    store.apply_ticket_status(&bot, "c1", 501, TicketStatus::Open, now).await.unwrap();
+    store.apply_ticket_status(&bot, "c1", "acme", 501, TicketStatus::Open, now).await.unwrap();
     assert!(conflict(store.record_synced(&bot, "c1", "f2", "fp2").await), "only the holder records");
     store.record_synced(&bot, "c1", "f1", "fp2").await.unwrap();
     let synced = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
@@ -128,6 +131,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     // Pending work is listed by due time and taken over once the lease is released.
     let update = PendingUpdate {
         ticket_id: None,
+        account: Some("acme".into()),
         notes_written: 0,
         attempts: 1,
         due_at_ms: now + 60_000,
@@ -165,10 +169,16 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     // A failure that has its ticket continues the episode with fresh attempts.
     let c3 = claim(&bot, "c3", now, "payload-c3");
     claimed(store.claim(&c3).await.unwrap());
-    let with_ticket =
-        PendingUpdate { ticket_id: Some(777), notes_written: 1, attempts: 5, due_at_ms: now, last_error: "503".into() };
+    let with_ticket = PendingUpdate {
+        ticket_id: Some(777),
+        account: Some("acme".into()),
+        notes_written: 1,
+        attempts: 5,
+        due_at_ms: now,
+        last_error: "503".into(),
+    };
     store.mark_pending(&bot, "c3", &c3.claim_token, &with_ticket).await.unwrap();
-    assert_eq!(store.conversation_for_ticket(&bot, 777).await.unwrap().as_deref(), Some("c3"));
+    assert_eq!(store.conversation_for_ticket(&bot, "acme", 777).await.unwrap().as_deref(), Some("c3"));
     let c3b = claim(&bot, "c3", now + 1, "other");
     let resumed3 = claimed(store.claim(&c3b).await.unwrap());
     assert_eq!((resumed3.episode, resumed3.attempts, resumed3.ticket_id, resumed3.notes_written), (1, 5, Some(777), 1));
@@ -184,6 +194,48 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     let late = claimed(store.claim(&claim(&bot, "c2", now + 6, "y")).await.unwrap());
     assert_eq!(late.episode, 1);
     assert_eq!(store.get_conversation(&bot, "missing").await.unwrap(), None);
+
+    accounts_conform(store, &bot, now).await;
+}
+
+/// Ticket ids are per Zendesk account: every ticket reference is read with its account.
+async fn accounts_conform(store: &dyn ConversationStore, bot: &str, now: i64) {
+    let recorded = |ticket_id, account: Option<&str>| RecordedTicket {
+        ticket_id,
+        account: account.map(str::to_owned),
+        status: TicketStatus::Open,
+        notes_written: 1,
+        last_synced_fingerprint: None,
+    };
+    // Another account's ticket with the same number changes nothing here.
+    let sandbox = claimed(store.claim(&claim(bot, "acct-1", now, "p")).await.unwrap());
+    assert_eq!(sandbox.account.as_deref(), Some("acme"));
+    store.record_ticket(bot, "acct-1", &sandbox.claim_token, &recorded(900, Some("acme"))).await.unwrap();
+    assert!(!store.apply_ticket_status(bot, "acct-1", "globex", 900, TicketStatus::Solved, now).await.unwrap());
+    assert!(store.apply_ticket_status(bot, "acct-1", "acme", 900, TicketStatus::Pending, now).await.unwrap());
+
+    // A record from before accounts were kept counts as the current account's until the bot
+    // moves; then it is stamped with the old account, index entry included.
+    let legacy_claim = ClaimRequest { account: None, ..claim(bot, "acct-legacy", now, "p") };
+    let legacy = claimed(store.claim(&legacy_claim).await.unwrap());
+    assert_eq!(legacy.account, None);
+    store.record_ticket(bot, "acct-legacy", &legacy.claim_token, &recorded(901, None)).await.unwrap();
+    assert_eq!(store.conversation_for_ticket(bot, "acme", 901).await.unwrap().as_deref(), Some("acct-legacy"));
+    assert_eq!(store.assign_account(bot, "acme").await.unwrap(), 1, "only the record without an account");
+    assert_eq!(store.assign_account(bot, "acme").await.unwrap(), 0, "idempotent");
+    let stamped = store.get_conversation(bot, "acct-legacy").await.unwrap().unwrap();
+    assert_eq!((stamped.account.as_deref(), stamped.ticket_id), (Some("acme"), Some(901)));
+    assert_eq!(store.conversation_for_ticket(bot, "acme", 901).await.unwrap().as_deref(), Some("acct-legacy"));
+    assert_eq!(store.conversation_for_ticket(bot, "globex", 901).await.unwrap(), None);
+
+    // A claim in the new account ends the old account's open episode: a new one, no floor.
+    let moved = ClaimRequest { account: Some("globex".into()), ..claim(bot, "acct-1", now + 1, "p2") };
+    let next = claimed(store.claim(&moved).await.unwrap());
+    assert_eq!(
+        (next.episode, next.ticket_id, next.previous_ticket_id, next.account.as_deref()),
+        (2, None, None, Some("globex"))
+    );
+    assert_eq!(store.conversation_for_ticket(bot, "acme", 900).await.unwrap(), None, "no longer its ticket");
 }
 
 async fn bot_store_conforms(store: &dyn BotStore) {

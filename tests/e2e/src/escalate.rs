@@ -80,7 +80,7 @@ async fn happy_path_makes_one_complete_ticket_within_the_call_budget() {
     let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-happy").await.unwrap().unwrap();
     assert_eq!((record.state, record.ticket_id), (EscalationState::Created, Some(id)));
     assert_eq!(
-        h.app.stores.conversations.conversation_for_ticket(&h.bot_id, id).await.unwrap().as_deref(),
+        h.app.stores.conversations.conversation_for_ticket(&h.bot_id, "acme", id).await.unwrap().as_deref(),
         Some("conv-happy")
     );
 

@@ -303,3 +303,47 @@ async fn junk_for_unknown_bots_costs_no_secrets_manager_call_and_reads_like_a_ba
     let good = h.send_any(delivery(&h.bot_id, &body, GENERATED_SECRET, None, None)).await;
     assert_eq!(good.body["applied"], true, "{}", good.raw);
 }
+
+#[tokio::test]
+async fn after_a_move_to_another_account_its_ticket_numbers_reach_no_old_conversation() {
+    let h = Harness::new(Backend::Moto).await;
+    let sandbox_ticket = escalated(&h, "conv-sandbox").await;
+    assert_eq!(status_of(&h, "conv-sandbox").await, Some(TicketStatus::New));
+    // The bot moves from its sandbox account to production (another subdomain).
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let body = json!({"mode": "api_token", "subdomain": "globex", "email": AGENT_EMAIL, "api_token": API_TOKEN});
+    let moved = h.call("PUT", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.raw);
+    with_webhook_secret(&h, GENERATED_SECRET).await;
+
+    // Production's ticket with the same number, made in another channel (no external_id), changes.
+    let event = status_event("evt-prod-57", sandbox_ticket, None, "PENDING", OffsetDateTime::now_utc()).to_string();
+    let reply = h.send_any(delivery(&h.bot_id, &event, GENERATED_SECRET, None, None)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert!(
+        reply.body["ignored"].is_string(),
+        "another account's ticket is not the sandbox conversation's: {}",
+        reply.raw
+    );
+    assert_eq!(status_of(&h, "conv-sandbox").await, Some(TicketStatus::New), "nothing applied to the old conversation");
+
+    // The old conversation's ticket number opens nothing in the new account…
+    let lookup = h
+        .request(
+            "GET",
+            &format!("/v1/bots/{}/tickets/{sandbox_ticket}", h.bot_id),
+            "conversation_id=conv-sandbox",
+            None,
+            &["ZENDESK_ACTIONS.READ_TICKET_STATUS"],
+            &[],
+            &[],
+        )
+        .await;
+    assert_eq!(lookup.status, StatusCode::NOT_FOUND, "{}", lookup.raw);
+    // …and the next escalation there opens a ticket in the new account rather than adding to it.
+    let again = h.escalate("conv-sandbox", &escalation_body("still need a human")).await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
+    assert_ne!(again.ticket_id(), sandbox_ticket);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-sandbox").await.unwrap().unwrap();
+    assert_eq!((record.episode, record.previous_ticket_id), (2, None), "the old account's ticket is no floor here");
+}
