@@ -207,7 +207,9 @@ impl Diagnostics<'_> {
             ));
             return;
         };
-        let has_secret = match self.escalator.stores.secrets.get_bot_secret(&c.bot_id).await {
+        // Where the webhook function reads it (one left in the credentials secret by an older
+        // version does not count: the health check moves it).
+        let has_secret = match self.escalator.stores.secrets.get_webhook_secret(&c.bot_id).await {
             Ok(secret) => secret.is_some_and(|s| s.webhook_signing_secret.is_some()),
             Err(e) => {
                 checks.push(warn(

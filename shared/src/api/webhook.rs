@@ -197,9 +197,10 @@ async fn handle_event(
     Ok(json!({"applied": status_is_current, "kind": kind, "forwarded": forwarded}))
 }
 
-/// The bot's webhook signing secret (None for an unknown bot or one without a webhook).
+/// The bot's webhook signing secret (None for an unknown bot or one without a webhook), from
+/// the bot's webhook secret: the only secret this public function's role may read.
 async fn signing_secret(app: &App, bot_id: &str) -> Result<Option<secrecy::SecretString>, Problem> {
-    match app.stores.secrets.get_bot_secret(bot_id).await {
+    match app.stores.secrets.get_webhook_secret(bot_id).await {
         Ok(secret) => Ok(secret.and_then(|s| s.webhook_signing_secret)),
         Err(e) => {
             warn!(bot_id, error = %e, "could not read the bot's secret");

@@ -1,0 +1,180 @@
+//! The webhook secret stands apart from the credentials (issue 12 item 6): the public webhook
+//! function verifies with `{prefix}bots/{bot}/webhook` alone, and a bot whose signing and
+//! callback secrets still sit in the combined secret has them moved by the sweeper.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use handoff::app::App;
+use handoff::deadline::Deadline;
+use handoff::store::secrets_manager::SecretsManagerStore;
+use handoff::webhook::signature::sign;
+use lambda_http::http::StatusCode;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::support::*;
+
+const SUPPORT_AGENT: &str = "carla@example.com";
+const WAIT: Duration = Duration::from_secs(10);
+const RUN: Duration = Duration::from_secs(55);
+
+/// Secrets Manager on moto, without any cache in between.
+async fn raw() -> aws_sdk_secretsmanager::Client {
+    aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await)
+}
+
+/// The harness's secret prefix (Secrets Manager adapters only).
+fn prefix(h: &Harness) -> String {
+    let Adapters::Aws { secrets, .. } = &h.adapters else { panic!("needs Secrets Manager") };
+    secrets.prefix().to_owned()
+}
+
+async fn read_raw(name: &str) -> Option<Value> {
+    match raw().await.get_secret_value().secret_id(name).send().await {
+        Ok(out) => Some(serde_json::from_str(out.secret_string().expect("a string secret")).expect("JSON")),
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => None,
+        Err(e) => panic!("reading {name}: {e:?}"),
+    }
+}
+
+async fn write_raw(name: &str, value: &Value) {
+    let client = raw().await;
+    let put = client.put_secret_value().secret_id(name).secret_string(value.to_string()).send().await;
+    if put.is_err() {
+        client.create_secret().name(name).secret_string(value.to_string()).send().await.expect("create");
+    }
+}
+
+async fn delete_raw(name: &str) {
+    let deleted = raw().await.delete_secret().secret_id(name).force_delete_without_recovery(true).send().await;
+    if let Err(e) = deleted {
+        assert!(e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()), "{e:?}");
+    }
+}
+
+/// Another warm Lambda: the same tables, its own Secrets Manager client and cache.
+async fn other_lambda(h: &Harness) -> (App, Arc<SecretsManagerStore>) {
+    let secrets = Arc::new(SecretsManagerStore::new(raw().await, prefix(h)));
+    let mut stores = h.app.stores.clone();
+    stores.secrets = secrets.clone();
+    let app = App::new(stores, Some(url::Url::parse(&h.sim.base_url).expect("sim url"))).expect("app");
+    (app, secrets)
+}
+
+/// Rewrites the bot's secrets as versions before the split kept them: both the signing and the
+/// callback secret in the credentials secret, no webhook secret. Their names.
+async fn old_layout(h: &Harness, signing: &str, callback: &str) -> (String, String) {
+    let prefix = prefix(h);
+    let combined_name = format!("{prefix}bots/{}/zendesk", h.bot_id);
+    let webhook_name = format!("{prefix}bots/{}/webhook", h.bot_id);
+    let mut combined = read_raw(&combined_name).await.expect("the credentials secret");
+    combined["webhook_signing_secret"] = json!(signing);
+    combined["callback_secret"] = json!(callback);
+    write_raw(&combined_name, &combined).await;
+    delete_raw(&webhook_name).await;
+    h.app.stores.secrets.invalidate(&h.bot_id);
+    (combined_name, webhook_name)
+}
+
+fn now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+#[tokio::test]
+async fn the_webhook_route_verifies_with_the_webhook_secret_alone() {
+    let h = Harness::new(Backend::Moto).await;
+    let reply = h.escalate("conv-split1", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ticket = reply.ticket_id();
+    // Only the webhook secret exists for this bot: the credentials secret is gone.
+    let prefix = prefix(&h);
+    write_raw(&format!("{prefix}bots/{}/webhook", h.bot_id), &json!({"webhook_signing_secret": "whsec-split-1"})).await;
+    delete_raw(&format!("{prefix}bots/{}/zendesk", h.bot_id)).await;
+
+    let (webhook_lambda, secrets) = other_lambda(&h).await;
+    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    let body = json!({
+        "type": "zen:event-type:ticket.status_changed", "id": "ev-split-1", "time": now,
+        "account_id": 1, "subject": format!("zen:ticket:{ticket}"),
+        "detail": {"id": ticket.to_string(), "status": "SOLVED", "external_id": "conv-split1"},
+        "event": {"current": "SOLVED", "previous": "OPEN"}
+    })
+    .to_string();
+    let mut event = api_event("POST", &format!("/webhooks/zendesk/{}", h.bot_id), "", Some(&body), None);
+    event["headers"]["x-zendesk-webhook-signature"] = json!(sign(b"whsec-split-1", &now, body.as_bytes()));
+    event["headers"]["x-zendesk-webhook-signature-timestamp"] = json!(now);
+    let request = lambda_http::request::from_str(&event.to_string()).expect("event");
+    let reply = Reply::from(handoff::api::dispatch(&webhook_lambda, request).await);
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["applied"], true, "{}", reply.raw);
+    assert_eq!(secrets.calls.snapshot().0, 1, "one read: the webhook secret");
+}
+
+#[tokio::test]
+async fn a_bot_seeded_the_old_way_keeps_verifying_and_signing_after_the_sweeper_moves_its_secrets() {
+    let mut h = Harness::new(Backend::Moto).await;
+    h.connect_live().await;
+    h.sim.add_agent("Carla Agent", SUPPORT_AGENT, "carla-token");
+    let receiver = CallbackReceiver::start().await;
+    h.app.allow_local_callbacks();
+    let callback_secret = h.set_callback(&receiver.url).await;
+    receiver.expect_secret(&callback_secret);
+    let webhook = h.sim.webhooks()[0].clone();
+
+    let (combined_name, webhook_name) = old_layout(&h, &webhook.signing_secret, &callback_secret).await;
+
+    // The webhook health check (due 15 minutes after connecting) moves them, once.
+    for minutes in [16, 32] {
+        let swept = handoff::sweeper::sweep_at(&h.app, now_ms() + minutes * 60_000, Deadline::after(RUN)).await;
+        assert_eq!((swept.webhooks.healthy, swept.webhooks.repaired), (1, 0), "{swept:?}");
+        let moved = read_raw(&webhook_name).await.expect("the webhook secret");
+        assert_eq!(moved["webhook_signing_secret"], json!(webhook.signing_secret));
+        assert_eq!(moved["callback_secret"], json!(callback_secret));
+        let left = read_raw(&combined_name).await.expect("the credentials secret");
+        assert!(left.get("webhook_signing_secret").is_none() && left.get("callback_secret").is_none(), "{left}");
+        assert!(left.get("credentials").is_some());
+    }
+    assert_eq!(h.sim.webhooks().len(), 1);
+    assert_eq!(h.sim.webhooks()[0].id, webhook.id, "the same webhook, not a new one");
+
+    // Zendesk's deliveries (signed with the old signing secret) verify, and the agent's reply
+    // reaches the bot signed with the callback secret it already has.
+    let reply = h.escalate("conv-split2", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    h.sim.agent_reply(reply.ticket_id(), SUPPORT_AGENT, "Hello from support", true);
+    let n = h.sim.emitted_events().len();
+    let done = h.sim.wait_for_deliveries(n, WAIT).await;
+    assert!(done.len() >= n && done.iter().all(|d| d.status == Some(200)), "{done:?}");
+    let accepted = receiver.accepted();
+    assert_eq!(accepted.len(), 1, "the reply reached the bot, signed with its callback secret");
+    assert_eq!(accepted[0].2["text"], "Hello from support");
+}
+
+#[tokio::test]
+async fn the_first_callback_secret_rotation_moves_an_old_bots_secrets() {
+    let mut h = Harness::new(Backend::Moto).await;
+    h.connect_live().await;
+    let receiver = CallbackReceiver::start().await;
+    h.app.allow_local_callbacks();
+    let old_callback = h.set_callback(&receiver.url).await;
+    let signing = h.sim.webhooks()[0].signing_secret.clone();
+    let (combined_name, webhook_name) = old_layout(&h, &signing, &old_callback).await;
+
+    let path = format!("/v1/bots/{}/zendesk/settings", h.bot_id);
+    let read = h.call("GET", &path, None, &["ZENDESK_ACTIONS.READ_INTEGRATIONS"]).await;
+    assert_eq!(read.body["callback_secret_set"], true, "one still in the credentials secret counts");
+    let mut rotate = read.body.clone();
+    rotate["rotate_callback_secret"] = json!(true);
+    let rotated = h.call("PUT", &path, Some(&rotate), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+    assert_eq!(rotated.status, StatusCode::OK, "{}", rotated.raw);
+    let new_callback = rotated.body["callback_secret"].as_str().expect("a new callback secret");
+    assert_ne!(new_callback, old_callback);
+
+    let moved = read_raw(&webhook_name).await.expect("the webhook secret");
+    assert_eq!(moved["webhook_signing_secret"], json!(signing), "the signing secret moved with it");
+    assert_eq!(moved["callback_secret"], json!(new_callback));
+    let left = read_raw(&combined_name).await.expect("the credentials secret");
+    assert!(left.get("webhook_signing_secret").is_none() && left.get("callback_secret").is_none(), "{left}");
+}
