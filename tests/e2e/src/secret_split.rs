@@ -78,6 +78,16 @@ async fn old_layout(h: &Harness, signing: &str, callback: &str) -> (String, Stri
     (combined_name, webhook_name)
 }
 
+/// A delivery signed as Zendesk signs it, through `app`'s dispatch.
+async fn deliver(h: &Harness, app: &App, body: &str, signing: &str) -> Reply {
+    let now = OffsetDateTime::now_utc().format(&Rfc3339).unwrap();
+    let mut event = api_event("POST", &format!("/webhooks/zendesk/{}", h.bot_id), "", Some(body), None);
+    event["headers"]["x-zendesk-webhook-signature"] = json!(sign(signing.as_bytes(), &now, body.as_bytes()));
+    event["headers"]["x-zendesk-webhook-signature-timestamp"] = json!(now);
+    let request = lambda_http::request::from_str(&event.to_string()).expect("event");
+    Reply::from(handoff::api::dispatch(app, request).await)
+}
+
 fn now_ms() -> i64 {
     (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
@@ -177,4 +187,35 @@ async fn the_first_callback_secret_rotation_moves_an_old_bots_secrets() {
     assert_eq!(moved["callback_secret"], json!(new_callback));
     let left = read_raw(&combined_name).await.expect("the credentials secret");
     assert!(left.get("webhook_signing_secret").is_none() && left.get("callback_secret").is_none(), "{left}");
+}
+
+#[tokio::test]
+async fn before_the_move_a_delivery_is_retried_later_and_brings_the_health_check_forward() {
+    let mut h = Harness::new(Backend::Moto).await;
+    h.connect_live().await;
+    let receiver = CallbackReceiver::start().await;
+    h.app.allow_local_callbacks();
+    let callback = h.set_callback(&receiver.url).await;
+    let signing = h.sim.webhooks()[0].signing_secret.clone();
+    old_layout(&h, &signing, &callback).await;
+    let body = json!({
+        "type": "zen:event-type:ticket.status_changed", "id": "ev-split-3",
+        "time": OffsetDateTime::now_utc().format(&Rfc3339).unwrap(), "account_id": 1, "subject": "zen:ticket:1",
+        "detail": {"id": "1", "status": "SOLVED", "external_id": "conv-none"},
+        "event": {"current": "SOLVED", "previous": "OPEN"}
+    })
+    .to_string();
+    let (webhook_lambda, _) = other_lambda(&h).await;
+
+    // Not a 401 (Zendesk does not retry those): a 503, which it retries.
+    let early = deliver(&h, &webhook_lambda, &body, &signing).await;
+    assert_eq!(early.status, StatusCode::SERVICE_UNAVAILABLE, "{}", early.raw);
+    let due = h.app.stores.outbox.list_webhook_checks_due(now_ms() + 1_000, 100).await.unwrap();
+    assert!(due.iter().any(|(bot, _)| bot == &h.bot_id), "the health check is due now: {due:?}");
+
+    // The sweeper's next run moves the secrets; Zendesk's retry verifies.
+    let swept = handoff::sweeper::sweep(&h.app, Deadline::after(RUN)).await;
+    assert_eq!(swept.webhooks.healthy, 1, "{swept:?}");
+    let later = deliver(&h, &webhook_lambda, &body, &signing).await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.raw);
 }
