@@ -219,3 +219,27 @@ async fn before_the_move_a_delivery_is_retried_later_and_brings_the_health_check
     let later = deliver(&h, &webhook_lambda, &body, &signing).await;
     assert_eq!(later.status, StatusCode::OK, "{}", later.raw);
 }
+
+#[tokio::test]
+async fn a_token_refresh_before_the_move_keeps_the_old_secrets_in_place_for_it() {
+    let h = crate::connect::oauth_connected(Backend::Moto).await;
+    let (combined_name, webhook_name) = old_layout(&h, "whsec-old-layout", "cb-old-layout").await;
+    crate::connect::expire_soon(&h).await;
+    let refreshed = crate::connect::refresher(&h)
+        .refresh(&h.bot_id, handoff::connection::refresh::Reason::Expiring, Deadline::after(Duration::from_secs(30)))
+        .await
+        .expect("refreshed");
+    let combined = read_raw(&combined_name).await.expect("the credentials secret");
+    assert_eq!(combined["credentials"]["access_token"], json!(crate::connect::access_token(&refreshed)));
+    assert_eq!(combined["webhook_signing_secret"], "whsec-old-layout", "carried over by the refresher");
+    assert_eq!(combined["callback_secret"], "cb-old-layout");
+    assert!(read_raw(&webhook_name).await.is_none(), "the refresher never writes the webhook secret");
+
+    let swept = handoff::sweeper::sweep_at(&h.app, now_ms() + 16 * 60_000, Deadline::after(RUN)).await;
+    assert_eq!(swept.webhooks.failed, 0, "{swept:?}");
+    let moved = read_raw(&webhook_name).await.expect("moved");
+    assert_eq!(moved["callback_secret"], "cb-old-layout");
+    let left = read_raw(&combined_name).await.expect("the credentials secret");
+    assert!(left.get("callback_secret").is_none(), "{left}");
+    assert_eq!(left["credentials"]["access_token"], json!(crate::connect::access_token(&refreshed)));
+}
