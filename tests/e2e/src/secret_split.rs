@@ -243,3 +243,36 @@ async fn a_token_refresh_before_the_move_keeps_the_old_secrets_in_place_for_it()
     assert!(left.get("callback_secret").is_none(), "{left}");
     assert_eq!(left["credentials"]["access_token"], json!(crate::connect::access_token(&refreshed)));
 }
+
+#[tokio::test]
+async fn the_local_runners_secrets_file_keeps_webhook_secrets_apart_and_reads_an_older_file() {
+    use handoff::store::{SecretStore, WebhookSecret};
+    use secrecy::{ExposeSecret, SecretString};
+    let dir = std::env::temp_dir().join(unique("handoff-secrets"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("secrets.json");
+    // A file written before the split: the signing and callback secrets inside the bot's entry.
+    let older = json!({"bots": {"demo-bot": {
+        "credentials": {"kind": "api_token", "email": "a@example.com", "api_token": "tok-1"},
+        "webhook_signing_secret": "whsec-file", "callback_secret": "cb-file"
+    }}});
+    std::fs::write(&path, older.to_string()).unwrap();
+    let secrets = handoff_local::persist::FileSecrets::open(&path).expect("an older file opens");
+    let read = secrets.get_bot_secret("demo-bot").await.unwrap().expect("the bot's credentials");
+    assert_eq!(read.legacy_callback_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(), Some("cb-file"));
+    assert!(secrets.get_webhook_secret("demo-bot").await.unwrap().is_none());
+
+    let webhook = WebhookSecret {
+        webhook_signing_secret: Some(SecretString::from("whsec-new")),
+        callback_secret: Some(SecretString::from("cb-new")),
+    };
+    secrets.put_webhook_secret("demo-bot", &webhook).await.unwrap();
+    drop(secrets);
+    let reopened = handoff_local::persist::FileSecrets::open(&path).expect("reopens");
+    let read = reopened.get_webhook_secret("demo-bot").await.unwrap().expect("kept across a restart");
+    assert_eq!(read.webhook_signing_secret.unwrap().expose_secret(), "whsec-new");
+    assert_eq!(read.callback_secret.unwrap().expose_secret(), "cb-new");
+    let file: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(file["webhooks"]["demo-bot"]["callback_secret"], "cb-new", "a section of its own");
+    let _ = std::fs::remove_dir_all(&dir);
+}
