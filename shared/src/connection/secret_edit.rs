@@ -80,6 +80,9 @@ async fn move_legacy(stores: &Stores, bot_id: &str, holder: &str) -> Result<(Web
     stores.secrets.put_webhook_secret(bot_id, &webhook).await?;
     combined.legacy_signing_secret = None;
     combined.legacy_callback_secret = None;
+    // Checked again just before: a reconnect's new credentials must not be written over (one
+    // that takes the lease after this check reads its secret back, as against a refresher).
+    ensure_holder(stores, bot_id, holder).await?;
     stores.secrets.put_bot_secret(bot_id, &combined).await?;
     tracing::info!(bot_id, "moved the webhook and callback secrets out of the credentials secret");
     Ok((webhook, true))

@@ -66,7 +66,7 @@ impl Connector<'_> {
         let zendesk = |e| super::ConnectError::Zendesk(e);
         if let Some(id) = &connection.webhook_id {
             match self.zendesk.webhook_status(&account, id, deadline).await.map_err(zendesk)? {
-                // Registered and on, but without its signing secret every delivery is refused.
+                // Registered and on, but without its signing secret no delivery verifies.
                 Some(status) if status == "active" && signing_known => {
                     return Ok(WebhookHealth::Healthy);
                 }
