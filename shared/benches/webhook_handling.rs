@@ -38,15 +38,13 @@ fn setup() -> Bench {
     let app = App::new(stores, None).expect("app");
     runtime.block_on(async {
         app.stores.bots.put_connection(&Connection::new(BOT, "acme", ConnectionMode::ApiToken)).await.unwrap();
-        let secret = BotSecret {
-            credentials: StoredCredentials::ApiToken {
-                email: "a@example.com".into(),
-                api_token: SecretString::from("t"),
-            },
-            webhook_signing_secret: Some(SecretString::from(SECRET)),
-            callback_secret: None,
-        };
+        let secret = BotSecret::new(StoredCredentials::ApiToken {
+            email: "a@example.com".into(),
+            api_token: SecretString::from("t"),
+        });
         app.stores.secrets.put_bot_secret(BOT, &secret).await.unwrap();
+        let webhook = WebhookSecret { webhook_signing_secret: Some(SecretString::from(SECRET)), callback_secret: None };
+        app.stores.secrets.put_webhook_secret(BOT, &webhook).await.unwrap();
         let now = 1_000;
         let claim = ClaimRequest {
             bot_id: BOT.into(),

@@ -207,7 +207,9 @@ impl Diagnostics<'_> {
             ));
             return;
         };
-        let has_secret = match self.escalator.stores.secrets.get_bot_secret(&c.bot_id).await {
+        // Where the webhook function reads it (one left in the credentials secret by an older
+        // version does not count: the health check moves it).
+        let has_secret = match self.escalator.stores.secrets.get_webhook_secret(&c.bot_id).await {
             Ok(secret) => secret.is_some_and(|s| s.webhook_signing_secret.is_some()),
             Err(e) => {
                 checks.push(warn(
@@ -222,8 +224,12 @@ impl Diagnostics<'_> {
             Ok(Some(status)) if status == "active" && has_secret => pass("webhook", format!("webhook {id} is registered and active")),
             Ok(Some(status)) if status == "active" => fail(
                 "webhook",
-                format!("webhook {id} is active, but its signing secret is not stored: every delivery is refused"),
-                "The sweeper's health check reads it again within 15 minutes; or reconnect.",
+                format!(
+                    "webhook {id} is active, but its signing secret is not in the bot's webhook secret: deliveries \
+                     are answered 503 (Zendesk retries them) until it is"
+                ),
+                "The sweeper's health check stores it (or moves it from the credentials secret of an older \
+                 version) at its next run; or reconnect.",
             ),
             Ok(Some(status)) => fail(
                 "webhook",

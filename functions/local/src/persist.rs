@@ -299,7 +299,7 @@ impl ConversationStore for PersistentStore {
     }
 }
 
-/// Bots' secrets and the app's OAuth client in one JSON file, mode 0600, rewritten whole (via a
+/// Bots' secrets (credentials and webhook secrets) and the app's OAuth client in one JSON file, mode 0600, rewritten whole (via a
 /// temporary file and a rename, so a crash never leaves half a file) on every change.
 pub struct FileSecrets {
     memory: MemorySecrets,
@@ -310,6 +310,10 @@ pub struct FileSecrets {
 struct SecretsFile {
     #[serde(default)]
     bots: HashMap<String, BotSecret>,
+    /// Each bot's webhook secret, apart from its credentials as in Secrets Manager (a file from
+    /// before the split has none: the sweeper's health check moves them out of `bots`).
+    #[serde(default)]
+    webhooks: HashMap<String, WebhookSecret>,
     #[serde(default)]
     oauth_client: Option<StoredClient>,
 }
@@ -331,6 +335,7 @@ impl FileSecrets {
                     reason: format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column()),
                 })?;
                 memory.restore(file.bots);
+                memory.restore_webhook_secrets(file.webhooks);
                 if let Some(client) = file.oauth_client {
                     let client_secret = client.client_secret.into();
                     memory.restore_oauth_client(OAuthClient { client_id: client.client_id, client_secret });
@@ -347,6 +352,7 @@ impl FileSecrets {
         use secrecy::ExposeSecret;
         let file = SecretsFile {
             bots: self.memory.snapshot(),
+            webhooks: self.memory.webhook_snapshot(),
             oauth_client: self.memory.oauth_client_snapshot().map(|c| StoredClient {
                 client_id: c.client_id,
                 client_secret: c.client_secret.expose_secret().to_owned(),
@@ -393,6 +399,15 @@ impl SecretStore for FileSecrets {
 
     async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError> {
         self.memory.delete_bot_secret(bot_id).await?;
+        self.save()
+    }
+
+    async fn get_webhook_secret(&self, bot_id: &str) -> Result<Option<WebhookSecret>, StoreError> {
+        self.memory.get_webhook_secret(bot_id).await
+    }
+
+    async fn put_webhook_secret(&self, bot_id: &str, secret: &WebhookSecret) -> Result<(), StoreError> {
+        self.memory.put_webhook_secret(bot_id, secret).await?;
         self.save()
     }
 

@@ -12,7 +12,7 @@ use serde::Serialize;
 use tracing::info;
 
 use crate::app::App;
-use crate::connection::secret_edit::edit_bot_secret;
+use crate::connection::secret_edit::edit_webhook_secret;
 use crate::error::FieldError;
 use crate::http::{Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, scopes};
 use crate::settings::{self, BotSettings};
@@ -92,8 +92,11 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     let current = profile.settings.clone().unwrap_or_default();
     // What is stored now, not a copy this Lambda cached before another one set the secret.
     app.stores.secrets.invalidate(&bot_id);
-    let secret = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(Problem::storage)?;
-    let callback_secret_set = secret.as_ref().is_some_and(|s| s.callback_secret.is_some());
+    let webhook = app.stores.secrets.get_webhook_secret(&bot_id).await.map_err(Problem::storage)?;
+    let credentials = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(Problem::storage)?;
+    // Counted too: one set before the webhook secret existed, not moved out of the credentials yet.
+    let callback_secret_set = webhook.is_some_and(|s| s.callback_secret.is_some())
+        || credentials.as_ref().is_some_and(|s| s.legacy_callback_secret.is_some());
     if request.method() != Method::PUT {
         let answer =
             SettingsAnswer { settings: &current, callback_secret_set, warnings: Vec::new(), callback_secret: None };
@@ -157,12 +160,13 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     }
     let wants_secret = body.rotate_callback_secret || (new.callback_url.is_some() && !callback_secret_set);
     let connected = profile.connection.as_ref().is_some_and(|c| c.state == crate::store::ConnectionState::Connected);
-    if wants_secret && (secret.is_none() || !connected) {
+    if wants_secret && (credentials.is_none() || !connected) {
         return Err(Problem::new(
             StatusCode::CONFLICT,
             "not-connected",
             "Connect Zendesk first",
-            "A callback secret is kept with the bot's Zendesk credentials: connect the bot, then save the callback URL.",
+            "A callback secret belongs to a connection (it is forgotten on disconnect): connect the bot, then save \
+             the callback URL.",
         ));
     }
     new.version = current.version + 1;
@@ -191,7 +195,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         // Only a rotation replaces a secret the bot may already hold; a first secret is set
         // only if another save did not set one meanwhile.
         let rotate = body.rotate_callback_secret;
-        let edited = edit_bot_secret(&app.stores, &bot_id, &holder, |stored| {
+        let edited = edit_webhook_secret(&app.stores, &bot_id, &holder, |stored| {
             if rotate || stored.callback_secret.is_none() {
                 stored.callback_secret = Some(value);
             }

@@ -230,15 +230,47 @@ async fn handle_event(
     Ok(json!({"applied": status_is_current, "kind": kind, "forwarded": forwarded}))
 }
 
-/// The bot's webhook signing secret (None for an unknown bot or one without a webhook).
+/// The bot's webhook signing secret (None for an unknown bot or one without a webhook), from
+/// the bot's webhook secret: the only secret this public function's role may read.
+///
+/// A connected bot with a registered webhook but no signing secret here is waiting for the
+/// health check: its secrets are still in the credentials secret (written before the webhook
+/// secret existed), or the secret could not be read when the webhook was registered. Its
+/// deliveries answer 503, which Zendesk retries (a 401 it drops), and the check is brought
+/// forward to now, at most once per 30 s per bot.
 async fn signing_secret(app: &App, bot_id: &str) -> Result<Option<secrecy::SecretString>, Problem> {
-    match app.stores.secrets.get_bot_secret(bot_id).await {
-        Ok(secret) => Ok(secret.and_then(|s| s.webhook_signing_secret)),
+    let signing = match app.stores.secrets.get_webhook_secret(bot_id).await {
+        Ok(secret) => secret.and_then(|s| s.webhook_signing_secret),
         Err(e) => {
             warn!(bot_id, error = %e, "could not read the bot's secret");
-            Err(Problem::unavailable("Try the delivery again.", 5))
+            return Err(Problem::unavailable("Try the delivery again.", 5));
         }
+    };
+    if signing.is_some() {
+        return Ok(signing);
     }
+    let profile = app.profiles.get(app.stores.bots.as_ref(), bot_id).await.map_err(unavailable)?;
+    let awaited = profile
+        .connection
+        .as_ref()
+        .is_some_and(|c| c.state == crate::store::ConnectionState::Connected && c.webhook_id.is_some());
+    if !awaited {
+        return Ok(None);
+    }
+    if app.secret_rechecks.allow(bot_id) {
+        app.stores.secrets.invalidate(bot_id);
+        if let Ok(Some(signing)) =
+            app.stores.secrets.get_webhook_secret(bot_id).await.map(|s| s?.webhook_signing_secret)
+        {
+            return Ok(Some(signing));
+        }
+        let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+        if let Err(e) = app.stores.outbox.schedule_webhook_check(bot_id, now_ms).await {
+            warn!(bot_id, error = %e, "could not bring the webhook health check forward");
+        }
+        info!(bot_id, "no webhook signing secret stored yet; the health check is due now");
+    }
+    Err(Problem::unavailable("The webhook's signing secret is being stored; deliver again shortly.", 30))
 }
 
 fn unavailable(e: crate::store::StoreError) -> Problem {

@@ -60,7 +60,7 @@ pub struct Forwarder<'a> {
 impl Forwarder<'_> {
     /// The bot's callback secret; read again when this Lambda's copy has none (it may predate it).
     async fn callback_secret(&self, bot_id: &str) -> Result<Option<SecretString>, String> {
-        let read = || async { self.stores.secrets.get_bot_secret(bot_id).await.map_err(|e| e.to_string()) };
+        let read = || async { self.stores.secrets.get_webhook_secret(bot_id).await.map_err(|e| e.to_string()) };
         if let Some(secret) = read().await?.and_then(|s| s.callback_secret) {
             return Ok(Some(secret));
         }

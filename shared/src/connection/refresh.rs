@@ -235,8 +235,10 @@ impl Refresher<'_> {
                     return Ok(None);
                 };
                 let mut refreshed = renewed(used, grant);
-                refreshed.webhook_signing_secret = current.webhook_signing_secret;
-                refreshed.callback_secret = current.callback_secret;
+                // Until the health check moves them out, an older version's signing and
+                // callback secrets ride along untouched (the webhook secret is not this one's).
+                refreshed.legacy_signing_secret = current.legacy_signing_secret;
+                refreshed.legacy_callback_secret = current.legacy_callback_secret;
                 self.stores.secrets.put_bot_secret(bot_id, &refreshed).await?;
                 Ok::<_, StoreError>(Some(refreshed))
             };
@@ -371,7 +373,7 @@ fn renewed(secret: &BotSecret, grant: &TokenGrant) -> BotSecret {
     };
     BotSecret {
         credentials,
-        webhook_signing_secret: secret.webhook_signing_secret.clone(),
-        callback_secret: secret.callback_secret.clone(),
+        legacy_signing_secret: secret.legacy_signing_secret.clone(),
+        legacy_callback_secret: secret.legacy_callback_secret.clone(),
     }
 }

@@ -262,15 +262,11 @@ impl Connector<'_> {
         let account = Account { base_url: base, credentials };
         let user = self.verify(&account, Deadline::after(BUDGET)).await?;
         let (webhook_id, webhook_signing_secret) = self.ensure_webhook(bot_id, &account).await?;
-        let secret = BotSecret {
-            credentials: StoredCredentials::ApiToken { email: email.to_owned(), api_token },
-            webhook_signing_secret,
-            callback_secret: None,
-        };
+        let secret = BotSecret::new(StoredCredentials::ApiToken { email: email.to_owned(), api_token });
         let mut connection = Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken);
         connection.zendesk_user_id = user.id;
         connection.webhook_id = webhook_id;
-        self.store_connection(connection, secret, actor).await
+        self.store_connection(connection, secret, webhook_signing_secret, actor).await
     }
 
     /// `PUT …/zendesk/connection` with `mode: client_credentials`.
@@ -295,16 +291,12 @@ impl Connector<'_> {
             }
         };
         let expires_at = grant.expires_in.map(|s| now() + s);
-        let secret = BotSecret {
-            credentials: StoredCredentials::ClientCredentials {
-                client_id: client.client_id.clone(),
-                client_secret: client.client_secret.clone(),
-                access_token: grant.access_token.clone(),
-                access_token_expires_at: expires_at,
-            },
-            webhook_signing_secret: None,
-            callback_secret: None,
-        };
+        let secret = BotSecret::new(StoredCredentials::ClientCredentials {
+            client_id: client.client_id.clone(),
+            client_secret: client.client_secret.clone(),
+            access_token: grant.access_token.clone(),
+            access_token_expires_at: expires_at,
+        });
         self.save(bot_id, &subdomain, ConnectionMode::ClientCredentials, &grant, &user, &account, secret, actor).await
     }
 
@@ -316,7 +308,7 @@ impl Connector<'_> {
 
     /// `DELETE …/zendesk/connection`: mark disconnected (once no refresher is at work, so none
     /// writes tokens back afterwards), revoke the stored token at Zendesk (best effort, outcome
-    /// recorded), and always delete the secret. Tickets in Zendesk stay. Harmless when repeated.
+    /// recorded), and always delete both secrets. Tickets in Zendesk stay. Harmless when repeated.
     pub async fn disconnect(&self, bot_id: &str, actor: Option<&str>) -> Result<ConnectionStatus, ConnectError> {
         let previous = self
             .settle_connection(bot_id, |connection, now_ms| async move {
@@ -505,11 +497,10 @@ impl Connector<'_> {
         grant: &TokenGrant,
         user: &User,
         account: &Account,
-        mut secret: BotSecret,
+        secret: BotSecret,
         actor: Option<&str>,
     ) -> Result<ConnectionStatus, ConnectError> {
         let (webhook_id, webhook_signing_secret) = self.ensure_webhook(bot_id, account).await?;
-        secret.webhook_signing_secret = webhook_signing_secret;
         let now = now();
         let mut connection = Connection::new(bot_id, subdomain, mode);
         connection.webhook_id = webhook_id;
@@ -517,17 +508,19 @@ impl Connector<'_> {
         connection.access_token_expires_at = grant.expires_in.map(|s| now + s);
         connection.refresh_token_expires_at = grant.refresh_token_expires_in.map(|s| now + s);
         connection.zendesk_user_id = user.id;
-        self.store_connection(connection, secret, actor).await
+        self.store_connection(connection, secret, webhook_signing_secret, actor).await
     }
 
-    /// Takes the refresh lease (whoever holds it), writes the secret, then the connection (which
+    /// Takes the refresh lease (whoever holds it), writes the webhook secret (the new signing
+    /// secret, the callback secret kept), then the credentials secret, then the connection (which
     /// keeps its version history and frees the lease), then audits. Taking rather than waiting
     /// means a slow refresh of the old grant never holds a reconnect up, and the version it moves
     /// on fences that refresh out: it stores nothing (see `refresh::store_grant`).
     async fn store_connection(
         &self,
         mut connection: Connection,
-        mut secret: BotSecret,
+        secret: BotSecret,
+        signing_secret: Option<SecretString>,
         actor: Option<&str>,
     ) -> Result<ConnectionStatus, ConnectError> {
         let bot_id = connection.bot_id.clone();
@@ -542,13 +535,18 @@ impl Connector<'_> {
                 let stamped = self.stores.conversations.assign_account(&bot_id, &previous.subdomain).await?;
                 info!(bot_id = %bot_id, from = %previous.subdomain, to = %connection.subdomain, stamped, "moving to another Zendesk account");
             }
-            // A reconnect keeps the callback secret the bot already verifies with.
-            if secret.callback_secret.is_none() {
-                self.stores.secrets.invalidate(&bot_id);
-                if let Some(old) = self.stores.secrets.get_bot_secret(&bot_id).await? {
-                    secret.callback_secret = old.callback_secret;
-                }
+            // A reconnect keeps the callback secret the bot already verifies with, wherever it
+            // is kept now: the webhook secret, or (written by an older version) the credentials
+            // secret, which this write then leaves without it.
+            self.stores.secrets.invalidate(&bot_id);
+            let mut callback_secret =
+                self.stores.secrets.get_webhook_secret(&bot_id).await?.and_then(|w| w.callback_secret);
+            if callback_secret.is_none() {
+                callback_secret =
+                    self.stores.secrets.get_bot_secret(&bot_id).await?.and_then(|old| old.legacy_callback_secret);
             }
+            let webhook = WebhookSecret { webhook_signing_secret: signing_secret, callback_secret };
+            self.stores.secrets.put_webhook_secret(&bot_id, &webhook).await?;
             self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
             self.stores.bots.put_connection(&connection).await
         }
@@ -608,15 +606,11 @@ fn grant_error(e: ZendeskError) -> ConnectError {
 }
 
 fn oauth_secret(grant: &TokenGrant) -> BotSecret {
-    BotSecret {
-        credentials: StoredCredentials::Oauth {
-            access_token: grant.access_token.clone(),
-            refresh_token: grant.refresh_token.clone(),
-            access_token_expires_at: grant.expires_in.map(|s| now() + s),
-        },
-        webhook_signing_secret: None,
-        callback_secret: None,
-    }
+    BotSecret::new(StoredCredentials::Oauth {
+        access_token: grant.access_token.clone(),
+        refresh_token: grant.refresh_token.clone(),
+        access_token_expires_at: grant.expires_in.map(|s| now() + s),
+    })
 }
 
 /// The status answer for a connection (or its absence).

@@ -2,13 +2,14 @@
 //! failing, and an admin may delete or switch one off by hand; either way status and agent
 //! replies would stop reaching the bot without anyone noticing. A deactivated webhook is
 //! switched back on; a missing one is registered again and its new signing secret stored.
-//! Each repair leaves an audit entry.
+//! Each repair leaves an audit entry. The check also moves a signing or callback secret left in
+//! the combined secret by an older version into the webhook secret (see `secret_edit`).
 
 use std::time::Duration;
 
 use tracing::{info, warn};
 
-use super::secret_edit::{EditError, edit_bot_secret};
+use super::secret_edit::{EditError, edit_webhook_secret, move_legacy_secrets};
 use super::service::Connector;
 use crate::deadline::Deadline;
 use crate::store::{ConnectionState, StoreError};
@@ -55,13 +56,18 @@ impl Connector<'_> {
         let Some(secret) = self.stores.secrets.get_bot_secret(bot_id).await? else {
             return Ok(WebhookHealth::NotConnected);
         };
+        if secret.holds_legacy() {
+            move_legacy_secrets(self.stores, bot_id).await.map_err(edit_error)?;
+        }
+        let signing_known =
+            self.stores.secrets.get_webhook_secret(bot_id).await?.is_some_and(|w| w.webhook_signing_secret.is_some());
         let base_url = self.config.account_base(&connection.subdomain)?;
         let account = Account { base_url, credentials: secret.credentials.for_requests() };
         let zendesk = |e| super::ConnectError::Zendesk(e);
         if let Some(id) = &connection.webhook_id {
             match self.zendesk.webhook_status(&account, id, deadline).await.map_err(zendesk)? {
-                // Registered and on, but without its signing secret every delivery is refused.
-                Some(status) if status == "active" && secret.webhook_signing_secret.is_some() => {
+                // Registered and on, but without its signing secret no delivery verifies.
+                Some(status) if status == "active" && signing_known => {
                     return Ok(WebhookHealth::Healthy);
                 }
                 Some(status) => {
@@ -69,7 +75,7 @@ impl Connector<'_> {
                         self.zendesk.activate_webhook(&account, id, deadline).await.map_err(zendesk)?;
                         info!(bot_id, webhook_id = %id, previous = %status, "webhook reactivated");
                     }
-                    if secret.webhook_signing_secret.is_none() {
+                    if !signing_known {
                         let signing =
                             self.zendesk.webhook_signing_secret(&account, id, deadline).await.map_err(zendesk)?;
                         self.store_signing_secret(bot_id, signing).await?;
@@ -117,14 +123,10 @@ impl Connector<'_> {
         signing: secrecy::SecretString,
     ) -> Result<(), super::ConnectError> {
         let holder = format!("webhook-check-{}", fastrand::u64(..));
-        edit_bot_secret(self.stores, bot_id, &holder, |stored| stored.webhook_signing_secret = Some(signing))
+        edit_webhook_secret(self.stores, bot_id, &holder, |stored| stored.webhook_signing_secret = Some(signing))
             .await
             .map(|_| ())
-            .map_err(|e| match e {
-                EditError::Store(e) => super::ConnectError::Store(e),
-                EditError::Busy => super::ConnectError::Busy,
-                EditError::NotConnected => super::ConnectError::Store(StoreError::Conflict),
-            })
+            .map_err(edit_error)
     }
 
     /// Records the webhook id on the connection, on whatever version it has now.
@@ -151,5 +153,13 @@ impl Connector<'_> {
             &[("webhook_id", webhook_id)],
         )
         .await;
+    }
+}
+
+fn edit_error(e: EditError) -> super::ConnectError {
+    match e {
+        EditError::Store(e) => super::ConnectError::Store(e),
+        EditError::Busy => super::ConnectError::Busy,
+        EditError::NotConnected => super::ConnectError::Store(StoreError::Conflict),
     }
 }

@@ -650,16 +650,9 @@ impl ConversationStore for DynamoStore {
             expression.push_str(", last_synced_fingerprint = :fp");
         }
         expression.push_str(" REMOVE pending_payload, due_at_ms, due_pk, last_error ADD #version :one");
-        self.update(
-            conv_key(bot_id, conversation_id),
-            &expression,
-            "claim_token = :token",
-            &names,
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+        self.update(conv_key(bot_id, conversation_id), &expression, "claim_token = :token", &names, values, false)
+            .await
+            .map(|_| ())
     }
 
     async fn mark_pending(

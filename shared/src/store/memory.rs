@@ -751,6 +751,7 @@ impl AuditLog for MemoryStore {
 #[derive(Default)]
 pub struct MemorySecrets {
     secrets: Mutex<HashMap<String, BotSecret>>,
+    webhook_secrets: Mutex<HashMap<String, WebhookSecret>>,
     oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
     pub calls: CallCounter,
 }
@@ -768,6 +769,16 @@ impl MemorySecrets {
     /// Everything held, for writing it back to the local runner's file.
     pub fn snapshot(&self) -> HashMap<String, BotSecret> {
         self.secrets.lock().expect("secret lock").clone()
+    }
+
+    /// Replaces every webhook secret held (loaded from the local runner's file).
+    pub fn restore_webhook_secrets(&self, secrets: HashMap<String, WebhookSecret>) {
+        *self.webhook_secrets.lock().expect("secret lock") = secrets;
+    }
+
+    /// Every webhook secret held, for writing it back to the local runner's file.
+    pub fn webhook_snapshot(&self) -> HashMap<String, WebhookSecret> {
+        self.webhook_secrets.lock().expect("secret lock").clone()
     }
 
     pub fn restore_oauth_client(&self, client: crate::zendesk::oauth::OAuthClient) {
@@ -794,7 +805,19 @@ impl SecretStore for MemorySecrets {
 
     async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError> {
         self.calls.write();
+        self.webhook_secrets.lock().expect("secret lock").remove(bot_id);
         self.secrets.lock().expect("secret lock").remove(bot_id);
+        Ok(())
+    }
+
+    async fn get_webhook_secret(&self, bot_id: &str) -> Result<Option<WebhookSecret>, StoreError> {
+        self.calls.read();
+        Ok(self.webhook_secrets.lock().expect("secret lock").get(bot_id).cloned())
+    }
+
+    async fn put_webhook_secret(&self, bot_id: &str, secret: &WebhookSecret) -> Result<(), StoreError> {
+        self.calls.write();
+        self.webhook_secrets.lock().expect("secret lock").insert(bot_id.to_owned(), secret.clone());
         Ok(())
     }
 

@@ -580,10 +580,53 @@ pub trait AuditLog: Send + Sync {
     async fn list(&self, bot_id: &str, limit: usize, cursor: Option<&str>) -> Result<AuditPage, StoreError>;
 }
 
-/// What the bot's secret holds.
+/// What the bot's credentials secret (`{prefix}bots/{bot}/zendesk`) holds: what Zendesk
+/// accepts. Only functions that call Zendesk may read it.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct BotSecret {
     pub credentials: StoredCredentials,
+    /// Written before the webhook secret existed: the signing and callback secrets sat here.
+    /// Read only to move them into the [`WebhookSecret`] (`connection::secret_edit`), which
+    /// empties them; whoever rewrites the credentials carries them over until then.
+    #[serde(
+        default,
+        rename = "webhook_signing_secret",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_opt"
+    )]
+    pub legacy_signing_secret: Option<SecretString>,
+    #[serde(
+        default,
+        rename = "callback_secret",
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "expose_opt"
+    )]
+    pub legacy_callback_secret: Option<SecretString>,
+}
+
+impl BotSecret {
+    /// Just the credentials (nothing left to move).
+    pub fn new(credentials: StoredCredentials) -> Self {
+        Self { credentials, legacy_signing_secret: None, legacy_callback_secret: None }
+    }
+
+    /// True while a signing or callback secret still waits to be moved out.
+    pub fn holds_legacy(&self) -> bool {
+        self.legacy_signing_secret.is_some() || self.legacy_callback_secret.is_some()
+    }
+}
+
+impl std::fmt::Debug for BotSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BotSecret").field("credentials", &self.credentials).finish_non_exhaustive()
+    }
+}
+
+/// What the bot's webhook secret (`{prefix}bots/{bot}/webhook`) holds: all the public webhook
+/// function may read, so a flaw there cannot reach the Zendesk credentials.
+#[derive(Clone, Default, Serialize, Deserialize)]
+pub struct WebhookSecret {
+    /// Verifies Zendesk's deliveries (read from Zendesk when the webhook is registered).
     #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_opt")]
     pub webhook_signing_secret: Option<SecretString>,
     /// Signs callbacks to the bot (set and rotated through the settings route; kept across
@@ -592,9 +635,12 @@ pub struct BotSecret {
     pub callback_secret: Option<SecretString>,
 }
 
-impl std::fmt::Debug for BotSecret {
+impl std::fmt::Debug for WebhookSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BotSecret").field("credentials", &self.credentials).finish_non_exhaustive()
+        f.debug_struct("WebhookSecret")
+            .field("webhook_signing_secret", &self.webhook_signing_secret.as_ref().map(|_| "[redacted]"))
+            .field("callback_secret", &self.callback_secret.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 
@@ -694,11 +740,16 @@ fn expose_opt<S: serde::Serializer>(secret: &Option<SecretString>, s: S) -> Resu
 
 #[async_trait]
 pub trait SecretStore: Send + Sync {
-    /// The bot's secret, from the warm cache when present.
+    /// The bot's credentials secret, from the warm cache when present.
     async fn get_bot_secret(&self, bot_id: &str) -> Result<Option<BotSecret>, StoreError>;
     async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError>;
+    /// Deletes both of the bot's secrets (credentials and webhook); harmless when absent.
     async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError>;
-    /// Drops the cached copy so the next read goes to the service (after a 401 from Zendesk).
+    /// The bot's webhook secret (signing and callback secrets), from the warm cache when present.
+    async fn get_webhook_secret(&self, bot_id: &str) -> Result<Option<WebhookSecret>, StoreError>;
+    async fn put_webhook_secret(&self, bot_id: &str, secret: &WebhookSecret) -> Result<(), StoreError>;
+    /// Drops the cached copies of both of the bot's secrets so the next read goes to the service
+    /// (after a 401 from Zendesk, a signature that did not verify).
     fn invalidate(&self, bot_id: &str);
     /// Drops the cached app OAuth client (after Zendesk refused it: it may have been rotated).
     fn invalidate_oauth_client(&self) {}

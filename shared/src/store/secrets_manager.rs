@@ -1,7 +1,10 @@
-//! Secrets Manager adapter: one secret per bot at `{prefix}bots/{bot}/zendesk`, cached in a warm
-//! Lambda for at most five minutes (a warm escalation makes no Secrets Manager call) and dropped
-//! from the cache sooner when the secret is seen to be stale: Zendesk answers 401, a webhook
-//! signature does not verify, a bot refuses a callback's signature.
+//! Secrets Manager adapter: two secrets per bot, the Zendesk credentials at
+//! `{prefix}bots/{bot}/zendesk` and the webhook secret (signing and callback secrets) at
+//! `{prefix}bots/{bot}/webhook`, apart so the public webhook function's role can be allowed the
+//! second only. Each is cached in a warm Lambda for at most five minutes (a warm escalation or
+//! webhook makes no Secrets Manager call) and dropped from the cache sooner when it is seen to be
+//! stale: Zendesk answers 401, a webhook signature does not verify, a bot refuses a callback's
+//! signature.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,6 +20,7 @@ pub struct SecretsManagerStore {
     client: Client,
     prefix: String,
     cache: Mutex<HashMap<String, (Instant, BotSecret)>>,
+    webhook_cache: Mutex<HashMap<String, (Instant, WebhookSecret)>>,
     /// How long a cached secret is trusted: bounds how stale another Lambda's change can look.
     ttl: Duration,
     oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
@@ -29,6 +33,7 @@ impl SecretsManagerStore {
             client,
             prefix: prefix.into(),
             cache: Mutex::new(HashMap::new()),
+            webhook_cache: Mutex::new(HashMap::new()),
             ttl: Duration::from_secs(300),
             oauth_client: Mutex::new(None),
             calls: CallCounter::default(),
@@ -40,9 +45,14 @@ impl SecretsManagerStore {
         &self.prefix
     }
 
-    /// The secret's name for a bot.
+    /// The credentials secret's name for a bot.
     pub fn secret_name(&self, bot_id: &str) -> String {
         format!("{}bots/{bot_id}/zendesk", self.prefix)
+    }
+
+    /// The webhook secret's name for a bot (the only kind the webhook function may read).
+    pub fn webhook_secret_name(&self, bot_id: &str) -> String {
+        format!("{}bots/{bot_id}/webhook", self.prefix)
     }
 
     /// The app's OAuth client secret's name.
@@ -72,13 +82,35 @@ impl SecretsManagerStore {
         }
     }
 
-    fn cached(&self, bot_id: &str) -> Option<BotSecret> {
-        let cache = self.cache.lock().expect("secret cache");
+    /// A secret's value; None when the secret does not exist.
+    async fn read(&self, name: String) -> Result<Option<String>, StoreError> {
+        self.calls.read();
+        match self.client.get_secret_value().secret_id(name).send().await {
+            Ok(output) => Ok(output.secret_string().map(str::to_owned)),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => Ok(None),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    /// Deletes a secret at once (no recovery window: a reconnect must be able to create it
+    /// again); harmless when it does not exist.
+    async fn delete(&self, name: String) -> Result<(), StoreError> {
+        self.calls.write();
+        let result = self.client.delete_secret().secret_id(name).force_delete_without_recovery(true).send().await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => Ok(()),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    fn cached<T: Clone>(&self, cache: &Mutex<HashMap<String, (Instant, T)>>, bot_id: &str) -> Option<T> {
+        let cache = cache.lock().expect("secret cache");
         cache.get(bot_id).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, secret)| secret.clone())
     }
 
-    fn remember(&self, bot_id: &str, secret: &BotSecret) {
-        self.cache.lock().expect("secret cache").insert(bot_id.to_owned(), (Instant::now(), secret.clone()));
+    fn remember<T: Clone>(cache: &Mutex<HashMap<String, (Instant, T)>>, bot_id: &str, secret: &T) {
+        cache.lock().expect("secret cache").insert(bot_id.to_owned(), (Instant::now(), secret.clone()));
     }
 }
 
@@ -88,7 +120,7 @@ fn unavailable(e: impl std::error::Error + 'static) -> StoreError {
     StoreError::Unavailable(DisplayErrorContext(&e).to_string())
 }
 
-fn decode(json: &str) -> Result<BotSecret, StoreError> {
+fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, StoreError> {
     // serde_json's messages can quote the value they choke on: report only the kind and place.
     serde_json::from_str(json).map_err(|e| {
         StoreError::Corrupt(format!(
@@ -100,56 +132,56 @@ fn decode(json: &str) -> Result<BotSecret, StoreError> {
     })
 }
 
-fn encode(secret: &BotSecret) -> Result<String, StoreError> {
+fn encode<T: Serialize>(secret: &T) -> Result<String, StoreError> {
     serde_json::to_string(secret).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 #[async_trait]
 impl SecretStore for SecretsManagerStore {
     async fn get_bot_secret(&self, bot_id: &str) -> Result<Option<BotSecret>, StoreError> {
-        if let Some(secret) = self.cached(bot_id) {
+        if let Some(secret) = self.cached(&self.cache, bot_id) {
             return Ok(Some(secret));
         }
-        self.calls.read();
-        let result = self.client.get_secret_value().secret_id(self.secret_name(bot_id)).send().await;
-        match result {
-            Ok(output) => {
-                let Some(json) = output.secret_string() else { return Ok(None) };
-                let secret = decode(json)?;
-                self.remember(bot_id, &secret);
-                Ok(Some(secret))
-            }
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => Ok(None),
-            Err(e) => Err(unavailable(e)),
-        }
+        let Some(json) = self.read(self.secret_name(bot_id)).await? else { return Ok(None) };
+        let secret: BotSecret = decode(&json)?;
+        Self::remember(&self.cache, bot_id, &secret);
+        Ok(Some(secret))
     }
 
     async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError> {
         let value = encode(secret)?;
         self.write(&self.secret_name(bot_id), &value, "Handoff: Zendesk credentials for one bot").await?;
-        self.remember(bot_id, secret);
+        Self::remember(&self.cache, bot_id, secret);
         Ok(())
     }
 
     async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError> {
         self.invalidate(bot_id);
-        self.calls.write();
-        let result = self
-            .client
-            .delete_secret()
-            .secret_id(self.secret_name(bot_id))
-            .force_delete_without_recovery(true)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_resource_not_found_exception()) => Ok(()),
-            Err(e) => Err(unavailable(e)),
+        self.delete(self.webhook_secret_name(bot_id)).await?;
+        self.delete(self.secret_name(bot_id)).await
+    }
+
+    async fn get_webhook_secret(&self, bot_id: &str) -> Result<Option<WebhookSecret>, StoreError> {
+        if let Some(secret) = self.cached(&self.webhook_cache, bot_id) {
+            return Ok(Some(secret));
         }
+        let Some(json) = self.read(self.webhook_secret_name(bot_id)).await? else { return Ok(None) };
+        let secret: WebhookSecret = decode(&json)?;
+        Self::remember(&self.webhook_cache, bot_id, &secret);
+        Ok(Some(secret))
+    }
+
+    async fn put_webhook_secret(&self, bot_id: &str, secret: &WebhookSecret) -> Result<(), StoreError> {
+        let value = encode(secret)?;
+        let description = "Handoff: one bot's webhook signing and callback secrets";
+        self.write(&self.webhook_secret_name(bot_id), &value, description).await?;
+        Self::remember(&self.webhook_cache, bot_id, secret);
+        Ok(())
     }
 
     fn invalidate(&self, bot_id: &str) {
         self.cache.lock().expect("secret cache").remove(bot_id);
+        self.webhook_cache.lock().expect("secret cache").remove(bot_id);
     }
 
     fn invalidate_oauth_client(&self) {
@@ -200,7 +232,7 @@ mod tests {
             r#""zd-secret-value-123""#,
             r#"{"credentials": {"kind": "api_token", "email": 5, "api_token": "zd-secret-value-123"}}"#,
         ] {
-            let error = decode(stored).unwrap_err().to_string();
+            let error = decode::<BotSecret>(stored).unwrap_err().to_string();
             assert!(!error.contains("zd-secret-value-123"), "{error}");
             assert!(error.contains("line 1"), "{error}");
         }

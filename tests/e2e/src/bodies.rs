@@ -41,9 +41,9 @@ fn request(route: &handoff::api::Route, bot: &str, body: &str) -> Value {
 #[tokio::test]
 async fn every_body_route_refuses_a_body_that_is_not_an_object_naming_the_body() {
     let h = Harness::new(Backend::Moto).await;
-    let mut secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    let mut secret = h.app.stores.secrets.get_webhook_secret(&h.bot_id).await.unwrap().unwrap_or_default();
     secret.webhook_signing_secret = Some(secrecy::SecretString::from(TEST_SIGNING_SECRET));
-    h.app.stores.secrets.put_bot_secret(&h.bot_id, &secret).await.unwrap();
+    h.app.stores.secrets.put_webhook_secret(&h.bot_id, &secret).await.unwrap();
     let body_routes: Vec<_> = handoff::api::ROUTES.iter().filter(|r| matches!(r.method, "POST" | "PUT")).collect();
     assert!(body_routes.len() >= 6, "escalations, connect, connection, settings, session, webhook");
     let mut failures = Vec::new();

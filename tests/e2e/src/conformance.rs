@@ -278,14 +278,15 @@ async fn bot_store_conforms(store: &dyn BotStore) {
 async fn secret_store_conforms(store: &dyn SecretStore) {
     let bot = unique("bot");
     assert!(store.get_bot_secret(&bot).await.unwrap().is_none());
+    // Written the way versions before the webhook secret wrote it: the signing secret inside.
     let secret = BotSecret {
         credentials: StoredCredentials::Oauth {
             access_token: SecretString::from("access-1"),
             refresh_token: Some(SecretString::from("refresh-1")),
             access_token_expires_at: Some(1_800_000_000),
         },
-        webhook_signing_secret: Some(SecretString::from("whsec")),
-        callback_secret: None,
+        legacy_signing_secret: Some(SecretString::from("whsec")),
+        legacy_callback_secret: None,
     };
     store.put_bot_secret(&bot, &secret).await.unwrap();
     store.invalidate(&bot);
@@ -298,22 +299,47 @@ async fn secret_store_conforms(store: &dyn SecretStore) {
         }
         other => panic!("unexpected credentials {other:?}"),
     }
-    assert_eq!(read.webhook_signing_secret.unwrap().expose_secret(), "whsec");
-    // Overwrite, then delete twice (the second is harmless).
-    let api = BotSecret {
-        credentials: StoredCredentials::ApiToken { email: "a@example.com".into(), api_token: SecretString::from("t2") },
-        webhook_signing_secret: None,
-        callback_secret: None,
+    assert_eq!(read.legacy_signing_secret.unwrap().expose_secret(), "whsec");
+    assert!(store.get_webhook_secret(&bot).await.unwrap().is_none(), "a secret of its own, not a view");
+
+    // The webhook secret: its own read and write, apart from the credentials.
+    let webhook = WebhookSecret {
+        webhook_signing_secret: Some(SecretString::from("whsec-2")),
+        callback_secret: Some(SecretString::from("cb-1")),
     };
+    store.put_webhook_secret(&bot, &webhook).await.unwrap();
+    store.invalidate(&bot);
+    let read = store.get_webhook_secret(&bot).await.unwrap().expect("stored");
+    assert_eq!(read.webhook_signing_secret.unwrap().expose_secret(), "whsec-2");
+    assert_eq!(read.callback_secret.unwrap().expose_secret(), "cb-1");
+    let only_callback =
+        WebhookSecret { webhook_signing_secret: None, callback_secret: Some(SecretString::from("cb-2")) };
+    store.put_webhook_secret(&bot, &only_callback).await.unwrap();
+    store.invalidate(&bot);
+    let read = store.get_webhook_secret(&bot).await.unwrap().expect("stored");
+    assert!(read.webhook_signing_secret.is_none());
+    assert_eq!(read.callback_secret.unwrap().expose_secret(), "cb-2");
+
+    // Overwriting the credentials leaves the webhook secret alone.
+    let api = BotSecret::new(StoredCredentials::ApiToken {
+        email: "a@example.com".into(),
+        api_token: SecretString::from("t2"),
+    });
     store.put_bot_secret(&bot, &api).await.unwrap();
     store.invalidate(&bot);
-    assert!(matches!(
-        store.get_bot_secret(&bot).await.unwrap().unwrap().credentials,
-        StoredCredentials::ApiToken { .. }
-    ));
+    let read = store.get_bot_secret(&bot).await.unwrap().unwrap();
+    assert!(matches!(read.credentials, StoredCredentials::ApiToken { .. }));
+    assert!(!read.holds_legacy(), "written without the old fields, they are gone");
+    assert!(store.get_webhook_secret(&bot).await.unwrap().is_some());
+    // Delete (both secrets) twice: the second is harmless.
     store.delete_bot_secret(&bot).await.unwrap();
     store.delete_bot_secret(&bot).await.unwrap();
     assert!(store.get_bot_secret(&bot).await.unwrap().is_none());
+    assert!(store.get_webhook_secret(&bot).await.unwrap().is_none());
+    // A webhook secret alone is deleted too.
+    store.put_webhook_secret(&bot, &only_callback).await.unwrap();
+    store.delete_bot_secret(&bot).await.unwrap();
+    assert!(store.get_webhook_secret(&bot).await.unwrap().is_none());
 
     let client = handoff::zendesk::oauth::OAuthClient {
         client_id: "zdg-handoff".into(),

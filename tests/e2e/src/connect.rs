@@ -112,6 +112,7 @@ async fn oauth_connect_then_escalate_and_disconnect_without_leaking_a_secret() {
     assert_eq!((gone.status, gone.body["state"].as_str()), (StatusCode::OK, Some("disconnected")), "{}", gone.raw);
     assert!(!h.sim.bearer_valid(&access), "the token was revoked at Zendesk");
     assert!(h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().is_none());
+    assert!(h.app.stores.secrets.get_webhook_secret(&h.bot_id).await.unwrap().is_none(), "both secrets are gone");
     let refused = h.escalate("conv-after", &escalation_body("talk to a human")).await;
     assert_eq!(
         (refused.status, refused.body["type"].as_str()),
@@ -576,6 +577,7 @@ async fn the_audit_trail_records_each_kind_of_event_newest_first_without_secrets
     };
     assert_eq!(h.send_any(forged).await.status, StatusCode::UNAUTHORIZED);
     let secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    let signing = h.app.stores.secrets.get_webhook_secret(&h.bot_id).await.unwrap().unwrap().webhook_signing_secret;
     // A refresh Zendesk refuses (the grant was revoked), then a disconnect.
     h.sim.revoke_refresh_tokens();
     expire_soon(&h).await;
@@ -631,7 +633,7 @@ async fn the_audit_trail_records_each_kind_of_event_newest_first_without_secrets
     assert!(escalated["detail"]["ticket_id"].as_str().is_some_and(|t| t.parse::<u64>().is_ok()));
 
     let mut secrets = vec![callback_secret.clone()];
-    if let Some(signing) = &secret.webhook_signing_secret {
+    if let Some(signing) = &signing {
         secrets.push(signing.expose_secret().to_owned());
     }
     if let handoff::store::StoredCredentials::Oauth { access_token, refresh_token, .. } = &secret.credentials {

@@ -32,6 +32,8 @@ mod refresh;
 #[cfg(test)]
 mod secret_hygiene;
 #[cfg(test)]
+mod secret_split;
+#[cfg(test)]
 mod settings;
 #[cfg(test)]
 mod sim_webhooks;

@@ -50,7 +50,7 @@ async fn settings_round_trip_with_etags_and_a_callback_secret_shown_once() {
     let rotated = h.call("PUT", &path(&h), Some(&rotate), WRITE).await;
     let new_secret = rotated.body["callback_secret"].as_str().expect("a new secret");
     assert_ne!(new_secret, secret);
-    let stored = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    let stored = h.app.stores.secrets.get_webhook_secret(&h.bot_id).await.unwrap().unwrap();
     assert_eq!(secrecy::ExposeSecret::expose_secret(stored.callback_secret.as_ref().unwrap()), new_secret);
 
     let audit = h.app.stores.audit.list(&h.bot_id, 20, None).await.unwrap();

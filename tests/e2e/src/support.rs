@@ -164,14 +164,10 @@ impl Harness {
             .secrets
             .put_bot_secret(
                 &self.bot_id,
-                &BotSecret {
-                    credentials: StoredCredentials::ApiToken {
-                        email: AGENT_EMAIL.into(),
-                        api_token: SecretString::from(API_TOKEN),
-                    },
-                    webhook_signing_secret: None,
-                    callback_secret: None,
-                },
+                &BotSecret::new(StoredCredentials::ApiToken {
+                    email: AGENT_EMAIL.into(),
+                    api_token: SecretString::from(API_TOKEN),
+                }),
             )
             .await
             .expect("seed secret");
@@ -367,14 +363,10 @@ impl Harness {
             aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await),
             secrets.prefix(),
         );
-        let rotated = BotSecret {
-            credentials: StoredCredentials::ApiToken {
-                email: AGENT_EMAIL.into(),
-                api_token: SecretString::from(new_token),
-            },
-            webhook_signing_secret: None,
-            callback_secret: None,
-        };
+        let rotated = BotSecret::new(StoredCredentials::ApiToken {
+            email: AGENT_EMAIL.into(),
+            api_token: SecretString::from(new_token),
+        });
         other_instance.put_bot_secret(&self.bot_id, &rotated).await.expect("rotate the secret");
         self.sim.add_api_token(AGENT_EMAIL, new_token);
         self.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);

@@ -256,3 +256,89 @@ fn the_public_webhook_route_is_throttled_apart_from_the_chat_api() {
     }
     assert!(api["DefaultRouteSettings"]["ThrottlingRateLimit"].as_u64().is_some(), "the chat API keeps its own limit");
 }
+
+/// `*` and `?` as IAM matches them in a resource ARN.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.chars().next() {
+        None => text.is_empty(),
+        Some('*') => (0..=text.len()).filter(|&i| text.is_char_boundary(i)).any(|i| glob(&pattern[1..], &text[i..])),
+        Some(c) => {
+            let mut rest = text.chars();
+            rest.next().is_some_and(|t| c == '?' || c == t) && glob(&pattern[c.len_utf8()..], rest.as_str())
+        }
+    }
+}
+
+/// What a function's role may do to each kind of secret: (kind, action) pairs, judged against a
+/// real secret's ARN (Secrets Manager appends `-` and six characters to the name).
+fn secret_access(template: &Value, function_id: &str) -> BTreeSet<(&'static str, &'static str)> {
+    let arn = |name: &str| {
+        format!(
+            "arn:${{AWS::Partition}}:secretsmanager:${{AWS::Region}}:${{AWS::AccountId}}:secret:handoff/${{Stage}}/{name}-AbC123"
+        )
+    };
+    let kinds = [
+        ("credentials", arn("bots/shop-bot/zendesk")),
+        ("webhook", arn("bots/shop-bot/webhook")),
+        ("oauth-client", arn("app/zendesk-oauth")),
+    ];
+    let actions = [
+        ("read", "GetSecretValue"),
+        ("write", "PutSecretValue"),
+        ("create", "CreateSecret"),
+        ("delete", "DeleteSecret"),
+    ];
+    let allowed = role_actions(template, function_id);
+    let mut access = BTreeSet::new();
+    for (kind, secret) in &kinds {
+        for (what, action) in actions {
+            let granted = allowed.iter().any(|(a, r)| {
+                let action_matches = a == "*" || a == "secretsmanager:*" || a == &format!("secretsmanager:{action}");
+                let pattern = r.find("arn:").map(|i| r[i..].trim().trim_end_matches(['"', '\'', '}']).trim());
+                let resource_matches = r.trim() == "*" || pattern.is_some_and(|p| glob(p, secret));
+                action_matches && resource_matches
+            });
+            if granted {
+                access.insert((*kind, what));
+            }
+        }
+    }
+    access
+}
+
+#[test]
+fn each_role_reaches_only_the_secrets_its_function_uses() {
+    let template = template();
+    let creds_rw = [("credentials", "read"), ("credentials", "write"), ("oauth-client", "read")];
+    let webhook_rwc = [("webhook", "read"), ("webhook", "write"), ("webhook", "create")];
+    let expected: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        // Escalations and lookups refresh tokens; they never sign or verify anything.
+        ("EscalateFunction", creds_rw.to_vec()),
+        ("StatusFunction", creds_rw.to_vec()),
+        ("TokenRefreshFunction", creds_rw.to_vec()),
+        // Connect, reconnect, settings and disconnect own both secrets.
+        (
+            "ConnectionFunction",
+            [
+                &creds_rw[..],
+                &webhook_rwc[..],
+                &[("credentials", "create"), ("credentials", "delete"), ("webhook", "delete")],
+            ]
+            .concat(),
+        ),
+        ("OauthCallbackFunction", [&creds_rw[..], &webhook_rwc[..], &[("credentials", "create")]].concat()),
+        // The health check repairs and moves; callbacks are signed from the webhook secret.
+        ("SweeperFunction", [&creds_rw[..], &webhook_rwc[..]].concat()),
+        // Reachable by anyone on the internet: the webhook secret, read only.
+        ("ZendeskWebhookFunction", vec![("webhook", "read")]),
+    ];
+    for (function, access) in expected {
+        let want: BTreeSet<(&str, &str)> = access.into_iter().collect();
+        assert_eq!(secret_access(&template, function), want, "{function}'s secrets");
+    }
+    let webhook = secret_access(&template, "ZendeskWebhookFunction");
+    assert!(
+        !webhook.iter().any(|(kind, _)| *kind == "credentials"),
+        "the webhook function cannot read a bot's Zendesk credentials: {webhook:?}"
+    );
+}

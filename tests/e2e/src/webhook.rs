@@ -35,9 +35,9 @@ fn delivery(bot_id: &str, body: &str, secret: &str, timestamp: Option<&str>, sig
 }
 
 async fn with_webhook_secret(h: &Harness, secret: &str) {
-    let mut stored = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    let mut stored = h.app.stores.secrets.get_webhook_secret(&h.bot_id).await.unwrap().unwrap_or_default();
     stored.webhook_signing_secret = Some(secrecy::SecretString::from(secret));
-    h.app.stores.secrets.put_bot_secret(&h.bot_id, &stored).await.unwrap();
+    h.app.stores.secrets.put_webhook_secret(&h.bot_id, &stored).await.unwrap();
 }
 
 async fn escalated(h: &Harness, conversation: &str) -> u64 {
