@@ -1,9 +1,19 @@
 //! DynamoDB adapter: one table, `pk`/`sk` string keys as in DESIGN.md, conditional writes for
-//! every state change, and two sparse indexes: `due` (`due_pk` = "DUE", `due_at_ms`), so the
-//! sweeper finds unfinished work without a scan, and `ticket` (`ticket_key` =
+//! every state change, and two sparse indexes: `due_keys` (`due_pk`, `due_at_ms`), so the sweeper
+//! and the refresher find unfinished work without a scan, and `ticket` (`ticket_key` =
 //! `BOT#{bot}#TICKET#{id}`), so a webhook finds its conversation. Keeping the ticket index on the
 //! conversation item (rather than a second item) makes recording a ticket one conditional write.
 //! Items ↔ structs through `serde_dynamo`.
+//!
+//! The due index is neither hot nor heavy. `due_pk` is `{KIND}#{n}` (kinds `DUE`, `CALLBACK`,
+//! `WEBHOOK`, `REFRESH`; `n` a stable hash of the item's key modulo [`DUE_SHARDS`]), so pending
+//! work spreads over several partitions; a listing queries every shard at once and merges by due
+//! time. The index projects keys only: transcripts and callback bodies are not copied into it,
+//! and a write that leaves the due time alone costs it nothing. A listing reads the listed items
+//! from the table (`BatchGetItem`, consistent), skipping any that vanished or are no longer due
+//! since the index (eventually consistent) was read. Items written before the sharding carry the
+//! bare kind (`DUE`, …): listings still query that legacy partition, and every write that sets a
+//! due time moves an item to its shard, so it empties itself (see `LEGACY_DUE_ITEMS`).
 
 use std::collections::HashMap;
 
@@ -21,17 +31,21 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use super::memory::next_claim;
 use super::*;
 
-/// Name of the sparse index over unfinished work.
-pub const DUE_INDEX: &str = "due";
+/// Name of the sparse index over unfinished work (keys only). A new name, not `due`: DynamoDB
+/// cannot change an index's projection in place, so a deployed stack adds this one beside the old
+/// `due` (projecting everything) and drops that in a second deploy.
+pub const DUE_INDEX: &str = "due_keys";
 /// Name of the sparse index from ticket to conversation.
 pub const TICKET_INDEX: &str = "ticket";
-const DUE_PK: &str = "DUE";
-/// The due index's partition for connections whose tokens need refreshing.
-const REFRESH_PK: &str = "REFRESH";
-/// The due index's partition for callbacks not yet delivered.
-const CALLBACK_PK: &str = "CALLBACK";
-/// The due index's partition for webhook health checks.
-const WEBHOOK_CHECK_PK: &str = "WEBHOOK";
+/// How many partitions of the due index each kind of work is spread over. Only ever grow it:
+/// listings query shards `0..DUE_SHARDS`, so items in a shard past a smaller count would be lost
+/// to the sweeper. Eight keeps one partition's writes far from DynamoDB's per-partition limit
+/// while a listing costs nine small queries (the shards and the legacy partition).
+pub const DUE_SHARDS: u64 = 8;
+/// At most this many keys per `BatchGetItem` (DynamoDB's limit).
+const BATCH_GET_KEYS: usize = 100;
+/// Rounds of asking again for keys a `BatchGetItem` left unprocessed, backing off between them.
+const BATCH_GET_ROUNDS: u32 = 5;
 /// Visitors' session details are kept this long.
 const VISITOR_TTL_SECONDS: i64 = 90 * 86_400;
 /// Seen webhook events are remembered this long (Zendesk retries for far less).
@@ -40,6 +54,52 @@ const SEEN_TTL_SECONDS: i64 = 7 * 86_400;
 const MAX_ITEM_BYTES: usize = 390 * 1024;
 
 type Item = HashMap<String, AttributeValue>;
+
+/// The kinds of work on the due index, each with its own partitions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DueKind {
+    /// Pending escalations (conversation items).
+    Escalation,
+    /// Callbacks not yet delivered (seen-event items).
+    Callback,
+    /// Webhook health checks.
+    WebhookCheck,
+    /// Connections whose tokens need refreshing.
+    Refresh,
+}
+
+impl DueKind {
+    /// The kind's one partition before the index was sharded; items an older release wrote
+    /// still carry it (queried until none are left, `LEGACY_DUE_ITEMS` in the logs).
+    fn legacy(self) -> &'static str {
+        match self {
+            DueKind::Escalation => "DUE",
+            DueKind::Callback => "CALLBACK",
+            DueKind::WebhookCheck => "WEBHOOK",
+            DueKind::Refresh => "REFRESH",
+        }
+    }
+
+    /// The item's partition: `{KIND}#{n}`, `n` from its key, so every writer agrees.
+    fn partition(self, key: &Item) -> AttributeValue {
+        let text = |name: &str| match key.get(name) {
+            Some(AttributeValue::S(value)) => value.as_str(),
+            _ => "",
+        };
+        s(format!("{}#{}", self.legacy(), due_shard(text("pk"), text("sk"))))
+    }
+}
+
+/// A stable hash of an item's key (FNV-1a: the same in every process and release, unlike std's
+/// hasher) modulo [`DUE_SHARDS`].
+fn due_shard(pk: &str, sk: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in pk.bytes().chain([0]).chain(sk.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash % DUE_SHARDS
+}
 
 pub struct DynamoStore {
     client: Client,
@@ -111,10 +171,11 @@ fn corrupt(e: serde_dynamo::Error) -> StoreError {
 fn conversation_item(record: &ConversationRecord) -> Result<Item, StoreError> {
     let mut item: Item = to_item(record).map_err(corrupt)?;
     item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
-    item.extend(conv_key(&record.bot_id, &record.conversation_id));
+    let key = conv_key(&record.bot_id, &record.conversation_id);
     if record.due_at_ms.is_some() {
-        item.insert("due_pk".into(), s(DUE_PK));
+        item.insert("due_pk".into(), DueKind::Escalation.partition(&key));
     }
+    item.extend(key);
     if let Some(ticket_id) = record.ticket_id {
         item.insert("ticket_key".into(), s(ticket_key(&record.bot_id, record.account.as_deref(), ticket_id)));
     }
@@ -157,7 +218,7 @@ impl DynamoStore {
             .index_name(DUE_INDEX)
             .key_schema(built(key("due_pk", KeyType::Hash))?)
             .key_schema(built(key("due_at_ms", KeyType::Range))?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(Projection::builder().projection_type(ProjectionType::KeysOnly).build())
             .build();
         let ticket_index = GlobalSecondaryIndex::builder()
             .index_name(TICKET_INDEX)
@@ -271,22 +332,113 @@ impl DynamoStore {
 }
 
 impl DynamoStore {
-    /// Items of one partition of the sparse `due` index due by `now_ms`, soonest first.
-    async fn query_due(&self, partition: &str, now_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
-        self.calls.read();
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(DUE_INDEX)
-            .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
-            .expression_attribute_values(":due", s(partition))
-            .expression_attribute_values(":now", n(now_ms))
-            .limit(limit.clamp(1, 1000) as i32)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(output.items.unwrap_or_default())
+    /// Items of one kind due by `now_ms`, soonest first, at most `limit`, read whole from the
+    /// table: the index gives only their keys. Every shard and the legacy partition are queried
+    /// at once and merged by due time.
+    async fn query_due(&self, kind: DueKind, now_ms: i64, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let limit = limit.clamp(1, 1000);
+        let partitions = (0..DUE_SHARDS).map(|n| format!("{}#{n}", kind.legacy())).chain([kind.legacy().to_owned()]);
+        let mut queries = tokio::task::JoinSet::new();
+        for partition in partitions {
+            self.calls.read();
+            let query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(DUE_INDEX)
+                .key_condition_expression("due_pk = :due AND due_at_ms <= :now")
+                .expression_attribute_values(":due", s(&partition))
+                .expression_attribute_values(":now", n(now_ms))
+                .limit(limit as i32);
+            queries.spawn(async move { (partition, query.send().await) });
+        }
+        let mut listed: Vec<(i64, String, String)> = Vec::new();
+        while let Some(joined) = queries.join_next().await {
+            let (partition, output) = joined.map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            let items = output.map_err(unavailable)?.items.unwrap_or_default();
+            if partition == kind.legacy() && !items.is_empty() {
+                tracing::info!(partition, count = items.len(), "LEGACY_DUE_ITEMS: due work on the unsharded partition");
+            }
+            for item in items {
+                let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk)), Some(due)) =
+                    (item.get("pk"), item.get("sk"), due_at(&item))
+                else {
+                    return Err(StoreError::Corrupt("due index entry without its keys".into()));
+                };
+                listed.push((due, pk.clone(), sk.clone()));
+            }
+        }
+        listed.sort();
+        // An item moving from the legacy partition to its shard may be seen in both.
+        let mut seen = std::collections::HashSet::new();
+        listed.retain(|(_, pk, sk)| seen.insert((pk.clone(), sk.clone())));
+        listed.truncate(limit);
+
+        let keys: Vec<Item> = listed
+            .iter()
+            .map(|(_, pk, sk)| HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))]))
+            .collect();
+        let mut found = self.batch_get(keys).await?;
+        // The index lags the table: keep what is still there and still due, by its due time now.
+        let mut due: Vec<(i64, Item)> = listed
+            .into_iter()
+            .filter_map(|(_, pk, sk)| found.remove(&(pk, sk)))
+            .filter_map(|item| {
+                due_at(&item).filter(|at| *at <= now_ms && item.contains_key("due_pk")).map(|at| (at, item))
+            })
+            .collect();
+        due.sort_by_key(|(at, _)| *at);
+        Ok(due.into_iter().map(|(_, item)| item).collect())
+    }
+
+    /// Reads `keys` from the table, consistently, at most 100 a call, asking again (with backoff)
+    /// for those DynamoDB leaves unprocessed. Keys still unread after that are left out (with a
+    /// warning): they stay due and the next run lists them. Missing items are simply absent.
+    async fn batch_get(&self, keys: Vec<Item>) -> Result<HashMap<(String, String), Item>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in keys.chunks(BATCH_GET_KEYS) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            );
+            for round in 0..BATCH_GET_ROUNDS {
+                let Some(request) = pending.take() else { break };
+                if round > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << round)).await;
+                }
+                self.calls.read();
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(unavailable)?;
+                for item in output.responses.unwrap_or_default().remove(&self.table).unwrap_or_default() {
+                    if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk"))
+                    {
+                        found.insert((pk.clone(), sk.clone()), item);
+                    }
+                }
+                pending =
+                    output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            }
+            if let Some(left) = pending {
+                tracing::warn!(count = left.keys().len(), "due items left unread by BatchGetItem; listed next run");
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// An item's `due_at_ms`, when it has one.
+fn due_at(item: &Item) -> Option<i64> {
+    match item.get("due_at_ms") {
+        Some(AttributeValue::N(at)) => at.parse().ok(),
+        _ => None,
     }
 }
 
@@ -333,7 +485,7 @@ impl BotStore for DynamoStore {
         let mut item: Item = to_item(item).map_err(corrupt)?;
         item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
         if let Some(due) = connection.refresh_due_at_ms() {
-            item.insert("due_pk".into(), s(REFRESH_PK));
+            item.insert("due_pk".into(), DueKind::Refresh.partition(&connection_key(&connection.bot_id)));
             item.insert("due_at_ms".into(), n(due));
         }
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
@@ -500,7 +652,7 @@ impl BotStore for DynamoStore {
         match due {
             Some(due) => {
                 values.insert(":due".into(), n(due * 1000));
-                values.insert(":duepk".into(), s(REFRESH_PK));
+                values.insert(":duepk".into(), DueKind::Refresh.partition(&connection_key(bot_id)));
                 sets.push("due_at_ms = :due, due_pk = :duepk".into());
             }
             None => removes.extend(["due_at_ms", "due_pk"]),
@@ -530,7 +682,7 @@ impl BotStore for DynamoStore {
     }
 
     async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
-        self.query_due(REFRESH_PK, now_ms, limit)
+        self.query_due(DueKind::Refresh, now_ms, limit)
             .await?
             .into_iter()
             .map(|item| from_item::<ConnectionItem>(item).map(|i| i.connection).map_err(corrupt))
@@ -668,7 +820,7 @@ impl ConversationStore for DynamoStore {
             (":notes".to_owned(), n(update.notes_written)),
             (":attempts".to_owned(), n(update.attempts)),
             (":due".to_owned(), n(update.due_at_ms)),
-            (":duepk".to_owned(), s(DUE_PK)),
+            (":duepk".to_owned(), DueKind::Escalation.partition(&conv_key(bot_id, conversation_id))),
             (":error".to_owned(), s(&update.last_error)),
             (":zero".to_owned(), n(0)),
             (":one".to_owned(), n(1)),
@@ -869,7 +1021,7 @@ impl ConversationStore for DynamoStore {
     }
 
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
-        self.query_due(DUE_PK, now_ms, limit).await?.into_iter().map(conversation_from).collect()
+        self.query_due(DueKind::Escalation, now_ms, limit).await?.into_iter().map(conversation_from).collect()
     }
 
     async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
@@ -1045,7 +1197,7 @@ impl CallbackOutbox for DynamoStore {
                 let mut item: Item = to_item(callback).map_err(corrupt)?;
                 item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
                 if callback.due_at_ms.is_some() {
-                    item.insert("due_pk".into(), s(CALLBACK_PK));
+                    item.insert("due_pk".into(), DueKind::Callback.partition(&event_key(bot_id, event_id)));
                 }
                 item
             }
@@ -1069,7 +1221,7 @@ impl CallbackOutbox for DynamoStore {
     }
 
     async fn list_due_callbacks(&self, now_ms: i64, limit: usize) -> Result<Vec<PendingCallback>, StoreError> {
-        self.query_due(CALLBACK_PK, now_ms, limit).await?.into_iter().map(callback_from).collect()
+        self.query_due(DueKind::Callback, now_ms, limit).await?.into_iter().map(callback_from).collect()
     }
 
     async fn claim_callback(
@@ -1084,11 +1236,13 @@ impl CallbackOutbox for DynamoStore {
             (":next".to_owned(), n(next_due_at_ms)),
             (":pending".to_owned(), s("pending")),
             (":one".to_owned(), n(1)),
+            (":duepk".to_owned(), DueKind::Callback.partition(&event_key(bot_id, event_id))),
         ]);
+        // Setting the partition too moves a legacy (unsharded) callback to its shard.
         let result = self
             .update(
                 event_key(bot_id, event_id),
-                "SET due_at_ms = :next ADD attempts :one",
+                "SET due_at_ms = :next, due_pk = :duepk ADD attempts :one",
                 "callback_state = :pending AND due_at_ms = :expected",
                 &[],
                 values,
@@ -1133,7 +1287,7 @@ impl CallbackOutbox for DynamoStore {
         self.calls.write();
         let mut item = webhook_check_key(bot_id);
         item.insert("bot_id".into(), s(bot_id));
-        item.insert("due_pk".into(), s(WEBHOOK_CHECK_PK));
+        item.insert("due_pk".into(), DueKind::WebhookCheck.partition(&webhook_check_key(bot_id)));
         item.insert("due_at_ms".into(), n(due_at_ms));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
         Ok(())
@@ -1153,7 +1307,7 @@ impl CallbackOutbox for DynamoStore {
 
     async fn list_webhook_checks_due(&self, now_ms: i64, limit: usize) -> Result<Vec<(String, i64)>, StoreError> {
         let mut due = Vec::new();
-        for item in self.query_due(WEBHOOK_CHECK_PK, now_ms, limit).await? {
+        for item in self.query_due(DueKind::WebhookCheck, now_ms, limit).await? {
             let bot = match item.get("bot_id") {
                 Some(AttributeValue::S(bot)) => bot.clone(),
                 _ => return Err(StoreError::Corrupt("webhook check without bot_id".into())),
@@ -1173,10 +1327,21 @@ impl CallbackOutbox for DynamoStore {
         expected_due_at_ms: i64,
         next_due_at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let values =
-            HashMap::from([(":expected".to_owned(), n(expected_due_at_ms)), (":next".to_owned(), n(next_due_at_ms))]);
+        let values = HashMap::from([
+            (":expected".to_owned(), n(expected_due_at_ms)),
+            (":next".to_owned(), n(next_due_at_ms)),
+            (":duepk".to_owned(), DueKind::WebhookCheck.partition(&webhook_check_key(bot_id))),
+        ]);
+        // Setting the partition too moves a legacy (unsharded) check to its shard.
         match self
-            .update(webhook_check_key(bot_id), "SET due_at_ms = :next", "due_at_ms = :expected", &[], values, false)
+            .update(
+                webhook_check_key(bot_id),
+                "SET due_at_ms = :next, due_pk = :duepk",
+                "due_at_ms = :expected",
+                &[],
+                values,
+                false,
+            )
             .await
         {
             Ok(_) => Ok(true),

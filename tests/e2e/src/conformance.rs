@@ -9,7 +9,12 @@ use handoff::store::*;
 use handoff::zendesk::types::TicketStatus;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::support::{Backend, dynamo_store, secrets_store, unique};
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, ProjectionType};
+use handoff::store::dynamodb::DUE_INDEX;
+
+use crate::support::{Backend, dynamo_parts, dynamo_store, secrets_store, unique};
 
 fn claim(bot: &str, conv: &str, now_ms: i64, payload: &str) -> ClaimRequest {
     ClaimRequest {
@@ -571,4 +576,222 @@ async fn dynamodb_on_dynalite_conforms() {
 #[tokio::test]
 async fn secrets_manager_on_moto_conforms() {
     secret_store_conforms(secrets_store().await.as_ref()).await;
+}
+
+/// How many items of each kind the due listings are tried with: enough to land in every shard.
+const DUE_ITEMS: i64 = 24;
+
+/// The due times of the listing tests: one a second before `now`, written in a scrambled order
+/// so that the order listed is the index's, not the order written.
+fn due_times(now_ms: i64) -> Vec<(i64, i64)> {
+    (0..DUE_ITEMS).map(|i| (i * 7) % DUE_ITEMS).map(|i| (i, now_ms - (DUE_ITEMS - i) * 1_000)).collect()
+}
+
+/// Writes `DUE_ITEMS` of each kind of due work for `bot` (conversations, callbacks, webhook
+/// checks of `{bot}-w{i}`, connections of `{bot}-r{i}`), plus one of each not yet due.
+async fn write_due_work<S: CallbackOutbox + BotStore + ConversationStore + ?Sized>(store: &S, bot: &str, now: i64) {
+    let later = now + 60_000;
+    for (i, due) in due_times(now).into_iter().chain([(DUE_ITEMS, later)]) {
+        let request = ClaimRequest {
+            lease_until_ms: due,
+            ..claim(bot, &format!("c{i}"), now - 100_000, &format!("payload-{i}"))
+        };
+        claimed(store.claim(&request).await.unwrap());
+        let callback = PendingCallback {
+            bot_id: bot.into(),
+            event_id: format!("e{i}"),
+            conversation_id: format!("c{i}"),
+            ticket_id: 7,
+            body: format!("{{\"delivery_id\":\"e{i}\"}}"),
+            attempts: 1,
+            due_at_ms: Some(due),
+            state: CallbackState::Pending,
+            last_error: None,
+        };
+        assert!(store.mark_event_seen(bot, &format!("e{i}"), now / 1000, Some(&callback)).await.unwrap());
+        store.schedule_webhook_check(&format!("{bot}-w{i}"), due).await.unwrap();
+        // Due 10 minutes before the access token expires (whole seconds).
+        let connection = Connection {
+            access_token_expires_at: Some(due / 1000 + 600),
+            ..Connection::new(&format!("{bot}-r{i}"), "acme", ConnectionMode::Oauth)
+        };
+        store.put_connection(&connection).await.unwrap();
+    }
+}
+
+/// Every due item listed, soonest first, `limit` kept, and whole records: the conversations'
+/// payloads and the callbacks' bodies come back though the index holds only keys. `store` holds
+/// nothing else.
+async fn due_listings_conform<S: CallbackOutbox + BotStore + ConversationStore + ?Sized>(store: &S) {
+    let bot = unique("bot");
+    let now = 1_800_000_000_000_i64;
+    write_due_work(store, &bot, now).await;
+    let soonest: Vec<i64> = {
+        let mut times: Vec<(i64, i64)> = due_times(now);
+        times.sort_by_key(|(_, due)| *due);
+        times.into_iter().map(|(i, _)| i).collect()
+    };
+    let expected = |n: usize| soonest.iter().take(n).copied().collect::<Vec<_>>();
+    let index = |id: &str, prefix: &str| id.rsplit_once(prefix).expect(prefix).1.parse::<i64>().expect("an index");
+
+    for limit in [1000, 5] {
+        let want = expected(limit);
+        let conversations = store.list_due(now, limit).await.unwrap();
+        assert_eq!(
+            conversations.iter().map(|r| index(&r.conversation_id, "c")).collect::<Vec<_>>(),
+            want,
+            "escalations, limit {limit}"
+        );
+        for record in &conversations {
+            let i = index(&record.conversation_id, "c");
+            assert_eq!(record.pending_payload, Some(format!("payload-{i}")), "the whole record");
+            assert_eq!((record.state, record.bot_id.as_str()), (EscalationState::Pending, bot.as_str()));
+        }
+        let callbacks = store.list_due_callbacks(now, limit).await.unwrap();
+        assert_eq!(callbacks.iter().map(|c| index(&c.event_id, "e")).collect::<Vec<_>>(), want, "callbacks, {limit}");
+        for callback in &callbacks {
+            assert_eq!(callback.body, format!("{{\"delivery_id\":\"{}\"}}", callback.event_id), "the body");
+            assert_eq!((callback.ticket_id, callback.attempts), (7, 1));
+        }
+        let checks = store.list_webhook_checks_due(now, limit).await.unwrap();
+        assert_eq!(checks.iter().map(|(b, _)| index(b, "-w")).collect::<Vec<_>>(), want, "webhook checks, {limit}");
+        let times = due_times(now).into_iter().collect::<HashMap<_, _>>();
+        assert!(checks.iter().all(|(b, at)| times[&index(b, "-w")] == *at), "each with the due time read");
+        let refresh = store.list_refresh_due(now, limit).await.unwrap();
+        assert_eq!(refresh.iter().map(|c| index(&c.bot_id, "-r")).collect::<Vec<_>>(), want, "refreshes, {limit}");
+        assert!(refresh.iter().all(|c| c.subdomain == "acme" && c.mode == ConnectionMode::Oauth), "whole connections");
+    }
+}
+
+#[tokio::test]
+async fn memory_due_listings_conform() {
+    due_listings_conform(&MemoryStore::new()).await;
+}
+
+/// The due listings on DynamoDB, then what only DynamoDB has: the work spread over several
+/// partitions of the index, and items an older release wrote on the single unsharded partition
+/// of each kind still listed, and moved to their shard by the next claim.
+async fn dynamodb_due_listings_conform(backend: Backend) {
+    let (client, table, store) = dynamo_parts(backend).await;
+    due_listings_conform(store.as_ref()).await;
+
+    let items = client.scan().table_name(&table).send().await.unwrap().items.unwrap_or_default();
+    let partitions = |sk_prefix: &str| -> BTreeSet<String> {
+        items
+            .iter()
+            .filter(|item| matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk.starts_with(sk_prefix)))
+            .filter_map(|item| item.get("due_pk").and_then(|v| v.as_s().ok()).cloned())
+            .collect()
+    };
+    for kind in ["CONV#", "EVENT#", "WEBHOOK_CHECK", "CONNECTION"] {
+        assert!(partitions(kind).len() >= 4, "{kind} items share {:?}: one hot partition", partitions(kind));
+    }
+
+    // Legacy items: one of each kind, as written before the index was sharded.
+    let bot = unique("legacy");
+    let now = 1_800_000_000_000_i64;
+    let due = now - 500;
+    let set_legacy = |pk: String, sk: &str, legacy: &str| {
+        client
+            .update_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S(pk))
+            .key("sk", AttributeValue::S(sk.to_owned()))
+            .update_expression("SET due_pk = :legacy")
+            .expression_attribute_values(":legacy", AttributeValue::S(legacy.to_owned()))
+            .send()
+    };
+    claimed(
+        store
+            .claim(&ClaimRequest { lease_until_ms: due, ..claim(&bot, "old", now - 100_000, "old-payload") })
+            .await
+            .unwrap(),
+    );
+    set_legacy(format!("BOT#{bot}"), "CONV#old", "DUE").await.unwrap();
+    let callback = PendingCallback {
+        bot_id: bot.clone(),
+        event_id: "old-event".into(),
+        conversation_id: "old".into(),
+        ticket_id: 9,
+        body: "{\"delivery_id\":\"old-event\"}".into(),
+        attempts: 1,
+        due_at_ms: Some(due),
+        state: CallbackState::Pending,
+        last_error: None,
+    };
+    assert!(store.mark_event_seen(&bot, "old-event", now / 1000, Some(&callback)).await.unwrap());
+    set_legacy(format!("BOT#{bot}"), "EVENT#old-event", "CALLBACK").await.unwrap();
+    store.schedule_webhook_check(&bot, due).await.unwrap();
+    set_legacy(format!("BOT#{bot}"), "WEBHOOK_CHECK", "WEBHOOK").await.unwrap();
+    let connection = Connection {
+        access_token_expires_at: Some(due / 1000 + 600),
+        ..Connection::new(&bot, "legacy", ConnectionMode::Oauth)
+    };
+    store.put_connection(&connection).await.unwrap();
+    set_legacy(format!("BOT#{bot}"), "CONNECTION", "REFRESH").await.unwrap();
+
+    let conversations = store.list_due(now, 1000).await.unwrap();
+    let old = conversations.iter().find(|r| r.bot_id == bot).expect("a legacy escalation is listed");
+    assert_eq!(old.pending_payload.as_deref(), Some("old-payload"));
+    assert_eq!(conversations.len() as i64, DUE_ITEMS + 1, "and the sharded ones still");
+    let callbacks = store.list_due_callbacks(now, 1000).await.unwrap();
+    assert_eq!(callbacks.iter().filter(|c| c.bot_id == bot).cloned().collect::<Vec<_>>(), vec![callback]);
+    assert!(store.list_webhook_checks_due(now, 1000).await.unwrap().contains(&(bot.clone(), due)));
+    assert!(store.list_refresh_due(now, 1000).await.unwrap().iter().any(|c| c.bot_id == bot));
+
+    // The next claim of a legacy callback or webhook check moves it to its shard, so the legacy
+    // partitions empty themselves.
+    store.claim_callback(&bot, "old-event", due, now + 60_000).await.unwrap().expect("claimed");
+    assert!(store.claim_webhook_check(&bot, due, now + 900_000).await.unwrap());
+    for sk in ["EVENT#old-event", "WEBHOOK_CHECK"] {
+        let item = client
+            .get_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S(format!("BOT#{bot}")))
+            .key("sk", AttributeValue::S(sk.into()))
+            .send()
+            .await
+            .unwrap()
+            .item
+            .unwrap();
+        let partition = item.get("due_pk").and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+        assert!(partition.contains('#'), "{sk} is still on the legacy partition {partition:?}");
+    }
+}
+
+#[tokio::test]
+async fn dynamodb_on_moto_due_listings_conform() {
+    dynamodb_due_listings_conform(Backend::Moto).await;
+}
+
+#[tokio::test]
+async fn dynamodb_on_dynalite_due_listings_conform() {
+    dynamodb_due_listings_conform(Backend::Dynalite).await;
+}
+
+/// The due index holds keys only: the transcripts and callback bodies are not copied into it
+/// on every write, the listings read them from the table.
+async fn due_index_projects_only_keys(backend: Backend) {
+    let (client, table, _) = dynamo_parts(backend).await;
+    let described = client.describe_table().table_name(&table).send().await.unwrap();
+    let index = described
+        .table()
+        .and_then(|t| t.global_secondary_indexes.as_deref())
+        .unwrap_or_default()
+        .iter()
+        .find(|i| i.index_name() == Some(DUE_INDEX))
+        .expect("the due index");
+    let projection = index.projection().expect("a projection");
+    assert_eq!(projection.projection_type(), Some(&ProjectionType::KeysOnly), "{projection:?}");
+    assert!(projection.non_key_attributes().is_empty(), "{projection:?}");
+}
+
+#[tokio::test]
+async fn dynamodb_on_moto_due_index_projects_only_keys() {
+    due_index_projects_only_keys(Backend::Moto).await;
+}
+
+#[tokio::test]
+async fn dynamodb_on_dynalite_due_index_projects_only_keys() {
+    due_index_projects_only_keys(Backend::Dynalite).await;
 }

@@ -53,11 +53,17 @@ pub fn unique(prefix: &str) -> String {
 
 /// A fresh table on the chosen DynamoDB emulator.
 pub async fn dynamo_store(backend: Backend) -> Arc<DynamoStore> {
+    dynamo_parts(backend).await.2
+}
+
+/// A fresh table with the raw client and its name, for tests that look under the adapter
+/// (the table's description, items as an older release wrote them).
+pub async fn dynamo_parts(backend: Backend) -> (aws_sdk_dynamodb::Client, String, Arc<DynamoStore>) {
     let url = endpoint(if backend == Backend::Dynalite { DYNALITE_ENV } else { MOTO_ENV });
     let client = aws_sdk_dynamodb::Client::new(&sdk_config(&url).await);
     let table = unique("handoff-test");
     DynamoStore::create_table(&client, &table).await.expect("create table");
-    Arc::new(DynamoStore::new(client, table))
+    (client.clone(), table.clone(), Arc::new(DynamoStore::new(client, table)))
 }
 
 /// A Secrets Manager store on moto with its own prefix.

@@ -164,6 +164,17 @@ fn the_scheduled_functions_have_their_schedules_and_dead_letter_queues() {
     let indexes: BTreeSet<&str> =
         table["GlobalSecondaryIndexes"].as_sequence().unwrap().iter().filter_map(|i| i["IndexName"].as_str()).collect();
     assert_eq!(indexes, BTreeSet::from([handoff::store::dynamodb::DUE_INDEX, handoff::store::dynamodb::TICKET_INDEX]));
+    // As `DynamoStore::create_table` makes them: keys only, so no payload is copied to an index.
+    for index in table["GlobalSecondaryIndexes"].as_sequence().unwrap().iter().filter(|i| !i["IndexName"].is_null()) {
+        assert_eq!(index["Projection"]["ProjectionType"].as_str(), Some("KEYS_ONLY"), "{:?}", index["IndexName"]);
+    }
+    // The old all-attributes `due` index exists only while a stack is upgraded.
+    let legacy = table["GlobalSecondaryIndexes"].as_sequence().unwrap().iter().find_map(|i| i["Fn::If"].as_sequence());
+    let legacy = legacy.expect("the legacy due index behind KeepLegacyDueIndex");
+    assert_eq!(legacy[0].as_str(), Some("KeepLegacyDueIndex"));
+    assert_eq!(legacy[1]["IndexName"].as_str(), Some("due"));
+    assert_eq!(legacy[2]["Ref"].as_str(), Some("AWS::NoValue"), "new stacks do without it");
+    assert_eq!(template["Parameters"]["KeepLegacyDueIndex"]["Default"].as_str(), Some("false"));
 }
 
 /// The actions a function's role allows on resources matching `needle` (all when it is "").
