@@ -54,6 +54,7 @@ fn setup() -> Bench {
             lease_until_ms: now + 60_000,
             rule: handoff::rules::RuleKind::Manual,
             requester_email: None,
+            requester_verified: false,
             pending_payload: "x".into(),
             account: Some("acme".into()),
         };

@@ -22,13 +22,17 @@ pub fn same_email(a: &str, b: &str) -> bool {
 }
 
 /// A claim binds the conversation to its visitor: a conversation already recorded for another
-/// email (at session start, or as an escalation's requester) refuses that claim. Without a claim
-/// nothing is bound (and nothing is unlocked either).
+/// email (at session start, or as an escalation's requester) refuses that claim, and one whose
+/// visitor a claim recorded (`verified`) refuses every caller without a claim. Without a claim on
+/// either side nothing is bound (and nothing is unlocked either).
 pub fn check_binding<'a>(
     claim: Option<&str>,
     recorded: impl IntoIterator<Item = Option<&'a str>>,
+    verified: bool,
 ) -> Result<(), VisitorMismatch> {
-    let Some(claim) = claim else { return Ok(()) };
+    let Some(claim) = claim else {
+        return if verified { Err(VisitorMismatch) } else { Ok(()) };
+    };
     match recorded.into_iter().flatten().any(|email| !same_email(email, claim)) {
         true => Err(VisitorMismatch),
         false => Ok(()),
@@ -87,9 +91,17 @@ mod tests {
 
     #[test]
     fn a_claim_binds_a_recorded_conversation() {
-        assert_eq!(check_binding(None, [Some("alice@example.com")]), Ok(()));
-        assert_eq!(check_binding(Some("eve@example.com"), [None, None]), Ok(()));
-        assert_eq!(check_binding(Some("Alice@example.com"), [Some("alice@example.com"), None]), Ok(()));
-        assert_eq!(check_binding(Some("eve@example.com"), [None, Some("alice@example.com")]), Err(VisitorMismatch));
+        assert_eq!(check_binding(None, [Some("alice@example.com")], false), Ok(()));
+        assert_eq!(
+            check_binding(None, [Some("alice@example.com")], true),
+            Err(VisitorMismatch),
+            "claimed: claim needed"
+        );
+        assert_eq!(check_binding(Some("eve@example.com"), [None, None], false), Ok(()));
+        assert_eq!(check_binding(Some("Alice@example.com"), [Some("alice@example.com"), None], true), Ok(()));
+        assert_eq!(
+            check_binding(Some("eve@example.com"), [None, Some("alice@example.com")], false),
+            Err(VisitorMismatch)
+        );
     }
 }

@@ -201,6 +201,8 @@ async fn session(app: &App, request: &Request) -> Result<Response<Body>, Problem
         email,
         phone: body.visitor.phone.map(|p| crate::text::one_line(&p)).filter(|p| !p.is_empty()),
         locale: body.locale,
+        // Set from the token's claim by the use case, never from the body.
+        email_verified: false,
         recorded_at: crate::audit::now(),
     };
     let may_read_context = caller.scopes.iter().any(|s| s == scopes::READ_CUSTOMER_CONTEXT);

@@ -232,34 +232,30 @@ impl Escalator<'_> {
     }
 
     /// Who the ticket is for (`identity::requester`): the claim, the body, the visitor recorded at
-    /// session start. A claim must match the body and the conversation's recorded visitor. The
-    /// session's record is read only when the body leaves part of the visitor out or a claim must
-    /// be checked; the conversation only for a claim (both at once).
+    /// session start. The conversation's binding is checked for every caller (its record and the
+    /// session's, read at once): a claim must match them, and a conversation a claim bound refuses
+    /// callers without one.
     async fn requester(&self, command: &EscalateCommand) -> Result<Visitor, EscalationError> {
         let (bot_id, conversation_id) = (&command.bot_id, &command.conversation_id);
-        let body = &command.request.visitor;
         let claim = command.visitor_claim.as_deref();
-        let complete = body.email.is_some() && body.name.is_some() && body.phone.is_some();
-        if claim.is_none() && complete {
-            return Ok(identity::requester(None, body, None)?);
-        }
         let conversations = &self.stores.conversations;
-        let (session, record) = tokio::join!(conversations.get_visitor(bot_id, conversation_id), async {
-            match claim {
-                Some(_) => conversations.get_conversation(bot_id, conversation_id).await,
-                None => Ok(None),
-            }
-        });
-        let session = session?.map(|v| Visitor { name: v.name, email: v.email, phone: v.phone });
-        let record = record?;
+        let (session, record) = tokio::join!(
+            conversations.get_visitor(bot_id, conversation_id),
+            conversations.get_conversation(bot_id, conversation_id)
+        );
+        let (session, record) = (session?, record?);
+        let verified =
+            session.as_ref().is_some_and(|s| s.email_verified) || record.as_ref().is_some_and(|r| r.requester_verified);
         identity::check_binding(
             claim,
             [
                 session.as_ref().and_then(|s| s.email.as_deref()),
                 record.as_ref().and_then(|r| r.requester_email.as_deref()),
             ],
+            verified,
         )?;
-        Ok(identity::requester(claim, body, session.as_ref())?)
+        let session = session.map(|v| Visitor { name: v.name, email: v.email, phone: v.phone });
+        Ok(identity::requester(claim, &command.request.visitor, session.as_ref())?)
     }
 
     /// Finishes an escalation left pending (a 202: Zendesk was down, or the worker stopped), for
@@ -351,6 +347,7 @@ impl Escalator<'_> {
             lease_until_ms: now + self.config.lease_margin.as_millis() as i64,
             rule: listed.rule.unwrap_or(RuleKind::Manual),
             requester_email: listed.requester_email.clone(),
+            requester_verified: listed.requester_verified,
             pending_payload: payload.to_owned(),
             // No account to judge by here: the listed episode's stays as it is.
             account: None,
@@ -448,6 +445,13 @@ impl Escalator<'_> {
                     self.finish(&bot, settings, record, &first, Some(request), command.deadline).await?
                 }
                 ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
+                    // Checked again on the record as it is now: another visitor's escalation may
+                    // have recorded its ticket since this request's first look.
+                    identity::check_binding(
+                        command.visitor_claim.as_deref(),
+                        [record.requester_email.as_deref()],
+                        record.requester_verified,
+                    )?;
                     self.follow_up(&bot, settings, record, command).await?
                 }
                 ClaimOutcome::Held(record) => {
@@ -497,6 +501,7 @@ impl Escalator<'_> {
             lease_until_ms: now + lease.as_millis() as i64,
             rule: firing.rule,
             requester_email: command.request.visitor.email.clone(),
+            requester_verified: command.visitor_claim.is_some(),
             pending_payload: payload.to_owned(),
             account: Some(bot.connection.subdomain.clone()),
         }
@@ -548,7 +553,11 @@ impl Escalator<'_> {
                 match self.create_once(bot, &record, &plan.ticket, &key, deadline).await {
                     Ok((t, replayed)) => {
                         check_notes |= replayed;
-                        self.phone_onto_requester(bot, &t, first.request.visitor.phone.as_deref(), deadline).await;
+                        // Only a verified requester's Zendesk user is written to: an email from a body
+                        // may name someone else's existing user.
+                        if record.requester_verified {
+                            self.phone_onto_requester(bot, &t, first.request.visitor.phone.as_deref(), deadline).await;
+                        }
                         t
                     }
                     Err(e) => return settle(None, 0, e).await,
@@ -645,7 +654,7 @@ impl Escalator<'_> {
     }
 
     /// The visitor's phone onto the requester's Zendesk user (the ticket's `requester` cannot carry
-    /// it). Best effort: the phone is in the ticket's first comment either way, so a failure here
+    /// it), for a requester the platform verified. Best effort: the phone is in the ticket's first comment either way, so a failure here
     /// is logged and never holds up the handoff.
     async fn phone_onto_requester(&self, bot: &BotAccount, ticket: &Ticket, phone: Option<&str>, deadline: Deadline) {
         let (Some(phone), Some(user_id)) =

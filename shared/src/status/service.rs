@@ -238,12 +238,16 @@ impl Lookup<'_> {
         let (Some(record), visitor) = (record?.filter(|r| r.in_account(account)), visitor?) else {
             return Ok(viewer);
         };
+        let claimed = record.requester_verified || visitor.as_ref().is_some_and(|v| v.email_verified);
         match &claim {
+            // A conversation a claim bound opens nothing to a caller without one.
+            None if claimed => {}
             None => viewer.linked_tickets.extend(record.ticket_id.into_iter().chain(record.previous_ticket_id)),
             Some(claim) => {
                 let recorded_for_claim =
                     record.requester_email.as_deref().is_some_and(|e| identity::same_email(e, claim));
-                let bound = identity::check_binding(Some(claim), [visitor.as_ref().and_then(|v| v.email.as_deref())]);
+                let bound =
+                    identity::check_binding(Some(claim), [visitor.as_ref().and_then(|v| v.email.as_deref())], false);
                 if recorded_for_claim && bound.is_ok() {
                     viewer.linked_tickets.extend(record.ticket_id);
                 }
@@ -417,25 +421,28 @@ impl Lookup<'_> {
         }
         let (bot_id, conversation_id) = (&visitor.bot_id, &visitor.conversation_id);
         let conversations = &self.stores.conversations;
-        let (earlier, record) = tokio::join!(conversations.get_visitor(bot_id, conversation_id), async {
-            match claim {
-                Some(_) => conversations.get_conversation(bot_id, conversation_id).await,
-                None => Ok(None),
-            }
-        });
+        let (earlier, record) = tokio::join!(
+            conversations.get_visitor(bot_id, conversation_id),
+            conversations.get_conversation(bot_id, conversation_id)
+        );
         let (earlier, record) = (earlier?, record?);
-        // A claim binds the conversation: one recorded for another visitor is not re-recorded.
+        // A claim binds the conversation: one recorded for another visitor is not re-recorded, and
+        // one a claim recorded is not re-recorded without a claim.
+        let verified =
+            earlier.as_ref().is_some_and(|v| v.email_verified) || record.as_ref().is_some_and(|r| r.requester_verified);
         identity::check_binding(
             claim,
             [
                 earlier.as_ref().and_then(|v| v.email.as_deref()),
                 record.as_ref().and_then(|r| r.requester_email.as_deref()),
             ],
+            verified,
         )
         .map_err(|_| StatusError::VisitorMismatch)?;
         let mut visitor = visitor.clone();
         if let Some(claim) = claim {
             visitor.email = Some(identity::normalize_email(claim));
+            visitor.email_verified = true;
         }
         let merged = match earlier {
             Some(earlier) => VisitorRecord {
@@ -443,6 +450,7 @@ impl Lookup<'_> {
                 email: visitor.email.clone().or(earlier.email),
                 phone: visitor.phone.clone().or(earlier.phone),
                 locale: visitor.locale.clone().or(earlier.locale),
+                email_verified: visitor.email_verified || earlier.email_verified,
                 ..visitor.clone()
             },
             None => visitor.clone(),

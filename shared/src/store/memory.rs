@@ -22,6 +22,7 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         account: claim.account.clone(),
         rule: Some(claim.rule),
         requester_email: claim.requester_email.clone(),
+        requester_verified: claim.requester_verified,
         claim_token: claim.claim_token.clone(),
         resume,
         lease_until_ms: claim.lease_until_ms,

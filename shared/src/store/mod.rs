@@ -240,6 +240,10 @@ pub struct ConversationRecord {
     pub rule: Option<RuleKind>,
     #[serde(default)]
     pub requester_email: Option<String>,
+    /// The requester came from a token's `visitor_email` claim: the conversation is bound to that
+    /// visitor, and callers without a claim may not read, append to or re-record it.
+    #[serde(default)]
+    pub requester_verified: bool,
     /// Identifies the current worker; conditional writes check it so a stale worker cannot win.
     pub claim_token: String,
     /// An earlier attempt of this episode may have reached Zendesk: look for its ticket before
@@ -330,6 +334,8 @@ pub struct ClaimRequest {
     pub lease_until_ms: i64,
     pub rule: RuleKind,
     pub requester_email: Option<String>,
+    /// `requester_email` is the token's claim (see `ConversationRecord::requester_verified`).
+    pub requester_verified: bool,
     pub pending_payload: String,
     /// The bot's Zendesk account now (its subdomain); None when not known (the bot is not
     /// connected). A record of another account is ended by the claim: a new episode starts.
@@ -515,6 +521,9 @@ pub struct VisitorRecord {
     pub phone: Option<String>,
     #[serde(default)]
     pub locale: Option<String>,
+    /// The email is a token's `visitor_email` claim: the conversation is bound to that visitor.
+    #[serde(default)]
+    pub email_verified: bool,
     /// RFC 3339.
     pub recorded_at: String,
 }

@@ -25,6 +25,7 @@ fn claim(bot: &str, conv: &str, now_ms: i64, payload: &str) -> ClaimRequest {
         lease_until_ms: now_ms + 10_000,
         rule: RuleKind::ExplicitRequest,
         requester_email: Some("ana@example.com".into()),
+        requester_verified: true,
         pending_payload: payload.into(),
         account: Some("acme".into()),
     }
@@ -536,6 +537,7 @@ async fn outbox_conforms<S: CallbackOutbox + BotStore + ConversationStore>(store
         email: Some("ana@example.com".into()),
         phone: None,
         locale: Some("pt-BR".into()),
+        email_verified: true,
         recorded_at: "2026-11-21T10:00:00.000000Z".into(),
     };
     assert_eq!(store.get_visitor(&bot, "c9").await.unwrap(), None);

@@ -113,16 +113,13 @@ async fn the_requester_is_who_the_platform_verified_then_the_body_then_the_sessi
     let mut bare = escalation_body("I want a human");
     bare.as_object_mut().expect("object").remove("visitor");
 
-    // The session recorded the visitor; the bot leaves `visitor` out of the escalation.
-    let recorded = session(
-        &h,
-        "conv-s",
-        &json!({"visitor": {"name": "Sam Session", "email": "sam@example.com", "phone": "+1 555 0100"}}),
-        &[],
-    )
-    .await;
+    // The session recorded the visitor; the bot leaves `visitor` out of the escalation. A phone
+    // reaches the Zendesk user only for a requester the platform verified (the claim).
+    let sam = [("visitor_email", "sam@example.com")];
+    let recorded =
+        session(&h, "conv-s", &json!({"visitor": {"name": "Sam Session", "phone": "+1 555 0100"}}), &sam).await;
     assert_eq!(recorded.status, StatusCode::OK, "{}", recorded.raw);
-    let from_session = escalate_as(&h, "conv-s", &bare, &[]).await.ticket_id();
+    let from_session = escalate_as(&h, "conv-s", &bare, &sam).await.ticket_id();
     let requester = h.sim.user(h.sim.ticket(from_session).unwrap().requester_id).unwrap();
     assert_eq!((requester.name.as_str(), requester.email.as_str()), ("Sam Session", "sam@example.com"));
     assert_eq!(requester.phone.as_deref(), Some("+1 555 0100"), "the phone is on the Zendesk user");
@@ -138,4 +135,53 @@ async fn the_requester_is_who_the_platform_verified_then_the_body_then_the_sessi
     let claimed = escalate_as(&h, "conv-c", &bare, &[("visitor_email", "Cat@Example.com")]).await;
     assert_eq!(claimed.status, StatusCode::CREATED, "{}", claimed.raw);
     assert_eq!(requester_email(&h, claimed.ticket_id()), "cat@example.com");
+}
+
+#[tokio::test]
+async fn a_token_without_a_claim_cannot_read_append_to_or_rebind_a_claimed_conversation() {
+    let h = Harness::new(Backend::Dynalite).await;
+    let alice = [("visitor_email", "alice@example.com")];
+    let started =
+        session(&h, "conv-alice", &json!({"visitor": {"name": "Alice", "phone": "+1 555 0101"}}), &alice).await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.raw);
+    let mut body = escalation_body("I want a human");
+    body.as_object_mut().expect("object").remove("visitor");
+    let ticket = escalate_as(&h, "conv-alice", &body, &alice).await.ticket_id();
+    let calls_before = h.sim.calls().len();
+
+    // Read: the conversation id opens nothing for a caller the platform did not verify.
+    let read = lookup(&h, ticket, Some("conv-alice"), &[]).await;
+    assert_eq!(read.status, StatusCode::NOT_FOUND, "{}", read.raw);
+    // Append: no messages added to Alice's ticket.
+    let appended = escalate_as(&h, "conv-alice", &escalation_body("add this to alice's ticket"), &[]).await;
+    assert_eq!(appended.status, StatusCode::FORBIDDEN, "{}", appended.raw);
+    assert_eq!(appended.body["type"], "urn:handoff:problem:visitor-mismatch");
+    // Re-bind: the session's verified visitor is not replaced, not even just the phone.
+    for body in [json!({"visitor": {"email": "eve@example.com"}}), json!({"visitor": {"phone": "+1 555 0666"}})] {
+        let reply = session(&h, "conv-alice", &body, &[]).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{body}: {}", reply.raw);
+    }
+    assert_eq!(h.sim.calls().len(), calls_before, "nothing reached Zendesk");
+    let kept = h.app.stores.conversations.get_visitor(&h.bot_id, "conv-alice").await.unwrap().unwrap();
+    assert_eq!((kept.email.as_deref(), kept.phone.as_deref()), (Some("alice@example.com"), Some("+1 555 0101")));
+    // Alice herself carries on.
+    let mut more = escalation_body("one more thing");
+    more.as_object_mut().expect("object").remove("visitor");
+    let more = escalate_as(&h, "conv-alice", &more, &alice).await;
+    assert_eq!(more.status, StatusCode::OK, "{}", more.raw);
+    assert_eq!(lookup(&h, ticket, Some("conv-alice"), &alice).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_phone_from_an_unverified_body_never_changes_an_existing_zendesk_user() {
+    let h = Harness::new(Backend::Memory).await;
+    let ceo = h.sim.insert_ticket_for("ceo@example.com", "Board pack", "open", &[]);
+    let ceo_user = h.sim.ticket(ceo).unwrap().requester_id;
+    let mut body = escalation_body("I want a human");
+    body["visitor"] = json!({"name": "Mallory", "email": "ceo@example.com", "phone": "+1 555 0666"});
+    let reply = escalate_as(&h, "conv-mallory", &body, &[]).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_eq!(h.sim.user(ceo_user).unwrap().phone, None, "an unverified body does not write to a Zendesk user");
+    let comment = &h.sim.ticket(reply.ticket_id()).unwrap().comments[0].body;
+    assert!(comment.contains("+1 555 0666"), "the phone stays in the ticket for the agent: {comment}");
 }
