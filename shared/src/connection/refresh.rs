@@ -6,9 +6,11 @@
 //!
 //! Once Zendesk has answered a refresh, the new pair exists nowhere else: a refresh starts only
 //! with a whole lease of time left, waits for the token endpoint as long as the lease allows,
-//! and keeps trying to store the answer until the lease ends. It stores it only while the
-//! connection is still the one it read (a reconnect takes the lease and wins), and an
-//! `invalid_grant` is final only if the stored pair is still the one that was refused.
+//! and keeps trying to store the answer until shortly before the lease ends (no try outlives
+//! it). A try that was stored though its answer was lost counts as stored: the next one finds
+//! the new pair in place. It stores it only while the connection is still the one it read (a
+//! reconnect takes the lease and wins), and an `invalid_grant` is final only if the stored pair
+//! is still the one that was refused.
 
 use std::time::Duration;
 
@@ -27,6 +29,9 @@ pub const LEASE: Duration = Duration::from_secs(15);
 const TOKEN_CALL: Duration = Duration::from_secs(10);
 /// The first and the longest wait between tries of the secret write.
 const WRITE_BACKOFF: (Duration, Duration) = (Duration::from_millis(100), Duration::from_secs(1));
+/// Kept free at the end of the lease: a secret write is cut off this long before the lease ends
+/// (and not tried again with less left), so it cannot land once someone else holds the lease.
+const WRITE_MARGIN: Duration = Duration::from_secs(2);
 /// How long a caller waits for another refresher at most.
 const WAIT: Duration = Duration::from_secs(8);
 /// A request path refreshes a token that expires sooner than this.
@@ -207,10 +212,14 @@ impl Refresher<'_> {
     }
 
     /// Stores the new pair. The old refresh token is dead now, so this is the only copy: the
-    /// write is tried again (with backoff) until the lease ends. Before each try, the connection
-    /// and the stored credentials must still be the ones this refresh read; if a reconnect (or
-    /// another writer) changed them, the new pair is discarded and revoked instead. What other
-    /// writers changed meanwhile beside the credentials (the webhook and callback secrets) is kept.
+    /// write is tried again (with backoff) while the lease has more than `WRITE_MARGIN` left, and
+    /// each try is cut off `WRITE_MARGIN` before the lease ends, so no write of this holder lands
+    /// after another one took the lease. Each try first reads the secret as stored now: if it
+    /// already holds the new pair, an earlier try was stored and only its answer was lost, and
+    /// the write is done. Otherwise the connection and the stored credentials must still be the
+    /// ones this refresh read; if a reconnect (or another writer) changed them, the new pair is
+    /// discarded and revoked instead. What other writers changed meanwhile beside the credentials
+    /// (the webhook and callback secrets) is kept.
     async fn store_grant(
         &self,
         connection: &Connection,
@@ -221,40 +230,53 @@ impl Refresher<'_> {
         lease: Deadline,
     ) -> Result<BotSecret, RefreshError> {
         let bot_id = &connection.bot_id;
+        let renewed = renewed(used, grant);
         let mut wait = WRITE_BACKOFF.0;
         let mut tries = 0u32;
         loop {
             tries += 1;
             let attempt = async {
-                if !self.fence_holds(connection, holder).await? {
-                    return Ok(None);
-                }
                 self.stores.secrets.invalidate(bot_id);
                 let current = self.stores.secrets.get_bot_secret(bot_id).await?;
+                if let Some(stored) = current.as_ref().filter(|c| c.credentials.same_as(&renewed.credentials)) {
+                    return Ok::<_, StoreError>(Stored::Already(stored.clone()));
+                }
+                if !self.fence_holds(connection, holder).await? {
+                    return Ok(Stored::Superseded);
+                }
                 let Some(current) = current.filter(|c| c.credentials.same_as(&used.credentials)) else {
-                    return Ok(None);
+                    return Ok(Stored::Superseded);
                 };
-                let mut refreshed = renewed(used, grant);
+                let mut refreshed = renewed.clone();
                 // Until the health check moves them out, an older version's signing and
                 // callback secrets ride along untouched (the webhook secret is not this one's).
                 refreshed.legacy_signing_secret = current.legacy_signing_secret;
                 refreshed.legacy_callback_secret = current.legacy_callback_secret;
                 self.stores.secrets.put_bot_secret(bot_id, &refreshed).await?;
-                Ok::<_, StoreError>(Some(refreshed))
+                Ok(Stored::Written(refreshed))
             };
-            match attempt.await {
-                Ok(Some(refreshed)) => return Ok(refreshed),
-                Ok(None) => {
+            let budget = lease.remaining().saturating_sub(WRITE_MARGIN);
+            let outcome = tokio::time::timeout(budget, attempt).await.unwrap_or_else(|_| {
+                Err(StoreError::Unavailable("the secret write did not finish within the refresh lease".into()))
+            });
+            match outcome {
+                Ok(Stored::Written(refreshed)) => return Ok(refreshed),
+                Ok(Stored::Already(stored)) => {
+                    info!(bot_id = %bot_id, tries, "an earlier try stored the new tokens; its answer was lost");
+                    return Ok(stored);
+                }
+                Ok(Stored::Superseded) => {
                     warn!(bot_id = %bot_id, "the connection changed during the refresh; its tokens are discarded");
                     self.discard(base, grant).await;
                     return Err(RefreshError::Superseded);
                 }
-                Err(e) if lease.remaining() > wait => {
+                Err(e) if lease.remaining() > wait + WRITE_MARGIN => {
                     warn!(bot_id = %bot_id, tries, error = %e, "could not store the new tokens yet; trying again");
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(WRITE_BACKOFF.1);
                 }
                 Err(e) => {
+                    // Not discarded: the last try may have been stored after all.
                     error!(bot_id = %bot_id, tries, error = %e, "could not store the new tokens before the lease ended");
                     return Err(e.into());
                 }
@@ -351,6 +373,16 @@ impl Refresher<'_> {
         )
         .await;
     }
+}
+
+/// What one try of the secret write found.
+enum Stored {
+    /// This try wrote the new pair.
+    Written(BotSecret),
+    /// The new pair was there already: an earlier try was stored, its answer lost.
+    Already(BotSecret),
+    /// The connection or its credentials changed: the new pair must not be stored.
+    Superseded,
 }
 
 /// The secret after a grant: the new access token, and the new refresh token (rotation), keeping

@@ -62,7 +62,7 @@ pub async fn move_legacy_secrets(stores: &Stores, bot_id: &str) -> Result<bool, 
 
 /// Under the lease: the webhook secret as stored now, completed with what the combined secret
 /// still holds (a value already in the webhook secret is newer and wins), written; only then is
-/// the combined secret written without them. True when something moved.
+/// the combined secret, read again, written without them. True when something moved.
 async fn move_legacy(stores: &Stores, bot_id: &str, holder: &str) -> Result<(WebhookSecret, bool), EditError> {
     stores.secrets.invalidate(bot_id);
     let mut combined = stores.secrets.get_bot_secret(bot_id).await?.ok_or(EditError::NotConnected)?;
@@ -78,12 +78,20 @@ async fn move_legacy(stores: &Stores, bot_id: &str, holder: &str) -> Result<(Web
     }
     ensure_holder(stores, bot_id, holder).await?;
     stores.secrets.put_webhook_secret(bot_id, &webhook).await?;
-    combined.legacy_signing_secret = None;
-    combined.legacy_callback_secret = None;
-    // Checked again just before: a reconnect's new credentials must not be written over (one
-    // that takes the lease after this check reads its secret back, as against a refresher).
-    ensure_holder(stores, bot_id, holder).await?;
-    stores.secrets.put_bot_secret(bot_id, &combined).await?;
+    // The credentials as stored now, not as read above: a refresher's late write may have
+    // rotated the pair meanwhile, and writing the older copy back would lose its refresh token.
+    stores.secrets.invalidate(bot_id);
+    let Some(mut combined) = stores.secrets.get_bot_secret(bot_id).await? else {
+        return Ok((webhook, true));
+    };
+    if combined.holds_legacy() {
+        combined.legacy_signing_secret = None;
+        combined.legacy_callback_secret = None;
+        // Checked again just before: a reconnect's new credentials must not be written over (one
+        // that takes the lease after this check reads its secret back, as against a refresher).
+        ensure_holder(stores, bot_id, holder).await?;
+        stores.secrets.put_bot_secret(bot_id, &combined).await?;
+    }
     tracing::info!(bot_id, "moved the webhook and callback secrets out of the credentials secret");
     Ok((webhook, true))
 }

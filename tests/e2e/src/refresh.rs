@@ -18,39 +18,74 @@ use zendesk_sim::{Fault, Route};
 use crate::connect::{access_token, expire_soon, oauth_connected, refresher};
 use crate::support::*;
 
+/// Something to do just before a `PutSecretValue` naming a secret that ends with the given suffix
+/// is forwarded (another writer stepping in between a read and a write).
+type BeforeWrite = (String, std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>);
+
 /// A loopback proxy in front of moto that answers the next `failures` `PutSecretValue` calls
-/// with Secrets Manager's 500 `InternalServiceError`, and forwards everything else.
-struct FailingSecretWrites {
+/// with Secrets Manager's 500 `InternalServiceError` without forwarding them, forwards the next
+/// `lost` ones to moto (so they are stored) and then answers the client with that same 500 (an
+/// answer lost after the commit), and forwards everything else.
+pub(crate) struct FailingSecretWrites {
     url: String,
     failures: Arc<AtomicU32>,
+    lost: Arc<AtomicU32>,
+    before: Arc<std::sync::Mutex<Option<BeforeWrite>>>,
+}
+
+fn injected_failure() -> http::Response<http_body_util::Full<bytes::Bytes>> {
+    let body = json!({"__type": "InternalServiceError", "message": "injected failure"});
+    let mut answer = http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body.to_string())));
+    *answer.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+    answer.headers_mut().insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
+    answer
+}
+
+fn take_one(counter: &AtomicU32) -> bool {
+    counter.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
 }
 
 impl FailingSecretWrites {
-    async fn start(upstream: String) -> Self {
+    pub(crate) async fn start(upstream: String) -> Self {
         use http_body_util::BodyExt;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let failures = Arc::new(AtomicU32::new(0));
-        let (left, client) = (failures.clone(), reqwest::Client::new());
+        let lost = Arc::new(AtomicU32::new(0));
+        let before: Arc<std::sync::Mutex<Option<BeforeWrite>>> = Arc::default();
+        let (left, losing, hook, client) = (failures.clone(), lost.clone(), before.clone(), reqwest::Client::new());
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (left, client, upstream) = (left.clone(), client.clone(), upstream.clone());
+                let (left, losing, hook, client, upstream) =
+                    (left.clone(), losing.clone(), hook.clone(), client.clone(), upstream.clone());
                 let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
-                    let (left, client, upstream) = (left.clone(), client.clone(), upstream.clone());
+                    let (left, losing, hook, client, upstream) =
+                        (left.clone(), losing.clone(), hook.clone(), client.clone(), upstream.clone());
                     async move {
                         let (parts, body) = request.into_parts();
                         let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
                         let target = parts.headers.get("x-amz-target").and_then(|v| v.to_str().ok());
-                        let fail = target == Some("secretsmanager.PutSecretValue")
-                            && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok();
-                        if fail {
-                            let body = json!({"__type": "InternalServiceError", "message": "injected failure"});
-                            let mut answer =
-                                http::Response::new(http_body_util::Full::new(bytes::Bytes::from(body.to_string())));
-                            *answer.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-                            answer.headers_mut().insert("content-type", "application/x-amz-json-1.1".parse().unwrap());
-                            return Ok::<_, std::convert::Infallible>(answer);
+                        let put = target == Some("secretsmanager.PutSecretValue");
+                        if put && take_one(&left) {
+                            return Ok::<_, std::convert::Infallible>(injected_failure());
                         }
+                        if put {
+                            let secret_id = serde_json::from_slice::<serde_json::Value>(&bytes)
+                                .ok()
+                                .and_then(|v| v["SecretId"].as_str().map(str::to_owned))
+                                .unwrap_or_default();
+                            let step = {
+                                let mut hook = hook.lock().unwrap();
+                                match hook.as_ref() {
+                                    Some((suffix, _)) if secret_id.ends_with(suffix.as_str()) => hook.take(),
+                                    _ => None,
+                                }
+                            };
+                            if let Some((_, step)) = step {
+                                step.await;
+                            }
+                        }
+                        let lose = put && take_one(&losing);
                         let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                         let mut forward = client.request(parts.method.clone(), format!("{upstream}{path}"));
                         for (name, value) in &parts.headers {
@@ -62,6 +97,10 @@ impl FailingSecretWrites {
                         let status = upstream_answer.status();
                         let headers = upstream_answer.headers().clone();
                         let body = upstream_answer.bytes().await.unwrap_or_default();
+                        if lose {
+                            assert!(status.is_success(), "moto stored the write whose answer is lost");
+                            return Ok(injected_failure());
+                        }
                         let mut answer = http::Response::new(http_body_util::Full::new(body));
                         *answer.status_mut() = status;
                         for (name, value) in &headers {
@@ -79,12 +118,30 @@ impl FailingSecretWrites {
                 });
             }
         });
-        Self { url, failures }
+        Self { url, failures, lost, before }
     }
 
     /// The next `n` `PutSecretValue` calls fail.
     fn fail_next(&self, n: u32) {
         self.failures.store(n, Ordering::SeqCst);
+    }
+
+    /// The next `n` `PutSecretValue` calls are stored, and then answered with a 500.
+    fn lose_next_answers(&self, n: u32) {
+        self.lost.store(n, Ordering::SeqCst);
+    }
+
+    fn lost_answers_left(&self) -> u32 {
+        self.lost.load(Ordering::SeqCst)
+    }
+
+    /// Runs `step` just before the next write to a secret whose name ends with `suffix` goes on.
+    pub(crate) fn before_next_write(&self, suffix: &str, step: impl std::future::Future<Output = ()> + Send + 'static) {
+        *self.before.lock().unwrap() = Some((suffix.to_owned(), Box::pin(step)));
+    }
+
+    pub(crate) fn before_write_pending(&self) -> bool {
+        self.before.lock().unwrap().is_some()
     }
 
     fn failures_left(&self) -> u32 {
@@ -94,7 +151,7 @@ impl FailingSecretWrites {
 
 /// Points the harness's secret store at `proxy`, keeping its prefix. The SDK's own retries are
 /// switched off so each store write is one HTTP call and the proxy's count is exact.
-async fn secrets_through(h: &mut Harness, proxy: &FailingSecretWrites) {
+pub(crate) async fn secrets_through(h: &mut Harness, proxy: &FailingSecretWrites) {
     let prefix = match &h.adapters {
         Adapters::Aws { secrets, .. } => secrets.prefix().to_owned(),
         Adapters::Memory { .. } => panic!("the proxy stands in front of moto"),
@@ -157,6 +214,30 @@ async fn secret_write_failures_are_retried_until_the_lease_ends() {
     h.app.stores.secrets.invalidate(&h.bot_id);
     let stored = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
     assert_eq!(access_token(&stored), access_token(&secret));
+    the_stored_pair_still_refreshes(&h).await;
+}
+
+#[tokio::test]
+async fn a_secret_write_stored_but_answered_with_an_error_keeps_the_new_pair() {
+    let mut h = oauth_connected(Backend::Moto).await;
+    let proxy = FailingSecretWrites::start(endpoint(MOTO_ENV)).await;
+    secrets_through(&mut h, &proxy).await;
+    expire_soon(&h).await;
+    h.sim.reset_calls();
+    // Secrets Manager stores the new pair, but its answer is lost (a 500 after the commit): the
+    // next try finds the pair it was about to write already there.
+    proxy.lose_next_answers(1);
+    let refreshed = refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await;
+    let secret = refreshed.expect("a write that was stored is done, whatever its answer said");
+    assert_eq!(proxy.lost_answers_left(), 0, "the answer was lost");
+    assert_eq!(h.sim.count(Route::RevokeToken), 0, "the stored pair was not revoked");
+    assert!(h.sim.bearer_valid(&access_token(&secret)));
+    h.app.stores.secrets.invalidate(&h.bot_id);
+    let stored = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    assert!(stored.credentials.same_as(&secret.credentials), "the stored pair is the new one");
+    assert_eq!(connection(&h).await.state, ConnectionState::Connected);
+    let escalated = h.escalate("conv-after-lost-answer", &escalation_body("talk to a human")).await;
+    assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
     the_stored_pair_still_refreshes(&h).await;
 }
 

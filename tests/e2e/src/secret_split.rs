@@ -244,6 +244,60 @@ async fn a_token_refresh_before_the_move_keeps_the_old_secrets_in_place_for_it()
     assert_eq!(left["credentials"]["access_token"], json!(crate::connect::access_token(&refreshed)));
 }
 
+/// What a refresher whose last try landed late does to the credentials secret: spends the
+/// stored refresh token at Zendesk and stores the new pair (the old-layout fields carried over).
+async fn rotate_behind(sim_url: String, combined_name: String) {
+    let mut combined = read_raw(&combined_name).await.expect("the credentials secret");
+    let grant: Value = reqwest::Client::new()
+        .post(format!("{sim_url}/oauth/tokens"))
+        .json(&json!({
+            "grant_type": "refresh_token", "refresh_token": combined["credentials"]["refresh_token"],
+            "client_id": OAUTH_CLIENT_ID, "client_secret": OAUTH_CLIENT_SECRET,
+        }))
+        .send()
+        .await
+        .expect("the token endpoint")
+        .json()
+        .await
+        .expect("a grant");
+    assert!(grant["access_token"].is_string() && grant["refresh_token"].is_string(), "a rotated pair");
+    combined["credentials"]["access_token"] = grant["access_token"].clone();
+    combined["credentials"]["refresh_token"] = grant["refresh_token"].clone();
+    write_raw(&combined_name, &combined).await;
+}
+
+#[tokio::test]
+async fn the_move_keeps_a_pair_rotated_after_it_read_the_credentials() {
+    let mut h = crate::connect::oauth_connected(Backend::Moto).await;
+    let proxy = crate::refresh::FailingSecretWrites::start(endpoint(MOTO_ENV)).await;
+    crate::refresh::secrets_through(&mut h, &proxy).await;
+    let (combined_name, webhook_name) = old_layout(&h, "whsec-rotated-between", "cb-rotated-between").await;
+    let before = read_raw(&combined_name).await.expect("the credentials secret");
+    // After the move has read the credentials secret, and while it writes the webhook secret, the
+    // pair is rotated and stored by someone else.
+    proxy.before_next_write("/webhook", rotate_behind(h.sim.base_url.clone(), combined_name.clone()));
+    let moved = handoff::connection::secret_edit::move_legacy_secrets(&h.app.stores, &h.bot_id).await;
+    assert!(moved.expect("moved"), "something moved");
+    assert!(!proxy.before_write_pending(), "the pair was rotated between the move's read and write");
+
+    let webhook = read_raw(&webhook_name).await.expect("the webhook secret");
+    assert_eq!(webhook["webhook_signing_secret"], "whsec-rotated-between");
+    assert_eq!(webhook["callback_secret"], "cb-rotated-between");
+    let left = read_raw(&combined_name).await.expect("the credentials secret");
+    let legacy_left = left.get("webhook_signing_secret").is_some() || left.get("callback_secret").is_some();
+    assert!(!legacy_left, "the old-layout fields were dropped from the credentials secret");
+    let access = left["credentials"]["access_token"].as_str().expect("an access token");
+    // Compared, never printed.
+    assert!(access != before["credentials"]["access_token"].as_str().unwrap(), "the rotated pair was kept");
+    assert!(h.sim.bearer_valid(access));
+    // The stored refresh token is the live one.
+    crate::connect::expire_soon(&h).await;
+    let refreshed = crate::connect::refresher(&h)
+        .refresh(&h.bot_id, handoff::connection::refresh::Reason::Expiring, Deadline::after(Duration::from_secs(30)))
+        .await;
+    assert!(refreshed.is_ok(), "{:?}", refreshed.map(|_| ()));
+}
+
 #[tokio::test]
 async fn the_local_runners_secrets_file_keeps_webhook_secrets_apart_and_reads_an_older_file() {
     use handoff::store::{SecretStore, WebhookSecret};
