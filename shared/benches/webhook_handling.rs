@@ -43,7 +43,11 @@ fn setup() -> Bench {
             api_token: SecretString::from("t"),
         });
         app.stores.secrets.put_bot_secret(BOT, &secret).await.unwrap();
-        let webhook = WebhookSecret { webhook_signing_secret: Some(SecretString::from(SECRET)), callback_secret: None };
+        let webhook = WebhookSecret {
+            webhook_signing_secret: Some(SecretString::from(SECRET)),
+            callback_secret: None,
+            account: None,
+        };
         app.stores.secrets.put_webhook_secret(BOT, &webhook).await.unwrap();
         let now = 1_000;
         let claim = ClaimRequest {

@@ -82,9 +82,9 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         let _ = verify(&secrecy::SecretString::from(DECOY_SECRET));
         return Err(unauthenticated());
     }
-    let known = signing_secret(app, &bot_id).await?;
+    let mut known = signing_secret(app, &bot_id).await?;
     let mut verified = match &known {
-        Some(secret) => verify(secret),
+        Some((secret, _)) => verify(secret),
         None => Err(signature::SignatureError::Mismatch),
     };
     // The secret may have changed in another Lambda (the health check registered the webhook
@@ -92,8 +92,9 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     // 30 s per bot.
     if known.is_some() && verified == Err(signature::SignatureError::Mismatch) && app.secret_rechecks.allow(&bot_id) {
         app.stores.secrets.invalidate(&bot_id);
-        if let Some(secret) = signing_secret(app, &bot_id).await? {
-            verified = verify(&secret);
+        if let Some(reread) = signing_secret(app, &bot_id).await? {
+            verified = verify(&reread.0);
+            known = Some(reread);
         }
     }
     if let Err(reason) = verified {
@@ -134,7 +135,9 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         conversation_id = tracing::field::Empty,
     );
     let _entered = span.enter();
-    let answer = handle_event(app, &bot_id, &event, now).await?;
+    // The account whose webhook signed it (kept with its secret), else the connected one.
+    let signed_for = known.and_then(|(_, account)| account);
+    let answer = handle_event(app, &bot_id, signed_for, &event, now).await?;
     Ok(json_response(StatusCode::OK, &answer))
 }
 
@@ -144,14 +147,16 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
 async fn handle_event(
     app: &App,
     bot_id: &str,
+    signed_for: Option<String>,
     event: &event::TicketEvent,
     now: time::OffsetDateTime,
 ) -> Result<serde_json::Value, Problem> {
     let stores = &app.stores;
     let profile = app.profiles.get(stores.bots.as_ref(), bot_id).await.map_err(unavailable)?;
-    // Ticket ids are per Zendesk account: the event is about the connected account's ticket (the
-    // webhook that signed it belongs to that account), never a ticket another account numbered alike.
-    let Some(account) = profile.connection.as_ref().map(|c| c.subdomain.clone()) else {
+    // Ticket ids are per Zendesk account: the event is about a ticket of the account whose
+    // webhook signed it (a Lambda may still hold the previous account's secret for a few minutes
+    // after the bot moved), never a ticket another account numbered alike.
+    let Some(account) = signed_for.or_else(|| profile.connection.as_ref().map(|c| c.subdomain.clone())) else {
         return Ok(json!({"ignored": "the bot is not connected"}));
     };
     let conversation = match &event.external_id {
@@ -230,7 +235,8 @@ async fn handle_event(
     Ok(json!({"applied": status_is_current, "kind": kind, "forwarded": forwarded}))
 }
 
-/// The bot's webhook signing secret (None for an unknown bot or one without a webhook), from
+/// The bot's webhook signing secret and the account its webhook belongs to (None for an unknown
+/// bot or one without a webhook), from
 /// the bot's webhook secret: the only secret this public function's role may read.
 ///
 /// A connected bot with a registered webhook but no signing secret here is waiting for the
@@ -238,9 +244,9 @@ async fn handle_event(
 /// secret existed), or the secret could not be read when the webhook was registered. Its
 /// deliveries answer 503, which Zendesk retries (a 401 it drops), and the check is brought
 /// forward to now, at most once per 30 s per bot.
-async fn signing_secret(app: &App, bot_id: &str) -> Result<Option<secrecy::SecretString>, Problem> {
+async fn signing_secret(app: &App, bot_id: &str) -> Result<Option<(secrecy::SecretString, Option<String>)>, Problem> {
     let signing = match app.stores.secrets.get_webhook_secret(bot_id).await {
-        Ok(secret) => secret.and_then(|s| s.webhook_signing_secret),
+        Ok(secret) => secret.and_then(|s| Some((s.webhook_signing_secret?, s.account))),
         Err(e) => {
             warn!(bot_id, error = %e, "could not read the bot's secret");
             return Err(Problem::unavailable("Try the delivery again.", 5));
@@ -259,8 +265,12 @@ async fn signing_secret(app: &App, bot_id: &str) -> Result<Option<secrecy::Secre
     }
     if app.secret_rechecks.allow(bot_id) {
         app.stores.secrets.invalidate(bot_id);
-        if let Ok(Some(signing)) =
-            app.stores.secrets.get_webhook_secret(bot_id).await.map(|s| s?.webhook_signing_secret)
+        if let Ok(Some(signing)) = app
+            .stores
+            .secrets
+            .get_webhook_secret(bot_id)
+            .await
+            .map(|s| s.and_then(|s| Some((s.webhook_signing_secret?, s.account))))
         {
             return Ok(Some(signing));
         }

@@ -545,7 +545,11 @@ impl Connector<'_> {
                 callback_secret =
                     self.stores.secrets.get_bot_secret(&bot_id).await?.and_then(|old| old.legacy_callback_secret);
             }
-            let webhook = WebhookSecret { webhook_signing_secret: signing_secret, callback_secret };
+            let webhook = WebhookSecret {
+                webhook_signing_secret: signing_secret,
+                callback_secret,
+                account: Some(connection.subdomain.clone()),
+            };
             self.stores.secrets.put_webhook_secret(&bot_id, &webhook).await?;
             self.stores.secrets.put_bot_secret(&bot_id, &secret).await?;
             self.stores.bots.put_connection(&connection).await

@@ -78,7 +78,7 @@ impl Connector<'_> {
                     if !signing_known {
                         let signing =
                             self.zendesk.webhook_signing_secret(&account, id, deadline).await.map_err(zendesk)?;
-                        self.store_signing_secret(bot_id, signing).await?;
+                        self.store_signing_secret(bot_id, &connection.subdomain, signing).await?;
                         info!(bot_id, webhook_id = %id, "webhook signing secret stored");
                     }
                     self.audit_repair(bot_id, "webhook_reactivated", id).await;
@@ -96,7 +96,7 @@ impl Connector<'_> {
         let recorded = async {
             if let Some(signing) = signing.clone() {
                 // The signing secret before the id: a delivery signed with it must verify.
-                self.store_signing_secret(bot_id, signing).await?;
+                self.store_signing_secret(bot_id, &connection.subdomain, signing).await?;
             }
             self.record_webhook_id(bot_id, connection.version, &id).await
         }
@@ -120,13 +120,17 @@ impl Connector<'_> {
     async fn store_signing_secret(
         &self,
         bot_id: &str,
+        account: &str,
         signing: secrecy::SecretString,
     ) -> Result<(), super::ConnectError> {
         let holder = format!("webhook-check-{}", fastrand::u64(..));
-        edit_webhook_secret(self.stores, bot_id, &holder, |stored| stored.webhook_signing_secret = Some(signing))
-            .await
-            .map(|_| ())
-            .map_err(edit_error)
+        edit_webhook_secret(self.stores, bot_id, &holder, |stored| {
+            stored.webhook_signing_secret = Some(signing);
+            stored.account = Some(account.to_owned());
+        })
+        .await
+        .map(|_| ())
+        .map_err(edit_error)
     }
 
     /// Records the webhook id on the connection, on whatever version it has now.

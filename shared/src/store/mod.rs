@@ -642,6 +642,11 @@ pub struct WebhookSecret {
     /// reconnects, forgotten on disconnect).
     #[serde(default, skip_serializing_if = "Option::is_none", serialize_with = "expose_opt")]
     pub callback_secret: Option<SecretString>,
+    /// The Zendesk account (subdomain) whose webhook the signing secret belongs to: an event that
+    /// verifies with it is about that account's ticket, even in a Lambda that cached it before the
+    /// bot moved to another account. None when stored by an older version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
 }
 
 impl std::fmt::Debug for WebhookSecret {
@@ -649,6 +654,7 @@ impl std::fmt::Debug for WebhookSecret {
         f.debug_struct("WebhookSecret")
             .field("webhook_signing_secret", &self.webhook_signing_secret.as_ref().map(|_| "[redacted]"))
             .field("callback_secret", &self.callback_secret.as_ref().map(|_| "[redacted]"))
+            .field("account", &self.account)
             .finish()
     }
 }

@@ -312,14 +312,19 @@ async fn secret_store_conforms(store: &dyn SecretStore) {
     let webhook = WebhookSecret {
         webhook_signing_secret: Some(SecretString::from("whsec-2")),
         callback_secret: Some(SecretString::from("cb-1")),
+        account: Some("acme".into()),
     };
     store.put_webhook_secret(&bot, &webhook).await.unwrap();
     store.invalidate(&bot);
     let read = store.get_webhook_secret(&bot).await.unwrap().expect("stored");
     assert_eq!(read.webhook_signing_secret.unwrap().expose_secret(), "whsec-2");
     assert_eq!(read.callback_secret.unwrap().expose_secret(), "cb-1");
-    let only_callback =
-        WebhookSecret { webhook_signing_secret: None, callback_secret: Some(SecretString::from("cb-2")) };
+    assert_eq!(read.account.as_deref(), Some("acme"), "the account its webhook belongs to");
+    let only_callback = WebhookSecret {
+        webhook_signing_secret: None,
+        callback_secret: Some(SecretString::from("cb-2")),
+        account: None,
+    };
     store.put_webhook_secret(&bot, &only_callback).await.unwrap();
     store.invalidate(&bot);
     let read = store.get_webhook_secret(&bot).await.unwrap().expect("stored");

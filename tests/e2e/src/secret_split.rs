@@ -8,8 +8,11 @@ use std::time::Duration;
 use handoff::app::App;
 use handoff::deadline::Deadline;
 use handoff::store::secrets_manager::SecretsManagerStore;
+use handoff::store::{ClaimRequest, RecordedTicket};
 use handoff::webhook::signature::sign;
+use handoff::zendesk::types::TicketStatus;
 use lambda_http::http::StatusCode;
+use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -319,6 +322,7 @@ async fn the_local_runners_secrets_file_keeps_webhook_secrets_apart_and_reads_an
     let webhook = WebhookSecret {
         webhook_signing_secret: Some(SecretString::from("whsec-new")),
         callback_secret: Some(SecretString::from("cb-new")),
+        account: Some("acme".into()),
     };
     secrets.put_webhook_secret("demo-bot", &webhook).await.unwrap();
     drop(secrets);
@@ -329,4 +333,71 @@ async fn the_local_runners_secrets_file_keeps_webhook_secrets_apart_and_reads_an
     let file: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
     assert_eq!(file["webhooks"]["demo-bot"]["callback_secret"], "cb-new", "a section of its own");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_warm_lambda_still_holding_the_old_accounts_secret_applies_its_events_to_the_old_accounts_tickets_only() {
+    let h = Harness::new(Backend::Moto).await;
+    let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
+    let connect = |subdomain: &str| json!({"mode": "api_token", "subdomain": subdomain, "email": AGENT_EMAIL, "api_token": API_TOKEN});
+    let connected = h.call("PUT", &path, Some(&connect("acme")), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+    assert_eq!(connected.status, StatusCode::OK, "{}", connected.raw);
+    let reply = h.escalate("conv-sandbox", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let sandbox_ticket = reply.ticket_id();
+    let signing = h.app.stores.secrets.get_webhook_secret(&h.bot_id).await.unwrap().unwrap();
+    let signing = signing.webhook_signing_secret.expect("registered").expose_secret().to_owned();
+
+    // Another warm Lambda reads the sandbox webhook's secret before the move.
+    let (other, _) = other_lambda(&h).await;
+    let warm = deliver(&h, &other, &status_body("evt-warm", sandbox_ticket, "OPEN"), &signing).await;
+    assert_eq!(warm.status, StatusCode::OK, "{}", warm.raw);
+
+    // The bot moves to production, where a conversation's ticket has the same number.
+    let moved = h.call("PUT", &path, Some(&connect("globex")), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.raw);
+    let claim = ClaimRequest {
+        bot_id: h.bot_id.clone(),
+        conversation_id: "conv-production".into(),
+        claim_token: "prod".into(),
+        now_ms: now_ms(),
+        lease_until_ms: now_ms() + 60_000,
+        rule: handoff::rules::RuleKind::Manual,
+        requester_email: None,
+        requester_verified: false,
+        pending_payload: "x".into(),
+        account: Some("globex".into()),
+    };
+    h.app.stores.conversations.claim(&claim).await.unwrap();
+    let production = RecordedTicket {
+        ticket_id: sandbox_ticket,
+        account: Some("globex".into()),
+        status: TicketStatus::Open,
+        notes_written: 1,
+        last_synced_fingerprint: None,
+    };
+    h.app.stores.conversations.record_ticket(&h.bot_id, "conv-production", "prod", &production).await.unwrap();
+
+    // The other Lambda's profile is fresh (30 s) while its secret cache still holds the sandbox
+    // webhook's secret: an event the sandbox webhook signs is about the sandbox's ticket.
+    other.profiles.invalidate(&h.bot_id);
+    let late = deliver(&h, &other, &status_body("evt-late", sandbox_ticket, "SOLVED"), &signing).await;
+    assert_eq!(late.status, StatusCode::OK, "{}", late.raw);
+    let conversations = &h.app.stores.conversations;
+    let production = conversations.get_conversation(&h.bot_id, "conv-production").await.unwrap().unwrap();
+    assert_eq!(production.ticket_status, Some(TicketStatus::Open), "production's ticket is untouched");
+    let sandbox = conversations.get_conversation(&h.bot_id, "conv-sandbox").await.unwrap().unwrap();
+    assert_eq!(sandbox.ticket_status, Some(TicketStatus::Solved), "the sandbox's own conversation got it");
+}
+
+/// A status change of `ticket` with no external id (made in another channel, or a lookup by number).
+fn status_body(id: &str, ticket: u64, status: &str) -> String {
+    json!({
+        "type": "zen:event-type:ticket.status_changed", "id": id,
+        "time": OffsetDateTime::now_utc().format(&Rfc3339).unwrap(), "account_id": 1,
+        "subject": format!("zen:ticket:{ticket}"),
+        "detail": {"id": ticket.to_string(), "status": status},
+        "event": {"current": status, "previous": "NEW"}
+    })
+    .to_string()
 }
