@@ -69,7 +69,7 @@ pub async fn sweep_at(app: &App, now_ms: i64, deadline: Deadline) -> SweepReport
     let total = deadline.remaining();
     let escalations_until = Deadline::after(total.mul_f64(0.4));
     let callbacks_until = Deadline::after(total.mul_f64(0.7));
-    match escalations(app, now_ms, escalations_until).await {
+    match escalations(app, now_ms, escalations_until, deadline).await {
         Ok(sweep) => report.escalations = sweep,
         Err(e) => report.errors.push(format!("escalations: {e}")),
     }
@@ -94,7 +94,14 @@ pub async fn sweep_at(app: &App, now_ms: i64, deadline: Deadline) -> SweepReport
     report
 }
 
-async fn escalations(app: &App, now_ms: i64, deadline: Deadline) -> Result<EscalationSweep, crate::store::StoreError> {
+/// `run` is the whole invocation's time: a resume whose token Zendesk rejects refreshes it within
+/// that (a refresh needs a whole lease), not within the resume's own budget.
+async fn escalations(
+    app: &App,
+    now_ms: i64,
+    deadline: Deadline,
+    run: Deadline,
+) -> Result<EscalationSweep, crate::store::StoreError> {
     let escalator = Escalator { stores: &app.stores, zendesk: &app.zendesk, config: &app.escalation };
     let mut sweep = EscalationSweep::default();
     let due = app.stores.conversations.list_due(now_ms, ESCALATION_BATCH).await?;
@@ -105,7 +112,7 @@ async fn escalations(app: &App, now_ms: i64, deadline: Deadline) -> Result<Escal
             sweep.still_pending += 1;
             continue;
         }
-        match escalator.resume(&record, Deadline::after(ESCALATION_BUDGET)).await {
+        match escalator.resume(&record, Deadline::after(ESCALATION_BUDGET), run).await {
             Ok(Resumed::Finished) => sweep.finished += 1,
             Ok(Resumed::StillPending) => sweep.still_pending += 1,
             Ok(Resumed::Failed) => sweep.failed += 1,

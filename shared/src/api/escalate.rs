@@ -49,6 +49,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
         token_subject: caller.subject.clone(),
         visitor_claim: caller.visitor_email.clone(),
         deadline,
+        refresh_deadline: deadline,
     };
     let escalator = Escalator { stores: &app.stores, zendesk: &app.zendesk, config: &app.escalation };
     let outcome = escalator.escalate(command).await.map_err(problem_for)?;

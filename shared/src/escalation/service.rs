@@ -70,7 +70,11 @@ pub struct EscalateCommand {
     /// The token's `visitor_email` claim: the only verified identity. It becomes the requester and
     /// binds the conversation (see `identity`).
     pub visitor_claim: Option<String>,
+    /// Until when Zendesk may be called for this escalation.
     pub deadline: Deadline,
+    /// Until when a token refresh may run: the invocation's own time, which can be longer than
+    /// the escalation's budget (the sweeper gives each resume 10 s, a refresh needs a whole lease).
+    pub refresh_deadline: Deadline,
 }
 
 /// The ticket as the chatbot sees it.
@@ -225,7 +229,7 @@ impl Escalator<'_> {
         };
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
         // Everything that can refuse the request is settled before the first write.
-        let bot = self.bot_account(&connection, command.deadline).await?;
+        let bot = self.bot_account(&connection, command.refresh_deadline).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
         self.rounds(&command, &settings, bot, &pending, &payload, None).await
@@ -265,17 +269,27 @@ impl Escalator<'_> {
     /// solved), nothing is done, and never a new episode. Work that cannot proceed (the bot not
     /// connected, a payload that cannot be read) counts an attempt and is failed, with an audit
     /// entry, once past the give-up window.
-    pub async fn resume(&self, listed: &ConversationRecord, deadline: Deadline) -> Result<Resumed, EscalationError> {
+    pub async fn resume(
+        &self,
+        listed: &ConversationRecord,
+        deadline: Deadline,
+        run: Deadline,
+    ) -> Result<Resumed, EscalationError> {
         let span = tracing::info_span!(
             "resume",
             bot_id = %listed.bot_id,
             conversation_id = %listed.conversation_id,
             ticket_id = tracing::field::Empty,
         );
-        self.resume_inner(listed, deadline).instrument(span).await
+        self.resume_inner(listed, deadline, run).instrument(span).await
     }
 
-    async fn resume_inner(&self, listed: &ConversationRecord, deadline: Deadline) -> Result<Resumed, EscalationError> {
+    async fn resume_inner(
+        &self,
+        listed: &ConversationRecord,
+        deadline: Deadline,
+        run: Deadline,
+    ) -> Result<Resumed, EscalationError> {
         let current = self.stores.conversations.get_conversation(&listed.bot_id, &listed.conversation_id).await?;
         let still_due = current.as_ref().is_some_and(|c| {
             c.state == EscalationState::Pending
@@ -305,11 +319,12 @@ impl Escalator<'_> {
             // The stored request already names the requester the claim chose.
             visitor_claim: None,
             deadline,
+            refresh_deadline: run,
         };
         let profile = self.stores.bots.load_profile(&listed.bot_id).await?;
         let settings = profile.settings.unwrap_or_default();
         let bot = match profile.connection {
-            Some(c) if c.state == ConnectionState::Connected => self.bot_account(&c, deadline).await,
+            Some(c) if c.state == ConnectionState::Connected => self.bot_account(&c, run).await,
             Some(c) if c.state == ConnectionState::ReconnectRequired => Err(EscalationError::ReconnectRequired),
             _ => Err(EscalationError::NotConnected),
         };
@@ -472,7 +487,7 @@ impl Escalator<'_> {
                     return Ok(Outcome::NotEscalated { reason: "the episode's ticket was finished".into() });
                 }
                 Step::EpisodeEnded => {}
-                Step::CredentialsRejected => match self.reload_account(&bot, command.deadline).await? {
+                Step::CredentialsRejected => match self.reload_account(&bot, command.refresh_deadline).await? {
                     Some(fresh) => {
                         info!("Zendesk rejected the cached credentials; retrying with the stored ones");
                         bot = fresh;
@@ -884,6 +899,13 @@ impl Escalator<'_> {
         locale: Option<&str>,
     ) -> Result<Step, EscalationError> {
         if error == ZendeskError::Unauthorized {
+            // Credentials that stay rejected past the window give up like any other failure
+            // (a refresh that never gets its chance must not keep the work forever).
+            if self.past_window(record, now_ms()) {
+                warn!(error = %error, "escalation failed: credentials rejected past the give-up window");
+                self.fail(record, &error.to_string()).await?;
+                return Err(EscalationError::Rejected(error));
+            }
             let update = PendingUpdate {
                 ticket_id,
                 account: record.account.clone(),

@@ -296,7 +296,7 @@ async fn a_sweeper_working_from_an_old_list_never_makes_a_second_ticket() {
     // Then the sweeper reaches the old entry: nothing to do.
     let escalator =
         handoff::escalation::Escalator { stores: &h.app.stores, zendesk: &h.app.zendesk, config: &h.app.escalation };
-    let resumed = escalator.resume(&listed, Deadline::after(WAIT)).await.unwrap();
+    let resumed = escalator.resume(&listed, Deadline::after(WAIT), Deadline::after(RUN)).await.unwrap();
     assert_eq!(resumed, handoff::escalation::service::Resumed::Skipped);
     assert_eq!(h.sim.tickets().len(), 1, "never a second ticket");
     let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw8").await.unwrap().unwrap();
@@ -423,4 +423,24 @@ async fn a_pending_escalation_past_its_window_is_failed_with_an_audit_entry() {
     let again = h.escalate("conv-tw13", &body).await;
     assert_eq!(again.status, StatusCode::CREATED, "{}", again.raw);
     assert_eq!(h.sim.tickets().len(), 1);
+}
+
+#[tokio::test]
+async fn the_sweeper_refreshes_a_rejected_token_and_finishes_the_escalation() {
+    let h = crate::connect::oauth_connected(Backend::Moto).await;
+    // Zendesk is down for the request: the escalation waits for the sweeper.
+    h.sim.inject(Route::CreateTicket, Fault::Status { status: 503, retry_after_secs: None }, 1);
+    let pending = h.escalate("conv-rejected", &escalation_body("talk to a human")).await;
+    assert_eq!(pending.status, StatusCode::ACCEPTED, "{}", pending.raw);
+    // Meanwhile Zendesk stops taking the access token (revoked); the refresh token still works.
+    let secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    h.sim.revoke_bearer_token(&crate::connect::access_token(&secret));
+    let later = (time::OffsetDateTime::now_utc().unix_timestamp() + 3_600) * 1000;
+    let swept = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(RUN)).await;
+    assert_eq!(swept.escalations.finished, 1, "the sweeper refreshed the token and finished: {swept:?}");
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-rejected").await.unwrap().unwrap();
+    assert_eq!(record.state, EscalationState::Created);
+    assert_eq!(h.sim.tickets().len(), 1, "one ticket");
+    let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
+    assert_eq!(profile.connection.unwrap().state, handoff::store::ConnectionState::Connected);
 }
