@@ -732,6 +732,11 @@ impl Escalator<'_> {
             }
             // Someone else holds the lease, or synced meanwhile: read what they left.
             match self.stores.conversations.get_conversation(&record.bot_id, &record.conversation_id).await? {
+                // This request's own write, whose answer was lost: the lease is ours.
+                Some(fresh) if fresh.sync_holder.as_deref() == Some(holder.as_str()) && fresh.sync_leased(now_ms()) => {
+                    leased = Some(newer);
+                    break;
+                }
                 Some(fresh) if fresh.state == EscalationState::Created && fresh.ticket_id == Some(ticket_id) => {
                     if let Some(until) = fresh.sync_lease_until_ms.filter(|_| fresh.sync_leased(now_ms())) {
                         wait_ms = until - now_ms();
@@ -752,7 +757,26 @@ impl Escalator<'_> {
                 deduplicated: true,
             }));
         };
-        let notes = mapping::follow_up_notes(&record.conversation_id, newer);
+        let mut notes = mapping::follow_up_notes(&record.conversation_id, newer);
+        // A holder left on the record never recorded its sync (it failed, or its answers were
+        // lost, after Zendesk may have taken some notes): skip the notes already on the ticket.
+        if record.sync_holder.as_deref().is_some_and(|previous| previous != holder) && !notes.is_empty() {
+            match self.notes_present(bot, ticket_id, &notes, command.deadline).await {
+                Ok(present) => {
+                    info!(present, "an earlier follow-up left notes on the ticket; not adding them again");
+                    notes.drain(..present);
+                }
+                Err(e) => {
+                    let conversations = &self.stores.conversations;
+                    if let Err(error) =
+                        conversations.release_sync_lease(&record.bot_id, &record.conversation_id, &holder).await
+                    {
+                        warn!(%error, "could not release the sync lease; it expires on its own");
+                    }
+                    return follow_up_error(ticket_id, e);
+                }
+            }
+        }
         let mut status = ticket.status;
         for note in &notes {
             match self.zendesk.add_internal_note(&bot.account, ticket_id, note, command.deadline).await {

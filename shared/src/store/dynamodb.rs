@@ -942,11 +942,13 @@ impl ConversationStore for DynamoStore {
     }
 
     async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
-        let values = HashMap::from([(":holder".to_owned(), s(holder)), (":one".to_owned(), n(1))]);
+        let values =
+            HashMap::from([(":holder".to_owned(), s(holder)), (":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
+        // The holder stays as a mark that its notes may be partly on the ticket.
         let released = self
             .update(
                 conv_key(bot_id, conversation_id),
-                "REMOVE sync_holder, sync_lease_until_ms ADD #version :one",
+                "SET sync_lease_until_ms = :zero ADD #version :one",
                 "sync_holder = :holder",
                 &[("#version", "version")],
                 values,

@@ -478,10 +478,8 @@ impl ConversationStore for MemoryStore {
             bot_id,
             conversation_id,
             |r| r.sync_holder.as_deref() == Some(holder),
-            |r| {
-                r.sync_holder = None;
-                r.sync_lease_until_ms = None;
-            },
+            // The holder stays as a mark that its notes may be partly on the ticket.
+            |r| r.sync_lease_until_ms = Some(0),
         );
         match released {
             Ok(()) | Err(StoreError::Conflict) => Ok(()),

@@ -450,8 +450,9 @@ pub trait ConversationStore: Send + Sync {
         fingerprint: &str,
     ) -> Result<(), StoreError>;
 
-    /// Releases the sync lease without recording anything (the notes could not be added);
-    /// harmless when `holder` no longer holds it.
+    /// Ends the sync lease at once without recording anything (the notes could not all be added),
+    /// keeping `holder` on the record as a mark that some of its notes may be on the ticket: the
+    /// next follow-up checks the ticket before adding. Harmless when `holder` no longer holds it.
     async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError>;
 
     /// Records the latest status of the episode's ticket `ticket_id`; Conflict when the record

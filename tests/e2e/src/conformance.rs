@@ -120,7 +120,13 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     store.release_sync_lease(&bot, "c1", "f3").await.unwrap();
     assert_eq!(store.get_conversation(&bot, "c1").await.unwrap().unwrap().sync_holder.as_deref(), Some("f4"));
     store.release_sync_lease(&bot, "c1", "f4").await.unwrap();
-    assert_eq!(store.get_conversation(&bot, "c1").await.unwrap().unwrap().sync_holder, None);
+    // Released at once, with the holder left as a mark that its notes may be partly written.
+    let released = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
+    assert_eq!(released.sync_holder.as_deref(), Some("f4"));
+    assert!(!released.sync_leased(now + 10_000), "free again at once");
+    store.acquire_sync_lease(&bot, "c1", &lease("f5", Some("fp2"), now + 10_001)).await.unwrap();
+    store.record_synced(&bot, "c1", "f5", "fp3").await.unwrap();
+    assert_eq!(store.get_conversation(&bot, "c1").await.unwrap().unwrap().sync_holder, None, "a sync clears it");
 
     // Solved ends the episode: the next claim opens episode 2 and remembers the old ticket.
     assert!(

@@ -730,3 +730,33 @@ async fn a_resumed_episode_on_a_ticket_with_over_100_comments_does_not_add_the_t
         h.sim.ticket(id).unwrap().comments.iter().filter(|c| c.body.contains("Bot: Sorry to hear")).count();
     assert_eq!(transcripts, 1, "the transcript is on the ticket once");
 }
+
+#[tokio::test]
+async fn a_follow_up_note_zendesk_applied_but_answered_504_is_not_added_again_on_the_retry() {
+    let h = Harness::new(Backend::Dynalite).await;
+    let first = h.escalate("conv-504", &escalation_body("talk to a human")).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.raw);
+    let ticket = first.ticket_id();
+    let mut more = escalation_body("talk to a human");
+    more["messages"].as_array_mut().unwrap().push(json!(
+        {"role": "visitor", "text": "Order number is 77-ALPHA", "at": "2026-11-21T10:01:00Z"}
+    ));
+    more["trigger"] = json!("explicit_request");
+    // Zendesk applies the note and its gateway answers 504.
+    h.sim.inject(Route::UpdateTicket, Fault::GatewayError { status: 504, processed_after: Duration::ZERO }, 1);
+    let failed = h.escalate("conv-504", &more).await;
+    assert_eq!(failed.status, StatusCode::SERVICE_UNAVAILABLE, "{}", failed.raw);
+    // The bot repeats the request.
+    let again = h.escalate("conv-504", &more).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.raw);
+    let copies = h.sim.ticket(ticket).unwrap().comments.iter().filter(|c| c.body.contains("77-ALPHA")).count();
+    assert_eq!(copies, 1, "the note Zendesk applied is not added again");
+    // And the next new message is added once, as usual.
+    more["messages"].as_array_mut().unwrap().push(json!(
+        {"role": "visitor", "text": "Also: gift wrap", "at": "2026-11-21T10:02:00Z"}
+    ));
+    assert_eq!(h.escalate("conv-504", &more).await.body["notes_added"], 1);
+    let ticket = h.sim.ticket(ticket).unwrap();
+    assert_eq!(ticket.comments.iter().filter(|c| c.body.contains("gift wrap")).count(), 1);
+    assert_eq!(ticket.comments.iter().filter(|c| c.body.contains("77-ALPHA")).count(), 1);
+}
