@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::connection::oauth_flow::ZENDESK_SCOPES;
 use crate::connection::service::API_TOKEN_END;
 use crate::deadline::Deadline;
 use crate::escalation::Escalator;
 use crate::store::{ConnectionMode, ConnectionState, StoreError};
 use crate::ticket_fields::{TicketFieldCache, missing_fields};
 use crate::zendesk::ZendeskError;
+use crate::zendesk::oauth::ZENDESK_SCOPES;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

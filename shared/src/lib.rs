@@ -5,6 +5,7 @@
 //! use case runs the same against in-process adapters and against DynamoDB, Secrets Manager and
 //! Zendesk (or its simulator) over HTTP.
 
+pub mod address;
 pub mod api;
 pub mod app;
 pub mod audit;

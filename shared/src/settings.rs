@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::rules::RuleKind;
+pub use crate::rules::{ActionRule, ExplicitRequestRule, LowConfidenceRule, LowRatingRule, ManualRule, RuleSettings};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -21,112 +22,13 @@ pub struct BotSettings {
     /// secret). None: nothing is forwarded.
     pub callback_url: Option<String>,
     /// Which tickets a status lookup may show (see `status::visibility`).
-    pub status_lookup_scope: crate::status::visibility::LookupScope,
+    pub status_lookup_scope: LookupScope,
     /// Answer the visitor's recent tickets in the session-start call.
     pub customer_context_on_session_start: bool,
     /// How many recent tickets customer context holds (1–10).
     pub customer_context_count: u8,
     /// Bumped on every save; readers use it for optimistic concurrency.
     pub version: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-#[serde(default)]
-pub struct RuleSettings {
-    pub explicit_request: ExplicitRequestRule,
-    pub low_confidence: LowConfidenceRule,
-    pub low_rating: LowRatingRule,
-    pub action: ActionRule,
-    pub manual: ManualRule,
-}
-
-impl RuleSettings {
-    /// True when the given rule is switched on.
-    pub fn enabled(&self, rule: RuleKind) -> bool {
-        match rule {
-            RuleKind::ExplicitRequest => self.explicit_request.enabled,
-            RuleKind::LowConfidence => self.low_confidence.enabled,
-            RuleKind::LowRating => self.low_rating.enabled,
-            RuleKind::Action => self.action.enabled,
-            RuleKind::Manual => self.manual.enabled,
-        }
-    }
-
-    pub fn any_enabled(&self) -> bool {
-        RuleKind::ALL.iter().any(|rule| self.enabled(*rule))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ExplicitRequestRule {
-    pub enabled: bool,
-    /// Language code → extra phrases that count as asking for a human.
-    pub extra_phrases: BTreeMap<String, Vec<String>>,
-}
-
-impl Default for ExplicitRequestRule {
-    fn default() -> Self {
-        Self { enabled: true, extra_phrases: BTreeMap::new() }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LowConfidenceRule {
-    pub enabled: bool,
-    /// Escalate when the bot's confidence is strictly below this (0..=1).
-    pub threshold: f64,
-}
-
-impl Default for LowConfidenceRule {
-    fn default() -> Self {
-        Self { enabled: true, threshold: 0.6 }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct LowRatingRule {
-    pub enabled: bool,
-    /// A thumbs-down escalates.
-    pub thumbs_down: bool,
-    /// A star rating at or below `at_or_below` out of `scale` escalates; other scales are
-    /// compared proportionally (1 of 3 is the same as 1.67 of 5).
-    pub at_or_below: f64,
-    pub scale: f64,
-}
-
-impl Default for LowRatingRule {
-    fn default() -> Self {
-        Self { enabled: true, thumbs_down: true, at_or_below: 2.0, scale: 5.0 }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ActionRule {
-    pub enabled: bool,
-    /// Bot actions (as the bot names them) that hand over to a human.
-    pub actions: Vec<String>,
-}
-
-impl Default for ActionRule {
-    fn default() -> Self {
-        Self { enabled: true, actions: Vec::new() }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ManualRule {
-    pub enabled: bool,
-}
-
-impl Default for ManualRule {
-    fn default() -> Self {
-        Self { enabled: true }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -173,6 +75,20 @@ impl Default for MappingSettings {
             extra_tags: Vec::new(),
         }
     }
+}
+
+/// Which tickets a status lookup may show; `status::visibility` applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LookupScope {
+    /// The visitor's own tickets: requested with their verified email, or linked to their
+    /// conversation.
+    #[default]
+    Visitor,
+    /// Tickets this bot created.
+    Bot,
+    /// Any ticket the connected Zendesk user can see.
+    Account,
 }
 
 /// Zendesk's ticket priorities.
@@ -272,7 +188,7 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
         errors.push(FieldError::new("mapping.extra_tags", "at most 20 tags, each 1-80 characters"));
     }
     let domain = &settings.mapping.placeholder_email_domain;
-    if !crate::escalation::request::looks_like_email(&format!("visitor@{domain}")) {
+    if !crate::text::looks_like_email(&format!("visitor@{domain}")) {
         errors.push(FieldError::new(
             "mapping.placeholder_email_domain",
             "must be a domain name, such as visitors.example.com",
@@ -297,7 +213,7 @@ fn check_callback_url(raw: &str, allow_loopback_http: bool) -> Result<(), &'stat
         return Err("must not carry credentials; callbacks are signed instead");
     }
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
-    let local = url.host().is_none_or(|host| crate::callback::address::is_local_host(&host));
+    let local = url.host().is_none_or(|host| crate::address::is_local_host(&host));
     match url.scheme() {
         "https" if local && !allow_loopback_http => {
             Err("must be a public address (not localhost, a private or link-local IP)")

@@ -162,6 +162,19 @@ pub fn html_to_text(html: &str) -> String {
     out
 }
 
+/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
+/// Zendesk is the final judge; this only catches what is clearly not an address.
+pub fn looks_like_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else { return false };
+    !local.is_empty()
+        && email.len() <= 254
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && !domain.contains('@')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +221,13 @@ mod tests {
         assert_eq!(html_to_text(""), "");
         assert_eq!(html_to_text("if x < 5 and y > 3 then"), "if x < 5 and y > 3 then");
         assert_eq!(html_to_text("<SCRIPT>x</Script>after"), "after");
+    }
+
+    #[test]
+    fn email_check_is_plain() {
+        assert!(looks_like_email("a.b+c@example.co.uk"));
+        for bad in ["", "a", "a@b", "@example.com", "a b@example.com", "a@example.com.", "a@@example.com"] {
+            assert!(!looks_like_email(bad), "{bad}");
+        }
     }
 }

@@ -4,11 +4,41 @@
 //! The notes' bodies, with their one-line titles taken off, concatenate back to exactly the
 //! rendered text: nothing is lost, and a message is never split when it fits whole in a note.
 
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use crate::escalation::request::Message;
 use crate::text;
+
+/// One message of the conversation, as the chatbot sends it (owned here, so the transcript
+/// depends on no request handling).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub role: Role,
+    pub text: String,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Visitor,
+    Bot,
+    Agent,
+    System,
+}
+
+impl Role {
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Visitor => "Visitor",
+            Role::Bot => "Bot",
+            Role::Agent => "Agent",
+            Role::System => "System",
+        }
+    }
+}
 
 /// Zendesk caps a comment body at about 64 KB; stay well under it, counted in UTF-8 bytes.
 pub const NOTE_LIMIT_BYTES: usize = 60_000;
@@ -107,7 +137,6 @@ fn split_point(text: &str, budget: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::escalation::request::Role;
     use proptest::prelude::*;
     use time::macros::datetime;
 

@@ -134,7 +134,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
             let body = fields.for_mode()?;
             let status = match body {
                 ConnectionBody::ApiToken { subdomain, email, api_token } => {
-                    if !crate::escalation::request::looks_like_email(&email) {
+                    if !crate::text::looks_like_email(&email) {
                         return Err(Problem::invalid(vec![FieldError::new("email", "is not an email address")]));
                     }
                     connector.connect_api_token(&bot_id, &subdomain, &email, api_token, actor).await

@@ -10,7 +10,6 @@ use time::OffsetDateTime;
 
 use crate::app::App;
 use crate::error::FieldError;
-use crate::escalation::request::looks_like_email;
 use crate::http::{
     Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, query_param, scopes,
 };
@@ -18,6 +17,7 @@ use crate::status::service::{CustomerContext, WhoAsks};
 use crate::status::summary::Language;
 use crate::status::{Lookup, StatusError};
 use crate::store::VisitorRecord;
+use crate::text::looks_like_email;
 
 pub const TICKET_ROUTE: &str = "/v1/bots/{bot_id}/tickets/{ticket_id}";
 pub const CONTEXT_ROUTE: &str = "/v1/bots/{bot_id}/customers/context";

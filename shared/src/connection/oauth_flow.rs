@@ -6,9 +6,8 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use url::Url;
 
-/// The smallest set of Zendesk OAuth scopes Handoff needs: create and read tickets, read users
-/// (requester context, `users/me`), and manage its webhook.
-pub const ZENDESK_SCOPES: &str = "tickets:read tickets:write users:read webhooks:read webhooks:write";
+use crate::zendesk::oauth::ZENDESK_SCOPES;
+
 /// How long a `state` (and its verifier) may wait for the callback.
 pub const STATE_TTL_SECONDS: i64 = 600;
 

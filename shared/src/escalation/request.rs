@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 use crate::error::FieldError;
 use crate::rules::{Rating, RuleKind, Signals};
+use crate::text::looks_like_email;
+pub use crate::transcript::{Message, Role};
 
 /// Largest body accepted, in bytes: a 10,000-message conversation fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -55,34 +56,6 @@ pub struct Visitor {
     pub email: Option<String>,
     #[serde(default)]
     pub phone: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
-    pub role: Role,
-    pub text: String,
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    pub at: Option<OffsetDateTime>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Visitor,
-    Bot,
-    Agent,
-    System,
-}
-
-impl Role {
-    pub fn label(self) -> &'static str {
-        match self {
-            Role::Visitor => "Visitor",
-            Role::Bot => "Bot",
-            Role::Agent => "Agent",
-            Role::System => "System",
-        }
-    }
 }
 
 /// Why a body could not be turned into a request: the shared body error (400 not JSON, 422 with
@@ -163,19 +136,6 @@ impl EscalationRequest {
     }
 }
 
-/// A deliberately plain check: one `@`, a non-empty local part, a dotted domain, no spaces.
-/// Zendesk is the final judge; this only catches what is clearly not an address.
-pub fn looks_like_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
-    !local.is_empty()
-        && email.len() <= 254
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && !domain.contains('@')
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,13 +175,5 @@ mod tests {
             panic!("expected invalid")
         };
         assert_eq!(errors[0].field, "messages[0].text");
-    }
-
-    #[test]
-    fn email_check_is_plain() {
-        assert!(looks_like_email("a.b+c@example.co.uk"));
-        for bad in ["", "a", "a@b", "@example.com", "a b@example.com", "a@example.com.", "a@@example.com"] {
-            assert!(!looks_like_email(bad), "{bad}");
-        }
     }
 }

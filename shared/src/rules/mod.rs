@@ -4,9 +4,10 @@
 
 pub mod intent;
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
-use crate::settings::RuleSettings;
 use crate::text;
 
 /// The five escalation rules.
@@ -219,6 +220,106 @@ fn action(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
         .iter()
         .any(|a| a.eq_ignore_ascii_case(action))
         .then(|| fire(RuleKind::Action, format!("the bot ran the action \"{action}\", which hands over to a human")))
+}
+
+/// Which rules are on, and their parameters: part of a bot's settings, owned by the rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct RuleSettings {
+    pub explicit_request: ExplicitRequestRule,
+    pub low_confidence: LowConfidenceRule,
+    pub low_rating: LowRatingRule,
+    pub action: ActionRule,
+    pub manual: ManualRule,
+}
+
+impl RuleSettings {
+    /// True when the given rule is switched on.
+    pub fn enabled(&self, rule: RuleKind) -> bool {
+        match rule {
+            RuleKind::ExplicitRequest => self.explicit_request.enabled,
+            RuleKind::LowConfidence => self.low_confidence.enabled,
+            RuleKind::LowRating => self.low_rating.enabled,
+            RuleKind::Action => self.action.enabled,
+            RuleKind::Manual => self.manual.enabled,
+        }
+    }
+
+    pub fn any_enabled(&self) -> bool {
+        RuleKind::ALL.iter().any(|rule| self.enabled(*rule))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExplicitRequestRule {
+    pub enabled: bool,
+    /// Language code → extra phrases that count as asking for a human.
+    pub extra_phrases: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for ExplicitRequestRule {
+    fn default() -> Self {
+        Self { enabled: true, extra_phrases: BTreeMap::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LowConfidenceRule {
+    pub enabled: bool,
+    /// Escalate when the bot's confidence is strictly below this (0..=1).
+    pub threshold: f64,
+}
+
+impl Default for LowConfidenceRule {
+    fn default() -> Self {
+        Self { enabled: true, threshold: 0.6 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LowRatingRule {
+    pub enabled: bool,
+    /// A thumbs-down escalates.
+    pub thumbs_down: bool,
+    /// A star rating at or below `at_or_below` out of `scale` escalates; other scales are
+    /// compared proportionally (1 of 3 is the same as 1.67 of 5).
+    pub at_or_below: f64,
+    pub scale: f64,
+}
+
+impl Default for LowRatingRule {
+    fn default() -> Self {
+        Self { enabled: true, thumbs_down: true, at_or_below: 2.0, scale: 5.0 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActionRule {
+    pub enabled: bool,
+    /// Bot actions (as the bot names them) that hand over to a human.
+    pub actions: Vec<String>,
+}
+
+impl Default for ActionRule {
+    fn default() -> Self {
+        Self { enabled: true, actions: Vec::new() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ManualRule {
+    pub enabled: bool,
+}
+
+impl Default for ManualRule {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
 }
 
 #[cfg(test)]

@@ -2,22 +2,8 @@
 //! ticket number to anyone; Handoff answers only what the rule allows, and a ticket the caller
 //! may not see looks exactly like one that does not exist. Pure.
 
-use serde::{Deserialize, Serialize};
-
 use crate::mapping::bot_tag;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LookupScope {
-    /// The visitor's own tickets: requested with their verified email, or linked to their
-    /// conversation.
-    #[default]
-    Visitor,
-    /// Tickets this bot created.
-    Bot,
-    /// Any ticket the connected Zendesk user can see.
-    Account,
-}
+pub use crate::settings::LookupScope;
 
 /// What is known about the caller's visitor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

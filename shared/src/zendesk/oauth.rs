@@ -9,8 +9,11 @@ use url::Url;
 
 use super::client::{Account, ZendeskClient};
 use super::error::ZendeskError;
-use crate::connection::oauth_flow::ZENDESK_SCOPES;
 use crate::deadline::Deadline;
+
+/// The smallest set of Zendesk OAuth scopes Handoff needs: create and read tickets, read users
+/// (requester context, `users/me`), and manage its webhook.
+pub const ZENDESK_SCOPES: &str = "tickets:read tickets:write users:read webhooks:read webhooks:write";
 
 /// Access-token lifetime asked for (Zendesk allows 300 s < x < 172,800 s).
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
