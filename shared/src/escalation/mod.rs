@@ -1,7 +1,8 @@
 //! The escalate use case and what it reads and stores.
 
-pub mod pending;
-pub mod request;
 pub mod service;
+
+/// The request and pending payload models live in `handoff-core`.
+pub use handoff_core::escalation::{pending, request};
 
 pub use service::{EscalateCommand, EscalationConfig, EscalationError, Escalator, Outcome, TicketRef};

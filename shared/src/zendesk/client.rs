@@ -11,7 +11,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, StatusCode};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -19,51 +19,21 @@ use super::error::ZendeskError;
 use super::types::*;
 use crate::deadline::Deadline;
 
-/// How one bot authenticates to its Zendesk account.
-#[derive(Clone)]
-pub enum Credentials {
-    /// Legacy: `Basic base64("{email}/token:{api_token}")`.
-    ApiToken { email: String, token: SecretString },
-    /// OAuth access token (authorization code or client credentials grant).
-    Bearer { access_token: SecretString },
-}
+pub use handoff_core::zendesk::credentials::Credentials;
 
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::ApiToken { email, .. } => f.debug_struct("ApiToken").field("email", email).finish_non_exhaustive(),
-            Self::Bearer { .. } => f.write_str("Bearer { .. }"),
+/// The Authorization header for `credentials`, marked sensitive.
+fn auth_header(credentials: &Credentials) -> Result<HeaderValue, ZendeskError> {
+    let raw = match credentials {
+        Credentials::ApiToken { email, token } => {
+            let pair = format!("{email}/token:{}", token.expose_secret());
+            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
         }
-    }
-}
-
-impl Credentials {
-    /// True when both sign in the same way with the same secret (a reload found nothing new).
-    pub fn same_as(&self, other: &Credentials) -> bool {
-        match (self, other) {
-            (Self::ApiToken { email: a, token: t }, Self::ApiToken { email: b, token: u }) => {
-                a == b && t.expose_secret() == u.expose_secret()
-            }
-            (Self::Bearer { access_token: a }, Self::Bearer { access_token: b }) => {
-                a.expose_secret() == b.expose_secret()
-            }
-            _ => false,
-        }
-    }
-
-    fn header(&self) -> Result<HeaderValue, ZendeskError> {
-        let raw = match self {
-            Self::ApiToken { email, token } => {
-                let pair = format!("{email}/token:{}", token.expose_secret());
-                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
-            }
-            Self::Bearer { access_token } => format!("Bearer {}", access_token.expose_secret()),
-        };
-        let mut value = HeaderValue::from_str(&raw)
-            .map_err(|_| ZendeskError::Unexpected("credentials contain characters not allowed in a header".into()))?;
-        value.set_sensitive(true);
-        Ok(value)
-    }
+        Credentials::Bearer { access_token } => format!("Bearer {}", access_token.expose_secret()),
+    };
+    let mut value = HeaderValue::from_str(&raw)
+        .map_err(|_| ZendeskError::Unexpected("credentials contain characters not allowed in a header".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// One Zendesk account as seen by one bot: where it is and how to sign in.
@@ -305,7 +275,7 @@ impl ZendeskClient {
         repeat: Repeat,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
     ) -> Result<reqwest::Response, ZendeskError> {
-        let auth = credentials.map(Credentials::header).transpose()?;
+        let auth = credentials.map(auth_header).transpose()?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -421,6 +391,7 @@ async fn error_from(response: reqwest::Response) -> ZendeskError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use secrecy::SecretString;
 
     #[test]
     fn credentials_never_show_in_debug() {
@@ -433,7 +404,7 @@ mod tests {
     #[test]
     fn api_token_header_is_basic_email_slash_token() {
         let api = Credentials::ApiToken { email: "a@example.com".into(), token: SecretString::from("xyz") };
-        let header = api.header().unwrap();
+        let header = auth_header(&api).unwrap();
         assert!(header.is_sensitive());
         let expected = base64::engine::general_purpose::STANDARD.encode("a@example.com/token:xyz");
         assert_eq!(header.to_str().unwrap(), format!("Basic {expected}"));

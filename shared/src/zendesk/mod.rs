@@ -5,8 +5,9 @@ pub mod error;
 pub mod oauth;
 pub mod reads;
 pub mod subdomain;
-pub mod types;
 pub mod webhooks;
 
 pub use client::{Account, ClientConfig, Created, Credentials, ZendeskClient};
 pub use error::ZendeskError;
+/// The bodies are plain values, in `handoff-core`.
+pub use handoff_core::zendesk::types;

@@ -20,18 +20,7 @@ pub const ACCESS_TOKEN_SECONDS: i64 = 3600;
 /// Refresh-token lifetime asked for (604,800 s ≤ x < 7,776,000 s); refreshing renews it.
 pub const REFRESH_TOKEN_SECONDS: i64 = 30 * 24 * 3600;
 
-/// The app's OAuth client (its "Unique Identifier", not the numeric id, and its secret).
-#[derive(Clone)]
-pub struct OAuthClient {
-    pub client_id: String,
-    pub client_secret: SecretString,
-}
-
-impl std::fmt::Debug for OAuthClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OAuthClient").field("client_id", &self.client_id).finish_non_exhaustive()
-    }
-}
+pub use handoff_core::zendesk::credentials::OAuthClient;
 
 /// What the token endpoint grants.
 #[derive(Clone, Deserialize)]

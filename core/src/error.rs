@@ -65,7 +65,7 @@ fn place(e: &serde_json::Error) -> String {
 }
 
 /// A serde error as a scrubbed field error: the path, and what was wrong without the value.
-pub(crate) fn describe(error: &serde_path_to_error::Error<serde_json::Error>) -> BodyError {
+pub fn describe(error: &serde_path_to_error::Error<serde_json::Error>) -> BodyError {
     let inner = error.inner();
     if inner.classify() != serde_json::error::Category::Data {
         return BodyError::Malformed(place(inner));
