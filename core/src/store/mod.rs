@@ -2,6 +2,7 @@
 //! in-process) live in `handoff::store`; the same conformance suite (tests/e2e) runs against
 //! all of them.
 
+pub mod error;
 pub mod outbox;
 
 use async_trait::async_trait;
@@ -12,23 +13,8 @@ use crate::rules::RuleKind;
 use crate::settings::BotSettings;
 use crate::zendesk::types::TicketStatus;
 
+pub use error::StoreError;
 pub use outbox::{CallbackOutbox, CallbackState, PendingCallback};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// The storage service failed or could not be reached; the operation may be retried.
-    #[error("storage unavailable: {0}")]
-    Unavailable(String),
-    /// A stored item could not be read back (a bug or a hand-edited item).
-    #[error("stored data is corrupt: {0}")]
-    Corrupt(String),
-    /// A conditional write lost: someone else changed the item first.
-    #[error("the item changed underneath this write")]
-    Conflict,
-    /// The item is too large to store.
-    #[error("the item is too large to store ({0} bytes)")]
-    TooLarge(usize),
-}
 
 /// How a bot signs in to Zendesk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
