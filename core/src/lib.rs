@@ -8,6 +8,7 @@
 //! fails if one appears in its dependency tree.
 
 pub mod address;
+pub mod backoff;
 pub mod error;
 pub mod escalation;
 pub mod identity;

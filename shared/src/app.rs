@@ -179,6 +179,15 @@ impl App {
     pub fn forwarder(&self) -> Forwarder<'_> {
         Forwarder { stores: &self.stores, sender: &self.callbacks, profiles: &self.profiles }
     }
+
+    /// The bots' Zendesk credentials, resolved the one way (`connection::accounts`).
+    pub fn accounts(&self) -> crate::connection::accounts::Accounts<'_> {
+        crate::connection::accounts::Accounts {
+            stores: &self.stores,
+            zendesk: &self.zendesk,
+            zendesk_base_url: self.escalation.zendesk_base_url.as_ref(),
+        }
+    }
 }
 
 impl App {

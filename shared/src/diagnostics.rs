@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::connection::accounts::{Accounts, BotAccount};
 use crate::connection::service::API_TOKEN_END;
 use crate::deadline::Deadline;
-use crate::escalation::Escalator;
 use crate::store::{ConnectionMode, ConnectionState, StoreError};
 use crate::ticket_fields::{TicketFieldCache, missing_fields};
 use crate::zendesk::ZendeskError;
@@ -51,14 +51,14 @@ const STUCK_AFTER_S: i64 = 3600;
 const QUIET_AFTER_S: i64 = 7 * 86_400;
 
 pub struct Diagnostics<'a> {
-    pub escalator: Escalator<'a>,
+    pub accounts: Accounts<'a>,
     pub fields: &'a TicketFieldCache,
 }
 
 impl Diagnostics<'_> {
     /// Every check, in the order of the README's troubleshooting list.
     pub async fn run(&self, bot_id: &str, now_s: i64) -> Result<Vec<Check>, StoreError> {
-        let stores = self.escalator.stores;
+        let stores = self.accounts.stores;
         let profile = stores.bots.load_profile(bot_id).await?;
         let settings = profile.settings.clone().unwrap_or_default();
         let mut checks = Vec::new();
@@ -94,8 +94,8 @@ impl Diagnostics<'_> {
             }
             Some(c) => {
                 // Credentials and the subdomain, with one users/me call.
-                let me = match self.escalator.bot_account(c, deadline).await {
-                    Ok(bot) => Some((self.escalator.zendesk.me(&bot.account, deadline).await, bot)),
+                let me = match self.accounts.resolve(c, deadline).await {
+                    Ok(bot) => Some((self.accounts.zendesk.me(&bot.account, deadline).await, bot)),
                     Err(e) => {
                         checks.push(fail(
                             "credentials",
@@ -195,7 +195,7 @@ impl Diagnostics<'_> {
     async fn webhook_check(
         &self,
         c: &crate::store::Connection,
-        bot: &crate::escalation::service::BotAccount,
+        bot: &BotAccount,
         checks: &mut Vec<Check>,
         deadline: Deadline,
     ) {
@@ -209,7 +209,7 @@ impl Diagnostics<'_> {
         };
         // Where the webhook function reads it (one left in the credentials secret by an older
         // version does not count: the health check moves it).
-        let has_secret = match self.escalator.stores.secrets.get_webhook_secret(&c.bot_id).await {
+        let has_secret = match self.accounts.stores.secrets.get_webhook_secret(&c.bot_id).await {
             Ok(secret) => secret.is_some_and(|s| s.webhook_signing_secret.is_some()),
             Err(e) => {
                 checks.push(warn(
@@ -220,7 +220,7 @@ impl Diagnostics<'_> {
                 return;
             }
         };
-        checks.push(match self.escalator.zendesk.webhook_status(&bot.account, id, deadline).await {
+        checks.push(match self.accounts.zendesk.webhook_status(&bot.account, id, deadline).await {
             Ok(Some(status)) if status == "active" && has_secret => pass("webhook", format!("webhook {id} is registered and active")),
             Ok(Some(status)) if status == "active" => fail(
                 "webhook",
@@ -257,7 +257,7 @@ impl Diagnostics<'_> {
         let Some(c) = connection else {
             return warn("custom_fields", "not checked: the bot is not connected", "Connect the bot first.");
         };
-        match self.fields.field_ids(&self.escalator, c).await {
+        match self.fields.field_ids(&self.accounts, c).await {
             Ok(existing) => {
                 let missing = missing_fields(settings, &existing);
                 if missing.is_empty() {

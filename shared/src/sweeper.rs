@@ -138,7 +138,7 @@ async fn webhooks(app: &App, now_ms: i64, deadline: Deadline) -> Result<WebhookS
         if !app.stores.outbox.claim_webhook_check(&bot_id, due_at_ms, next).await? {
             continue;
         }
-        match connector.check_webhook(&bot_id).await {
+        match connector.check_webhook(&bot_id, deadline).await {
             WebhookHealth::Healthy => sweep.healthy += 1,
             WebhookHealth::Reactivated | WebhookHealth::Reregistered { .. } => sweep.repaired += 1,
             WebhookHealth::NotConnected => {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::connection::accounts::{AccountError, Accounts};
 use crate::deadline::Deadline;
-use crate::escalation::{EscalationError, Escalator};
 use crate::settings::BotSettings;
 use crate::store::Connection;
 use crate::zendesk::ZendeskError;
@@ -29,7 +29,7 @@ impl Default for TicketFieldCache {
 #[derive(Debug, thiserror::Error)]
 pub enum FieldsError {
     #[error(transparent)]
-    Account(#[from] EscalationError),
+    Account(#[from] AccountError),
     #[error(transparent)]
     Zendesk(#[from] ZendeskError),
 }
@@ -38,7 +38,7 @@ impl TicketFieldCache {
     /// The account's field ids (from the cache when fresh).
     pub async fn field_ids(
         &self,
-        escalator: &Escalator<'_>,
+        accounts: &Accounts<'_>,
         connection: &Connection,
     ) -> Result<Arc<Vec<u64>>, FieldsError> {
         if let Some((at, ids)) = self.entries.lock().expect("field cache").get(&key(connection))
@@ -46,18 +46,18 @@ impl TicketFieldCache {
         {
             return Ok(ids.clone());
         }
-        self.fresh_field_ids(escalator, connection).await
+        self.fresh_field_ids(accounts, connection).await
     }
 
     /// The account's field ids read now (a field just created in Zendesk is found at once).
     pub async fn fresh_field_ids(
         &self,
-        escalator: &Escalator<'_>,
+        accounts: &Accounts<'_>,
         connection: &Connection,
     ) -> Result<Arc<Vec<u64>>, FieldsError> {
         let deadline = Deadline::after(Duration::from_secs(8));
-        let bot = escalator.bot_account(connection, deadline).await?;
-        let fields = escalator.zendesk.ticket_fields(&bot.account, deadline).await?;
+        let bot = accounts.resolve(connection, deadline).await?;
+        let fields = accounts.zendesk.ticket_fields(&bot.account, deadline).await?;
         let ids = Arc::new(fields.into_iter().map(|f| f.id).collect::<Vec<_>>());
         self.entries.lock().expect("field cache").insert(key(connection), (Instant::now(), ids.clone()));
         Ok(ids)

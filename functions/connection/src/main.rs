@@ -3,5 +3,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    handoff::api::serve().await
+    handoff::api::serve(&handoff::api::CONNECTION).await
 }

@@ -2,5 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    handoff::api::serve().await
+    handoff::api::serve(&handoff::api::ESCALATE).await
 }

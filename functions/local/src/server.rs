@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use handoff::api::{OPENAPI_JSON, ROUTES, dispatch};
+use handoff::api::{OPENAPI_JSON, all_routes, dispatch};
 use handoff::app::App;
-use handoff::http::{Problem, match_path};
+use handoff::http::Problem;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -91,7 +91,7 @@ async fn to_lambda_request(front: &Front, request: Request<Incoming>) -> Result<
         )
     })?;
     let path = parts.uri.path().to_owned();
-    let route = ROUTES.iter().find(|r| r.method == parts.method.as_str() && match_path(r.path, &path).is_some());
+    let route = all_routes().find(&parts.method, &path).ok().map(|(endpoint, _)| &endpoint.route);
     let mut context = ApiGatewayV2httpRequestContext::default();
     let mut http = ApiGatewayV2httpRequestContextHttpDescription::default();
     http.method = parts.method.clone();

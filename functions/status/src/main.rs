@@ -4,5 +4,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    handoff::api::serve().await
+    handoff::api::serve(&handoff::api::STATUS).await
 }

@@ -19,7 +19,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
+    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
     checked_id("bot_id", &bot_id)?;
     let caller = Caller::from_request(&request)?;
     caller.authorize(&bot_id, scopes::READ_INTEGRATIONS)?;

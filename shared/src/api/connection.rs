@@ -110,8 +110,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let is_connect = request.uri().path().trim_end_matches('/').ends_with("/zendesk/connect");
-    let template = if is_connect { CONNECT_ROUTE } else { CONNECTION_ROUTE };
-    let bot_id = path_param(&request, template, "bot_id").unwrap_or_default();
+    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
     let caller = Caller::from_request(&request)?;
     checked_id("bot_id", &bot_id)?;
     let scope = match (is_connect, request.method()) {

@@ -6,7 +6,6 @@ use serde_json::json;
 
 use crate::app::App;
 use crate::diagnostics::{Diagnostics, Outcome};
-use crate::escalation::Escalator;
 use crate::http::{Caller, Problem, checked_id, json_response, path_param, scopes};
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/diagnostics";
@@ -16,13 +15,10 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
+    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
     checked_id("bot_id", &bot_id)?;
     Caller::from_request(&request)?.authorize(&bot_id, scopes::READ_INTEGRATIONS)?;
-    let diagnostics = Diagnostics {
-        escalator: Escalator { stores: &app.stores, zendesk: &app.zendesk, config: &app.escalation },
-        fields: &app.ticket_fields,
-    };
+    let diagnostics = Diagnostics { accounts: app.accounts(), fields: &app.ticket_fields };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let checks = diagnostics.run(&bot_id, now).await.map_err(Problem::storage)?;
     let worst = if checks.iter().any(|c| c.status == Outcome::Fail) {

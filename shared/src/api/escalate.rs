@@ -30,8 +30,8 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
-    let conversation_id = path_param(&request, ROUTE, "conversation_id").unwrap_or_default();
+    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
+    let conversation_id = path_param(&request, "conversation_id").unwrap_or_default();
     let caller = Caller::from_request(&request)?;
     checked_id("bot_id", &bot_id)?;
     checked_id("conversation_id", &conversation_id)?;

@@ -1,7 +1,7 @@
 //! Request handlers, one module per route family: parse and check the request, call the use
-//! case, shape the answer. Every function binary and the local runner serve requests through
-//! `dispatch` and the route table below, which the SAM template's and the API description's
-//! checks also read.
+//! case, shape the answer. The route table below says which function serves which route; each
+//! function binary serves its own endpoints through `serve`, the local runner and the tests all
+//! of them through `dispatch` (see `router`).
 //! `OPENAPI_JSON` describes these routes (OpenAPI 3.1); a test keeps the two in step.
 
 pub mod audit;
@@ -9,15 +9,16 @@ pub mod connection;
 pub mod diagnostics;
 pub mod escalate;
 pub mod oauth_callback;
+pub mod router;
 pub mod settings;
 pub mod status;
 pub mod webhook;
 
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 
+pub use self::router::{Endpoint, Function, Router};
 use crate::app::App;
-use crate::http::{Problem, match_path, scopes};
+use crate::http::scopes;
 
 /// The OpenAPI 3.1 description of every route in `ROUTES` (`shared/openapi.json`). The local
 /// runner serves it at `/openapi.json`; `tests/e2e` checks it against the route table, and
@@ -36,88 +37,119 @@ pub struct Route {
     pub function: &'static str,
 }
 
-/// Every route the functions serve.
+/// A handler from an `async fn(&App, Request) -> Response<Body>`.
+macro_rules! handler {
+    ($handle:path) => {{
+        fn handle(app: &App, request: Request) -> router::Answer<'_> {
+            Box::pin($handle(app, request))
+        }
+        handle as router::Handler
+    }};
+}
+
+const fn route(method: &'static str, path: &'static str, scope: Option<&'static str>, function: &'static str) -> Route {
+    Route { method, path, scope, function }
+}
+
+const ESCALATE_ROUTE: Route = route("POST", escalate::ROUTE, Some(scopes::CREATE_TICKET), "escalate");
+const CONNECT: Route = route("POST", connection::CONNECT_ROUTE, Some(scopes::CREATE_OAUTH), "connection");
+const CONNECTION_PUT: Route = route("PUT", connection::CONNECTION_ROUTE, Some(scopes::CREATE_OAUTH), "connection");
+const CONNECTION_GET: Route = route("GET", connection::CONNECTION_ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const CONNECTION_DELETE: Route =
+    route("DELETE", connection::CONNECTION_ROUTE, Some(scopes::DELETE_INTEGRATIONS), "connection");
+const SETTINGS_GET: Route = route("GET", settings::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const AUDIT: Route = route("GET", audit::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const DIAGNOSTICS: Route = route("GET", diagnostics::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const SETTINGS_PUT: Route = route("PUT", settings::ROUTE, Some(scopes::CREATE_OAUTH), "connection");
+const TICKET: Route = route("GET", status::TICKET_ROUTE, Some(scopes::READ_TICKET_STATUS), "status");
+const CONTEXT: Route = route("GET", status::CONTEXT_ROUTE, Some(scopes::READ_CUSTOMER_CONTEXT), "status");
+const SESSION: Route = route("POST", status::SESSION_ROUTE, Some(scopes::CREATE_TICKET), "status");
+const OAUTH_CALLBACK: Route = route("GET", oauth_callback::ROUTE, None, "oauth-callback");
+const WEBHOOK: Route = route("POST", webhook::ROUTE, None, "zendesk-webhook");
+
+/// Every route the functions serve (the SAM template's and the API description's checks read
+/// it); each is served by exactly one of `FUNCTIONS` (a test keeps the two in step).
 pub const ROUTES: &[Route] = &[
-    Route { method: "POST", path: escalate::ROUTE, scope: Some(scopes::CREATE_TICKET), function: "escalate" },
-    Route {
-        method: "POST",
-        path: connection::CONNECT_ROUTE,
-        scope: Some(scopes::CREATE_OAUTH),
-        function: "connection",
-    },
-    Route {
-        method: "PUT",
-        path: connection::CONNECTION_ROUTE,
-        scope: Some(scopes::CREATE_OAUTH),
-        function: "connection",
-    },
-    Route {
-        method: "GET",
-        path: connection::CONNECTION_ROUTE,
-        scope: Some(scopes::READ_INTEGRATIONS),
-        function: "connection",
-    },
-    Route {
-        method: "DELETE",
-        path: connection::CONNECTION_ROUTE,
-        scope: Some(scopes::DELETE_INTEGRATIONS),
-        function: "connection",
-    },
-    Route { method: "GET", path: settings::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
-    Route { method: "GET", path: audit::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
-    Route { method: "GET", path: diagnostics::ROUTE, scope: Some(scopes::READ_INTEGRATIONS), function: "connection" },
-    Route { method: "PUT", path: settings::ROUTE, scope: Some(scopes::CREATE_OAUTH), function: "connection" },
-    Route { method: "GET", path: status::TICKET_ROUTE, scope: Some(scopes::READ_TICKET_STATUS), function: "status" },
-    Route {
-        method: "GET",
-        path: status::CONTEXT_ROUTE,
-        scope: Some(scopes::READ_CUSTOMER_CONTEXT),
-        function: "status",
-    },
-    Route { method: "POST", path: status::SESSION_ROUTE, scope: Some(scopes::CREATE_TICKET), function: "status" },
-    Route { method: "GET", path: oauth_callback::ROUTE, scope: None, function: "oauth-callback" },
-    Route { method: "POST", path: webhook::ROUTE, scope: None, function: "zendesk-webhook" },
+    ESCALATE_ROUTE,
+    CONNECT,
+    CONNECTION_PUT,
+    CONNECTION_GET,
+    CONNECTION_DELETE,
+    SETTINGS_GET,
+    AUDIT,
+    DIAGNOSTICS,
+    SETTINGS_PUT,
+    TICKET,
+    CONTEXT,
+    SESSION,
+    OAUTH_CALLBACK,
+    WEBHOOK,
 ];
 
-/// Serves any route, as API Gateway would route it to its function: path parameters are set
-/// from the template; unknown paths answer 404 and known paths with another method 405.
+/// `functions/escalate`.
+pub static ESCALATE: Function =
+    Function { name: "escalate", endpoints: &[Endpoint { route: ESCALATE_ROUTE, handle: handler!(escalate::handle) }] };
+
+/// `functions/connection`: connecting, settings, audit and diagnostics (the admin's routes).
+pub static CONNECTION: Function = Function {
+    name: "connection",
+    endpoints: &[
+        Endpoint { route: CONNECT, handle: handler!(connection::handle) },
+        Endpoint { route: CONNECTION_PUT, handle: handler!(connection::handle) },
+        Endpoint { route: CONNECTION_GET, handle: handler!(connection::handle) },
+        Endpoint { route: CONNECTION_DELETE, handle: handler!(connection::handle) },
+        Endpoint { route: SETTINGS_GET, handle: handler!(settings::handle) },
+        Endpoint { route: SETTINGS_PUT, handle: handler!(settings::handle) },
+        Endpoint { route: AUDIT, handle: handler!(audit::handle) },
+        Endpoint { route: DIAGNOSTICS, handle: handler!(diagnostics::handle) },
+    ],
+};
+
+/// `functions/status`: ticket status, customer context, session start.
+pub static STATUS: Function = Function {
+    name: "status",
+    endpoints: &[
+        Endpoint { route: TICKET, handle: handler!(status::ticket_route) },
+        Endpoint { route: CONTEXT, handle: handler!(status::context_route) },
+        Endpoint { route: SESSION, handle: handler!(status::session_route) },
+    ],
+};
+
+/// `functions/oauth-callback`.
+pub static OAUTH_CALLBACK_FUNCTION: Function = Function {
+    name: "oauth-callback",
+    endpoints: &[Endpoint { route: OAUTH_CALLBACK, handle: handler!(oauth_callback::handle) }],
+};
+
+/// `functions/zendesk-webhook`.
+pub static ZENDESK_WEBHOOK: Function =
+    Function { name: "zendesk-webhook", endpoints: &[Endpoint { route: WEBHOOK, handle: handler!(webhook::handle) }] };
+
+/// Every HTTP function, for the local runner and the tests (a Lambda names only its own).
+pub static FUNCTIONS: &[&Function] = &[&ESCALATE, &CONNECTION, &STATUS, &OAUTH_CALLBACK_FUNCTION, &ZENDESK_WEBHOOK];
+
+/// The union of every function's routes, built once.
+pub fn all_routes() -> &'static Router {
+    static ALL: std::sync::LazyLock<Router> = std::sync::LazyLock::new(|| Router::new(FUNCTIONS));
+    &ALL
+}
+
+/// Serves any route, as API Gateway would route it to its function (the local runner and the
+/// tests): path parameters are set from the template; unknown paths answer 404 and known paths
+/// with another method 405.
 pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
-    let path = request.uri().path().to_owned();
-    let method = request.method().as_str().to_owned();
-    let matching: Vec<(&Route, Vec<(String, String)>)> =
-        ROUTES.iter().filter_map(|r| match_path(r.path, &path).map(|params| (r, params))).collect();
-    let Some((route, params)) = matching.iter().find(|(r, _)| r.method == method) else {
-        let (status, kind, title) = if matching.is_empty() {
-            (StatusCode::NOT_FOUND, "not-found", "No such route")
-        } else {
-            (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
-        };
-        return Problem::new(status, kind, title, format!("{method} {path} is not part of Handoff's API."))
-            .into_response();
-    };
-    let params: std::collections::HashMap<String, String> = params.iter().cloned().collect();
-    let request = request.with_path_parameters(params);
-    match route.function {
-        "escalate" => escalate::handle(app, request).await,
-        "connection" if route.path == settings::ROUTE => settings::handle(app, request).await,
-        "connection" if route.path == audit::ROUTE => audit::handle(app, request).await,
-        "connection" if route.path == diagnostics::ROUTE => diagnostics::handle(app, request).await,
-        "connection" => connection::handle(app, request).await,
-        "oauth-callback" => oauth_callback::handle(app, request).await,
-        "zendesk-webhook" => webhook::handle(app, request).await,
-        "status" => status::handle(app, request).await,
-        other => Problem::internal(format!("route table names an unknown function `{other}`")).into_response(),
-    }
+    all_routes().dispatch(app, request).await
 }
 
 /// The whole of an HTTP function's `main`: logging, the app built once per cold start, and every
-/// invocation through `dispatch` (API Gateway sends each function only its own routes).
-pub async fn serve() -> Result<(), lambda_http::Error> {
+/// invocation through `function`'s own router (another function's route answers 404).
+pub async fn serve(function: &'static Function) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
+    let router = Router::new(&[function]);
     let app = App::from_env().await?;
-    let app = &app;
+    let (app, router) = (&app, &router);
     lambda_http::run(lambda_http::service_fn(move |request: Request| async move {
-        Ok::<_, std::convert::Infallible>(dispatch(app, request).await)
+        Ok::<_, std::convert::Infallible>(router.dispatch(app, request).await)
     }))
     .await
 }

@@ -83,7 +83,7 @@ fn etag(version: u64) -> String {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
+    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
     let caller = Caller::from_request(&request)?;
     checked_id("bot_id", &bot_id)?;
     let scope = if request.method() == Method::PUT { scopes::CREATE_OAUTH } else { scopes::READ_INTEGRATIONS };
@@ -123,12 +123,8 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     if !mapped.is_empty() {
         match profile.connection.as_ref().filter(|c| c.state == crate::store::ConnectionState::Connected) {
             Some(connection) => {
-                let escalator = crate::escalation::Escalator {
-                    stores: &app.stores,
-                    zendesk: &app.zendesk,
-                    config: &app.escalation,
-                };
-                let existing = app.ticket_fields.field_ids(&escalator, connection).await.map_err(|e| {
+                let accounts = app.accounts();
+                let existing = app.ticket_fields.field_ids(&accounts, connection).await.map_err(|e| {
                     tracing::warn!(bot_id = %bot_id, error = %e, "could not read the ticket fields");
                     Problem::unavailable(
                         format!("The custom field ids could not be checked against Zendesk ({e}); nothing was saved."),
@@ -139,7 +135,7 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
                 let existing = if crate::ticket_fields::missing_fields(&new, &existing).is_empty() {
                     existing
                 } else {
-                    app.ticket_fields.fresh_field_ids(&escalator, connection).await.unwrap_or(existing)
+                    app.ticket_fields.fresh_field_ids(&accounts, connection).await.unwrap_or(existing)
                 };
                 for (field, id) in crate::ticket_fields::missing_fields(&new, &existing) {
                     errors.push(FieldError::new(

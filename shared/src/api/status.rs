@@ -24,24 +24,27 @@ pub const CONTEXT_ROUTE: &str = "/v1/bots/{bot_id}/customers/context";
 pub const SESSION_ROUTE: &str = "/v1/bots/{bot_id}/conversations/{conversation_id}/session";
 const MAX_SESSION_BYTES: usize = 16 * 1024;
 
-pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    let path = request.uri().path().trim_end_matches('/').to_owned();
-    let result = if path.ends_with("/customers/context") {
-        context(app, &request).await
-    } else if path.ends_with("/session") {
-        session(app, &request).await
-    } else {
-        ticket(app, &request).await
-    };
-    result.unwrap_or_else(Problem::into_response)
+/// `GET …/tickets/{ticket_id}`.
+pub async fn ticket_route(app: &App, request: Request) -> Response<Body> {
+    ticket(app, &request).await.unwrap_or_else(Problem::into_response)
+}
+
+/// `GET …/customers/context`.
+pub async fn context_route(app: &App, request: Request) -> Response<Body> {
+    context(app, &request).await.unwrap_or_else(Problem::into_response)
+}
+
+/// `POST …/conversations/{conversation_id}/session`.
+pub async fn session_route(app: &App, request: Request) -> Response<Body> {
+    session(app, &request).await.unwrap_or_else(Problem::into_response)
 }
 
 fn lookup(app: &App) -> Lookup<'_> {
     Lookup { stores: &app.stores, zendesk: &app.zendesk, config: &app.escalation, cache: &app.lookups }
 }
 
-fn bot_of(request: &Request, template: &str) -> Result<String, Problem> {
-    let bot_id = path_param(request, template, "bot_id").unwrap_or_default();
+fn bot_of(request: &Request) -> Result<String, Problem> {
+    let bot_id = path_param(request, "bot_id").unwrap_or_default();
     checked_id("bot_id", &bot_id)?;
     Ok(bot_id)
 }
@@ -105,10 +108,10 @@ fn problem_for(error: StatusError) -> Problem {
 }
 
 async fn ticket(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let bot_id = bot_of(request, TICKET_ROUTE)?;
+    let bot_id = bot_of(request)?;
     let caller = Caller::from_request(request)?;
     caller.authorize(&bot_id, scopes::READ_TICKET_STATUS)?;
-    let raw = path_param(request, TICKET_ROUTE, "ticket_id").unwrap_or_default();
+    let raw = path_param(request, "ticket_id").unwrap_or_default();
     let ticket_id = raw.trim_start_matches('#').parse::<u64>().ok().filter(|id| *id > 0).ok_or_else(|| {
         Problem::bad_request("The ticket id must be a positive whole number, such as 1234.")
             .with_errors(vec![FieldError::new("ticket_id", "must be a positive integer")])
@@ -151,7 +154,7 @@ fn context_query(request: &Request) -> Result<(String, Option<u8>), Problem> {
 }
 
 async fn context(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let bot_id = bot_of(request, CONTEXT_ROUTE)?;
+    let bot_id = bot_of(request)?;
     let caller = Caller::from_request(request)?;
     caller.authorize(&bot_id, scopes::READ_CUSTOMER_CONTEXT)?;
     let (email, limit) = context_query(request)?;
@@ -184,8 +187,8 @@ struct SessionVisitor {
 }
 
 async fn session(app: &App, request: &Request) -> Result<Response<Body>, Problem> {
-    let bot_id = bot_of(request, SESSION_ROUTE)?;
-    let conversation_id = path_param(request, SESSION_ROUTE, "conversation_id").unwrap_or_default();
+    let bot_id = bot_of(request)?;
+    let conversation_id = path_param(request, "conversation_id").unwrap_or_default();
     checked_id("conversation_id", &conversation_id)?;
     let caller = Caller::from_request(request)?;
     caller.authorize(&bot_id, scopes::CREATE_TICKET)?;

@@ -50,7 +50,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, ROUTE, "bot_id").unwrap_or_default();
+    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
     let body: &[u8] = request.body().as_ref();
     if body.len() > MAX_BODY_BYTES {
         return Err(Problem::new(

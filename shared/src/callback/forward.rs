@@ -11,6 +11,7 @@ use tracing::{info, warn};
 
 use super::delivery::{CallbackSender, DeliveryError};
 use super::payload::CallbackBody;
+use crate::backoff::RetryPolicy;
 use crate::deadline::{self, Deadline};
 use crate::store::cache::ProfileCache;
 use crate::store::{CallbackState, PendingCallback, StoreError, Stores};
@@ -22,9 +23,12 @@ pub const INLINE_TIMEOUT: Duration = Duration::from_secs(3);
 /// A sweeper attempt may wait longer.
 pub const RETRY_TIMEOUT: Duration = Duration::from_secs(8);
 
-/// Delay before the attempt after `attempts` failed ones: 30 s, doubling, at most an hour.
+/// When a callback is tried again: 30 s after the first failed attempt, doubling, at most an hour.
+pub const RETRIES: RetryPolicy = RetryPolicy::new(Duration::from_secs(30), Duration::from_secs(3600));
+
+/// Delay before the attempt after `attempts` failed ones (`RETRIES`).
 pub fn retry_delay(attempts: u32) -> Duration {
-    Duration::from_secs(30).saturating_mul(1 << attempts.saturating_sub(1).min(12)).min(Duration::from_secs(3600))
+    RETRIES.delay(attempts)
 }
 
 /// The outbox entry for a callback about to be attempted inline (that attempt counts as the

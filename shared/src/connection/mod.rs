@@ -1,6 +1,7 @@
 //! Connecting a bot to its Zendesk account: OAuth (authorization code with PKCE), client
 //! credentials, legacy API tokens; connection status and disconnect.
 
+pub mod accounts;
 pub mod oauth_flow;
 pub mod refresh;
 pub mod secret_edit;

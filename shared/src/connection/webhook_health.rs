@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 
+use super::accounts::{AccountError, Accounts, CallError};
 use super::secret_edit::{EditError, edit_webhook_secret, move_legacy_secrets};
 use super::service::Connector;
 use crate::deadline::Deadline;
 use crate::store::{ConnectionState, StoreError};
-use crate::zendesk::Account;
 
 /// What one check found and did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,9 +34,10 @@ pub enum WebhookHealth {
 const BUDGET: Duration = Duration::from_secs(10);
 
 impl Connector<'_> {
-    /// Checks the bot's webhook at Zendesk and repairs it when needed.
-    pub async fn check_webhook(&self, bot_id: &str) -> WebhookHealth {
-        match self.check_webhook_inner(bot_id).await {
+    /// Checks the bot's webhook at Zendesk and repairs it when needed. `run` is the sweeper
+    /// run's own time, which bounds a refresh of an expiring token (it needs a whole lease).
+    pub async fn check_webhook(&self, bot_id: &str, run: Deadline) -> WebhookHealth {
+        match self.check_webhook_inner(bot_id, run).await {
             Ok(health) => health,
             Err(e) => {
                 warn!(bot_id, error = %e, "webhook health check failed");
@@ -45,7 +46,7 @@ impl Connector<'_> {
         }
     }
 
-    async fn check_webhook_inner(&self, bot_id: &str) -> Result<WebhookHealth, super::ConnectError> {
+    async fn check_webhook_inner(&self, bot_id: &str, run: Deadline) -> Result<WebhookHealth, super::ConnectError> {
         let deadline = Deadline::after(BUDGET);
         let profile = self.stores.bots.load_profile(bot_id).await?;
         let Some(connection) = profile.connection.filter(|c| c.state == ConnectionState::Connected) else {
@@ -61,11 +62,46 @@ impl Connector<'_> {
         }
         let signing_known =
             self.stores.secrets.get_webhook_secret(bot_id).await?.is_some_and(|w| w.webhook_signing_secret.is_some());
-        let base_url = self.config.account_base(&connection.subdomain)?;
-        let account = Account { base_url, credentials: secret.credentials.for_requests() };
+        let accounts = Accounts {
+            stores: self.stores,
+            zendesk: self.zendesk,
+            zendesk_base_url: self.config.zendesk_base_url.as_ref(),
+        };
+        let mut bot = match accounts.resolve(&connection, run).await {
+            Ok(bot) => bot,
+            Err(AccountError::NotConnected | AccountError::ReconnectRequired) => {
+                return Ok(WebhookHealth::NotConnected);
+            }
+            Err(AccountError::RefreshDeferred(e)) => return Ok(WebhookHealth::Failed(e.to_string())),
+            Err(AccountError::Store(e)) => return Err(e.into()),
+        };
         let zendesk = |e| super::ConnectError::Zendesk(e);
+        // The first call retries once after a 401 with credentials read again; the rest use
+        // whatever it settled on.
+        let status = match &connection.webhook_id {
+            Some(id) => {
+                let status = accounts
+                    .call(&mut bot, "sweeper", run, |account| async move {
+                        self.zendesk.webhook_status(&account, id, deadline).await
+                    })
+                    .await;
+                match status {
+                    Ok(status) => status,
+                    Err(CallError::Zendesk(e)) => return Err(zendesk(e)),
+                    Err(CallError::Account(AccountError::Store(e))) => return Err(e.into()),
+                    Err(CallError::Account(AccountError::RefreshDeferred(e))) => {
+                        return Ok(WebhookHealth::Failed(e.to_string()));
+                    }
+                    Err(CallError::Account(AccountError::NotConnected | AccountError::ReconnectRequired)) => {
+                        return Ok(WebhookHealth::NotConnected);
+                    }
+                }
+            }
+            None => None,
+        };
+        let account = bot.account;
         if let Some(id) = &connection.webhook_id {
-            match self.zendesk.webhook_status(&account, id, deadline).await.map_err(zendesk)? {
+            match status {
                 // Registered and on, but without its signing secret no delivery verifies.
                 Some(status) if status == "active" && signing_known => {
                     return Ok(WebhookHealth::Healthy);

@@ -17,7 +17,9 @@ use url::Url;
 
 use super::pending::{PayloadError, PendingEscalation};
 use super::request::{EscalationRequest, Message, Visitor};
-use crate::connection::refresh::{REQUEST_MARGIN_SECONDS, Reason, RefreshError, Refresher};
+use crate::backoff::RetryPolicy;
+use crate::connection::accounts::{AccountError, Accounts, BotAccount};
+use crate::connection::refresh::RefreshError;
 use crate::deadline::{Deadline, now_ms};
 use crate::identity::{self, VisitorMismatch};
 use crate::mapping::{self, MappingInput};
@@ -26,7 +28,7 @@ use crate::settings::BotSettings;
 use crate::store::*;
 use crate::transcript;
 use crate::zendesk::types::{Ticket, TicketCreateInput, TicketStatus};
-use crate::zendesk::{Account, ZendeskClient, ZendeskError};
+use crate::zendesk::{ZendeskClient, ZendeskError};
 
 /// Tunables of the use case.
 #[derive(Debug, Clone)]
@@ -153,11 +155,15 @@ pub struct Escalator<'a> {
     pub config: &'a EscalationConfig,
 }
 
-/// The Zendesk side of one bot, resolved once per request (before anything is written).
-#[derive(Clone)]
-pub(crate) struct BotAccount {
-    pub(crate) account: Account,
-    pub(crate) connection: Connection,
+impl From<AccountError> for EscalationError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotConnected => Self::NotConnected,
+            AccountError::ReconnectRequired => Self::ReconnectRequired,
+            AccountError::RefreshDeferred(e) => Self::RefreshDeferred(e),
+            AccountError::Store(e) => Self::Store(e),
+        }
+    }
 }
 
 /// Where one round of work on a conversation ended.
@@ -210,13 +216,7 @@ impl Escalator<'_> {
     }
 
     async fn escalate_inner(&self, mut command: EscalateCommand) -> Result<Outcome, EscalationError> {
-        let profile = self.stores.bots.load_profile(&command.bot_id).await?;
-        let connection = match profile.connection {
-            Some(c) if c.state == ConnectionState::Connected => c,
-            Some(c) if c.state == ConnectionState::ReconnectRequired => return Err(EscalationError::ReconnectRequired),
-            _ => return Err(EscalationError::NotConnected),
-        };
-        let settings = profile.settings.unwrap_or_default();
+        let (connection, settings) = self.accounts().connected(&command.bot_id).await?;
         command.request.visitor = self.requester(&command).await?;
         let request = &command.request;
         let signals = request.signals(command.token_subject.as_deref());
@@ -229,7 +229,7 @@ impl Escalator<'_> {
         };
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
         // Everything that can refuse the request is settled before the first write.
-        let bot = self.bot_account(&connection, command.refresh_deadline).await?;
+        let bot = self.accounts().resolve(&connection, command.refresh_deadline).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
         self.rounds(&command, &settings, bot, &pending, &payload, None).await
@@ -321,15 +321,13 @@ impl Escalator<'_> {
             deadline,
             refresh_deadline: run,
         };
-        let profile = self.stores.bots.load_profile(&listed.bot_id).await?;
-        let settings = profile.settings.unwrap_or_default();
-        let bot = match profile.connection {
-            Some(c) if c.state == ConnectionState::Connected => self.bot_account(&c, run).await,
-            Some(c) if c.state == ConnectionState::ReconnectRequired => Err(EscalationError::ReconnectRequired),
-            _ => Err(EscalationError::NotConnected),
+        let accounts = self.accounts();
+        let resolved = match accounts.connected(&listed.bot_id).await {
+            Ok((connection, settings)) => accounts.resolve(&connection, run).await.map(|bot| (bot, settings)),
+            Err(e) => Err(e),
         };
-        let bot = match bot {
-            Ok(bot) => bot,
+        let (bot, settings) = match resolved.map_err(EscalationError::from) {
+            Ok(resolved) => resolved,
             Err(error @ (EscalationError::NotConnected | EscalationError::ReconnectRequired)) => {
                 return self.postpone(listed, &stored, &error, false).await;
             }
@@ -487,12 +485,12 @@ impl Escalator<'_> {
                     return Ok(Outcome::NotEscalated { reason: "the episode's ticket was finished".into() });
                 }
                 Step::EpisodeEnded => {}
-                Step::CredentialsRejected => match self.reload_account(&bot, command.refresh_deadline).await? {
+                Step::CredentialsRejected => match self.accounts().reload(&bot, command.refresh_deadline).await? {
                     Some(fresh) => {
                         info!("Zendesk rejected the cached credentials; retrying with the stored ones");
                         bot = fresh;
                     }
-                    None => return Err(self.reconnect_required(&bot).await),
+                    None => return Err(self.accounts().reconnect_required(&bot, "escalate").await.into()),
                 },
             }
         }
@@ -955,11 +953,7 @@ impl Escalator<'_> {
                     self.fail(record, &error.to_string()).await?;
                     return Err(EscalationError::Rejected(error));
                 }
-                let backoff = self
-                    .config
-                    .retry_delay
-                    .saturating_mul(1 << (attempts - 1).min(16))
-                    .min(self.config.max_retry_delay);
+                let backoff = RetryPolicy::new(self.config.retry_delay, self.config.max_retry_delay).delay(attempts);
                 (attempts, error.retry_after().unwrap_or_default().max(backoff))
             }
         };
@@ -1044,88 +1038,8 @@ impl Escalator<'_> {
         }
     }
 
-    /// Zendesk rejects the stored credentials even after they were read again: mark the
-    /// connection `reconnect_required` (chat actions answer 403 until an admin reconnects). The
-    /// write is conditional on the version read, so a reconnect that landed meanwhile wins.
-    /// Claimed work was left pending and is finished after the reconnect.
-    pub(crate) async fn reconnect_required(&self, bot: &BotAccount) -> EscalationError {
-        self.reconnect_required_by(bot, "escalate").await
-    }
-
-    /// Zendesk refused the stored credentials for good: `actor` names the function that met it.
-    pub(crate) async fn reconnect_required_by(&self, bot: &BotAccount, actor: &str) -> EscalationError {
-        crate::audit::reconnect_required(self.stores, &bot.connection, "credentials_rejected", "unauthorized", actor)
-            .await;
-        EscalationError::ReconnectRequired
-    }
-
-    /// The bot's Zendesk account with usable credentials (an expiring OAuth token is refreshed
-    /// first). Shared with the status lookups, which reach Zendesk the same way.
-    /// `deadline` is the request's: a refresh is started only when it leaves a whole lease.
-    pub(crate) async fn bot_account(
-        &self,
-        connection: &Connection,
-        deadline: Deadline,
-    ) -> Result<BotAccount, EscalationError> {
-        let mut secret =
-            self.stores.secrets.get_bot_secret(&connection.bot_id).await?.ok_or(EscalationError::NotConnected)?;
-        // An OAuth token about to expire is refreshed first (under the connection's lease).
-        let expires_at = match &secret.credentials {
-            StoredCredentials::Oauth { access_token_expires_at, .. }
-            | StoredCredentials::ClientCredentials { access_token_expires_at, .. } => *access_token_expires_at,
-            StoredCredentials::ApiToken { .. } => None,
-        };
-        let now = time::OffsetDateTime::now_utc().unix_timestamp();
-        if expires_at.is_some_and(|at| at <= now + REQUEST_MARGIN_SECONDS) {
-            match self.refresher().refresh(&connection.bot_id, Reason::Expiring, deadline).await {
-                Ok(fresh) => secret = fresh,
-                Err(RefreshError::ReconnectRequired) => return Err(EscalationError::ReconnectRequired),
-                // A passing failure: try with the token we have; a 401 brings us back here.
-                Err(e) => warn!(error = %e, "could not refresh an expiring token"),
-            }
-        }
-        self.account_from(connection, secret)
-    }
-
-    fn account_from(&self, connection: &Connection, secret: BotSecret) -> Result<BotAccount, EscalationError> {
-        let credentials = secret.credentials.for_requests();
-        let base_url = Account::base_url(&connection.subdomain, self.config.zendesk_base_url.as_ref())
-            .map_err(|_| EscalationError::ReconnectRequired)?;
-        Ok(BotAccount { account: Account { base_url, credentials }, connection: connection.clone() })
-    }
-
-    fn refresher(&self) -> Refresher<'_> {
-        Refresher {
-            stores: self.stores,
-            zendesk: self.zendesk,
-            zendesk_base_url: self.config.zendesk_base_url.as_ref(),
-        }
-    }
-
-    /// After a 401: drop the cached secret and read it again; if it is what was rejected and an
-    /// OAuth refresh is possible, refresh under the lease. Some(account) when the credentials
-    /// changed, so one more try is worth it; None when they are what Zendesk refused.
-    pub(crate) async fn reload_account(
-        &self,
-        bot: &BotAccount,
-        deadline: Deadline,
-    ) -> Result<Option<BotAccount>, EscalationError> {
-        self.stores.secrets.invalidate(&bot.connection.bot_id);
-        let mut fresh = self.bot_account(&bot.connection, deadline).await?;
-        if fresh.account.credentials.same_as(&bot.account.credentials)
-            && bot.connection.mode != ConnectionMode::ApiToken
-        {
-            match self.refresher().refresh(&bot.connection.bot_id, Reason::Rejected, deadline).await {
-                Ok(secret) => fresh = self.account_from(&bot.connection, secret)?,
-                Err(RefreshError::ReconnectRequired) => return Err(EscalationError::ReconnectRequired),
-                // Refused but not renewed: a passing state, not a reason to reconnect.
-                Err(e) => {
-                    warn!(error = %e, "could not refresh a rejected token");
-                    return Err(EscalationError::RefreshDeferred(e));
-                }
-            }
-        }
-        Ok((!fresh.account.credentials.same_as(&bot.account.credentials)).then_some(fresh))
+    fn accounts(&self) -> Accounts<'_> {
+        Accounts { stores: self.stores, zendesk: self.zendesk, zendesk_base_url: self.config.zendesk_base_url.as_ref() }
     }
 }
 

@@ -12,48 +12,9 @@ use serde::Serialize;
 pub use caller::{Caller, scopes};
 pub use problem::Problem;
 
-/// Matches `path` against a template such as `/v1/bots/{bot_id}/tickets/{ticket_id}` and returns
-/// the named segments (percent-decoded).
-pub fn match_path(template: &str, path: &str) -> Option<Vec<(String, String)>> {
-    let mut params = Vec::new();
-    let mut wanted = template.trim_matches('/').split('/');
-    let mut given = path.trim_end_matches('/').trim_start_matches('/').split('/');
-    loop {
-        match (wanted.next(), given.next()) {
-            (None, None) => return Some(params),
-            (Some(w), Some(g)) if w.starts_with('{') && w.ends_with('}') && !g.is_empty() => {
-                let decoded = percent_decode(g)?;
-                params.push((w[1..w.len() - 1].to_owned(), decoded));
-            }
-            (Some(w), Some(g)) if w == g => {}
-            _ => return None,
-        }
-    }
-}
-
-fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// A path parameter, from API Gateway's `pathParameters` or, failing that, the raw path.
-pub fn path_param(request: &Request, template: &str, name: &str) -> Option<String> {
-    if let Some(value) = request.path_parameters_ref().and_then(|p| p.first(name)) {
-        return Some(value.to_owned());
-    }
-    match_path(template, request.raw_http_path())?.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+/// A path parameter, from API Gateway's `pathParameters` (the router sets them from its template).
+pub fn path_param(request: &Request, name: &str) -> Option<String> {
+    request.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned)
 }
 
 /// Bot and conversation ids: 1–128 characters of letters, digits and `-_.:@`, safe in keys and URLs.
@@ -121,18 +82,6 @@ pub fn json_response(status: StatusCode, value: &impl Serialize) -> Response<Bod
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn match_path_extracts_and_decodes() {
-        let t = "/v1/bots/{bot_id}/conversations/{conversation_id}/escalations";
-        assert_eq!(
-            match_path(t, "/v1/bots/b%201/conversations/c-2/escalations"),
-            Some(vec![("bot_id".into(), "b 1".into()), ("conversation_id".into(), "c-2".into())])
-        );
-        assert_eq!(match_path(t, "/v1/bots/b1/conversations//escalations"), None);
-        assert_eq!(match_path(t, "/v1/bots/b1/conversations/c/escalations/x"), None);
-        assert_eq!(match_path(t, "/v1/bots/b1/conversations/%zz/escalations"), None);
-    }
 
     #[test]
     fn ids_are_restricted() {

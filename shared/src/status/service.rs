@@ -15,11 +15,11 @@ use tracing::{info, warn};
 use super::context::{self, ContextTicket};
 use super::summary::{self, Language, Updater};
 use super::visibility::{self, TicketFacts, Viewer};
+use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
 use crate::deadline::Deadline;
-use crate::escalation::service::BotAccount;
-use crate::escalation::{EscalationConfig, EscalationError, Escalator};
+use crate::escalation::EscalationConfig;
 use crate::identity;
-use crate::store::{ConnectionState, StoreError, Stores, VisitorRecord};
+use crate::store::{StoreError, Stores, VisitorRecord};
 use crate::zendesk::types::{Ticket, TicketStatus, User};
 use crate::zendesk::{ZendeskClient, ZendeskError};
 
@@ -53,13 +53,22 @@ pub enum StatusError {
     Store(#[from] StoreError),
 }
 
-impl From<EscalationError> for StatusError {
-    fn from(e: EscalationError) -> Self {
+impl From<AccountError> for StatusError {
+    fn from(e: AccountError) -> Self {
         match e {
-            EscalationError::ReconnectRequired => Self::ReconnectRequired,
-            EscalationError::Store(e) => Self::Store(e),
-            EscalationError::RefreshDeferred(_) => Self::RefreshDeferred,
-            _ => Self::NotConnected,
+            AccountError::NotConnected => Self::NotConnected,
+            AccountError::ReconnectRequired => Self::ReconnectRequired,
+            AccountError::RefreshDeferred(_) => Self::RefreshDeferred,
+            AccountError::Store(e) => Self::Store(e),
+        }
+    }
+}
+
+impl From<CallError> for StatusError {
+    fn from(e: CallError) -> Self {
+        match e {
+            CallError::Account(e) => e.into(),
+            CallError::Zendesk(e) => Self::Zendesk(e),
         }
     }
 }
@@ -180,42 +189,24 @@ pub struct Lookup<'a> {
 }
 
 impl Lookup<'_> {
-    fn escalator(&self) -> Escalator<'_> {
-        Escalator { stores: self.stores, zendesk: self.zendesk, config: self.config }
+    fn accounts(&self) -> Accounts<'_> {
+        Accounts { stores: self.stores, zendesk: self.zendesk, zendesk_base_url: self.config.zendesk_base_url.as_ref() }
     }
 
     async fn account(&self, bot_id: &str) -> Result<(BotAccount, crate::settings::BotSettings), StatusError> {
-        let profile = self.stores.bots.load_profile(bot_id).await?;
-        let connection = match profile.connection {
-            Some(c) if c.state == ConnectionState::Connected => c,
-            Some(c) if c.state == ConnectionState::ReconnectRequired => return Err(StatusError::ReconnectRequired),
-            _ => return Err(StatusError::NotConnected),
-        };
-        let account = self.escalator().bot_account(&connection, Deadline::after(REQUEST_TIME)).await?;
-        Ok((account, profile.settings.unwrap_or_default()))
+        let accounts = self.accounts();
+        let (connection, settings) = accounts.connected(bot_id).await?;
+        let account = accounts.resolve(&connection, Deadline::after(REQUEST_TIME)).await?;
+        Ok((account, settings))
     }
 
-    /// Runs `call` with the bot's credentials; after a 401, once more with credentials read (or
-    /// refreshed) again, then the connection needs reconnecting.
-    async fn with_account<T, F, Fut>(&self, bot: BotAccount, call: F) -> Result<T, StatusError>
+    /// Runs `call` with the bot's credentials, once more after a 401 (see `Accounts::call`).
+    async fn with_account<T, F, Fut>(&self, mut bot: BotAccount, call: F) -> Result<T, StatusError>
     where
         F: Fn(crate::zendesk::Account) -> Fut,
         Fut: std::future::Future<Output = Result<T, ZendeskError>>,
     {
-        match call(bot.account.clone()).await {
-            Err(ZendeskError::Unauthorized) => {
-                match self.escalator().reload_account(&bot, Deadline::after(REQUEST_TIME)).await? {
-                    Some(fresh) => match call(fresh.account.clone()).await {
-                        Err(ZendeskError::Unauthorized) => {
-                            Err(self.escalator().reconnect_required_by(&fresh, "status").await.into())
-                        }
-                        other => other.map_err(StatusError::Zendesk),
-                    },
-                    None => Err(self.escalator().reconnect_required_by(&bot, "status").await.into()),
-                }
-            }
-            other => other.map_err(StatusError::Zendesk),
-        }
+        Ok(self.accounts().call(&mut bot, "status", Deadline::after(REQUEST_TIME), call).await?)
     }
 
     /// The viewer behind the request. Only the token's `visitor_email` claim is a verified email:

@@ -17,6 +17,7 @@ use url::Url;
 
 use super::error::ZendeskError;
 use super::types::*;
+use crate::backoff::RetryPolicy;
 use crate::deadline::Deadline;
 
 pub use handoff_core::zendesk::credentials::Credentials;
@@ -322,9 +323,9 @@ impl ZendeskClient {
         }
     }
 
-    /// Full-jitter exponential backoff.
+    /// Full jitter over the one retry policy (`backoff`): a random part of its delay.
     fn backoff(&self, attempt: u32) -> Duration {
-        let cap = self.config.base_backoff.saturating_mul(1 << attempt.min(10)).min(self.config.max_backoff);
+        let cap = RetryPolicy::new(self.config.base_backoff, self.config.max_backoff).delay(attempt + 1);
         cap.mul_f64(fastrand::f64().max(0.1))
     }
 }

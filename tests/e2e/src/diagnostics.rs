@@ -123,14 +123,7 @@ async fn oauth_scopes_token_expiry_pending_work_and_a_missing_connection_are_rep
     assert_eq!(h.escalate("conv-d2", &escalation_body("talk to a human")).await.status, StatusCode::ACCEPTED);
     h.sim.clear_faults();
     assert_check(&diagnose(&h).await, "pending_escalations", "warn");
-    let diagnostics = handoff::diagnostics::Diagnostics {
-        escalator: handoff::escalation::Escalator {
-            stores: &h.app.stores,
-            zendesk: &h.app.zendesk,
-            config: &h.app.escalation,
-        },
-        fields: &h.app.ticket_fields,
-    };
+    let diagnostics = handoff::diagnostics::Diagnostics { accounts: h.app.accounts(), fields: &h.app.ticket_fields };
     let later = serde_json::to_value(diagnostics.run(&h.bot_id, now + 2 * 3600).await.unwrap()).unwrap();
     let pending = later.as_array().unwrap().iter().find(|c| c["check"] == "pending_escalations").unwrap();
     assert_eq!(pending["status"], "fail", "{pending}");

@@ -66,3 +66,58 @@ async fn every_route_allows_exactly_its_scope_for_its_own_bot() {
     assert!(routes >= 11, "the route table lists the JWT routes");
     assert_eq!(checked, routes * (4 + ALL_SCOPES.len()), "every JWT route was walked with every case");
 }
+
+/// Each function serves exactly its own routes: every route of the table is an endpoint of the one
+/// function it names, and nothing else is.
+#[test]
+fn every_route_is_an_endpoint_of_the_function_it_names() {
+    let mut served = Vec::new();
+    for function in handoff::api::FUNCTIONS {
+        for endpoint in function.endpoints {
+            assert_eq!(endpoint.route.function, function.name, "{} {}", endpoint.route.method, endpoint.route.path);
+            served.push(endpoint.route);
+        }
+    }
+    assert_eq!(served.len(), handoff::api::ROUTES.len(), "no endpoint twice, none missing");
+    for route in handoff::api::ROUTES {
+        assert!(served.contains(route), "{} {} has no endpoint", route.method, route.path);
+    }
+}
+
+/// A function's router answers 404 to every route of another function, however it is called,
+/// and serves its own (as API Gateway sends each function only its own routes, a Lambda does not
+/// even link another's handlers).
+#[tokio::test]
+async fn each_function_answers_404_to_another_functions_route() {
+    let h = Harness::new(Backend::Memory).await;
+    let mut refused = 0;
+    for function in handoff::api::FUNCTIONS {
+        let router = handoff::api::Router::new(&[function]);
+        for route in handoff::api::ROUTES {
+            let path = concrete(route.path, &h.bot_id);
+            let method: lambda_http::http::Method = route.method.parse().unwrap();
+            if route.function == function.name {
+                assert!(router.find(&method, &path).is_ok(), "{} serves {} {}", function.name, route.method, path);
+                continue;
+            }
+            let body = matches!(route.method, "POST" | "PUT").then_some("{}");
+            let event = api_event(route.method, &path, "", body, Some((h.bot_id.as_str(), &ALL_SCOPES[..])));
+            let request = lambda_http::request::from_str(&event.to_string()).expect("event");
+            let reply = Reply::from(router.dispatch(&h.app, request).await);
+            assert_eq!(
+                reply.status.as_u16(),
+                404,
+                "{} answered {} {}: {}",
+                function.name,
+                route.method,
+                path,
+                reply.raw
+            );
+            assert_eq!(reply.body["type"], "urn:handoff:problem:not-found", "{}", reply.raw);
+            refused += 1;
+        }
+    }
+    let functions = handoff::api::FUNCTIONS.len();
+    assert_eq!(functions, 5, "five HTTP functions");
+    assert_eq!(refused, handoff::api::ROUTES.len() * (functions - 1), "every other function's route was tried");
+}

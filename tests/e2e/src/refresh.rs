@@ -351,3 +351,24 @@ async fn a_reconnect_during_a_slow_refresh_keeps_the_new_account() {
     let escalated = h.escalate("conv-after-reconnect", &escalation_body("talk to a human")).await;
     assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
 }
+
+/// The webhook health check reaches Zendesk like every other path (`connection::accounts`): an
+/// OAuth token about to expire is refreshed first, within the sweeper run's time.
+#[tokio::test]
+async fn the_webhook_health_check_refreshes_an_expiring_token_first() {
+    let h = oauth_connected(Backend::Memory).await;
+    expire_soon(&h).await;
+    let before = access_token(&h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap());
+    let later = handoff::deadline::now_ms() + 16 * 60_000;
+    let swept = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(Duration::from_secs(55))).await;
+    assert_eq!((swept.webhooks.healthy, swept.webhooks.failed), (1, 0), "{swept:?}");
+    h.app.stores.secrets.invalidate(&h.bot_id);
+    let after = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
+    assert_ne!(access_token(&after), before, "the expiring token was refreshed");
+    assert!(h.sim.bearer_valid(&access_token(&after)));
+    let expires = match after.credentials {
+        StoredCredentials::Oauth { access_token_expires_at, .. } => access_token_expires_at.unwrap(),
+        _ => unreachable!(),
+    };
+    assert!(expires > time::OffsetDateTime::now_utc().unix_timestamp() + 300);
+}

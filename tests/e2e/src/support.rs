@@ -317,12 +317,11 @@ impl Write for LogCapture {
 
 /// An API Gateway HTTP API (payload 2.0) event for any route of the table.
 pub fn api_event(method: &str, path: &str, query: &str, body: Option<&str>, token: Option<(&str, &[&str])>) -> Value {
-    let route = handoff::api::ROUTES
-        .iter()
-        .find(|r| r.method == method && handoff::http::match_path(r.path, path).is_some())
-        .unwrap_or_else(|| panic!("no route for {method} {path}"));
-    let params: serde_json::Map<String, Value> =
-        handoff::http::match_path(route.path, path).unwrap().into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let method_value: lambda_http::http::Method = method.parse().expect("a method");
+    let (endpoint, params) =
+        handoff::api::all_routes().find(&method_value, path).unwrap_or_else(|_| panic!("no route for {method} {path}"));
+    let route = &endpoint.route;
+    let params: serde_json::Map<String, Value> = params.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
     let route_key = format!("{} {}", route.method, route.path);
     let mut context = json!({
         "accountId": "123456789012", "apiId": "handoff", "domainName": "handoff.example.com",
