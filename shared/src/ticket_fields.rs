@@ -2,27 +2,25 @@
 //! checked against them (a mapping onto a field that does not exist would be dropped or refused by
 //! Zendesk at escalation time), and the diagnostics report mappings that went stale.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::connection::accounts::{AccountError, Accounts};
 use crate::deadline::Deadline;
 use crate::settings::BotSettings;
 use crate::store::Connection;
+use crate::store::cache::TtlCache;
 use crate::zendesk::ZendeskError;
 
-/// Bot → (when read, the account's field ids).
-type Entries = Mutex<HashMap<String, (Instant, Arc<Vec<u64>>)>>;
-
+/// Bot → (the account's subdomain, its field ids): a bot reconnected to another account does
+/// not see the old account's fields.
 pub struct TicketFieldCache {
-    ttl: Duration,
-    entries: Entries,
+    entries: TtlCache<String, (String, Arc<Vec<u64>>)>,
 }
 
 impl Default for TicketFieldCache {
     fn default() -> Self {
-        Self { ttl: Duration::from_secs(300), entries: Mutex::default() }
+        Self { entries: TtlCache::new(10_000, Duration::from_secs(300)) }
     }
 }
 
@@ -41,10 +39,10 @@ impl TicketFieldCache {
         accounts: &Accounts<'_>,
         connection: &Connection,
     ) -> Result<Arc<Vec<u64>>, FieldsError> {
-        if let Some((at, ids)) = self.entries.lock().expect("field cache").get(&key(connection))
-            && at.elapsed() < self.ttl
+        if let Some((account, ids)) = self.entries.get(&connection.bot_id)
+            && account == connection.subdomain
         {
-            return Ok(ids.clone());
+            return Ok(ids);
         }
         self.fresh_field_ids(accounts, connection).await
     }
@@ -59,21 +57,15 @@ impl TicketFieldCache {
         let bot = accounts.resolve(connection, deadline).await?;
         let fields = accounts.zendesk.ticket_fields(&bot.account, deadline).await?;
         let ids = Arc::new(fields.into_iter().map(|f| f.id).collect::<Vec<_>>());
-        self.entries.lock().expect("field cache").insert(key(connection), (Instant::now(), ids.clone()));
+        self.entries.insert(connection.bot_id.clone(), (connection.subdomain.clone(), ids.clone()));
         Ok(ids)
     }
-}
-
-/// Cached per bot and account: a bot reconnected to another account does not see the old fields.
-fn key(connection: &Connection) -> String {
-    format!("{}\u{0}{}", connection.bot_id, connection.subdomain)
 }
 
 impl TicketFieldCache {
     /// Drops a bot's cached fields (after its mapping or its account changed).
     pub fn forget(&self, bot_id: &str) {
-        let prefix = format!("{bot_id}\u{0}");
-        self.entries.lock().expect("field cache").retain(|key, _| !key.starts_with(&prefix));
+        self.entries.remove(&bot_id.to_owned());
     }
 }
 

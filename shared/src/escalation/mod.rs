@@ -1,8 +1,12 @@
 //! The escalate use case and what it reads and stores.
 
+mod follow_up;
+mod resume;
+mod rounds;
 pub mod service;
+mod settle;
 
-/// The request and pending payload models live in `handoff-core`.
-pub use handoff_core::escalation::{pending, request};
+/// The request and pending payload models and the episode's keys live in `handoff-core`.
+pub use handoff_core::escalation::{episode, pending, request};
 
 pub use service::{EscalateCommand, EscalationConfig, EscalationError, Escalator, Outcome, TicketRef};

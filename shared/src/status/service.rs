@@ -3,8 +3,6 @@
 //! repeat within 30 seconds (a per-Lambda cache, so a chatty visitor does not eat the account's
 //! rate limit), and none at all when the caller could not see any ticket anyway.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -19,6 +17,7 @@ use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError}
 use crate::deadline::Deadline;
 use crate::escalation::EscalationConfig;
 use crate::identity;
+use crate::store::cache::TtlCache;
 use crate::store::{StoreError, Stores, VisitorRecord};
 use crate::zendesk::types::{Ticket, TicketStatus, User};
 use crate::zendesk::{ZendeskClient, ZendeskError};
@@ -30,7 +29,7 @@ const BUDGET: Duration = Duration::from_secs(8);
 /// refresher and escalations do.
 const REQUEST_TIME: Duration = Duration::from_secs(14);
 /// Entries kept per cache before the oldest are dropped.
-const CACHE_ENTRIES: usize = 2_000;
+const CACHE_ENTRIES: u64 = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
@@ -88,8 +87,8 @@ impl TicketSnapshot {
     }
 }
 
-/// Entries stamped with when they were fetched.
-type Timed<K, V> = Mutex<HashMap<K, (Instant, V)>>;
+/// Entries stamped with when they were first fetched (an entry updated in place keeps its stamp).
+type Timed<K, V> = TtlCache<K, (Instant, V)>;
 
 /// A per-Lambda cache of recent lookups (about 30 s).
 pub struct LookupCache {
@@ -107,31 +106,28 @@ impl Default for LookupCache {
     }
 }
 
-fn fresh<K: std::hash::Hash + Eq, V: Clone>(
-    map: &Mutex<HashMap<K, (Instant, V)>>,
-    key: &K,
-    ttl: Duration,
-) -> Option<V> {
-    map.lock().expect("lookup cache").get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v.clone())
+fn fresh<K, V>(cache: &Timed<K, V>, key: &K, ttl: Duration) -> Option<V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache.get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v)
 }
 
 /// Stores a fresh answer, or updates one keeping the time it was first fetched (so an entry read
 /// again and again still expires).
-fn keep<K: std::hash::Hash + Eq + Clone, V>(map: &Timed<K, V>, key: K, value: V, ttl: Duration) {
-    let mut map = map.lock().expect("lookup cache");
-    let fetched = map.get(&key).filter(|(at, _)| at.elapsed() < ttl).map(|(at, _)| *at).unwrap_or_else(Instant::now);
-    if map.len() >= CACHE_ENTRIES {
-        map.retain(|_, (at, _)| at.elapsed() < ttl);
-        if map.len() >= CACHE_ENTRIES {
-            map.clear();
-        }
-    }
-    map.insert(key, (fetched, value));
+fn keep<K, V>(cache: &Timed<K, V>, key: K, value: V, ttl: Duration)
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    let fetched = cache.get(&key).filter(|(at, _)| at.elapsed() < ttl).map(|(at, _)| at).unwrap_or_else(Instant::now);
+    cache.insert(key, (fetched, value));
 }
 
 impl LookupCache {
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, tickets: Mutex::default(), contexts: Mutex::default() }
+        Self { ttl, tickets: TtlCache::new(CACHE_ENTRIES, ttl), contexts: TtlCache::new(CACHE_ENTRIES, ttl) }
     }
 }
 

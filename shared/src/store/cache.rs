@@ -1,28 +1,61 @@
-//! A short per-process cache of bots' profiles (connection + settings) for the webhook path,
-//! which would otherwise read them on every event. Entries live `ttl` (30 s by default): a
+//! The one bounded cache type of a warm Lambda (`TtlCache`, over `mini_moka`), and what is built
+//! on it here: bots' profiles (connection + settings) for the webhook path, which would
+//! otherwise read them on every event, and the once-per-interval gate (`Recheck`).
+//!
+//! Profiles: Entries live `ttl` (30 s by default): a
 //! settings change reaches every warm Lambda within that time, and at once in the process that
 //! saved it (it invalidates its own entry). An unknown bot's empty profile is kept too, so junk
 //! deliveries for a bot id that does not exist are answered from memory; the cache is bounded
 //! (`mini_moka`), so a flood of random ids cannot grow it without limit.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::hash::Hash;
+use std::sync::Arc;
+use std::time::Duration;
 
 use super::{BotProfile, BotStore, StoreError};
 
 /// Most profiles kept per process.
 const PROFILES: u64 = 10_000;
 
+/// A bounded map whose entries expire `ttl` after they were written: at most `capacity` entries
+/// (the least useful go first), so no stream of distinct keys grows a warm Lambda's memory.
+pub struct TtlCache<K, V> {
+    entries: mini_moka::sync::Cache<K, V>,
+}
+
+impl<K, V> TtlCache<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    pub fn new(capacity: u64, ttl: Duration) -> Self {
+        Self { entries: mini_moka::sync::Cache::builder().max_capacity(capacity).time_to_live(ttl).build() }
+    }
+
+    /// The value, unless absent or expired.
+    pub fn get(&self, key: &K) -> Option<V> {
+        self.entries.get(key)
+    }
+
+    /// Stores `value`; its time to live starts now.
+    pub fn insert(&self, key: K, value: V) {
+        self.entries.insert(key, value);
+    }
+
+    pub fn remove(&self, key: &K) {
+        self.entries.invalidate(key);
+    }
+}
+
 pub struct ProfileCache {
-    entries: mini_moka::sync::Cache<String, Arc<BotProfile>>,
+    entries: TtlCache<String, Arc<BotProfile>>,
 }
 
 impl ProfileCache {
     pub const DEFAULT_TTL: Duration = Duration::from_secs(30);
 
     pub fn new(ttl: Duration) -> Self {
-        Self { entries: mini_moka::sync::Cache::builder().max_capacity(PROFILES).time_to_live(ttl).build() }
+        Self { entries: TtlCache::new(PROFILES, ttl) }
     }
 
     /// The bot's profile, read from the store when not cached or older than the ttl.
@@ -36,7 +69,7 @@ impl ProfileCache {
     }
 
     pub fn invalidate(&self, bot_id: &str) {
-        self.entries.invalidate(&bot_id.to_owned());
+        self.entries.remove(&bot_id.to_owned());
     }
 }
 
@@ -50,28 +83,24 @@ impl Default for ProfileCache {
 /// signature fails to verify, so a forger cannot turn every forged delivery into a Secrets
 /// Manager call.
 pub struct Recheck {
-    every: Duration,
-    last: Mutex<HashMap<String, Instant>>,
+    /// Keys allowed within the last `every`.
+    last: TtlCache<String, ()>,
 }
 
 impl Recheck {
     pub fn new(every: Duration) -> Self {
-        Self { every, last: Mutex::new(HashMap::new()) }
+        Self { last: TtlCache::new(10_000, every) }
     }
 
-    /// True (and remembered) when `key` was not allowed within the last `every`.
+    /// True (and remembered) when `key` was not allowed within the last `every`. Two callers at
+    /// the same instant may both be allowed: the gate bounds a rate, it is not a lock.
     pub fn allow(&self, key: &str) -> bool {
-        let mut last = self.last.lock().expect("recheck");
-        match last.get(key) {
-            Some(at) if at.elapsed() < self.every => false,
-            _ => {
-                if last.len() > 10_000 {
-                    last.clear();
-                }
-                last.insert(key.to_owned(), Instant::now());
-                true
-            }
+        let key = key.to_owned();
+        if self.last.get(&key).is_some() {
+            return false;
         }
+        self.last.insert(key, ());
+        true
     }
 }
 

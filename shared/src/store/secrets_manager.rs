@@ -6,23 +6,27 @@
 //! stale: Zendesk answers 401, a webhook signature does not verify, a bot refuses a callback's
 //! signature.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::DisplayErrorContext;
 
+use super::cache::TtlCache;
 use super::*;
+
+/// How long a warm Lambda uses a secret it read without reading it again.
+const SECRET_TTL: Duration = Duration::from_secs(300);
+/// Most secrets of each kind kept per process.
+const SECRETS_KEPT: u64 = 10_000;
 
 pub struct SecretsManagerStore {
     client: Client,
     prefix: String,
-    cache: Mutex<HashMap<String, (Instant, BotSecret)>>,
-    webhook_cache: Mutex<HashMap<String, (Instant, WebhookSecret)>>,
-    /// How long a cached secret is trusted: bounds how stale another Lambda's change can look.
-    ttl: Duration,
+    /// Each secret is trusted for `SECRET_TTL`: bounds how stale another Lambda's change can look.
+    cache: TtlCache<String, BotSecret>,
+    webhook_cache: TtlCache<String, WebhookSecret>,
     oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
     pub calls: CallCounter,
 }
@@ -32,9 +36,8 @@ impl SecretsManagerStore {
         Self {
             client,
             prefix: prefix.into(),
-            cache: Mutex::new(HashMap::new()),
-            webhook_cache: Mutex::new(HashMap::new()),
-            ttl: Duration::from_secs(300),
+            cache: TtlCache::new(SECRETS_KEPT, SECRET_TTL),
+            webhook_cache: TtlCache::new(SECRETS_KEPT, SECRET_TTL),
             oauth_client: Mutex::new(None),
             calls: CallCounter::default(),
         }
@@ -103,15 +106,6 @@ impl SecretsManagerStore {
             Err(e) => Err(unavailable(e)),
         }
     }
-
-    fn cached<T: Clone>(&self, cache: &Mutex<HashMap<String, (Instant, T)>>, bot_id: &str) -> Option<T> {
-        let cache = cache.lock().expect("secret cache");
-        cache.get(bot_id).filter(|(at, _)| at.elapsed() < self.ttl).map(|(_, secret)| secret.clone())
-    }
-
-    fn remember<T: Clone>(cache: &Mutex<HashMap<String, (Instant, T)>>, bot_id: &str, secret: &T) {
-        cache.lock().expect("secret cache").insert(bot_id.to_owned(), (Instant::now(), secret.clone()));
-    }
 }
 
 /// Secrets Manager's errors can quote request parameters, never secret values; the context
@@ -139,19 +133,19 @@ fn encode<T: Serialize>(secret: &T) -> Result<String, StoreError> {
 #[async_trait]
 impl SecretStore for SecretsManagerStore {
     async fn get_bot_secret(&self, bot_id: &str) -> Result<Option<BotSecret>, StoreError> {
-        if let Some(secret) = self.cached(&self.cache, bot_id) {
+        if let Some(secret) = self.cache.get(&bot_id.to_owned()) {
             return Ok(Some(secret));
         }
         let Some(json) = self.read(self.secret_name(bot_id)).await? else { return Ok(None) };
         let secret: BotSecret = decode(&json)?;
-        Self::remember(&self.cache, bot_id, &secret);
+        self.cache.insert(bot_id.to_owned(), secret.clone());
         Ok(Some(secret))
     }
 
     async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError> {
         let value = encode(secret)?;
         self.write(&self.secret_name(bot_id), &value, "Handoff: Zendesk credentials for one bot").await?;
-        Self::remember(&self.cache, bot_id, secret);
+        self.cache.insert(bot_id.to_owned(), secret.clone());
         Ok(())
     }
 
@@ -162,12 +156,12 @@ impl SecretStore for SecretsManagerStore {
     }
 
     async fn get_webhook_secret(&self, bot_id: &str) -> Result<Option<WebhookSecret>, StoreError> {
-        if let Some(secret) = self.cached(&self.webhook_cache, bot_id) {
+        if let Some(secret) = self.webhook_cache.get(&bot_id.to_owned()) {
             return Ok(Some(secret));
         }
         let Some(json) = self.read(self.webhook_secret_name(bot_id)).await? else { return Ok(None) };
         let secret: WebhookSecret = decode(&json)?;
-        Self::remember(&self.webhook_cache, bot_id, &secret);
+        self.webhook_cache.insert(bot_id.to_owned(), secret.clone());
         Ok(Some(secret))
     }
 
@@ -175,13 +169,13 @@ impl SecretStore for SecretsManagerStore {
         let value = encode(secret)?;
         let description = "Handoff: one bot's webhook signing and callback secrets";
         self.write(&self.webhook_secret_name(bot_id), &value, description).await?;
-        Self::remember(&self.webhook_cache, bot_id, secret);
+        self.webhook_cache.insert(bot_id.to_owned(), secret.clone());
         Ok(())
     }
 
     fn invalidate(&self, bot_id: &str) {
-        self.cache.lock().expect("secret cache").remove(bot_id);
-        self.webhook_cache.lock().expect("secret cache").remove(bot_id);
+        self.cache.remove(&bot_id.to_owned());
+        self.webhook_cache.remove(&bot_id.to_owned());
     }
 
     fn invalidate_oauth_client(&self) {

@@ -1,0 +1,284 @@
+//! The rounds of work on one conversation: claim the episode (or see another caller's claim),
+//! then create the ticket once, add the transcript notes and record it; a 401 retries the round
+//! with credentials read again.
+
+use std::time::Duration;
+
+use tracing::{info, warn};
+
+use super::episode::{fingerprint, idempotency_key, messages_after};
+use super::pending::PendingEscalation;
+use super::request::EscalationRequest;
+use super::service::*;
+use crate::connection::accounts::BotAccount;
+use crate::deadline::{Deadline, now_ms};
+use crate::identity;
+use crate::mapping::{self, MappingInput};
+use crate::rules::Firing;
+use crate::settings::BotSettings;
+use crate::store::*;
+use crate::zendesk::ZendeskError;
+use crate::zendesk::types::{Ticket, TicketStatus};
+
+impl Escalator<'_> {
+    /// Claims and works on the conversation until the escalation is done or must wait.
+    pub(super) async fn rounds(
+        &self,
+        command: &EscalateCommand,
+        settings: &BotSettings,
+        mut bot: BotAccount,
+        pending: &PendingEscalation,
+        payload: &str,
+        resuming: Option<u32>,
+    ) -> Result<Outcome, EscalationError> {
+        let request = &command.request;
+        let firing = &pending.firing();
+        // A round can end the episode (its ticket is finished: the next round opens a new one) or
+        // find the cached credentials rejected (the next round uses the stored ones): three at most.
+        for _ in 0..3 {
+            let claim = self.claim_request(command, &bot, firing, payload);
+            let step = match self.stores.conversations.claim(&claim).await? {
+                // The sweeper works on the listed episode only, never a new one.
+                ClaimOutcome::Claimed(record) if resuming.is_some_and(|episode| episode != record.episode) => {
+                    self.fail(&record, "superseded: the pending episode had ended").await?;
+                    return Ok(Outcome::NotEscalated { reason: "the pending episode had ended".into() });
+                }
+                ClaimOutcome::Held(record) if resuming.is_some() && record.state == EscalationState::Created => {
+                    return Ok(Outcome::NotEscalated { reason: "finished meanwhile".into() });
+                }
+                ClaimOutcome::Claimed(record) => {
+                    let first = match &record.pending_payload {
+                        Some(stored) if stored != payload => PendingEscalation::decode(stored)?,
+                        _ => pending.clone(),
+                    };
+                    self.finish(&bot, settings, record, &first, Some(request), command.deadline).await?
+                }
+                ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
+                    // Checked again on the record as it is now: another visitor's escalation may
+                    // have recorded its ticket since this request's first look.
+                    identity::check_binding(
+                        command.visitor_claim.as_deref(),
+                        [record.requester_email.as_deref()],
+                        record.requester_verified,
+                    )?;
+                    self.follow_up(&bot, settings, record, command).await?
+                }
+                ClaimOutcome::Held(record) => {
+                    info!("another request holds this conversation; answering pending");
+                    let wait = (record.lease_until_ms - now_ms()).clamp(1000, 30_000) as u64;
+                    Step::Done(Outcome::Pending {
+                        ticket: None,
+                        reason: "another request for this conversation is creating the ticket".into(),
+                        retry_after: Duration::from_millis(wait),
+                        handoff_message: settings.handoff_message(request.locale.as_deref(), record.ticket_id),
+                        deduplicated: true,
+                    })
+                }
+            };
+            match step {
+                Step::Done(outcome) => return Ok(outcome),
+                Step::EpisodeEnded if resuming.is_some() => {
+                    return Ok(Outcome::NotEscalated { reason: "the episode's ticket was finished".into() });
+                }
+                Step::EpisodeEnded => {}
+                Step::CredentialsRejected => match self.accounts().reload(&bot, command.refresh_deadline).await? {
+                    Some(fresh) => {
+                        info!("Zendesk rejected the cached credentials; retrying with the stored ones");
+                        bot = fresh;
+                    }
+                    None => return Err(self.accounts().reconnect_required(&bot, "escalate").await.into()),
+                },
+            }
+        }
+        Err(StoreError::Conflict.into())
+    }
+
+    pub(super) fn claim_request(
+        &self,
+        command: &EscalateCommand,
+        bot: &BotAccount,
+        firing: &Firing,
+        payload: &str,
+    ) -> ClaimRequest {
+        let now = now_ms();
+        let lease = command.deadline.remaining() + self.config.lease_margin;
+        ClaimRequest {
+            bot_id: command.bot_id.clone(),
+            conversation_id: command.conversation_id.clone(),
+            claim_token: claim_token(),
+            now_ms: now,
+            lease_until_ms: now + lease.as_millis() as i64,
+            rule: firing.rule,
+            requester_email: command.request.visitor.email.clone(),
+            requester_verified: command.visitor_claim.is_some(),
+            pending_payload: payload.to_owned(),
+            account: Some(bot.connection.subdomain.clone()),
+        }
+    }
+
+    /// Finishes a claimed episode: find or create the ticket, add the notes not yet written,
+    /// record it. `latest` is the request that claimed, when it may have newer messages than `first`.
+    pub(super) async fn finish(
+        &self,
+        bot: &BotAccount,
+        settings: &BotSettings,
+        record: ConversationRecord,
+        first: &PendingEscalation,
+        latest: Option<&EscalationRequest>,
+        deadline: Deadline,
+    ) -> Result<Step, EscalationError> {
+        let locale = latest.unwrap_or(&first.request).locale.as_deref();
+        let firing = first.firing();
+        let plan = mapping::plan_ticket(&MappingInput {
+            bot_id: &record.bot_id,
+            conversation_id: &record.conversation_id,
+            request: &first.request,
+            firing: &firing,
+            settings,
+        });
+        let settle = |ticket_id, notes_written, error| {
+            self.settle(bot, settings, &record, ticket_id, notes_written, error, locale)
+        };
+
+        // 1. The ticket: known, found again, or created.
+        let mut ticket = None;
+        if let Some(id) = record.ticket_id {
+            match self.zendesk.show_ticket(&bot.account, id, deadline).await {
+                Ok(t) => ticket = Some(t),
+                Err(ZendeskError::NotFound) => return self.end_episode(&record, id, TicketStatus::Closed).await,
+                Err(e) => return settle(Some(id), record.notes_written, e).await,
+            }
+        } else if record.resume {
+            match self.find_existing(bot, &record, deadline).await {
+                Ok(found) => ticket = found,
+                Err(e) => return settle(None, 0, e).await,
+            }
+        }
+        let mut check_notes = ticket.is_some() || record.notes_written > 0;
+        let ticket = match ticket {
+            Some(t) => t,
+            None => {
+                let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
+                match self.create_once(bot, &record, &plan.ticket, &key, deadline).await {
+                    Ok((t, replayed)) => {
+                        check_notes |= replayed;
+                        // Only a verified requester's Zendesk user is written to: an email from a body
+                        // may name someone else's existing user.
+                        if record.requester_verified {
+                            self.phone_onto_requester(bot, &t, first.request.visitor.phone.as_deref(), deadline).await;
+                        }
+                        t
+                    }
+                    Err(e) => return settle(None, 0, e).await,
+                }
+            }
+        };
+        tracing::Span::current().record("ticket_id", ticket.id);
+        // A ticket found again may have been finished by an agent meanwhile: a closed one takes no
+        // more notes; a solved one gets its transcript, then the visitor gets a new ticket.
+        if ticket.status == TicketStatus::Closed {
+            return self.end_episode(&record, ticket.id, TicketStatus::Closed).await;
+        }
+
+        // 2. The notes, skipping any already on the ticket (a resumed episode may have written some).
+        let mut notes: Vec<String> = plan.notes;
+        let mut last_message = first.request.messages.last();
+        if let Some(latest) = latest.filter(|l| l.messages != first.request.messages) {
+            let newer = messages_after(&latest.messages, last_message.map(fingerprint).as_deref());
+            notes.extend(mapping::follow_up_notes(&record.conversation_id, newer));
+            last_message = latest.messages.last().or(last_message);
+        }
+        let mut written = record.notes_written as usize;
+        if check_notes {
+            match self.notes_present(bot, ticket.id, &notes, deadline).await {
+                Ok(present) => written = written.max(present),
+                Err(e) => return settle(Some(ticket.id), written as u32, e).await,
+            }
+        }
+        let mut status = ticket.status;
+        for note in notes.iter().skip(written) {
+            match self.zendesk.add_internal_note(&bot.account, ticket.id, note, deadline).await {
+                Ok(updated) => {
+                    status = updated.status;
+                    written += 1;
+                }
+                Err(e) => return settle(Some(ticket.id), written as u32, e).await,
+            }
+        }
+
+        // 3. Record it: one write marks the episode created and indexes the ticket.
+        let recorded = RecordedTicket {
+            ticket_id: ticket.id,
+            account: record.account.clone(),
+            status,
+            notes_written: written as u32,
+            last_synced_fingerprint: last_message.map(fingerprint),
+        };
+        let result_of_record = self
+            .stores
+            .conversations
+            .record_ticket(&record.bot_id, &record.conversation_id, &record.claim_token, &recorded)
+            .await;
+        let recorded_here = match result_of_record {
+            Ok(()) => true,
+            // Our lease ran out and another worker took over: it finds this ticket by external_id
+            // (and writes the audit entry when it records it).
+            Err(StoreError::Conflict) => {
+                warn!("claim lost before recording; the next worker recovers the ticket");
+                false
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if status.ends_episode() {
+            info!(
+                ticket_id = ticket.id,
+                status = status.as_str(),
+                "transcript added to a finished ticket; opening a new one"
+            );
+            return Ok(Step::EpisodeEnded);
+        }
+        info!(ticket_id = ticket.id, notes = written, "ticket ready");
+        let ticket_text = ticket.id.to_string();
+        if recorded_here {
+            crate::audit::record(
+                self.stores.audit.as_ref(),
+                &record.bot_id,
+                "escalated",
+                "ok",
+                firing.escalated_by.as_deref(),
+                &[
+                    ("conversation_id", record.conversation_id.as_str()),
+                    ("rule", firing.rule.as_str()),
+                    ("ticket_id", ticket_text.as_str()),
+                ],
+            )
+            .await;
+        }
+        Ok(Step::Done(Outcome::Created {
+            ticket: ticket_ref(bot, ticket.id, Some(status)),
+            rule: firing.rule,
+            reason: firing.reason,
+            handoff_message: settings.handoff_message(locale, Some(ticket.id)),
+        }))
+    }
+
+    /// The visitor's phone onto the requester's Zendesk user (the ticket's `requester` cannot carry
+    /// it), for a requester the platform verified. Best effort: the phone is in the ticket's first comment either way, so a failure here
+    /// is logged and never holds up the handoff.
+    pub(super) async fn phone_onto_requester(
+        &self,
+        bot: &BotAccount,
+        ticket: &Ticket,
+        phone: Option<&str>,
+        deadline: Deadline,
+    ) {
+        let (Some(phone), Some(user_id)) =
+            (phone.map(crate::text::one_line).filter(|p| !p.is_empty()), ticket.requester_id)
+        else {
+            return;
+        };
+        if let Err(error) = self.zendesk.set_user_phone(&bot.account, user_id, &phone, deadline).await {
+            warn!(ticket_id = ticket.id, %error, "could not put the visitor's phone on their Zendesk user");
+        }
+    }
+}
