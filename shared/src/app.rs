@@ -180,6 +180,29 @@ impl App {
         Forwarder { stores: &self.stores, sender: &self.callbacks, profiles: &self.profiles }
     }
 
+    /// The webhook use case over this app's stores, caches, rate gates and callbacks.
+    pub fn receiver(&self) -> crate::webhook::receive::Receiver<'_> {
+        crate::webhook::receive::Receiver {
+            stores: &self.stores,
+            profiles: &self.profiles,
+            forwarder: self.forwarder(),
+            secret_rechecks: &self.secret_rechecks,
+            rejection_audits: &self.rejection_audits,
+            webhook_touches: &self.webhook_touches,
+        }
+    }
+
+    /// The settings use cases over this app's stores and caches.
+    pub fn settings(&self) -> crate::bot_settings::SettingsService<'_> {
+        crate::bot_settings::SettingsService {
+            stores: &self.stores,
+            accounts: self.accounts(),
+            ticket_fields: &self.ticket_fields,
+            profiles: &self.profiles,
+            allow_loopback_http_callbacks: self.allow_loopback_http_callbacks,
+        }
+    }
+
     /// The bots' Zendesk credentials, resolved the one way (`connection::accounts`).
     pub fn accounts(&self) -> crate::connection::accounts::Accounts<'_> {
         crate::connection::accounts::Accounts {

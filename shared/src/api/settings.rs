@@ -3,20 +3,16 @@
 //! validation that names each bad field. Saving a callback URL for the first time, or asking
 //! for `rotate_callback_secret`, answers the new callback secret once; it is never shown again.
 
-use base64::Engine as _;
 use lambda_http::http::header::{ETAG, HeaderValue, IF_MATCH};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
-use tracing::info;
 
 use crate::app::App;
-use crate::connection::secret_edit::edit_webhook_secret;
+use crate::bot_settings::{SaveRequest, SettingsError};
 use crate::error::FieldError;
 use crate::http::{Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, scopes};
-use crate::settings::{self, BotSettings};
-use crate::store::StoreError;
+use crate::settings::BotSettings;
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/settings";
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -88,21 +84,17 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     checked_id("bot_id", &bot_id)?;
     let scope = if request.method() == Method::PUT { scopes::CREATE_OAUTH } else { scopes::READ_INTEGRATIONS };
     caller.authorize(&bot_id, scope)?;
-    let profile = app.stores.bots.load_profile(&bot_id).await.map_err(Problem::storage)?;
-    let current = profile.settings.clone().unwrap_or_default();
-    // What is stored now, not a copy this Lambda cached before another one set the secret.
-    app.stores.secrets.invalidate(&bot_id);
-    let webhook = app.stores.secrets.get_webhook_secret(&bot_id).await.map_err(Problem::storage)?;
-    let credentials = app.stores.secrets.get_bot_secret(&bot_id).await.map_err(Problem::storage)?;
-    // Counted too: one set before the webhook secret existed, not moved out of the credentials yet.
-    let callback_secret_set = webhook.is_some_and(|s| s.callback_secret.is_some())
-        || credentials.as_ref().is_some_and(|s| s.legacy_callback_secret.is_some());
+    let service = app.settings();
+    let current = service.current(&bot_id).await.map_err(problem_for)?;
     if request.method() != Method::PUT {
-        let answer =
-            SettingsAnswer { settings: &current, callback_secret_set, warnings: Vec::new(), callback_secret: None };
-        return Ok(with_etag(json_response(StatusCode::OK, &answer), current.version));
+        let answer = SettingsAnswer {
+            settings: &current.settings,
+            callback_secret_set: current.callback_secret_set,
+            warnings: Vec::new(),
+            callback_secret: None,
+        };
+        return Ok(with_etag(json_response(StatusCode::OK, &answer), current.settings.version));
     }
-
     let if_match = match request.headers().get(IF_MATCH).map(|v| v.to_str()) {
         None => None,
         Some(Ok(value)) => Some(value.trim()),
@@ -111,129 +103,52 @@ async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, P
     };
     if let Some(expected) = if_match
         && expected != "*"
-        && expected != etag(current.version)
+        && expected != etag(current.settings.version)
     {
         return Err(stale(expected));
     }
     let body = parse_settings(json_body(&request, MAX_BODY_BYTES)?)?;
-    let mut new = body.settings;
-    let mut errors = settings::validate(&new, app.allow_loopback_http_callbacks);
-    let mut warnings = Vec::new();
-    let mapped = crate::ticket_fields::mapped_fields(&new);
-    if !mapped.is_empty() {
-        match profile.connection.as_ref().filter(|c| c.state == crate::store::ConnectionState::Connected) {
-            Some(connection) => {
-                let accounts = app.accounts();
-                let existing = app.ticket_fields.field_ids(&accounts, connection).await.map_err(|e| {
-                    tracing::warn!(bot_id = %bot_id, error = %e, "could not read the ticket fields");
-                    Problem::unavailable(
-                        format!("The custom field ids could not be checked against Zendesk ({e}); nothing was saved."),
-                        5,
-                    )
-                })?;
-                // A field the cached list lacks may have been created a moment ago: read again once.
-                let existing = if crate::ticket_fields::missing_fields(&new, &existing).is_empty() {
-                    existing
-                } else {
-                    app.ticket_fields.fresh_field_ids(&accounts, connection).await.unwrap_or(existing)
-                };
-                for (field, id) in crate::ticket_fields::missing_fields(&new, &existing) {
-                    errors.push(FieldError::new(
-                        field,
-                        format!("ticket field {id} does not exist in the connected Zendesk"),
-                    ));
-                }
-            }
-            None => warnings.push(
-                "The bot is not connected, so the custom field ids were not checked against Zendesk; the \
-                 diagnostics check them once it is."
-                    .to_owned(),
-            ),
-        }
-    }
-    if !errors.is_empty() {
-        return Err(Problem::invalid(errors));
-    }
-    let wants_secret = body.rotate_callback_secret || (new.callback_url.is_some() && !callback_secret_set);
-    let connected = profile.connection.as_ref().is_some_and(|c| c.state == crate::store::ConnectionState::Connected);
-    if wants_secret && (credentials.is_none() || !connected) {
-        return Err(Problem::new(
+    let save = SaveRequest {
+        settings: body.settings,
+        rotate_callback_secret: body.rotate_callback_secret,
+        actor: caller.subject.as_deref(),
+    };
+    let saved = service.save(&bot_id, current, save).await.map_err(problem_for)?;
+    let answer = SettingsAnswer {
+        settings: &saved.settings,
+        callback_secret_set: saved.callback_secret_set,
+        warnings: saved.warnings,
+        callback_secret: saved.callback_secret.as_deref(),
+    };
+    Ok(with_etag(json_response(StatusCode::OK, &answer), saved.settings.version))
+}
+
+fn problem_for(error: SettingsError) -> Problem {
+    match error {
+        SettingsError::Store(e) => Problem::storage(e),
+        SettingsError::Stale { version } => stale(&etag(version)),
+        SettingsError::Invalid(errors) => Problem::invalid(errors),
+        SettingsError::FieldsUnchecked(why) => Problem::unavailable(
+            format!("The custom field ids could not be checked against Zendesk ({why}); nothing was saved."),
+            5,
+        ),
+        SettingsError::NotConnected => Problem::new(
             StatusCode::CONFLICT,
             "not-connected",
             "Connect Zendesk first",
             "A callback secret belongs to a connection (it is forgotten on disconnect): connect the bot, then save \
              the callback URL.",
-        ));
+        ),
+        SettingsError::SecretNotStored { version, error } => Problem::unavailable(
+            format!(
+                "The settings were saved (ETag {}) but a new callback secret could not be stored ({error}): \
+                 repeat the request with rotate_callback_secret and that ETag.",
+                etag(version)
+            ),
+            3,
+        ),
+        SettingsError::Random(e) => Problem::internal(format!("could not make a random value: {e}")),
     }
-    new.version = current.version + 1;
-    match app.stores.bots.put_settings_if(&bot_id, &new, current.version).await {
-        Ok(()) => {}
-        // Another save landed between the read and this write.
-        Err(StoreError::Conflict) => return Err(stale(&etag(current.version))),
-        Err(e) => return Err(Problem::storage(e)),
-    }
-    app.profiles.invalidate(&bot_id);
-    let changed = changed_fields(&current, &new);
-    crate::audit::record(
-        app.stores.audit.as_ref(),
-        &bot_id,
-        "settings_changed",
-        "ok",
-        caller.subject.as_deref(),
-        &[("fields", changed.as_str())],
-    )
-    .await;
-    let mut issued = None;
-    if wants_secret {
-        let fresh = new_callback_secret()?;
-        let holder = format!("settings-{}", fastrand::u64(..));
-        let value = SecretString::from(fresh.clone());
-        // Only a rotation replaces a secret the bot may already hold; a first secret is set
-        // only if another save did not set one meanwhile.
-        let rotate = body.rotate_callback_secret;
-        let edited = edit_webhook_secret(&app.stores, &bot_id, &holder, |stored| {
-            if rotate || stored.callback_secret.is_none() {
-                stored.callback_secret = Some(value);
-            }
-        })
-        .await;
-        match edited {
-            Ok(stored) if stored.callback_secret.as_ref().map(|s| s.expose_secret() == fresh).unwrap_or(false) => {
-                issued = Some(fresh)
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::error!(bot_id = %bot_id, error = %e, "callback secret not stored");
-                return Err(Problem::unavailable(
-                    format!(
-                        "The settings were saved (ETag {}) but a new callback secret could not be stored ({e}): \
-                         repeat the request with rotate_callback_secret and that ETag.",
-                        etag(new.version)
-                    ),
-                    3,
-                ));
-            }
-        }
-        if issued.is_some() {
-            crate::audit::record(
-                app.stores.audit.as_ref(),
-                &bot_id,
-                "callback_secret_rotated",
-                "ok",
-                caller.subject.as_deref(),
-                &[],
-            )
-            .await;
-        }
-    }
-    info!(bot_id = %bot_id, version = new.version, fields = %changed, "settings saved");
-    let answer = SettingsAnswer {
-        settings: &new,
-        callback_secret_set: callback_secret_set || issued.is_some(),
-        warnings,
-        callback_secret: issued.as_deref(),
-    };
-    Ok(with_etag(json_response(StatusCode::OK, &answer), new.version))
 }
 
 /// 412: the settings moved on since the caller read them.
@@ -253,26 +168,4 @@ fn with_etag(mut response: Response<Body>, version: u64) -> Response<Body> {
         response.headers_mut().insert(ETAG, value);
     }
     response
-}
-
-/// Top-level settings whose value changed, comma-separated, for the audit trail (names only:
-/// values may be long, and the audit never holds more than it needs).
-fn changed_fields(old: &BotSettings, new: &BotSettings) -> String {
-    let (Ok(serde_json::Value::Object(old)), Ok(serde_json::Value::Object(new))) =
-        (serde_json::to_value(old), serde_json::to_value(new))
-    else {
-        return String::new();
-    };
-    new.iter()
-        .filter(|(k, v)| k.as_str() != "version" && old.get(k.as_str()) != Some(v))
-        .map(|(k, _)| k.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// 32 random bytes, base64url: what the bot's receiver keys its HMAC with.
-fn new_callback_secret() -> Result<String, Problem> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Problem::internal(format!("could not make a random value: {e}")))?;
-    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
