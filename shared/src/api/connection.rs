@@ -1,7 +1,7 @@
 //! The connection function's routes: `POST …/zendesk/connect`, and `PUT`/`GET`/`DELETE`
 //! `…/zendesk/connection`.
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -101,74 +101,88 @@ impl ConnectionFields {
     }
 }
 
-pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    match handle_checked(app, request).await {
-        Ok(response) => response,
-        Err(problem) => problem.into_response(),
-    }
+/// `POST …/zendesk/connect`: the authorize URL for the OAuth walk.
+pub async fn connect_route(app: &App, request: Request) -> Response<Body> {
+    connect(app, request).await.unwrap_or_else(Problem::into_response)
 }
 
-async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let is_connect = request.uri().path().trim_end_matches('/').ends_with("/zendesk/connect");
-    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
-    let caller = Caller::from_request(&request)?;
+/// `PUT …/zendesk/connection`: connect with an API token or client credentials.
+pub async fn put_route(app: &App, request: Request) -> Response<Body> {
+    put(app, request).await.unwrap_or_else(Problem::into_response)
+}
+
+/// `GET …/zendesk/connection`: the connection's status.
+pub async fn get_route(app: &App, request: Request) -> Response<Body> {
+    get(app, request).await.unwrap_or_else(Problem::into_response)
+}
+
+/// `DELETE …/zendesk/connection`: disconnect.
+pub async fn delete_route(app: &App, request: Request) -> Response<Body> {
+    delete(app, request).await.unwrap_or_else(Problem::into_response)
+}
+
+/// The bot in the path, for a caller whose token is for it and carries `scope`.
+fn authorized(request: &Request, scope: &str) -> Result<(String, Caller), Problem> {
+    let bot_id = path_param(request, "bot_id").unwrap_or_default();
+    let caller = Caller::from_request(request)?;
     checked_id("bot_id", &bot_id)?;
-    let scope = match (is_connect, request.method()) {
-        (true, _) | (false, &Method::PUT) => scopes::CREATE_OAUTH,
-        (false, &Method::DELETE) => scopes::DELETE_INTEGRATIONS,
-        _ => scopes::READ_INTEGRATIONS,
-    };
     caller.authorize(&bot_id, scope)?;
+    Ok((bot_id, caller))
+}
+
+fn connector(app: &App) -> Connector<'_> {
+    Connector { stores: &app.stores, zendesk: &app.zendesk, config: &app.connect }
+}
+
+async fn connect(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let (bot_id, caller) = authorized(&request, scopes::CREATE_OAUTH)?;
+    let body: ConnectBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+    let started = connector(app)
+        .start_oauth(&bot_id, &body.subdomain, &body.return_url, caller.subject.as_deref())
+        .await
+        .map_err(problem_for)?;
+    Ok(json_response(StatusCode::OK, &started))
+}
+
+async fn put(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let (bot_id, caller) = authorized(&request, scopes::CREATE_OAUTH)?;
     let actor = caller.subject.as_deref();
-    let connector = Connector { stores: &app.stores, zendesk: &app.zendesk, config: &app.connect };
-    match (is_connect, request.method().clone()) {
-        (true, _) => {
-            let body: ConnectBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
-            let started =
-                connector.start_oauth(&bot_id, &body.subdomain, &body.return_url, actor).await.map_err(problem_for)?;
-            Ok(json_response(StatusCode::OK, &started))
-        }
-        (false, Method::PUT) => {
-            let fields: ConnectionFields = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
-            let body = fields.for_mode()?;
-            let status = match body {
-                ConnectionBody::ApiToken { subdomain, email, api_token } => {
-                    if !crate::text::looks_like_email(&email) {
-                        return Err(Problem::invalid(vec![FieldError::new("email", "is not an email address")]));
-                    }
-                    connector.connect_api_token(&bot_id, &subdomain, &email, api_token, actor).await
-                }
-                ConnectionBody::ClientCredentials { subdomain, client_id, client_secret } => {
-                    let client = OAuthClient { client_id, client_secret };
-                    connector.connect_client_credentials(&bot_id, &subdomain, client, actor).await
-                }
-                ConnectionBody::Oauth => {
-                    return Err(Problem::invalid(vec![FieldError::new(
-                        "mode",
-                        "OAuth connects in the browser: POST /v1/bots/{bot_id}/zendesk/connect for the authorize URL",
-                    )]));
-                }
+    let connector = connector(app);
+    let fields: ConnectionFields = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
+    let status = match fields.for_mode()? {
+        ConnectionBody::ApiToken { subdomain, email, api_token } => {
+            if !crate::text::looks_like_email(&email) {
+                return Err(Problem::invalid(vec![FieldError::new("email", "is not an email address")]));
             }
-            .map_err(problem_for)?;
-            // This process may have cached the bot as unknown (a junk delivery for its id).
-            app.profiles.invalidate(&bot_id);
-            Ok(json_response(StatusCode::OK, &status))
+            connector.connect_api_token(&bot_id, &subdomain, &email, api_token, actor).await
         }
-        (false, Method::GET) => {
-            Ok(json_response(StatusCode::OK, &connector.status(&bot_id).await.map_err(problem_for)?))
+        ConnectionBody::ClientCredentials { subdomain, client_id, client_secret } => {
+            let client = OAuthClient { client_id, client_secret };
+            connector.connect_client_credentials(&bot_id, &subdomain, client, actor).await
         }
-        (false, Method::DELETE) => {
-            let disconnected = connector.disconnect(&bot_id, actor).await.map_err(problem_for)?;
-            app.profiles.invalidate(&bot_id);
-            Ok(json_response(StatusCode::OK, &disconnected))
+        ConnectionBody::Oauth => {
+            return Err(Problem::invalid(vec![FieldError::new(
+                "mode",
+                "OAuth connects in the browser: POST /v1/bots/{bot_id}/zendesk/connect for the authorize URL",
+            )]));
         }
-        (false, other) => Err(Problem::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
-            format!("{other} is not supported here"),
-        )),
     }
+    .map_err(problem_for)?;
+    // This process may have cached the bot as unknown (a junk delivery for its id).
+    app.profiles.invalidate(&bot_id);
+    Ok(json_response(StatusCode::OK, &status))
+}
+
+async fn get(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let (bot_id, _) = authorized(&request, scopes::READ_INTEGRATIONS)?;
+    Ok(json_response(StatusCode::OK, &connector(app).status(&bot_id).await.map_err(problem_for)?))
+}
+
+async fn delete(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let (bot_id, caller) = authorized(&request, scopes::DELETE_INTEGRATIONS)?;
+    let disconnected = connector(app).disconnect(&bot_id, caller.subject.as_deref()).await.map_err(problem_for)?;
+    app.profiles.invalidate(&bot_id);
+    Ok(json_response(StatusCode::OK, &disconnected))
 }
 
 fn problem_for(error: ConnectError) -> Problem {

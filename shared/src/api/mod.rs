@@ -94,12 +94,12 @@ pub static ESCALATE: Function =
 pub static CONNECTION: Function = Function {
     name: "connection",
     endpoints: &[
-        Endpoint { route: CONNECT, handle: handler!(connection::handle) },
-        Endpoint { route: CONNECTION_PUT, handle: handler!(connection::handle) },
-        Endpoint { route: CONNECTION_GET, handle: handler!(connection::handle) },
-        Endpoint { route: CONNECTION_DELETE, handle: handler!(connection::handle) },
-        Endpoint { route: SETTINGS_GET, handle: handler!(settings::handle) },
-        Endpoint { route: SETTINGS_PUT, handle: handler!(settings::handle) },
+        Endpoint { route: CONNECT, handle: handler!(connection::connect_route) },
+        Endpoint { route: CONNECTION_PUT, handle: handler!(connection::put_route) },
+        Endpoint { route: CONNECTION_GET, handle: handler!(connection::get_route) },
+        Endpoint { route: CONNECTION_DELETE, handle: handler!(connection::delete_route) },
+        Endpoint { route: SETTINGS_GET, handle: handler!(settings::get_route) },
+        Endpoint { route: SETTINGS_PUT, handle: handler!(settings::put_route) },
         Endpoint { route: AUDIT, handle: handler!(audit::handle) },
         Endpoint { route: DIAGNOSTICS, handle: handler!(diagnostics::handle) },
     ],

@@ -3,8 +3,8 @@
 //! validation that names each bad field. Saving a callback URL for the first time, or asking
 //! for `rotate_callback_secret`, answers the new callback secret once; it is never shown again.
 
+use lambda_http::http::StatusCode;
 use lambda_http::http::header::{ETAG, HeaderValue, IF_MATCH};
-use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 
@@ -67,34 +67,45 @@ struct SettingsAnswer<'a> {
     callback_secret: Option<&'a str>,
 }
 
-pub async fn handle(app: &App, request: Request) -> Response<Body> {
-    match handle_checked(app, request).await {
-        Ok(response) => response,
-        Err(problem) => problem.into_response(),
-    }
+/// `GET …/zendesk/settings`: the effective settings, with their `ETag`.
+pub async fn get_route(app: &App, request: Request) -> Response<Body> {
+    get(app, request).await.unwrap_or_else(Problem::into_response)
+}
+
+/// `PUT …/zendesk/settings`: save them whole, conditional on `If-Match` when sent.
+pub async fn put_route(app: &App, request: Request) -> Response<Body> {
+    put(app, request).await.unwrap_or_else(Problem::into_response)
 }
 
 fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
-    let caller = Caller::from_request(&request)?;
+/// The bot in the path, for a caller whose token is for it and carries `scope`.
+fn authorized(request: &Request, scope: &str) -> Result<(String, Caller), Problem> {
+    let bot_id = path_param(request, "bot_id").unwrap_or_default();
+    let caller = Caller::from_request(request)?;
     checked_id("bot_id", &bot_id)?;
-    let scope = if request.method() == Method::PUT { scopes::CREATE_OAUTH } else { scopes::READ_INTEGRATIONS };
     caller.authorize(&bot_id, scope)?;
+    Ok((bot_id, caller))
+}
+
+async fn get(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let (bot_id, _) = authorized(&request, scopes::READ_INTEGRATIONS)?;
+    let current = app.settings().current(&bot_id).await.map_err(problem_for)?;
+    let answer = SettingsAnswer {
+        settings: &current.settings,
+        callback_secret_set: current.callback_secret_set,
+        warnings: Vec::new(),
+        callback_secret: None,
+    };
+    Ok(with_etag(json_response(StatusCode::OK, &answer), current.settings.version))
+}
+
+async fn put(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let (bot_id, caller) = authorized(&request, scopes::CREATE_OAUTH)?;
     let service = app.settings();
     let current = service.current(&bot_id).await.map_err(problem_for)?;
-    if request.method() != Method::PUT {
-        let answer = SettingsAnswer {
-            settings: &current.settings,
-            callback_secret_set: current.callback_secret_set,
-            warnings: Vec::new(),
-            callback_secret: None,
-        };
-        return Ok(with_etag(json_response(StatusCode::OK, &answer), current.settings.version));
-    }
     let if_match = match request.headers().get(IF_MATCH).map(|v| v.to_str()) {
         None => None,
         Some(Ok(value)) => Some(value.trim()),
