@@ -28,6 +28,7 @@ use aws_sdk_dynamodb::types::{
 use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
+use super::dynamo_update::Update;
 use super::memory::next_claim;
 use super::*;
 
@@ -296,29 +297,23 @@ impl DynamoStore {
         }
     }
 
-    /// A conditional update; `Conflict` when the condition fails.
-    async fn update(
-        &self,
-        key: Item,
-        expression: &str,
-        condition: &str,
-        names: &[(&str, &str)],
-        values: Item,
-        return_new: bool,
-    ) -> Result<Option<Item>, StoreError> {
+    /// Sends a conditional update (`dynamo_update::Update`); `Conflict` when the condition fails.
+    async fn apply(&self, update: Update) -> Result<Option<Item>, StoreError> {
         self.calls.write();
+        let expression = update.expression();
+        let condition = update.condition().map(str::to_owned);
+        let names = (!update.names.is_empty()).then_some(update.names);
+        let values = (!update.values.is_empty()).then_some(update.values);
         let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key))
+            .set_key(Some(update.key))
             .update_expression(expression)
-            .condition_expression(condition)
-            .set_expression_attribute_values(Some(values));
-        for (placeholder, name) in names {
-            request = request.expression_attribute_names(*placeholder, *name);
-        }
-        if return_new {
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(names)
+            .set_expression_attribute_values(values);
+        if update.return_new {
             request = request.return_values(ReturnValue::AllNew);
         }
         match request.send().await {
@@ -493,32 +488,20 @@ impl BotStore for DynamoStore {
     }
 
     async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError> {
-        let values = HashMap::from([(":at".to_owned(), n(at_s))]);
-        match self
-            .update(connection_key(bot_id), "SET last_webhook_at = :at", "attribute_exists(pk)", &[], values, false)
-            .await
-        {
+        let update =
+            Update::new(connection_key(bot_id)).set("last_webhook_at", n(at_s)).when("attribute_exists(pk)", []);
+        match self.apply(update).await {
             Ok(_) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
         }
     }
 
     async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {
-        let values = HashMap::from([
-            (":v".to_owned(), n(expected_version)),
-            (":webhook".to_owned(), s(webhook_id)),
-            (":one".to_owned(), n(1)),
-        ]);
-        self.update(
-            connection_key(bot_id),
-            "SET webhook_id = :webhook ADD #version :one",
-            "#version = :v",
-            &[("#version", "version")],
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+        let update = Update::new(connection_key(bot_id))
+            .set("webhook_id", s(webhook_id))
+            .bump_version()
+            .when("#version = :v", [(":v", n(expected_version))]);
+        self.apply(update).await.map(|_| ())
     }
 
     async fn set_connection_state(
@@ -528,47 +511,32 @@ impl BotStore for DynamoStore {
         state: ConnectionState,
     ) -> Result<(), StoreError> {
         let state = serde_json::to_value(state).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-        let values = HashMap::from([
-            (":v".to_owned(), n(expected_version)),
-            (":state".to_owned(), s(state.clone())),
-            (":one".to_owned(), n(1)),
-        ]);
+        let connected = state == "connected";
+        let mut update = Update::new(connection_key(bot_id)).set("state", s(state)).bump_version();
         // Only a connected connection is refreshed: anything else leaves the due index.
-        let expression = if state == "connected" {
-            "SET #state = :state ADD #version :one"
-        } else {
-            "SET #state = :state REMOVE due_pk, due_at_ms ADD #version :one"
-        };
-        self.update(
-            connection_key(bot_id),
-            expression,
-            "#version = :v",
-            &[("#state", "state"), ("#version", "version")],
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+        if !connected {
+            update = update.remove(&["due_pk", "due_at_ms"]);
+        }
+        self.apply(update.when("#version = :v", [(":v", n(expected_version))])).await.map(|_| ())
     }
 
     async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError> {
-        let values = HashMap::from([
-            (":v".to_owned(), n(expected_version)),
-            (":now".to_owned(), n(now_ms)),
-            (":state".to_owned(), s("disconnected")),
-            (":one".to_owned(), n(1)),
-        ]);
-        self.update(
-            connection_key(bot_id),
-            "SET #state = :state REMOVE refresh_lease_holder, refresh_lease_until_ms, due_pk, due_at_ms, \
-             access_token_expires_at, refresh_token_expires_at ADD #version :one",
-            "#version = :v AND (attribute_not_exists(refresh_lease_until_ms) OR refresh_lease_until_ms < :now)",
-            &[("#state", "state"), ("#version", "version")],
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+        let update = Update::new(connection_key(bot_id))
+            .set("state", s("disconnected"))
+            .remove(&[
+                "refresh_lease_holder",
+                "refresh_lease_until_ms",
+                "due_pk",
+                "due_at_ms",
+                "access_token_expires_at",
+                "refresh_token_expires_at",
+            ])
+            .bump_version()
+            .when(
+                "#version = :v AND (attribute_not_exists(refresh_lease_until_ms) OR refresh_lease_until_ms < :now)",
+                [(":v", n(expected_version)), (":now", n(now_ms))],
+            );
+        self.apply(update).await.map(|_| ())
     }
 
     async fn acquire_refresh_lease(
@@ -578,22 +546,15 @@ impl BotStore for DynamoStore {
         now_ms: i64,
         until_ms: i64,
     ) -> Result<Option<Connection>, StoreError> {
-        let values = HashMap::from([
-            (":holder".to_owned(), s(holder)),
-            (":until".to_owned(), n(until_ms)),
-            (":now".to_owned(), n(now_ms)),
-            (":connected".to_owned(), s("connected")),
-        ]);
-        let result = self
-            .update(
-                connection_key(bot_id),
-                "SET refresh_lease_holder = :holder, refresh_lease_until_ms = :until",
+        let update = Update::new(connection_key(bot_id))
+            .set("refresh_lease_holder", s(holder))
+            .set("refresh_lease_until_ms", n(until_ms))
+            .when(
                 "#state = :connected AND (attribute_not_exists(refresh_lease_until_ms) OR refresh_lease_until_ms < :now)",
-                &[("#state", "state")],
-                values,
-                true,
+                [(":connected", s("connected")), (":now", n(now_ms))],
             )
-            .await;
+            .return_new();
+        let result = self.apply(update).await;
         match result {
             Ok(Some(item)) => Ok(Some(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection)),
             Ok(None) => Err(StoreError::Corrupt("update returned no item".into())),
@@ -609,39 +570,22 @@ impl BotStore for DynamoStore {
         expected_version: u64,
         until_ms: i64,
     ) -> Result<Connection, StoreError> {
-        let values = HashMap::from([
-            (":holder".to_owned(), s(holder)),
-            (":until".to_owned(), n(until_ms)),
-            (":v".to_owned(), n(expected_version)),
-            (":one".to_owned(), n(1)),
-        ]);
-        let item = self
-            .update(
-                connection_key(bot_id),
-                "SET refresh_lease_holder = :holder, refresh_lease_until_ms = :until ADD #version :one",
-                "#version = :v",
-                &[("#version", "version")],
-                values,
-                true,
-            )
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
+        let update = Update::new(connection_key(bot_id))
+            .set("refresh_lease_holder", s(holder))
+            .set("refresh_lease_until_ms", n(until_ms))
+            .bump_version()
+            .when("#version = :v", [(":v", n(expected_version))])
+            .return_new();
+        let item = self.apply(update).await?.ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
         Ok(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection)
     }
 
     async fn finish_refresh(&self, bot_id: &str, holder: &str, refreshed: &RefreshedTokens) -> Result<(), StoreError> {
-        let mut values =
-            HashMap::from([(":holder".to_owned(), s(holder)), (":at".to_owned(), n(refreshed.refreshed_at))]);
-        let mut sets = vec!["last_refresh_at = :at".to_owned()];
-        let mut removes = vec!["refresh_lease_holder", "refresh_lease_until_ms"];
-        if let Some(access) = refreshed.access_token_expires_at {
-            values.insert(":access".into(), n(access));
-            sets.push("access_token_expires_at = :access".into());
-        }
-        if let Some(refresh) = refreshed.refresh_token_expires_at {
-            values.insert(":refresh".into(), n(refresh));
-            sets.push("refresh_token_expires_at = :refresh".into());
-        }
+        let mut update = Update::new(connection_key(bot_id))
+            .set("last_refresh_at", n(refreshed.refreshed_at))
+            .set_some("access_token_expires_at", refreshed.access_token_expires_at.map(n))
+            .set_some("refresh_token_expires_at", refreshed.refresh_token_expires_at.map(n))
+            .remove(&["refresh_lease_holder", "refresh_lease_until_ms"]);
         let due = [
             refreshed.access_token_expires_at.map(|t| t - 600),
             refreshed.refresh_token_expires_at.map(|t| t - 3 * 86_400),
@@ -649,32 +593,20 @@ impl BotStore for DynamoStore {
         .into_iter()
         .flatten()
         .min();
-        match due {
-            Some(due) => {
-                values.insert(":due".into(), n(due * 1000));
-                values.insert(":duepk".into(), DueKind::Refresh.partition(&connection_key(bot_id)));
-                sets.push("due_at_ms = :due, due_pk = :duepk".into());
-            }
-            None => removes.extend(["due_at_ms", "due_pk"]),
-        }
-        let expression = format!("SET {} REMOVE {}", sets.join(", "), removes.join(", "));
-        self.update(connection_key(bot_id), &expression, "refresh_lease_holder = :holder", &[], values, false)
-            .await
-            .map(|_| ())
+        update = match due {
+            Some(due) => update
+                .set("due_at_ms", n(due * 1000))
+                .set("due_pk", DueKind::Refresh.partition(&connection_key(bot_id))),
+            None => update.remove(&["due_at_ms", "due_pk"]),
+        };
+        self.apply(update.when("refresh_lease_holder = :holder", [(":holder", s(holder))])).await.map(|_| ())
     }
 
     async fn release_refresh_lease(&self, bot_id: &str, holder: &str) -> Result<(), StoreError> {
-        let values = HashMap::from([(":holder".to_owned(), s(holder))]);
-        let result = self
-            .update(
-                connection_key(bot_id),
-                "REMOVE refresh_lease_holder, refresh_lease_until_ms",
-                "refresh_lease_holder = :holder",
-                &[],
-                values,
-                false,
-            )
-            .await;
+        let update = Update::new(connection_key(bot_id))
+            .remove(&["refresh_lease_holder", "refresh_lease_until_ms"])
+            .when("refresh_lease_holder = :holder", [(":holder", s(holder))]);
+        let result = self.apply(update).await;
         match result {
             Ok(_) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
@@ -778,33 +710,19 @@ impl ConversationStore for DynamoStore {
         claim_token: &str,
         ticket: &RecordedTicket,
     ) -> Result<(), StoreError> {
-        let mut values = HashMap::from([
-            (":created".to_owned(), s("created")),
-            (":ticket".to_owned(), n(ticket.ticket_id)),
-            (":tk".to_owned(), s(ticket_key(bot_id, ticket.account.as_deref(), ticket.ticket_id))),
-            (":status".to_owned(), s(ticket.status.as_str())),
-            (":notes".to_owned(), n(ticket.notes_written)),
-            (":zero".to_owned(), n(0)),
-            (":one".to_owned(), n(1)),
-            (":token".to_owned(), s(claim_token)),
-        ]);
-        let mut expression = "SET #state = :created, ticket_id = :ticket, ticket_key = :tk, ticket_status = :status, \
-             notes_written = :notes, lease_until_ms = :zero"
-            .to_owned();
-        let mut names = vec![("#state", "state"), ("#version", "version")];
-        if let Some(account) = &ticket.account {
-            values.insert(":account".into(), s(account));
-            expression.push_str(", #account = :account");
-            names.push(("#account", "account"));
-        }
-        if let Some(fingerprint) = &ticket.last_synced_fingerprint {
-            values.insert(":fp".into(), s(fingerprint));
-            expression.push_str(", last_synced_fingerprint = :fp");
-        }
-        expression.push_str(" REMOVE pending_payload, due_at_ms, due_pk, last_error ADD #version :one");
-        self.update(conv_key(bot_id, conversation_id), &expression, "claim_token = :token", &names, values, false)
-            .await
-            .map(|_| ())
+        let update = Update::new(conv_key(bot_id, conversation_id))
+            .set("state", s("created"))
+            .set("ticket_id", n(ticket.ticket_id))
+            .set("ticket_key", s(ticket_key(bot_id, ticket.account.as_deref(), ticket.ticket_id)))
+            .set("ticket_status", s(ticket.status.as_str()))
+            .set("notes_written", n(ticket.notes_written))
+            .set("lease_until_ms", n(0))
+            .set_some("account", ticket.account.as_deref().map(s))
+            .set_some("last_synced_fingerprint", ticket.last_synced_fingerprint.as_deref().map(s))
+            .remove(&["pending_payload", "due_at_ms", "due_pk", "last_error"])
+            .bump_version()
+            .when("claim_token = :token", [(":token", s(claim_token))]);
+        self.apply(update).await.map(|_| ())
     }
 
     async fn mark_pending(
@@ -814,44 +732,25 @@ impl ConversationStore for DynamoStore {
         claim_token: &str,
         update: &PendingUpdate,
     ) -> Result<(), StoreError> {
-        let mut values = HashMap::from([
-            (":token".to_owned(), s(claim_token)),
-            (":pending".to_owned(), s("pending")),
-            (":notes".to_owned(), n(update.notes_written)),
-            (":attempts".to_owned(), n(update.attempts)),
-            (":due".to_owned(), n(update.due_at_ms)),
-            (":duepk".to_owned(), DueKind::Escalation.partition(&conv_key(bot_id, conversation_id))),
-            (":error".to_owned(), s(&update.last_error)),
-            (":zero".to_owned(), n(0)),
-            (":one".to_owned(), n(1)),
-        ]);
-        let mut expression = "SET notes_written = :notes, attempts = :attempts, due_at_ms = :due, due_pk = :duepk, \
-             last_error = :error, lease_until_ms = :zero"
-            .to_owned();
-        if let Some(ticket_id) = update.ticket_id {
-            values.insert(":ticket".into(), n(ticket_id));
-            values.insert(":tk".into(), s(ticket_key(bot_id, update.account.as_deref(), ticket_id)));
-            expression.push_str(", ticket_id = :ticket, ticket_key = :tk");
-            if let Some(account) = &update.account {
-                values.insert(":account".into(), s(account));
-                expression.push_str(", #account = :account");
-            }
+        let pending = update;
+        let mut update = Update::new(conv_key(bot_id, conversation_id))
+            .set("notes_written", n(pending.notes_written))
+            .set("attempts", n(pending.attempts))
+            .set("due_at_ms", n(pending.due_at_ms))
+            .set("due_pk", DueKind::Escalation.partition(&conv_key(bot_id, conversation_id)))
+            .set("last_error", s(&pending.last_error))
+            .set("lease_until_ms", n(0));
+        if let Some(ticket_id) = pending.ticket_id {
+            update = update
+                .set("ticket_id", n(ticket_id))
+                .set("ticket_key", s(ticket_key(bot_id, pending.account.as_deref(), ticket_id)))
+                .set_some("account", pending.account.as_deref().map(s));
         }
-        let mut names = vec![("#state", "state"), ("#version", "version")];
-        if update.ticket_id.is_some() && update.account.is_some() {
-            names.push(("#account", "account"));
-        }
-        expression.push_str(" ADD #version :one");
-        self.update(
-            conv_key(bot_id, conversation_id),
-            &expression,
+        let update = update.bump_version().when(
             "claim_token = :token AND #state = :pending",
-            &names,
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+            [(":token", s(claim_token)), (":pending", s("pending"))],
+        );
+        self.apply(update).await.map(|_| ())
     }
 
     async fn mark_failed(
@@ -861,23 +760,14 @@ impl ConversationStore for DynamoStore {
         claim_token: &str,
         error: &str,
     ) -> Result<(), StoreError> {
-        let values = HashMap::from([
-            (":token".to_owned(), s(claim_token)),
-            (":failed".to_owned(), s("failed")),
-            (":error".to_owned(), s(error)),
-            (":zero".to_owned(), n(0)),
-            (":one".to_owned(), n(1)),
-        ]);
-        self.update(
-            conv_key(bot_id, conversation_id),
-            "SET #state = :failed, last_error = :error, lease_until_ms = :zero REMOVE due_at_ms, due_pk ADD #version :one",
-            "claim_token = :token",
-            &[("#state", "state"), ("#version", "version")],
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+        let update = Update::new(conv_key(bot_id, conversation_id))
+            .set("state", s("failed"))
+            .set("last_error", s(error))
+            .set("lease_until_ms", n(0))
+            .remove(&["due_at_ms", "due_pk"])
+            .bump_version()
+            .when("claim_token = :token", [(":token", s(claim_token))]);
+        self.apply(update).await.map(|_| ())
     }
 
     async fn acquire_sync_lease(
@@ -886,35 +776,23 @@ impl ConversationStore for DynamoStore {
         conversation_id: &str,
         lease: &SyncLease,
     ) -> Result<(), StoreError> {
-        let mut values = HashMap::from([
-            (":created".to_owned(), s("created")),
-            (":ticket".to_owned(), n(lease.ticket_id)),
-            (":holder".to_owned(), s(&lease.holder)),
-            (":until".to_owned(), n(lease.until_ms)),
-            (":now".to_owned(), n(lease.now_ms)),
-            (":one".to_owned(), n(1)),
-        ]);
-        let synced = match &lease.synced {
-            Some(fingerprint) => {
-                values.insert(":fp".into(), s(fingerprint));
-                "last_synced_fingerprint = :fp"
-            }
-            None => "attribute_not_exists(last_synced_fingerprint)",
+        let (synced, fingerprint) = match &lease.synced {
+            Some(fingerprint) => ("last_synced_fingerprint = :fp", Some(s(fingerprint))),
+            None => ("attribute_not_exists(last_synced_fingerprint)", None),
         };
         let condition = format!(
             "#state = :created AND ticket_id = :ticket AND {synced} \
              AND (attribute_not_exists(sync_lease_until_ms) OR sync_lease_until_ms <= :now)"
         );
-        self.update(
-            conv_key(bot_id, conversation_id),
-            "SET sync_holder = :holder, sync_lease_until_ms = :until ADD #version :one",
-            &condition,
-            &[("#state", "state"), ("#version", "version")],
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+        let mut update = Update::new(conv_key(bot_id, conversation_id))
+            .set("sync_holder", s(&lease.holder))
+            .set("sync_lease_until_ms", n(lease.until_ms))
+            .bump_version()
+            .when(&condition, [(":created", s("created")), (":ticket", n(lease.ticket_id)), (":now", n(lease.now_ms))]);
+        if let Some(fingerprint) = fingerprint {
+            update = update.value(":fp", fingerprint);
+        }
+        self.apply(update).await.map(|_| ())
     }
 
     async fn record_synced(
@@ -924,37 +802,21 @@ impl ConversationStore for DynamoStore {
         holder: &str,
         fingerprint: &str,
     ) -> Result<(), StoreError> {
-        let values = HashMap::from([
-            (":holder".to_owned(), s(holder)),
-            (":fp".to_owned(), s(fingerprint)),
-            (":one".to_owned(), n(1)),
-        ]);
-        self.update(
-            conv_key(bot_id, conversation_id),
-            "SET last_synced_fingerprint = :fp REMOVE sync_holder, sync_lease_until_ms ADD #version :one",
-            "sync_holder = :holder",
-            &[("#version", "version")],
-            values,
-            false,
-        )
-        .await
-        .map(|_| ())
+        let update = Update::new(conv_key(bot_id, conversation_id))
+            .set("last_synced_fingerprint", s(fingerprint))
+            .remove(&["sync_holder", "sync_lease_until_ms"])
+            .bump_version()
+            .when("sync_holder = :holder", [(":holder", s(holder))]);
+        self.apply(update).await.map(|_| ())
     }
 
     async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
-        let values =
-            HashMap::from([(":holder".to_owned(), s(holder)), (":zero".to_owned(), n(0)), (":one".to_owned(), n(1))]);
         // The holder stays as a mark that its notes may be partly on the ticket.
-        let released = self
-            .update(
-                conv_key(bot_id, conversation_id),
-                "SET sync_lease_until_ms = :zero ADD #version :one",
-                "sync_holder = :holder",
-                &[("#version", "version")],
-                values,
-                false,
-            )
-            .await;
+        let update = Update::new(conv_key(bot_id, conversation_id))
+            .set("sync_lease_until_ms", n(0))
+            .bump_version()
+            .when("sync_holder = :holder", [(":holder", s(holder))]);
+        let released = self.apply(update).await;
         match released {
             Ok(_) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
@@ -968,23 +830,12 @@ impl ConversationStore for DynamoStore {
         ticket_id: u64,
         status: TicketStatus,
     ) -> Result<ConversationRecord, StoreError> {
-        let values = HashMap::from([
-            (":created".to_owned(), s("created")),
-            (":ticket".to_owned(), n(ticket_id)),
-            (":status".to_owned(), s(status.as_str())),
-            (":one".to_owned(), n(1)),
-        ]);
-        let item = self
-            .update(
-                conv_key(bot_id, conversation_id),
-                "SET ticket_status = :status ADD #version :one",
-                "#state = :created AND ticket_id = :ticket",
-                &[("#state", "state"), ("#version", "version")],
-                values,
-                true,
-            )
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
+        let update = Update::new(conv_key(bot_id, conversation_id))
+            .set("ticket_status", s(status.as_str()))
+            .bump_version()
+            .when("#state = :created AND ticket_id = :ticket", [(":created", s("created")), (":ticket", n(ticket_id))])
+            .return_new();
+        let item = self.apply(update).await?.ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
         conversation_from(item)
     }
 
@@ -997,24 +848,16 @@ impl ConversationStore for DynamoStore {
         status: TicketStatus,
         at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let values = HashMap::from([
-            (":ticket".to_owned(), n(ticket_id)),
-            (":account".to_owned(), s(account)),
-            (":status".to_owned(), s(status.as_str())),
-            (":at".to_owned(), n(at_ms)),
-            (":one".to_owned(), n(1)),
-        ]);
-        let result = self
-            .update(
-                conv_key(bot_id, conversation_id),
-                "SET ticket_status = :status, status_at_ms = :at ADD #version :one",
+        let update = Update::new(conv_key(bot_id, conversation_id))
+            .set("ticket_status", s(status.as_str()))
+            .set("status_at_ms", n(at_ms))
+            .bump_version()
+            .when(
                 "ticket_id = :ticket AND (attribute_not_exists(#account) OR #account = :account) \
                  AND (attribute_not_exists(status_at_ms) OR status_at_ms <= :at)",
-                &[("#version", "version"), ("#account", "account")],
-                values,
-                false,
-            )
-            .await;
+                [(":ticket", n(ticket_id)), (":account", s(account)), (":at", n(at_ms))],
+            );
+        let result = self.apply(update).await;
         match result {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
@@ -1137,26 +980,16 @@ impl ConversationStore for DynamoStore {
             for item in output.items.unwrap_or_default() {
                 let (Some(AttributeValue::S(sk)), ticket) = (item.get("sk"), item.get("ticket_id")) else { continue };
                 let Some(conversation_id) = sk.strip_prefix("CONV#") else { continue };
-                let mut values = HashMap::from([(":account".to_owned(), s(account)), (":one".to_owned(), n(1))]);
-                let mut expression = "SET #account = :account".to_owned();
-                if let Some(AttributeValue::N(ticket)) = ticket
-                    && let Ok(ticket_id) = ticket.parse::<u64>()
-                {
-                    values.insert(":tk".into(), s(ticket_key(bot_id, Some(account), ticket_id)));
-                    expression.push_str(", ticket_key = :tk");
-                }
-                expression.push_str(" ADD #version :one");
-                match self
-                    .update(
-                        conv_key(bot_id, conversation_id),
-                        &expression,
-                        "attribute_exists(pk) AND attribute_not_exists(#account)",
-                        &[("#account", "account"), ("#version", "version")],
-                        values,
-                        false,
-                    )
-                    .await
-                {
+                let ticket_id = match ticket {
+                    Some(AttributeValue::N(ticket)) => ticket.parse::<u64>().ok(),
+                    _ => None,
+                };
+                let update = Update::new(conv_key(bot_id, conversation_id))
+                    .set("account", s(account))
+                    .set_some("ticket_key", ticket_id.map(|id| s(ticket_key(bot_id, Some(account), id))))
+                    .bump_version()
+                    .when("attribute_exists(pk) AND attribute_not_exists(#account)", []);
+                match self.apply(update).await {
                     Ok(_) => stamped += 1,
                     // Stamped or removed meanwhile: nothing left to do for it.
                     Err(StoreError::Conflict) => {}
@@ -1233,24 +1066,17 @@ impl CallbackOutbox for DynamoStore {
         expected_due_at_ms: i64,
         next_due_at_ms: i64,
     ) -> Result<Option<PendingCallback>, StoreError> {
-        let values = HashMap::from([
-            (":expected".to_owned(), n(expected_due_at_ms)),
-            (":next".to_owned(), n(next_due_at_ms)),
-            (":pending".to_owned(), s("pending")),
-            (":one".to_owned(), n(1)),
-            (":duepk".to_owned(), DueKind::Callback.partition(&event_key(bot_id, event_id))),
-        ]);
         // Setting the partition too moves a legacy (unsharded) callback to its shard.
-        let result = self
-            .update(
-                event_key(bot_id, event_id),
-                "SET due_at_ms = :next, due_pk = :duepk ADD attempts :one",
+        let update = Update::new(event_key(bot_id, event_id))
+            .set("due_at_ms", n(next_due_at_ms))
+            .set("due_pk", DueKind::Callback.partition(&event_key(bot_id, event_id)))
+            .add("attempts", n(1))
+            .when(
                 "callback_state = :pending AND due_at_ms = :expected",
-                &[],
-                values,
-                true,
+                [(":pending", s("pending")), (":expected", n(expected_due_at_ms))],
             )
-            .await;
+            .return_new();
+        let result = self.apply(update).await;
         match result {
             Ok(Some(item)) => callback_from(item).map(Some),
             Ok(None) => Err(StoreError::Corrupt("update returned no item".into())),
@@ -1271,15 +1097,12 @@ impl CallbackOutbox for DynamoStore {
             CallbackState::Delivered => "delivered",
             CallbackState::Failed => "failed",
         };
-        let mut values = HashMap::from([(":state".to_owned(), s(state))]);
-        let expression = match last_error {
-            Some(error) => {
-                values.insert(":error".to_owned(), s(error));
-                "SET callback_state = :state, last_error = :error REMOVE due_pk, due_at_ms"
-            }
-            None => "SET callback_state = :state REMOVE due_pk, due_at_ms, last_error",
+        let mut update = Update::new(event_key(bot_id, event_id)).set("callback_state", s(state));
+        update = match last_error {
+            Some(error) => update.set("last_error", s(error)).remove(&["due_pk", "due_at_ms"]),
+            None => update.remove(&["due_pk", "due_at_ms", "last_error"]),
         };
-        match self.update(event_key(bot_id, event_id), expression, "attribute_exists(pk)", &[], values, false).await {
+        match self.apply(update.when("attribute_exists(pk)", [])).await {
             Ok(_) | Err(StoreError::Conflict) => Ok(()),
             Err(e) => Err(e),
         }
@@ -1329,23 +1152,12 @@ impl CallbackOutbox for DynamoStore {
         expected_due_at_ms: i64,
         next_due_at_ms: i64,
     ) -> Result<bool, StoreError> {
-        let values = HashMap::from([
-            (":expected".to_owned(), n(expected_due_at_ms)),
-            (":next".to_owned(), n(next_due_at_ms)),
-            (":duepk".to_owned(), DueKind::WebhookCheck.partition(&webhook_check_key(bot_id))),
-        ]);
         // Setting the partition too moves a legacy (unsharded) check to its shard.
-        match self
-            .update(
-                webhook_check_key(bot_id),
-                "SET due_at_ms = :next, due_pk = :duepk",
-                "due_at_ms = :expected",
-                &[],
-                values,
-                false,
-            )
-            .await
-        {
+        let update = Update::new(webhook_check_key(bot_id))
+            .set("due_at_ms", n(next_due_at_ms))
+            .set("due_pk", DueKind::WebhookCheck.partition(&webhook_check_key(bot_id)))
+            .when("due_at_ms = :expected", [(":expected", n(expected_due_at_ms))]);
+        match self.apply(update).await {
             Ok(_) => Ok(true),
             Err(StoreError::Conflict) => Ok(false),
             Err(e) => Err(e),

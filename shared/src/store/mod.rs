@@ -5,6 +5,7 @@
 //! them, so the in-process adapters are honest stand-ins.
 
 pub mod cache;
+pub mod dynamo_update;
 pub mod dynamodb;
 pub mod memory;
 pub mod secrets_manager;
