@@ -24,7 +24,6 @@ use zendesk_sim::Simulator;
 
 use crate::auth::LocalAuth;
 use crate::cli::{ServeArgs, StoreKind, TokenArgs, ZendeskKind};
-use crate::persist::{FileSecrets, PersistentStore};
 
 /// Every scope of Handoff's API, the default for minted tokens.
 pub const ALL_SCOPES: [&str; 6] = [
@@ -230,8 +229,8 @@ fn real_zendesk(args: &ServeArgs) -> Result<RealZendesk, RunError> {
 async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
     match args.store {
         StoreKind::Embedded => {
-            let store = Arc::new(PersistentStore::open(&args.data_dir.join("handoff.redb"))?);
-            let secrets = Arc::new(FileSecrets::open(&args.data_dir.join("secrets.json"))?);
+            let store = Arc::new(persist::open_store(&args.data_dir.join("handoff.redb"))?);
+            let secrets = Arc::new(persist::open_secrets(&args.data_dir.join("secrets.json"))?);
             Ok(Stores {
                 bots: store.clone(),
                 conversations: store.clone(),

@@ -77,6 +77,16 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
     }
 }
 
+/// Told of each change to a bot, a conversation or the audit trail, after it is made and while it
+/// is still held exclusively, so a journal sees the changes in the order they happened. The local
+/// runner's embedded database is one (a save-on-change layer: the rules stay this store's); the
+/// memory store never reads from it.
+pub trait Journal: Send + Sync {
+    fn bot_changed(&self, bot_id: &str, profile: &BotProfile) -> Result<(), StoreError>;
+    fn conversation_changed(&self, record: &ConversationRecord) -> Result<(), StoreError>;
+    fn audit_appended(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+}
+
 #[derive(Default)]
 pub struct MemoryStore {
     bots: Mutex<HashMap<String, BotProfile>>,
@@ -88,12 +98,26 @@ pub struct MemoryStore {
     /// Bot → when its webhook health check is due.
     webhook_checks: Mutex<HashMap<String, i64>>,
     audit: Mutex<Vec<AuditEntry>>,
+    journal: Option<Box<dyn Journal>>,
     pub calls: CallCounter,
 }
 
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store that tells `journal` of every change (what `restore_*` loads is not told).
+    pub fn with_journal(journal: Box<dyn Journal>) -> Self {
+        Self { journal: Some(journal), ..Self::default() }
+    }
+
+    fn journal_bot(&self, bot_id: &str, profile: &BotProfile) -> Result<(), StoreError> {
+        self.journal.as_ref().map_or(Ok(()), |j| j.bot_changed(bot_id, profile))
+    }
+
+    fn journal_conversation(&self, record: &ConversationRecord) -> Result<(), StoreError> {
+        self.journal.as_ref().map_or(Ok(()), |j| j.conversation_changed(record))
     }
 
     /// Loads a bot as stored elsewhere (the local runner's embedded database), uncounted.
@@ -110,25 +134,9 @@ impl MemoryStore {
             .insert((record.bot_id.clone(), record.conversation_id.clone()), record);
     }
 
-    /// The ids of a bot's conversations, uncounted (for persisting them).
-    pub fn conversation_ids(&self, bot_id: &str) -> Vec<String> {
-        let map = self.conversations.lock().expect("store lock");
-        map.values().filter(|r| r.bot_id == bot_id).map(|r| r.conversation_id.clone()).collect()
-    }
-
     /// Loads an audit entry as stored elsewhere, uncounted.
     pub fn restore_audit(&self, entry: AuditEntry) {
         self.audit.lock().expect("store lock").push(entry);
-    }
-
-    /// A bot's profile as held now, uncounted (for persisting it).
-    pub fn profile(&self, bot_id: &str) -> BotProfile {
-        self.bots.lock().expect("store lock").get(bot_id).cloned().unwrap_or_default()
-    }
-
-    /// A conversation as held now, uncounted (for persisting it).
-    pub fn conversation(&self, bot_id: &str, conversation_id: &str) -> Option<ConversationRecord> {
-        self.conversations.lock().expect("store lock").get(&(bot_id.to_owned(), conversation_id.to_owned())).cloned()
     }
 
     fn update<T>(
@@ -145,7 +153,9 @@ impl MemoryStore {
             return Err(StoreError::Conflict);
         }
         record.version += 1;
-        Ok(change(record))
+        let changed = change(record);
+        self.journal_conversation(record)?;
+        Ok(changed)
     }
 }
 
@@ -158,15 +168,18 @@ impl BotStore for MemoryStore {
 
     async fn put_connection(&self, connection: &Connection) -> Result<(), StoreError> {
         self.calls.write();
-        self.bots.lock().expect("store lock").entry(connection.bot_id.clone()).or_default().connection =
-            Some(connection.clone());
-        Ok(())
+        let mut bots = self.bots.lock().expect("store lock");
+        let profile = bots.entry(connection.bot_id.clone()).or_default();
+        profile.connection = Some(connection.clone());
+        self.journal_bot(&connection.bot_id, profile)
     }
 
     async fn put_settings(&self, bot_id: &str, settings: &BotSettings) -> Result<(), StoreError> {
         self.calls.write();
-        self.bots.lock().expect("store lock").entry(bot_id.to_owned()).or_default().settings = Some(settings.clone());
-        Ok(())
+        let mut bots = self.bots.lock().expect("store lock");
+        let profile = bots.entry(bot_id.to_owned()).or_default();
+        profile.settings = Some(settings.clone());
+        self.journal_bot(bot_id, profile)
     }
 
     async fn put_settings_if(
@@ -182,7 +195,7 @@ impl BotStore for MemoryStore {
             return Err(StoreError::Conflict);
         }
         profile.settings = Some(settings.clone());
-        Ok(())
+        self.journal_bot(bot_id, profile)
     }
 
     async fn mark_disconnected(&self, bot_id: &str, expected_version: u64, now_ms: i64) -> Result<(), StoreError> {
@@ -283,36 +296,36 @@ impl BotStore for MemoryStore {
         state: ConnectionState,
     ) -> Result<(), StoreError> {
         self.calls.write();
-        let mut bots = self.bots.lock().expect("store lock");
-        match bots.get_mut(bot_id).and_then(|p| p.connection.as_mut()) {
-            Some(c) if c.version == expected_version => {
-                c.state = state;
-                c.version += 1;
-                Ok(())
+        self.with_connection(bot_id, |c| {
+            if c.version != expected_version {
+                return Err(StoreError::Conflict);
             }
-            _ => Err(StoreError::Conflict),
-        }
+            c.state = state;
+            c.version += 1;
+            Ok(())
+        })
     }
 
     async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError> {
-        self.calls.write();
-        if let Some(c) = self.bots.lock().expect("store lock").get_mut(bot_id).and_then(|p| p.connection.as_mut()) {
+        let touched = self.with_connection(bot_id, |c| {
             c.last_webhook_at = Some(at_s);
+            Ok(())
+        });
+        match touched {
+            Ok(()) | Err(StoreError::Conflict) => Ok(()),
+            Err(e) => Err(e),
         }
-        Ok(())
     }
 
     async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {
-        self.calls.write();
-        let mut bots = self.bots.lock().expect("store lock");
-        match bots.get_mut(bot_id).and_then(|p| p.connection.as_mut()) {
-            Some(c) if c.version == expected_version => {
-                c.webhook_id = Some(webhook_id.to_owned());
-                c.version += 1;
-                Ok(())
+        self.with_connection(bot_id, |c| {
+            if c.version != expected_version {
+                return Err(StoreError::Conflict);
             }
-            _ => Err(StoreError::Conflict),
-        }
+            c.webhook_id = Some(webhook_id.to_owned());
+            c.version += 1;
+            Ok(())
+        })
     }
 }
 
@@ -324,8 +337,10 @@ impl MemoryStore {
     ) -> Result<T, StoreError> {
         self.calls.write();
         let mut bots = self.bots.lock().expect("store lock");
-        let connection = bots.get_mut(bot_id).and_then(|p| p.connection.as_mut()).ok_or(StoreError::Conflict)?;
-        change(connection)
+        let profile = bots.get_mut(bot_id).filter(|p| p.connection.is_some()).ok_or(StoreError::Conflict)?;
+        let changed = change(profile.connection.as_mut().expect("checked above"))?;
+        self.journal_bot(bot_id, profile)?;
+        Ok(changed)
     }
 }
 
@@ -352,6 +367,7 @@ impl ConversationStore for MemoryStore {
         let existing = map.get(&key);
         match next_claim(existing, claim) {
             Some(record) => {
+                self.journal_conversation(&record)?;
                 map.insert(key, record.clone());
                 Ok(ClaimOutcome::Claimed(record))
             }
@@ -564,6 +580,7 @@ impl ConversationStore for MemoryStore {
             self.calls.write();
             record.account = Some(account.to_owned());
             record.version += 1;
+            self.journal_conversation(record)?;
             stamped += 1;
         }
         Ok(stamped)
@@ -727,7 +744,11 @@ impl OAuthStateStore for MemoryStore {
 impl AuditLog for MemoryStore {
     async fn append(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         self.calls.write();
-        self.audit.lock().expect("store lock").push(entry.clone());
+        let mut audit = self.audit.lock().expect("store lock");
+        if let Some(journal) = &self.journal {
+            journal.audit_appended(entry)?;
+        }
+        audit.push(entry.clone());
         Ok(())
     }
 
@@ -746,12 +767,33 @@ impl AuditLog for MemoryStore {
     }
 }
 
-/// Secrets held in memory (tests, and the local runner's file-backed store builds on it).
+/// Everything `MemorySecrets` holds, as one value.
+pub struct SecretsSnapshot {
+    pub bots: HashMap<String, BotSecret>,
+    pub webhooks: HashMap<String, WebhookSecret>,
+    pub oauth_client: Option<crate::zendesk::oauth::OAuthClient>,
+}
+
+/// What `MemorySecrets::change` may change.
+struct SecretsSnapshotMut<'a> {
+    bots: &'a mut HashMap<String, BotSecret>,
+    webhooks: &'a mut HashMap<String, WebhookSecret>,
+    oauth_client: &'a mut Option<crate::zendesk::oauth::OAuthClient>,
+}
+
+/// Told of every change to the secrets held, with all of them, one change at a time (the local
+/// runner's 0600 file is one).
+pub trait SecretsJournal: Send + Sync {
+    fn secrets_changed(&self, all: &SecretsSnapshot) -> Result<(), StoreError>;
+}
+
+/// Secrets held in memory (tests, and the local runner writes them through to a file).
 #[derive(Default)]
 pub struct MemorySecrets {
     secrets: Mutex<HashMap<String, BotSecret>>,
     webhook_secrets: Mutex<HashMap<String, WebhookSecret>>,
     oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
+    journal: Option<Box<dyn SecretsJournal>>,
     pub calls: CallCounter,
 }
 
@@ -760,14 +802,32 @@ impl MemorySecrets {
         Self::default()
     }
 
+    /// Secrets that tell `journal` of every change (what `restore*` loads is not told).
+    pub fn with_journal(journal: Box<dyn SecretsJournal>) -> Self {
+        Self { journal: Some(journal), ..Self::default() }
+    }
+
+    /// Changes what is held under all three locks (always taken in this order), then tells the
+    /// journal while still holding them, so the journal's last word is the newest state.
+    fn change(&self, change: impl FnOnce(&mut SecretsSnapshotMut<'_>)) -> Result<(), StoreError> {
+        self.calls.write();
+        let mut bots = self.secrets.lock().expect("secret lock");
+        let mut webhooks = self.webhook_secrets.lock().expect("secret lock");
+        let mut oauth_client = self.oauth_client.lock().expect("secret lock");
+        change(&mut SecretsSnapshotMut { bots: &mut bots, webhooks: &mut webhooks, oauth_client: &mut oauth_client });
+        match &self.journal {
+            Some(journal) => journal.secrets_changed(&SecretsSnapshot {
+                bots: bots.clone(),
+                webhooks: webhooks.clone(),
+                oauth_client: oauth_client.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// Replaces everything held with `secrets` (loaded from the local runner's file).
     pub fn restore(&self, secrets: HashMap<String, BotSecret>) {
         *self.secrets.lock().expect("secret lock") = secrets;
-    }
-
-    /// Everything held, for writing it back to the local runner's file.
-    pub fn snapshot(&self) -> HashMap<String, BotSecret> {
-        self.secrets.lock().expect("secret lock").clone()
     }
 
     /// Replaces every webhook secret held (loaded from the local runner's file).
@@ -775,17 +835,8 @@ impl MemorySecrets {
         *self.webhook_secrets.lock().expect("secret lock") = secrets;
     }
 
-    /// Every webhook secret held, for writing it back to the local runner's file.
-    pub fn webhook_snapshot(&self) -> HashMap<String, WebhookSecret> {
-        self.webhook_secrets.lock().expect("secret lock").clone()
-    }
-
     pub fn restore_oauth_client(&self, client: crate::zendesk::oauth::OAuthClient) {
         *self.oauth_client.lock().expect("secret lock") = Some(client);
-    }
-
-    pub fn oauth_client_snapshot(&self) -> Option<crate::zendesk::oauth::OAuthClient> {
-        self.oauth_client.lock().expect("secret lock").clone()
     }
 }
 
@@ -797,16 +848,16 @@ impl SecretStore for MemorySecrets {
     }
 
     async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError> {
-        self.calls.write();
-        self.secrets.lock().expect("secret lock").insert(bot_id.to_owned(), secret.clone());
-        Ok(())
+        self.change(|all| {
+            all.bots.insert(bot_id.to_owned(), secret.clone());
+        })
     }
 
     async fn delete_bot_secret(&self, bot_id: &str) -> Result<(), StoreError> {
-        self.calls.write();
-        self.webhook_secrets.lock().expect("secret lock").remove(bot_id);
-        self.secrets.lock().expect("secret lock").remove(bot_id);
-        Ok(())
+        self.change(|all| {
+            all.webhooks.remove(bot_id);
+            all.bots.remove(bot_id);
+        })
     }
 
     async fn get_webhook_secret(&self, bot_id: &str) -> Result<Option<WebhookSecret>, StoreError> {
@@ -815,9 +866,9 @@ impl SecretStore for MemorySecrets {
     }
 
     async fn put_webhook_secret(&self, bot_id: &str, secret: &WebhookSecret) -> Result<(), StoreError> {
-        self.calls.write();
-        self.webhook_secrets.lock().expect("secret lock").insert(bot_id.to_owned(), secret.clone());
-        Ok(())
+        self.change(|all| {
+            all.webhooks.insert(bot_id.to_owned(), secret.clone());
+        })
     }
 
     fn invalidate(&self, _bot_id: &str) {}
@@ -828,8 +879,6 @@ impl SecretStore for MemorySecrets {
     }
 
     async fn put_oauth_client(&self, client: &crate::zendesk::oauth::OAuthClient) -> Result<(), StoreError> {
-        self.calls.write();
-        *self.oauth_client.lock().expect("secret lock") = Some(client.clone());
-        Ok(())
+        self.change(|all| *all.oauth_client = Some(client.clone()))
     }
 }

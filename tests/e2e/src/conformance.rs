@@ -567,6 +567,45 @@ async fn memory_adapters_conform() {
     secret_store_conforms(&MemorySecrets::new()).await;
 }
 
+/// The local runner's store: the memory adapter with its save-on-change journal (`redb` and a
+/// 0600 secrets file). It follows the same rules, and what it wrote survives a reopen.
+#[tokio::test]
+async fn the_local_runners_persistent_store_conforms_and_keeps_what_it_wrote() {
+    let dir = std::env::temp_dir().join(unique("handoff-local-store"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (db, secrets_file) = (dir.join("handoff.redb"), dir.join("secrets.json"));
+    let store = handoff_local::persist::open_store(&db).expect("a new database opens");
+    oauth_states_and_audit_conform(&store).await;
+    refresh_lease_conforms(&store).await;
+    conversation_store_conforms(&store).await;
+    bot_store_conforms(&store).await;
+    outbox_conforms(&store).await;
+    secret_store_conforms(&handoff_local::persist::open_secrets(&secrets_file).expect("opens")).await;
+
+    let bot = unique("bot");
+    let settings = BotSettings { version: 1, ..BotSettings::default() };
+    store.put_settings(&bot, &settings).await.unwrap();
+    let claimed = claimed(store.claim(&claim(&bot, "c-kept", 1_000, "payload")).await.unwrap());
+    let entry = AuditEntry {
+        bot_id: bot.clone(),
+        at: "2026-12-01T10:00:00Z".into(),
+        action: "settings_changed".into(),
+        outcome: "ok".into(),
+        actor: None,
+        detail: Default::default(),
+    };
+    store.append(&entry).await.unwrap();
+    drop(store);
+
+    let reopened = handoff_local::persist::open_store(&db).expect("reopens");
+    let profile = reopened.load_profile(&bot).await.unwrap();
+    assert_eq!(profile.settings.map(|s| s.version), Some(1), "the settings survive a reopen");
+    assert_eq!(reopened.get_conversation(&bot, "c-kept").await.unwrap(), Some(claimed), "and the conversation");
+    let audit = reopened.list(&bot, 10, None).await.unwrap();
+    assert_eq!(audit.entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["settings_changed"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 async fn dynamodb_conforms(backend: Backend) {
     let store = dynamo_store(backend).await;
     oauth_states_and_audit_conform(store.as_ref()).await;

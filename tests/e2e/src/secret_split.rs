@@ -314,7 +314,7 @@ async fn the_local_runners_secrets_file_keeps_webhook_secrets_apart_and_reads_an
         "webhook_signing_secret": "whsec-file", "callback_secret": "cb-file"
     }}});
     std::fs::write(&path, older.to_string()).unwrap();
-    let secrets = handoff_local::persist::FileSecrets::open(&path).expect("an older file opens");
+    let secrets = handoff_local::persist::open_secrets(&path).expect("an older file opens");
     let read = secrets.get_bot_secret("demo-bot").await.unwrap().expect("the bot's credentials");
     assert_eq!(read.legacy_callback_secret.as_ref().map(|s| s.expose_secret().to_owned()).as_deref(), Some("cb-file"));
     assert!(secrets.get_webhook_secret("demo-bot").await.unwrap().is_none());
@@ -326,7 +326,7 @@ async fn the_local_runners_secrets_file_keeps_webhook_secrets_apart_and_reads_an
     };
     secrets.put_webhook_secret("demo-bot", &webhook).await.unwrap();
     drop(secrets);
-    let reopened = handoff_local::persist::FileSecrets::open(&path).expect("reopens");
+    let reopened = handoff_local::persist::open_secrets(&path).expect("reopens");
     let read = reopened.get_webhook_secret("demo-bot").await.unwrap().expect("kept across a restart");
     assert_eq!(read.webhook_signing_secret.unwrap().expose_secret(), "whsec-new");
     assert_eq!(read.callback_secret.unwrap().expose_secret(), "cb-new");
