@@ -29,7 +29,6 @@ use serde::{Deserialize, Serialize};
 use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 
 use super::dynamo_update::Update;
-use super::memory::next_claim;
 use super::*;
 
 /// Name of the sparse index over unfinished work (keys only). A new name, not `due`: DynamoDB
