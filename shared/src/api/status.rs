@@ -13,8 +13,9 @@ use crate::error::FieldError;
 use crate::http::{
     Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, query_param, scopes,
 };
-use crate::status::service::{CustomerContext, WhoAsks};
+use crate::status::service::WhoAsks;
 use crate::status::summary::Language;
+use crate::status::view::CustomerContext;
 use crate::status::{Lookup, StatusError};
 use crate::store::VisitorRecord;
 use crate::text::looks_like_email;

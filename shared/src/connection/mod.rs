@@ -2,6 +2,9 @@
 //! credentials, legacy API tokens; connection status and disconnect.
 
 pub mod accounts;
+mod connect_oauth;
+mod disconnect;
+mod establish;
 pub mod oauth_flow;
 pub mod refresh;
 pub mod secret_edit;

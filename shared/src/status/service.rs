@@ -3,23 +3,21 @@
 //! repeat within 30 seconds (a per-Lambda cache, so a chatty visitor does not eat the account's
 //! rate limit), and none at all when the caller could not see any ticket anyway.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde::Serialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 use tracing::{info, warn};
 
+use super::cache::{LookupCache, TicketSnapshot, fresh, keep};
 use super::context::{self, ContextTicket};
-use super::summary::{self, Language, Updater};
+use super::summary::{Language, Updater};
+use super::view::{CustomerContext, TicketStatusView, last_updater, view};
 use super::visibility::{self, TicketFacts, Viewer};
 use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
 use crate::deadline::Deadline;
 use crate::escalation::EscalationConfig;
 use crate::identity;
-use crate::store::cache::TtlCache;
 use crate::store::{StoreError, Stores, VisitorRecord};
-use crate::zendesk::types::{Ticket, TicketStatus, User};
 use crate::zendesk::{ZendeskClient, ZendeskError};
 
 /// Time for one lookup's Zendesk calls.
@@ -28,8 +26,6 @@ const BUDGET: Duration = Duration::from_secs(8);
 /// fits in it only when it leaves a whole lease, so lookups rarely refresh; the scheduled
 /// refresher and escalations do.
 const REQUEST_TIME: Duration = Duration::from_secs(14);
-/// Entries kept per cache before the oldest are dropped.
-const CACHE_ENTRIES: u64 = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
@@ -72,65 +68,6 @@ impl From<CallError> for StatusError {
     }
 }
 
-/// What Zendesk said about a ticket, kept briefly.
-#[derive(Debug, Clone)]
-struct TicketSnapshot {
-    ticket: Ticket,
-    users: Vec<User>,
-    /// None until the newest audit was read; Some(None) when it could not tell.
-    updater: Option<Option<Updater>>,
-}
-
-impl TicketSnapshot {
-    fn user(&self, id: Option<u64>) -> Option<&User> {
-        id.and_then(|id| self.users.iter().find(|u| u.id == Some(id)))
-    }
-}
-
-/// Entries stamped with when they were first fetched (an entry updated in place keeps its stamp).
-type Timed<K, V> = TtlCache<K, (Instant, V)>;
-
-/// A per-Lambda cache of recent lookups (about 30 s).
-pub struct LookupCache {
-    ttl: Duration,
-    /// (bot, subdomain, ticket id) → what Zendesk said (None: no such ticket).
-    tickets: Timed<(String, String, u64), Option<TicketSnapshot>>,
-    /// (bot, subdomain, email) → the requester's tickets, newest first, each with whether this
-    /// bot created it.
-    contexts: Timed<(String, String, String), Vec<(ContextTicket, bool)>>,
-}
-
-impl Default for LookupCache {
-    fn default() -> Self {
-        Self::new(Duration::from_secs(30))
-    }
-}
-
-fn fresh<K, V>(cache: &Timed<K, V>, key: &K, ttl: Duration) -> Option<V>
-where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    cache.get(key).filter(|(at, _)| at.elapsed() < ttl).map(|(_, v)| v)
-}
-
-/// Stores a fresh answer, or updates one keeping the time it was first fetched (so an entry read
-/// again and again still expires).
-fn keep<K, V>(cache: &Timed<K, V>, key: K, value: V, ttl: Duration)
-where
-    K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-{
-    let fetched = cache.get(&key).filter(|(at, _)| at.elapsed() < ttl).map(|(at, _)| at).unwrap_or_else(Instant::now);
-    cache.insert(key, (fetched, value));
-}
-
-impl LookupCache {
-    pub fn new(ttl: Duration) -> Self {
-        Self { ttl, tickets: TtlCache::new(CACHE_ENTRIES, ttl), contexts: TtlCache::new(CACHE_ENTRIES, ttl) }
-    }
-}
-
 /// Who is asking, as the request says.
 #[derive(Debug, Clone, Default)]
 pub struct WhoAsks {
@@ -138,43 +75,6 @@ pub struct WhoAsks {
     pub visitor_email: Option<String>,
     /// `?conversation_id=`: the visitor's conversation.
     pub conversation_id: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Person {
-    pub name: String,
-    /// `agent` or `end_user`.
-    pub role: &'static str,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Assignee {
-    pub name: String,
-}
-
-/// The status route's answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct TicketStatusView {
-    pub id: u64,
-    /// Zendesk's status (for custom statuses, their category: custom names would take a third call).
-    pub status: TicketStatus,
-    pub status_category: TicketStatus,
-    pub subject: Option<String>,
-    pub updated_at: Option<String>,
-    pub last_updated_by: Option<Person>,
-    pub assignee: Option<Assignee>,
-    /// One sentence for the visitor, in `locale`.
-    pub summary: String,
-    pub locale: &'static str,
-}
-
-/// The customer-context answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CustomerContext {
-    pub email: String,
-    /// Newest first.
-    pub tickets: Vec<ContextTicket>,
-    pub summary: String,
 }
 
 pub struct Lookup<'a> {
@@ -450,59 +350,5 @@ impl Lookup<'_> {
             _ => None,
         };
         Ok((wanted, context))
-    }
-}
-
-/// Who changed the ticket last, as a visitor would mean it: the newest audit by a person — not
-/// Zendesk itself (author -1: automations, triggers) and not Handoff (the connected user, whose
-/// transcript notes are not news for the visitor).
-fn last_updater(audits_newest_first: &[crate::zendesk::types::TicketAudit], handoff_user: Option<u64>) -> Option<u64> {
-    audits_newest_first
-        .iter()
-        .filter_map(|a| a.author_id)
-        .filter_map(|id| u64::try_from(id).ok())
-        .find(|id| Some(*id) != handoff_user)
-}
-
-fn view(snapshot: &TicketSnapshot, language: Language, now: OffsetDateTime) -> TicketStatusView {
-    let ticket = &snapshot.ticket;
-    let updater = snapshot.updater.clone().flatten();
-    let ago = ticket
-        .updated_at
-        .as_deref()
-        .and_then(|t| OffsetDateTime::parse(t, &Rfc3339).ok())
-        .map(|at| (now - at).whole_seconds());
-    TicketStatusView {
-        id: ticket.id,
-        status: ticket.status,
-        status_category: ticket.status,
-        subject: ticket.subject.clone(),
-        updated_at: ticket.updated_at.clone(),
-        last_updated_by: updater
-            .as_ref()
-            .map(|u| Person { name: u.name.clone(), role: if u.is_agent { "agent" } else { "end_user" } }),
-        assignee: snapshot.user(ticket.assignee_id).and_then(|u| u.name.clone()).map(|name| Assignee { name }),
-        summary: summary::sentence(ticket.status, ago, updater.as_ref(), language),
-        locale: language.code(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::zendesk::types::TicketAudit;
-
-    fn audit(author: i64, at: &str) -> TicketAudit {
-        TicketAudit { id: None, author_id: Some(author), created_at: Some(at.into()) }
-    }
-
-    #[test]
-    fn the_last_updater_skips_zendesk_itself_and_handoff() {
-        let newest_first =
-            [audit(-1, "2026-11-21T12:00:00Z"), audit(7, "2026-11-21T11:00:00Z"), audit(5, "2026-11-21T10:00:00Z")];
-        assert_eq!(last_updater(&newest_first, Some(5)), Some(7));
-        assert_eq!(last_updater(&newest_first[2..], Some(5)), None, "only Handoff's own notes");
-        assert_eq!(last_updater(&newest_first[2..], None), Some(5));
-        assert_eq!(last_updater(&[], None), None);
     }
 }
