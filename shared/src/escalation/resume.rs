@@ -4,9 +4,12 @@
 use tracing::{Instrument, info, warn};
 
 use super::pending::PendingEscalation;
+use super::rounds::{ROUNDS, held};
 use super::service::*;
+use crate::connection::accounts::BotAccount;
 use crate::deadline::{Deadline, now_ms};
 use crate::rules::RuleKind;
+use crate::settings::BotSettings;
 use crate::store::*;
 
 impl Escalator<'_> {
@@ -81,7 +84,7 @@ impl Escalator<'_> {
             }
             Err(e) => return Err(e),
         };
-        match self.rounds(&command, &settings, bot, &pending, &stored, Some(listed.episode)).await {
+        match self.resume_rounds(&command, &settings, bot, &pending, &stored, listed.episode).await {
             Ok(Outcome::Pending { .. }) => Ok(Resumed::StillPending),
             Ok(_) => Ok(Resumed::Finished),
             Err(EscalationError::Rejected(_)) => Ok(Resumed::Failed),
@@ -171,5 +174,41 @@ impl Escalator<'_> {
         )
         .await;
         Ok(())
+    }
+
+    /// The listed episode's work, and only it: a claim of a newer episode fails the pending work
+    /// (superseded), a ticket finished or recorded meanwhile ends it; otherwise as a request.
+    async fn resume_rounds(
+        &self,
+        command: &EscalateCommand,
+        settings: &BotSettings,
+        mut bot: BotAccount,
+        pending: &PendingEscalation,
+        payload: &str,
+        episode: u32,
+    ) -> Result<Outcome, EscalationError> {
+        for _ in 0..ROUNDS {
+            let step = match self.claim(command, &bot, pending, payload).await? {
+                ClaimOutcome::Claimed(record) if record.episode != episode => {
+                    self.fail(&record, "superseded: the pending episode had ended").await?;
+                    return Ok(Outcome::NotEscalated { reason: "the pending episode had ended".into() });
+                }
+                ClaimOutcome::Claimed(record) => {
+                    self.finish_claimed(command, settings, &bot, record, pending, payload).await?
+                }
+                ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
+                    return Ok(Outcome::NotEscalated { reason: "finished meanwhile".into() });
+                }
+                ClaimOutcome::Held(record) => Step::Done(held(settings, &command.request, &record)),
+            };
+            match step {
+                Step::Done(outcome) => return Ok(outcome),
+                Step::EpisodeEnded => {
+                    return Ok(Outcome::NotEscalated { reason: "the episode's ticket was finished".into() });
+                }
+                Step::CredentialsRejected => bot = self.credentials_again(&bot, command.refresh_deadline).await?,
+            }
+        }
+        Err(StoreError::Conflict.into())
     }
 }

@@ -20,6 +20,22 @@ use crate::store::*;
 use crate::zendesk::ZendeskError;
 use crate::zendesk::types::{Ticket, TicketStatus};
 
+/// Rounds of work one command may take: a finished episode or a rejected credential each cost one.
+pub(super) const ROUNDS: usize = 3;
+
+/// Another request holds the conversation: answer pending, to be asked again when its lease ends.
+pub(super) fn held(settings: &BotSettings, request: &EscalationRequest, record: &ConversationRecord) -> Outcome {
+    info!("another request holds this conversation; answering pending");
+    let wait = (record.lease_until_ms - now_ms()).clamp(1000, 30_000) as u64;
+    Outcome::Pending {
+        ticket: None,
+        reason: "another request for this conversation is creating the ticket".into(),
+        retry_after: Duration::from_millis(wait),
+        handoff_message: settings.handoff_message(request.locale.as_deref(), record.ticket_id),
+        deduplicated: true,
+    }
+}
+
 impl Escalator<'_> {
     /// Claims and works on the conversation until the escalation is done or must wait.
     pub(super) async fn rounds(
@@ -29,29 +45,13 @@ impl Escalator<'_> {
         mut bot: BotAccount,
         pending: &PendingEscalation,
         payload: &str,
-        resuming: Option<u32>,
     ) -> Result<Outcome, EscalationError> {
-        let request = &command.request;
-        let firing = &pending.firing();
         // A round can end the episode (its ticket is finished: the next round opens a new one) or
         // find the cached credentials rejected (the next round uses the stored ones): three at most.
-        for _ in 0..3 {
-            let claim = self.claim_request(command, &bot, firing, payload);
-            let step = match self.stores.conversations.claim(&claim).await? {
-                // The sweeper works on the listed episode only, never a new one.
-                ClaimOutcome::Claimed(record) if resuming.is_some_and(|episode| episode != record.episode) => {
-                    self.fail(&record, "superseded: the pending episode had ended").await?;
-                    return Ok(Outcome::NotEscalated { reason: "the pending episode had ended".into() });
-                }
-                ClaimOutcome::Held(record) if resuming.is_some() && record.state == EscalationState::Created => {
-                    return Ok(Outcome::NotEscalated { reason: "finished meanwhile".into() });
-                }
+        for _ in 0..ROUNDS {
+            let step = match self.claim(command, &bot, pending, payload).await? {
                 ClaimOutcome::Claimed(record) => {
-                    let first = match &record.pending_payload {
-                        Some(stored) if stored != payload => PendingEscalation::decode(stored)?,
-                        _ => pending.clone(),
-                    };
-                    self.finish(&bot, settings, record, &first, Some(request), command.deadline).await?
+                    self.finish_claimed(command, settings, &bot, record, pending, payload).await?
                 }
                 ClaimOutcome::Held(record) if record.state == EscalationState::Created => {
                     // Checked again on the record as it is now: another visitor's escalation may
@@ -63,34 +63,61 @@ impl Escalator<'_> {
                     )?;
                     self.follow_up(&bot, settings, record, command).await?
                 }
-                ClaimOutcome::Held(record) => {
-                    info!("another request holds this conversation; answering pending");
-                    let wait = (record.lease_until_ms - now_ms()).clamp(1000, 30_000) as u64;
-                    Step::Done(Outcome::Pending {
-                        ticket: None,
-                        reason: "another request for this conversation is creating the ticket".into(),
-                        retry_after: Duration::from_millis(wait),
-                        handoff_message: settings.handoff_message(request.locale.as_deref(), record.ticket_id),
-                        deduplicated: true,
-                    })
-                }
+                ClaimOutcome::Held(record) => Step::Done(held(settings, &command.request, &record)),
             };
             match step {
                 Step::Done(outcome) => return Ok(outcome),
-                Step::EpisodeEnded if resuming.is_some() => {
-                    return Ok(Outcome::NotEscalated { reason: "the episode's ticket was finished".into() });
-                }
                 Step::EpisodeEnded => {}
-                Step::CredentialsRejected => match self.accounts().reload(&bot, command.refresh_deadline).await? {
-                    Some(fresh) => {
-                        info!("Zendesk rejected the cached credentials; retrying with the stored ones");
-                        bot = fresh;
-                    }
-                    None => return Err(self.accounts().reconnect_required(&bot, "escalate").await.into()),
-                },
+                Step::CredentialsRejected => bot = self.credentials_again(&bot, command.refresh_deadline).await?,
             }
         }
         Err(StoreError::Conflict.into())
+    }
+
+    /// One claim of the conversation for this command.
+    pub(super) async fn claim(
+        &self,
+        command: &EscalateCommand,
+        bot: &BotAccount,
+        pending: &PendingEscalation,
+        payload: &str,
+    ) -> Result<ClaimOutcome, EscalationError> {
+        let claim = self.claim_request(command, bot, &pending.firing(), payload);
+        Ok(self.stores.conversations.claim(&claim).await?)
+    }
+
+    /// Works on a claimed episode, from the request it was first claimed with (which Zendesk may
+    /// already have seen under the episode's key) and this command's newer messages.
+    pub(super) async fn finish_claimed(
+        &self,
+        command: &EscalateCommand,
+        settings: &BotSettings,
+        bot: &BotAccount,
+        record: ConversationRecord,
+        pending: &PendingEscalation,
+        payload: &str,
+    ) -> Result<Step, EscalationError> {
+        let first = match &record.pending_payload {
+            Some(stored) if stored != payload => PendingEscalation::decode(stored)?,
+            _ => pending.clone(),
+        };
+        self.finish(bot, settings, record, &first, Some(&command.request), command.deadline).await
+    }
+
+    /// After a 401: the credentials read (or refreshed) again, or the connection marked
+    /// `reconnect_required` when they are what Zendesk refused.
+    pub(super) async fn credentials_again(
+        &self,
+        bot: &BotAccount,
+        deadline: Deadline,
+    ) -> Result<BotAccount, EscalationError> {
+        match self.accounts().reload(bot, deadline).await? {
+            Some(fresh) => {
+                info!("Zendesk rejected the cached credentials; retrying with the stored ones");
+                Ok(fresh)
+            }
+            None => Err(self.accounts().reconnect_required(bot, "escalate").await.into()),
+        }
     }
 
     pub(super) fn claim_request(

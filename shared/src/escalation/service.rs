@@ -208,7 +208,7 @@ impl Escalator<'_> {
         let bot = self.accounts().resolve(&connection, command.refresh_deadline).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
-        self.rounds(&command, &settings, bot, &pending, &payload, None).await
+        self.rounds(&command, &settings, bot, &pending, &payload).await
     }
 
     /// Who the ticket is for (`identity::requester`): the claim, the body, the visitor recorded at
