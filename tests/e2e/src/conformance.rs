@@ -606,6 +606,25 @@ async fn the_local_runners_persistent_store_conforms_and_keeps_what_it_wrote() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The in-process store counts one write per write, as the per-operation budgets assume.
+#[tokio::test]
+async fn memory_store_counts_one_write_per_connection_change() {
+    let store = MemoryStore::new();
+    let bot = unique("bot");
+    let connection = Connection::new(&bot, "acme", ConnectionMode::ApiToken);
+    store.put_connection(&connection).await.unwrap();
+    let writes = |store: &MemoryStore| store.calls.snapshot().1;
+    let before = writes(&store);
+    store.set_connection_state(&bot, connection.version, ConnectionState::ReconnectRequired).await.unwrap();
+    assert_eq!(writes(&store) - before, 1, "set_connection_state");
+    let before = writes(&store);
+    store.set_webhook_id(&bot, connection.version + 1, "wh-1").await.unwrap();
+    assert_eq!(writes(&store) - before, 1, "set_webhook_id");
+    let before = writes(&store);
+    store.touch_last_webhook(&bot, 1).await.unwrap();
+    assert_eq!(writes(&store) - before, 1, "touch_last_webhook");
+}
+
 async fn dynamodb_conforms(backend: Backend) {
     let store = dynamo_store(backend).await;
     oauth_states_and_audit_conform(store.as_ref()).await;

@@ -141,7 +141,6 @@ impl BotStore for MemoryStore {
         expected_version: u64,
         state: ConnectionState,
     ) -> Result<(), StoreError> {
-        self.calls.write();
         self.with_connection(bot_id, |c| {
             if c.version != expected_version {
                 return Err(StoreError::Conflict);
