@@ -33,6 +33,9 @@ pub enum WebhookHealth {
 
 const BUDGET: Duration = Duration::from_secs(10);
 
+/// Why a check failed when Zendesk refused the stored credentials.
+const RECONNECT: &str = "Zendesk refused the stored credentials: the bot must be reconnected";
+
 impl Connector<'_> {
     /// Checks the bot's webhook at Zendesk and repairs it when needed. `run` is the sweeper
     /// run's own time, which bounds a refresh of an expiring token (it needs a whole lease).
@@ -69,9 +72,10 @@ impl Connector<'_> {
         };
         let mut bot = match accounts.resolve(&connection, run).await {
             Ok(bot) => bot,
-            Err(AccountError::NotConnected | AccountError::ReconnectRequired) => {
-                return Ok(WebhookHealth::NotConnected);
-            }
+            Err(AccountError::NotConnected) => return Ok(WebhookHealth::NotConnected),
+            // Kept scheduled: a reconnect landing now schedules its own check, which must stay; the
+            // next run drops it if the bot is still not connected.
+            Err(AccountError::ReconnectRequired) => return Ok(WebhookHealth::Failed(RECONNECT.into())),
             Err(AccountError::RefreshDeferred(e)) => return Ok(WebhookHealth::Failed(e.to_string())),
             Err(AccountError::Store(e)) => return Err(e.into()),
         };
@@ -92,8 +96,9 @@ impl Connector<'_> {
                     Err(CallError::Account(AccountError::RefreshDeferred(e))) => {
                         return Ok(WebhookHealth::Failed(e.to_string()));
                     }
-                    Err(CallError::Account(AccountError::NotConnected | AccountError::ReconnectRequired)) => {
-                        return Ok(WebhookHealth::NotConnected);
+                    Err(CallError::Account(AccountError::NotConnected)) => return Ok(WebhookHealth::NotConnected),
+                    Err(CallError::Account(AccountError::ReconnectRequired)) => {
+                        return Ok(WebhookHealth::Failed(RECONNECT.into()));
                     }
                 }
             }

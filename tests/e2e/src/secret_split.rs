@@ -401,3 +401,21 @@ fn status_body(id: &str, ticket: u64, status: &str) -> String {
     })
     .to_string()
 }
+
+/// A health check that meets a 401 marks the connection `reconnect_required` (through the one
+/// credentials resolver) but keeps the bot's check scheduled: a reconnect landing at the same
+/// moment schedules its own check, which the sweeper must not delete; the next run drops it only
+/// if the bot is still not connected.
+#[tokio::test]
+async fn a_health_check_that_meets_a_401_keeps_the_check_scheduled() {
+    let mut h = Harness::new(Backend::Memory).await;
+    h.connect_live().await;
+    h.sim.revoke_api_token(AGENT_EMAIL, API_TOKEN);
+    let later = now_ms() + 16 * 60_000;
+    let swept = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(RUN)).await;
+    assert_eq!((swept.webhooks.failed, swept.webhooks.dropped), (1, 0), "{swept:?}");
+    let connection = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().connection.unwrap();
+    assert_eq!(connection.state, handoff::store::ConnectionState::ReconnectRequired);
+    let due = h.app.stores.outbox.list_webhook_checks_due(i64::MAX, 10).await.unwrap();
+    assert!(due.iter().any(|(bot, _)| *bot == h.bot_id), "the check is still scheduled: {due:?}");
+}
