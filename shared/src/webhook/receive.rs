@@ -166,7 +166,7 @@ impl Receiver<'_> {
     /// Everything after authentication. Order matters for "nothing lost": the status is applied
     /// before the event is marked seen (applying is idempotent, so a crash in between is repaired
     /// by Zendesk's retry), and a callback is written down with the seen marker before it is tried.
-    pub async fn handle_event(
+    async fn handle_event(
         &self,
         bot_id: &str,
         signed_for: Option<String>,
