@@ -9,7 +9,7 @@ use serde::Deserialize;
 use crate::app::App;
 use crate::connection::{ConnectError, Connector};
 use crate::error::FieldError;
-use crate::http::{Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, scopes};
+use crate::http::{Problem, authorized_bot, json_body, json_response, parse_json_scrubbed, scopes};
 use crate::zendesk::oauth::OAuthClient;
 
 pub const CONNECT_ROUTE: &str = "/v1/bots/{bot_id}/zendesk/connect";
@@ -121,21 +121,12 @@ pub async fn delete_route(app: &App, request: Request) -> Response<Body> {
     delete(app, request).await.unwrap_or_else(Problem::into_response)
 }
 
-/// The bot in the path, for a caller whose token is for it and carries `scope`.
-fn authorized(request: &Request, scope: &str) -> Result<(String, Caller), Problem> {
-    let bot_id = path_param(request, "bot_id").unwrap_or_default();
-    let caller = Caller::from_request(request)?;
-    checked_id("bot_id", &bot_id)?;
-    caller.authorize(&bot_id, scope)?;
-    Ok((bot_id, caller))
-}
-
 fn connector(app: &App) -> Connector<'_> {
     Connector { stores: &app.stores, zendesk: &app.zendesk, config: &app.connect }
 }
 
 async fn connect(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let (bot_id, caller) = authorized(&request, scopes::CREATE_OAUTH)?;
+    let (bot_id, caller) = authorized_bot(&request, scopes::CREATE_OAUTH)?;
     let body: ConnectBody = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
     let started = connector(app)
         .start_oauth(&bot_id, &body.subdomain, &body.return_url, caller.subject.as_deref())
@@ -145,7 +136,7 @@ async fn connect(app: &App, request: Request) -> Result<Response<Body>, Problem>
 }
 
 async fn put(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let (bot_id, caller) = authorized(&request, scopes::CREATE_OAUTH)?;
+    let (bot_id, caller) = authorized_bot(&request, scopes::CREATE_OAUTH)?;
     let actor = caller.subject.as_deref();
     let connector = connector(app);
     let fields: ConnectionFields = parse_json_scrubbed(json_body(&request, MAX_BODY_BYTES)?)?;
@@ -174,12 +165,12 @@ async fn put(app: &App, request: Request) -> Result<Response<Body>, Problem> {
 }
 
 async fn get(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let (bot_id, _) = authorized(&request, scopes::READ_INTEGRATIONS)?;
+    let (bot_id, _) = authorized_bot(&request, scopes::READ_INTEGRATIONS)?;
     Ok(json_response(StatusCode::OK, &connector(app).status(&bot_id).await.map_err(problem_for)?))
 }
 
 async fn delete(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let (bot_id, caller) = authorized(&request, scopes::DELETE_INTEGRATIONS)?;
+    let (bot_id, caller) = authorized_bot(&request, scopes::DELETE_INTEGRATIONS)?;
     let disconnected = connector(app).disconnect(&bot_id, caller.subject.as_deref()).await.map_err(problem_for)?;
     app.profiles.invalidate(&bot_id);
     Ok(json_response(StatusCode::OK, &disconnected))

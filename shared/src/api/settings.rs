@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::bot_settings::{SaveRequest, SettingsError};
 use crate::error::FieldError;
-use crate::http::{Caller, Problem, checked_id, json_body, json_response, parse_json_scrubbed, path_param, scopes};
+use crate::http::{Problem, authorized_bot, json_body, json_response, parse_json_scrubbed, scopes};
 use crate::settings::BotSettings;
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/settings";
@@ -81,17 +81,8 @@ fn etag(version: u64) -> String {
     format!("\"{version}\"")
 }
 
-/// The bot in the path, for a caller whose token is for it and carries `scope`.
-fn authorized(request: &Request, scope: &str) -> Result<(String, Caller), Problem> {
-    let bot_id = path_param(request, "bot_id").unwrap_or_default();
-    let caller = Caller::from_request(request)?;
-    checked_id("bot_id", &bot_id)?;
-    caller.authorize(&bot_id, scope)?;
-    Ok((bot_id, caller))
-}
-
 async fn get(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let (bot_id, _) = authorized(&request, scopes::READ_INTEGRATIONS)?;
+    let (bot_id, _) = authorized_bot(&request, scopes::READ_INTEGRATIONS)?;
     let current = app.settings().current(&bot_id).await.map_err(problem_for)?;
     let answer = SettingsAnswer {
         settings: &current.settings,
@@ -103,7 +94,7 @@ async fn get(app: &App, request: Request) -> Result<Response<Body>, Problem> {
 }
 
 async fn put(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let (bot_id, caller) = authorized(&request, scopes::CREATE_OAUTH)?;
+    let (bot_id, caller) = authorized_bot(&request, scopes::CREATE_OAUTH)?;
     let service = app.settings();
     let current = service.current(&bot_id).await.map_err(problem_for)?;
     let if_match = match request.headers().get(IF_MATCH).map(|v| v.to_str()) {

@@ -17,6 +17,17 @@ pub fn path_param(request: &Request, name: &str) -> Option<String> {
     request.path_parameters_ref().and_then(|p| p.first(name)).map(str::to_owned)
 }
 
+/// The bot in the path, for a caller whose token is for that bot and carries `scope`: the
+/// check every bot route starts with (401 without a token, 403 for another bot or scope, 422 for
+/// an id that cannot be one).
+pub fn authorized_bot(request: &Request, scope: &str) -> Result<(String, Caller), Problem> {
+    let bot_id = path_param(request, "bot_id").unwrap_or_default();
+    let caller = Caller::from_request(request)?;
+    checked_id("bot_id", &bot_id)?;
+    caller.authorize(&bot_id, scope)?;
+    Ok((bot_id, caller))
+}
+
 /// Bot and conversation ids: 1–128 characters of letters, digits and `-_.:@`, safe in keys and URLs.
 pub fn valid_id(value: &str) -> bool {
     (1..=128).contains(&value.len())
