@@ -16,3 +16,12 @@ pub enum StoreError {
     #[error("the item is too large to store ({0} bytes)")]
     TooLarge(usize),
 }
+
+/// A conditional write whose condition lost because someone else already did, or undid, what it
+/// was for (a lease released, a mark set): nothing is left to do, so `Conflict` is success.
+pub fn done_unless_failed<T>(result: Result<T, StoreError>) -> Result<(), StoreError> {
+    match result {
+        Ok(_) | Err(StoreError::Conflict) => Ok(()),
+        Err(e) => Err(e),
+    }
+}

@@ -16,7 +16,7 @@ pub use audit::*;
 pub use bots::*;
 pub use claim::next_claim;
 pub use conversations::*;
-pub use error::StoreError;
+pub use error::{StoreError, done_unless_failed};
 pub use outbox::{CallbackOutbox, CallbackState, PendingCallback};
 pub use secrets::*;
 

@@ -165,15 +165,13 @@ impl Escalator<'_> {
         record: &ConversationRecord,
         update: &PendingUpdate,
     ) -> Result<(), EscalationError> {
-        match self
-            .stores
-            .conversations
-            .mark_pending(&record.bot_id, &record.conversation_id, &record.claim_token, update)
-            .await
-        {
-            Ok(()) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        let marked = self.stores.conversations.mark_pending(
+            &record.bot_id,
+            &record.conversation_id,
+            &record.claim_token,
+            update,
+        );
+        Ok(done_unless_failed(marked.await)?)
     }
 
     /// The claimed episode's ticket is closed or gone: record that, so the next claim starts a new one.

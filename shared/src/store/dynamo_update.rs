@@ -20,6 +20,7 @@ pub struct Update {
     condition: Option<String>,
     pub(crate) names: HashMap<String, String>,
     pub(crate) values: Item,
+    /// The item as it is after the update comes back (`DynamoStore::apply_returning` sets it).
     pub(crate) return_new: bool,
 }
 
@@ -84,12 +85,6 @@ impl Update {
     /// One more value for the condition (one it names only sometimes).
     pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
         self.values.insert(placeholder.to_owned(), value);
-        self
-    }
-
-    /// The item as it is after the update comes back.
-    pub fn return_new(mut self) -> Self {
-        self.return_new = true;
         self
     }
 

@@ -296,7 +296,28 @@ impl DynamoStore {
         }
     }
 
-    /// Sends a conditional update (`dynamo_update::Update`); `Conflict` when the condition fails.
+    /// Whether a conditional update (`dynamo_update::Update`) was applied: false when its
+    /// condition did not hold.
+    async fn apply_if(&self, update: Update) -> Result<bool, StoreError> {
+        match self.apply(update).await {
+            Ok(_) => Ok(true),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The item as a conditional update left it; None when its condition did not hold.
+    async fn apply_returning(&self, mut update: Update) -> Result<Option<Item>, StoreError> {
+        update.return_new = true;
+        match self.apply(update).await {
+            Ok(Some(item)) => Ok(Some(item)),
+            Ok(None) => Err(StoreError::Corrupt("update returned no item".into())),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Sends a conditional update; `Conflict` when the condition fails.
     async fn apply(&self, update: Update) -> Result<Option<Item>, StoreError> {
         self.calls.write();
         let expression = update.expression();
@@ -489,10 +510,7 @@ impl BotStore for DynamoStore {
     async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError> {
         let update =
             Update::new(connection_key(bot_id)).set("last_webhook_at", n(at_s)).when("attribute_exists(pk)", []);
-        match self.apply(update).await {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        done_unless_failed(self.apply(update).await)
     }
 
     async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {
@@ -551,15 +569,9 @@ impl BotStore for DynamoStore {
             .when(
                 "#state = :connected AND (attribute_not_exists(refresh_lease_until_ms) OR refresh_lease_until_ms < :now)",
                 [(":connected", s("connected")), (":now", n(now_ms))],
-            )
-            .return_new();
-        let result = self.apply(update).await;
-        match result {
-            Ok(Some(item)) => Ok(Some(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection)),
-            Ok(None) => Err(StoreError::Corrupt("update returned no item".into())),
-            Err(StoreError::Conflict) => Ok(None),
-            Err(e) => Err(e),
-        }
+            );
+        let item = self.apply_returning(update).await?;
+        item.map(|item| Ok(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection)).transpose()
     }
 
     async fn take_refresh_lease(
@@ -573,9 +585,8 @@ impl BotStore for DynamoStore {
             .set("refresh_lease_holder", s(holder))
             .set("refresh_lease_until_ms", n(until_ms))
             .bump_version()
-            .when("#version = :v", [(":v", n(expected_version))])
-            .return_new();
-        let item = self.apply(update).await?.ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
+            .when("#version = :v", [(":v", n(expected_version))]);
+        let item = self.apply_returning(update).await?.ok_or(StoreError::Conflict)?;
         Ok(from_item::<ConnectionItem>(item).map_err(corrupt)?.connection)
     }
 
@@ -605,11 +616,7 @@ impl BotStore for DynamoStore {
         let update = Update::new(connection_key(bot_id))
             .remove(&["refresh_lease_holder", "refresh_lease_until_ms"])
             .when("refresh_lease_holder = :holder", [(":holder", s(holder))]);
-        let result = self.apply(update).await;
-        match result {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        done_unless_failed(self.apply(update).await)
     }
 
     async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError> {
@@ -815,11 +822,7 @@ impl ConversationStore for DynamoStore {
             .set("sync_lease_until_ms", n(0))
             .bump_version()
             .when("sync_holder = :holder", [(":holder", s(holder))]);
-        let released = self.apply(update).await;
-        match released {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        done_unless_failed(self.apply(update).await)
     }
 
     async fn record_status(
@@ -832,9 +835,8 @@ impl ConversationStore for DynamoStore {
         let update = Update::new(conv_key(bot_id, conversation_id))
             .set("ticket_status", s(status.as_str()))
             .bump_version()
-            .when("#state = :created AND ticket_id = :ticket", [(":created", s("created")), (":ticket", n(ticket_id))])
-            .return_new();
-        let item = self.apply(update).await?.ok_or_else(|| StoreError::Corrupt("update returned no item".into()))?;
+            .when("#state = :created AND ticket_id = :ticket", [(":created", s("created")), (":ticket", n(ticket_id))]);
+        let item = self.apply_returning(update).await?.ok_or(StoreError::Conflict)?;
         conversation_from(item)
     }
 
@@ -856,12 +858,7 @@ impl ConversationStore for DynamoStore {
                  AND (attribute_not_exists(status_at_ms) OR status_at_ms <= :at)",
                 [(":ticket", n(ticket_id)), (":account", s(account)), (":at", n(at_ms))],
             );
-        let result = self.apply(update).await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.apply_if(update).await
     }
 
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
@@ -1073,15 +1070,8 @@ impl CallbackOutbox for DynamoStore {
             .when(
                 "callback_state = :pending AND due_at_ms = :expected",
                 [(":pending", s("pending")), (":expected", n(expected_due_at_ms))],
-            )
-            .return_new();
-        let result = self.apply(update).await;
-        match result {
-            Ok(Some(item)) => callback_from(item).map(Some),
-            Ok(None) => Err(StoreError::Corrupt("update returned no item".into())),
-            Err(StoreError::Conflict) => Ok(None),
-            Err(e) => Err(e),
-        }
+            );
+        self.apply_returning(update).await?.map(callback_from).transpose()
     }
 
     async fn settle_callback(
@@ -1101,10 +1091,7 @@ impl CallbackOutbox for DynamoStore {
             Some(error) => update.set("last_error", s(error)).remove(&["due_pk", "due_at_ms"]),
             None => update.remove(&["due_pk", "due_at_ms", "last_error"]),
         };
-        match self.apply(update.when("attribute_exists(pk)", [])).await {
-            Ok(_) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        done_unless_failed(self.apply(update.when("attribute_exists(pk)", [])).await)
     }
 
     async fn schedule_webhook_check(&self, bot_id: &str, due_at_ms: i64) -> Result<(), StoreError> {
@@ -1156,11 +1143,7 @@ impl CallbackOutbox for DynamoStore {
             .set("due_at_ms", n(next_due_at_ms))
             .set("due_pk", DueKind::WebhookCheck.partition(&webhook_check_key(bot_id)))
             .when("due_at_ms = :expected", [(":expected", n(expected_due_at_ms))]);
-        match self.apply(update).await {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(e) => Err(e),
-        }
+        self.apply_if(update).await
     }
 }
 

@@ -152,14 +152,10 @@ impl BotStore for MemoryStore {
     }
 
     async fn touch_last_webhook(&self, bot_id: &str, at_s: i64) -> Result<(), StoreError> {
-        let touched = self.with_connection(bot_id, |c| {
+        done_unless_failed(self.with_connection(bot_id, |c| {
             c.last_webhook_at = Some(at_s);
             Ok(())
-        });
-        match touched {
-            Ok(()) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        }))
     }
 
     async fn set_webhook_id(&self, bot_id: &str, expected_version: u64, webhook_id: &str) -> Result<(), StoreError> {

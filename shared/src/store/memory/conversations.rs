@@ -152,17 +152,13 @@ impl ConversationStore for MemoryStore {
     }
 
     async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
-        let released = self.update(
+        done_unless_failed(self.update(
             bot_id,
             conversation_id,
             |r| r.sync_holder.as_deref() == Some(holder),
             // The holder stays as a mark that its notes may be partly on the ticket.
             |r| r.sync_lease_until_ms = Some(0),
-        );
-        match released {
-            Ok(()) | Err(StoreError::Conflict) => Ok(()),
-            Err(e) => Err(e),
-        }
+        ))
     }
 
     async fn record_status(
