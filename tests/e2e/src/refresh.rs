@@ -171,6 +171,22 @@ fn stored_refresh_token(secret: &handoff::store::BotSecret) -> String {
     }
 }
 
+/// A refresh started in the background, returned once its token request has reached Zendesk.
+async fn refresh_in_flight(
+    h: &Arc<Harness>,
+) -> tokio::task::JoinHandle<Result<handoff::store::BotSecret, RefreshError>> {
+    let refreshing = {
+        let h = h.clone();
+        tokio::spawn(async move {
+            refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await
+        })
+    };
+    while h.sim.count(Route::OAuthToken) == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    refreshing
+}
+
 async fn connection(h: &Harness) -> handoff::store::Connection {
     h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().connection.unwrap()
 }
@@ -248,17 +264,9 @@ async fn an_invalid_grant_after_another_writer_rotated_the_pair_uses_the_stored_
     let before = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();
     h.sim.reset_calls();
     h.sim.inject(Route::OAuthToken, Fault::Slow(Duration::from_millis(1500)), 1);
-    let refreshing = {
-        let h = h.clone();
-        tokio::spawn(async move {
-            refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await
-        })
-    };
+    let refreshing = refresh_in_flight(&h).await;
     // While Zendesk sits on that request, another writer (a refresher whose lease ran out) spends
     // the same refresh token and stores its new pair.
-    while h.sim.count(Route::OAuthToken) == 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
     let grant: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/oauth/tokens", h.sim.base_url))
         .json(&json!({
@@ -322,15 +330,7 @@ async fn a_reconnect_during_a_slow_refresh_keeps_the_new_account() {
     h.sim.reset_calls();
     // Slower than a reconnect would wait for a refresher to finish.
     h.sim.inject(Route::OAuthToken, Fault::Slow(Duration::from_secs(9)), 1);
-    let refreshing = {
-        let h = h.clone();
-        tokio::spawn(async move {
-            refresher(&h).refresh(&h.bot_id, Reason::Expiring, Deadline::after(Duration::from_secs(30))).await
-        })
-    };
-    while h.sim.count(Route::OAuthToken) == 0 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let refreshing = refresh_in_flight(&h).await;
     let path = format!("/v1/bots/{}/zendesk/connection", h.bot_id);
     let body = json!({"mode": "api_token", "subdomain": "globex", "email": AGENT_EMAIL, "api_token": API_TOKEN});
     let reconnected = h.call("PUT", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_OAUTH"]).await;
