@@ -1,7 +1,7 @@
 //! Storage: the ports (traits) and their records come from `handoff-core` (re-exported here, so
 //! `handoff::store::BotStore` and friends keep their paths); the adapters live here: DynamoDB and
-//! Secrets Manager (`dynamodb`, `secrets_manager`), in-process ones (`memory`), and the webhook
-//! path's profile cache (`cache`). The same conformance suite (tests/e2e) runs against all of
+//! Secrets Manager (`dynamodb`, `secrets_manager`), in-process ones (`memory`), and the one bounded TTL
+//! cache type with the webhook path's profile cache on it (`cache`). The same conformance suite (tests/e2e) runs against all of
 //! them, so the in-process adapters are honest stand-ins.
 
 pub mod cache;

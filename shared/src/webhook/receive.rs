@@ -4,7 +4,7 @@
 
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
-use tracing::{info, warn};
+use tracing::{Instrument, info, warn};
 
 use super::event::{self, EventError, EventKind, TicketEvent};
 use super::signature;
@@ -157,10 +157,10 @@ impl Receiver<'_> {
             event_id = %event.id,
             conversation_id = tracing::field::Empty,
         );
-        let _entered = span.enter();
         // The account whose webhook signed it (kept with its secret), else the connected one.
         let signed_for = known.and_then(|(_, account)| account);
-        self.handle_event(bot_id, signed_for, &event, now).await
+        // Instrumented, not entered: a span held across an await would tag other tasks' lines.
+        self.handle_event(bot_id, signed_for, &event, now).instrument(span).await
     }
 
     /// Everything after authentication. Order matters for "nothing lost": the status is applied
