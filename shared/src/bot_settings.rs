@@ -142,16 +142,11 @@ impl SettingsService<'_> {
                     .to_owned(),
             ]);
         };
-        let existing = self.ticket_fields.field_ids(&self.accounts, connection).await.map_err(|e| {
+        let needed: Vec<u64> = ticket_fields::mapped_fields(new).into_iter().map(|(_, id)| id).collect();
+        let existing = self.ticket_fields.field_ids_with(&self.accounts, connection, &needed).await.map_err(|e| {
             tracing::warn!(bot_id = %connection.bot_id, error = %e, "could not read the ticket fields");
             SettingsError::FieldsUnchecked(e.to_string())
         })?;
-        // A field the cached list lacks may have been created a moment ago: read again once.
-        let existing = if ticket_fields::missing_fields(new, &existing).is_empty() {
-            existing
-        } else {
-            self.ticket_fields.fresh_field_ids(&self.accounts, connection).await.unwrap_or(existing)
-        };
         for (field, id) in ticket_fields::missing_fields(new, &existing) {
             errors.push(FieldError::new(field, format!("ticket field {id} does not exist in the connected Zendesk")));
         }

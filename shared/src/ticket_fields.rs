@@ -39,12 +39,30 @@ impl TicketFieldCache {
         accounts: &Accounts<'_>,
         connection: &Connection,
     ) -> Result<Arc<Vec<u64>>, FieldsError> {
-        if let Some((account, ids)) = self.entries.get(&connection.bot_id)
-            && account == connection.subdomain
-        {
-            return Ok(ids);
+        match self.cached(connection) {
+            Some(ids) => Ok(ids),
+            None => self.fresh_field_ids(accounts, connection).await,
         }
-        self.fresh_field_ids(accounts, connection).await
+    }
+
+    /// The account's field ids, read again once when the cached list lacks one of `needed` (a
+    /// field created in Zendesk a moment ago); the cached list if that read fails. At most one
+    /// Zendesk call.
+    pub async fn field_ids_with(
+        &self,
+        accounts: &Accounts<'_>,
+        connection: &Connection,
+        needed: &[u64],
+    ) -> Result<Arc<Vec<u64>>, FieldsError> {
+        match self.cached(connection) {
+            Some(ids) if needed.iter().all(|id| ids.contains(id)) => Ok(ids),
+            Some(ids) => Ok(self.fresh_field_ids(accounts, connection).await.unwrap_or(ids)),
+            None => self.fresh_field_ids(accounts, connection).await,
+        }
+    }
+
+    fn cached(&self, connection: &Connection) -> Option<Arc<Vec<u64>>> {
+        self.entries.get(&connection.bot_id).filter(|(account, _)| *account == connection.subdomain).map(|(_, ids)| ids)
     }
 
     /// The account's field ids read now (a field just created in Zendesk is found at once).
