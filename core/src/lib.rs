@@ -12,6 +12,7 @@ pub mod backoff;
 pub mod error;
 pub mod escalation;
 pub mod identity;
+pub mod live;
 pub mod mapping;
 pub mod rules;
 pub mod settings;

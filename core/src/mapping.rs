@@ -60,7 +60,7 @@ pub fn plan_ticket(input: &MappingInput<'_>) -> TicketPlan {
 
     let ticket = TicketCreateInput {
         subject: subject(latest, &name, bot_name.as_deref()),
-        comment: TicketComment { body: first_comment(latest, phone.as_deref(), bot_name.as_deref()), public: true },
+        comment: TicketComment::new(first_comment(latest, phone.as_deref(), bot_name.as_deref()), true),
         requester: Some(Requester { name: name.clone(), email: email.clone() }),
         tags: tags(input, bot_name.as_deref(), placeholder),
         custom_fields: custom_fields(input),

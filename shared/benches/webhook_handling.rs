@@ -64,6 +64,7 @@ fn setup() -> Bench {
         };
         app.stores.conversations.claim(&claim).await.unwrap();
         let recorded = RecordedTicket {
+            requester_id: None,
             ticket_id: TICKET,
             account: Some("acme".into()),
             status: TicketStatus::Open,

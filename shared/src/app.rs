@@ -203,6 +203,11 @@ impl App {
         }
     }
 
+    /// The visitor-messages use case (`live::relay`).
+    pub fn relay(&self) -> crate::live::relay::Relay<'_> {
+        crate::live::relay::Relay { stores: &self.stores, zendesk: &self.zendesk, accounts: self.accounts() }
+    }
+
     /// The bots' Zendesk credentials, resolved the one way (`connection::accounts`).
     pub fn accounts(&self) -> crate::connection::accounts::Accounts<'_> {
         crate::connection::accounts::Accounts {

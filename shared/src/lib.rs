@@ -20,6 +20,7 @@ pub mod deadline;
 pub mod diagnostics;
 pub mod escalation;
 pub mod http;
+pub mod live;
 pub mod metrics;
 pub mod status;
 pub mod store;

@@ -32,6 +32,9 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         sync_holder: None,
         sync_lease_until_ms: None,
         status_at_ms: None,
+        requester_id: None,
+        forwarded_ids: Vec::new(),
+        forwarded_count: 0,
         version,
     };
     let moved = |old: &ConversationRecord| matches!((&old.account, &claim.account), (Some(a), Some(b)) if a != b);

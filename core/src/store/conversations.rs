@@ -90,6 +90,16 @@ pub struct ConversationRecord {
     /// Unix milliseconds until which the sync lease is held.
     #[serde(default)]
     pub sync_lease_until_ms: Option<i64>,
+    /// The Zendesk user id of the ticket's requester: the author of the visitor's comments.
+    #[serde(default)]
+    pub requester_id: Option<u64>,
+    /// The ids of the newest visitor messages forwarded to the ticket (`live::REMEMBERED_IDS`).
+    #[serde(default)]
+    pub forwarded_ids: Vec<String>,
+    /// How many visitor messages were ever forwarded this episode: a forward takes the sync lease
+    /// only while it is still the count it read, so two never forward the same message.
+    #[serde(default)]
+    pub forwarded_count: u64,
     pub version: u64,
 }
 
@@ -165,6 +175,8 @@ pub struct RecordedTicket {
     pub status: TicketStatus,
     pub notes_written: u32,
     pub last_synced_fingerprint: Option<String>,
+    /// The ticket's requester, as Zendesk answered the create.
+    pub requester_id: Option<u64>,
 }
 
 /// A follow-up's request for the sync lease (see `ConversationStore::acquire_sync_lease`).
@@ -175,8 +187,18 @@ pub struct SyncLease {
     pub ticket_id: u64,
     /// The last synced fingerprint the follow-up read (its new messages are computed from it).
     pub synced: Option<String>,
+    /// The forwarded-message count the caller read (`ConversationRecord::forwarded_count`).
+    pub forwarded_count: u64,
     pub now_ms: i64,
     pub until_ms: i64,
+}
+
+/// What a forward of visitor messages leaves on the record (see `ConversationStore::record_forwarded`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forwarded {
+    pub ids: Vec<String>,
+    pub count: u64,
+    pub requester_id: Option<u64>,
 }
 
 /// Unfinished work to retry later.
@@ -235,7 +257,8 @@ pub trait ConversationStore: Send + Sync {
 
     /// Takes the follow-up sync lease with one conditional write: only while the record is
     /// `created` with ticket `lease.ticket_id`, its last synced fingerprint is still
-    /// `lease.synced` (nothing was synced since the caller read it) and no other lease is live at
+    /// `lease.synced` (nothing was synced since the caller read it), its forwarded count is still
+    /// `lease.forwarded_count`, and no other lease is live at
     /// `lease.now_ms`. Conflict otherwise. Only the holder adds notes, so concurrent follow-ups
     /// never add the same messages twice. (The condition is the fingerprint rather than the
     /// version so that a webhook's status write does not turn a follow-up away.)
@@ -254,6 +277,17 @@ pub trait ConversationStore: Send + Sync {
         conversation_id: &str,
         holder: &str,
         fingerprint: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Records the visitor messages now on the ticket (the whole remembered list, the new count,
+    /// the requester's user id when learnt) and releases the sync lease in one write; Conflict
+    /// when `holder` no longer holds it.
+    async fn record_forwarded(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        holder: &str,
+        forwarded: &Forwarded,
     ) -> Result<(), StoreError>;
 
     /// Ends the sync lease at once without recording anything (the notes could not all be added),

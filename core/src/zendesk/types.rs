@@ -36,6 +36,19 @@ pub struct TicketCreateInput {
 pub struct TicketComment {
     pub body: String,
     pub public: bool,
+    /// Who the comment is by; absent, Zendesk credits the authenticated (connected) user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<u64>,
+    /// Tokens of uploaded files to attach (`POST /api/v2/uploads`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uploads: Vec<String>,
+}
+
+impl TicketComment {
+    /// A comment by the connected user.
+    pub fn new(body: impl Into<String>, public: bool) -> Self {
+        Self { body: body.into(), public, author_id: None, uploads: Vec::new() }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -165,6 +178,8 @@ pub struct TicketCommentObject {
     pub body: String,
     #[serde(default)]
     pub public: bool,
+    #[serde(default)]
+    pub author_id: Option<u64>,
 }
 
 /// The fields of `UserObject` Handoff uses; `id` is null for an anonymous caller of `users/me`.

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod connection;
 pub mod diagnostics;
 pub mod escalate;
+pub mod messages;
 pub mod oauth_callback;
 pub mod router;
 pub mod settings;
@@ -52,6 +53,7 @@ const fn route(method: &'static str, path: &'static str, scope: Option<&'static 
 }
 
 const ESCALATE_ROUTE: Route = route("POST", escalate::ROUTE, Some(scopes::CREATE_TICKET), "escalate");
+const MESSAGES: Route = route("POST", messages::ROUTE, Some(scopes::CREATE_TICKET), "escalate");
 const CONNECT: Route = route("POST", connection::CONNECT_ROUTE, Some(scopes::CREATE_OAUTH), "connection");
 const CONNECTION_PUT: Route = route("PUT", connection::CONNECTION_ROUTE, Some(scopes::CREATE_OAUTH), "connection");
 const CONNECTION_GET: Route = route("GET", connection::CONNECTION_ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
@@ -71,6 +73,7 @@ const WEBHOOK: Route = route("POST", webhook::ROUTE, None, "zendesk-webhook");
 /// it); each is served by exactly one of `FUNCTIONS` (a test keeps the two in step).
 pub const ROUTES: &[Route] = &[
     ESCALATE_ROUTE,
+    MESSAGES,
     CONNECT,
     CONNECTION_PUT,
     CONNECTION_GET,
@@ -86,9 +89,14 @@ pub const ROUTES: &[Route] = &[
     WEBHOOK,
 ];
 
-/// `functions/escalate`.
-pub static ESCALATE: Function =
-    Function { name: "escalate", endpoints: &[Endpoint { route: ESCALATE_ROUTE, handle: handler!(escalate::handle) }] };
+/// `functions/escalate`: the handoff and the visitor's messages after it.
+pub static ESCALATE: Function = Function {
+    name: "escalate",
+    endpoints: &[
+        Endpoint { route: ESCALATE_ROUTE, handle: handler!(escalate::handle) },
+        Endpoint { route: MESSAGES, handle: handler!(messages::handle) },
+    ],
+};
 
 /// `functions/connection`: connecting, settings, audit and diagnostics (the admin's routes).
 pub static CONNECTION: Function = Function {

@@ -54,6 +54,7 @@ impl Escalator<'_> {
                 holder: holder.clone(),
                 ticket_id,
                 synced: record.last_synced_fingerprint.clone(),
+                forwarded_count: record.forwarded_count,
                 now_ms: now,
                 until_ms: now + (command.deadline.remaining() + self.config.lease_margin).as_millis() as i64,
             };

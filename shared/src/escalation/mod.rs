@@ -10,3 +10,4 @@ mod settle;
 pub use handoff_core::escalation::{episode, pending, request};
 
 pub use service::{EscalateCommand, EscalationConfig, EscalationError, Escalator, Outcome, TicketRef};
+pub(crate) use service::{claim_token, ticket_ref};

@@ -240,6 +240,7 @@ impl Escalator<'_> {
             status,
             notes_written: written as u32,
             last_synced_fingerprint: last_message.map(fingerprint),
+            requester_id: ticket.requester_id,
         };
         let result_of_record = self
             .stores

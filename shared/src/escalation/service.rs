@@ -255,11 +255,11 @@ pub(super) fn follow_up_error(ticket_id: u64, error: ZendeskError) -> Result<Ste
 }
 
 /// The ticket's page in the agent workspace.
-pub(super) fn ticket_ref(bot: &BotAccount, id: u64, status: Option<TicketStatus>) -> TicketRef {
+pub(crate) fn ticket_ref(bot: &BotAccount, id: u64, status: Option<TicketStatus>) -> TicketRef {
     let url = bot.account.base_url.join(&format!("/agent/tickets/{id}")).map(|u| u.to_string()).unwrap_or_default();
     TicketRef { id, url, status }
 }
 
-pub(super) fn claim_token() -> String {
+pub(crate) fn claim_token() -> String {
     format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
 }

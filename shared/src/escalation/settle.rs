@@ -188,6 +188,7 @@ impl Escalator<'_> {
             status,
             notes_written: record.notes_written,
             last_synced_fingerprint: record.last_synced_fingerprint.clone(),
+            requester_id: record.requester_id,
         };
         match self
             .stores

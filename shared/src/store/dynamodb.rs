@@ -725,6 +725,7 @@ impl ConversationStore for DynamoStore {
             .set("lease_until_ms", n(0))
             .set_some("account", ticket.account.as_deref().map(s))
             .set_some("last_synced_fingerprint", ticket.last_synced_fingerprint.as_deref().map(s))
+            .set_some("requester_id", ticket.requester_id.map(n))
             .remove(&["pending_payload", "due_at_ms", "due_pk", "last_error"])
             .bump_version()
             .when("claim_token = :token", [(":token", s(claim_token))]);
@@ -786,15 +787,29 @@ impl ConversationStore for DynamoStore {
             Some(fingerprint) => ("last_synced_fingerprint = :fp", Some(s(fingerprint))),
             None => ("attribute_not_exists(last_synced_fingerprint)", None),
         };
+        // A record from before forwards were counted has no count: it reads as 0.
+        let forwarded = if lease.forwarded_count == 0 {
+            "(attribute_not_exists(forwarded_count) OR forwarded_count = :forwarded)"
+        } else {
+            "forwarded_count = :forwarded"
+        };
         let condition = format!(
-            "#state = :created AND ticket_id = :ticket AND {synced} \
+            "#state = :created AND ticket_id = :ticket AND {synced} AND {forwarded} \
              AND (attribute_not_exists(sync_lease_until_ms) OR sync_lease_until_ms <= :now)"
         );
         let mut update = Update::new(conv_key(bot_id, conversation_id))
             .set("sync_holder", s(&lease.holder))
             .set("sync_lease_until_ms", n(lease.until_ms))
             .bump_version()
-            .when(&condition, [(":created", s("created")), (":ticket", n(lease.ticket_id)), (":now", n(lease.now_ms))]);
+            .when(
+                &condition,
+                [
+                    (":created", s("created")),
+                    (":ticket", n(lease.ticket_id)),
+                    (":now", n(lease.now_ms)),
+                    (":forwarded", n(lease.forwarded_count)),
+                ],
+            );
         if let Some(fingerprint) = fingerprint {
             update = update.value(":fp", fingerprint);
         }
@@ -810,6 +825,24 @@ impl ConversationStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let update = Update::new(conv_key(bot_id, conversation_id))
             .set("last_synced_fingerprint", s(fingerprint))
+            .remove(&["sync_holder", "sync_lease_until_ms"])
+            .bump_version()
+            .when("sync_holder = :holder", [(":holder", s(holder))]);
+        self.apply(update).await.map(|_| ())
+    }
+
+    async fn record_forwarded(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        holder: &str,
+        forwarded: &Forwarded,
+    ) -> Result<(), StoreError> {
+        let ids = AttributeValue::L(forwarded.ids.iter().map(s).collect());
+        let update = Update::new(conv_key(bot_id, conversation_id))
+            .set("forwarded_ids", ids)
+            .set("forwarded_count", n(forwarded.count))
+            .set_some("requester_id", forwarded.requester_id.map(n))
             .remove(&["sync_holder", "sync_lease_until_ms"])
             .bump_version()
             .when("sync_holder = :holder", [(":holder", s(holder))]);

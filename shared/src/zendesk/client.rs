@@ -145,14 +145,44 @@ impl ZendeskClient {
         body: &str,
         deadline: Deadline,
     ) -> Result<Ticket, ZendeskError> {
-        let request = TicketUpdateRequest {
-            ticket: TicketUpdateInput { comment: TicketComment { body: body.to_owned(), public: false } },
-        };
+        let request = TicketUpdateRequest { ticket: TicketUpdateInput { comment: TicketComment::new(body, false) } };
         let url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}.json"))?;
         let response = self
             .send(account, deadline, Repeat::Unsafe, |http| http.request(Method::PUT, url.clone()).json(&request))
             .await?;
         Ok(read_json::<TicketResponse>(response).await?.ticket)
+    }
+
+    /// Adds the visitor's words as a public comment by the requester (`author_id`), with any
+    /// uploaded files: Zendesk then counts it as the customer's reply (a Pending or Solved ticket
+    /// goes back to Open, the assignee is notified, triggers and SLAs see it).
+    pub async fn add_requester_comment(
+        &self,
+        account: &Account,
+        ticket_id: u64,
+        comment: &TicketComment,
+        deadline: Deadline,
+    ) -> Result<Ticket, ZendeskError> {
+        let request = TicketUpdateRequest { ticket: TicketUpdateInput { comment: comment.clone() } };
+        let url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}.json"))?;
+        let response = self
+            .send(account, deadline, Repeat::Unsafe, |http| http.request(Method::PUT, url.clone()).json(&request))
+            .await?;
+        Ok(read_json::<TicketResponse>(response).await?.ticket)
+    }
+
+    /// The newest 100 comments of a ticket, newest first (one call): where a comment whose answer
+    /// was lost would be.
+    pub async fn newest_comments(
+        &self,
+        account: &Account,
+        ticket_id: u64,
+        deadline: Deadline,
+    ) -> Result<Vec<TicketCommentObject>, ZendeskError> {
+        let mut url = endpoint(account, &format!("/api/v2/tickets/{ticket_id}/comments.json"))?;
+        url.query_pairs_mut().append_pair("page[size]", "100").append_pair("sort", "-created_at");
+        let response = self.send(account, deadline, Repeat::Safe, |http| http.get(url.clone())).await?;
+        Ok(read_json::<TicketCommentsResponse>(response).await?.comments)
     }
 
     /// Puts the visitor's phone on their Zendesk user (`PUT /api/v2/users/{id}.json`), so an agent

@@ -68,6 +68,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
         status: TicketStatus::New,
         notes_written: 2,
         last_synced_fingerprint: Some("fp1".into()),
+        requester_id: Some(77),
     };
     assert!(matches!(store.record_ticket(&bot, "c1", "not-the-holder", &ticket).await, Err(StoreError::Conflict)));
     store.record_ticket(&bot, "c1", &first.claim_token, &ticket).await.unwrap();
@@ -76,6 +77,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     assert_eq!((created.ticket_id, created.notes_written), (Some(501), 2));
     assert_eq!(created.pending_payload, None, "the payload is dropped once the ticket exists");
     assert_eq!(created.last_synced_fingerprint.as_deref(), Some("fp1"));
+    assert_eq!((created.requester_id, created.forwarded_count), (Some(77), 0), "the requester is kept for comments");
     assert_eq!(store.conversation_for_ticket(&bot, "acme", 501).await.unwrap().as_deref(), Some("c1"));
     assert_eq!(store.conversation_for_ticket(&bot, "acme", 502).await.unwrap(), None);
     assert_eq!(store.conversation_for_ticket(&bot, "globex", 501).await.unwrap(), None, "ids are per account");
@@ -87,6 +89,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
         holder: holder.into(),
         ticket_id: 501,
         synced: synced.map(str::to_owned),
+        forwarded_count: 0,
         now_ms: at,
         until_ms: at + 10_000,
     };
@@ -128,6 +131,31 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     store.record_synced(&bot, "c1", "f5", "fp3").await.unwrap();
     assert_eq!(store.get_conversation(&bot, "c1").await.unwrap().unwrap().sync_holder, None, "a sync clears it");
 
+    // Visitor messages forwarded under the same lease: only the holder records them, and a lease
+    // is taken only on the forwarded count the caller read.
+    let forwarded = |ids: &[&str], count| Forwarded {
+        ids: ids.iter().map(|i| (*i).to_owned()).collect(),
+        count,
+        requester_id: Some(77),
+    };
+    assert!(conflict(store.record_forwarded(&bot, "c1", "v1", &forwarded(&["m1"], 1)).await), "no lease");
+    store.acquire_sync_lease(&bot, "c1", &lease("v1", Some("fp3"), now + 20_000)).await.unwrap();
+    store.record_forwarded(&bot, "c1", "v1", &forwarded(&["m1", "m2"], 2)).await.unwrap();
+    let after = store.get_conversation(&bot, "c1").await.unwrap().unwrap();
+    assert_eq!(
+        (after.forwarded_ids.clone(), after.forwarded_count, after.sync_holder.clone()),
+        (vec!["m1".to_owned(), "m2".to_owned()], 2, None)
+    );
+    assert!(
+        conflict(store.acquire_sync_lease(&bot, "c1", &lease("v2", Some("fp3"), now + 20_001)).await),
+        "forwarded meanwhile: its new messages are stale"
+    );
+    store
+        .acquire_sync_lease(&bot, "c1", &SyncLease { forwarded_count: 2, ..lease("v2", Some("fp3"), now + 20_001) })
+        .await
+        .unwrap();
+    store.release_sync_lease(&bot, "c1", "v2").await.unwrap();
+
     // Solved ends the episode: the next claim opens episode 2 and remembers the old ticket.
     assert!(
         matches!(store.record_status(&bot, "c1", 999, TicketStatus::Solved).await, Err(StoreError::Conflict)),
@@ -138,6 +166,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     let second = claim(&bot, "c1", now + 30_000, "payload-ep2");
     let episode2 = claimed(store.claim(&second).await.unwrap());
     assert_eq!((episode2.episode, episode2.previous_ticket_id, episode2.ticket_id), (2, Some(501), None));
+    assert_eq!((episode2.forwarded_count, episode2.forwarded_ids.len(), episode2.requester_id), (0, 0, None));
     assert_eq!(episode2.pending_payload.as_deref(), Some("payload-ep2"));
 
     // Pending work is listed by due time and taken over once the lease is released.
@@ -213,6 +242,7 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
 /// Ticket ids are per Zendesk account: every ticket reference is read with its account.
 async fn accounts_conform(store: &dyn ConversationStore, bot: &str, now: i64) {
     let recorded = |ticket_id, account: Option<&str>| RecordedTicket {
+        requester_id: None,
         ticket_id,
         account: account.map(str::to_owned),
         status: TicketStatus::Open,

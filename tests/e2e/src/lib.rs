@@ -20,6 +20,8 @@ mod identity;
 #[cfg(test)]
 mod lambda_logs;
 #[cfg(test)]
+mod live;
+#[cfg(test)]
 mod local_runner;
 #[cfg(test)]
 mod openapi;

@@ -370,6 +370,7 @@ async fn a_warm_lambda_still_holding_the_old_accounts_secret_applies_its_events_
     };
     h.app.stores.conversations.claim(&claim).await.unwrap();
     let production = RecordedTicket {
+        requester_id: None,
         ticket_id: sandbox_ticket,
         account: Some("globex".into()),
         status: TicketStatus::Open,

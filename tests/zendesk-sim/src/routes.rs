@@ -553,6 +553,16 @@ pub(crate) fn update_ticket(
     }
     let comment_id = s.next_id();
     let audit_id = s.next_id();
+    let input = &body["ticket"];
+    // An agent or admin may write a comment on someone else's behalf (`comment.author_id`);
+    // Zendesk credits everyone else's comments to the caller.
+    let author = match input.pointer("/comment/author_id").and_then(Value::as_u64) {
+        Some(author_id) if caller.role != "end-user" => match s.users.iter().find(|u| u.id == author_id) {
+            Some(user) => user.clone(),
+            None => return record_invalid("author_id", "Author: is invalid"),
+        },
+        _ => caller.clone(),
+    };
     let Some(ticket) = s.tickets.iter_mut().find(|t| t.id == id) else { return not_found() };
     if ticket.status == "closed" {
         return record_invalid("status", "Status: closed prevents ticket update");
@@ -560,13 +570,17 @@ pub(crate) fn update_ticket(
     if ticket.comments.len() >= 5000 {
         return record_invalid("comment", "Ticket has reached the maximum number of comments");
     }
-    let input = &body["ticket"];
     let now = model::now();
-    let added = input.get("comment").map(|comment| new_comment(comment, comment_id, caller.id, &now));
+    let added = input.get("comment").map(|comment| new_comment(comment, comment_id, author.id, &now));
     ticket.comments.extend(added.clone());
     let previous = ticket.status.clone();
-    if let Some(status) = input["status"].as_str() {
-        ticket.status = status.to_owned();
+    match input["status"].as_str() {
+        Some(status) => ticket.status = status.to_owned(),
+        // An end user's comment (the requester's reply) reopens a Pending or Solved ticket.
+        None if added.is_some() && author.role == "end-user" && matches!(previous.as_str(), "pending" | "solved") => {
+            ticket.status = "open".to_owned();
+        }
+        None => {}
     }
     let status_changed = !ticket.status.eq_ignore_ascii_case(&previous);
     let audit = Audit { id: audit_id, author_id: caller.id, created_at: now.clone() };

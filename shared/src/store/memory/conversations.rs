@@ -55,6 +55,7 @@ impl ConversationStore for MemoryStore {
                 r.ticket_status = Some(ticket.status);
                 r.notes_written = ticket.notes_written;
                 r.last_synced_fingerprint = ticket.last_synced_fingerprint.clone();
+                r.requester_id = ticket.requester_id.or(r.requester_id);
                 r.pending_payload = None;
                 r.due_at_ms = None;
                 r.lease_until_ms = 0;
@@ -123,6 +124,7 @@ impl ConversationStore for MemoryStore {
                 r.state == EscalationState::Created
                     && r.ticket_id == Some(lease.ticket_id)
                     && r.last_synced_fingerprint == lease.synced
+                    && r.forwarded_count == lease.forwarded_count
                     && !r.sync_leased(lease.now_ms)
             },
             |r| {
@@ -145,6 +147,27 @@ impl ConversationStore for MemoryStore {
             |r| r.sync_holder.as_deref() == Some(holder),
             |r| {
                 r.last_synced_fingerprint = Some(fingerprint.to_owned());
+                r.sync_holder = None;
+                r.sync_lease_until_ms = None;
+            },
+        )
+    }
+
+    async fn record_forwarded(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        holder: &str,
+        forwarded: &Forwarded,
+    ) -> Result<(), StoreError> {
+        self.update(
+            bot_id,
+            conversation_id,
+            |r| r.sync_holder.as_deref() == Some(holder),
+            |r| {
+                r.forwarded_ids = forwarded.ids.clone();
+                r.forwarded_count = forwarded.count;
+                r.requester_id = forwarded.requester_id.or(r.requester_id);
                 r.sync_holder = None;
                 r.sync_lease_until_ms = None;
             },

@@ -1,0 +1,153 @@
+//! The live conversation after the handoff: what the visitor types once a person has the ticket.
+//! The platform forwards those messages (`POST …/conversations/{id}/messages`); each request
+//! becomes one public comment authored by the requester, so Zendesk treats it as the customer's
+//! reply. Pure: the request model and its validation, which messages are new, the comment's text.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::error::{BodyError, FieldError};
+
+/// Largest body accepted, in bytes.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Most messages one request may carry.
+pub const MAX_MESSAGES: usize = 50;
+/// Most bytes of text one request may carry: the messages of one request become one comment, and
+/// Zendesk caps a comment at about 64 KB.
+pub const MAX_TEXT_BYTES: usize = 60_000;
+/// Longest message id, in characters.
+pub const MAX_ID_CHARS: usize = 128;
+/// How many forwarded message ids a conversation remembers, newest kept: a retry of any of them
+/// adds nothing.
+pub const REMEMBERED_IDS: usize = 200;
+
+/// `{"messages": [...]}`: one or more visitor messages, in the order they were written.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VisitorMessages {
+    pub messages: Vec<VisitorMessage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct VisitorMessage {
+    /// The platform's own id for the message: a retry with the same id adds nothing.
+    pub id: String,
+    #[serde(default)]
+    pub text: String,
+    /// When the visitor wrote it (RFC 3339).
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+impl VisitorMessages {
+    /// Parses and validates a JSON body (400 not JSON, 422 naming each bad field).
+    pub fn parse(body: &[u8]) -> Result<Self, BodyError> {
+        let parsed: Self = crate::error::parse_json_object(body)?;
+        let errors = parsed.validate();
+        if errors.is_empty() { Ok(parsed) } else { Err(BodyError::Invalid(errors)) }
+    }
+
+    fn validate(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.messages.is_empty() || self.messages.len() > MAX_MESSAGES {
+            errors.push(FieldError::new("messages", format!("must hold 1 to {MAX_MESSAGES} messages")));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, message) in self.messages.iter().enumerate() {
+            let id = message.id.trim();
+            if id.is_empty() || message.id.chars().count() > MAX_ID_CHARS || message.id.chars().any(char::is_control) {
+                errors.push(FieldError::new(
+                    format!("messages[{i}].id"),
+                    format!("must be 1 to {MAX_ID_CHARS} characters, without control characters"),
+                ));
+            } else if !seen.insert(id) {
+                errors.push(FieldError::new(format!("messages[{i}].id"), "appears twice in the request"));
+            }
+            if message.text.trim().is_empty() {
+                errors.push(FieldError::new(format!("messages[{i}].text"), "must not be empty"));
+            }
+            if message.at.as_deref().is_some_and(|at| OffsetDateTime::parse(at, &Rfc3339).is_err()) {
+                errors.push(FieldError::new(format!("messages[{i}].at"), "must be an RFC 3339 time"));
+            }
+        }
+        let text: usize = self.messages.iter().map(|m| m.text.trim().len() + 2).sum();
+        if text > MAX_TEXT_BYTES {
+            errors.push(FieldError::new("messages", format!("at most {MAX_TEXT_BYTES} bytes of text in one request")));
+        }
+        errors
+    }
+
+    /// The messages not forwarded yet (their ids are not in `forwarded`), in order.
+    pub fn new_since<'a>(&'a self, forwarded: &[String]) -> Vec<&'a VisitorMessage> {
+        self.messages.iter().filter(|m| !forwarded.iter().any(|f| f == m.id.trim())).collect()
+    }
+}
+
+/// The public comment that carries `messages`: the visitor's words as written, one paragraph each.
+pub fn comment_body(messages: &[&VisitorMessage]) -> String {
+    messages.iter().map(|m| m.text.trim()).collect::<Vec<_>>().join("\n\n")
+}
+
+/// The ids a conversation remembers after `added` were forwarded: the newest `REMEMBERED_IDS`.
+pub fn remember(forwarded: &[String], added: &[&VisitorMessage]) -> Vec<String> {
+    let mut ids: Vec<String> = forwarded.to_vec();
+    ids.extend(added.iter().map(|m| m.id.trim().to_owned()));
+    let excess = ids.len().saturating_sub(REMEMBERED_IDS);
+    ids.drain(..excess);
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid_fields(body: &str) -> Vec<String> {
+        match VisitorMessages::parse(body.as_bytes()) {
+            Err(BodyError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parses_messages_in_order() {
+        let parsed = VisitorMessages::parse(
+            br#"{"messages": [{"id": "m1", "text": "still broken", "at": "2026-12-01T10:00:00Z"}, {"id": "m2", "text": "hello?"}]}"#,
+        )
+        .unwrap();
+        let ids: Vec<_> = parsed.messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["m1", "m2"]);
+        assert_eq!(comment_body(&parsed.new_since(&[])), "still broken\n\nhello?");
+    }
+
+    #[test]
+    fn names_each_bad_field() {
+        assert_eq!(invalid_fields(r#"{"messages": []}"#), ["messages"]);
+        assert_eq!(
+            invalid_fields(
+                r#"{"messages": [{"id": "", "text": "x"}, {"id": "a", "text": " "}, {"id": "a", "text": "y", "at": "yesterday"}]}"#
+            ),
+            ["messages[0].id", "messages[1].text", "messages[2].id", "messages[2].at"]
+        );
+        assert_eq!(invalid_fields(r#"{"messages": [{"text": "x"}]}"#), ["messages[0].id"]);
+        let long = "x".repeat(MAX_TEXT_BYTES / 2);
+        assert_eq!(
+            invalid_fields(&format!(
+                r#"{{"messages": [{{"id": "a", "text": "{long}"}}, {{"id": "b", "text": "{long}"}}]}}"#
+            )),
+            ["messages"]
+        );
+        assert!(matches!(VisitorMessages::parse(b"{nope"), Err(BodyError::Malformed(_))));
+    }
+
+    #[test]
+    fn only_new_messages_are_forwarded_and_the_newest_ids_are_kept() {
+        let parsed =
+            VisitorMessages::parse(br#"{"messages": [{"id": "m1", "text": "a"}, {"id": "m2", "text": "b"}]}"#).unwrap();
+        let new = parsed.new_since(&["m1".to_owned()]);
+        assert_eq!(new.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["m2"]);
+        let old: Vec<String> = (0..REMEMBERED_IDS).map(|i| format!("old-{i}")).collect();
+        let kept = remember(&old, &new);
+        assert_eq!(kept.len(), REMEMBERED_IDS);
+        assert_eq!((kept[0].as_str(), kept.last().unwrap().as_str()), ("old-1", "m2"));
+    }
+}

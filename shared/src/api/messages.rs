@@ -1,0 +1,112 @@
+//! `POST /v1/bots/{bot_id}/conversations/{conversation_id}/messages`: the visitor's messages
+//! after the handoff, relayed to the ticket as the requester's comment (`live::relay`).
+
+use std::time::Duration;
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde_json::json;
+
+use crate::app::App;
+use crate::connection::accounts::AccountError;
+use crate::deadline::Deadline;
+use crate::http::{Caller, Problem, checked_id, json_body, json_response, path_param, scopes};
+use crate::live::relay::{RelayCommand, RelayError, Relayed};
+use crate::live::{MAX_BODY_BYTES, VisitorMessages};
+use crate::store::StoreError;
+
+pub const ROUTE: &str = "/v1/bots/{bot_id}/conversations/{conversation_id}/messages";
+/// Time kept back from the Lambda's deadline to release the lease.
+const RESERVE: Duration = Duration::from_millis(1000);
+/// Most time one request spends on Zendesk.
+const BUDGET: Duration = Duration::from_secs(10);
+
+pub async fn handle(app: &App, request: Request) -> Response<Body> {
+    handle_checked(app, request).await.unwrap_or_else(Problem::into_response)
+}
+
+async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
+    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
+    let conversation_id = path_param(&request, "conversation_id").unwrap_or_default();
+    let caller = Caller::from_request(&request)?;
+    checked_id("bot_id", &bot_id)?;
+    checked_id("conversation_id", &conversation_id)?;
+    caller.authorize(&bot_id, scopes::CREATE_TICKET)?;
+    let messages = VisitorMessages::parse(json_body(&request, MAX_BODY_BYTES)?).map_err(Problem::from)?;
+    let deadline = match request.lambda_context_ref() {
+        Some(context) if context.deadline > 0 => Deadline::from_lambda(context.deadline, RESERVE, BUDGET),
+        _ => Deadline::after(BUDGET),
+    };
+    let command = RelayCommand { bot_id, conversation_id, messages, visitor_claim: caller.visitor_email, deadline };
+    match app.relay().relay(command).await.map_err(problem_for)? {
+        Relayed::Added { ticket, added, duplicates } => Ok(json_response(
+            StatusCode::OK,
+            &json!({"state": "relayed", "ticket": ticket, "added": added, "duplicates": duplicates}),
+        )),
+        Relayed::Ended { ticket } => Ok(json_response(
+            StatusCode::OK,
+            &json!({
+                "state": "ended", "ticket": ticket, "added": [], "bot_resumes": true,
+                "detail": "The ticket is solved or closed: nothing was added. The bot takes the conversation back; escalate again to open a new ticket.",
+            }),
+        )),
+    }
+}
+
+fn problem_for(error: RelayError) -> Problem {
+    match error {
+        RelayError::NoOpenTicket => Problem::new(
+            StatusCode::CONFLICT,
+            "no-open-ticket",
+            "The conversation has no ticket",
+            "This conversation was not handed over to Zendesk: escalate it first (POST …/escalations), then send its messages here.",
+        ),
+        RelayError::TicketNotReady => Problem::unavailable(
+            "The conversation's ticket is still being created; send the messages again after Retry-After.",
+            5,
+        ),
+        RelayError::Busy { retry_after } => Problem::unavailable(
+            "Another request for this conversation is adding its messages; send these again after Retry-After.",
+            retry_after.as_secs().max(1),
+        ),
+        RelayError::VisitorMismatch(_) => Problem::visitor_mismatch(),
+        RelayError::Account(AccountError::NotConnected) => Problem::new(
+            StatusCode::CONFLICT,
+            "not-connected",
+            "Bot not connected to Zendesk",
+            "Connect this bot to a Zendesk account first.",
+        ),
+        RelayError::Account(AccountError::ReconnectRequired) => Problem::new(
+            StatusCode::FORBIDDEN,
+            "reconnect-required",
+            "Reconnect Zendesk",
+            "Zendesk no longer accepts this bot's authorization; an admin must reconnect it.",
+        ),
+        RelayError::Account(AccountError::RefreshDeferred(error)) => {
+            tracing::warn!(%error, "token not renewed");
+            Problem::unavailable("The bot's Zendesk token is being renewed; send the messages again shortly.", 5)
+        }
+        RelayError::Account(AccountError::Store(e)) | RelayError::Store(e) => match e {
+            StoreError::Conflict => {
+                Problem::unavailable("The conversation changed meanwhile; send the messages again.", 1)
+            }
+            other => Problem::storage(other),
+        },
+        RelayError::Zendesk(e) if e.is_transient() => {
+            tracing::warn!(error = %e, "Zendesk did not take the visitor's messages");
+            Problem::unavailable(
+                "Zendesk could not take the messages now; send them again after Retry-After (nothing is added twice).",
+                e.retry_after().map(|d| d.as_secs().max(1)).unwrap_or(5),
+            )
+        }
+        RelayError::Zendesk(e) => {
+            tracing::warn!(error = %e, "Zendesk refused the visitor's messages");
+            Problem::new(
+                StatusCode::BAD_GATEWAY,
+                "zendesk-rejected",
+                "Zendesk refused the messages",
+                format!("{e}. Check the connected Zendesk user's role; the diagnostics route can help."),
+            )
+        }
+    }
+}

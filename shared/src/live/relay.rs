@@ -1,0 +1,312 @@
+//! The visitor's messages after the handoff, relayed to the ticket: each request's new messages
+//! become one public comment authored by the requester, exactly once.
+//!
+//! Exactly once rests on the conversation's sync lease (the one follow-up notes take): a relay
+//! takes it only while the record's forwarded count is the one it read, so two relays never pick
+//! the same new messages, and the write that records the forwarded ids releases it. A relay that
+//! failed after Zendesk may have taken its comment leaves its holder on the record; the next one
+//! then looks among the ticket's newest comments for that comment before adding it again.
+
+use std::time::Duration;
+
+use tracing::{Instrument, info, warn};
+
+use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
+use crate::deadline::{Deadline, now_ms};
+use crate::escalation::TicketRef;
+use crate::identity::{self, VisitorMismatch};
+use crate::live::{VisitorMessages, comment_body, remember};
+use crate::store::*;
+use crate::zendesk::types::{TicketComment, TicketStatus};
+use crate::zendesk::{ZendeskClient, ZendeskError};
+
+pub struct RelayCommand {
+    pub bot_id: String,
+    pub conversation_id: String,
+    pub messages: VisitorMessages,
+    /// The token's `visitor_email` claim (see `identity`).
+    pub visitor_claim: Option<String>,
+    pub deadline: Deadline,
+}
+
+/// What a relay came to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Relayed {
+    /// The new messages are on the ticket as one comment (`added`); `duplicates` were already.
+    Added { ticket: TicketRef, added: Vec<String>, duplicates: Vec<String> },
+    /// The ticket is solved or closed: nothing was added, and the bot takes the conversation back.
+    Ended { ticket: TicketRef },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    /// The conversation has no ticket: escalate first.
+    #[error("the conversation has no open ticket")]
+    NoOpenTicket,
+    /// The escalation is still creating the ticket.
+    #[error("the conversation's ticket is still being created")]
+    TicketNotReady,
+    /// Another request for this conversation is adding its messages.
+    #[error("another request for this conversation is adding its messages")]
+    Busy { retry_after: Duration },
+    #[error(transparent)]
+    VisitorMismatch(#[from] VisitorMismatch),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Zendesk did not take the comment; `transient` says whether repeating can help.
+    #[error("Zendesk did not take the messages: {0}")]
+    Zendesk(ZendeskError),
+}
+
+pub struct Relay<'a> {
+    pub stores: &'a Stores,
+    pub zendesk: &'a ZendeskClient,
+    pub accounts: Accounts<'a>,
+}
+
+/// How long a relay holds the sync lease beyond its own deadline.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+
+impl Relay<'_> {
+    pub async fn relay(&self, command: RelayCommand) -> Result<Relayed, RelayError> {
+        let span = tracing::info_span!(
+            "relay",
+            bot_id = %command.bot_id,
+            conversation_id = %command.conversation_id,
+            ticket_id = tracing::field::Empty,
+        );
+        self.relay_inner(&command).instrument(span).await
+    }
+
+    async fn relay_inner(&self, command: &RelayCommand) -> Result<Relayed, RelayError> {
+        let (bot_id, conversation_id) = (command.bot_id.as_str(), command.conversation_id.as_str());
+        let (connection, _settings) = self.accounts.connected(bot_id).await?;
+        let record = self.bound_record(command).await?;
+        let ticket_id = match (&record, connection.subdomain.as_str()) {
+            (Some(r), account) if r.state == EscalationState::Created && r.in_account(account) => {
+                r.ticket_id.ok_or(RelayError::NoOpenTicket)?
+            }
+            (Some(r), account) if r.state == EscalationState::Pending && r.in_account(account) => {
+                return Err(RelayError::TicketNotReady);
+            }
+            _ => return Err(RelayError::NoOpenTicket),
+        };
+        tracing::Span::current().record("ticket_id", ticket_id);
+        let mut record = record.expect("matched above");
+        let mut bot = self.accounts.resolve(&connection, command.deadline).await?;
+        if let Some(status) = record.ticket_status.filter(|s| s.ends_episode()) {
+            info!(status = status.as_str(), "the ticket is finished; nothing relayed");
+            return Ok(Relayed::Ended { ticket: ticket_ref(&bot, ticket_id, Some(status)) });
+        }
+        let holder = crate::escalation::claim_token();
+        for _ in 0..3 {
+            let new = command.messages.new_since(&record.forwarded_ids);
+            if new.is_empty() {
+                info!("every message was relayed before");
+                return Ok(Relayed::Added {
+                    ticket: ticket_ref(&bot, ticket_id, record.ticket_status),
+                    added: Vec::new(),
+                    duplicates: command.messages.messages.iter().map(|m| m.id.trim().to_owned()).collect(),
+                });
+            }
+            let now = now_ms();
+            let lease = SyncLease {
+                holder: holder.clone(),
+                ticket_id,
+                synced: record.last_synced_fingerprint.clone(),
+                forwarded_count: record.forwarded_count,
+                now_ms: now,
+                until_ms: now + (command.deadline.remaining() + LEASE_MARGIN).as_millis() as i64,
+            };
+            match self.stores.conversations.acquire_sync_lease(bot_id, conversation_id, &lease).await {
+                Ok(()) => return self.relay_leased(&mut bot, &record, &holder, command).await,
+                Err(StoreError::Conflict) => {}
+                Err(e) => return Err(e.into()),
+            }
+            match self.stores.conversations.get_conversation(bot_id, conversation_id).await? {
+                Some(fresh) if fresh.sync_holder.as_deref() == Some(holder.as_str()) && fresh.sync_leased(now_ms()) => {
+                    // Our own write, whose answer was lost: the lease is ours.
+                    return self.relay_leased(&mut bot, &record, &holder, command).await;
+                }
+                Some(fresh) if fresh.state == EscalationState::Created && fresh.ticket_id == Some(ticket_id) => {
+                    if let Some(until) = fresh.sync_lease_until_ms.filter(|_| fresh.sync_leased(now_ms())) {
+                        let wait = (until - now_ms()).clamp(1000, 30_000) as u64;
+                        return Err(RelayError::Busy { retry_after: Duration::from_millis(wait) });
+                    }
+                    record = fresh;
+                }
+                _ => return Err(RelayError::NoOpenTicket),
+            }
+        }
+        Err(RelayError::Busy { retry_after: Duration::from_secs(1) })
+    }
+
+    /// Under the sync lease: adds the new messages as one comment by the requester (unless a
+    /// previous holder's comment is already there), then records them and releases the lease.
+    async fn relay_leased(
+        &self,
+        bot: &mut BotAccount,
+        record: &ConversationRecord,
+        holder: &str,
+        command: &RelayCommand,
+    ) -> Result<Relayed, RelayError> {
+        let ticket_id = record.ticket_id.expect("a created record has a ticket");
+        let new = command.messages.new_since(&record.forwarded_ids);
+        let body = comment_body(&new);
+        let result = self.add_comment(bot, record, ticket_id, &body, command.deadline).await;
+        let (status, requester_id) = match result {
+            Ok(done) => done,
+            Err(error) => {
+                if let Err(e) =
+                    self.stores.conversations.release_sync_lease(&record.bot_id, &record.conversation_id, holder).await
+                {
+                    warn!(error = %e, "could not release the sync lease; it expires on its own");
+                }
+                return match error {
+                    RelayError::Zendesk(ZendeskError::NotFound) => self.ended(bot, record, TicketStatus::Closed).await,
+                    // Zendesk refuses comments on a closed ticket with a 422 (as it does a comment
+                    // over its limits): one read tells which.
+                    RelayError::Zendesk(ZendeskError::Rejected { status: 422, .. }) => {
+                        let zendesk = self.zendesk;
+                        let deadline = command.deadline;
+                        let shown = self
+                            .call(bot, deadline, |account| async move {
+                                zendesk.show_ticket(&account, ticket_id, deadline).await
+                            })
+                            .await;
+                        match shown {
+                            Ok(ticket) if ticket.status == TicketStatus::Closed => {
+                                self.ended(bot, record, TicketStatus::Closed).await
+                            }
+                            _ => Err(error),
+                        }
+                    }
+                    other => Err(other),
+                };
+            }
+        };
+        let forwarded = Forwarded {
+            ids: remember(&record.forwarded_ids, &new),
+            count: record.forwarded_count + new.len() as u64,
+            requester_id: Some(requester_id),
+        };
+        match self
+            .stores
+            .conversations
+            .record_forwarded(&record.bot_id, &record.conversation_id, holder, &forwarded)
+            .await
+        {
+            Ok(()) => {}
+            // The lease ran out before the write: a retry may find the comment and add nothing.
+            Err(StoreError::Conflict) => warn!("sync lease lost before recording the relayed messages"),
+            Err(e) => return Err(e.into()),
+        }
+        let added: Vec<String> = new.iter().map(|m| m.id.trim().to_owned()).collect();
+        let duplicates =
+            command.messages.messages.iter().map(|m| m.id.trim().to_owned()).filter(|id| !added.contains(id)).collect();
+        info!(added = added.len(), "relayed the visitor's messages as the requester's comment");
+        Ok(Relayed::Added { ticket: ticket_ref(bot, ticket_id, status), added, duplicates })
+    }
+
+    /// The comment by the requester, once: the requester's user id comes from the record (or,
+    /// for a ticket recorded before it was kept, from the ticket); a previous holder's mark means
+    /// its comment may be there already.
+    async fn add_comment(
+        &self,
+        bot: &mut BotAccount,
+        record: &ConversationRecord,
+        ticket_id: u64,
+        body: &str,
+        deadline: Deadline,
+    ) -> Result<(Option<TicketStatus>, u64), RelayError> {
+        let zendesk = self.zendesk;
+        let requester_id = match record.requester_id {
+            Some(id) => id,
+            None => {
+                let ticket =
+                    self.call(bot, deadline, |account| async move {
+                        zendesk.show_ticket(&account, ticket_id, deadline).await
+                    })
+                    .await?;
+                ticket
+                    .requester_id
+                    .ok_or(RelayError::Zendesk(ZendeskError::Unexpected("the ticket has no requester".into())))?
+            }
+        };
+        if record.sync_holder.is_some() {
+            let newest =
+                self.call(bot, deadline, |account| async move {
+                    zendesk.newest_comments(&account, ticket_id, deadline).await
+                })
+                .await?;
+            if newest.iter().any(|c| c.public && c.author_id == Some(requester_id) && c.body.trim() == body.trim()) {
+                info!("an earlier relay's comment is on the ticket; not adding it again");
+                return Ok((record.ticket_status, requester_id));
+            }
+        }
+        let comment = TicketComment { author_id: Some(requester_id), ..TicketComment::new(body, true) };
+        let comment = &comment;
+        let updated = self
+            .call(bot, deadline, |account| async move {
+                zendesk.add_requester_comment(&account, ticket_id, comment, deadline).await
+            })
+            .await?;
+        Ok((Some(updated.status), requester_id))
+    }
+
+    async fn call<T, F, Fut>(&self, bot: &mut BotAccount, deadline: Deadline, call: F) -> Result<T, RelayError>
+    where
+        F: Fn(crate::zendesk::Account) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ZendeskError>>,
+    {
+        self.accounts.call(bot, "escalate", deadline, call).await.map_err(|e| match e {
+            CallError::Account(e) => RelayError::Account(e),
+            CallError::Zendesk(e) => RelayError::Zendesk(e),
+        })
+    }
+
+    /// The ticket turned out deleted or closed: noted on the record, answered as ended.
+    async fn ended(
+        &self,
+        bot: &BotAccount,
+        record: &ConversationRecord,
+        status: TicketStatus,
+    ) -> Result<Relayed, RelayError> {
+        let ticket_id = record.ticket_id.expect("a created record has a ticket");
+        match self.stores.conversations.record_status(&record.bot_id, &record.conversation_id, ticket_id, status).await
+        {
+            Ok(_) | Err(StoreError::Conflict) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(Relayed::Ended { ticket: ticket_ref(bot, ticket_id, Some(status)) })
+    }
+
+    /// The conversation's record, after the visitor binding is checked (as for an escalation):
+    /// a claim must be the conversation's visitor, and a conversation a claim bound refuses
+    /// callers without one.
+    async fn bound_record(&self, command: &RelayCommand) -> Result<Option<ConversationRecord>, RelayError> {
+        let conversations = &self.stores.conversations;
+        let (session, record) = tokio::join!(
+            conversations.get_visitor(&command.bot_id, &command.conversation_id),
+            conversations.get_conversation(&command.bot_id, &command.conversation_id)
+        );
+        let (session, record) = (session?, record?);
+        let verified =
+            session.as_ref().is_some_and(|s| s.email_verified) || record.as_ref().is_some_and(|r| r.requester_verified);
+        identity::check_binding(
+            command.visitor_claim.as_deref(),
+            [
+                session.as_ref().and_then(|s| s.email.as_deref()),
+                record.as_ref().and_then(|r| r.requester_email.as_deref()),
+            ],
+            verified,
+        )?;
+        Ok(record)
+    }
+}
+
+fn ticket_ref(bot: &BotAccount, id: u64, status: Option<TicketStatus>) -> TicketRef {
+    crate::escalation::ticket_ref(bot, id, status)
+}

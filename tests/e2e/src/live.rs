@@ -1,0 +1,225 @@
+//! The live conversation after the handoff: the visitor's messages reach the ticket as the
+//! requester's public comments (`POST …/conversations/{id}/messages`), exactly once, through the
+//! simulator and the real stores.
+
+use std::time::Duration;
+
+use lambda_http::http::StatusCode;
+use serde_json::{Value, json};
+use zendesk_sim::{Fault, Route};
+
+use crate::support::*;
+
+const SCOPE: &[&str] = &["ZENDESK_ACTIONS.CREATE_TICKET"];
+const SUPPORT_AGENT: &str = "carla@example.com";
+
+fn messages_path(h: &Harness, conversation: &str) -> String {
+    format!("/v1/bots/{}/conversations/{conversation}/messages", h.bot_id)
+}
+
+fn batch(messages: &[(&str, &str)]) -> Value {
+    json!({"messages": messages.iter().map(|(id, text)| json!({"id": id, "text": text, "at": "2026-12-01T10:00:00Z"})).collect::<Vec<_>>()})
+}
+
+async fn relay(h: &Harness, conversation: &str, messages: &[(&str, &str)]) -> Reply {
+    h.call("POST", &messages_path(h, conversation), Some(&batch(messages)), SCOPE).await
+}
+
+async fn escalated(h: &Harness, conversation: &str) -> u64 {
+    let reply = h.escalate(conversation, &escalation_body("I want to talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    reply.ticket_id()
+}
+
+/// The ticket's public comments after the first, as (author id, body).
+fn later_public_comments(h: &Harness, ticket_id: u64) -> Vec<(u64, String)> {
+    let ticket = h.sim.ticket(ticket_id).expect("the ticket");
+    ticket.comments.iter().skip(1).filter(|c| c.public).map(|c| (c.author_id, c.body.clone())).collect()
+}
+
+#[tokio::test]
+async fn visitor_messages_become_the_requesters_public_comments_once_in_order_and_reopen_a_pending_ticket() {
+    let h = Harness::new(Backend::Moto).await;
+    h.sim.add_agent("Carla Agent", SUPPORT_AGENT, "carla-token");
+    let ticket_id = escalated(&h, "conv-live").await;
+    let requester = h.sim.ticket(ticket_id).unwrap().requester_id;
+    assert_eq!(h.sim.user(requester).unwrap().role, "end-user");
+    h.sim.agent_set_status(ticket_id, SUPPORT_AGENT, "pending");
+
+    // The first message: one Zendesk call, and the ticket is the customer's to answer again.
+    h.sim.reset_calls();
+    let before = h.adapters.counts();
+    let reply = relay(&h, "conv-live", &[("m1", "The order number is 55120.")]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!((reply.body["state"].as_str(), reply.body["added"].clone()), (Some("relayed"), json!(["m1"])));
+    assert_eq!(reply.body["ticket"]["id"], ticket_id);
+    let ((reads, writes), (secret_reads, secret_writes)) = h.adapters.counts();
+    let ((reads_before, writes_before), (secret_reads_before, secret_writes_before)) = before;
+    assert_eq!(h.sim.calls().len(), 1, "one Zendesk call: {:?}", h.sim.calls());
+    assert_eq!(h.sim.count(Route::UpdateTicket), 1);
+    assert_eq!(
+        (secret_reads - secret_reads_before, secret_writes - secret_writes_before),
+        (0, 0),
+        "the warm secret is not read again"
+    );
+    assert_eq!(writes - writes_before, 2, "the sync lease, then the forwarded ids with its release");
+    assert!(reads - reads_before <= 3, "profile, conversation and session: {}", reads - reads_before);
+    assert_eq!(h.sim.ticket(ticket_id).unwrap().status, "open", "a requester's reply reopens a pending ticket");
+
+    // Two more, one at a time, and one retried: three comments by the requester, in order.
+    assert_eq!(relay(&h, "conv-live", &[("m2", "It was due Monday.")]).await.status, StatusCode::OK);
+    let retried = relay(&h, "conv-live", &[("m2", "It was due Monday.")]).await;
+    assert_eq!((retried.body["added"].clone(), retried.body["duplicates"].clone()), (json!([]), json!(["m2"])));
+    let third = relay(&h, "conv-live", &[("m2", "It was due Monday."), ("m3", "Thanks!")]).await;
+    assert_eq!((third.body["added"].clone(), third.body["duplicates"].clone()), (json!(["m3"]), json!(["m2"])));
+    assert_eq!(
+        later_public_comments(&h, ticket_id),
+        [
+            (requester, "The order number is 55120.".to_owned()),
+            (requester, "It was due Monday.".to_owned()),
+            (requester, "Thanks!".to_owned()),
+        ]
+    );
+
+    // Messages that arrive together are one comment, one call.
+    h.sim.reset_calls();
+    let together = relay(&h, "conv-live", &[("m4", "One more thing:"), ("m5", "the box was damaged.")]).await;
+    assert_eq!(together.body["added"], json!(["m4", "m5"]));
+    assert_eq!(h.sim.calls().len(), 1);
+    assert_eq!(later_public_comments(&h, ticket_id).last().unwrap().1, "One more thing:\n\nthe box was damaged.");
+    assert!(h.sim.schema_violations().is_empty(), "{:?}", h.sim.schema_violations());
+}
+
+#[tokio::test]
+async fn without_an_open_ticket_the_answer_says_to_escalate_first_and_a_finished_ticket_ends_it() {
+    let h = Harness::new(Backend::Memory).await;
+    h.sim.add_agent("Carla Agent", SUPPORT_AGENT, "carla-token");
+    let reply = relay(&h, "never-escalated", &[("m1", "hello?")]).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.raw);
+    assert_eq!(reply.content_type(), "application/problem+json");
+    assert_eq!(reply.body["type"].as_str().map(|t| t.ends_with("no-open-ticket")), Some(true), "{}", reply.raw);
+    assert!(reply.body["detail"].as_str().unwrap().contains("escalate it first"));
+    assert!(h.sim.calls().is_empty(), "nothing reached Zendesk");
+
+    // Solved at Zendesk and known here: nothing is added, no new ticket, the bot takes over.
+    let ticket_id = escalated(&h, "conv-done").await;
+    h.sim.agent_set_status(ticket_id, SUPPORT_AGENT, "solved");
+    h.app
+        .stores
+        .conversations
+        .record_status(&h.bot_id, "conv-done", ticket_id, handoff::zendesk::types::TicketStatus::Solved)
+        .await
+        .unwrap();
+    let comments = h.sim.ticket(ticket_id).unwrap().comments.len();
+    let tickets = h.sim.tickets().len();
+    let ended = relay(&h, "conv-done", &[("m1", "are you there?")]).await;
+    assert_eq!(ended.status, StatusCode::OK, "{}", ended.raw);
+    assert_eq!((ended.body["state"].as_str(), ended.body["bot_resumes"].as_bool()), (Some("ended"), Some(true)));
+    assert_eq!(ended.body["ticket"]["status"], "solved");
+    assert_eq!((h.sim.ticket(ticket_id).unwrap().comments.len(), h.sim.tickets().len()), (comments, tickets));
+
+    // Closed at Zendesk but not known here yet: Zendesk's refusal ends it just the same.
+    let closed = escalated(&h, "conv-closed").await;
+    h.sim.agent_set_status(closed, SUPPORT_AGENT, "closed");
+    let ended = relay(&h, "conv-closed", &[("m1", "hello?")]).await;
+    assert_eq!((ended.status, ended.body["state"].as_str()), (StatusCode::OK, Some("ended")), "{}", ended.raw);
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-closed").await.unwrap().unwrap();
+    assert_eq!(record.ticket_status, Some(handoff::zendesk::types::TicketStatus::Closed));
+    assert_eq!(h.sim.tickets().len(), tickets + 1, "no silent new ticket");
+}
+
+#[tokio::test]
+async fn a_relay_whose_answer_was_lost_is_not_added_twice() {
+    let h = Harness::new(Backend::Moto).await;
+    let ticket_id = escalated(&h, "conv-lost").await;
+    h.sim.inject(Route::UpdateTicket, Fault::LoseAnswer, 4);
+    let lost = relay(&h, "conv-lost", &[("m1", "my tracking number is 1Z999")]).await;
+    assert_eq!(lost.status, StatusCode::SERVICE_UNAVAILABLE, "{}", lost.raw);
+    assert!(lost.headers.get("retry-after").is_some());
+    h.sim.clear_faults();
+    let retried = relay(&h, "conv-lost", &[("m1", "my tracking number is 1Z999")]).await;
+    assert_eq!((retried.status, retried.body["added"].clone()), (StatusCode::OK, json!(["m1"])), "{}", retried.raw);
+    let bodies: Vec<String> = later_public_comments(&h, ticket_id).into_iter().map(|(_, b)| b).collect();
+    assert_eq!(bodies, ["my tracking number is 1Z999"], "the comment is on the ticket once");
+    // And it is remembered now: the next retry reads nothing at Zendesk.
+    h.sim.reset_calls();
+    let again = relay(&h, "conv-lost", &[("m1", "my tracking number is 1Z999")]).await;
+    assert_eq!((again.body["duplicates"].clone(), h.sim.calls().len()), (json!(["m1"]), 0));
+}
+
+#[tokio::test]
+async fn concurrent_relays_of_the_same_messages_add_them_once() {
+    let h = Harness::new(Backend::Moto).await;
+    let ticket_id = escalated(&h, "conv-race").await;
+    h.sim.inject(Route::UpdateTicket, Fault::Slow(Duration::from_millis(300)), 1);
+    let messages = [("m1", "first"), ("m2", "second")];
+    let (a, b, c, d, e) = tokio::join!(
+        relay(&h, "conv-race", &messages),
+        relay(&h, "conv-race", &messages),
+        relay(&h, "conv-race", &messages),
+        relay(&h, "conv-race", &messages),
+        relay(&h, "conv-race", &messages)
+    );
+    let replies = [a, b, c, d, e];
+    for reply in &replies {
+        assert!(
+            reply.status == StatusCode::OK || reply.status == StatusCode::SERVICE_UNAVAILABLE,
+            "{} {}",
+            reply.status,
+            reply.raw
+        );
+    }
+    // Whoever was turned away repeats, as the answer asks; nothing is added again.
+    for reply in replies.iter().filter(|r| r.status != StatusCode::OK) {
+        assert!(reply.headers.get("retry-after").is_some());
+        let again = relay(&h, "conv-race", &messages).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.raw);
+    }
+    let bodies: Vec<String> = later_public_comments(&h, ticket_id).into_iter().map(|(_, b)| b).collect();
+    assert_eq!(bodies, ["first\n\nsecond"]);
+}
+
+#[tokio::test]
+async fn a_conversation_bound_to_a_verified_visitor_takes_messages_only_from_that_visitor() {
+    let h = Harness::new(Backend::Memory).await;
+    let path = format!("/v1/bots/{}/conversations/conv-bound/escalations", h.bot_id);
+    let claim = [("visitor_email", "ana@example.com")];
+    let body = escalation_body("I want to talk to a human");
+    let reply = h.request("POST", &path, "", Some(&body), SCOPE, &claim, &[]).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ticket_id = reply.ticket_id();
+    let messages = batch(&[("m1", "it's me")]);
+    let path = messages_path(&h, "conv-bound");
+    for (claims, why) in [(&[][..], "no claim"), (&[("visitor_email", "eve@example.com")][..], "another visitor")] {
+        let refused = h.request("POST", &path, "", Some(&messages), SCOPE, claims, &[]).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{why}: {}", refused.raw);
+        assert_eq!(refused.body["type"].as_str().map(|t| t.ends_with("visitor-mismatch")), Some(true));
+    }
+    assert!(later_public_comments(&h, ticket_id).is_empty(), "nothing was added");
+    let taken = h.request("POST", &path, "", Some(&messages), SCOPE, &claim, &[]).await;
+    assert_eq!(taken.status, StatusCode::OK, "{}", taken.raw);
+    assert_eq!(later_public_comments(&h, ticket_id).len(), 1);
+}
+
+#[tokio::test]
+async fn bad_bodies_are_named_and_change_nothing() {
+    let h = Harness::new(Backend::Memory).await;
+    escalated(&h, "conv-bad").await;
+    let before = h.adapters.counts().0.1;
+    let path = messages_path(&h, "conv-bad");
+    for (body, field) in [
+        (json!({"messages": []}), "messages"),
+        (json!({"messages": [{"id": "m1"}]}), "messages[0].text"),
+        (json!({"messages": [{"id": 7, "text": "x"}]}), "messages[0].id"),
+        (json!({"messages": [{"id": "m1", "text": "x", "at": "monday"}]}), "messages[0].at"),
+        (json!({"messages": "hello"}), "messages"),
+    ] {
+        let reply = h.call("POST", &path, Some(&body), SCOPE).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {}", reply.raw);
+        assert_eq!(reply.body["errors"][0]["field"], field, "{}", reply.raw);
+    }
+    let wrong_scope =
+        h.call("POST", &path, Some(&batch(&[("m1", "x")])), &["ZENDESK_ACTIONS.READ_TICKET_STATUS"]).await;
+    assert_eq!(wrong_scope.status, StatusCode::FORBIDDEN);
+    assert_eq!(h.adapters.counts().0.1, before, "no write");
+}
