@@ -62,6 +62,8 @@ pub fn plan_ticket(input: &MappingInput<'_>) -> TicketPlan {
         subject: subject(latest, &name, bot_name.as_deref()),
         comment: TicketComment::new(first_comment(latest, phone.as_deref(), bot_name.as_deref()), true),
         requester: Some(Requester { name: name.clone(), email: email.clone() }),
+        requester_id: None,
+        submitter_id: None,
         tags: tags(input, bot_name.as_deref(), placeholder),
         custom_fields: custom_fields(input),
         external_id: Some(input.conversation_id.to_owned()),

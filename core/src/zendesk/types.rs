@@ -21,6 +21,13 @@ pub struct TicketCreateInput {
     pub comment: TicketComment,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub requester: Option<Requester>,
+    /// The requester by user id (instead of `requester`), when Handoff knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requester_id: Option<u64>,
+    /// Who submitted the ticket: the author of its first comment. Absent, Zendesk takes the
+    /// authenticated (connected) user, and the visitor's words would be the integration's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitter_id: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -29,6 +36,33 @@ pub struct TicketCreateInput {
     pub external_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+}
+
+impl TicketCreateInput {
+    /// The ticket as the visitor's own: requester, submitter and the first comment's author are
+    /// the visitor's Zendesk user (Zendesk credits the first comment to the submitter).
+    pub fn submitted_by(mut self, user_id: u64) -> Self {
+        self.requester = None;
+        self.requester_id = Some(user_id);
+        self.submitter_id = Some(user_id);
+        self.comment.author_id = Some(user_id);
+        self
+    }
+}
+
+/// `POST /api/v2/users/create_or_update.json` body: an end user by email (a new user's role is
+/// end-user by default; no role is sent, so an existing user's is never changed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserCreateRequest {
+    pub user: NewUser,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewUser {
+    pub name: String,
+    pub email: String,
+    /// No verification email: the visitor came from a chat, not a sign-up.
+    pub skip_verify_email: bool,
 }
 
 /// `TicketCommentObject` as written: `public` is always sent, never left to Zendesk's default.

@@ -5,6 +5,7 @@ mod resume;
 mod rounds;
 pub mod service;
 mod settle;
+mod submitter;
 
 /// The request and pending payload models and the episode's keys live in `handoff-core`.
 pub use handoff_core::escalation::{episode, pending, request};

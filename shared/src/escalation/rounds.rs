@@ -186,7 +186,11 @@ impl Escalator<'_> {
             Some(t) => t,
             None => {
                 let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
-                match self.create_once(bot, &record, &plan.ticket, &key, deadline).await {
+                let input = match self.as_visitors_ticket(bot, &plan.ticket, deadline).await {
+                    Ok(input) => input,
+                    Err(e) => return settle(None, 0, e).await,
+                };
+                match self.create_once(bot, &record, &input, &key, deadline).await {
                     Ok((t, replayed)) => {
                         check_notes |= replayed;
                         // Only a verified requester's Zendesk user is written to: an email from a body

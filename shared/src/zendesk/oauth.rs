@@ -12,8 +12,9 @@ use super::error::ZendeskError;
 use crate::deadline::Deadline;
 
 /// The smallest set of Zendesk OAuth scopes Handoff needs: create and read tickets, read users
-/// (requester context, `users/me`), and manage its webhook.
-pub const ZENDESK_SCOPES: &str = "tickets:read tickets:write users:read webhooks:read webhooks:write";
+/// (requester context, `users/me`), write users (a new visitor's user, so the ticket's first
+/// comment is theirs; a verified visitor's phone), and manage its webhook.
+pub const ZENDESK_SCOPES: &str = "tickets:read tickets:write users:read users:write webhooks:read webhooks:write";
 
 /// Access-token lifetime asked for (Zendesk allows 300 s < x < 172,800 s).
 pub const ACCESS_TOKEN_SECONDS: i64 = 3600;

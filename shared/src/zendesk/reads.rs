@@ -1,11 +1,12 @@
-//! The reads behind status lookups and customer context: a ticket with its people sideloaded,
-//! its newest audit (who changed it last), and a requester's recent tickets.
+//! The user and ticket lookups: a ticket with its people sideloaded, its newest audit (who
+//! changed it last), a requester's recent tickets (status lookups and customer context), and a
+//! visitor's Zendesk user, found or created (a new ticket's requester and submitter).
 
 use super::client::{Account, ZendeskClient, endpoint, read_json};
 use super::error::ZendeskError;
 use super::types::{
-    Ticket, TicketAuditsResponse, TicketField, TicketFieldsResponse, TicketWithUsers, TicketsResponse, User,
-    UsersResponse,
+    NewUser, Ticket, TicketAuditsResponse, TicketField, TicketFieldsResponse, TicketWithUsers, TicketsResponse, User,
+    UserCreateRequest, UserResponse, UsersResponse,
 };
 use crate::deadline::Deadline;
 
@@ -54,6 +55,26 @@ impl ZendeskClient {
         let response = self.send_authorized(account, deadline, |http| http.get(url.clone())).await?;
         let users = read_json::<UsersResponse>(response).await?.users;
         Ok(users.into_iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email))))
+    }
+
+    /// `POST /api/v2/users/create_or_update.json`: the end user with this email, created when
+    /// there is none (needs `users:write`). Only called for an email a search did not find (or
+    /// Handoff's own placeholder), so an existing user's name is not overwritten in practice.
+    pub async fn create_end_user(
+        &self,
+        account: &Account,
+        name: &str,
+        email: &str,
+        deadline: Deadline,
+    ) -> Result<User, ZendeskError> {
+        let body = UserCreateRequest {
+            user: NewUser { name: name.to_owned(), email: email.to_owned(), skip_verify_email: true },
+        };
+        let url = endpoint(account, "/api/v2/users/create_or_update.json")?;
+        let response = self
+            .send_authorized(account, deadline, |http| http.request(reqwest::Method::POST, url.clone()).json(&body))
+            .await?;
+        Ok(read_json::<UserResponse>(response).await?.user)
     }
 
     /// `GET /api/v2/users/{id}/tickets/requested.json`, most recently updated first (sorted

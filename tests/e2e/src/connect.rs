@@ -92,11 +92,14 @@ async fn oauth_connect_then_escalate_and_disconnect_without_leaking_a_secret() {
     assert_eq!(status.body["warnings"], json!([]));
     answers.push(status.raw.clone());
 
-    // The escalation signs in with the OAuth token: the ticket's submitter is the OAuth user.
+    // The escalation signs in with the OAuth token: the OAuth user makes the ticket (its audit)
+    // and writes the transcript; the visitor is its submitter.
     let escalated = h.escalate("conv-oauth", &escalation_body("talk to a human")).await;
     assert_eq!(escalated.status, StatusCode::CREATED, "{}", escalated.raw);
     let ticket = h.sim.ticket(escalated.ticket_id()).unwrap();
-    assert_eq!(h.sim.user(ticket.submitter_id).unwrap().email, "oauth-admin@example.com");
+    assert_eq!(h.sim.user(ticket.audits[0].author_id).unwrap().email, "oauth-admin@example.com");
+    assert_eq!(h.sim.user(ticket.comments[1].author_id).unwrap().email, "oauth-admin@example.com");
+    assert_eq!(ticket.submitter_id, ticket.requester_id);
     answers.push(escalated.raw.clone());
 
     let secret = h.app.stores.secrets.get_bot_secret(&h.bot_id).await.unwrap().unwrap();

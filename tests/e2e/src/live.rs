@@ -223,3 +223,65 @@ async fn bad_bodies_are_named_and_change_nothing() {
     assert_eq!(wrong_scope.status, StatusCode::FORBIDDEN);
     assert_eq!(h.adapters.counts().0.1, before, "no write");
 }
+
+/// Zendesk credits a ticket's first comment to its submitter, and the submitter of an API create
+/// is the authenticated user unless the request says otherwise: Handoff says so, so the visitor's
+/// words never go out as the integration user's.
+#[tokio::test]
+async fn the_first_comment_is_the_visitors_own_for_a_known_a_new_and_an_anonymous_visitor() {
+    let h = Harness::new(Backend::Memory).await;
+    let known = h.sim.add_api_token("ana@example.com", "unused-token");
+    h.sim.set_role("ana@example.com", "end-user");
+    let cases = [
+        ("conv-known", json!({"name": "Ana", "email": "ana@example.com"}), Some(known)),
+        ("conv-new", json!({"name": "Bruno", "email": "bruno@example.com"}), None),
+        ("conv-anonymous", json!({}), None),
+    ];
+    for (conversation, visitor, expected) in cases {
+        let mut body = escalation_body("I want to talk to a human");
+        body["visitor"] = visitor;
+        h.sim.reset_calls();
+        let reply = h.escalate(conversation, &body).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+        let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+        let requester = h.sim.user(ticket.requester_id).unwrap();
+        assert_eq!(requester.role, "end-user", "{conversation}");
+        if let Some(known) = expected {
+            assert_eq!(ticket.requester_id, known, "the existing user is the requester");
+        }
+        assert_eq!(
+            ticket.comments[0].author_id, ticket.requester_id,
+            "{conversation}: the first comment is the visitor's"
+        );
+        assert!(ticket.comments[0].public);
+        assert_eq!(ticket.submitter_id, ticket.requester_id, "{conversation}: submitted as the visitor");
+        assert!(
+            ticket.comments[1..].iter().all(|c| !c.public && c.author_id != ticket.requester_id),
+            "notes are the integration's"
+        );
+        let (searches, creates) = (h.sim.count(Route::UsersSearch), h.sim.count(Route::CreateOrUpdateUser));
+        let expected = match conversation {
+            "conv-known" => (1, 0),
+            "conv-new" => (1, 1),
+            _ => (0, 1),
+        };
+        assert_eq!((searches, creates), expected, "{conversation}: one lookup before the ticket (two for a new email)");
+    }
+    assert!(h.sim.schema_violations().is_empty(), "{:?}", h.sim.schema_violations());
+}
+
+/// A connection that may not create users (an OAuth grant from before Handoff asked for
+/// `users:write`) still hands over: the ticket is made as before, its first comment credited to
+/// the connected user.
+#[tokio::test]
+async fn without_the_right_to_create_users_the_handoff_still_happens() {
+    let h = Harness::new(Backend::Memory).await;
+    h.sim.inject(Route::CreateOrUpdateUser, Fault::Status { status: 403, retry_after_secs: None }, 1);
+    let mut body = escalation_body("I want to talk to a human");
+    body["visitor"] = json!({"name": "Chen", "email": "chen@example.com"});
+    let reply = h.escalate("conv-no-users-write", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+    assert_eq!(h.sim.user(ticket.requester_id).unwrap().email, "chen@example.com");
+    assert_eq!(h.sim.user(ticket.submitter_id).unwrap().email, AGENT_EMAIL, "the documented default");
+}

@@ -227,8 +227,9 @@ async fn api_updates_emit_retry_and_inactive_webhooks_stay_quiet() {
     let types: Vec<&str> = deliveries.iter().map(|d| d.event_type.as_str()).collect();
     assert_eq!(types, [COMMENT_ADDED, COMMENT_ADDED, STATUS_CHANGED], "no status event on create");
     let events = t.sim.emitted_events();
-    assert_eq!(events[0]["event"]["comment"]["author"]["name"], "Ana");
-    assert_eq!(events[0]["event"]["comment"]["author"]["is_staff"], false);
+    // Zendesk's rule: the first comment is the submitter's, the API caller unless named.
+    assert_eq!(events[0]["event"]["comment"]["author"]["name"], "Ada Admin");
+    assert_eq!(events[0]["event"]["comment"]["author"]["is_staff"], true);
     assert_eq!(events[1]["event"]["comment"]["author"]["name"], "Ada Admin");
     assert_eq!(events[1]["event"]["comment"]["body"], "<p>On it</p>");
     assert_eq!(events[1]["event"]["comment"]["is_public"], true, "public by default");

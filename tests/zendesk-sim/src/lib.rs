@@ -50,6 +50,8 @@ pub enum Route {
     Me,
     /// `GET /api/v2/users/search.json`.
     UsersSearch,
+    /// `POST /api/v2/users/create_or_update.json`.
+    CreateOrUpdateUser,
     /// `GET /api/v2/users/{id}/tickets/requested.json`.
     RequestedTickets,
     /// `PUT /api/v2/users/{id}.json`.

@@ -163,7 +163,7 @@ fn issue(state: &mut State, client_id: &str, user_id: u64, access_seconds: i64, 
     state.oauth.expiries.insert(access.clone(), Instant::now() + Duration::from_secs(access_seconds as u64));
     let mut answer = json!({
         "access_token": access, "token_type": "bearer", "expires_in": access_seconds,
-        "scope": "tickets:read tickets:write users:read webhooks:read webhooks:write",
+        "scope": "tickets:read tickets:write users:read users:write webhooks:read webhooks:write",
     });
     if let Some(seconds) = refresh {
         let refresh_token = token("refresh", &mut state.oauth);

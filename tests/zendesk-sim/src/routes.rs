@@ -39,6 +39,7 @@ enum Endpoint {
     Audits(u64),
     Me,
     UsersSearch,
+    CreateOrUpdateUser,
     Requested(u64),
     UpdateUser(u64),
     TicketFields,
@@ -67,6 +68,7 @@ impl Endpoint {
             (&Method::GET, ["tickets", t, "audits"]) if id(t).is_some() => Self::Audits(id(t).unwrap_or_default()),
             (&Method::GET, ["users", "me"]) => Self::Me,
             (&Method::GET, ["users", "search"]) => Self::UsersSearch,
+            (&Method::POST, ["users", "create_or_update"]) => Self::CreateOrUpdateUser,
             (&Method::GET, ["users", u, "tickets", "requested"]) if id(u).is_some() => {
                 Self::Requested(id(u).unwrap_or_default())
             }
@@ -92,6 +94,7 @@ impl Endpoint {
             Self::Audits(_) => Route::Audits,
             Self::Me => Route::Me,
             Self::UsersSearch => Route::UsersSearch,
+            Self::CreateOrUpdateUser => Route::CreateOrUpdateUser,
             Self::Requested(_) => Route::RequestedTickets,
             Self::UpdateUser(_) => Route::UpdateUser,
             Self::OAuthTokens => Route::OAuthToken,
@@ -298,6 +301,7 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
         },
         (Endpoint::Audits(id), Some(_)) => audits::list(&s, id, &query),
         (Endpoint::UsersSearch, Some(_)) => users::search(&s, &query),
+        (Endpoint::CreateOrUpdateUser, Some(caller)) => users::create_or_update(&mut s, &caller, body.as_ref()),
         (Endpoint::Requested(user_id), Some(_)) => users::requested(&s, &base_url, user_id, &query),
         (Endpoint::UpdateUser(user_id), Some(_)) => users::update(&mut s, user_id, body.as_ref()),
         (Endpoint::TicketFields, Some(_)) => {
@@ -496,6 +500,18 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
         }
         None => input["requester_id"].as_u64().unwrap_or(caller.id),
     };
+    // Zendesk's rule: the submitter is the authenticated user unless `submitter_id` names
+    // another, and "the submitter always becomes the author of the first comment" unless the
+    // comment names its `author_id`. An API caller that names neither writes the first comment
+    // itself, whoever the requester is.
+    let named = |key: &str| input.get(key).and_then(Value::as_u64);
+    let submitter_id = named("submitter_id").unwrap_or(caller.id);
+    let author_id = comment.get("author_id").and_then(Value::as_u64).unwrap_or(submitter_id);
+    for (field, id) in [("submitter_id", submitter_id), ("author_id", author_id), ("requester_id", requester_id)] {
+        if !s.users.iter().any(|u| u.id == id) {
+            return record_invalid(field, &format!("{field}: is invalid"));
+        }
+    }
     let now = model::now();
     let comment_id = s.next_id();
     let id = s.next_id();
@@ -506,12 +522,12 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
         status: input["status"].as_str().unwrap_or("new").to_owned(),
         priority: input["priority"].as_str().map(str::to_owned),
         requester_id,
-        submitter_id: caller.id,
+        submitter_id,
         assignee_id: None,
         external_id: input["external_id"].as_str().map(str::to_owned),
         tags: tags(input),
         custom_fields: input["custom_fields"].as_array().cloned().unwrap_or_default(),
-        comments: vec![new_comment(comment, comment_id, requester_id, &now)],
+        comments: vec![new_comment(comment, comment_id, author_id, &now)],
         audits: vec![Audit { id: audit_id, author_id: caller.id, created_at: now.clone() }],
         created_at: now.clone(),
         updated_at: now,

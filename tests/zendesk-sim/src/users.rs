@@ -31,6 +31,39 @@ fn emails(query: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// `POST /api/v2/users/create_or_update.json` (`{"user": {"name", "email", …}}`): the user with
+/// that email, updated with what is sent (200), or a new end user (201). Agents and admins only;
+/// the role is changed only when sent.
+pub(crate) fn create_or_update(s: &mut State, caller: &User, body: Option<&Value>) -> Answer {
+    if caller.role == "end-user" {
+        return error(StatusCode::FORBIDDEN, "Forbidden", "You do not have access to this page");
+    }
+    let input = body.and_then(|b| b.get("user")).cloned().unwrap_or(Value::Null);
+    let email = input["email"].as_str().unwrap_or_default().trim().to_owned();
+    if !email.contains('@') {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "RecordInvalid", "Email: is invalid");
+    }
+    let name = input["name"].as_str().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
+    let role = input["role"].as_str().map(str::to_owned);
+    if let Some(existing) = s.users.iter_mut().find(|u| u.email.eq_ignore_ascii_case(&email)) {
+        if let Some(name) = name {
+            existing.name = name;
+        }
+        if let Some(role) = role {
+            existing.role = role;
+        }
+        return json_answer(StatusCode::OK, json!({"user": existing.to_json()}));
+    }
+    let Some(name) = name else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "RecordInvalid", "Name: is too short");
+    };
+    let id = s.next_id();
+    let user = User::new(id, name, email, role.as_deref().unwrap_or("end-user"));
+    let answer = json!({"user": user.to_json()});
+    s.users.push(user);
+    json_answer(StatusCode::CREATED, answer)
+}
+
 /// `GET /api/v2/users/{id}/tickets/requested.json`: `sort_by=updated_at|created_at` (else by id),
 /// `sort_order=asc|desc`, `per_page`. An unknown user is 404, as in Zendesk.
 pub(crate) fn requested(s: &State, base_url: &str, user_id: u64, query: &Query) -> Answer {
