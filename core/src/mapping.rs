@@ -58,21 +58,39 @@ pub fn plan_ticket(input: &MappingInput<'_>) -> TicketPlan {
     let bot_name = request.agent_name.as_deref().map(text::one_line).filter(|n| !n.is_empty());
     let latest = request.latest_visitor_message();
 
+    // Create Ticket: the bot's own subject and summary, when it sent them.
+    let own_subject = request.subject.as_deref().map(text::one_line).filter(|s| !s.is_empty());
+    let summary = request.summary.as_deref().map(text::strip_control).filter(|s| !s.trim().is_empty());
+    let public_summary = summary.clone().filter(|_| mapping.summary_public);
     let ticket = TicketCreateInput {
-        subject: subject(latest, &name, bot_name.as_deref()),
-        comment: TicketComment::new(first_comment(latest, phone.as_deref(), bot_name.as_deref()), true),
+        subject: own_subject.unwrap_or_else(|| subject(latest, &name, bot_name.as_deref())),
+        comment: TicketComment::new(
+            public_summary.unwrap_or_else(|| first_comment(latest, phone.as_deref(), bot_name.as_deref())),
+            true,
+        ),
         requester: Some(Requester { name: name.clone(), email: email.clone() }),
         requester_id: None,
         submitter_id: None,
         tags: tags(input, bot_name.as_deref(), placeholder),
         custom_fields: custom_fields(input),
         external_id: Some(input.conversation_id.to_owned()),
-        priority: input.settings.priority_by_rule.get(&input.firing.rule).copied(),
+        priority: request.priority.or_else(|| input.settings.priority_by_rule.get(&input.firing.rule).copied()),
+        ticket_type: request.ticket_type,
     };
 
     let lead = lead_block(input, &name, &email, placeholder, phone.as_deref(), bot_name.as_deref());
     let title = format!("Chat transcript for conversation {}", input.conversation_id);
-    let notes = transcript::notes(&title, &lead, &request.messages, transcript::NOTE_LIMIT_BYTES);
+    let mut notes = transcript::notes(&title, &lead, &request.messages, transcript::NOTE_LIMIT_BYTES);
+    if let Some(summary) = summary.filter(|_| !mapping.summary_public) {
+        let title = format!(
+            "Summary from {} for conversation {}",
+            bot_name.as_deref().unwrap_or("the chatbot"),
+            input.conversation_id
+        );
+        let mut first = transcript::notes(&title, &summary, &[], transcript::NOTE_LIMIT_BYTES);
+        first.append(&mut notes);
+        notes = first;
+    }
     TicketPlan { ticket, notes, placeholder_email: placeholder }
 }
 
@@ -182,7 +200,8 @@ fn tags(input: &MappingInput<'_>, bot_name: Option<&str>, placeholder: bool) -> 
         .chain(bot_name.and_then(sanitize_tag))
         .chain(sanitize_tag(&format!("handoff_rule_{}", input.firing.rule.as_str())))
         .chain(placeholder.then(|| PLACEHOLDER_EMAIL_TAG.to_owned()))
-        .chain(input.settings.mapping.extra_tags.iter().filter_map(|t| sanitize_tag(t)));
+        .chain(input.settings.mapping.extra_tags.iter().filter_map(|t| sanitize_tag(t)))
+        .chain(input.request.tags.iter().filter_map(|t| sanitize_tag(t)));
     for tag in candidates {
         if !tags.contains(&tag) {
             tags.push(tag);

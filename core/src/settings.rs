@@ -44,6 +44,10 @@ pub struct MappingSettings {
     pub metadata_fields: BTreeMap<String, u64>,
     /// Tags added to every ticket besides the bot and rule tags.
     pub extra_tags: Vec<String>,
+    /// A bot-written `summary` in an escalation becomes the ticket's public first comment (the
+    /// requester sees it, as their request); else (the default) an internal note for the agent,
+    /// and the visitor's last message stays the first comment.
+    pub summary_public: bool,
 }
 
 impl Default for BotSettings {
@@ -73,6 +77,7 @@ impl Default for MappingSettings {
             rating_field_id: None,
             metadata_fields: BTreeMap::new(),
             extra_tags: Vec::new(),
+            summary_public: false,
         }
     }
 }

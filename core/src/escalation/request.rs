@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
 use crate::rules::{Rating, RuleKind, Signals};
+use crate::settings::Priority;
 use crate::text::looks_like_email;
 pub use crate::transcript::{Message, Role};
 
@@ -36,7 +37,40 @@ pub struct EscalationRequest {
     /// Who escalated by hand, for the manual trigger (else the token's `sub`).
     #[serde(default)]
     pub escalated_by: Option<String>,
+    /// Create Ticket: the bot's own subject for the ticket (else the visitor's last message).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Create Ticket: what the bot writes for the agent about the conversation; an internal note,
+    /// or the public first comment when the bot's settings say so (`mapping.summary_public`).
+    #[serde(default)]
+    pub summary: Option<String>,
+    /// Create Ticket: the ticket's priority (over the settings' priority for the rule).
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    /// Create Ticket: the ticket's type.
+    #[serde(default, rename = "type")]
+    pub ticket_type: Option<TicketType>,
+    /// Create Ticket: tags added to the ticket's own (sanitised to Zendesk's tag rules).
+    #[serde(default)]
+    pub tags: Vec<String>,
 }
+
+/// Zendesk's ticket types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketType {
+    Question,
+    Incident,
+    Problem,
+    Task,
+}
+
+/// Longest subject accepted (Zendesk keeps 150 characters on a subject line).
+pub const MAX_SUBJECT_CHARS: usize = 150;
+/// Longest summary accepted: it fits one Zendesk comment.
+pub const MAX_SUMMARY_CHARS: usize = 30_000;
+/// Most tags one escalation may add.
+pub const MAX_TAGS: usize = 20;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestSignals {
@@ -104,6 +138,20 @@ impl EscalationRequest {
         }
         if self.messages.len() > MAX_MESSAGES {
             errors.push(FieldError::new("messages", format!("at most {MAX_MESSAGES} messages")));
+        }
+        if self.subject.as_deref().is_some_and(|s| s.trim().is_empty() || s.chars().count() > MAX_SUBJECT_CHARS) {
+            errors.push(FieldError::new("subject", format!("1 to {MAX_SUBJECT_CHARS} characters")));
+        }
+        if self.summary.as_deref().is_some_and(|s| s.trim().is_empty() || s.chars().count() > MAX_SUMMARY_CHARS) {
+            errors.push(FieldError::new("summary", format!("1 to {MAX_SUMMARY_CHARS} characters")));
+        }
+        if self.tags.len() > MAX_TAGS
+            || self.tags.iter().any(|t| crate::mapping::sanitize_tag(t).is_none() || t.chars().count() > 80)
+        {
+            errors.push(FieldError::new(
+                "tags",
+                format!("at most {MAX_TAGS} tags of 1-80 characters, each with a letter or digit"),
+            ));
         }
         for (field, value, max) in [
             ("visitor.name", &self.visitor.name, 255),

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::escalation::request::TicketType;
 use crate::settings::Priority;
 
 /// `POST /api/v2/tickets.json` body (`TicketCreateRequest`).
@@ -36,6 +37,8 @@ pub struct TicketCreateInput {
     pub external_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub priority: Option<Priority>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub ticket_type: Option<TicketType>,
 }
 
 impl TicketCreateInput {

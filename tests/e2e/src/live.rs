@@ -285,3 +285,52 @@ async fn without_the_right_to_create_users_the_handoff_still_happens() {
     assert_eq!(h.sim.user(ticket.requester_id).unwrap().email, "chen@example.com");
     assert_eq!(h.sim.user(ticket.submitter_id).unwrap().email, AGENT_EMAIL, "the documented default");
 }
+
+/// Create Ticket as a chat action: the bot's own subject, summary, priority, type and tags make
+/// exactly that ticket, with the transcript still as the internal note; the summary is a note by
+/// default, or the public first comment when the bot's settings say so.
+#[tokio::test]
+async fn create_ticket_with_the_bots_subject_and_summary_makes_exactly_that_ticket() {
+    let h = Harness::new(Backend::Memory).await;
+    let summary = "Ana ordered a blender (order 55120) that arrived broken.\nShe wants a refund, not a replacement.";
+    let mut body = escalation_body("I want to talk to a human");
+    body["subject"] = json!("Refund for order 55120");
+    body["summary"] = json!(summary);
+    body["priority"] = json!("high");
+    body["type"] = json!("incident");
+    body["tags"] = json!(["refund", "VIP customer"]);
+    let reply = h.escalate("conv-action", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+    assert_eq!(ticket.subject, "Refund for order 55120");
+    assert_eq!((ticket.priority.as_deref(), ticket.ticket_type.as_deref()), (Some("high"), Some("incident")));
+    assert!(
+        ticket.tags.iter().any(|t| t == "refund") && ticket.tags.iter().any(|t| t == "vip_customer"),
+        "{:?}",
+        ticket.tags
+    );
+    assert!(ticket.tags.iter().any(|t| t == "handoff"), "the defaults stay");
+    assert!(ticket.comments[0].public && ticket.comments[0].body.starts_with("I want to talk to a human"));
+    let summary_note = &ticket.comments[1];
+    assert!(!summary_note.public);
+    assert_eq!(handoff::transcript::note_body(&summary_note.body), summary, "the summary, exactly");
+    assert!(ticket.comments[2].body.contains("Chat transcript") && !ticket.comments[2].public, "the transcript note");
+
+    // Public by setting: the summary is the first comment, the visitor's own.
+    h.set_setting("mapping", json!({"summary_public": true})).await;
+    let reply = h.escalate("conv-action-public", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+    assert_eq!((ticket.comments[0].body.as_str(), ticket.comments[0].public), (summary, true));
+    assert_eq!(ticket.comments[0].author_id, ticket.requester_id);
+    assert!(ticket.comments[1].body.contains("Chat transcript") && ticket.comments.len() == 2);
+
+    // Bad values are named.
+    let mut bad = escalation_body("hi");
+    bad["subject"] = json!(" ");
+    bad["type"] = json!("complaint");
+    bad["tags"] = json!(["!!!"]);
+    let refused = h.escalate("conv-action-bad", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.raw);
+    assert!(h.sim.schema_violations().is_empty(), "{:?}", h.sim.schema_violations());
+}

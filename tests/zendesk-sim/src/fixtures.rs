@@ -113,6 +113,7 @@ fn insert(s: &mut State, requester_id: u64, subject: &str, status: &str, tags: &
         subject: subject.into(),
         status: status.into(),
         priority: None,
+        ticket_type: None,
         requester_id,
         submitter_id: requester_id,
         assignee_id: None,

@@ -93,6 +93,9 @@ pub struct Ticket {
     pub subject: String,
     pub status: String,
     pub priority: Option<String>,
+    /// `question`, `incident`, `problem` or `task`.
+    #[serde(default)]
+    pub ticket_type: Option<String>,
     pub requester_id: u64,
     pub submitter_id: u64,
     pub assignee_id: Option<u64>,
@@ -117,6 +120,7 @@ impl Ticket {
             "description": self.comments.first().map(|c| c.body.clone()).unwrap_or_default(),
             "status": self.status,
             "priority": self.priority,
+            "type": self.ticket_type,
             "requester_id": self.requester_id,
             "submitter_id": self.submitter_id,
             "assignee_id": self.assignee_id,

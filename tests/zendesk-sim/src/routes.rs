@@ -521,6 +521,7 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
         subject: input["subject"].as_str().unwrap_or_default().to_owned(),
         status: input["status"].as_str().unwrap_or("new").to_owned(),
         priority: input["priority"].as_str().map(str::to_owned),
+        ticket_type: input["type"].as_str().map(str::to_owned),
         requester_id,
         submitter_id,
         assignee_id: None,
