@@ -8,6 +8,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::error::{BodyError, FieldError};
+use crate::store::{ConversationRecord, EscalationState};
+use crate::zendesk::types::TicketStatus;
 
 /// Largest body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -95,6 +97,43 @@ pub fn remember(forwarded: &[String], added: &[&VisitorMessage]) -> Vec<String> 
     let excess = ids.len().saturating_sub(REMEMBERED_IDS);
     ids.drain(..excess);
     ids
+}
+
+/// Where a conversation's handoff stands, for a bot that needs to know who is talking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffPhase {
+    /// Never escalated: the bot has the conversation.
+    NotEscalated,
+    /// Escalated; the ticket is still being made (the sweeper finishes it).
+    Pending,
+    /// The ticket is there and no agent has taken it yet.
+    WaitingForAgent,
+    /// An agent took the ticket (assigned, or replied publicly).
+    WithAgent,
+    /// The ticket is solved or closed: the bot has the conversation back.
+    Ended,
+    /// The escalation was given up; escalating again starts over.
+    Failed,
+}
+
+impl HandoffPhase {
+    /// The phase of a conversation's record (None: never escalated).
+    pub fn of(record: Option<&ConversationRecord>) -> Self {
+        let Some(record) = record else { return Self::NotEscalated };
+        match record.state {
+            EscalationState::Pending => Self::Pending,
+            EscalationState::Failed => Self::Failed,
+            EscalationState::Created if record.ticket_status.is_some_and(TicketStatus::ends_episode) => Self::Ended,
+            EscalationState::Created if record.agent_joined_at_ms.is_some() => Self::WithAgent,
+            EscalationState::Created => Self::WaitingForAgent,
+        }
+    }
+
+    /// Whether a person has (or is about to have) the conversation: the bot stays quiet.
+    pub fn person_has_it(self) -> bool {
+        matches!(self, Self::Pending | Self::WaitingForAgent | Self::WithAgent)
+    }
 }
 
 #[cfg(test)]

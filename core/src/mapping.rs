@@ -14,8 +14,8 @@ use crate::zendesk::types::{CustomFieldValue, Requester, TicketComment, TicketCr
 pub const ANONYMOUS_NAME: &str = "Anonymous Visitor";
 /// Subjects longer than this are cut at a word boundary.
 const SUBJECT_MAX_CHARS: usize = 120;
-/// Zendesk rejects tags longer than this.
-const TAG_MAX_CHARS: usize = 80;
+pub use crate::text::{TAG_MAX_CHARS, sanitize_tag};
+
 /// Tag on every Handoff ticket.
 pub const HANDOFF_TAG: &str = "handoff";
 /// Tag on tickets whose requester email is a placeholder.
@@ -109,22 +109,6 @@ pub fn placeholder_email(bot_id: &str, conversation_id: &str, domain: &str) -> S
     let digest = Sha256::digest(format!("{bot_id}\u{0}{conversation_id}").as_bytes());
     let hex: String = digest.iter().take(10).map(|b| format!("{b:02x}")).collect();
     format!("visitor-{hex}@{}", domain.trim().trim_start_matches('@'))
-}
-
-/// Sanitises text into a Zendesk tag: lower case, accents folded, only letters, digits, `_`,
-/// `-`, `/` and `:`; runs of anything else become one `_`. None when nothing is left.
-pub fn sanitize_tag(raw: &str) -> Option<String> {
-    let mut tag = String::with_capacity(raw.len());
-    for c in text::fold(raw).chars() {
-        if c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | ':') {
-            tag.push(c);
-        } else if !tag.ends_with('_') {
-            tag.push('_');
-        }
-    }
-    let tag: String = tag.trim_matches('_').chars().take(TAG_MAX_CHARS).collect();
-    let tag = tag.trim_end_matches('_').to_owned();
-    (!tag.is_empty()).then_some(tag)
 }
 
 /// The tag that marks a ticket as made by this bot: with `handoff`, a recovery lookup by

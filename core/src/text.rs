@@ -175,6 +175,25 @@ pub fn looks_like_email(email: &str) -> bool {
         && !domain.contains('@')
 }
 
+/// Zendesk rejects tags longer than this.
+pub const TAG_MAX_CHARS: usize = 80;
+
+/// Sanitises text into a Zendesk tag: lower case, accents folded, only letters, digits, `_`,
+/// `-`, `/` and `:`; runs of anything else become one `_`. None when nothing is left.
+pub fn sanitize_tag(raw: &str) -> Option<String> {
+    let mut tag = String::with_capacity(raw.len());
+    for c in fold(raw).chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '-' | '/' | ':') {
+            tag.push(c);
+        } else if !tag.ends_with('_') {
+            tag.push('_');
+        }
+    }
+    let tag: String = tag.trim_matches('_').chars().take(TAG_MAX_CHARS).collect();
+    let tag = tag.trim_end_matches('_').to_owned();
+    (!tag.is_empty()).then_some(tag)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -208,6 +208,14 @@ impl App {
         crate::live::relay::Relay { stores: &self.stores, zendesk: &self.zendesk, accounts: self.accounts() }
     }
 
+    /// Where a conversation's handoff stands (`live::state`).
+    pub fn handoff_state(&self) -> crate::live::state::StateReader<'_> {
+        crate::live::state::StateReader {
+            stores: &self.stores,
+            zendesk_base_url: self.escalation.zendesk_base_url.as_ref(),
+        }
+    }
+
     /// The bots' Zendesk credentials, resolved the one way (`connection::accounts`).
     pub fn accounts(&self) -> crate::connection::accounts::Accounts<'_> {
         crate::connection::accounts::Accounts {

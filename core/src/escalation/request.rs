@@ -10,6 +10,7 @@ use crate::rules::{Rating, RuleKind, Signals};
 use crate::settings::Priority;
 use crate::text::looks_like_email;
 pub use crate::transcript::{Message, Role};
+pub use crate::zendesk::types::TicketType;
 
 /// Largest body accepted, in bytes: a 10,000-message conversation fits with room to spare.
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
@@ -53,16 +54,6 @@ pub struct EscalationRequest {
     /// Create Ticket: tags added to the ticket's own (sanitised to Zendesk's tag rules).
     #[serde(default)]
     pub tags: Vec<String>,
-}
-
-/// Zendesk's ticket types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TicketType {
-    Question,
-    Incident,
-    Problem,
-    Task,
 }
 
 /// Longest subject accepted (Zendesk keeps 150 characters on a subject line).
@@ -146,7 +137,7 @@ impl EscalationRequest {
             errors.push(FieldError::new("summary", format!("1 to {MAX_SUMMARY_CHARS} characters")));
         }
         if self.tags.len() > MAX_TAGS
-            || self.tags.iter().any(|t| crate::mapping::sanitize_tag(t).is_none() || t.chars().count() > 80)
+            || self.tags.iter().any(|t| crate::text::sanitize_tag(t).is_none() || t.chars().count() > 80)
         {
             errors.push(FieldError::new(
                 "tags",

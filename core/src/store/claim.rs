@@ -35,6 +35,9 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         requester_id: None,
         forwarded_ids: Vec::new(),
         forwarded_count: 0,
+        agent_joined_at_ms: None,
+        agent_joined_event: None,
+        last_agent_reply_at_ms: None,
         version,
     };
     let moved = |old: &ConversationRecord| matches!((&old.account, &claim.account), (Some(a), Some(b)) if a != b);

@@ -100,6 +100,15 @@ pub struct ConversationRecord {
     /// only while it is still the count it read, so two never forward the same message.
     #[serde(default)]
     pub forwarded_count: u64,
+    /// Unix milliseconds when an agent first took the episode's ticket (assigned, or a first
+    /// public reply), and the webhook event that said so: retries of that event say it again.
+    #[serde(default)]
+    pub agent_joined_at_ms: Option<i64>,
+    #[serde(default)]
+    pub agent_joined_event: Option<String>,
+    /// Unix milliseconds of the newest public agent reply on the episode's ticket.
+    #[serde(default)]
+    pub last_agent_reply_at_ms: Option<i64>,
     pub version: u64,
 }
 
@@ -199,6 +208,15 @@ pub struct Forwarded {
     pub ids: Vec<String>,
     pub count: u64,
     pub requester_id: Option<u64>,
+}
+
+/// An agent seen on a ticket (see `ConversationStore::note_agent`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentActivity {
+    pub event_id: String,
+    pub at_ms: i64,
+    /// A public reply (else an assignment).
+    pub reply: bool,
 }
 
 /// Unfinished work to retry later.
@@ -317,6 +335,20 @@ pub trait ConversationStore: Send + Sync {
         status: TicketStatus,
         at_ms: i64,
     ) -> Result<bool, StoreError>;
+
+    /// Notes an agent on the record's ticket `ticket_id` of `account` (webhook events): the first
+    /// one this episode is kept with its event, a public reply moves `last_agent_reply_at_ms`
+    /// forward (never back). Some(true) when `activity.event_id` is the event that made the agent
+    /// join (also on its retries), Some(false) for a later one, None when the ticket is not the
+    /// record's.
+    async fn note_agent(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        account: &str,
+        ticket_id: u64,
+        activity: &AgentActivity,
+    ) -> Result<Option<bool>, StoreError>;
 
     /// Pending records whose `due_at_ms` has passed, oldest first (a sparse index, no scan).
     async fn list_due(&self, now_ms: i64, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;

@@ -5,7 +5,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::escalation::request::TicketType;
 use crate::settings::Priority;
 
 /// `POST /api/v2/tickets.json` body (`TicketCreateRequest`).
@@ -66,6 +65,16 @@ pub struct NewUser {
     pub email: String,
     /// No verification email: the visitor came from a chat, not a sign-up.
     pub skip_verify_email: bool,
+}
+
+/// Zendesk's ticket types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TicketType {
+    Question,
+    Incident,
+    Problem,
+    Task,
 }
 
 /// `TicketCommentObject` as written: `public` is always sent, never left to Zendesk's default.

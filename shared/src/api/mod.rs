@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod connection;
+pub mod conversation;
 pub mod diagnostics;
 pub mod escalate;
 pub mod messages;
@@ -66,6 +67,7 @@ const SETTINGS_PUT: Route = route("PUT", settings::ROUTE, Some(scopes::CREATE_OA
 const TICKET: Route = route("GET", status::TICKET_ROUTE, Some(scopes::READ_TICKET_STATUS), "status");
 const CONTEXT: Route = route("GET", status::CONTEXT_ROUTE, Some(scopes::READ_CUSTOMER_CONTEXT), "status");
 const SESSION: Route = route("POST", status::SESSION_ROUTE, Some(scopes::CREATE_TICKET), "status");
+const CONVERSATION: Route = route("GET", conversation::ROUTE, Some(scopes::READ_TICKET_STATUS), "status");
 const OAUTH_CALLBACK: Route = route("GET", oauth_callback::ROUTE, None, "oauth-callback");
 const WEBHOOK: Route = route("POST", webhook::ROUTE, None, "zendesk-webhook");
 
@@ -85,6 +87,7 @@ pub const ROUTES: &[Route] = &[
     TICKET,
     CONTEXT,
     SESSION,
+    CONVERSATION,
     OAUTH_CALLBACK,
     WEBHOOK,
 ];
@@ -113,13 +116,14 @@ pub static CONNECTION: Function = Function {
     ],
 };
 
-/// `functions/status`: ticket status, customer context, session start.
+/// `functions/status`: ticket status, customer context, session start, the handoff's state.
 pub static STATUS: Function = Function {
     name: "status",
     endpoints: &[
         Endpoint { route: TICKET, handle: handler!(status::ticket_route) },
         Endpoint { route: CONTEXT, handle: handler!(status::context_route) },
         Endpoint { route: SESSION, handle: handler!(status::session_route) },
+        Endpoint { route: CONVERSATION, handle: handler!(conversation::handle) },
     ],
 };
 

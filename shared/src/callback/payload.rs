@@ -11,10 +11,19 @@ use crate::zendesk::types::TicketStatus;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CallbackKind {
+    /// The ticket exists: a person will take the conversation (the bot should stay quiet).
+    HandoffStarted,
+    /// An agent took the ticket for the first time this handoff (assigned, or a first public
+    /// reply): a person is on it now.
+    AgentJoined,
     /// A support agent answered the visitor publicly.
     AgentReply,
-    /// The ticket's status category changed.
+    /// The ticket's status category changed (open, pending, on hold).
     StatusChanged,
+    /// The ticket is solved or closed: the bot takes the conversation back.
+    HandoffEnded,
+    /// A solved ticket was opened again: a person has the conversation again.
+    HandoffReopened,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,31 +64,64 @@ pub fn is_agent_reply(comment: &Comment, handoff_user_id: Option<u64>) -> bool {
         && !comment.body.trim().is_empty()
 }
 
-/// The callback a webhook event produces, if any. `status_is_current` says whether the event's
-/// status is the newest the conversation has seen (an older, reordered one is not forwarded).
-pub fn for_event(
-    bot_id: &str,
-    conversation_id: &str,
-    event: &TicketEvent,
-    handoff_user_id: Option<u64>,
-    status_is_current: bool,
-) -> Option<CallbackBody> {
-    let base = |kind| CallbackBody {
+/// What Handoff knows about an event of a conversation's ticket besides the event itself.
+#[derive(Debug, Clone, Copy)]
+pub struct EventContext<'a> {
+    pub bot_id: &'a str,
+    pub conversation_id: &'a str,
+    /// The connected Zendesk user (Handoff's own comments are not forwarded).
+    pub handoff_user_id: Option<u64>,
+    /// The event's status is the newest the conversation has seen (an older, reordered one is not
+    /// forwarded).
+    pub status_is_current: bool,
+    /// This event is the first sign of an agent on the ticket this handoff.
+    pub agent_joined: bool,
+}
+
+fn base(context: &EventContext<'_>, event: &TicketEvent, kind: CallbackKind, delivery_id: String) -> CallbackBody {
+    CallbackBody {
         kind,
-        delivery_id: event.id.clone(),
-        bot_id: bot_id.to_owned(),
-        conversation_id: conversation_id.to_owned(),
+        delivery_id,
+        bot_id: context.bot_id.to_owned(),
+        conversation_id: context.conversation_id.to_owned(),
         ticket_id: event.ticket_id,
         at: event.time.format(&Rfc3339).unwrap_or_default(),
         status: event.status,
         author: None,
         text: None,
-    };
+    }
+}
+
+/// The `agent_joined` callback of an agent's first public reply, which is also forwarded as the
+/// reply itself: its own delivery id, derived from the event's.
+pub fn agent_joined_by_reply(context: &EventContext<'_>, event: &TicketEvent) -> Option<CallbackBody> {
+    let EventKind::CommentAdded(comment) = &event.kind else { return None };
+    let name = comment.author_name.clone().unwrap_or_else(|| "Support".to_owned());
+    let body = base(context, event, CallbackKind::AgentJoined, format!("{}:agent_joined", event.id));
+    Some(CallbackBody { author: Some(Author { name }), ..body })
+}
+
+/// The callback a webhook event of the conversation's ticket produces, if any.
+pub fn for_event(context: &EventContext<'_>, event: &TicketEvent) -> Option<CallbackBody> {
+    let base = |kind| base(context, event, kind, event.id.clone());
     match &event.kind {
-        EventKind::StatusChanged if status_is_current && event.status.is_some() => {
-            Some(base(CallbackKind::StatusChanged))
+        EventKind::Created => Some(base(CallbackKind::HandoffStarted)),
+        EventKind::StatusChanged { previous } if context.status_is_current => {
+            let status = event.status?;
+            let kind = if status.ends_episode() {
+                CallbackKind::HandoffEnded
+            } else if previous.is_some_and(TicketStatus::ends_episode) {
+                CallbackKind::HandoffReopened
+            } else {
+                CallbackKind::StatusChanged
+            };
+            Some(base(kind))
         }
-        EventKind::CommentAdded(comment) if is_agent_reply(comment, handoff_user_id) => {
+        EventKind::AssigneeChanged { agent_name } if context.agent_joined => Some(CallbackBody {
+            author: agent_name.clone().map(|name| Author { name }),
+            ..base(CallbackKind::AgentJoined)
+        }),
+        EventKind::CommentAdded(comment) if is_agent_reply(comment, context.handoff_user_id) => {
             let text = html_to_text(&comment.body);
             if text.is_empty() {
                 return None;
@@ -106,7 +148,18 @@ mod tests {
             ticket_id: 42,
             external_id: Some("conv-1".into()),
             status,
+            assignee_id: None,
             kind,
+        }
+    }
+
+    fn context(handoff_user_id: Option<u64>, status_is_current: bool) -> EventContext<'static> {
+        EventContext {
+            bot_id: "bot",
+            conversation_id: "conv-1",
+            handoff_user_id,
+            status_is_current,
+            agent_joined: false,
         }
     }
 
@@ -124,7 +177,7 @@ mod tests {
     #[test]
     fn a_public_agent_reply_is_forwarded_as_text() {
         let e = event(EventKind::CommentAdded(comment(true, true, 5)), Some(TicketStatus::Open));
-        let body = for_event("bot", "conv-1", &e, Some(1), true).expect("forwarded");
+        let body = for_event(&context(Some(1), true), &e).expect("forwarded");
         assert_eq!(body.kind, CallbackKind::AgentReply);
         assert_eq!(body.text.as_deref(), Some("Hi Ana & team"));
         assert_eq!(body.author, Some(Author { name: "Carla".into() }));
@@ -142,15 +195,39 @@ mod tests {
             (comment(true, true, 1), "Handoff's own"),
         ] {
             let e = event(EventKind::CommentAdded(c), Some(TicketStatus::Open));
-            assert_eq!(for_event("bot", "conv-1", &e, Some(1), true), None, "{why}");
+            assert_eq!(for_event(&context(Some(1), true), &e), None, "{why}");
         }
     }
 
     #[test]
-    fn only_current_status_changes_are_forwarded() {
-        let e = event(EventKind::StatusChanged, Some(TicketStatus::Solved));
-        assert_eq!(for_event("bot", "c", &e, None, true).unwrap().kind, CallbackKind::StatusChanged);
-        assert_eq!(for_event("bot", "c", &e, None, false), None);
-        assert_eq!(for_event("bot", "c", &event(EventKind::Other("x".into()), None), None, true), None);
+    fn only_current_status_changes_are_forwarded_named_by_what_they_mean_for_the_handoff() {
+        let changed = |previous, status| event(EventKind::StatusChanged { previous }, Some(status));
+        let kind = |e: &TicketEvent| for_event(&context(None, true), e).map(|b| b.kind);
+        let solved = changed(Some(TicketStatus::Open), TicketStatus::Solved);
+        assert_eq!(kind(&solved), Some(CallbackKind::HandoffEnded));
+        assert_eq!(kind(&changed(Some(TicketStatus::Solved), TicketStatus::Closed)), Some(CallbackKind::HandoffEnded));
+        assert_eq!(kind(&changed(Some(TicketStatus::Solved), TicketStatus::Open)), Some(CallbackKind::HandoffReopened));
+        assert_eq!(kind(&changed(Some(TicketStatus::Open), TicketStatus::Pending)), Some(CallbackKind::StatusChanged));
+        assert_eq!(kind(&changed(None, TicketStatus::Open)), Some(CallbackKind::StatusChanged));
+        assert_eq!(for_event(&context(None, false), &solved), None, "an older status is not forwarded");
+        assert_eq!(kind(&event(EventKind::Other("x".into()), None)), None);
+    }
+
+    #[test]
+    fn the_handoff_starts_with_the_ticket_and_an_agent_joins_once() {
+        let created = event(EventKind::Created, Some(TicketStatus::New));
+        let body = for_event(&context(None, false), &created).unwrap();
+        assert_eq!(
+            (body.kind, serde_json::to_value(&body).unwrap()["type"].clone()),
+            (CallbackKind::HandoffStarted, "handoff_started".into())
+        );
+        let assigned = event(EventKind::AssigneeChanged { agent_name: Some("Carla".into()) }, Some(TicketStatus::Open));
+        assert_eq!(for_event(&context(None, true), &assigned), None, "not the first agent");
+        let first = EventContext { agent_joined: true, ..context(None, true) };
+        let body = for_event(&first, &assigned).unwrap();
+        assert_eq!((body.kind, body.author), (CallbackKind::AgentJoined, Some(Author { name: "Carla".into() })));
+        let reply = event(EventKind::CommentAdded(comment(true, true, 5)), Some(TicketStatus::Open));
+        let joined = agent_joined_by_reply(&first, &reply).unwrap();
+        assert_eq!((joined.kind, joined.delivery_id.as_str()), (CallbackKind::AgentJoined, "evt-9:agent_joined"));
     }
 }

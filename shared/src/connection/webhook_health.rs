@@ -86,7 +86,7 @@ impl Connector<'_> {
             Some(id) => {
                 let status = accounts
                     .call(&mut bot, "sweeper", run, |account| async move {
-                        self.zendesk.webhook_status(&account, id, deadline).await
+                        self.zendesk.webhook_state(&account, id, deadline).await
                     })
                     .await;
                 match status {
@@ -107,11 +107,18 @@ impl Connector<'_> {
         let account = bot.account;
         if let Some(id) = &connection.webhook_id {
             match status {
-                // Registered and on, but without its signing secret no delivery verifies.
-                Some(status) if status == "active" && signing_known => {
+                // Registered, on and subscribed to every event; without its signing secret no
+                // delivery would verify.
+                Some(state) if state.status == "active" && state.subscribed && signing_known => {
                     return Ok(WebhookHealth::Healthy);
                 }
-                Some(status) => {
+                Some(state) => {
+                    let status = state.status;
+                    if !state.subscribed {
+                        // Registered by an earlier version, before the handoff's life events.
+                        self.zendesk.subscribe_webhook(&account, id, deadline).await.map_err(zendesk)?;
+                        info!(bot_id, webhook_id = %id, "webhook subscribed to every event Handoff needs");
+                    }
                     if status != "active" {
                         self.zendesk.activate_webhook(&account, id, deadline).await.map_err(zendesk)?;
                         info!(bot_id, webhook_id = %id, previous = %status, "webhook reactivated");

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, warn};
 
+use super::{BindingError, VisitorMessages, comment_body, remember};
 use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
 use crate::deadline::{Deadline, now_ms};
 use crate::escalation::TicketRef;
-use crate::identity::{self, VisitorMismatch};
-use crate::live::{VisitorMessages, comment_body, remember};
+use crate::identity::VisitorMismatch;
 use crate::store::*;
 use crate::zendesk::types::{TicketComment, TicketStatus};
 use crate::zendesk::{ZendeskClient, ZendeskError};
@@ -283,27 +283,12 @@ impl Relay<'_> {
         Ok(Relayed::Ended { ticket: ticket_ref(bot, ticket_id, Some(status)) })
     }
 
-    /// The conversation's record, after the visitor binding is checked (as for an escalation):
-    /// a claim must be the conversation's visitor, and a conversation a claim bound refuses
-    /// callers without one.
     async fn bound_record(&self, command: &RelayCommand) -> Result<Option<ConversationRecord>, RelayError> {
-        let conversations = &self.stores.conversations;
-        let (session, record) = tokio::join!(
-            conversations.get_visitor(&command.bot_id, &command.conversation_id),
-            conversations.get_conversation(&command.bot_id, &command.conversation_id)
-        );
-        let (session, record) = (session?, record?);
-        let verified =
-            session.as_ref().is_some_and(|s| s.email_verified) || record.as_ref().is_some_and(|r| r.requester_verified);
-        identity::check_binding(
-            command.visitor_claim.as_deref(),
-            [
-                session.as_ref().and_then(|s| s.email.as_deref()),
-                record.as_ref().and_then(|r| r.requester_email.as_deref()),
-            ],
-            verified,
-        )?;
-        Ok(record)
+        let claim = command.visitor_claim.as_deref();
+        super::bound_record(self.stores, &command.bot_id, &command.conversation_id, claim).await.map_err(|e| match e {
+            BindingError::VisitorMismatch(e) => RelayError::VisitorMismatch(e),
+            BindingError::Store(e) => RelayError::Store(e),
+        })
     }
 }
 

@@ -38,6 +38,15 @@ impl Update {
         self
     }
 
+    /// `SET attr = if_not_exists(attr, value)`: the first value written stays.
+    pub fn set_if_absent(mut self, attr: &str, value: AttributeValue) -> Self {
+        let alias = self.alias(attr);
+        let placeholder = format!(":set_{attr}");
+        self.values.insert(placeholder.clone(), value);
+        self.sets.push(format!("{alias} = if_not_exists({alias}, {placeholder})"));
+        self
+    }
+
     /// `SET attr = value` when there is a value; nothing otherwise.
     pub fn set_some(self, attr: &str, value: Option<AttributeValue>) -> Self {
         match value {

@@ -849,6 +849,42 @@ impl ConversationStore for DynamoStore {
         self.apply(update).await.map(|_| ())
     }
 
+    async fn note_agent(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        account: &str,
+        ticket_id: u64,
+        activity: &AgentActivity,
+    ) -> Result<Option<bool>, StoreError> {
+        const TICKET: &str = "ticket_id = :ticket AND (attribute_not_exists(#account) OR #account = :account)";
+        let build = |reply: bool| {
+            let update = Update::new(conv_key(bot_id, conversation_id))
+                .set_if_absent("agent_joined_at_ms", n(activity.at_ms))
+                .set_if_absent("agent_joined_event", s(&activity.event_id))
+                .bump_version();
+            let values = [(":ticket", n(ticket_id)), (":account", s(account)), (":at", n(activity.at_ms))];
+            if reply {
+                // The newest reply's time only moves forward: an older, reordered one leaves it.
+                update.set("last_agent_reply_at_ms", n(activity.at_ms)).when(
+                    &format!(
+                        "{TICKET} AND (attribute_not_exists(last_agent_reply_at_ms) OR last_agent_reply_at_ms <= :at)"
+                    ),
+                    values,
+                )
+            } else {
+                update.when(TICKET, [(":ticket", n(ticket_id)), (":account", s(account))])
+            }
+        };
+        let mut item = self.apply_returning(build(activity.reply)).await?;
+        if item.is_none() && activity.reply {
+            item = self.apply_returning(build(false)).await?;
+        }
+        let Some(item) = item else { return Ok(None) };
+        let record = conversation_from(item)?;
+        Ok(Some(record.agent_joined_event.as_deref() == Some(activity.event_id.as_str())))
+    }
+
     async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
         // The holder stays as a mark that its notes may be partly on the ticket.
         let update = Update::new(conv_key(bot_id, conversation_id))

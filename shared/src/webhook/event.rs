@@ -10,6 +10,8 @@ use crate::zendesk::types::TicketStatus;
 
 pub const STATUS_CHANGED: &str = "zen:event-type:ticket.status_changed";
 pub const COMMENT_ADDED: &str = "zen:event-type:ticket.comment_added";
+pub const TICKET_CREATED: &str = "zen:event-type:ticket.created";
+pub const ASSIGNMENT_CHANGED: &str = "zen:event-type:ticket.agent_assignment_changed";
 
 /// One delivery, as far as Handoff cares.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,13 +23,24 @@ pub struct TicketEvent {
     pub external_id: Option<String>,
     /// The ticket's status category after the event.
     pub status: Option<TicketStatus>,
+    /// The agent assigned after the event (`detail.assignee_id`).
+    pub assignee_id: Option<u64>,
     pub kind: EventKind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventKind {
-    StatusChanged,
+    /// The ticket was made (Handoff made it: the handoff has started).
+    Created,
+    /// The status changed; `previous` is the category before, when the event says.
+    StatusChanged {
+        previous: Option<TicketStatus>,
+    },
     CommentAdded(Comment),
+    /// Another agent (or none) is assigned; the new one's name when the event gives it.
+    AssigneeChanged {
+        agent_name: Option<String>,
+    },
     /// Another subscribed event type (kept for dedupe and logs, otherwise ignored).
     Other(String),
 }
@@ -94,7 +107,13 @@ pub fn parse(body: &[u8]) -> Result<TicketEvent, EventError> {
         .or_else(|| text(&value, "/subject").and_then(|s| s.rsplit(':').next()).and_then(|n| n.parse().ok()))
         .ok_or(EventError::Missing("detail.id"))?;
     let kind = match kind {
-        STATUS_CHANGED => EventKind::StatusChanged,
+        TICKET_CREATED => EventKind::Created,
+        STATUS_CHANGED => {
+            EventKind::StatusChanged { previous: text(&value, "/event/previous").and_then(status_category) }
+        }
+        ASSIGNMENT_CHANGED => {
+            EventKind::AssigneeChanged { agent_name: text(&value, "/event/current/name").map(str::to_owned) }
+        }
         COMMENT_ADDED => EventKind::CommentAdded(Comment {
             id: number(&value, "/event/comment/id"),
             body: text(&value, "/event/comment/body").unwrap_or_default().to_owned(),
@@ -111,6 +130,7 @@ pub fn parse(body: &[u8]) -> Result<TicketEvent, EventError> {
         ticket_id,
         external_id: text(&value, "/detail/external_id").filter(|e| !e.is_empty()).map(str::to_owned),
         status: text(&value, "/detail/status").and_then(status_category),
+        assignee_id: number(&value, "/detail/assignee_id"),
         kind,
     })
 }
@@ -136,7 +156,7 @@ mod tests {
         let event = parse(&status_event("Waiting on customer (custom)", "PENDING")).unwrap();
         assert_eq!(
             (event.ticket_id, event.status, event.kind),
-            (35436, Some(TicketStatus::Pending), EventKind::StatusChanged)
+            (35436, Some(TicketStatus::Pending), EventKind::StatusChanged { previous: Some(TicketStatus::Open) })
         );
         assert_eq!(event.external_id.as_deref(), Some("conv-1"));
         assert_eq!(parse(&status_event("SOLVED", "Solved")).unwrap().status, Some(TicketStatus::Solved));

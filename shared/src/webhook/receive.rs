@@ -11,7 +11,7 @@ use super::signature;
 use crate::callback::forward::{self, Forwarder};
 use crate::callback::payload;
 use crate::store::cache::{ProfileCache, Recheck};
-use crate::store::{BotProfile, ConnectionState, EscalationState, StoreError, Stores};
+use crate::store::{AgentActivity, BotProfile, ConnectionState, EscalationState, StoreError, Stores};
 
 /// What became of an authenticated event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,7 +219,28 @@ impl Receiver<'_> {
         let forwarding = profile.settings.as_ref().is_some_and(|s| s.callback_url.is_some());
         let handoff_user = profile.connection.as_ref().and_then(|c| c.zendesk_user_id);
         let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-        let callback = payload::for_event(bot_id, &conversation, event, handoff_user, status_is_current)
+        let agent_joined = self.note_agent(bot_id, &conversation, &account, event, handoff_user).await?;
+        let context = payload::EventContext {
+            bot_id,
+            conversation_id: &conversation,
+            handoff_user_id: handoff_user,
+            status_is_current,
+            agent_joined,
+        };
+        // An agent's first public reply is also the news that an agent joined: that callback has a
+        // seen marker of its own (its delivery id), written before the event's, so a retry of the
+        // event finds it and goes on to the reply.
+        if let Some(joined) = payload::agent_joined_by_reply(&context, event).filter(|_| agent_joined && forwarding) {
+            let callback = forward::pending(bot_id, &joined, now_ms).map_err(ReceiveError::Callback)?;
+            let first = stores
+                .outbox
+                .mark_event_seen(bot_id, &joined.delivery_id, now.unix_timestamp(), Some(&callback))
+                .await?;
+            if first && !self.forwarder.deliver_now(&callback).await {
+                info!("agent_joined left to the sweeper");
+            }
+        }
+        let callback = payload::for_event(&context, event)
             .filter(|_| forwarding)
             .map(|body| forward::pending(bot_id, &body, now_ms))
             .transpose()
@@ -240,12 +261,40 @@ impl Receiver<'_> {
             None => "no",
         };
         let kind = match &event.kind {
-            EventKind::StatusChanged => "status_changed",
+            EventKind::Created => "created",
+            EventKind::StatusChanged { .. } => "status_changed",
             EventKind::CommentAdded(_) => "comment_added",
+            EventKind::AssigneeChanged { .. } => "assignee_changed",
             EventKind::Other(_) => "other",
         };
         info!(status_is_current, kind, forwarded, "webhook handled");
         Ok(Handled::Applied { applied: status_is_current, kind, forwarded })
+    }
+
+    /// Whether this event is the first sign of an agent on the conversation's ticket this episode
+    /// (an assignment to an agent, or an agent's public reply), noted on the record (with the time
+    /// of the newest reply) so the state route can answer it; retries of that event say so again.
+    async fn note_agent(
+        &self,
+        bot_id: &str,
+        conversation: &str,
+        account: &str,
+        event: &TicketEvent,
+        handoff_user: Option<u64>,
+    ) -> Result<bool, ReceiveError> {
+        let reply = match &event.kind {
+            EventKind::AssigneeChanged { .. } if event.assignee_id.is_some() => false,
+            EventKind::CommentAdded(comment) if payload::is_agent_reply(comment, handoff_user) => true,
+            _ => return Ok(false),
+        };
+        let activity = AgentActivity {
+            event_id: event.id.clone(),
+            at_ms: (event.time.unix_timestamp_nanos() / 1_000_000) as i64,
+            reply,
+        };
+        let noted =
+            self.stores.conversations.note_agent(bot_id, conversation, account, event.ticket_id, &activity).await?;
+        Ok(noted.unwrap_or(false))
     }
 
     /// The bot's webhook signing secret and the account its webhook belongs to (None for an unknown

@@ -10,8 +10,14 @@ use super::client::{Account, ZendeskClient};
 use super::error::ZendeskError;
 use crate::deadline::Deadline;
 
-/// The events Handoff needs: status sync and agent replies.
-pub const SUBSCRIPTIONS: [&str; 2] = ["zen:event-type:ticket.status_changed", "zen:event-type:ticket.comment_added"];
+/// The events Handoff needs: status sync, agent replies, and the handoff's life (the ticket made,
+/// an agent assigned).
+pub const SUBSCRIPTIONS: [&str; 4] = [
+    "zen:event-type:ticket.status_changed",
+    "zen:event-type:ticket.comment_added",
+    "zen:event-type:ticket.created",
+    "zen:event-type:ticket.agent_assignment_changed",
+];
 
 #[derive(Deserialize)]
 struct WebhookEnvelope {
@@ -23,6 +29,18 @@ struct WebhookId {
     id: String,
     #[serde(default)]
     status: Option<String>,
+    #[serde(default)]
+    subscriptions: Option<Vec<String>>,
+}
+
+/// A registered webhook as Zendesk shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookState {
+    /// `active` or `inactive`.
+    pub status: String,
+    /// Whether it is subscribed to every event Handoff needs (`SUBSCRIPTIONS`); a webhook
+    /// registered by an earlier version may lack the newer ones.
+    pub subscribed: bool,
 }
 
 #[derive(Deserialize)]
@@ -75,15 +93,42 @@ impl ZendeskClient {
         id: &str,
         deadline: Deadline,
     ) -> Result<Option<String>, ZendeskError> {
+        Ok(self.webhook_state(account, id, deadline).await?.map(|w| w.status))
+    }
+
+    /// The webhook's status and whether its subscriptions are complete; None when Zendesk no
+    /// longer has it.
+    pub async fn webhook_state(
+        &self,
+        account: &Account,
+        id: &str,
+        deadline: Deadline,
+    ) -> Result<Option<WebhookState>, ZendeskError> {
         let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
         match self.send_authorized(account, deadline, |http| http.get(target.clone())).await {
             Ok(response) => {
-                let shown = read::<WebhookEnvelope>(response).await?;
-                Ok(Some(shown.webhook.status.unwrap_or_else(|| "active".to_owned())))
+                let shown = read::<WebhookEnvelope>(response).await?.webhook;
+                // An answer that does not list them is taken at its word as complete.
+                let subscribed =
+                    shown.subscriptions.is_none_or(|have| SUBSCRIPTIONS.iter().all(|s| have.iter().any(|h| h == s)));
+                Ok(Some(WebhookState { status: shown.status.unwrap_or_else(|| "active".to_owned()), subscribed }))
             }
             Err(ZendeskError::NotFound) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Subscribes the webhook to every event Handoff needs (`SUBSCRIPTIONS`).
+    pub async fn subscribe_webhook(&self, account: &Account, id: &str, deadline: Deadline) -> Result<(), ZendeskError> {
+        let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
+        let body = json!({"webhook": {"subscriptions": SUBSCRIPTIONS}});
+        self.send_authorized(account, deadline, |http| {
+            http.request(Method::PATCH, target.clone())
+                .header("content-type", "application/merge-patch+json")
+                .body(body.to_string())
+        })
+        .await?;
+        Ok(())
     }
 
     /// Switches a deactivated webhook back on (Zendesk deactivates webhooks that keep failing,

@@ -192,29 +192,58 @@ async fn the_readme_walk_through_works_and_data_survives_a_restart() {
     assert_eq!(settings.status().as_u16(), 200);
     let settings: Value = settings.json().await.unwrap();
     assert!(settings["callback_secret"].as_str().is_some_and(|s| !s.is_empty()), "{settings}");
-    // The support agent replies, then solves the ticket, in the simulator; its webhook reaches the
-    // runner signed, and the bot hears both.
-    for update in [
-        json!({"ticket": {"comment": {"html_body": "<p>Hi Ana, it ships <b>tomorrow</b>!</p>", "public": true}}}),
-        json!({"ticket": {"status": "solved"}}),
-    ] {
-        let answer = client
+    // The support agent replies in the simulator; its webhook reaches the runner signed, and the
+    // bot hears that an agent joined, and the reply.
+    let agent = |update: Value| {
+        client
             .put(format!("{}/api/v2/tickets/{ticket_id}.json", runner.simulator))
             .header("Authorization", support_auth())
             .json(&update)
             .send()
-            .await
-            .unwrap();
-        assert_eq!(answer.status().as_u16(), 200);
-    }
+    };
+    let reply =
+        json!({"ticket": {"comment": {"html_body": "<p>Hi Ana, it ships <b>tomorrow</b>!</p>", "public": true}}});
+    assert_eq!(agent(reply).await.unwrap().status().as_u16(), 200);
     let heard = callbacks(&receiver, 2).await;
     assert_eq!(heard.len(), 2, "{heard:?}");
+    assert_eq!(heard[0]["type"], "agent_joined");
     assert_eq!(
-        (heard[0]["type"].as_str(), heard[0]["text"].as_str()),
+        (heard[1]["type"].as_str(), heard[1]["text"].as_str()),
         (Some("agent_reply"), Some("Hi Ana, it ships tomorrow!"))
     );
-    assert_eq!(heard[0]["author"]["name"], handoff_local::SIMULATOR_SUPPORT_NAME);
-    assert_eq!((heard[1]["type"].as_str(), heard[1]["status"].as_str()), (Some("status_changed"), Some("solved")));
+    assert_eq!(heard[1]["author"]["name"], handoff_local::SIMULATOR_SUPPORT_NAME);
+    // The visitor answers from the chat: the simulator's page shows the customer's own comment.
+    let messages = client
+        .post(format!("{}/v1/bots/demo-bot/conversations/conv-1001/messages", runner.api))
+        .bearer_auth(&token)
+        .json(&json!({"messages": [{"id": "msg-1", "text": "Great, thanks! Can it go to my office instead?"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(messages.status().as_u16(), 200);
+    let page = client.get(format!("{}/agent/tickets/{ticket_id}", runner.simulator)).send().await.unwrap();
+    let page = page.text().await.unwrap();
+    let comment = page.split("<div class=\"comment").last().unwrap_or_default();
+    assert!(
+        comment.contains("public reply · Ana Souza")
+            && comment.contains("(customer)")
+            && comment.contains("office instead"),
+        "{comment}"
+    );
+    let state: Value = client
+        .get(format!("{}/v1/bots/demo-bot/conversations/conv-1001", runner.api))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!((state["state"].as_str(), state["bot_should_answer"].as_bool()), (Some("with_agent"), Some(false)));
+    // The agent solves it: the bot has the conversation back.
+    assert_eq!(agent(json!({"ticket": {"status": "solved"}})).await.unwrap().status().as_u16(), 200);
+    let heard = callbacks(&receiver, 3).await;
+    assert_eq!((heard[2]["type"].as_str(), heard[2]["status"].as_str()), (Some("handoff_ended"), Some("solved")));
     // Look up the status as the visitor's bot: the sentence names the agent; another number is a 404.
     let status: Value = client
         .get(format!("{}/v1/bots/demo-bot/tickets/{ticket_id}?conversation_id=conv-1001", runner.api))

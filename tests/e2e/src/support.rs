@@ -495,6 +495,16 @@ impl CallbackReceiver {
     pub fn attempts(&self) -> usize {
         self.received.lock().unwrap().len()
     }
+
+    /// The `type` of each accepted callback, in order.
+    pub fn types(&self) -> Vec<String> {
+        self.accepted().into_iter().map(|(_, _, b)| b["type"].as_str().unwrap_or_default().to_owned()).collect()
+    }
+
+    /// Forgets what was received so far (a test then sees only what comes next).
+    pub fn clear(&self) {
+        self.received.lock().unwrap().clear();
+    }
 }
 
 impl Harness {

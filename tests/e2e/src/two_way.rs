@@ -10,7 +10,7 @@ use handoff::store::EscalationState;
 use handoff::webhook::signature;
 use handoff::zendesk::types::TicketStatus;
 use lambda_http::http::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use zendesk_sim::{Fault, Route};
 
 use crate::support::*;
@@ -40,6 +40,23 @@ async fn escalated(h: &Harness, conversation: &str) -> u64 {
     let reply = h.escalate(conversation, &escalation_body("talk to a human")).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
     reply.ticket_id()
+}
+
+/// Escalates, and an agent takes the ticket: the `handoff_started` and `agent_joined` callbacks
+/// arrive and are forgotten, so the test sees only what comes next.
+async fn taken(h: &Harness, receiver: &CallbackReceiver, conversation: &str) -> u64 {
+    let ticket = escalated(h, conversation).await;
+    h.sim.agent_assign(ticket, SUPPORT_AGENT);
+    delivered(h, h.sim.emitted_events().len()).await;
+    let types = receiver.types();
+    assert!(types.ends_with(&["handoff_started".to_owned(), "agent_joined".to_owned()]), "{types:?}");
+    receiver.clear();
+    ticket
+}
+
+/// The accepted callbacks of one type.
+fn of_type(receiver: &CallbackReceiver, kind: &str) -> Vec<(http::HeaderMap, bytes::Bytes, Value)> {
+    receiver.accepted().into_iter().filter(|(_, _, b)| b["type"] == kind).collect()
 }
 
 /// Waits until the simulator has finished `n` deliveries in all (Handoff answered each).
@@ -80,11 +97,12 @@ async fn agent_replies_are_forwarded_once_signed_and_notes_and_echoes_are_not() 
     let (h, receiver, secret) = two_way(Backend::Moto).await;
     let ticket = escalated(&h, "conv-tw1").await;
     // Creating the ticket echoes its first (public, requester's) comment and Handoff's private
-    // transcript note back as comment events: neither reaches the bot.
+    // transcript note back as comment events: neither reaches the bot; the ticket's creation is
+    // the one callback (the handoff has started).
     let echoes = h.sim.emitted_events().len();
-    assert!(echoes >= 2, "the simulator echoes the ticket's comments");
+    assert!(echoes >= 3, "the simulator reports the ticket and echoes its comments");
     delivered(&h, echoes).await;
-    assert_eq!(receiver.attempts(), 0, "Handoff's own comments are not forwarded");
+    assert_eq!(receiver.types(), ["handoff_started"], "Handoff's own comments are not forwarded");
 
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "internal: customer is on the legacy plan", false);
     h.sim.agent_reply(ticket, AGENT_EMAIL, "<p>Posted by the integration user</p>", true);
@@ -93,8 +111,10 @@ async fn agent_replies_are_forwarded_once_signed_and_notes_and_echoes_are_not() 
     h.sim.agent_reply(other, SUPPORT_AGENT, "<p>Not for the bot</p>", true);
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "<p>Hi Ana,</p><p>I reset your password &amp; unlocked it.</p>", true);
     delivered(&h, echoes + 4).await;
-    let accepted = receiver.accepted();
+    let accepted = of_type(&receiver, "agent_reply");
     assert_eq!(accepted.len(), 1, "exactly the public agent reply is forwarded: {accepted:?}");
+    // The first public reply is also the news that an agent is on it.
+    assert_eq!(receiver.types(), ["handoff_started", "agent_joined", "agent_reply"]);
     verified(&secret, &accepted[0]);
     let body = &accepted[0].2;
     assert_eq!(body["type"], "agent_reply");
@@ -108,13 +128,10 @@ async fn agent_replies_are_forwarded_once_signed_and_notes_and_echoes_are_not() 
     h.sim.set_webhook_mode(zendesk_sim::WebhookMode::Duplicate);
     h.sim.agent_set_status(ticket, SUPPORT_AGENT, "solved");
     delivered(&h, echoes + 6).await;
-    let accepted = receiver.accepted();
-    assert_eq!(accepted.len(), 2, "one status callback for two deliveries of the event");
-    assert_eq!(
-        (accepted[1].2["type"].as_str(), accepted[1].2["status"].as_str()),
-        (Some("status_changed"), Some("solved"))
-    );
-    verified(&secret, &accepted[1]);
+    let accepted = of_type(&receiver, "handoff_ended");
+    assert_eq!(accepted.len(), 1, "one status callback for two deliveries of the event");
+    assert_eq!(accepted[0].2["status"], "solved");
+    verified(&secret, &accepted[0]);
     let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw1").await.unwrap().unwrap();
     assert_eq!(record.ticket_status, Some(TicketStatus::Solved));
 }
@@ -130,15 +147,19 @@ async fn solved_then_reopened_delivered_in_reverse_ends_reopened_and_only_the_ne
     assert_eq!(h.sim.release_held(true).await, 2);
     let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-tw2").await.unwrap().unwrap();
     assert_eq!(record.ticket_status, Some(TicketStatus::Open), "the older 'solved' never wins");
-    let statuses: Vec<Value> = receiver.accepted().into_iter().map(|(_, _, b)| b["status"].clone()).collect();
-    assert_eq!(statuses, ["open"], "the stale event is not forwarded");
+    let statuses: Vec<(Value, Value)> =
+        receiver.accepted().into_iter().map(|(_, _, b)| (b["type"].clone(), b["status"].clone())).collect();
+    assert_eq!(
+        statuses,
+        [(json!("handoff_started"), json!("new")), (json!("handoff_reopened"), json!("open"))],
+        "the stale event is not forwarded"
+    );
 }
 
 #[tokio::test]
 async fn a_callback_the_bot_missed_is_delivered_by_the_sweeper_exactly_once() {
     let (h, receiver, secret) = two_way(Backend::Moto).await;
-    let ticket = escalated(&h, "conv-tw3").await;
-    delivered(&h, h.sim.emitted_events().len()).await;
+    let ticket = taken(&h, &receiver, "conv-tw3").await;
     receiver.down.store(true, std::sync::atomic::Ordering::SeqCst);
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "Are you still there?", true);
     delivered(&h, h.sim.emitted_events().len()).await;
@@ -166,8 +187,7 @@ async fn a_callback_the_bot_missed_is_delivered_by_the_sweeper_exactly_once() {
 #[tokio::test]
 async fn a_callback_that_never_arrives_is_marked_failed_with_an_audit_entry() {
     let (h, receiver, _) = two_way(Backend::Memory).await;
-    let ticket = escalated(&h, "conv-tw4").await;
-    delivered(&h, h.sim.emitted_events().len()).await;
+    let ticket = taken(&h, &receiver, "conv-tw4").await;
     receiver.down.store(true, std::sync::atomic::Ordering::SeqCst);
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "Hello?", true);
     delivered(&h, h.sim.emitted_events().len()).await;
@@ -237,10 +257,10 @@ async fn the_health_check_registers_a_deleted_webhook_again_and_reactivates_a_di
     assert!(audit.entries.iter().any(|e| e.action == "webhook_reregistered"), "{:?}", audit.entries);
 
     // The new webhook's deliveries verify with its new signing secret and reach the bot.
-    let ticket = escalated(&h, "conv-tw6").await;
+    let ticket = taken(&h, &receiver, "conv-tw6").await;
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "Back in business", true);
     delivered(&h, h.sim.emitted_events().len()).await;
-    assert_eq!(receiver.accepted().len(), 1);
+    assert_eq!(receiver.types(), ["agent_reply"]);
 
     // Switched off at Zendesk: switched on again at the next check, same webhook.
     h.sim.deactivate_webhook(&webhooks[0].id);
@@ -256,7 +276,7 @@ async fn the_health_check_registers_a_deleted_webhook_again_and_reactivates_a_di
 #[tokio::test]
 async fn a_rotated_callback_secret_is_used_at_once_by_the_other_lambdas() {
     let (h, receiver, old) = two_way(Backend::Moto).await;
-    let ticket = escalated(&h, "conv-tw7").await;
+    let ticket = taken(&h, &receiver, "conv-tw7").await;
     h.sim.agent_reply(ticket, SUPPORT_AGENT, "First", true);
     delivered(&h, h.sim.emitted_events().len()).await;
     assert_eq!(receiver.accepted().len(), 1, "signed with the secret the webhook function cached");
@@ -443,4 +463,127 @@ async fn the_sweeper_refreshes_a_rejected_token_and_finishes_the_escalation() {
     assert_eq!(h.sim.tickets().len(), 1, "one ticket");
     let profile = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap();
     assert_eq!(profile.connection.unwrap().state, handoff::store::ConnectionState::Connected);
+}
+
+async fn handoff_state(h: &Harness, conversation: &str) -> Value {
+    let path = format!("/v1/bots/{}/conversations/{conversation}", h.bot_id);
+    let reply = h.call("GET", &path, None, &["ZENDESK_ACTIONS.READ_TICKET_STATUS"]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    reply.body
+}
+
+/// The bot knows who is talking: the callbacks tell each step of the handoff as it happens, and
+/// the state route answers the same for a bot that missed one.
+#[tokio::test]
+async fn the_state_route_and_the_callbacks_agree_through_a_whole_handoff() {
+    let (h, receiver, secret) = two_way(Backend::Moto).await;
+    let before = handoff_state(&h, "conv-life").await;
+    assert_eq!(
+        (before["state"].as_str(), before["escalated"].as_bool(), before["bot_should_answer"].as_bool()),
+        (Some("not_escalated"), Some(false), Some(true))
+    );
+
+    let ticket = escalated(&h, "conv-life").await;
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!(receiver.types(), ["handoff_started"]);
+    let started = &receiver.accepted()[0];
+    verified(&secret, started);
+    assert_eq!((started.2["ticket_id"].as_u64(), started.2["status"].as_str()), (Some(ticket), Some("new")));
+    let waiting = handoff_state(&h, "conv-life").await;
+    assert_eq!(
+        (waiting["state"].as_str(), waiting["bot_should_answer"].as_bool()),
+        (Some("waiting_for_agent"), Some(false))
+    );
+    assert_eq!((waiting["ticket"]["id"].as_u64(), waiting["with_agent"].as_bool()), (Some(ticket), Some(false)));
+
+    // An agent takes it: once, whatever comes after.
+    h.sim.agent_assign(ticket, SUPPORT_AGENT);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!(receiver.types(), ["handoff_started", "agent_joined"]);
+    assert_eq!(receiver.accepted()[1].2["author"]["name"], "Carla Agent");
+    let with_agent = handoff_state(&h, "conv-life").await;
+    assert_eq!((with_agent["state"].as_str(), with_agent["with_agent"].as_bool()), (Some("with_agent"), Some(true)));
+    assert!(with_agent["agent_joined_at"].is_string() && with_agent["last_agent_reply_at"].is_null());
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "<p>Hi Ana, looking into it.</p>", true);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!(receiver.types(), ["handoff_started", "agent_joined", "agent_reply"]);
+    assert!(handoff_state(&h, "conv-life").await["last_agent_reply_at"].is_string());
+
+    // The visitor answers from the chat: the customer's comment, no callback back to the bot.
+    let path = format!("/v1/bots/{}/conversations/conv-life/messages", h.bot_id);
+    let body = json!({"messages": [{"id": "v-1", "text": "Thanks! The order is 55120."}]});
+    let relayed = h.call("POST", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_TICKET"]).await;
+    assert_eq!(relayed.status, StatusCode::OK, "{}", relayed.raw);
+    delivered(&h, h.sim.emitted_events().len()).await;
+    let last = h.sim.ticket(ticket).unwrap().comments.last().cloned().unwrap();
+    assert_eq!((last.author_id, last.public), (h.sim.ticket(ticket).unwrap().requester_id, true));
+    assert_eq!(receiver.types().len(), 3, "the visitor's own words are not sent back to the bot");
+
+    // Solved: the bot has the conversation back; a new message adds nothing and opens nothing.
+    h.sim.agent_set_status(ticket, SUPPORT_AGENT, "solved");
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!(receiver.types().last().map(String::as_str), Some("handoff_ended"));
+    let ended = handoff_state(&h, "conv-life").await;
+    assert_eq!((ended["state"].as_str(), ended["bot_should_answer"].as_bool()), (Some("ended"), Some(true)));
+    assert_eq!(ended["ticket"]["status"], "solved");
+    let tickets = h.sim.tickets().len();
+    let body = json!({"messages": [{"id": "v-2", "text": "One more thing"}]});
+    let late = h.call("POST", &path, Some(&body), &["ZENDESK_ACTIONS.CREATE_TICKET"]).await;
+    assert_eq!((late.status, late.body["state"].as_str()), (StatusCode::OK, Some("ended")), "{}", late.raw);
+    assert_eq!(h.sim.tickets().len(), tickets, "no silent new ticket");
+
+    // Reopened by the agent: a person has it again.
+    h.sim.agent_set_status(ticket, SUPPORT_AGENT, "open");
+    delivered(&h, h.sim.emitted_events().len()).await;
+    assert_eq!(receiver.types().last().map(String::as_str), Some("handoff_reopened"));
+    assert_eq!(handoff_state(&h, "conv-life").await["state"], "with_agent");
+}
+
+/// An agent's first public reply is both the news that an agent joined and the reply: each is
+/// one callback, however often Zendesk delivers the event.
+#[tokio::test]
+async fn a_first_reply_delivered_twice_makes_one_agent_joined_and_one_reply() {
+    let (h, receiver, _) = two_way(Backend::Dynalite).await;
+    let ticket = escalated(&h, "conv-first-reply").await;
+    delivered(&h, h.sim.emitted_events().len()).await;
+    receiver.clear();
+    let before = h.sim.deliveries().len();
+    h.sim.set_webhook_mode(zendesk_sim::WebhookMode::Duplicate);
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "<p>Hello, I'm Carla.</p>", true);
+    h.sim.agent_reply(ticket, SUPPORT_AGENT, "<p>Give me a minute.</p>", true);
+    delivered(&h, before + 4).await;
+    assert_eq!(receiver.types(), ["agent_joined", "agent_reply", "agent_reply"]);
+    let accepted = receiver.accepted();
+    assert_eq!(
+        accepted[0].2["delivery_id"],
+        format!("{}:agent_joined", accepted[1].2["delivery_id"].as_str().unwrap())
+    );
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-first-reply").await.unwrap().unwrap();
+    assert!(record.agent_joined_at_ms.is_some() && record.last_agent_reply_at_ms >= record.agent_joined_at_ms);
+}
+
+/// A webhook an earlier version registered (status and comments only) is subscribed to the
+/// handoff's life events by the next health check, the same webhook kept.
+#[tokio::test]
+async fn the_health_check_subscribes_an_older_webhook_to_the_handoffs_life_events() {
+    let (h, _receiver, _) = two_way(Backend::Memory).await;
+    let webhook = h.sim.webhooks()[0].clone();
+    let old = json!({"webhook": {"subscriptions": ["zen:event-type:ticket.status_changed", "zen:event-type:ticket.comment_added"]}});
+    let patched = reqwest::Client::new()
+        .patch(format!("{}/api/v2/webhooks/{}", h.sim.base_url, webhook.id))
+        .basic_auth(format!("{AGENT_EMAIL}/token"), Some(API_TOKEN))
+        .header("content-type", "application/merge-patch+json")
+        .body(old.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status().as_u16(), 204);
+    assert_eq!(h.sim.webhooks()[0].subscriptions.len(), 2);
+    let swept = handoff::sweeper::sweep_at(&h.app, now_ms() + 16 * 60_000, Deadline::after(RUN)).await;
+    assert_eq!(swept.webhooks.repaired, 1, "{swept:?}");
+    let now = h.sim.webhooks()[0].clone();
+    assert_eq!(
+        (now.id, now.subscriptions),
+        (webhook.id, handoff::zendesk::webhooks::SUBSCRIPTIONS.map(String::from).to_vec())
+    );
 }

@@ -180,7 +180,7 @@ async fn connecting_registers_one_webhook_whose_secret_verifies_deliveries_and_d
     assert_eq!(webhooks.len(), 1);
     let webhook = &webhooks[0];
     assert_eq!(webhook.endpoint, format!("http://127.0.0.1:3000/webhooks/zendesk/{}", h.bot_id));
-    assert_eq!(webhook.subscriptions, ["zen:event-type:ticket.status_changed", "zen:event-type:ticket.comment_added"]);
+    assert_eq!(webhook.subscriptions, handoff::zendesk::webhooks::SUBSCRIPTIONS);
     assert_eq!(
         connected.body["warnings"].as_array().unwrap().len(),
         1,
@@ -264,9 +264,9 @@ async fn the_sample_webhook_events_behave_as_documented() {
     let solved = h.send_any(fresh("webhook-status-changed.json")).await;
     assert_eq!((solved.status, solved.body["applied"].clone()), (StatusCode::OK, json!(true)), "{}", solved.raw);
     assert_eq!(status_of(&h, "conv-1001").await, Some(TicketStatus::Solved));
-    let kinds: Vec<Value> = receiver.accepted().into_iter().map(|(_, _, b)| b["type"].clone()).collect();
-    assert_eq!(kinds, ["agent_reply", "status_changed"]);
-    let text = receiver.accepted()[0].2["text"].clone();
+    // The agent's first public reply is also the news that an agent joined; solved ends it.
+    assert_eq!(receiver.types(), ["agent_joined", "agent_reply", "handoff_ended"]);
+    let text = receiver.accepted()[1].2["text"].clone();
     assert_eq!(text, "Hi Ana,\nYour parcel left our warehouse this morning & arrives tomorrow.");
 
     let sweeper = load("sweeper.json");

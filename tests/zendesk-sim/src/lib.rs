@@ -34,7 +34,9 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 
 pub use model::{Audit, Comment, Ticket, TicketField, User};
-pub use webhooks::{ACCOUNT_ID, COMMENT_ADDED, Delivery, STATUS_CHANGED, WebhookMode};
+pub use webhooks::{
+    ACCOUNT_ID, ASSIGNMENT_CHANGED, COMMENT_ADDED, Delivery, STATUS_CHANGED, TICKET_CREATED, WebhookMode,
+};
 
 /// Which requests a fault applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -451,6 +453,13 @@ impl Simulator {
     /// `agent_reply`). `set_status` does the same silently.
     pub fn agent_set_status(&self, ticket_id: u64, agent_email: &str, status: &str) {
         self.update_as(ticket_id, agent_email, serde_json::json!({"ticket": {"status": status}}));
+    }
+
+    /// Assigns a ticket to the agent `agent_email`, as that agent taking it in the agent
+    /// interface would (an `agent_assignment_changed` event follows).
+    pub fn agent_assign(&self, ticket_id: u64, agent_email: &str) {
+        let agent_id = self.with(|s| s.user_by_email(agent_email).map(|u| u.id)).expect("the agent exists");
+        self.update_as(ticket_id, agent_email, serde_json::json!({"ticket": {"assignee_id": agent_id}}));
     }
 
     fn update_as(&self, ticket_id: u64, email: &str, body: Value) {

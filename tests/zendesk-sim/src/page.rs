@@ -6,8 +6,12 @@ use crate::model::escape_html as escape;
 
 /// The page of every ticket, or of one (`/agent/tickets/{id}`, where ticket URLs point).
 pub fn render(state: &State, base_url: &str, only: Option<u64>) -> String {
+    // Who, as an agent's screen tells it: name, address, and customer or staff.
     let name = |id: u64| {
-        state.users.iter().find(|u| u.id == id).map(|u| format!("{} &lt;{}&gt;", escape(&u.name), escape(&u.email)))
+        state.users.iter().find(|u| u.id == id).map(|u| {
+            let role = if u.role == "end-user" { "customer" } else { "agent" };
+            format!("{} &lt;{}&gt; ({role})", escape(&u.name), escape(&u.email))
+        })
     };
     let mut html = String::from(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Zendesk simulator</title><style>\

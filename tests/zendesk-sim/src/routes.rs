@@ -536,6 +536,7 @@ fn create_ticket(s: &mut State, base_url: &str, caller: &User, body: Option<Valu
     let json = ticket.to_json(base_url);
     let first = ticket.comments[0].clone();
     s.tickets.push(ticket);
+    webhooks::emit(s, id, Change::Created, Channel::Api, caller.id);
     webhooks::emit(s, id, Change::CommentAdded(&first), Channel::Api, caller.id);
     let mut answer = json_answer(StatusCode::CREATED, json!({"ticket": json}));
     if let Some(key) = key {
@@ -600,6 +601,11 @@ pub(crate) fn update_ticket(
         None => {}
     }
     let status_changed = !ticket.status.eq_ignore_ascii_case(&previous);
+    let previous_assignee = ticket.assignee_id;
+    if let Some(assignee) = input.get("assignee_id").filter(|v| v.is_u64() || v.is_null()) {
+        ticket.assignee_id = assignee.as_u64();
+    }
+    let assignee_changed = ticket.assignee_id != previous_assignee;
     let audit = Audit { id: audit_id, author_id: caller.id, created_at: now.clone() };
     ticket.updated_at = now;
     let answer = json_answer(StatusCode::OK, json!({"ticket": ticket.to_json(base_url), "audit": audit.to_json(id)}));
@@ -609,6 +615,9 @@ pub(crate) fn update_ticket(
     }
     if status_changed {
         webhooks::emit(s, id, Change::StatusChanged { previous }, channel, caller.id);
+    }
+    if assignee_changed {
+        webhooks::emit(s, id, Change::AssigneeChanged { previous: previous_assignee }, channel, caller.id);
     }
     answer
 }

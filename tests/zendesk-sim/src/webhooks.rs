@@ -26,6 +26,8 @@ pub const ACCOUNT_ID: u64 = 123;
 const EVENT_VERSION: &str = "2022-11-06";
 pub const COMMENT_ADDED: &str = "zen:event-type:ticket.comment_added";
 pub const STATUS_CHANGED: &str = "zen:event-type:ticket.status_changed";
+pub const TICKET_CREATED: &str = "zen:event-type:ticket.created";
+pub const ASSIGNMENT_CHANGED: &str = "zen:event-type:ticket.agent_assignment_changed";
 /// Zendesk's own request timeout for a webhook call (not adjustable there either).
 const TIMEOUT: Duration = Duration::from_secs(12);
 /// Attempts per delivery, and the pause between them (short: tests wait for the outcome).
@@ -62,8 +64,15 @@ pub struct Delivery {
 
 /// A ticket change that Zendesk reports as an event.
 pub(crate) enum Change<'a> {
+    Created,
     CommentAdded(&'a Comment),
-    StatusChanged { previous: String },
+    StatusChanged {
+        previous: String,
+    },
+    /// The assigned agent changed (`detail.assignee_id` is the new one).
+    AssigneeChanged {
+        previous: Option<u64>,
+    },
 }
 
 /// Where a change was made (`detail.via.channel`).
@@ -186,6 +195,15 @@ pub(crate) fn emit(s: &mut State, ticket_id: u64, change: Change<'_>, channel: C
         }
         Change::StatusChanged { previous } => {
             (STATUS_CHANGED, json!({"current": ticket.status.to_uppercase(), "previous": previous.to_uppercase()}))
+        }
+        Change::Created => (TICKET_CREATED, json!({})),
+        Change::AssigneeChanged { previous } => {
+            let agent = |id: Option<u64>| {
+                id.and_then(|id| s.users.iter().find(|u| u.id == id))
+                    .map(|u| json!({"id": u.id.to_string(), "name": u.name}))
+                    .unwrap_or(Value::Null)
+            };
+            (ASSIGNMENT_CHANGED, json!({"current": agent(ticket.assignee_id), "previous": agent(previous)}))
         }
     };
     let detail = detail(ticket, channel, actor_id);

@@ -174,6 +174,36 @@ impl ConversationStore for MemoryStore {
         )
     }
 
+    async fn note_agent(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        account: &str,
+        ticket_id: u64,
+        activity: &AgentActivity,
+    ) -> Result<Option<bool>, StoreError> {
+        let noted = self.update(
+            bot_id,
+            conversation_id,
+            |r| r.ticket_id == Some(ticket_id) && r.in_account(account),
+            |r| {
+                if r.agent_joined_at_ms.is_none() {
+                    r.agent_joined_at_ms = Some(activity.at_ms);
+                    r.agent_joined_event = Some(activity.event_id.clone());
+                }
+                if activity.reply && r.last_agent_reply_at_ms.is_none_or(|t| t < activity.at_ms) {
+                    r.last_agent_reply_at_ms = Some(activity.at_ms);
+                }
+                r.agent_joined_event.as_deref() == Some(activity.event_id.as_str())
+            },
+        );
+        match noted {
+            Ok(joined) => Ok(Some(joined)),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
         done_unless_failed(self.update(
             bot_id,
