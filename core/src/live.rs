@@ -11,8 +11,18 @@ use crate::error::{BodyError, FieldError};
 use crate::store::{ConversationRecord, EscalationState};
 use crate::zendesk::types::TicketStatus;
 
-/// Largest body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// Largest body accepted, in bytes: room for inline files under Lambda's 6 MB request limit.
+pub const MAX_BODY_BYTES: usize = 6_000_000;
+/// Largest file sent inline (base64 `data`), decoded.
+pub const MAX_INLINE_FILE_BYTES: usize = 3_000_000;
+/// Most bytes of inline files in one request, decoded.
+pub const MAX_INLINE_REQUEST_BYTES: usize = 4_000_000;
+/// Largest file fetched from the platform's URL.
+pub const MAX_URL_FILE_BYTES: usize = 20_000_000;
+/// Most bytes of files, fetched and inline, in one request (one comment).
+pub const MAX_REQUEST_FILE_BYTES: usize = 40_000_000;
+/// Most files on one message.
+pub const MAX_FILES_PER_MESSAGE: usize = 10;
 /// Most messages one request may carry.
 pub const MAX_MESSAGES: usize = 50;
 /// Most bytes of text one request may carry: the messages of one request become one comment, and
@@ -39,6 +49,68 @@ pub struct VisitorMessage {
     /// When the visitor wrote it (RFC 3339).
     #[serde(default)]
     pub at: Option<String>,
+    /// Files the visitor sent with it.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file from the visitor: at a URL the platform hosts, or inline (base64).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Attachment {
+    /// The file's name as the agent sees it.
+    pub name: String,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// An absolute `https://` URL Handoff fetches it from (public addresses only).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The file itself, base64 (standard alphabet, padded).
+    #[serde(default)]
+    pub data: Option<String>,
+}
+
+impl Attachment {
+    /// The inline file, decoded (None for a file by URL or data that is not base64).
+    pub fn decoded(&self) -> Option<Vec<u8>> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.decode(self.data.as_deref()?.trim()).ok()
+    }
+
+    /// What to send as the upload's type: the given one when it looks like a media type.
+    pub fn media_type(&self) -> &str {
+        self.content_type
+            .as_deref()
+            .filter(|t| t.contains('/') && t.len() <= 127 && t.chars().all(|c| c.is_ascii_graphic()))
+            .unwrap_or("application/octet-stream")
+    }
+
+    fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let name = self.name.trim();
+        if name.is_empty()
+            || name.chars().count() > 255
+            || name.chars().any(|c| c.is_control() || c == '/' || c == '\\')
+        {
+            problems.push(("name", "must be 1 to 255 characters, without control characters or slashes".to_owned()));
+        }
+        match (&self.url, &self.data) {
+            (Some(url), None) => {
+                let parsed = url::Url::parse(url).ok();
+                if !parsed.as_ref().is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some()) {
+                    problems.push(("url", "must be an absolute https:// URL".to_owned()));
+                }
+            }
+            (None, Some(_)) => match self.decoded() {
+                None => problems.push(("data", "must be base64".to_owned())),
+                Some(bytes) if bytes.is_empty() || bytes.len() > MAX_INLINE_FILE_BYTES => {
+                    problems.push(("data", format!("must hold 1 to {MAX_INLINE_FILE_BYTES} bytes")));
+                }
+                Some(_) => {}
+            },
+            _ => problems.push(("url", "give exactly one of `url` and `data`".to_owned())),
+        }
+        problems
+    }
 }
 
 impl VisitorMessages {
@@ -65,12 +137,32 @@ impl VisitorMessages {
             } else if !seen.insert(id) {
                 errors.push(FieldError::new(format!("messages[{i}].id"), "appears twice in the request"));
             }
-            if message.text.trim().is_empty() {
-                errors.push(FieldError::new(format!("messages[{i}].text"), "must not be empty"));
+            if message.text.trim().is_empty() && message.attachments.is_empty() {
+                errors.push(FieldError::new(format!("messages[{i}].text"), "must not be empty without attachments"));
+            }
+            if message.attachments.len() > MAX_FILES_PER_MESSAGE {
+                errors.push(FieldError::new(
+                    format!("messages[{i}].attachments"),
+                    format!("at most {MAX_FILES_PER_MESSAGE} files"),
+                ));
+            }
+            for (j, attachment) in message.attachments.iter().enumerate() {
+                for (field, problem) in attachment.problems() {
+                    errors.push(FieldError::new(format!("messages[{i}].attachments[{j}].{field}"), problem));
+                }
             }
             if message.at.as_deref().is_some_and(|at| OffsetDateTime::parse(at, &Rfc3339).is_err()) {
                 errors.push(FieldError::new(format!("messages[{i}].at"), "must be an RFC 3339 time"));
             }
+        }
+        let inline: usize = self.attachments().filter_map(|(_, _, a)| a.decoded()).map(|b| b.len()).sum();
+        if inline > MAX_INLINE_REQUEST_BYTES {
+            errors.push(FieldError::new(
+                "messages",
+                format!(
+                    "at most {MAX_INLINE_REQUEST_BYTES} bytes of inline files in one request; send larger ones by URL"
+                ),
+            ));
         }
         let text: usize = self.messages.iter().map(|m| m.text.trim().len() + 2).sum();
         if text > MAX_TEXT_BYTES {
@@ -79,15 +171,31 @@ impl VisitorMessages {
         errors
     }
 
+    /// Every attachment with the indexes that name it (`messages[i].attachments[j]`).
+    pub fn attachments(&self) -> impl Iterator<Item = (usize, usize, &Attachment)> {
+        self.messages
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| m.attachments.iter().enumerate().map(move |(j, a)| (i, j, a)))
+    }
+
     /// The messages not forwarded yet (their ids are not in `forwarded`), in order.
     pub fn new_since<'a>(&'a self, forwarded: &[String]) -> Vec<&'a VisitorMessage> {
         self.messages.iter().filter(|m| !forwarded.iter().any(|f| f == m.id.trim())).collect()
     }
 }
 
-/// The public comment that carries `messages`: the visitor's words as written, one paragraph each.
+/// The public comment that carries `messages`: the visitor's words as written, one paragraph
+/// each; a message of files only is named by its files (Zendesk wants a comment body).
 pub fn comment_body(messages: &[&VisitorMessage]) -> String {
-    messages.iter().map(|m| m.text.trim()).collect::<Vec<_>>().join("\n\n")
+    let paragraph = |m: &&VisitorMessage| match m.text.trim() {
+        "" => {
+            let names: Vec<&str> = m.attachments.iter().map(|a| a.name.trim()).collect();
+            format!("[{}: {}]", if names.len() == 1 { "file" } else { "files" }, names.join(", "))
+        }
+        text => text.to_owned(),
+    };
+    messages.iter().map(paragraph).collect::<Vec<_>>().join("\n\n")
 }
 
 /// The ids a conversation remembers after `added` were forwarded: the newest `REMEMBERED_IDS`.
@@ -176,6 +284,28 @@ mod tests {
             ["messages"]
         );
         assert!(matches!(VisitorMessages::parse(b"{nope"), Err(BodyError::Malformed(_))));
+    }
+
+    #[test]
+    fn attachments_are_by_url_or_inline_and_named_when_alone() {
+        let body = br#"{"messages": [{"id": "m1", "attachments": [
+            {"name": "receipt.pdf", "content_type": "application/pdf", "url": "https://files.example.com/r.pdf"},
+            {"name": "photo.jpg", "data": "aGVsbG8="}]}]}"#;
+        let parsed = VisitorMessages::parse(body).unwrap();
+        assert_eq!(comment_body(&parsed.new_since(&[])), "[files: receipt.pdf, photo.jpg]");
+        assert_eq!(parsed.messages[0].attachments[1].decoded().unwrap(), b"hello");
+        assert_eq!(parsed.messages[0].attachments[1].media_type(), "application/octet-stream");
+        assert_eq!(
+            invalid_fields(
+                r#"{"messages": [{"id": "m1", "attachments": [{"name": "a/b", "url": "ftp://x/y"}, {"name": "x", "data": "%%%"}, {"name": "y"}]}]}"#
+            ),
+            [
+                "messages[0].attachments[0].name",
+                "messages[0].attachments[0].url",
+                "messages[0].attachments[1].data",
+                "messages[0].attachments[2].url"
+            ]
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub struct App {
     pub profiles: ProfileCache,
     /// The HTTP client for callbacks to bots.
     pub callbacks: CallbackSender,
+    /// Fetches the visitor's files from the platform's URLs (public addresses only).
+    pub files: crate::live::files::FileFetcher,
     /// Callback URLs may use plain HTTP to localhost (the local runner only).
     pub allow_loopback_http_callbacks: bool,
     /// Recent status lookups and customer contexts (about 30 s).
@@ -157,9 +159,12 @@ impl App {
         };
         let callbacks = CallbackSender::new(std::time::Duration::from_secs(2))
             .map_err(|e| ConfigError::Invalid { name: "callback client", reason: e.to_string() })?;
+        let files = crate::live::files::FileFetcher::new(std::time::Duration::from_secs(2))
+            .map_err(|e| ConfigError::Invalid { name: "file client", reason: e.to_string() })?;
         Ok(Self {
             stores,
             zendesk,
+            files,
             escalation: EscalationConfig { zendesk_base_url, ..EscalationConfig::default() },
             connect,
             profiles: ProfileCache::default(),
@@ -205,7 +210,12 @@ impl App {
 
     /// The visitor-messages use case (`live::relay`).
     pub fn relay(&self) -> crate::live::relay::Relay<'_> {
-        crate::live::relay::Relay { stores: &self.stores, zendesk: &self.zendesk, accounts: self.accounts() }
+        crate::live::relay::Relay {
+            stores: &self.stores,
+            zendesk: &self.zendesk,
+            accounts: self.accounts(),
+            files: &self.files,
+        }
     }
 
     /// Where a conversation's handoff stands (`live::state`).
@@ -227,11 +237,12 @@ impl App {
 }
 
 impl App {
-    /// Callback URLs may be plain HTTP to localhost and reach local addresses: for the local
-    /// runner and tests, never in Lambda.
+    /// Callback URLs (and the visitor's file URLs) may be plain HTTP to localhost and reach
+    /// local addresses: for the local runner and tests, never in Lambda.
     pub fn allow_local_callbacks(&mut self) {
         self.allow_loopback_http_callbacks = true;
         self.callbacks.allow_local_addresses(true);
+        self.files.allow_local_addresses(true);
     }
 }
 

@@ -67,6 +67,17 @@ pub struct NewUser {
     pub skip_verify_email: bool,
 }
 
+/// `POST /api/v2/uploads.json` answer: the token a comment's `uploads` names.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadResponse {
+    pub upload: Upload,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Upload {
+    pub token: String,
+}
+
 /// Zendesk's ticket types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

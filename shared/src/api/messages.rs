@@ -18,8 +18,8 @@ use crate::store::StoreError;
 pub const ROUTE: &str = "/v1/bots/{bot_id}/conversations/{conversation_id}/messages";
 /// Time kept back from the Lambda's deadline to release the lease.
 const RESERVE: Duration = Duration::from_millis(1000);
-/// Most time one request spends on Zendesk.
-const BUDGET: Duration = Duration::from_secs(10);
+/// Most time one request spends on files and Zendesk.
+const BUDGET: Duration = Duration::from_secs(20);
 
 pub async fn handle(app: &App, request: Request) -> Response<Body> {
     handle_checked(app, request).await.unwrap_or_else(Problem::into_response)
@@ -92,6 +92,13 @@ fn problem_for(error: RelayError) -> Problem {
             }
             other => Problem::storage(other),
         },
+        RelayError::File { field, error } => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attachment-unavailable",
+            "A file could not be had",
+            format!("{field}: {error}. Nothing was added; fix or drop the file and send the messages again."),
+        )
+        .with_errors(vec![crate::error::FieldError::new(field, error.to_string())]),
         RelayError::Zendesk(e) if e.is_transient() => {
             tracing::warn!(error = %e, "Zendesk did not take the visitor's messages");
             Problem::unavailable(

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 
 use crate::text::html_to_text;
-use crate::webhook::event::{Comment, EventKind, TicketEvent};
+use crate::webhook::event::{Comment, EventAttachment, EventKind, TicketEvent};
 use crate::zendesk::types::TicketStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,15 +53,19 @@ pub struct CallbackBody {
     /// The reply as plain text (agent replies only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
+    /// The reply's files (agent replies only): name, type, size and Zendesk's URL for each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<EventAttachment>,
 }
 
 /// Whether a comment is a support agent's public reply: not a private note, not an end user's
-/// message, not one Handoff wrote itself (it acts as the connected Zendesk user), not empty.
+/// message, not one Handoff wrote itself (it acts as the connected Zendesk user), not empty
+/// (text or files).
 pub fn is_agent_reply(comment: &Comment, handoff_user_id: Option<u64>) -> bool {
     comment.is_public
         && comment.author_is_staff
         && !(handoff_user_id.is_some() && comment.author_id == handoff_user_id)
-        && !comment.body.trim().is_empty()
+        && (!comment.body.trim().is_empty() || !comment.attachments.is_empty())
 }
 
 /// What Handoff knows about an event of a conversation's ticket besides the event itself.
@@ -89,6 +93,7 @@ fn base(context: &EventContext<'_>, event: &TicketEvent, kind: CallbackKind, del
         status: event.status,
         author: None,
         text: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -123,12 +128,13 @@ pub fn for_event(context: &EventContext<'_>, event: &TicketEvent) -> Option<Call
         }),
         EventKind::CommentAdded(comment) if is_agent_reply(comment, context.handoff_user_id) => {
             let text = html_to_text(&comment.body);
-            if text.is_empty() {
+            if text.is_empty() && comment.attachments.is_empty() {
                 return None;
             }
             Some(CallbackBody {
                 author: Some(Author { name: comment.author_name.clone().unwrap_or_else(|| "Support".to_owned()) }),
                 text: Some(text),
+                attachments: comment.attachments.clone(),
                 ..base(CallbackKind::AgentReply)
             })
         }
@@ -171,6 +177,7 @@ mod tests {
             author_id: Some(author),
             author_name: Some("Carla".into()),
             author_is_staff: staff,
+            attachments: Vec::new(),
         }
     }
 

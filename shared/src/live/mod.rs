@@ -2,6 +2,7 @@
 //! (`relay`) and where the handoff stands (`state`). The request model, the comment's text and
 //! the handoff's phases are pure (`handoff_core::live`).
 
+pub mod files;
 pub mod relay;
 pub mod state;
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use tracing::{Instrument, info, warn};
 
-use super::{BindingError, VisitorMessages, comment_body, remember};
+use super::files::{FileError, FileFetcher};
+use super::{BindingError, MAX_REQUEST_FILE_BYTES, MAX_URL_FILE_BYTES, VisitorMessages, comment_body, remember};
 use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
 use crate::deadline::{Deadline, now_ms};
 use crate::escalation::TicketRef;
@@ -58,12 +59,16 @@ pub enum RelayError {
     /// Zendesk did not take the comment; `transient` says whether repeating can help.
     #[error("Zendesk did not take the messages: {0}")]
     Zendesk(ZendeskError),
+    /// A visitor's file could not be had (`field` names it: `messages[i].attachments[j]`).
+    #[error("{field}: {error}")]
+    File { field: String, error: FileError },
 }
 
 pub struct Relay<'a> {
     pub stores: &'a Stores,
     pub zendesk: &'a ZendeskClient,
     pub accounts: Accounts<'a>,
+    pub files: &'a FileFetcher,
 }
 
 /// How long a relay holds the sync lease beyond its own deadline.
@@ -155,7 +160,7 @@ impl Relay<'_> {
         let ticket_id = record.ticket_id.expect("a created record has a ticket");
         let new = command.messages.new_since(&record.forwarded_ids);
         let body = comment_body(&new);
-        let result = self.add_comment(bot, record, ticket_id, &body, command.deadline).await;
+        let result = self.add_comment(bot, record, ticket_id, &body, command).await;
         let (status, requester_id) = match result {
             Ok(done) => done,
             Err(error) => {
@@ -219,8 +224,9 @@ impl Relay<'_> {
         record: &ConversationRecord,
         ticket_id: u64,
         body: &str,
-        deadline: Deadline,
+        command: &RelayCommand,
     ) -> Result<(Option<TicketStatus>, u64), RelayError> {
+        let deadline = command.deadline;
         let zendesk = self.zendesk;
         let requester_id = match record.requester_id {
             Some(id) => id,
@@ -246,7 +252,8 @@ impl Relay<'_> {
                 return Ok((record.ticket_status, requester_id));
             }
         }
-        let comment = TicketComment { author_id: Some(requester_id), ..TicketComment::new(body, true) };
+        let uploads = self.upload_files(bot, record, command).await?;
+        let comment = TicketComment { author_id: Some(requester_id), uploads, ..TicketComment::new(body, true) };
         let comment = &comment;
         let updated = self
             .call(bot, deadline, |account| async move {
@@ -254,6 +261,42 @@ impl Relay<'_> {
             })
             .await?;
         Ok((Some(updated.status), requester_id))
+    }
+
+    /// The new messages' files, uploaded to Zendesk (one call each): their tokens, in order. A
+    /// retry uploads them again; an unused upload expires at Zendesk within the hour.
+    async fn upload_files(
+        &self,
+        bot: &mut BotAccount,
+        record: &ConversationRecord,
+        command: &RelayCommand,
+    ) -> Result<Vec<String>, RelayError> {
+        let deadline = command.deadline;
+        let mut tokens = Vec::new();
+        let mut total = 0;
+        for (i, j, attachment) in command.messages.attachments() {
+            if record.forwarded_ids.iter().any(|id| id == command.messages.messages[i].id.trim()) {
+                continue;
+            }
+            let field = format!("messages[{i}].attachments[{j}]");
+            let limit = MAX_URL_FILE_BYTES.min(MAX_REQUEST_FILE_BYTES - total);
+            let bytes = self
+                .files
+                .bytes(attachment, limit, deadline)
+                .await
+                .map_err(|error| RelayError::File { field: field.clone(), error })?;
+            total += bytes.len();
+            let (name, media_type) = (attachment.name.trim(), attachment.media_type());
+            let zendesk = self.zendesk;
+            let token = self
+                .call(bot, deadline, |account| {
+                    let bytes = bytes.clone();
+                    async move { zendesk.upload(&account, name, media_type, bytes, deadline).await }
+                })
+                .await?;
+            tokens.push(token);
+        }
+        Ok(tokens)
     }
 
     async fn call<T, F, Fut>(&self, bot: &mut BotAccount, deadline: Deadline, call: F) -> Result<T, RelayError>

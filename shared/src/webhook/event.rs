@@ -53,6 +53,36 @@ pub struct Comment {
     pub author_id: Option<u64>,
     pub author_name: Option<String>,
     pub author_is_staff: bool,
+    /// The comment's files, when the event lists them.
+    pub attachments: Vec<EventAttachment>,
+}
+
+/// A file on a comment, as the event gives it (Zendesk's attachment object; the name is read
+/// from `file_name` or `filename`, the size as a number or a string).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventAttachment {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    pub url: String,
+}
+
+fn attachments(value: &Value) -> Vec<EventAttachment> {
+    let Some(list) = value.pointer("/event/comment/attachments").and_then(Value::as_array) else { return Vec::new() };
+    list.iter()
+        .filter_map(|a| {
+            let name = text(a, "/file_name").or_else(|| text(a, "/filename"))?.to_owned();
+            let url = text(a, "/content_url").filter(|u| u.starts_with("https://") || u.starts_with("http://"))?;
+            Some(EventAttachment {
+                name,
+                content_type: text(a, "/content_type").map(str::to_owned),
+                size: number(a, "/size"),
+                url: url.to_owned(),
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -121,6 +151,7 @@ pub fn parse(body: &[u8]) -> Result<TicketEvent, EventError> {
             author_id: number(&value, "/event/comment/author/id"),
             author_name: text(&value, "/event/comment/author/name").map(str::to_owned),
             author_is_staff: value.pointer("/event/comment/author/is_staff").and_then(Value::as_bool).unwrap_or(false),
+            attachments: attachments(&value),
         }),
         other => EventKind::Other(other.to_owned()),
     };
@@ -173,7 +204,27 @@ mod tests {
         let event = parse(body.to_string().as_bytes()).unwrap();
         let EventKind::CommentAdded(comment) = event.kind else { panic!("a comment") };
         assert_eq!((comment.id, comment.is_public, comment.author_is_staff), (Some(991), true, true));
+        assert!(comment.attachments.is_empty());
         assert_eq!((comment.author_name.as_deref(), comment.body.as_str()), (Some("Carla"), "<p>Hi Ana!</p>"));
+    }
+
+    #[test]
+    fn a_comments_files_are_read_whichever_name_field_zendesk_uses() {
+        let body = json!({
+            "type": COMMENT_ADDED, "id": "evt-3", "time": "2026-11-21T10:01:00Z", "subject": "zen:ticket:7",
+            "detail": {"id": "7", "status": "OPEN"},
+            "event": {"comment": {"id": "992", "body": "See attached", "is_public": true,
+                "author": {"id": "55", "name": "Carla", "is_staff": true},
+                "attachments": [
+                    {"file_name": "label.pdf", "content_type": "application/pdf", "size": 2532,
+                     "content_url": "https://acme.zendesk.com/attachments/token/abc/?name=label.pdf"},
+                    {"filename": "map.png", "size": "10", "content_url": "https://acme.zendesk.com/attachments/token/def/?name=map.png"},
+                    {"file_name": "no-url.txt"}
+                ]}}
+        });
+        let EventKind::CommentAdded(comment) = parse(body.to_string().as_bytes()).unwrap().kind else { panic!() };
+        let names: Vec<_> = comment.attachments.iter().map(|a| (a.name.as_str(), a.size)).collect();
+        assert_eq!(names, [("label.pdf", Some(2532)), ("map.png", Some(10))]);
     }
 
     #[test]

@@ -171,6 +171,27 @@ impl ZendeskClient {
         Ok(read_json::<TicketResponse>(response).await?.ticket)
     }
 
+    /// `POST /api/v2/uploads.json?filename=…` with the file's bytes: the upload's token, which a
+    /// comment's `uploads` attaches (Zendesk keeps an unused one about an hour).
+    pub async fn upload(
+        &self,
+        account: &Account,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+        deadline: Deadline,
+    ) -> Result<String, ZendeskError> {
+        let mut url = endpoint(account, "/api/v2/uploads.json")?;
+        url.query_pairs_mut().append_pair("filename", name);
+        let body = bytes::Bytes::from(bytes);
+        let response = self
+            .send(account, deadline, Repeat::Safe, |http| {
+                http.request(Method::POST, url.clone()).header("content-type", content_type).body(body.clone())
+            })
+            .await?;
+        Ok(read_json::<UploadResponse>(response).await?.upload.token)
+    }
+
     /// The newest 100 comments of a ticket, newest first (one call): where a comment whose answer
     /// was lost would be.
     pub async fn newest_comments(

@@ -334,3 +334,68 @@ async fn create_ticket_with_the_bots_subject_and_summary_makes_exactly_that_tick
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.raw);
     assert!(h.sim.schema_violations().is_empty(), "{:?}", h.sim.schema_violations());
 }
+
+/// A file the platform hosts, as the test serves it: uploaded to the simulator, whose
+/// `content_url` then stands in for the platform's file server (on loopback).
+async fn hosted_file(h: &Harness, name: &str, bytes: &[u8]) -> String {
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/api/v2/uploads.json?filename={name}", h.sim.base_url))
+        .basic_auth(format!("{AGENT_EMAIL}/token"), Some(API_TOKEN))
+        .header("content-type", "application/pdf")
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["upload"]["attachment"]["content_url"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_visitors_files_reach_the_ticket_by_url_or_inline() {
+    let mut h = Harness::new(Backend::Memory).await;
+    let ticket_id = escalated(&h, "conv-files").await;
+    let receipt = b"%PDF-1.4 receipt for order 55120";
+    let url = hosted_file(&h, "receipt.pdf", receipt).await;
+
+    // Not a public address: refused by name, nothing added, the conversation free for the next try.
+    let body = json!({"messages": [{"id": "f1", "text": "Here is my receipt",
+        "attachments": [{"name": "receipt.pdf", "content_type": "application/pdf", "url": url}]}]});
+    let path = messages_path(&h, "conv-files");
+    let refused = h.call("POST", &path, Some(&body), SCOPE).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.raw);
+    assert_eq!(refused.body["errors"][0]["field"], "messages[0].attachments[0]");
+    assert!(!refused.raw.contains(&url), "the URL is not repeated: it may carry a token");
+    assert!(later_public_comments(&h, ticket_id).is_empty());
+
+    // The local runner and tests may fetch from loopback: by URL and inline, one upload each.
+    h.app.allow_local_callbacks();
+    let mut body = body;
+    body["messages"][0]["attachments"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"name": "photo.png", "content_type": "image/png", "data": "iVBORw0KGgo="}));
+    h.sim.reset_calls();
+    let added = h.call("POST", &path, Some(&body), SCOPE).await;
+    assert_eq!((added.status, added.body["added"].clone()), (StatusCode::OK, json!(["f1"])), "{}", added.raw);
+    assert_eq!((h.sim.count(Route::Uploads), h.sim.count(Route::UpdateTicket)), (2, 1), "{:?}", h.sim.calls());
+    let comment = h.sim.ticket(ticket_id).unwrap().comments.last().cloned().unwrap();
+    assert_eq!((comment.body.as_str(), comment.public), ("Here is my receipt", true));
+    let files: Vec<(String, String, u64)> =
+        comment.attachments.iter().map(|a| (a.file_name.clone(), a.content_type.clone(), a.size)).collect();
+    assert_eq!(
+        files,
+        [
+            ("receipt.pdf".to_owned(), "application/pdf".to_owned(), receipt.len() as u64),
+            ("photo.png".to_owned(), "image/png".to_owned(), 8)
+        ]
+    );
+    let fetched = reqwest::get(&comment.attachments[0].content_url).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&fetched[..], receipt, "the file's own bytes");
+    // A file alone is named in the comment.
+    let alone = json!({"messages": [{"id": "f2", "attachments": [{"name": "label.pdf", "data": "JVBERi0="}]}]});
+    assert_eq!(h.call("POST", &path, Some(&alone), SCOPE).await.status, StatusCode::OK);
+    assert_eq!(later_public_comments(&h, ticket_id).last().unwrap().1, "[file: label.pdf]");
+    assert!(h.sim.schema_violations().is_empty(), "{:?}", h.sim.schema_violations());
+}

@@ -587,3 +587,28 @@ async fn the_health_check_subscribes_an_older_webhook_to_the_handoffs_life_event
         (webhook.id, handoff::zendesk::webhooks::SUBSCRIPTIONS.map(String::from).to_vec())
     );
 }
+
+/// An agent's public reply with a file reaches the bot with the file's name, type, size and URL.
+#[tokio::test]
+async fn an_agents_reply_with_a_file_reaches_the_callback_with_the_file() {
+    let (h, receiver, _) = two_way(Backend::Memory).await;
+    let ticket = taken(&h, &receiver, "conv-agent-file").await;
+    h.sim.agent_reply_with_file(
+        ticket,
+        SUPPORT_AGENT,
+        "<p>Your return label:</p>",
+        ("label.pdf", "application/pdf", b"%PDF-1.4 label"),
+    );
+    delivered(&h, h.sim.emitted_events().len()).await;
+    let replies = of_type(&receiver, "agent_reply");
+    assert_eq!(replies.len(), 1, "{:?}", receiver.types());
+    let body = &replies[0].2;
+    assert_eq!(body["text"], "Your return label:");
+    let file = &body["attachments"][0];
+    assert_eq!(
+        (file["name"].as_str(), file["content_type"].as_str(), file["size"].as_u64()),
+        (Some("label.pdf"), Some("application/pdf"), Some(14))
+    );
+    let bytes = reqwest::get(file["url"].as_str().unwrap()).await.unwrap().bytes().await.unwrap();
+    assert_eq!(&bytes[..], b"%PDF-1.4 label");
+}

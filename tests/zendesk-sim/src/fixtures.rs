@@ -127,6 +127,7 @@ fn insert(s: &mut State, requester_id: u64, subject: &str, status: &str, tags: &
             public: true,
             author_id: requester_id,
             created_at: now.clone(),
+            attachments: Vec::new(),
         }],
         audits: Vec::new(),
         created_at: now.clone(),

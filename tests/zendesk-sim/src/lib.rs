@@ -19,6 +19,7 @@ mod oauth;
 mod page;
 mod routes;
 pub mod schema;
+mod uploads;
 mod users;
 mod webhooks;
 
@@ -33,7 +34,7 @@ use hyper_util::rt::TokioIo;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-pub use model::{Audit, Comment, Ticket, TicketField, User};
+pub use model::{Attachment, Audit, Comment, Ticket, TicketField, User};
 pub use webhooks::{
     ACCOUNT_ID, ASSIGNMENT_CHANGED, COMMENT_ADDED, Delivery, STATUS_CHANGED, TICKET_CREATED, WebhookMode,
 };
@@ -54,6 +55,8 @@ pub enum Route {
     UsersSearch,
     /// `POST /api/v2/users/create_or_update.json`.
     CreateOrUpdateUser,
+    /// `POST /api/v2/uploads.json`.
+    Uploads,
     /// `GET /api/v2/users/{id}/tickets/requested.json`.
     RequestedTickets,
     /// `PUT /api/v2/users/{id}.json`.
@@ -130,6 +133,10 @@ pub(crate) struct State {
     pub deny_audits: bool,
     /// Requests still being processed after their answer went out (`Fault::GatewayError`).
     pub in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    /// Uploads not attached yet, by token (not persisted).
+    pub uploads: HashMap<String, model::Attachment>,
+    /// Every uploaded file's type and bytes, by token (not persisted).
+    pub files: HashMap<String, (String, bytes::Bytes)>,
 }
 
 /// A webhook registered through `POST /api/v2/webhooks`.
@@ -460,6 +467,22 @@ impl Simulator {
     pub fn agent_assign(&self, ticket_id: u64, agent_email: &str) {
         let agent_id = self.with(|s| s.user_by_email(agent_email).map(|u| u.id)).expect("the agent exists");
         self.update_as(ticket_id, agent_email, serde_json::json!({"ticket": {"assignee_id": agent_id}}));
+    }
+
+    /// A public reply with a file, as the agent `agent_email` would write it: the file is uploaded,
+    /// then attached to the comment (webhook events follow).
+    pub fn agent_reply_with_file(&self, ticket_id: u64, agent_email: &str, html_body: &str, file: (&str, &str, &[u8])) {
+        let (name, content_type, bytes) = file;
+        let query = [("filename".to_owned(), name.to_owned())];
+        let answer = self.with(|s| {
+            uploads::create(s, &self.base_url, &query, Some(content_type), &bytes::Bytes::copy_from_slice(bytes))
+        });
+        assert_eq!(answer.status(), http::StatusCode::CREATED, "the upload");
+        let token =
+            self.with(|s| s.uploads.keys().find(|t| s.uploads[*t].file_name == name).cloned()).expect("a token");
+        let body =
+            serde_json::json!({"ticket": {"comment": {"html_body": html_body, "public": true, "uploads": [token]}}});
+        self.update_as(ticket_id, agent_email, body);
     }
 
     fn update_as(&self, ticket_id: u64, email: &str, body: Value) {

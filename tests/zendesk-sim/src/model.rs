@@ -36,6 +36,28 @@ pub struct Comment {
     pub public: bool,
     pub author_id: u64,
     pub created_at: String,
+    /// Files attached through `uploads`.
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file on a comment (Zendesk's attachment object, the fields Handoff reads).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub id: u64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub content_url: String,
+}
+
+impl Attachment {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id, "file_name": self.file_name, "content_type": self.content_type, "size": self.size,
+            "content_url": self.content_url, "inline": false, "deleted": false, "thumbnails": [],
+        })
+    }
 }
 
 impl Comment {
@@ -49,6 +71,7 @@ impl Comment {
         json!({
             "id": self.id, "type": "Comment", "body": self.body, "html_body": html_body, "plain_body": self.body,
             "public": self.public, "author_id": self.author_id, "created_at": self.created_at,
+            "attachments": self.attachments.iter().map(Attachment::to_json).collect::<Vec<_>>(),
         })
     }
 }

@@ -40,6 +40,7 @@ enum Endpoint {
     Me,
     UsersSearch,
     CreateOrUpdateUser,
+    Upload,
     Requested(u64),
     UpdateUser(u64),
     TicketFields,
@@ -69,6 +70,7 @@ impl Endpoint {
             (&Method::GET, ["users", "me"]) => Self::Me,
             (&Method::GET, ["users", "search"]) => Self::UsersSearch,
             (&Method::POST, ["users", "create_or_update"]) => Self::CreateOrUpdateUser,
+            (&Method::POST, ["uploads"]) => Self::Upload,
             (&Method::GET, ["users", u, "tickets", "requested"]) if id(u).is_some() => {
                 Self::Requested(id(u).unwrap_or_default())
             }
@@ -95,6 +97,7 @@ impl Endpoint {
             Self::Me => Route::Me,
             Self::UsersSearch => Route::UsersSearch,
             Self::CreateOrUpdateUser => Route::CreateOrUpdateUser,
+            Self::Upload => Route::Uploads,
             Self::Requested(_) => Route::RequestedTickets,
             Self::UpdateUser(_) => Route::UpdateUser,
             Self::OAuthTokens => Route::OAuthToken,
@@ -133,11 +136,19 @@ async fn process(
         .unwrap_or_default();
     let auth = request.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let idempotency_key = request.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let bytes = match Limited::new(request.into_body(), 16 * 1024 * 1024).collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(_) => return Ok(error(StatusCode::PAYLOAD_TOO_LARGE, "RequestTooLarge", "The request body is too large")),
     };
     let body: Option<Value> = if bytes.is_empty() { None } else { serde_json::from_slice(&bytes).ok() };
+    if method == Method::GET
+        && let Some(token) = path.strip_prefix("/attachments/token/").map(|t| t.trim_end_matches('/'))
+    {
+        return Ok(crate::uploads::serve(&state.lock().expect("sim state"), token));
+    }
+    let content_type = request_content_type.clone();
     let agent_ticket = path.strip_prefix("/agent/tickets/").and_then(|id| id.parse::<u64>().ok());
     if method == Method::GET && (path == "/" || path == "/tickets" || agent_ticket.is_some()) {
         let s = state.lock().expect("sim state");
@@ -200,7 +211,17 @@ async fn process(
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::LoseAnswer) => lose_answer = true,
         Some(Fault::GatewayError { status, processed_after }) => {
-            let request = Received { endpoint, method, query, auth, body, empty: bytes.is_empty(), idempotency_key };
+            let request = Received {
+                endpoint,
+                method,
+                query,
+                auth,
+                body,
+                empty: bytes.is_empty(),
+                idempotency_key,
+                content_type,
+                raw: bytes.clone(),
+            };
             if processed_after.is_zero() {
                 handle(&state, &base_url, request);
             } else {
@@ -218,7 +239,17 @@ async fn process(
         }
         None => {}
     }
-    let request = Received { endpoint, method, query, auth, body, empty: bytes.is_empty(), idempotency_key };
+    let request = Received {
+        endpoint,
+        method,
+        query,
+        auth,
+        body,
+        empty: bytes.is_empty(),
+        idempotency_key,
+        content_type,
+        raw: bytes.clone(),
+    };
     let answer = handle(&state, &base_url, request);
     if lose_answer {
         return Err(DropConnection);
@@ -236,6 +267,9 @@ struct Received {
     /// The request had no body at all (as opposed to one that is not JSON).
     empty: bool,
     idempotency_key: Option<String>,
+    content_type: Option<String>,
+    /// The body as sent (an upload's file).
+    raw: Bytes,
 }
 
 /// An error status as Zendesk (or its gateway) sends it, optionally with `Retry-After`.
@@ -250,9 +284,9 @@ fn status_answer(status: u16, retry_after_secs: Option<u64>) -> Answer {
 
 /// Processes one request and returns Zendesk's answer.
 fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
-    let Received { endpoint, method, query, auth, body, empty, idempotency_key } = request;
+    let Received { endpoint, method, query, auth, body, empty, idempotency_key, content_type, raw } = request;
     let base_url = base_url.to_owned();
-    if !empty && body.is_none() {
+    if !empty && body.is_none() && !matches!(endpoint, Endpoint::Upload) {
         return error(StatusCode::BAD_REQUEST, "InvalidJSON", "The request body is not valid JSON");
     }
 
@@ -302,6 +336,7 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
         (Endpoint::Audits(id), Some(_)) => audits::list(&s, id, &query),
         (Endpoint::UsersSearch, Some(_)) => users::search(&s, &query),
         (Endpoint::CreateOrUpdateUser, Some(caller)) => users::create_or_update(&mut s, &caller, body.as_ref()),
+        (Endpoint::Upload, Some(_)) => crate::uploads::create(&mut s, &base_url, &query, content_type.as_deref(), &raw),
         (Endpoint::Requested(user_id), Some(_)) => users::requested(&s, &base_url, user_id, &query),
         (Endpoint::UpdateUser(user_id), Some(_)) => users::update(&mut s, user_id, body.as_ref()),
         (Endpoint::TicketFields, Some(_)) => {
@@ -581,6 +616,13 @@ pub(crate) fn update_ticket(
         },
         _ => caller.clone(),
     };
+    if !s.tickets.iter().any(|t| t.id == id) {
+        return not_found();
+    }
+    let attachments = match input.get("comment").map(|c| crate::uploads::take(s, c)).transpose() {
+        Ok(attachments) => attachments.unwrap_or_default(),
+        Err(token) => return record_invalid("uploads", &format!("Upload token {token} is invalid")),
+    };
     let Some(ticket) = s.tickets.iter_mut().find(|t| t.id == id) else { return not_found() };
     if ticket.status == "closed" {
         return record_invalid("status", "Status: closed prevents ticket update");
@@ -589,7 +631,10 @@ pub(crate) fn update_ticket(
         return record_invalid("comment", "Ticket has reached the maximum number of comments");
     }
     let now = model::now();
-    let added = input.get("comment").map(|comment| new_comment(comment, comment_id, author.id, &now));
+    let added = input.get("comment").map(|comment| Comment {
+        attachments: attachments.clone(),
+        ..new_comment(comment, comment_id, author.id, &now)
+    });
     ticket.comments.extend(added.clone());
     let previous = ticket.status.clone();
     match input["status"].as_str() {
@@ -638,6 +683,7 @@ fn new_comment(input: &Value, id: u64, author_id: u64, now: &str) -> Comment {
         public: input["public"].as_bool().unwrap_or(true),
         author_id,
         created_at: now.to_owned(),
+        attachments: Vec::new(),
     }
 }
 

@@ -185,6 +185,7 @@ pub(crate) fn emit(s: &mut State, ticket_id: u64, change: Change<'_>, channel: C
                 "id": comment.id.to_string(),
                 "body": comment.stored_body(),
                 "is_public": comment.public,
+                "attachments": comment.attachments.iter().map(model::Attachment::to_json).collect::<Vec<_>>(),
                 "author": {
                     "id": comment.author_id.to_string(),
                     "name": author.map(|u| u.name.as_str()).unwrap_or_default(),

@@ -1,0 +1,87 @@
+//! The visitor's files: decoded from the request, or fetched from the URL the platform hosts
+//! them at. A URL is chosen by whoever holds a chat token, so it is fetched as callbacks are
+//! sent: public addresses only (checked on the URL and on every address its host resolves to),
+//! no redirects, bounded in time and in size (the answer is read no further than the limit).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::callback::address::{PublicOnly, is_local_host};
+use crate::deadline::Deadline;
+use crate::live::Attachment;
+
+/// Why a file could not be had; the text names the kind of failure, never the URL (it may
+/// carry a token the platform put in it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FileError {
+    #[error("the URL is not https or not a public address")]
+    NotPublic,
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the file's URL answered {0}")]
+    Status(u16),
+    #[error("the file's URL did not answer in time")]
+    Timeout,
+    #[error("the file's URL could not be reached")]
+    Unreachable,
+}
+
+/// The HTTP client for the platform's file URLs, built once per cold start.
+#[derive(Clone)]
+pub struct FileFetcher {
+    http: reqwest::Client,
+    resolver: PublicOnly,
+}
+
+impl FileFetcher {
+    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
+        let resolver = PublicOnly::default();
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver.clone()))
+            .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self { http, resolver })
+    }
+
+    /// Lets files come from local and private addresses over plain HTTP (local runner, tests).
+    pub fn allow_local_addresses(&self, allow: bool) {
+        self.resolver.allow_local.store(allow, Ordering::Relaxed);
+    }
+
+    /// The file's bytes: decoded when inline, else fetched, at most `limit` bytes.
+    pub async fn bytes(&self, attachment: &Attachment, limit: usize, deadline: Deadline) -> Result<Vec<u8>, FileError> {
+        if let Some(bytes) = attachment.decoded() {
+            return if bytes.len() > limit { Err(FileError::TooLarge(limit)) } else { Ok(bytes) };
+        }
+        let url = attachment.url.as_deref().and_then(|u| url::Url::parse(u).ok()).ok_or(FileError::NotPublic)?;
+        let local_allowed = self.resolver.allow_local.load(Ordering::Relaxed);
+        let local = url.host().is_none_or(|host| is_local_host(&host));
+        if (local || url.scheme() != "https") && !local_allowed {
+            return Err(FileError::NotPublic);
+        }
+        let request = self.http.get(url).timeout(deadline.remaining()).send();
+        let mut response = match request.await {
+            Ok(r) if r.status().is_success() => r,
+            Ok(r) => return Err(FileError::Status(r.status().as_u16())),
+            Err(e) if e.is_timeout() => return Err(FileError::Timeout),
+            Err(_) => return Err(FileError::Unreachable),
+        };
+        if response.content_length().is_some_and(|n| n as usize > limit) {
+            return Err(FileError::TooLarge(limit));
+        }
+        let mut bytes = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if bytes.len() + chunk.len() > limit => return Err(FileError::TooLarge(limit)),
+                Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                Ok(None) => return Ok(bytes),
+                Err(e) if e.is_timeout() => return Err(FileError::Timeout),
+                Err(_) => return Err(FileError::Unreachable),
+            }
+        }
+    }
+}
