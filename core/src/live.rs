@@ -21,8 +21,9 @@ pub const MAX_INLINE_REQUEST_BYTES: usize = 4_000_000;
 pub const MAX_URL_FILE_BYTES: usize = 20_000_000;
 /// Most bytes of files, fetched and inline, in one request (one comment).
 pub const MAX_REQUEST_FILE_BYTES: usize = 40_000_000;
-/// Most files on one message.
+/// Most files on one message, and in one request (each is one upload call to Zendesk).
 pub const MAX_FILES_PER_MESSAGE: usize = 10;
+pub const MAX_FILES_PER_REQUEST: usize = 10;
 /// Most messages one request may carry.
 pub const MAX_MESSAGES: usize = 50;
 /// Most bytes of text one request may carry: the messages of one request become one comment, and
@@ -96,8 +97,14 @@ impl Attachment {
         match (&self.url, &self.data) {
             (Some(url), None) => {
                 let parsed = url::Url::parse(url).ok();
-                if !parsed.as_ref().is_some_and(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some()) {
-                    problems.push(("url", "must be an absolute https:// URL".to_owned()));
+                let fit = |u: &url::Url| {
+                    matches!(u.scheme(), "https" | "http")
+                        && u.host().is_some()
+                        && u.username().is_empty()
+                        && u.password().is_none()
+                };
+                if !parsed.as_ref().is_some_and(fit) {
+                    problems.push(("url", "must be an absolute https:// URL without a user or password".to_owned()));
                 }
             }
             (None, Some(_)) => match self.decoded() {
@@ -164,8 +171,12 @@ impl VisitorMessages {
                 ),
             ));
         }
-        let text: usize = self.messages.iter().map(|m| m.text.trim().len() + 2).sum();
-        if text > MAX_TEXT_BYTES {
+        if self.attachments().count() > MAX_FILES_PER_REQUEST {
+            errors.push(FieldError::new("messages", format!("at most {MAX_FILES_PER_REQUEST} files in one request")));
+        }
+        // What the comment will hold (a message of files only is named by its files).
+        let all: Vec<&VisitorMessage> = self.messages.iter().collect();
+        if comment_body(&all).len() > MAX_TEXT_BYTES {
             errors.push(FieldError::new("messages", format!("at most {MAX_TEXT_BYTES} bytes of text in one request")));
         }
         errors
@@ -295,6 +306,31 @@ mod tests {
         assert_eq!(comment_body(&parsed.new_since(&[])), "[files: receipt.pdf, photo.jpg]");
         assert_eq!(parsed.messages[0].attachments[1].decoded().unwrap(), b"hello");
         assert_eq!(parsed.messages[0].attachments[1].media_type(), "application/octet-stream");
+        let many: Vec<String> = (0..11)
+            .map(|i| format!(r#"{{"id": "m{i}", "attachments": [{{"name": "f{i}", "data": "aGk="}}]}}"#))
+            .collect();
+        assert_eq!(
+            invalid_fields(&format!(r#"{{"messages": [{}]}}"#, many.join(","))),
+            ["messages"],
+            "10 files a request"
+        );
+        let long_name = "n".repeat(250);
+        let named: Vec<String> = (0..50)
+            .map(|i| {
+                format!(r#"{{"id": "m{i}", "text": "{long_name} {long_name} {long_name} {long_name} {long_name}"}}"#)
+            })
+            .collect();
+        assert_eq!(
+            invalid_fields(&format!(r#"{{"messages": [{}]}}"#, named.join(","))),
+            ["messages"],
+            "the comment's size"
+        );
+        assert_eq!(
+            invalid_fields(
+                r#"{"messages": [{"id": "m1", "attachments": [{"name": "u", "url": "https://user:pw@files.example.com/f"}]}]}"#
+            ),
+            ["messages[0].attachments[0].url"]
+        );
         assert_eq!(
             invalid_fields(
                 r#"{"messages": [{"id": "m1", "attachments": [{"name": "a/b", "url": "ftp://x/y"}, {"name": "x", "data": "%%%"}, {"name": "y"}]}]}"#

@@ -56,6 +56,11 @@ pub struct EscalationRequest {
     pub tags: Vec<String>,
 }
 
+/// Tags only Handoff sets: `handoff`, and every `handoff_…` (the bot's, the rule's, the placeholder's).
+pub fn reserved_tag(tag: &str) -> bool {
+    tag == "handoff" || tag.starts_with("handoff_") || tag.starts_with("handoff-")
+}
+
 /// Longest subject accepted (Zendesk keeps 150 characters on a subject line).
 pub const MAX_SUBJECT_CHARS: usize = 150;
 /// Longest summary accepted: it fits one Zendesk comment.
@@ -143,6 +148,10 @@ impl EscalationRequest {
                 "tags",
                 format!("at most {MAX_TAGS} tags of 1-80 characters, each with a letter or digit"),
             ));
+        } else if self.tags.iter().filter_map(|t| crate::text::sanitize_tag(t)).any(|t| reserved_tag(&t)) {
+            // Handoff's own tags say which bot made a ticket and what Handoff knows of it: a body
+            // may not claim them.
+            errors.push(FieldError::new("tags", "`handoff` and tags starting with `handoff_` are Handoff's own"));
         }
         for (field, value, max) in [
             ("visitor.name", &self.visitor.name, 255),
@@ -205,6 +214,18 @@ mod tests {
         };
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, ["signals.confidence", "visitor.email", "locale"]);
+    }
+
+    #[test]
+    fn a_body_may_not_claim_handoffs_own_tags() {
+        for tag in ["handoff", "handoff_placeholder_email", "Handoff Bot other", "HANDOFF_rule_manual"] {
+            let body = serde_json::json!({"tags": ["refund", tag]}).to_string();
+            let Err(ParseError::Invalid(errors)) = EscalationRequest::parse(body.as_bytes()) else {
+                panic!("{tag} is refused")
+            };
+            assert_eq!(errors[0].field, "tags", "{tag}");
+        }
+        assert!(EscalationRequest::parse(br#"{"tags": ["refund", "vip customer"]}"#).is_ok());
     }
 
     #[test]

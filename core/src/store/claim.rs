@@ -31,6 +31,7 @@ pub fn next_claim(existing: Option<&ConversationRecord>, claim: &ClaimRequest) -
         last_synced_fingerprint: None,
         sync_holder: None,
         sync_lease_until_ms: None,
+        sync_started_at_ms: None,
         status_at_ms: None,
         requester_id: None,
         forwarded_ids: Vec::new(),

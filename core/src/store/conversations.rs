@@ -90,6 +90,10 @@ pub struct ConversationRecord {
     /// Unix milliseconds until which the sync lease is held.
     #[serde(default)]
     pub sync_lease_until_ms: Option<i64>,
+    /// Unix milliseconds when the current (or last unfinished) sync lease was taken: a comment an
+    /// unfinished relay may have left is looked for only from then on.
+    #[serde(default)]
+    pub sync_started_at_ms: Option<i64>,
     /// The Zendesk user id of the ticket's requester: the author of the visitor's comments.
     #[serde(default)]
     pub requester_id: Option<u64>,
@@ -308,10 +312,18 @@ pub trait ConversationStore: Send + Sync {
         forwarded: &Forwarded,
     ) -> Result<(), StoreError>;
 
-    /// Ends the sync lease at once without recording anything (the notes could not all be added),
-    /// keeping `holder` on the record as a mark that some of its notes may be on the ticket: the
-    /// next follow-up checks the ticket before adding. Harmless when `holder` no longer holds it.
-    async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError>;
+    /// Ends the sync lease at `until_ms` (0: at once) without recording anything (the notes or the
+    /// comment could not all be added), keeping `holder` on the record as a mark that some of them
+    /// may be on the ticket: the next holder checks the ticket before adding. A later `until_ms`
+    /// gives Zendesk time to finish a request whose answer was lost. Harmless when `holder` no
+    /// longer holds it.
+    async fn release_sync_lease(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        holder: &str,
+        until_ms: i64,
+    ) -> Result<(), StoreError>;
 
     /// Records the latest status of the episode's ticket `ticket_id`; Conflict when the record
     /// has moved on to another ticket or is not `created`.

@@ -52,8 +52,7 @@ impl TicketCreateInput {
     }
 }
 
-/// `POST /api/v2/users/create_or_update.json` body: an end user by email (a new user's role is
-/// end-user by default; no role is sent, so an existing user's is never changed).
+/// `POST /api/v2/users.json` body: a new end user (the default role of a new user).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserCreateRequest {
     pub user: NewUser,
@@ -237,6 +236,9 @@ pub struct TicketCommentObject {
     pub public: bool,
     #[serde(default)]
     pub author_id: Option<u64>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub created_at: Option<String>,
 }
 
 /// The fields of `UserObject` Handoff uses; `id` is null for an anonymous caller of `users/me`.

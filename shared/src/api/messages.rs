@@ -14,6 +14,7 @@ use crate::http::{Caller, Problem, checked_id, json_body, json_response, path_pa
 use crate::live::relay::{RelayCommand, RelayError, Relayed};
 use crate::live::{MAX_BODY_BYTES, VisitorMessages};
 use crate::store::StoreError;
+use crate::zendesk::ZendeskError;
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/conversations/{conversation_id}/messages";
 /// Time kept back from the Lambda's deadline to release the lease.
@@ -67,7 +68,7 @@ fn problem_for(error: RelayError) -> Problem {
         ),
         RelayError::Busy { retry_after } => Problem::unavailable(
             "Another request for this conversation is adding its messages; send these again after Retry-After.",
-            retry_after.as_secs().max(1),
+            (retry_after.as_millis() as u64).div_ceil(1000).max(1),
         ),
         RelayError::VisitorMismatch(_) => Problem::visitor_mismatch(),
         RelayError::Account(AccountError::NotConnected) => Problem::new(
@@ -99,6 +100,17 @@ fn problem_for(error: RelayError) -> Problem {
             format!("{field}: {error}. Nothing was added; fix or drop the file and send the messages again."),
         )
         .with_errors(vec![crate::error::FieldError::new(field, error.to_string())]),
+        RelayError::Zendesk(ZendeskError::Rejected { status: 422, description, .. }) => {
+            tracing::warn!(%description, "Zendesk refused the visitor's comment");
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "zendesk-refused-comment",
+                "Zendesk refused the comment",
+                format!(
+                    "Zendesk did not take the messages as a comment ({description}); change them (a file type the account blocks, text over its limits) and send again."
+                ),
+            )
+        }
         RelayError::Zendesk(e) if e.is_transient() => {
             tracing::warn!(error = %e, "Zendesk did not take the visitor's messages");
             Problem::unavailable(

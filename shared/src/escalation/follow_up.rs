@@ -105,7 +105,7 @@ impl Escalator<'_> {
                 Err(e) => {
                     let conversations = &self.stores.conversations;
                     if let Err(error) =
-                        conversations.release_sync_lease(&record.bot_id, &record.conversation_id, &holder).await
+                        conversations.release_sync_lease(&record.bot_id, &record.conversation_id, &holder, 0).await
                     {
                         warn!(%error, "could not release the sync lease; it expires on its own");
                     }
@@ -120,7 +120,7 @@ impl Escalator<'_> {
                 Err(e) => {
                     let conversations = &self.stores.conversations;
                     if let Err(error) =
-                        conversations.release_sync_lease(&record.bot_id, &record.conversation_id, &holder).await
+                        conversations.release_sync_lease(&record.bot_id, &record.conversation_id, &holder, 0).await
                     {
                         warn!(%error, "could not release the sync lease; it expires on its own");
                     }

@@ -10,6 +10,7 @@ use super::episode::{fingerprint, idempotency_key, messages_after};
 use super::pending::PendingEscalation;
 use super::request::EscalationRequest;
 use super::service::*;
+use super::submitter::Visitor;
 use crate::connection::accounts::BotAccount;
 use crate::deadline::{Deadline, now_ms};
 use crate::identity;
@@ -182,17 +183,21 @@ impl Escalator<'_> {
             }
         }
         let mut check_notes = ticket.is_some() || record.notes_written > 0;
+        // The visitor's user, when this create named it (the author of relayed messages later).
+        let mut named_requester = None;
         let ticket = match ticket {
             Some(t) => t,
             None => {
                 let key = idempotency_key(&record.bot_id, &record.conversation_id, record.episode);
-                let input = match self.as_visitors_ticket(bot, &plan.ticket, deadline).await {
+                let visitor = Visitor { verified: record.requester_verified, placeholder: plan.placeholder_email };
+                let input = match self.as_visitors_ticket(bot, &plan.ticket, visitor, deadline).await {
                     Ok(input) => input,
                     Err(e) => return settle(None, 0, e).await,
                 };
                 match self.create_once(bot, &record, &input, &key, deadline).await {
                     Ok((t, replayed)) => {
                         check_notes |= replayed;
+                        named_requester = input.requester_id.filter(|id| t.requester_id == Some(*id));
                         // Only a verified requester's Zendesk user is written to: an email from a body
                         // may name someone else's existing user.
                         if record.requester_verified {
@@ -244,7 +249,7 @@ impl Escalator<'_> {
             status,
             notes_written: written as u32,
             last_synced_fingerprint: last_message.map(fingerprint),
-            requester_id: ticket.requester_id,
+            requester_id: named_requester,
         };
         let result_of_record = self
             .stores

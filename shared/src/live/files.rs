@@ -53,9 +53,14 @@ impl FileFetcher {
     }
 
     /// The file's bytes: decoded when inline, else fetched, at most `limit` bytes.
-    pub async fn bytes(&self, attachment: &Attachment, limit: usize, deadline: Deadline) -> Result<Vec<u8>, FileError> {
+    pub async fn bytes(
+        &self,
+        attachment: &Attachment,
+        limit: usize,
+        deadline: Deadline,
+    ) -> Result<bytes::Bytes, FileError> {
         if let Some(bytes) = attachment.decoded() {
-            return if bytes.len() > limit { Err(FileError::TooLarge(limit)) } else { Ok(bytes) };
+            return if bytes.len() > limit { Err(FileError::TooLarge(limit)) } else { Ok(bytes.into()) };
         }
         let url = attachment.url.as_deref().and_then(|u| url::Url::parse(u).ok()).ok_or(FileError::NotPublic)?;
         let local_allowed = self.resolver.allow_local.load(Ordering::Relaxed);
@@ -70,15 +75,17 @@ impl FileFetcher {
             Err(e) if e.is_timeout() => return Err(FileError::Timeout),
             Err(_) => return Err(FileError::Unreachable),
         };
-        if response.content_length().is_some_and(|n| n as usize > limit) {
+        let announced = response.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        if announced.is_some_and(|n| n > limit) {
             return Err(FileError::TooLarge(limit));
         }
-        let mut bytes = Vec::new();
+        // Sized once when the length is known: a growing buffer would hold up to twice the file.
+        let mut bytes = Vec::with_capacity(announced.unwrap_or(64 * 1024));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) if bytes.len() + chunk.len() > limit => return Err(FileError::TooLarge(limit)),
                 Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
-                Ok(None) => return Ok(bytes),
+                Ok(None) => return Ok(bytes.into()),
                 Err(e) if e.is_timeout() => return Err(FileError::Timeout),
                 Err(_) => return Err(FileError::Unreachable),
             }

@@ -2,6 +2,7 @@
 //! (`relay`) and where the handoff stands (`state`). The request model, the comment's text and
 //! the handoff's phases are pure (`handoff_core::live`).
 
+mod comment;
 pub mod files;
 pub mod relay;
 pub mod state;
@@ -42,5 +43,12 @@ pub(crate) async fn bound_record(
         [session.as_ref().and_then(|s| s.email.as_deref()), record.as_ref().and_then(|r| r.requester_email.as_deref())],
         verified,
     )?;
+    // After the handoff a claim must name the handoff's own visitor: a conversation handed over
+    // for nobody in particular (no email) is not any claim's to read or write in.
+    if let (Some(claim), Some(record)) = (claim, &record)
+        && !record.requester_email.as_deref().is_some_and(|email| identity::same_email(email, claim))
+    {
+        return Err(VisitorMismatch.into());
+    }
     Ok(record)
 }

@@ -4,21 +4,23 @@
 //! Exactly once rests on the conversation's sync lease (the one follow-up notes take): a relay
 //! takes it only while the record's forwarded count is the one it read, so two relays never pick
 //! the same new messages, and the write that records the forwarded ids releases it. A relay that
-//! failed after Zendesk may have taken its comment leaves its holder on the record; the next one
-//! then looks among the ticket's newest comments for that comment before adding it again.
+//! failed after Zendesk may have taken its comment keeps the lease a moment longer (time for
+//! Zendesk to finish) and leaves its holder on the record; the next one then looks among the ticket's comments made since that
+//! lease began for the messages it covered before adding them again. Zendesk's side is in
+//! `comment`.
 
 use std::time::Duration;
 
 use tracing::{Instrument, info, warn};
 
 use super::files::{FileError, FileFetcher};
-use super::{BindingError, MAX_REQUEST_FILE_BYTES, MAX_URL_FILE_BYTES, VisitorMessages, comment_body, remember};
+use super::{BindingError, VisitorMessages, remember};
 use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
 use crate::deadline::{Deadline, now_ms};
 use crate::escalation::TicketRef;
 use crate::identity::VisitorMismatch;
 use crate::store::*;
-use crate::zendesk::types::{TicketComment, TicketStatus};
+use crate::zendesk::types::TicketStatus;
 use crate::zendesk::{ZendeskClient, ZendeskError};
 
 pub struct RelayCommand {
@@ -64,6 +66,13 @@ pub enum RelayError {
     File { field: String, error: FileError },
 }
 
+impl RelayError {
+    /// Zendesk may have carried out the call although no answer said so (see `ZendeskError::maybe_done`).
+    pub fn maybe_done(&self) -> bool {
+        matches!(self, Self::Zendesk(e) if e.maybe_done())
+    }
+}
+
 pub struct Relay<'a> {
     pub stores: &'a Stores,
     pub zendesk: &'a ZendeskClient,
@@ -73,6 +82,8 @@ pub struct Relay<'a> {
 
 /// How long a relay holds the sync lease beyond its own deadline.
 const LEASE_MARGIN: Duration = Duration::from_secs(5);
+/// How long the lease stays after a call whose answer was lost: time for Zendesk to finish it.
+const SETTLE: Duration = Duration::from_secs(3);
 
 impl Relay<'_> {
     pub async fn relay(&self, command: RelayCommand) -> Result<Relayed, RelayError> {
@@ -148,8 +159,10 @@ impl Relay<'_> {
         Err(RelayError::Busy { retry_after: Duration::from_secs(1) })
     }
 
-    /// Under the sync lease: adds the new messages as one comment by the requester (unless a
-    /// previous holder's comment is already there), then records them and releases the lease.
+    /// Under the sync lease: adds the new messages (`comment`), then records them with the
+    /// lease's release. A failure that Zendesk may still have carried out keeps the lease (and the
+    /// mark) a moment (`SETTLE`), so a retry looks for the comment once Zendesk is done; any other
+    /// failure releases the lease and clears the mark (nothing was added).
     async fn relay_leased(
         &self,
         bot: &mut BotAccount,
@@ -159,147 +172,91 @@ impl Relay<'_> {
     ) -> Result<Relayed, RelayError> {
         let ticket_id = record.ticket_id.expect("a created record has a ticket");
         let new = command.messages.new_since(&record.forwarded_ids);
-        let body = comment_body(&new);
-        let result = self.add_comment(bot, record, ticket_id, &body, command).await;
-        let (status, requester_id) = match result {
-            Ok(done) => done,
+        let conversations = &self.stores.conversations;
+        let commented = match self.add_comment(bot, record, &new, command).await {
+            Ok(commented) => commented,
             Err(error) => {
-                if let Err(e) =
-                    self.stores.conversations.release_sync_lease(&record.bot_id, &record.conversation_id, holder).await
-                {
-                    warn!(error = %e, "could not release the sync lease; it expires on its own");
-                }
-                return match error {
-                    RelayError::Zendesk(ZendeskError::NotFound) => self.ended(bot, record, TicketStatus::Closed).await,
-                    // Zendesk refuses comments on a closed ticket with a 422 (as it does a comment
-                    // over its limits): one read tells which.
-                    RelayError::Zendesk(ZendeskError::Rejected { status: 422, .. }) => {
-                        let zendesk = self.zendesk;
-                        let deadline = command.deadline;
-                        let shown = self
-                            .call(bot, deadline, |account| async move {
-                                zendesk.show_ticket(&account, ticket_id, deadline).await
-                            })
-                            .await;
-                        match shown {
-                            Ok(ticket) if ticket.status == TicketStatus::Closed => {
-                                self.ended(bot, record, TicketStatus::Closed).await
-                            }
-                            _ => Err(error),
-                        }
+                if error.maybe_done() {
+                    // Zendesk may still be adding the comment: the next relay waits a moment, then
+                    // looks for it (the mark stays).
+                    warn!(%error, "Zendesk may have taken the comment; the lease is kept a moment");
+                    let until = now_ms() + SETTLE.as_millis() as i64;
+                    let kept = conversations.release_sync_lease(&record.bot_id, &record.conversation_id, holder, until);
+                    if let Err(e) = kept.await {
+                        warn!(error = %e, "could not shorten the sync lease; it expires on its own");
                     }
-                    other => Err(other),
-                };
+                } else {
+                    let unchanged = Forwarded {
+                        ids: record.forwarded_ids.clone(),
+                        count: record.forwarded_count,
+                        requester_id: None,
+                    };
+                    let released = conversations
+                        .record_forwarded(&record.bot_id, &record.conversation_id, holder, &unchanged)
+                        .await;
+                    if let Err(e) = released {
+                        warn!(error = %e, "could not release the sync lease; it expires on its own");
+                    }
+                }
+                return self.after_failure(bot, record, error, command).await;
             }
         };
         let forwarded = Forwarded {
             ids: remember(&record.forwarded_ids, &new),
             count: record.forwarded_count + new.len() as u64,
-            requester_id: Some(requester_id),
+            requester_id: commented.requester_id,
         };
-        match self
-            .stores
-            .conversations
-            .record_forwarded(&record.bot_id, &record.conversation_id, holder, &forwarded)
-            .await
-        {
+        match conversations.record_forwarded(&record.bot_id, &record.conversation_id, holder, &forwarded).await {
             Ok(()) => {}
-            // The lease ran out before the write: a retry may find the comment and add nothing.
+            // The lease ran out before the write: a retry finds the comment and adds nothing.
             Err(StoreError::Conflict) => warn!("sync lease lost before recording the relayed messages"),
             Err(e) => return Err(e.into()),
         }
         let added: Vec<String> = new.iter().map(|m| m.id.trim().to_owned()).collect();
         let duplicates =
             command.messages.messages.iter().map(|m| m.id.trim().to_owned()).filter(|id| !added.contains(id)).collect();
-        info!(added = added.len(), "relayed the visitor's messages as the requester's comment");
-        Ok(Relayed::Added { ticket: ticket_ref(bot, ticket_id, status), added, duplicates })
+        info!(added = added.len(), "relayed the visitor's messages to the ticket");
+        Ok(Relayed::Added { ticket: ticket_ref(bot, ticket_id, commented.status), added, duplicates })
     }
 
-    /// The comment by the requester, once: the requester's user id comes from the record (or,
-    /// for a ticket recorded before it was kept, from the ticket); a previous holder's mark means
-    /// its comment may be there already.
-    async fn add_comment(
+    /// A deleted ticket, or one Zendesk refuses a comment on because it is closed, ends the
+    /// handoff; anything else is the caller's error.
+    async fn after_failure(
         &self,
         bot: &mut BotAccount,
         record: &ConversationRecord,
-        ticket_id: u64,
-        body: &str,
+        error: RelayError,
         command: &RelayCommand,
-    ) -> Result<(Option<TicketStatus>, u64), RelayError> {
-        let deadline = command.deadline;
-        let zendesk = self.zendesk;
-        let requester_id = match record.requester_id {
-            Some(id) => id,
-            None => {
-                let ticket =
+    ) -> Result<Relayed, RelayError> {
+        let ticket_id = record.ticket_id.expect("a created record has a ticket");
+        match error {
+            RelayError::Zendesk(ZendeskError::NotFound) => self.ended(bot, record, TicketStatus::Closed).await,
+            // Zendesk refuses comments on a closed ticket with a 422 (as it does a comment it will
+            // not take): one read tells which.
+            RelayError::Zendesk(ZendeskError::Rejected { status: 422, .. }) => {
+                let (zendesk, deadline) = (self.zendesk, command.deadline);
+                let shown =
                     self.call(bot, deadline, |account| async move {
                         zendesk.show_ticket(&account, ticket_id, deadline).await
                     })
-                    .await?;
-                ticket
-                    .requester_id
-                    .ok_or(RelayError::Zendesk(ZendeskError::Unexpected("the ticket has no requester".into())))?
+                    .await;
+                match shown {
+                    Ok(ticket) if ticket.status == TicketStatus::Closed => {
+                        self.ended(bot, record, TicketStatus::Closed).await
+                    }
+                    _ => Err(error),
+                }
             }
-        };
-        if record.sync_holder.is_some() {
-            let newest =
-                self.call(bot, deadline, |account| async move {
-                    zendesk.newest_comments(&account, ticket_id, deadline).await
-                })
-                .await?;
-            if newest.iter().any(|c| c.public && c.author_id == Some(requester_id) && c.body.trim() == body.trim()) {
-                info!("an earlier relay's comment is on the ticket; not adding it again");
-                return Ok((record.ticket_status, requester_id));
-            }
+            other => Err(other),
         }
-        let uploads = self.upload_files(bot, record, command).await?;
-        let comment = TicketComment { author_id: Some(requester_id), uploads, ..TicketComment::new(body, true) };
-        let comment = &comment;
-        let updated = self
-            .call(bot, deadline, |account| async move {
-                zendesk.add_requester_comment(&account, ticket_id, comment, deadline).await
-            })
-            .await?;
-        Ok((Some(updated.status), requester_id))
     }
 
-    /// The new messages' files, uploaded to Zendesk (one call each): their tokens, in order. A
-    /// retry uploads them again; an unused upload expires at Zendesk within the hour.
-    async fn upload_files(
+    pub(super) async fn call<T, F, Fut>(
         &self,
         bot: &mut BotAccount,
-        record: &ConversationRecord,
-        command: &RelayCommand,
-    ) -> Result<Vec<String>, RelayError> {
-        let deadline = command.deadline;
-        let mut tokens = Vec::new();
-        let mut total = 0;
-        for (i, j, attachment) in command.messages.attachments() {
-            if record.forwarded_ids.iter().any(|id| id == command.messages.messages[i].id.trim()) {
-                continue;
-            }
-            let field = format!("messages[{i}].attachments[{j}]");
-            let limit = MAX_URL_FILE_BYTES.min(MAX_REQUEST_FILE_BYTES - total);
-            let bytes = self
-                .files
-                .bytes(attachment, limit, deadline)
-                .await
-                .map_err(|error| RelayError::File { field: field.clone(), error })?;
-            total += bytes.len();
-            let (name, media_type) = (attachment.name.trim(), attachment.media_type());
-            let zendesk = self.zendesk;
-            let token = self
-                .call(bot, deadline, |account| {
-                    let bytes = bytes.clone();
-                    async move { zendesk.upload(&account, name, media_type, bytes, deadline).await }
-                })
-                .await?;
-            tokens.push(token);
-        }
-        Ok(tokens)
-    }
-
-    async fn call<T, F, Fut>(&self, bot: &mut BotAccount, deadline: Deadline, call: F) -> Result<T, RelayError>
+        deadline: Deadline,
+        call: F,
+    ) -> Result<T, RelayError>
     where
         F: Fn(crate::zendesk::Account) -> Fut,
         Fut: std::future::Future<Output = Result<T, ZendeskError>>,

@@ -800,6 +800,7 @@ impl ConversationStore for DynamoStore {
         let mut update = Update::new(conv_key(bot_id, conversation_id))
             .set("sync_holder", s(&lease.holder))
             .set("sync_lease_until_ms", n(lease.until_ms))
+            .set("sync_started_at_ms", n(lease.now_ms))
             .bump_version()
             .when(
                 &condition,
@@ -825,7 +826,7 @@ impl ConversationStore for DynamoStore {
     ) -> Result<(), StoreError> {
         let update = Update::new(conv_key(bot_id, conversation_id))
             .set("last_synced_fingerprint", s(fingerprint))
-            .remove(&["sync_holder", "sync_lease_until_ms"])
+            .remove(&["sync_holder", "sync_lease_until_ms", "sync_started_at_ms"])
             .bump_version()
             .when("sync_holder = :holder", [(":holder", s(holder))]);
         self.apply(update).await.map(|_| ())
@@ -843,7 +844,7 @@ impl ConversationStore for DynamoStore {
             .set("forwarded_ids", ids)
             .set("forwarded_count", n(forwarded.count))
             .set_some("requester_id", forwarded.requester_id.map(n))
-            .remove(&["sync_holder", "sync_lease_until_ms"])
+            .remove(&["sync_holder", "sync_lease_until_ms", "sync_started_at_ms"])
             .bump_version()
             .when("sync_holder = :holder", [(":holder", s(holder))]);
         self.apply(update).await.map(|_| ())
@@ -885,10 +886,16 @@ impl ConversationStore for DynamoStore {
         Ok(Some(record.agent_joined_event.as_deref() == Some(activity.event_id.as_str())))
     }
 
-    async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
+    async fn release_sync_lease(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        holder: &str,
+        until_ms: i64,
+    ) -> Result<(), StoreError> {
         // The holder stays as a mark that its notes may be partly on the ticket.
         let update = Update::new(conv_key(bot_id, conversation_id))
-            .set("sync_lease_until_ms", n(0))
+            .set("sync_lease_until_ms", n(until_ms))
             .bump_version()
             .when("sync_holder = :holder", [(":holder", s(holder))]);
         done_unless_failed(self.apply(update).await)

@@ -178,12 +178,11 @@ impl ZendeskClient {
         account: &Account,
         name: &str,
         content_type: &str,
-        bytes: Vec<u8>,
+        body: bytes::Bytes,
         deadline: Deadline,
     ) -> Result<String, ZendeskError> {
         let mut url = endpoint(account, "/api/v2/uploads.json")?;
         url.query_pairs_mut().append_pair("filename", name);
-        let body = bytes::Bytes::from(bytes);
         let response = self
             .send(account, deadline, Repeat::Safe, |http| {
                 http.request(Method::POST, url.clone()).header("content-type", content_type).body(body.clone())

@@ -57,9 +57,8 @@ impl ZendeskClient {
         Ok(users.into_iter().find(|u| u.email.as_deref().is_some_and(|e| e.eq_ignore_ascii_case(email))))
     }
 
-    /// `POST /api/v2/users/create_or_update.json`: the end user with this email, created when
-    /// there is none (needs `users:write`). Only called for an email a search did not find (or
-    /// Handoff's own placeholder), so an existing user's name is not overwritten in practice.
+    /// `POST /api/v2/users.json`: a new end user (needs `users:write`). Create only: Zendesk
+    /// refuses an email that exists (422), so no existing user is ever changed.
     pub async fn create_end_user(
         &self,
         account: &Account,
@@ -70,7 +69,7 @@ impl ZendeskClient {
         let body = UserCreateRequest {
             user: NewUser { name: name.to_owned(), email: email.to_owned(), skip_verify_email: true },
         };
-        let url = endpoint(account, "/api/v2/users/create_or_update.json")?;
+        let url = endpoint(account, "/api/v2/users.json")?;
         let response = self
             .send_authorized(account, deadline, |http| http.request(reqwest::Method::POST, url.clone()).json(&body))
             .await?;

@@ -768,10 +768,5 @@ async fn a_follow_up_note_zendesk_applied_but_answered_504_is_not_added_again_on
 
 /// The calls about tickets, in order (without the lookup of the visitor's user before a create).
 fn ticket_calls(h: &Harness) -> Vec<Route> {
-    h.sim
-        .calls()
-        .iter()
-        .map(|c| c.route)
-        .filter(|r| !matches!(r, Route::UsersSearch | Route::CreateOrUpdateUser))
-        .collect()
+    h.sim.calls().iter().map(|c| c.route).filter(|r| !matches!(r, Route::UsersSearch | Route::CreateUser)).collect()
 }

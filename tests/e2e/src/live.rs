@@ -137,6 +137,12 @@ async fn a_relay_whose_answer_was_lost_is_not_added_twice() {
     assert_eq!(lost.status, StatusCode::SERVICE_UNAVAILABLE, "{}", lost.raw);
     assert!(lost.headers.get("retry-after").is_some());
     h.sim.clear_faults();
+    // Zendesk may still be adding it: the conversation is held a moment, as Retry-After says.
+    let busy = relay(&h, "conv-lost", &[("m1", "my tracking number is 1Z999")]).await;
+    assert_eq!(busy.status, StatusCode::SERVICE_UNAVAILABLE, "{}", busy.raw);
+    let wait: u64 = busy.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(wait <= 3, "{wait}");
+    tokio::time::sleep(Duration::from_millis(wait * 1000 + 100)).await;
     let retried = relay(&h, "conv-lost", &[("m1", "my tracking number is 1Z999")]).await;
     assert_eq!((retried.status, retried.body["added"].clone()), (StatusCode::OK, json!(["m1"])), "{}", retried.raw);
     let bodies: Vec<String> = later_public_comments(&h, ticket_id).into_iter().map(|(_, b)| b).collect();
@@ -259,7 +265,7 @@ async fn the_first_comment_is_the_visitors_own_for_a_known_a_new_and_an_anonymou
             ticket.comments[1..].iter().all(|c| !c.public && c.author_id != ticket.requester_id),
             "notes are the integration's"
         );
-        let (searches, creates) = (h.sim.count(Route::UsersSearch), h.sim.count(Route::CreateOrUpdateUser));
+        let (searches, creates) = (h.sim.count(Route::UsersSearch), h.sim.count(Route::CreateUser));
         let expected = match conversation {
             "conv-known" => (1, 0),
             "conv-new" => (1, 1),
@@ -276,7 +282,7 @@ async fn the_first_comment_is_the_visitors_own_for_a_known_a_new_and_an_anonymou
 #[tokio::test]
 async fn without_the_right_to_create_users_the_handoff_still_happens() {
     let h = Harness::new(Backend::Memory).await;
-    h.sim.inject(Route::CreateOrUpdateUser, Fault::Status { status: 403, retry_after_secs: None }, 1);
+    h.sim.inject(Route::CreateUser, Fault::Status { status: 403, retry_after_secs: None }, 1);
     let mut body = escalation_body("I want to talk to a human");
     body["visitor"] = json!({"name": "Chen", "email": "chen@example.com"});
     let reply = h.escalate("conv-no-users-write", &body).await;
@@ -398,4 +404,83 @@ async fn the_visitors_files_reach_the_ticket_by_url_or_inline() {
     assert_eq!(h.call("POST", &path, Some(&alone), SCOPE).await.status, StatusCode::OK);
     assert_eq!(later_public_comments(&h, ticket_id).last().unwrap().1, "[file: label.pdf]");
     assert!(h.sim.schema_violations().is_empty(), "{:?}", h.sim.schema_violations());
+}
+
+/// A failure before anything reached Zendesk leaves no mark (an identical later message is added,
+/// not taken for one already there); a retry that carries more than the lost attempt adds only
+/// what is missing.
+#[tokio::test]
+async fn only_an_unfinished_relay_makes_the_next_one_look_and_it_adds_exactly_what_is_missing() {
+    let h = Harness::new(Backend::Moto).await;
+    let ticket_id = escalated(&h, "conv-marks").await;
+    assert_eq!(relay(&h, "conv-marks", &[("m1", "ok")]).await.status, StatusCode::OK);
+    let path = messages_path(&h, "conv-marks");
+    let with_bad_file = json!({"messages": [{"id": "m2", "text": "ok",
+        "attachments": [{"name": "x.pdf", "url": "https://127.0.0.1:9/x.pdf"}]}]});
+    let refused = h.call("POST", &path, Some(&with_bad_file), SCOPE).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.raw);
+    assert_eq!(relay(&h, "conv-marks", &[("m2", "ok")]).await.body["added"], json!(["m2"]));
+    let bodies = |h: &Harness| later_public_comments(h, ticket_id).into_iter().map(|(_, b)| b).collect::<Vec<_>>();
+    assert_eq!(bodies(&h), ["ok", "ok"], "the second 'ok' is the visitor's second message");
+
+    h.sim.inject(Route::UpdateTicket, Fault::LoseAnswer, 1);
+    assert_eq!(relay(&h, "conv-marks", &[("m3", "first")]).await.status, StatusCode::SERVICE_UNAVAILABLE);
+    tokio::time::sleep(Duration::from_millis(3_100)).await;
+    let more = relay(&h, "conv-marks", &[("m3", "first"), ("m4", "second")]).await;
+    assert_eq!((more.status, more.body["added"].clone()), (StatusCode::OK, json!(["m3", "m4"])), "{}", more.raw);
+    assert_eq!(bodies(&h), ["ok", "ok", "first", "second"], "m3 once, m4 after it");
+}
+
+/// An email in a body is the platform's unverified word: it never makes Handoff write as staff or
+/// change anyone's Zendesk user, and a body may not claim Handoff's own tags.
+#[tokio::test]
+async fn an_unverified_email_never_writes_as_staff_or_renames_anyone() {
+    let h = Harness::new(Backend::Memory).await;
+    let carla = h.sim.add_agent("Carla Agent", SUPPORT_AGENT, "carla-token");
+    let ana = h.sim.add_api_token("ana@example.com", "unused-token");
+    h.sim.set_role("ana@example.com", "end-user");
+    let ana_name = h.sim.user(ana).unwrap().name;
+
+    let mut body = escalation_body("I want to talk to a human");
+    body["visitor"] = json!({"name": "Mallory", "email": SUPPORT_AGENT});
+    let reply = h.escalate("conv-staff", &body).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+    assert_eq!(ticket.requester_id, carla, "named by email, as before");
+    assert_ne!(ticket.comments[0].author_id, carla, "the visitor does not write as the agent");
+    let relayed = relay(&h, "conv-staff", &[("m1", "I am the agent now")]).await;
+    assert_eq!(relayed.status, StatusCode::OK, "{}", relayed.raw);
+    let note = h.sim.ticket(ticket.id).unwrap().comments.last().cloned().unwrap();
+    assert!(!note.public && note.author_id != carla && note.body.contains("I am the agent now"), "{note:?}");
+    assert_eq!(h.sim.user(carla).unwrap().name, "Carla Agent");
+
+    body["visitor"] = json!({"name": "Mallory", "email": "ana@example.com"});
+    let reply = h.escalate("conv-ana", &body).await;
+    let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+    assert_eq!((ticket.requester_id, ticket.comments[0].author_id), (ana, ana), "an end user is named");
+    assert_eq!(h.sim.user(ana).unwrap().name, ana_name, "and never renamed");
+
+    body["tags"] = json!(["handoff_placeholder_email"]);
+    let refused = h.escalate("conv-spoof", &body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", refused.raw);
+    assert_eq!(refused.body["errors"][0]["field"], "tags");
+}
+
+/// After the handoff a token's claim must name the handoff's own visitor: a conversation handed
+/// over anonymously is no claim's to read or write in.
+#[tokio::test]
+async fn a_claim_reaches_only_its_own_visitors_handoff() {
+    let h = Harness::new(Backend::Memory).await;
+    let mut body = escalation_body("I want to talk to a human");
+    body["visitor"] = json!({});
+    assert_eq!(h.escalate("conv-anon", &body).await.status, StatusCode::CREATED);
+    let claim = [("visitor_email", "eve@example.com")];
+    let messages = batch(&[("m1", "hello")]);
+    let posted = h.request("POST", &messages_path(&h, "conv-anon"), "", Some(&messages), SCOPE, &claim, &[]).await;
+    assert_eq!(posted.status, StatusCode::FORBIDDEN, "{}", posted.raw);
+    let state_path = format!("/v1/bots/{}/conversations/conv-anon", h.bot_id);
+    let read = h.request("GET", &state_path, "", None, &["ZENDESK_ACTIONS.READ_TICKET_STATUS"], &claim, &[]).await;
+    assert_eq!(read.status, StatusCode::FORBIDDEN, "{}", read.raw);
+    let platform = h.call("GET", &state_path, None, &["ZENDESK_ACTIONS.READ_TICKET_STATUS"]).await;
+    assert_eq!((platform.status, platform.body["state"].as_str()), (StatusCode::OK, Some("waiting_for_agent")));
 }

@@ -267,6 +267,21 @@ async fn the_sample_status_events_behave_as_documented() {
     let settings = h.send_any(load("settings-put.json")).await;
     assert_eq!(settings.status, StatusCode::OK, "{}", settings.raw);
     assert!(settings.body["callback_secret"].is_string());
+    // The live handoff's samples: the visitor's message reaches the ticket, the state says so.
+    let relayed = h.send_any(load("visitor-messages.json")).await;
+    assert_eq!(
+        (relayed.status, relayed.body["added"].clone()),
+        (StatusCode::OK, json!(["msg-1042"])),
+        "{}",
+        relayed.raw
+    );
+    let state = h.send_any(load("conversation-state.json")).await;
+    assert_eq!(
+        (state.status, state.body["state"].as_str(), state.body["ticket"]["id"].as_u64()),
+        (StatusCode::OK, Some("waiting_for_agent"), Some(ticket)),
+        "{}",
+        state.raw
+    );
 }
 
 #[tokio::test]

@@ -53,8 +53,8 @@ pub enum Route {
     Me,
     /// `GET /api/v2/users/search.json`.
     UsersSearch,
-    /// `POST /api/v2/users/create_or_update.json`.
-    CreateOrUpdateUser,
+    /// `POST /api/v2/users.json`.
+    CreateUser,
     /// `POST /api/v2/uploads.json`.
     Uploads,
     /// `GET /api/v2/users/{id}/tickets/requested.json`.

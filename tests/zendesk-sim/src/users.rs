@@ -31,10 +31,10 @@ fn emails(query: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// `POST /api/v2/users/create_or_update.json` (`{"user": {"name", "email", …}}`): the user with
-/// that email, updated with what is sent (200), or a new end user (201). Agents and admins only;
-/// the role is changed only when sent.
-pub(crate) fn create_or_update(s: &mut State, caller: &User, body: Option<&Value>) -> Answer {
+/// `POST /api/v2/users.json` (`{"user": {"name", "email", …}}`): a new user (an end user unless
+/// a role is sent), 201; an email that exists is refused, 422 `DuplicateValue`, and nothing
+/// changes. Agents and admins only.
+pub(crate) fn create(s: &mut State, caller: &User, body: Option<&Value>) -> Answer {
     if caller.role == "end-user" {
         return error(StatusCode::FORBIDDEN, "Forbidden", "You do not have access to this page");
     }
@@ -43,22 +43,18 @@ pub(crate) fn create_or_update(s: &mut State, caller: &User, body: Option<&Value
     if !email.contains('@') {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "RecordInvalid", "Email: is invalid");
     }
-    let name = input["name"].as_str().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned);
-    let role = input["role"].as_str().map(str::to_owned);
-    if let Some(existing) = s.users.iter_mut().find(|u| u.email.eq_ignore_ascii_case(&email)) {
-        if let Some(name) = name {
-            existing.name = name;
-        }
-        if let Some(role) = role {
-            existing.role = role;
-        }
-        return json_answer(StatusCode::OK, json!({"user": existing.to_json()}));
+    if s.users.iter().any(|u| u.email.eq_ignore_ascii_case(&email)) {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "DuplicateValue",
+            "Email: is already being used by another user",
+        );
     }
-    let Some(name) = name else {
+    let Some(name) = input["name"].as_str().map(str::trim).filter(|n| !n.is_empty()).map(str::to_owned) else {
         return error(StatusCode::UNPROCESSABLE_ENTITY, "RecordInvalid", "Name: is too short");
     };
     let id = s.next_id();
-    let user = User::new(id, name, email, role.as_deref().unwrap_or("end-user"));
+    let user = User::new(id, name, email, input["role"].as_str().unwrap_or("end-user"));
     let answer = json!({"user": user.to_json()});
     s.users.push(user);
     json_answer(StatusCode::CREATED, answer)

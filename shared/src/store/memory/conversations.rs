@@ -130,6 +130,7 @@ impl ConversationStore for MemoryStore {
             |r| {
                 r.sync_holder = Some(lease.holder.clone());
                 r.sync_lease_until_ms = Some(lease.until_ms);
+                r.sync_started_at_ms = Some(lease.now_ms);
             },
         )
     }
@@ -149,6 +150,7 @@ impl ConversationStore for MemoryStore {
                 r.last_synced_fingerprint = Some(fingerprint.to_owned());
                 r.sync_holder = None;
                 r.sync_lease_until_ms = None;
+                r.sync_started_at_ms = None;
             },
         )
     }
@@ -170,6 +172,7 @@ impl ConversationStore for MemoryStore {
                 r.requester_id = forwarded.requester_id.or(r.requester_id);
                 r.sync_holder = None;
                 r.sync_lease_until_ms = None;
+                r.sync_started_at_ms = None;
             },
         )
     }
@@ -204,13 +207,19 @@ impl ConversationStore for MemoryStore {
         }
     }
 
-    async fn release_sync_lease(&self, bot_id: &str, conversation_id: &str, holder: &str) -> Result<(), StoreError> {
+    async fn release_sync_lease(
+        &self,
+        bot_id: &str,
+        conversation_id: &str,
+        holder: &str,
+        until_ms: i64,
+    ) -> Result<(), StoreError> {
         done_unless_failed(self.update(
             bot_id,
             conversation_id,
             |r| r.sync_holder.as_deref() == Some(holder),
             // The holder stays as a mark that its notes may be partly on the ticket.
-            |r| r.sync_lease_until_ms = Some(0),
+            |r| r.sync_lease_until_ms = Some(until_ms),
         ))
     }
 
