@@ -13,6 +13,7 @@ pub use handoff_core::{address, backoff, error, identity, mapping, rules, settin
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod binding;
 pub mod bot_settings;
 pub mod callback;
 pub mod connection;

@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
 use crate::app::App;
-use crate::http::{Caller, Problem, checked_id, json_response, path_param, scopes};
+use crate::http::{Problem, authorized_conversation, json_response, scopes};
 use crate::live::BindingError;
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/conversations/{conversation_id}";
@@ -15,12 +15,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
-    let conversation_id = path_param(&request, "conversation_id").unwrap_or_default();
-    let caller = Caller::from_request(&request)?;
-    checked_id("bot_id", &bot_id)?;
-    checked_id("conversation_id", &conversation_id)?;
-    caller.authorize(&bot_id, scopes::READ_TICKET_STATUS)?;
+    let (bot_id, conversation_id, caller) = authorized_conversation(&request, scopes::READ_TICKET_STATUS)?;
     let state = app.handoff_state().state(&bot_id, &conversation_id, caller.visitor_email.as_deref()).await;
     match state {
         Ok(state) => Ok(json_response(StatusCode::OK, &state)),

@@ -12,7 +12,7 @@ use crate::error::FieldError;
 use crate::escalation::pending::PayloadError;
 use crate::escalation::request::{EscalationRequest, MAX_BODY_BYTES};
 use crate::escalation::{EscalateCommand, EscalationError, Escalator, Outcome};
-use crate::http::{Caller, Problem, checked_id, json_body, json_response, path_param, scopes};
+use crate::http::{Problem, authorized_conversation, json_body, json_response, scopes};
 use crate::rules::RulesError;
 use crate::store::StoreError;
 
@@ -30,12 +30,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
-    let conversation_id = path_param(&request, "conversation_id").unwrap_or_default();
-    let caller = Caller::from_request(&request)?;
-    checked_id("bot_id", &bot_id)?;
-    checked_id("conversation_id", &conversation_id)?;
-    caller.authorize(&bot_id, scopes::CREATE_TICKET)?;
+    let (bot_id, conversation_id, caller) = authorized_conversation(&request, scopes::CREATE_TICKET)?;
     let body = json_body(&request, MAX_BODY_BYTES)?;
     let parsed = EscalationRequest::parse(body).map_err(Problem::from)?;
     let deadline = match request.lambda_context_ref() {
@@ -92,18 +87,8 @@ fn answer(outcome: Outcome) -> Response<Body> {
 
 fn problem_for(error: EscalationError) -> Problem {
     match error {
-        EscalationError::NotConnected => Problem::new(
-            StatusCode::CONFLICT,
-            "not-connected",
-            "Bot not connected to Zendesk",
-            "Connect this bot to a Zendesk account before escalating.",
-        ),
-        EscalationError::ReconnectRequired => Problem::new(
-            StatusCode::FORBIDDEN,
-            "reconnect-required",
-            "Reconnect Zendesk",
-            "Zendesk no longer accepts this bot's authorization; an admin must reconnect it.",
-        ),
+        EscalationError::NotConnected => Problem::not_connected(),
+        EscalationError::ReconnectRequired => Problem::reconnect_required(),
         EscalationError::VisitorMismatch(_) => crate::http::Problem::visitor_mismatch(),
         EscalationError::Rules(RulesError::NoRuleEnabled) => Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,

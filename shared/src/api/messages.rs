@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::app::App;
 use crate::connection::accounts::AccountError;
 use crate::deadline::Deadline;
-use crate::http::{Caller, Problem, checked_id, json_body, json_response, path_param, scopes};
+use crate::http::{Problem, authorized_conversation, json_body, json_response, scopes};
 use crate::live::relay::{RelayCommand, RelayError, Relayed};
 use crate::live::{MAX_BODY_BYTES, VisitorMessages};
 use crate::store::StoreError;
@@ -27,12 +27,7 @@ pub async fn handle(app: &App, request: Request) -> Response<Body> {
 }
 
 async fn handle_checked(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let bot_id = path_param(&request, "bot_id").unwrap_or_default();
-    let conversation_id = path_param(&request, "conversation_id").unwrap_or_default();
-    let caller = Caller::from_request(&request)?;
-    checked_id("bot_id", &bot_id)?;
-    checked_id("conversation_id", &conversation_id)?;
-    caller.authorize(&bot_id, scopes::CREATE_TICKET)?;
+    let (bot_id, conversation_id, caller) = authorized_conversation(&request, scopes::CREATE_TICKET)?;
     let messages = VisitorMessages::parse(json_body(&request, MAX_BODY_BYTES)?).map_err(Problem::from)?;
     let deadline = match request.lambda_context_ref() {
         Some(context) if context.deadline > 0 => Deadline::from_lambda(context.deadline, RESERVE, BUDGET),
@@ -71,18 +66,8 @@ fn problem_for(error: RelayError) -> Problem {
             (retry_after.as_millis() as u64).div_ceil(1000).max(1),
         ),
         RelayError::VisitorMismatch(_) => Problem::visitor_mismatch(),
-        RelayError::Account(AccountError::NotConnected) => Problem::new(
-            StatusCode::CONFLICT,
-            "not-connected",
-            "Bot not connected to Zendesk",
-            "Connect this bot to a Zendesk account first.",
-        ),
-        RelayError::Account(AccountError::ReconnectRequired) => Problem::new(
-            StatusCode::FORBIDDEN,
-            "reconnect-required",
-            "Reconnect Zendesk",
-            "Zendesk no longer accepts this bot's authorization; an admin must reconnect it.",
-        ),
+        RelayError::Account(AccountError::NotConnected) => Problem::not_connected(),
+        RelayError::Account(AccountError::ReconnectRequired) => Problem::reconnect_required(),
         RelayError::Account(AccountError::RefreshDeferred(error)) => {
             tracing::warn!(%error, "token not renewed");
             Problem::unavailable("The bot's Zendesk token is being renewed; send the messages again shortly.", 5)

@@ -73,18 +73,8 @@ fn not_found() -> Problem {
 fn problem_for(error: StatusError) -> Problem {
     match error {
         StatusError::NotFound => not_found(),
-        StatusError::NotConnected => Problem::new(
-            StatusCode::CONFLICT,
-            "not-connected",
-            "This bot is not connected to Zendesk",
-            "Connect the bot first (PUT or POST …/zendesk/connection).",
-        ),
-        StatusError::ReconnectRequired => Problem::new(
-            StatusCode::FORBIDDEN,
-            "reconnect-required",
-            "Zendesk must be reconnected",
-            "Zendesk no longer accepts this bot's authorization; an admin must connect it again.",
-        ),
+        StatusError::NotConnected => Problem::not_connected(),
+        StatusError::ReconnectRequired => Problem::reconnect_required(),
         StatusError::VisitorMismatch => Problem::visitor_mismatch(),
         // Worth retrying: say when (Zendesk's Retry-After when it gave one).
         StatusError::Zendesk(e) if e.is_transient() => {

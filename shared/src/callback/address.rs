@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 pub use crate::address::{is_local_host, is_public};
 
@@ -27,4 +28,19 @@ impl reqwest::dns::Resolve for PublicOnly {
             Ok(Box::new(kept.into_iter()) as reqwest::dns::Addrs)
         })
     }
+}
+
+/// An HTTP client for addresses a caller chooses (callback URLs, the visitor's file URLs): the
+/// public-only resolver (its switch for local addresses is returned with it), no redirects, no
+/// proxy, a bounded connect.
+pub fn public_client(connect_timeout: Duration) -> Result<(reqwest::Client, PublicOnly), reqwest::Error> {
+    let resolver = PublicOnly::default();
+    let http = reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(resolver.clone()))
+        .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
+        .build()?;
+    Ok((http, resolver))
 }

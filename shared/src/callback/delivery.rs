@@ -4,13 +4,12 @@
 
 use std::time::Duration;
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use secrecy::{ExposeSecret, SecretString};
 use time::format_description::well_known::Rfc3339;
 
-use super::address::{PublicOnly, is_local_host};
+use super::address::{PublicOnly, is_local_host, public_client};
 use crate::webhook::signature;
 
 pub const SIGNATURE_HEADER: &str = "x-handoff-signature";
@@ -38,14 +37,7 @@ pub struct CallbackSender {
 
 impl CallbackSender {
     pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
-        let resolver = PublicOnly::default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(resolver.clone()))
-            .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let (http, resolver) = public_client(connect_timeout)?;
         Ok(Self { http, resolver })
     }
 

@@ -21,6 +21,7 @@ use url::Url;
 
 use super::pending::{PayloadError, PendingEscalation};
 use super::request::{EscalationRequest, Visitor};
+use crate::binding::BindingError;
 use crate::connection::accounts::{AccountError, Accounts, BotAccount};
 use crate::connection::refresh::RefreshError;
 use crate::deadline::Deadline;
@@ -216,24 +217,12 @@ impl Escalator<'_> {
     /// session's, read at once): a claim must match them, and a conversation a claim bound refuses
     /// callers without one.
     async fn requester(&self, command: &EscalateCommand) -> Result<Visitor, EscalationError> {
-        let (bot_id, conversation_id) = (&command.bot_id, &command.conversation_id);
         let claim = command.visitor_claim.as_deref();
-        let conversations = &self.stores.conversations;
-        let (session, record) = tokio::join!(
-            conversations.get_visitor(bot_id, conversation_id),
-            conversations.get_conversation(bot_id, conversation_id)
-        );
-        let (session, record) = (session?, record?);
-        let verified =
-            session.as_ref().is_some_and(|s| s.email_verified) || record.as_ref().is_some_and(|r| r.requester_verified);
-        identity::check_binding(
-            claim,
-            [
-                session.as_ref().and_then(|s| s.email.as_deref()),
-                record.as_ref().and_then(|r| r.requester_email.as_deref()),
-            ],
-            verified,
-        )?;
+        let checked = crate::binding::checked(self.stores, &command.bot_id, &command.conversation_id, claim).await;
+        let (session, _) = checked.map_err(|e| match e {
+            BindingError::VisitorMismatch(e) => EscalationError::VisitorMismatch(e),
+            BindingError::Store(e) => EscalationError::Store(e),
+        })?;
         let session = session.map(|v| Visitor { name: v.name, email: v.email, phone: v.phone });
         Ok(identity::requester(claim, &command.request.visitor, session.as_ref())?)
     }

@@ -28,6 +28,18 @@ pub fn authorized_bot(request: &Request, scope: &str) -> Result<(String, Caller)
     Ok((bot_id, caller))
 }
 
+/// The bot and the conversation in the path, for a caller whose token is for that bot and
+/// carries `scope` (as `authorized_bot`; both ids are checked before the token's rights).
+pub fn authorized_conversation(request: &Request, scope: &str) -> Result<(String, String, Caller), Problem> {
+    let bot_id = path_param(request, "bot_id").unwrap_or_default();
+    let conversation_id = path_param(request, "conversation_id").unwrap_or_default();
+    let caller = Caller::from_request(request)?;
+    checked_id("bot_id", &bot_id)?;
+    checked_id("conversation_id", &conversation_id)?;
+    caller.authorize(&bot_id, scope)?;
+    Ok((bot_id, conversation_id, caller))
+}
+
 /// Bot and conversation ids: 1–128 characters of letters, digits and `-_.:@`, safe in keys and URLs.
 pub fn valid_id(value: &str) -> bool {
     (1..=128).contains(&value.len())

@@ -82,6 +82,26 @@ impl Problem {
         )
     }
 
+    /// The bot has no Zendesk connection: one answer on every route that needs one.
+    pub fn not_connected() -> Self {
+        Self::new(
+            StatusCode::CONFLICT,
+            "not-connected",
+            "Bot not connected to Zendesk",
+            "Connect this bot to a Zendesk account first (PUT or POST …/zendesk/connection).",
+        )
+    }
+
+    /// Zendesk refuses the bot's stored authorization for good: one answer on every route.
+    pub fn reconnect_required() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "reconnect-required",
+            "Reconnect Zendesk",
+            "Zendesk no longer accepts this bot's authorization; an admin must connect it again.",
+        )
+    }
+
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Something went wrong on our side", detail)
     }

@@ -3,11 +3,10 @@
 //! sent: public addresses only (checked on the URL and on every address its host resolves to),
 //! no redirects, bounded in time and in size (the answer is read no further than the limit).
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::callback::address::{PublicOnly, is_local_host};
+use crate::callback::address::{PublicOnly, is_local_host, public_client};
 use crate::deadline::Deadline;
 use crate::live::Attachment;
 
@@ -36,14 +35,7 @@ pub struct FileFetcher {
 
 impl FileFetcher {
     pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
-        let resolver = PublicOnly::default();
-        let http = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(resolver.clone()))
-            .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+        let (http, resolver) = public_client(connect_timeout)?;
         Ok(Self { http, resolver })
     }
 

@@ -120,26 +120,28 @@ impl ZendeskClient {
 
     /// Subscribes the webhook to every event Handoff needs (`SUBSCRIPTIONS`).
     pub async fn subscribe_webhook(&self, account: &Account, id: &str, deadline: Deadline) -> Result<(), ZendeskError> {
-        let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
-        let body = json!({"webhook": {"subscriptions": SUBSCRIPTIONS}});
-        self.send_authorized(account, deadline, |http| {
-            http.request(Method::PATCH, target.clone())
-                .header("content-type", "application/merge-patch+json")
-                .body(body.to_string())
-        })
-        .await?;
-        Ok(())
+        self.patch_webhook(account, id, json!({"webhook": {"subscriptions": SUBSCRIPTIONS}}), deadline).await
     }
 
     /// Switches a deactivated webhook back on (Zendesk deactivates webhooks that keep failing,
     /// and admins can too); the id and signing secret stay the same.
     pub async fn activate_webhook(&self, account: &Account, id: &str, deadline: Deadline) -> Result<(), ZendeskError> {
+        self.patch_webhook(account, id, json!({"webhook": {"status": "active"}}), deadline).await
+    }
+
+    /// `PATCH /api/v2/webhooks/{id}` with a JSON merge patch (Zendesk answers 204).
+    async fn patch_webhook(
+        &self,
+        account: &Account,
+        id: &str,
+        patch: serde_json::Value,
+        deadline: Deadline,
+    ) -> Result<(), ZendeskError> {
         let target = url(account, &format!("/api/v2/webhooks/{id}"))?;
-        let body = json!({"webhook": {"status": "active"}});
         self.send_authorized(account, deadline, |http| {
             http.request(Method::PATCH, target.clone())
                 .header("content-type", "application/merge-patch+json")
-                .body(body.to_string())
+                .body(patch.to_string())
         })
         .await?;
         Ok(())

@@ -192,6 +192,8 @@ async fn process(
         s.take_fault(route)
     };
     let mut lose_answer = false;
+    let empty = bytes.is_empty();
+    let request = Received { endpoint, method, query, auth, body, empty, idempotency_key, content_type, raw: bytes };
     match fault {
         Some(Fault::RateLimited { retry_after_secs }) => {
             let mut answer = error(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", "Rate limit exceeded");
@@ -211,17 +213,6 @@ async fn process(
         Some(Fault::Slow(delay)) => tokio::time::sleep(delay).await,
         Some(Fault::LoseAnswer) => lose_answer = true,
         Some(Fault::GatewayError { status, processed_after }) => {
-            let request = Received {
-                endpoint,
-                method,
-                query,
-                auth,
-                body,
-                empty: bytes.is_empty(),
-                idempotency_key,
-                content_type,
-                raw: bytes.clone(),
-            };
             if processed_after.is_zero() {
                 handle(&state, &base_url, request);
             } else {
@@ -239,17 +230,6 @@ async fn process(
         }
         None => {}
     }
-    let request = Received {
-        endpoint,
-        method,
-        query,
-        auth,
-        body,
-        empty: bytes.is_empty(),
-        idempotency_key,
-        content_type,
-        raw: bytes.clone(),
-    };
     let answer = handle(&state, &base_url, request);
     if lose_answer {
         return Err(DropConnection);
