@@ -2,6 +2,7 @@
 //! the conversation, decide whether to hand over to a human, and say which rule fired and why.
 //! Pure: no I/O, no clock.
 
+pub mod corpus;
 pub mod intent;
 
 use std::collections::BTreeMap;

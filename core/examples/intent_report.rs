@@ -1,0 +1,26 @@
+//! Precision and recall of explicit-request detection on the labeled corpus, per language:
+//! `cargo run -p handoff-core --example intent_report` (the README's table comes from here).
+
+use handoff_core::rules::corpus::{self, Score};
+use handoff_core::rules::intent;
+
+fn main() {
+    for (name, part) in [("held-out", corpus::HELD_OUT), ("development", corpus::DEV)] {
+        let samples = corpus::samples(part);
+        let scores = corpus::score(&samples, |text| intent::detect(text, &[]).is_some());
+        println!("{name} part, {} messages", samples.len());
+        println!("| language | precision | recall | messages |");
+        println!("| --- | ---: | ---: | ---: |");
+        for (lang, score) in &scores {
+            let Score { true_positives, false_positives, false_negatives, true_negatives } = *score;
+            let total = true_positives + false_positives + false_negatives + true_negatives;
+            // A language with nothing detected has no precision to speak of.
+            let precision = match true_positives + false_positives {
+                0 => "—".to_owned(),
+                _ => format!("{:.3}", score.precision()),
+            };
+            println!("| {lang} | {precision} | {:.3} | {total} |", score.recall());
+        }
+        println!();
+    }
+}

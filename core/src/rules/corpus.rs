@@ -1,0 +1,125 @@
+//! The labeled corpus of visitor messages that explicit-request detection is measured on
+//! (`core/corpus/intent/`): a development part to tune on and a held-out part, split before any
+//! tuning and never edited since (its digest is pinned by a test). Loading and scoring only: the
+//! figures are reported by `cargo run -p handoff-core --example intent_report`, not asserted on a
+//! clock.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// One labeled message.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Sample {
+    pub id: String,
+    pub lang: String,
+    pub text: String,
+    /// The visitor asks for a person (or a team of people) to take over or contact them.
+    pub human: bool,
+    /// Which kind of message it is (`team`, `verb`, `elliptic`, … `compound`, `negation`, …).
+    pub family: String,
+}
+
+/// The development part, as committed.
+pub const DEV: &str = include_str!("../../corpus/intent/dev.jsonl");
+/// The held-out part, as committed (never edited after the split).
+pub const HELD_OUT: &str = include_str!("../../corpus/intent/heldout.jsonl");
+
+/// The samples of a part; panics on a malformed line (the files are the repository's own).
+pub fn samples(part: &str) -> Vec<Sample> {
+    part.lines().filter(|l| !l.trim().is_empty()).map(|l| serde_json::from_str(l).expect("a corpus line")).collect()
+}
+
+/// True and false positives and negatives of a detector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Score {
+    pub true_positives: usize,
+    pub false_positives: usize,
+    pub false_negatives: usize,
+    pub true_negatives: usize,
+}
+
+impl Score {
+    pub fn add(&mut self, expected: bool, detected: bool) {
+        match (expected, detected) {
+            (true, true) => self.true_positives += 1,
+            (false, true) => self.false_positives += 1,
+            (true, false) => self.false_negatives += 1,
+            (false, false) => self.true_negatives += 1,
+        }
+    }
+
+    pub fn precision(&self) -> f64 {
+        ratio(self.true_positives, self.true_positives + self.false_positives)
+    }
+
+    pub fn recall(&self) -> f64 {
+        ratio(self.true_positives, self.true_positives + self.false_negatives)
+    }
+}
+
+fn ratio(part: usize, whole: usize) -> f64 {
+    if whole == 0 { 1.0 } else { part as f64 / whole as f64 }
+}
+
+/// `detect` scored on `samples`, per language and overall (key `all`).
+pub fn score(samples: &[Sample], detect: impl Fn(&str) -> bool) -> BTreeMap<String, Score> {
+    let mut scores: BTreeMap<String, Score> = BTreeMap::new();
+    for sample in samples {
+        let detected = detect(&sample.text);
+        scores.entry(sample.lang.clone()).or_default().add(sample.human, detected);
+        scores.entry("all".to_owned()).or_default().add(sample.human, detected);
+    }
+    scores
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeSet, HashSet};
+
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// The held-out part as split on 2026-12-01, before any tuning: a change to it fails here.
+    const HELD_OUT_SHA256: &str = "453c7ce8a49608505ba6a3a56d588133445b83c6df5f9cee52f34144082149c5";
+
+    #[test]
+    fn the_held_out_part_is_the_one_split_before_tuning() {
+        let digest: String = Sha256::digest(HELD_OUT.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest, HELD_OUT_SHA256, "core/corpus/intent/heldout.jsonl was edited after the split");
+    }
+
+    #[test]
+    fn the_corpus_is_balanced_and_every_family_is_in_both_parts_of_every_language() {
+        let (dev, held) = (samples(DEV), samples(HELD_OUT));
+        assert!(dev.len() + held.len() >= 800);
+        let ids: HashSet<&str> = dev.iter().chain(&held).map(|s| s.id.as_str()).collect();
+        assert_eq!(ids.len(), dev.len() + held.len(), "ids are unique across the parts");
+        let languages: BTreeSet<&str> = dev.iter().map(|s| s.lang.as_str()).collect();
+        assert_eq!(languages, BTreeSet::from(["de", "en", "es", "fr", "it", "nl", "pt"]));
+        for part in [&dev, &held] {
+            for lang in &languages {
+                let of_lang: Vec<&Sample> = part.iter().filter(|s| s.lang == *lang).collect();
+                let requests = of_lang.iter().filter(|s| s.human).count();
+                let share = requests as f64 / of_lang.len() as f64;
+                assert!((0.4..=0.6).contains(&share), "{lang}: {requests} of {} are requests", of_lang.len());
+            }
+        }
+        let pairs = |part: &[Sample]| -> BTreeSet<(String, String)> {
+            part.iter().map(|s| (s.lang.clone(), s.family.clone())).collect()
+        };
+        assert_eq!(pairs(&dev), pairs(&held), "every (language, family) in both parts");
+        assert_eq!(pairs(&dev).len(), languages.len() * 10, "ten families in every language");
+    }
+
+    #[test]
+    fn scores_count_what_they_should() {
+        let samples = samples(
+            r#"{"id": "x-1", "lang": "en", "text": "a", "human": true, "family": "plain"}
+{"id": "x-2", "lang": "en", "text": "b", "human": false, "family": "ordinary"}"#,
+        );
+        let scores = score(&samples, |text| text == "a" || text == "b");
+        assert_eq!((scores["en"].precision(), scores["en"].recall()), (0.5, 1.0));
+    }
+}
