@@ -1,10 +1,23 @@
 //! Precision and recall of explicit-request detection on the labeled corpus, per language:
 //! `cargo run -p handoff-core --example intent_report` (the README's table comes from here).
+//! `-- --dev-errors` lists the development part's misses and false fires, to tune on; the
+//! held-out part's are never listed.
 
 use handoff_core::rules::corpus::{self, Score};
 use handoff_core::rules::intent;
 
 fn main() {
+    if std::env::args().any(|a| a == "--dev-errors") {
+        for sample in corpus::samples(corpus::DEV) {
+            let found = intent::detect(&sample.text, &[]);
+            if found.is_some() != sample.human {
+                let why = found.map(|m| format!(" (matched {:?})", m.matched)).unwrap_or_default();
+                let kind = if sample.human { "missed" } else { "false fire" };
+                println!("{kind} {} [{}] {}{why}", sample.lang, sample.family, sample.text);
+            }
+        }
+        return;
+    }
     for (name, part) in [("held-out", corpus::HELD_OUT), ("development", corpus::DEV)] {
         let samples = corpus::samples(part);
         let scores = corpus::score(&samples, |text| intent::detect(text, &[]).is_some());
