@@ -1,5 +1,5 @@
 //! Detects an explicit request for a human in a visitor's message, in English, Spanish, French,
-//! German and Portuguese, without a language model: a fixed lexicon of request verbs and
+//! German, Portuguese, Italian and Dutch, without a language model: a fixed lexicon of request verbs and
 //! "human" nouns, strong phrases, per-bot extra phrases, and a negation window.
 //!
 //! Why a lexicon: the check runs on every escalation call inside a 128 MB Lambda; it must be
@@ -69,6 +69,74 @@ const REQUEST_VERBS: &[&str] = &[
     "contatar",
     "chamar",
     "atender",
+    // Italian
+    "parlare",
+    "parlo",
+    "voglio",
+    "vorrei",
+    "potrei",
+    "passami",
+    "passate",
+    "passare",
+    "trasferiscimi",
+    "trasferire",
+    "contattare",
+    "chiamare",
+    "richiamare",
+    "ricontattarmi",
+    "serve",
+    "preferisco",
+    // Dutch
+    "spreken",
+    "praten",
+    "wil",
+    "verbind",
+    "verbinden",
+    "doorverbinden",
+    "bellen",
+    "nodig",
+    "ring",
+    "route",
+    "hand",
+    "forward",
+    "derivame",
+    "transfiereme",
+    "mandame",
+    "comuniqueme",
+    "escala",
+    "busco",
+    "transferez",
+    "rappeler",
+    "recontacter",
+    "appeler",
+    "echanger",
+    "souhaite",
+    "durchstellen",
+    "weiterleiten",
+    "ubergeben",
+    "eskalieren",
+    "anrufen",
+    "transfere",
+    "passa",
+    "coloca",
+    "ligar",
+    "mettete",
+    "contatto",
+    "passi",
+    "stuur",
+    "escaleer",
+    "krijgen",
+    "stell",
+    "komme",
+    "bekommen",
+    "antwortet",
+    "chama",
+    "pasen",
+    "contacte",
+    "avere",
+    "praat",
+    "contato",
+    "passar",
 ];
 
 /// Words that name a person rather than the bot.
@@ -131,6 +199,55 @@ const HUMAN_NOUNS: &[&str] = &[
     "operador",
     "alguem",
     "representante",
+    // Italian
+    "umano",
+    "umana",
+    "operatore",
+    "operatrice",
+    "consulente",
+    "qualcuno",
+    // Dutch
+    "mens",
+    "persoon",
+    "medewerker",
+    "medewerkster",
+    "iemand",
+    "adviseur",
+    "advisor",
+    "adviser",
+    "department",
+    "team",
+    "gerente",
+    "equipo",
+    "departamento",
+    "superviseur",
+    "commercial",
+    "equipe",
+    "vorgesetzten",
+    "vorgesetzter",
+    "sachbearbeiter",
+    "ansprechpartner",
+    "filialleiter",
+    "kundenservice",
+    "kollegen",
+    "consultor",
+    "sac",
+    "atendimento",
+    "setor",
+    "assistenza",
+    "ufficio",
+    "klantenservice",
+    "helpdesk",
+    "afdeling",
+    "qqn",
+    "support",
+    "service",
+    "servicio",
+    "soporte",
+    "suporte",
+    "servizio",
+    "area",
+    "dienst",
 ];
 
 /// Phrases that are a request on their own (token sequences after folding).
@@ -141,18 +258,13 @@ const STRONG_PHRASES: &[&str] = &[
     "live person",
     "human agent",
     "human being",
-    "customer service",
-    "customer support",
-    "support team",
     "persona real",
     "agente humano",
     "ser humano",
-    "atencion al cliente",
     "vraie personne",
     "personne reelle",
     "etre humain",
     "conseiller humain",
-    "service client",
     "echten menschen",
     "echte person",
     "echter mensch",
@@ -161,13 +273,27 @@ const STRONG_PHRASES: &[&str] = &[
     "atendente humano",
     "ser humano",
     "atendimento humano",
+    "persona vera",
+    "persona reale",
+    "essere umano",
+    "operatore umano",
+    "carne e ossa",
+    "echt mens",
+    "echte persoon",
+    "echt persoon",
+    "echte medewerker",
+    "vlees en bloed",
+    "fleisch und blut",
+    "carne e osso",
+    "faire rappeler",
 ];
 
 /// Words that negate a nearby request ("I don't need a human", "no quiero un humano").
 const NEGATIONS: &[&str] = &[
     "not", "no", "dont", "doesnt", "didnt", "never", "without", "nobody", "wont", "cant", "nunca", "sin", "tampoco",
     "ningun", "ninguna", "nadie", "ne", "n", "pas", "jamais", "sans", "nicht", "kein", "keine", "keinen", "keinem",
-    "nie", "niemand", "ohne", "nao", "sem", "nem", "ninguem",
+    "nie", "niemand", "ohne", "nao", "sem", "nem", "ninguem", "non", "nessuno", "nessuna", "senza", "mai", "niet",
+    "geen", "nooit", "zonder",
 ];
 
 /// Words allowed around a bare noun ("human please", "agent!") for it to count as a request.
@@ -206,7 +332,57 @@ const FILLERS: &[&str] = &[
     "hola",
     "bonjour",
     "hallo",
+    "svp",
+    "porfa",
+    "pfv",
+    "graag",
+    "nu",
+    "aub",
+    "alsjeblieft",
+    "alstublieft",
+    "per",
+    "favore",
+    "subito",
+    "vite",
+    "adesso",
+    "een",
+    "uno",
+    "une",
+    "de",
+    "ja",
+    "customer",
+    "technical",
+    "technischen",
+    "tecnico",
+    "tecnica",
+    "technique",
+    "echtes",
 ];
+
+/// Words that open a complaint rather than a refusal: "why can't I talk to a human" asks.
+const WHY: &[&str] = &["why", "porque", "pq", "pourquoi", "warum", "wieso", "perche", "waarom"];
+
+/// Words that make what follows a comparison ("more helpful than a human agent").
+const COMPARATIVES: &[&str] = &[
+    "than", "als", "dan", "more", "better", "mas", "mejor", "plus", "meilleur", "piu", "meglio", "mais", "melhor",
+    "like", "wie", "come", "comme", "como", "zoals",
+];
+
+/// Words after which a person is the subject of what follows ("the person who looks after my
+/// cat needs…"), not who is asked for.
+const RELATIVES: &[&str] = &["who", "that", "qui", "que", "die", "der", "che", "dat", "welche", "welcher"];
+
+/// Words that say something exists: with a person after them a visitor asks whether someone is
+/// there, and a negation beside them is a complaint ("is there no human here?").
+const EXISTENCE: &[&str] = &["there", "gibt", "hay", "tem", "er", "hier"];
+
+/// Asking whether someone can do something ("can the billing team look at it?"): a request when
+/// the person follows closely.
+const MODALS: &[&str] =
+    &["can", "could", "kan", "pode", "puo", "peut", "kann", "konnen", "puede", "pueden", "pouvez", "possono"];
+
+/// A clause about opening hours asks when, not for someone ("customer service hours?").
+const HOURS: &[&str] = &["hours", "horario", "horarios", "horaires", "offnungszeiten", "orari", "openingstijden"];
 
 /// How far (in tokens) a verb may stand from the noun it asks for.
 const VERB_BEFORE_NOUN: usize = 7;
@@ -223,6 +399,7 @@ pub struct IntentMatch {
 /// Returns the first non-negated request for a human in `message`, if any.
 pub fn detect(message: &str, extra_phrases: &[Vec<String>]) -> Option<IntentMatch> {
     for clause in text::clauses(message) {
+        let clause: Vec<String> = clause.iter().map(|t| squeeze(t)).collect();
         if let Some(found) = detect_in_clause(&clause, extra_phrases) {
             return Some(found);
         }
@@ -235,6 +412,9 @@ fn detect_in_clause(clause: &[String], extra_phrases: &[Vec<String>]) -> Option<
         if let Some(m) = find_phrase(clause, phrase) {
             return Some(m);
         }
+    }
+    if clause.iter().any(|t| HOURS.contains(&t.as_str())) {
+        return None;
     }
     for phrase in STRONG_PHRASES {
         let phrase: Vec<String> = phrase.split(' ').map(str::to_owned).collect();
@@ -264,8 +444,13 @@ fn find_verb_and_noun(clause: &[String]) -> Option<IntentMatch> {
         }
         let lo = noun_at.saturating_sub(VERB_BEFORE_NOUN);
         let hi = (noun_at + VERB_AFTER_NOUN).min(clause.len() - 1);
+        let subject_of_relative = clause.get(noun_at + 1).is_some_and(|t| RELATIVES.contains(&t.as_str()));
         for verb_at in lo..=hi {
-            if verb_at == noun_at || !REQUEST_VERBS.contains(&clause[verb_at].as_str()) {
+            let word = clause[verb_at].as_str();
+            let asks = REQUEST_VERBS.contains(&word)
+                || (verb_at < noun_at && (EXISTENCE.contains(&word) || is_existence_pair(clause, verb_at)))
+                || (verb_at < noun_at && noun_at - verb_at <= 3 && MODALS.contains(&word));
+            if verb_at == noun_at || !asks || (verb_at > noun_at && subject_of_relative) {
                 continue;
             }
             let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
@@ -285,9 +470,52 @@ fn bare_noun(clause: &[String]) -> Option<IntentMatch> {
     only_fillers.then(|| IntentMatch { matched: noun.clone() })
 }
 
-/// True when a negation word stands inside the match or up to `NEGATION_REACH` tokens before it.
+/// A word with a letter held down ("humanoooo", "humaiiiin") as written once: runs of three or
+/// more of one letter become one.
+fn squeeze(token: &str) -> String {
+    let mut out = String::with_capacity(token.len());
+    let chars: Vec<char> = token.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let mut j = i;
+        while j < chars.len() && chars[j] == chars[i] {
+            j += 1;
+        }
+        let run = j - i;
+        let keep = if run >= 3 && chars[i].is_alphabetic() { 1 } else { run };
+        out.extend(std::iter::repeat_n(chars[i], keep));
+        i = j;
+    }
+    out
+}
+
+/// Italian "c'è" and French "il y a" (split by their apostrophes and folded): something exists.
+fn is_existence_pair(clause: &[String], at: usize) -> bool {
+    let pair = (clause[at].as_str(), clause.get(at + 1).map(String::as_str));
+    matches!(pair, ("c", Some("e")) | ("y", Some("a")))
+}
+
+/// True when a negation word stands inside the match or up to `NEGATION_REACH` tokens before it,
+/// unless the clause is a complaint ("why can't I…", "is there no…"); or when a comparison
+/// precedes it ("more helpful than a human", "you write like a real person").
 fn negated(clause: &[String], start: usize, end: usize) -> bool {
-    clause[start.saturating_sub(NEGATION_REACH)..end].iter().any(|t| NEGATIONS.contains(&t.as_str()))
+    let reach = &clause[start.saturating_sub(NEGATION_REACH)..end];
+    let before = &clause[..start];
+    let complaint = before.iter().any(|t| WHY.contains(&t.as_str()))
+        || before.windows(2).any(|w| w[0] == "por" && w[1] == "que")
+        || clause[..end]
+            .iter()
+            .enumerate()
+            .any(|(i, t)| EXISTENCE.contains(&t.as_str()) || is_existence_pair(clause, i));
+    // Before the match, or inside it ("you talk like a real person").
+    let window = start.saturating_sub(4)..end;
+    let compared = clause[window.clone()].iter().zip(window).any(|(t, i)| {
+        COMPARATIVES.contains(&t.as_str())
+            // "how do I…" and "I'd like…" ask; they do not compare.
+            && i > 0
+            && !(t == "like" && matches!(clause[i - 1].as_str(), "d" | "would" | "i" | "we"))
+    });
+    compared || (!complaint && reach.iter().any(|t| NEGATIONS.contains(&t.as_str())))
 }
 
 #[cfg(test)]
@@ -318,6 +546,10 @@ mod tests {
             "Quero falar com um atendente",
             "Preciso falar com uma pessoa real",
             "No, I want a human",
+            "voglio parlare con un umano",
+            "ik wil met een mens praten",
+            "humanoooo",
+            "un operatore per favore",
         ];
         for message in cases {
             assert!(fires(message), "should fire: {message}");
@@ -334,6 +566,8 @@ mod tests {
             "Ich brauche keinen Menschen",
             "Ich möchte nicht mit einem Menschen sprechen",
             "Não preciso falar com um atendente",
+            "non voglio parlare con un operatore",
+            "ik hoef niet met een medewerker te spreken",
             "Where is my order?",
             "The agent field on my invoice is wrong",
             "",
