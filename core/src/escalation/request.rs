@@ -76,6 +76,13 @@ pub struct RequestSignals {
     pub rating: Option<Rating>,
     #[serde(default)]
     pub action: Option<String>,
+    /// The platform's own judgement of whether the visitor asked for a person (see
+    /// `rules::Signals::wants_human`).
+    #[serde(default)]
+    pub wants_human: Option<bool>,
+    /// How sure it is, 0–1.
+    #[serde(default)]
+    pub wants_human_confidence: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -106,6 +113,11 @@ impl EscalationRequest {
             && !(0.0..=1.0).contains(&c)
         {
             errors.push(FieldError::new("signals.confidence", "must be between 0 and 1"));
+        }
+        if let Some(c) = self.signals.wants_human_confidence
+            && !(0.0..=1.0).contains(&c)
+        {
+            errors.push(FieldError::new("signals.wants_human_confidence", "must be between 0 and 1"));
         }
         if let Some(Rating::Stars { value, scale }) = self.signals.rating
             && !(scale > 0.0 && scale <= 100.0 && (0.0..=scale).contains(&value))
@@ -180,6 +192,8 @@ impl EscalationRequest {
             action: self.signals.action.as_deref(),
             latest_visitor_message: self.latest_visitor_message().map(|m| m.text.as_str()),
             escalated_by: self.escalated_by.as_deref().or(token_subject),
+            wants_human: self.signals.wants_human,
+            wants_human_confidence: self.signals.wants_human_confidence,
         }
     }
 }

@@ -62,6 +62,11 @@ pub struct Signals<'a> {
     pub latest_visitor_message: Option<&'a str>,
     /// Who escalated by hand (a team member), for the manual rule.
     pub escalated_by: Option<&'a str>,
+    /// The platform's own judgement (its language model) of whether the visitor asked for a
+    /// person: when given, it decides the explicit-request rule and the lexicon is not consulted.
+    pub wants_human: Option<bool>,
+    /// How sure the platform's model is of `wants_human`, 0–1 (told in the reason).
+    pub wants_human_confidence: Option<f64>,
 }
 
 /// The rule that fired and a sentence saying why.
@@ -112,7 +117,12 @@ pub fn evaluate(
 
 fn evaluate_named(settings: &RuleSettings, rule: RuleKind, signals: &Signals<'_>) -> Result<Decision, RulesError> {
     let checked = match rule {
-        RuleKind::ExplicitRequest => Some(fire(rule, "the chatbot reported that the visitor asked for a human")),
+        RuleKind::ExplicitRequest => match signals.wants_human {
+            // A judgement the caller sent must agree with the trigger.
+            Some(false) => None,
+            Some(true) => explicit_request(settings, signals),
+            None => Some(fire(rule, "the chatbot reported that the visitor asked for a human")),
+        },
         RuleKind::LowConfidence => match signals.confidence {
             Some(_) => low_confidence(settings, signals),
             None => Some(fire(rule, "the chatbot reported low confidence")),
@@ -173,6 +183,16 @@ fn fire(rule: RuleKind, reason: impl Into<String>) -> Firing {
 }
 
 fn explicit_request(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
+    // The platform's model decides when it has spoken; the lexicon is the fallback.
+    if let Some(wants) = signals.wants_human {
+        let sure = signals.wants_human_confidence.map(|c| format!(", confidence {c}")).unwrap_or_default();
+        return wants.then(|| {
+            fire(
+                RuleKind::ExplicitRequest,
+                format!("the chatbot's model judged that the visitor asked for a human{sure}"),
+            )
+        });
+    }
     let message = signals.latest_visitor_message?;
     let extra: Vec<Vec<String>> = settings
         .explicit_request
@@ -183,7 +203,10 @@ fn explicit_request(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Fi
         .filter(|t| !t.is_empty())
         .collect();
     let found = intent::detect(message, &extra)?;
-    Some(fire(RuleKind::ExplicitRequest, format!("the visitor asked for a human (matched \"{}\")", found.matched)))
+    Some(fire(
+        RuleKind::ExplicitRequest,
+        format!("the visitor asked for a human (the lexicon matched \"{}\")", found.matched),
+    ))
 }
 
 fn low_confidence(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
@@ -335,6 +358,36 @@ mod tests {
 
     fn stars(value: f64, scale: f64) -> Option<Rating> {
         Some(Rating::Stars { value, scale })
+    }
+
+    #[test]
+    fn the_platforms_judgement_decides_the_explicit_request_rule_and_the_reason_says_so() {
+        let judged = |wants, message| Signals {
+            wants_human: wants,
+            wants_human_confidence: Some(0.91),
+            latest_visitor_message: Some(message),
+            ..Default::default()
+        };
+        let reason = |decision: Result<Decision, RulesError>| match decision.unwrap() {
+            Decision::Escalate(f) => Some(f.reason),
+            Decision::Stay { .. } => None,
+        };
+        let s = settings();
+        // The model heard a request the lexicon does not know; and overrules the lexicon.
+        let yes = reason(evaluate(&s, None, &judged(Some(true), "ugh this is useless, get me out of here")));
+        assert_eq!(
+            yes.as_deref(),
+            Some("the chatbot's model judged that the visitor asked for a human, confidence 0.91")
+        );
+        assert_eq!(reason(evaluate(&s, None, &judged(Some(false), "I want to talk to a human"))), None);
+        assert_eq!(
+            fired(evaluate(&s, Some(RuleKind::ExplicitRequest), &judged(Some(false), "talk to a human"))),
+            None,
+            "a trigger the judgement contradicts does not fire"
+        );
+        // Without it, the lexicon decides, and says so.
+        let lexicon = reason(evaluate(&s, None, &judged(None, "I want to talk to a human")));
+        assert!(lexicon.is_some_and(|r| r.contains("the lexicon matched")));
     }
 
     fn fired(decision: Result<Decision, RulesError>) -> Option<RuleKind> {

@@ -484,3 +484,28 @@ async fn a_claim_reaches_only_its_own_visitors_handoff() {
     let platform = h.call("GET", &state_path, None, &["ZENDESK_ACTIONS.READ_TICKET_STATUS"]).await;
     assert_eq!((platform.status, platform.body["state"].as_str()), (StatusCode::OK, Some("waiting_for_agent")));
 }
+
+/// The platform's own judgement decides the explicit-request rule, through the API.
+#[tokio::test]
+async fn the_platforms_judgement_of_a_request_for_a_person_decides_and_is_named() {
+    let h = Harness::new(Backend::Memory).await;
+    let mut body = escalation_body("this is useless, get me out of this loop");
+    body["signals"] = json!({"wants_human": true, "wants_human_confidence": 0.93});
+    let judged = h.escalate("conv-judged", &body).await;
+    assert_eq!(judged.status, StatusCode::CREATED, "{}", judged.raw);
+    assert_eq!(judged.body["rule"], "explicit_request");
+    assert!(judged.body["reason"].as_str().unwrap().contains("model judged"), "{}", judged.raw);
+    let mut body = escalation_body("I want to talk to a human");
+    body["signals"] = json!({"wants_human": false});
+    let overruled = h.escalate("conv-not-judged", &body).await;
+    assert_eq!(
+        (overruled.status, overruled.body["escalated"].as_bool()),
+        (StatusCode::OK, Some(false)),
+        "{}",
+        overruled.raw
+    );
+    body["signals"] = json!({"wants_human": true, "wants_human_confidence": 2});
+    let refused = h.escalate("conv-bad-judgement", &body).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.body["errors"][0]["field"], "signals.wants_human_confidence");
+}
