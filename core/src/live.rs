@@ -182,6 +182,11 @@ impl VisitorMessages {
         errors
     }
 
+    /// The messages' ids as the platform sent them (trimmed), in order.
+    pub fn ids(&self) -> Vec<String> {
+        self.messages.iter().map(|m| m.id.trim().to_owned()).collect()
+    }
+
     /// Every attachment with the indexes that name it (`messages[i].attachments[j]`).
     pub fn attachments(&self) -> impl Iterator<Item = (usize, usize, &Attachment)> {
         self.messages

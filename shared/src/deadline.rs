@@ -5,7 +5,12 @@ use std::time::{Duration, Instant};
 
 /// The wall clock in unix milliseconds: the unit of every due time and lease in the stores.
 pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    millis(time::OffsetDateTime::now_utc())
+}
+
+/// A point in time in unix milliseconds (a webhook event's time, a comment's).
+pub fn millis(at: time::OffsetDateTime) -> i64 {
+    (at.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 #[derive(Debug, Clone, Copy)]

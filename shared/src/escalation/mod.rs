@@ -11,4 +11,4 @@ mod submitter;
 pub use handoff_core::escalation::{episode, pending, request};
 
 pub use service::{EscalateCommand, EscalationConfig, EscalationError, Escalator, Outcome, TicketRef};
-pub(crate) use service::{claim_token, ticket_ref};
+pub(crate) use service::{claim_token, ticket_at, ticket_ref};

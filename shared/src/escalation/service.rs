@@ -243,9 +243,14 @@ pub(super) fn follow_up_error(ticket_id: u64, error: ZendeskError) -> Result<Ste
     }
 }
 
-/// The ticket's page in the agent workspace.
+/// The ticket, with its page in the agent workspace of the bot's account.
 pub(crate) fn ticket_ref(bot: &BotAccount, id: u64, status: Option<TicketStatus>) -> TicketRef {
-    let url = bot.account.base_url.join(&format!("/agent/tickets/{id}")).map(|u| u.to_string()).unwrap_or_default();
+    ticket_at(&bot.account.base_url, id, status)
+}
+
+/// The ticket, with its page in the agent workspace at `base_url` (the account's address).
+pub(crate) fn ticket_at(base_url: &Url, id: u64, status: Option<TicketStatus>) -> TicketRef {
+    let url = base_url.join(&format!("/agent/tickets/{id}")).map(|u| u.to_string()).unwrap_or_default();
     TicketRef { id, url, status }
 }
 

@@ -147,5 +147,5 @@ impl Relay<'_> {
 
 /// Unix milliseconds of an RFC 3339 time.
 fn millis(at: &str) -> Option<i64> {
-    OffsetDateTime::parse(at, &Rfc3339).ok().map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64)
+    OffsetDateTime::parse(at, &Rfc3339).ok().map(crate::deadline::millis)
 }

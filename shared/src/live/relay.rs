@@ -17,11 +17,11 @@ use super::files::{FileError, FileFetcher};
 use super::{BindingError, VisitorMessages, remember};
 use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
 use crate::deadline::{Deadline, now_ms};
-use crate::escalation::TicketRef;
+use crate::escalation::{TicketRef, ticket_at, ticket_ref};
 use crate::identity::VisitorMismatch;
 use crate::store::*;
 use crate::zendesk::types::TicketStatus;
-use crate::zendesk::{ZendeskClient, ZendeskError};
+use crate::zendesk::{Account, ZendeskClient, ZendeskError};
 
 pub struct RelayCommand {
     pub bot_id: String,
@@ -111,10 +111,13 @@ impl Relay<'_> {
         };
         tracing::Span::current().record("ticket_id", ticket_id);
         let mut record = record.expect("matched above");
-        let mut bot = self.accounts.resolve(&connection, command.deadline).await?;
+        // The ticket's page needs only the account's address; the credentials are read (and an
+        // expiring token renewed) only once Zendesk is to be called.
+        let base_url = Account::base_url(&connection.subdomain, self.accounts.zendesk_base_url)
+            .map_err(|_| RelayError::Account(AccountError::ReconnectRequired))?;
         if let Some(status) = record.ticket_status.filter(|s| s.ends_episode()) {
             info!(status = status.as_str(), "the ticket is finished; nothing relayed");
-            return Ok(Relayed::Ended { ticket: ticket_ref(&bot, ticket_id, Some(status)) });
+            return Ok(Relayed::Ended { ticket: ticket_at(&base_url, ticket_id, Some(status)) });
         }
         let holder = crate::escalation::claim_token();
         for _ in 0..3 {
@@ -122,9 +125,9 @@ impl Relay<'_> {
             if new.is_empty() {
                 info!("every message was relayed before");
                 return Ok(Relayed::Added {
-                    ticket: ticket_ref(&bot, ticket_id, record.ticket_status),
+                    ticket: ticket_at(&base_url, ticket_id, record.ticket_status),
                     added: Vec::new(),
-                    duplicates: command.messages.messages.iter().map(|m| m.id.trim().to_owned()).collect(),
+                    duplicates: command.messages.ids(),
                 });
             }
             let now = now_ms();
@@ -137,14 +140,14 @@ impl Relay<'_> {
                 until_ms: now + (command.deadline.remaining() + LEASE_MARGIN).as_millis() as i64,
             };
             match self.stores.conversations.acquire_sync_lease(bot_id, conversation_id, &lease).await {
-                Ok(()) => return self.relay_leased(&mut bot, &record, &holder, command).await,
+                Ok(()) => return self.relay_leased(&connection, &record, &holder, command).await,
                 Err(StoreError::Conflict) => {}
                 Err(e) => return Err(e.into()),
             }
             match self.stores.conversations.get_conversation(bot_id, conversation_id).await? {
                 Some(fresh) if fresh.sync_holder.as_deref() == Some(holder.as_str()) && fresh.sync_leased(now_ms()) => {
                     // Our own write, whose answer was lost: the lease is ours.
-                    return self.relay_leased(&mut bot, &record, &holder, command).await;
+                    return self.relay_leased(&connection, &record, &holder, command).await;
                 }
                 Some(fresh) if fresh.state == EscalationState::Created && fresh.ticket_id == Some(ticket_id) => {
                     if let Some(until) = fresh.sync_lease_until_ms.filter(|_| fresh.sync_leased(now_ms())) {
@@ -165,7 +168,7 @@ impl Relay<'_> {
     /// failure releases the lease and clears the mark (nothing was added).
     async fn relay_leased(
         &self,
-        bot: &mut BotAccount,
+        connection: &Connection,
         record: &ConversationRecord,
         holder: &str,
         command: &RelayCommand,
@@ -173,32 +176,29 @@ impl Relay<'_> {
         let ticket_id = record.ticket_id.expect("a created record has a ticket");
         let new = command.messages.new_since(&record.forwarded_ids);
         let conversations = &self.stores.conversations;
-        let commented = match self.add_comment(bot, record, &new, command).await {
+        let mut bot = match self.accounts.resolve(connection, command.deadline).await {
+            Ok(bot) => bot,
+            Err(e) => {
+                self.release_unused(record, holder).await;
+                return Err(e.into());
+            }
+        };
+        let commented = match self.add_comment(&mut bot, record, &new, command).await {
             Ok(commented) => commented,
-            Err(error) => {
-                if error.maybe_done() {
-                    // Zendesk may still be adding the comment: the next relay waits a moment, then
-                    // looks for it (the mark stays).
-                    warn!(%error, "Zendesk may have taken the comment; the lease is kept a moment");
-                    let until = now_ms() + SETTLE.as_millis() as i64;
-                    let kept = conversations.release_sync_lease(&record.bot_id, &record.conversation_id, holder, until);
-                    if let Err(e) = kept.await {
-                        warn!(error = %e, "could not shorten the sync lease; it expires on its own");
-                    }
-                } else {
-                    let unchanged = Forwarded {
-                        ids: record.forwarded_ids.clone(),
-                        count: record.forwarded_count,
-                        requester_id: None,
-                    };
-                    let released = conversations
-                        .record_forwarded(&record.bot_id, &record.conversation_id, holder, &unchanged)
-                        .await;
-                    if let Err(e) = released {
-                        warn!(error = %e, "could not release the sync lease; it expires on its own");
-                    }
+            Err(error) if error.maybe_done() => {
+                // Zendesk may still be adding the comment: the next relay waits a moment, then
+                // looks for it (the mark stays).
+                warn!(%error, "Zendesk may have taken the comment; the lease is kept a moment");
+                let until = now_ms() + SETTLE.as_millis() as i64;
+                let kept = conversations.release_sync_lease(&record.bot_id, &record.conversation_id, holder, until);
+                if let Err(e) = kept.await {
+                    warn!(error = %e, "could not shorten the sync lease; it expires on its own");
                 }
-                return self.after_failure(bot, record, error, command).await;
+                return self.after_failure(&mut bot, record, error, command).await;
+            }
+            Err(error) => {
+                self.release_unused(record, holder).await;
+                return self.after_failure(&mut bot, record, error, command).await;
             }
         };
         let forwarded = Forwarded {
@@ -213,10 +213,21 @@ impl Relay<'_> {
             Err(e) => return Err(e.into()),
         }
         let added: Vec<String> = new.iter().map(|m| m.id.trim().to_owned()).collect();
-        let duplicates =
-            command.messages.messages.iter().map(|m| m.id.trim().to_owned()).filter(|id| !added.contains(id)).collect();
+        let duplicates = command.messages.ids().into_iter().filter(|id| !added.contains(id)).collect();
         info!(added = added.len(), "relayed the visitor's messages to the ticket");
-        Ok(Relayed::Added { ticket: ticket_ref(bot, ticket_id, commented.status), added, duplicates })
+        Ok(Relayed::Added { ticket: ticket_ref(&bot, ticket_id, commented.status), added, duplicates })
+    }
+
+    /// Releases the lease of a relay that reached nothing at Zendesk, clearing its mark (the
+    /// record's ids and count written back as they were): the next relay has nothing to look for.
+    async fn release_unused(&self, record: &ConversationRecord, holder: &str) {
+        let unchanged =
+            Forwarded { ids: record.forwarded_ids.clone(), count: record.forwarded_count, requester_id: None };
+        let released =
+            self.stores.conversations.record_forwarded(&record.bot_id, &record.conversation_id, holder, &unchanged);
+        if let Err(e) = released.await {
+            warn!(error = %e, "could not release the sync lease; it expires on its own");
+        }
     }
 
     /// A deleted ticket, or one Zendesk refuses a comment on because it is closed, ends the
@@ -290,8 +301,4 @@ impl Relay<'_> {
             BindingError::Store(e) => RelayError::Store(e),
         })
     }
-}
-
-fn ticket_ref(bot: &BotAccount, id: u64, status: Option<TicketStatus>) -> TicketRef {
-    crate::escalation::ticket_ref(bot, id, status)
 }

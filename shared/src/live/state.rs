@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{BindingError, HandoffPhase};
-use crate::escalation::TicketRef;
+use crate::escalation::{TicketRef, ticket_at};
 use crate::store::Stores;
 use crate::zendesk::Account;
 
@@ -46,23 +46,24 @@ impl StateReader<'_> {
         conversation_id: &str,
         visitor_claim: Option<&str>,
     ) -> Result<HandoffState, BindingError> {
-        let (record, profile) = tokio::join!(
-            super::bound_record(self.stores, bot_id, conversation_id, visitor_claim),
-            self.stores.bots.load_profile(bot_id)
-        );
-        let (record, profile) = (record?, profile?);
+        let record = super::bound_record(self.stores, bot_id, conversation_id, visitor_claim).await?;
         let phase = HandoffPhase::of(record.as_ref());
-        let subdomain = record.as_ref().and_then(|r| r.account.clone()).or(profile.connection.map(|c| c.subdomain));
-        let ticket = record.as_ref().and_then(|r| {
-            let id = r.ticket_id?;
-            let url = subdomain
-                .as_deref()
-                .and_then(|s| Account::base_url(s, self.zendesk_base_url).ok())
-                .and_then(|base| base.join(&format!("/agent/tickets/{id}")).ok())
-                .map(|u| u.to_string())
-                .unwrap_or_default();
-            Some(TicketRef { id, url, status: r.ticket_status })
-        });
+        let ticket = match record.as_ref().and_then(|r| r.ticket_id.map(|id| (r, id))) {
+            Some((r, id)) => {
+                // The ticket's account is on the record; one written before accounts were kept
+                // belongs to the bot's current account.
+                let subdomain = match &r.account {
+                    Some(account) => Some(account.clone()),
+                    None => self.stores.bots.load_profile(bot_id).await?.connection.map(|c| c.subdomain),
+                };
+                let base = subdomain.and_then(|s| Account::base_url(&s, self.zendesk_base_url).ok());
+                Some(match base {
+                    Some(base) => ticket_at(&base, id, r.ticket_status),
+                    None => TicketRef { id, url: String::new(), status: r.ticket_status },
+                })
+            }
+            None => None,
+        };
         let time = |ms: Option<i64>| {
             ms.and_then(|ms| OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000).ok())
                 .and_then(|t| t.format(&Rfc3339).ok())

@@ -192,7 +192,7 @@ impl Receiver<'_> {
         tracing::Span::current().record("conversation_id", conversation.as_str());
         let status_is_current = match event.status {
             Some(status) => {
-                let at_ms = (event.time.unix_timestamp_nanos() / 1_000_000) as i64;
+                let at_ms = crate::deadline::millis(event.time);
                 stores
                     .conversations
                     .apply_ticket_status(bot_id, &conversation, &account, event.ticket_id, status, at_ms)
@@ -218,7 +218,7 @@ impl Receiver<'_> {
         // The callback secret is read at delivery time (a warm Lambda's cached copy may predate it).
         let forwarding = profile.settings.as_ref().is_some_and(|s| s.callback_url.is_some());
         let handoff_user = profile.connection.as_ref().and_then(|c| c.zendesk_user_id);
-        let now_ms = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+        let now_ms = crate::deadline::millis(now);
         let agent_joined = self.note_agent(bot_id, &conversation, &account, event, handoff_user).await?;
         let context = payload::EventContext {
             bot_id,
@@ -287,11 +287,7 @@ impl Receiver<'_> {
             EventKind::CommentAdded(comment) if payload::is_agent_reply(comment, handoff_user) => true,
             _ => return Ok(false),
         };
-        let activity = AgentActivity {
-            event_id: event.id.clone(),
-            at_ms: (event.time.unix_timestamp_nanos() / 1_000_000) as i64,
-            reply,
-        };
+        let activity = AgentActivity { event_id: event.id.clone(), at_ms: crate::deadline::millis(event.time), reply };
         let noted =
             self.stores.conversations.note_agent(bot_id, conversation, account, event.ticket_id, &activity).await?;
         Ok(noted.unwrap_or(false))
@@ -336,7 +332,7 @@ impl Receiver<'_> {
             {
                 return Ok(Some(signing));
             }
-            let now_ms = (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64;
+            let now_ms = crate::deadline::now_ms();
             if let Err(e) = self.stores.outbox.schedule_webhook_check(bot_id, now_ms).await {
                 warn!(bot_id, error = %e, "could not bring the webhook health check forward");
             }

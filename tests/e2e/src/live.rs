@@ -112,7 +112,11 @@ async fn without_an_open_ticket_the_answer_says_to_escalate_first_and_a_finished
         .unwrap();
     let comments = h.sim.ticket(ticket_id).unwrap().comments.len();
     let tickets = h.sim.tickets().len();
+    // Nothing to send: the credentials are not read (even with the warm copy dropped).
+    h.app.stores.secrets.invalidate(&h.bot_id);
+    let secret_reads = h.adapters.counts().1.0;
     let ended = relay(&h, "conv-done", &[("m1", "are you there?")]).await;
+    assert_eq!(h.adapters.counts().1.0, secret_reads, "no secret read for a finished ticket");
     assert_eq!(ended.status, StatusCode::OK, "{}", ended.raw);
     assert_eq!((ended.body["state"].as_str(), ended.body["bot_resumes"].as_bool()), (Some("ended"), Some(true)));
     assert_eq!(ended.body["ticket"]["status"], "solved");
