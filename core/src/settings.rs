@@ -173,8 +173,12 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
     } else if !(0.0..=rating.scale).contains(&rating.at_or_below) {
         errors.push(FieldError::new("rules.low_rating.at_or_below", "must be between 0 and the scale"));
     }
-    for (language, phrases) in &settings.rules.explicit_request.extra_phrases {
-        let field = format!("rules.explicit_request.extra_phrases.{language}");
+    let explicit = &settings.rules.explicit_request;
+    let lists = [("extra_phrases", &explicit.extra_phrases), ("exclusions", &explicit.exclusions)];
+    for (language, phrases) in
+        lists.iter().flat_map(|(name, map)| map.iter().map(move |(l, p)| (format!("{name}.{l}"), p)))
+    {
+        let field = format!("rules.explicit_request.{language}");
         if phrases.len() > 50 || phrases.iter().any(|p| p.trim().is_empty() || p.chars().count() > 200) {
             errors.push(FieldError::new(field, "at most 50 phrases, each 1-200 characters"));
         }

@@ -396,15 +396,62 @@ pub struct IntentMatch {
     pub matched: String,
 }
 
+/// A bot's own phrases, tokenized as messages are: extra ones that count as a request and
+/// excluded ones (a product called "Human Touch") whose words count for nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BotPhrases {
+    extra: Vec<Vec<String>>,
+    excluded: Vec<Vec<String>>,
+}
+
+impl BotPhrases {
+    pub fn new<'a>(
+        extra: impl IntoIterator<Item = &'a String>,
+        excluded: impl IntoIterator<Item = &'a String>,
+    ) -> Self {
+        let tokenized = |phrases: Vec<&String>| -> Vec<Vec<String>> {
+            phrases.into_iter().map(|p| text::tokens(p)).filter(|t| !t.is_empty()).collect()
+        };
+        Self { extra: tokenized(extra.into_iter().collect()), excluded: tokenized(excluded.into_iter().collect()) }
+    }
+}
+
+/// Stands where an excluded phrase was: a word that is in no list.
+const EXCLUDED: &str = "\u{0}";
+
 /// Returns the first non-negated request for a human in `message`, if any.
-pub fn detect(message: &str, extra_phrases: &[Vec<String>]) -> Option<IntentMatch> {
+pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     for clause in text::clauses(message) {
         let clause: Vec<String> = clause.iter().map(|t| squeeze(t)).collect();
-        if let Some(found) = detect_in_clause(&clause, extra_phrases) {
+        let clause = without_excluded(clause, &phrases.excluded);
+        if let Some(found) = detect_in_clause(&clause, &phrases.extra) {
             return Some(found);
         }
     }
     None
+}
+
+/// Each occurrence of an excluded phrase becomes one `EXCLUDED` word, so "talk to Human Touch
+/// support" still asks for support while "Human Touch won't pair" names no one.
+fn without_excluded(clause: Vec<String>, excluded: &[Vec<String>]) -> Vec<String> {
+    if excluded.is_empty() {
+        return clause;
+    }
+    let mut out = Vec::with_capacity(clause.len());
+    let mut at = 0;
+    while at < clause.len() {
+        match excluded.iter().find(|p| clause[at..].starts_with(p)) {
+            Some(phrase) => {
+                out.push(EXCLUDED.to_owned());
+                at += phrase.len();
+            }
+            None => {
+                out.push(clause[at].clone());
+                at += 1;
+            }
+        }
+    }
+    out
 }
 
 fn detect_in_clause(clause: &[String], extra_phrases: &[Vec<String>]) -> Option<IntentMatch> {
@@ -523,7 +570,7 @@ mod tests {
     use super::*;
 
     fn fires(message: &str) -> bool {
-        detect(message, &[]).is_some()
+        detect(message, &BotPhrases::default()).is_some()
     }
 
     #[test]
@@ -579,8 +626,27 @@ mod tests {
 
     #[test]
     fn extra_phrases_match_folded_and_respect_negation() {
-        let extra = vec![text::tokens("Menschliche Hilfe")];
-        assert!(detect("Ich brauche MENSCHLICHE hilfe!", &extra).is_some());
-        assert!(detect("Ich brauche keine menschliche Hilfe", &extra).is_none());
+        let extra = ["Menschliche Hilfe".to_owned()];
+        let phrases = BotPhrases::new(&extra, []);
+        assert!(detect("Ich brauche MENSCHLICHE hilfe!", &phrases).is_some());
+        assert!(detect("Ich brauche keine menschliche Hilfe", &phrases).is_none());
+    }
+
+    #[test]
+    fn excluded_phrases_never_fire_but_the_rest_of_the_message_still_counts() {
+        let excluded = ["Human Touch".to_owned(), "agent smith".to_owned()];
+        let phrases = BotPhrases::new([], &excluded);
+        for message in
+            ["I want Human Touch", "where can I talk about human touch?", "Can I get the HUMAN-TOUCH bundle?"]
+        {
+            assert!(detect(message, &BotPhrases::default()).is_some(), "fires without the exclusion: {message}");
+            assert!(detect(message, &phrases).is_none(), "excluded: {message}");
+        }
+        let found =
+            detect("my Human Touch broke, I want to talk to a human", &phrases).expect("the request still counts");
+        assert!(found.matched.contains("human"), "{found:?}");
+        // An exclusion also wins over the bot's own extra phrase.
+        let both = BotPhrases::new(&["human touch".to_owned()], &excluded);
+        assert!(detect("human touch", &both).is_none());
     }
 }

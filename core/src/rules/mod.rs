@@ -9,8 +9,6 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::text;
-
 /// The five escalation rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -194,15 +192,9 @@ fn explicit_request(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Fi
         });
     }
     let message = signals.latest_visitor_message?;
-    let extra: Vec<Vec<String>> = settings
-        .explicit_request
-        .extra_phrases
-        .values()
-        .flatten()
-        .map(|p| text::tokens(p))
-        .filter(|t| !t.is_empty())
-        .collect();
-    let found = intent::detect(message, &extra)?;
+    let rule = &settings.explicit_request;
+    let phrases = intent::BotPhrases::new(rule.extra_phrases.values().flatten(), rule.exclusions.values().flatten());
+    let found = intent::detect(message, &phrases)?;
     Some(fire(
         RuleKind::ExplicitRequest,
         format!("the visitor asked for a human (the lexicon matched \"{}\")", found.matched),
@@ -280,11 +272,14 @@ pub struct ExplicitRequestRule {
     pub enabled: bool,
     /// Language code → extra phrases that count as asking for a human.
     pub extra_phrases: BTreeMap<String, Vec<String>>,
+    /// Language code → phrases that must never fire, such as a product called "Human Touch":
+    /// the words inside them count for nothing (neither as a person nor as a request).
+    pub exclusions: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for ExplicitRequestRule {
     fn default() -> Self {
-        Self { enabled: true, extra_phrases: BTreeMap::new() }
+        Self { enabled: true, extra_phrases: BTreeMap::new(), exclusions: BTreeMap::new() }
     }
 }
 

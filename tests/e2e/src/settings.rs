@@ -120,6 +120,7 @@ async fn unknown_settings_and_missing_custom_fields_are_named_and_saved_settings
         (json!({"mapping": {"conversation_url_field_id": 999_999}}), "mapping.conversation_url_field_id"),
         (json!({"mapping": {"metadata_fields": {"plan": 888_888}}}), "mapping.metadata_fields.plan"),
         (json!({"callback_url": "https://169.254.169.254/latest/meta-data"}), "callback_url"),
+        (json!({"rules": {"explicit_request": {"exclusions": {"en": [" "]}}}}), "rules.explicit_request.exclusions.en"),
     ];
     for (body, field_name) in cases {
         let reply = h.call("PUT", &path(&h), Some(&body), WRITE).await;
@@ -141,6 +142,16 @@ async fn unknown_settings_and_missing_custom_fields_are_named_and_saved_settings
     assert_eq!(h.call("PUT", &path(&h), Some(&off), WRITE).await.status, StatusCode::OK);
     let reply = h.escalate("conv-set", &escalation_body("talk to a human")).await;
     assert_eq!((reply.status, reply.body["escalated"].clone()), (StatusCode::OK, json!(false)), "{}", reply.raw);
+
+    // A bot's exclusion never fires ("Human Touch" is its product), while the rest of a message
+    // still counts.
+    let mut excluded = read.body.clone();
+    excluded["rules"]["explicit_request"]["exclusions"] = json!({"en": ["Human Touch"]});
+    assert_eq!(h.call("PUT", &path(&h), Some(&excluded), WRITE).await.status, StatusCode::OK);
+    let reply = h.escalate("conv-product", &escalation_body("can I get the Human Touch bundle?")).await;
+    assert_eq!((reply.status, reply.body["escalated"].clone()), (StatusCode::OK, json!(false)), "{}", reply.raw);
+    let reply = h.escalate("conv-person", &escalation_body("my Human Touch broke. talk to a human")).await;
+    assert_eq!((reply.status, reply.body["escalated"].clone()), (StatusCode::OK, json!(true)), "{}", reply.raw);
 
     // Not connected: mappings cannot be checked, so they are saved with a warning.
     let lone = Harness::unconnected(Backend::Memory).await;
