@@ -151,7 +151,7 @@ async fn unknown_settings_and_missing_custom_fields_are_named_and_saved_settings
     let reply = h.escalate("conv-product", &escalation_body("can I get the Human Touch bundle?")).await;
     assert_eq!((reply.status, reply.body["escalated"].clone()), (StatusCode::OK, json!(false)), "{}", reply.raw);
     let reply = h.escalate("conv-person", &escalation_body("my Human Touch broke. talk to a human")).await;
-    assert_eq!((reply.status, reply.body["escalated"].clone()), (StatusCode::OK, json!(true)), "{}", reply.raw);
+    assert_eq!((reply.status, reply.body["escalated"].clone()), (StatusCode::CREATED, json!(true)), "{}", reply.raw);
 
     // Not connected: mappings cannot be checked, so they are saved with a warning.
     let lone = Harness::unconnected(Backend::Memory).await;
