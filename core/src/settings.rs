@@ -148,6 +148,16 @@ fn default_handoff_message(language: &str, with_ticket: bool) -> &'static str {
         ("pt", false) => {
             "Vou transferir você para a nossa equipe de suporte. Responderemos aqui ou por e-mail em breve."
         }
+        ("it", true) => {
+            "La metto in contatto con il nostro team di assistenza. Il numero del Suo ticket è #{ticket_id}; Le risponderemo qui o via e-mail."
+        }
+        ("it", false) => {
+            "La metto in contatto con il nostro team di assistenza. Le risponderemo a breve qui o via e-mail."
+        }
+        ("nl", true) => {
+            "Ik verbind u door met ons supportteam. Uw ticketnummer is #{ticket_id}; we antwoorden u hier of per e-mail."
+        }
+        ("nl", false) => "Ik verbind u door met ons supportteam. We antwoorden u binnenkort hier of per e-mail.",
         (_, true) => {
             "I'm handing you over to our support team. Your ticket number is #{ticket_id}; we'll reply here or by email."
         }
@@ -254,6 +264,33 @@ mod tests {
         assert!(settings.handoff_message(Some("de"), Some(7)).contains("#7"));
         assert!(settings.handoff_message(None, Some(7)).starts_with("I'm handing you over"));
         assert!(!settings.handoff_message(Some("fr"), None).contains('#'));
+    }
+
+    #[test]
+    fn italian_and_dutch_have_built_in_handoff_messages() {
+        let settings = BotSettings::default();
+        let italian = "La metto in contatto con il nostro team di assistenza.";
+        assert_eq!(
+            settings.handoff_message(Some("it-IT"), Some(42)),
+            format!("{italian} Il numero del Suo ticket è #42; Le risponderemo qui o via e-mail.")
+        );
+        assert_eq!(
+            settings.handoff_message(Some("it"), None),
+            format!("{italian} Le risponderemo a breve qui o via e-mail.")
+        );
+        let dutch = "Ik verbind u door met ons supportteam.";
+        assert_eq!(
+            settings.handoff_message(Some("nl-BE"), Some(42)),
+            format!("{dutch} Uw ticketnummer is #42; we antwoorden u hier of per e-mail.")
+        );
+        assert_eq!(
+            settings.handoff_message(Some("nl_NL"), None),
+            format!("{dutch} We antwoorden u binnenkort hier of per e-mail.")
+        );
+        let mut custom = BotSettings::default();
+        custom.handoff_messages.insert("nl".into(), "Ticket {ticket_id} is aangemaakt".into());
+        assert_eq!(custom.handoff_message(Some("nl-BE"), Some(7)), "Ticket 7 is aangemaakt");
+        assert!(custom.handoff_message(Some("it-CH"), Some(7)).starts_with(italian));
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Ticket status and customer context, the pure part: the sentence in five languages, who may
+//! Ticket status and customer context, the pure part: the sentence in seven languages, who may
 //! see which ticket, the context summary. The lookups against Zendesk live in
 //! `handoff::status::service`.
 

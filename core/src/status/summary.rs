@@ -1,5 +1,6 @@
 //! The one-sentence status a bot shows a visitor ("Pending — last updated 2 hours ago by agent
-//! Carla"), in English, Spanish, French, German or Portuguese, with relative times. Pure.
+//! Carla"), in English, Spanish, French, German, Portuguese, Italian or Dutch, with relative
+//! times. Pure.
 
 use crate::zendesk::types::TicketStatus;
 
@@ -10,6 +11,8 @@ pub enum Language {
     Fr,
     De,
     Pt,
+    It,
+    Nl,
 }
 
 impl Language {
@@ -34,6 +37,8 @@ impl Language {
                 "fr" => Self::Fr,
                 "de" => Self::De,
                 "pt" => Self::Pt,
+                "it" => Self::It,
+                "nl" => Self::Nl,
                 _ => continue,
             };
             if weight > 0.0 && best.is_none_or(|(w, _)| weight > w) {
@@ -50,6 +55,8 @@ impl Language {
             Self::Fr => "fr",
             Self::De => "de",
             Self::Pt => "pt",
+            Self::It => "it",
+            Self::Nl => "nl",
         }
     }
 }
@@ -96,6 +103,18 @@ pub fn status_label(status: TicketStatus, language: Language) -> &'static str {
         (Pt, Hold) => "Em espera",
         (Pt, Solved) => "Resolvido",
         (Pt, Closed) => "Fechado",
+        (It, New) => "Nuovo",
+        (It, Open) => "Aperto",
+        (It, Pending) => "In attesa",
+        (It, Hold) => "In sospeso",
+        (It, Solved) => "Risolto",
+        (It, Closed) => "Chiuso",
+        (Nl, New) => "Nieuw",
+        (Nl, Open) => "Open",
+        (Nl, Pending) => "In afwachting",
+        (Nl, Hold) => "In de wacht",
+        (Nl, Solved) => "Opgelost",
+        (Nl, Closed) => "Gesloten",
     }
 }
 
@@ -138,6 +157,17 @@ pub fn relative(seconds: i64, language: Language) -> String {
         (Pt, Unit::Minute) => format!("há {n} minuto{}", if one { "" } else { "s" }),
         (Pt, Unit::Hour) => format!("há {n} hora{}", if one { "" } else { "s" }),
         (Pt, Unit::Day) => format!("há {n} dias"),
+        (It, Unit::Now) => "proprio ora".into(),
+        (It, Unit::Yesterday) => "ieri".into(),
+        (It, Unit::Minute) => format!("{n} {} fa", if one { "minuto" } else { "minuti" }),
+        (It, Unit::Hour) => format!("{n} {} fa", if one { "ora" } else { "ore" }),
+        (It, Unit::Day) => format!("{n} giorni fa"),
+        (Nl, Unit::Now) => "zojuist".into(),
+        (Nl, Unit::Yesterday) => "gisteren".into(),
+        (Nl, Unit::Minute) => format!("{n} {} geleden", if one { "minuut" } else { "minuten" }),
+        // Dutch counts hours in the singular: "2 uur geleden".
+        (Nl, Unit::Hour) => format!("{n} uur geleden"),
+        (Nl, Unit::Day) => format!("{n} dagen geleden"),
     }
 }
 
@@ -184,6 +214,10 @@ pub fn sentence(
             (De, false) => format!(" von {}", u.name),
             (Pt, true) => format!(" pelo agente {}", u.name),
             (Pt, false) => format!(" por {}", u.name),
+            (It, true) => format!(" dall'agente {}", u.name),
+            (It, false) => format!(" da {}", u.name),
+            (Nl, true) => format!(" door medewerker {}", u.name),
+            (Nl, false) => format!(" door {}", u.name),
         }
     });
     let updated = match language {
@@ -192,6 +226,8 @@ pub fn sentence(
         Language::Fr => "dernière mise à jour",
         Language::De => "zuletzt aktualisiert",
         Language::Pt => "última atualização",
+        Language::It => "ultimo aggiornamento",
+        Language::Nl => "laatst bijgewerkt",
     };
     format!("{label} — {updated} {when}{}", by.unwrap_or_default())
 }
@@ -215,6 +251,8 @@ mod tests {
             (Fr, "En attente — dernière mise à jour il y a 2 heures par l'agent Carla"),
             (De, "Wartend — zuletzt aktualisiert vor 2 Stunden von Agent Carla"),
             (Pt, "Pendente — última atualização há 2 horas pelo agente Carla"),
+            (It, "In attesa — ultimo aggiornamento 2 ore fa dall'agente Carla"),
+            (Nl, "In afwachting — laatst bijgewerkt 2 uur geleden door medewerker Carla"),
         ];
         for (language, text) in expected {
             assert_eq!(sentence(Pending, two_hours, Some(&carla()), language), text);
@@ -223,7 +261,7 @@ mod tests {
 
     #[test]
     fn every_status_has_a_label_in_every_language() {
-        for language in [En, Es, Fr, De, Pt] {
+        for language in [En, Es, Fr, De, Pt, It, Nl] {
             let labels: Vec<&str> =
                 [New, Open, Pending, Hold, Solved, Closed].iter().map(|s| status_label(*s, language)).collect();
             let mut unique = labels.clone();
@@ -237,6 +275,17 @@ mod tests {
             sentence(Open, Some(300), Some(&Updater { name: "Ana".into(), is_agent: false }), Fr),
             "Ouvert — dernière mise à jour il y a 5 minutes par Ana"
         );
+        let ana = Updater { name: "Ana".into(), is_agent: false };
+        assert_eq!(sentence(Hold, Some(60), Some(&ana), It), "In sospeso — ultimo aggiornamento 1 minuto fa da Ana");
+        assert_eq!(
+            sentence(Hold, Some(60), Some(&ana), Nl),
+            "In de wacht — laatst bijgewerkt 1 minuut geleden door Ana"
+        );
+        assert_eq!(sentence(Solved, Some(30), None, It), "Risolto — ultimo aggiornamento proprio ora");
+        assert_eq!(sentence(Solved, Some(30), None, Nl), "Opgelost — laatst bijgewerkt zojuist");
+        let labels = |language| [New, Open, Pending, Hold, Solved, Closed].map(|s| status_label(s, language));
+        assert_eq!(labels(It), ["Nuovo", "Aperto", "In attesa", "In sospeso", "Risolto", "Chiuso"]);
+        assert_eq!(labels(Nl), ["Nieuw", "Open", "In afwachting", "In de wacht", "Opgelost", "Gesloten"]);
     }
 
     #[test]
@@ -249,6 +298,32 @@ mod tests {
         assert_eq!(relative(3600, De), "vor 1 Stunde");
         assert_eq!(relative(3 * 86_400, Es), "hace 3 días");
         assert_eq!(relative(30 * 3600, Pt), "ontem");
+        let italian = [
+            (-5, "proprio ora"),
+            (30, "proprio ora"),
+            (61, "1 minuto fa"),
+            (5 * 60, "5 minuti fa"),
+            (3600, "1 ora fa"),
+            (2 * 3600, "2 ore fa"),
+            (30 * 3600, "ieri"),
+            (3 * 86_400, "3 giorni fa"),
+        ];
+        for (seconds, text) in italian {
+            assert_eq!(relative(seconds, It), text, "{seconds} s");
+        }
+        let dutch = [
+            (-5, "zojuist"),
+            (30, "zojuist"),
+            (61, "1 minuut geleden"),
+            (5 * 60, "5 minuten geleden"),
+            (3600, "1 uur geleden"),
+            (2 * 3600, "2 uur geleden"),
+            (30 * 3600, "gisteren"),
+            (3 * 86_400, "3 dagen geleden"),
+        ];
+        for (seconds, text) in dutch {
+            assert_eq!(relative(seconds, Nl), text, "{seconds} s");
+        }
     }
 
     #[test]
@@ -259,6 +334,13 @@ mod tests {
         assert_eq!(Language::from_locale(Some("ja")), En);
         assert_eq!(Language::from_locale(Some("es;q=0.1, fr;q=0.9")), Fr);
         assert_eq!(Language::from_locale(Some("ja, de;q=0.5")), De);
+        assert_eq!(Language::from_locale(Some("it-IT")), It);
+        assert_eq!(Language::from_locale(Some("it_CH")), It);
+        assert_eq!(Language::from_locale(Some("nl-BE")), Nl);
+        assert_eq!(Language::from_locale(Some("nl-BE,nl;q=0.9,en;q=0.5")), Nl);
+        assert_eq!(Language::from_locale(Some("en;q=0.5, it;q=0.8")), It);
+        assert_eq!(Language::supported("NL"), Some(Nl));
+        assert_eq!((It.code(), Nl.code()), ("it", "nl"));
         assert_eq!(Language::from_locale(None), En);
     }
 
@@ -270,6 +352,8 @@ mod tests {
             (Fr, "dernière mise à jour il y a 3 jours par l'agent Carla"),
             (De, "zuletzt aktualisiert vor 3 Tagen von Agent Carla"),
             (Pt, "última atualização há 3 dias pelo agente Carla"),
+            (It, "ultimo aggiornamento 3 giorni fa dall'agente Carla"),
+            (Nl, "laatst bijgewerkt 3 dagen geleden door medewerker Carla"),
         ];
         for (language, phrase) in phrases {
             for status in [New, Open, Pending, Hold, Solved, Closed] {

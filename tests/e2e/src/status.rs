@@ -66,6 +66,19 @@ async fn the_status_sentence_names_the_last_updater_in_the_visitors_language_wit
         )
         .await;
     assert_eq!(again.body["summary"], "Wartend — zuletzt aktualisiert vor 2 Stunden von Agent Carla");
+    let dutch = h
+        .request(
+            "GET",
+            &ticket_path(&h, ticket),
+            "conversation_id=conv-s1",
+            None,
+            STATUS,
+            &[],
+            &[("accept-language", "nl-BE,nl;q=0.9,en;q=0.5")],
+        )
+        .await;
+    assert_eq!(dutch.body["summary"], "In afwachting — laatst bijgewerkt 2 uur geleden door medewerker Carla");
+    assert_eq!(dutch.body["locale"], "nl");
     assert!(h.sim.calls().is_empty(), "a cached lookup makes no Zendesk call");
 }
 
