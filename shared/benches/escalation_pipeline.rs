@@ -1,11 +1,13 @@
 //! The pure part of an escalation: rules, ticket mapping and transcript notes, for a typical
-//! (50 messages) and a very long (10,000 messages) conversation. Figures go in the README.
+//! (50 messages) and a very long (10,000 messages) conversation; and the explicit-request
+//! detector alone on one message. Figures go in the README.
 
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use handoff::escalation::request::EscalationRequest;
 use handoff::mapping::{MappingInput, plan_ticket};
+use handoff::rules::intent::{BotPhrases, detect};
 use handoff::rules::{Decision, evaluate};
 use handoff::settings::BotSettings;
 
@@ -58,5 +60,33 @@ fn pipeline(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, pipeline);
+/// About 600 characters about a late parcel, with the request for a person as its last clause.
+const LONG_MESSAGE: &str = "Hi, I ordered a pair of running shoes in size 42 on the 3rd of November, order 4471, and paid extra \
+    for express delivery. The tracking page said the parcel would arrive on Monday, but it has been \
+    stuck at the regional depot since then and the status on the page has not changed in four days. I \
+    already tried your suggestions: I checked the address on my account, I waited the extra 48 hours and \
+    I read the delivery FAQ twice, but none of it explains why the parcel is not moving at all. I need \
+    the shoes for a race on Saturday, so this is getting really urgent for me, and can I talk to a human \
+    please";
+
+fn explicit_request(c: &mut Criterion) {
+    let phrases = BotPhrases::default();
+    let cases = [
+        ("short request", "can I talk to a human please", true),
+        ("short non-request", "where is my order 4471?", false),
+        ("long, request last", LONG_MESSAGE, true),
+    ];
+    let before_the_request = &LONG_MESSAGE[..LONG_MESSAGE.rfind(',').expect("clauses")];
+    assert!(detect(before_the_request, &phrases).is_none(), "only the last clause asks for a person");
+    let mut group = c.benchmark_group("explicit-request detection");
+    for (name, text, fires) in cases {
+        assert_eq!(detect(text, &phrases).is_some(), fires, "{name}");
+        group.bench_with_input(BenchmarkId::from_parameter(name), text, |b, text| {
+            b.iter(|| black_box(detect(black_box(text), &phrases)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, pipeline, explicit_request);
 criterion_main!(benches);
