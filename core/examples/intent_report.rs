@@ -1,13 +1,21 @@
 //! Precision and recall of explicit-request detection on the labeled corpus, per language:
 //! `cargo run -p handoff-core --example intent_report` (the README's table comes from here).
 //! `-- --dev-errors` lists the development parts' misses and false fires, to tune on; the
-//! held-out part's are never listed. `-- --dev-only` prints the development tables alone (what
-//! tuning looks at; the held-out table is read once a pass is done).
+//! validation and held-out parts' are never listed. `-- --dev-only` prints the development tables alone (what
+//! tuning looks at; the held-out table is read once a pass is done). `-- --explain "text" …`
+//! says what the detector matched in each text.
 
 use handoff_core::rules::corpus::{self, Score};
 use handoff_core::rules::intent;
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--explain") {
+        for text in &args[at + 1..] {
+            println!("{:?} ← {text}", intent::detect(text, &intent::BotPhrases::default()));
+        }
+        return;
+    }
     if std::env::args().any(|a| a == "--dev-errors") {
         for sample in corpus::samples(corpus::DEV).into_iter().chain(corpus::samples(corpus::DEV2)) {
             let found = intent::detect(&sample.text, &intent::BotPhrases::default());
@@ -20,7 +28,12 @@ fn main() {
         return;
     }
     let dev_only = std::env::args().any(|a| a == "--dev-only");
-    let parts = [("held-out", corpus::HELD_OUT), ("development", corpus::DEV), ("second development", corpus::DEV2)];
+    let parts = [
+        ("held-out", corpus::HELD_OUT),
+        ("development", corpus::DEV),
+        ("second development", corpus::DEV2),
+        ("validation", corpus::VALIDATION),
+    ];
     for (name, part) in parts.into_iter().skip(usize::from(dev_only)) {
         let samples = corpus::samples(part);
         let scores = corpus::score(&samples, |text| intent::detect(text, &intent::BotPhrases::default()).is_some());

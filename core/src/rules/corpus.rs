@@ -25,6 +25,10 @@ pub const DEV: &str = include_str!("../../corpus/intent/dev.jsonl");
 /// The second development part: 1,050 more messages by seven other writers, written after the
 /// split without sight of either part, so tuning sees more than one writer's wording.
 pub const DEV2: &str = include_str!("../../corpus/intent/dev2.jsonl");
+/// The validation part: 700 messages by seven more writers, written after the split without
+/// sight of the corpus or the detector. Only its figures are read while tuning (never its
+/// messages), to see whether a pass generalises before the held-out part is read.
+pub const VALIDATION: &str = include_str!("../../corpus/intent/validation.jsonl");
 /// The held-out part, as committed (never edited after the split).
 pub const HELD_OUT: &str = include_str!("../../corpus/intent/heldout.jsonl");
 
@@ -93,13 +97,27 @@ mod tests {
         assert_eq!(digest, HELD_OUT_SHA256, "core/corpus/intent/heldout.jsonl was edited after the split");
     }
 
+    /// The validation part as written: its messages are never read while tuning, nor edited.
+    const VALIDATION_SHA256: &str = "69807a8351d2713c8a496ca625e419cf571c0ddff12aea4a391f63be63ca8a61";
+
+    #[test]
+    fn the_validation_part_is_the_one_written_before_it_was_scored() {
+        let digest: String = Sha256::digest(VALIDATION.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(digest, VALIDATION_SHA256, "core/corpus/intent/validation.jsonl was edited");
+    }
+
     #[test]
     fn the_corpus_is_balanced_and_every_family_is_in_both_parts_of_every_language() {
         let (dev, held) = (samples(DEV), samples(HELD_OUT));
         assert!(dev.len() + held.len() >= 800);
-        let dev2 = samples(DEV2);
-        let ids: HashSet<&str> = dev.iter().chain(&held).chain(&dev2).map(|s| s.id.as_str()).collect();
-        assert_eq!(ids.len(), dev.len() + held.len() + dev2.len(), "ids are unique across the parts");
+        let (dev2, validation) = (samples(DEV2), samples(VALIDATION));
+        let ids: HashSet<&str> =
+            dev.iter().chain(&held).chain(&dev2).chain(&validation).map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids.len(),
+            dev.len() + held.len() + dev2.len() + validation.len(),
+            "ids are unique across the parts"
+        );
         let languages: BTreeSet<&str> = dev.iter().map(|s| s.lang.as_str()).collect();
         assert_eq!(languages, BTreeSet::from(["de", "en", "es", "fr", "it", "nl", "pt"]));
         for part in [&dev, &held] {
