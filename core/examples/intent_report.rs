@@ -3,13 +3,29 @@
 //! `-- --dev-errors` lists the development parts' misses and false fires, to tune on; the
 //! validation and held-out parts' are never listed. `-- --dev-only` prints the development tables alone (what
 //! tuning looks at; the held-out table is read once a pass is done). `-- --explain "text" …`
-//! says what the detector matched in each text.
+//! says what the detector matched in each text; `-- --time` a rough cost per message.
 
 use handoff_core::rules::corpus::{self, Score};
 use handoff_core::rules::intent;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--time") {
+        // A rough figure while tuning; the criterion bench (`scripts/bench`) is the measure.
+        let samples =
+            [corpus::DEV, corpus::DEV2, corpus::DEV3].into_iter().flat_map(corpus::samples).collect::<Vec<_>>();
+        let phrases = intent::BotPhrases::default();
+        let started = std::time::Instant::now();
+        let rounds = 20;
+        for _ in 0..rounds {
+            for sample in &samples {
+                std::hint::black_box(intent::detect(&sample.text, &phrases));
+            }
+        }
+        let per = started.elapsed().as_secs_f64() * 1e6 / (rounds * samples.len()) as f64;
+        println!("{per:.1} µs per message over {} development messages", samples.len());
+        return;
+    }
     if let Some(at) = args.iter().position(|a| a == "--explain") {
         for text in &args[at + 1..] {
             println!("{:?} ← {text}", intent::detect(text, &intent::BotPhrases::default()));
@@ -17,7 +33,8 @@ fn main() {
         return;
     }
     if std::env::args().any(|a| a == "--dev-errors") {
-        for sample in corpus::samples(corpus::DEV).into_iter().chain(corpus::samples(corpus::DEV2)) {
+        let development = [corpus::DEV, corpus::DEV2, corpus::DEV3].into_iter().flat_map(corpus::samples);
+        for sample in development {
             let found = intent::detect(&sample.text, &intent::BotPhrases::default());
             if found.is_some() != sample.human {
                 let why = found.map(|m| format!(" (matched {:?})", m.matched)).unwrap_or_default();
@@ -32,6 +49,7 @@ fn main() {
         ("held-out", corpus::HELD_OUT),
         ("development", corpus::DEV),
         ("second development", corpus::DEV2),
+        ("third development", corpus::DEV3),
         ("validation", corpus::VALIDATION),
     ];
     for (name, part) in parts.into_iter().skip(usize::from(dev_only)) {

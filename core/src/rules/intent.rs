@@ -53,39 +53,37 @@ impl BotPhrases {
     }
 }
 
-/// Stands where an excluded phrase or a compound was: a word that is in no list.
-const EXCLUDED: &str = "\u{0}";
-
 /// A sentence's clauses, and whether it asks a question.
 struct Sentence {
-    clauses: Vec<Vec<String>>,
+    clauses: Vec<Vec<Word>>,
     question: bool,
 }
 
 /// Returns the first non-negated request for a human in `message`, if any.
 pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     let sentences = sentences(message, &phrases.excluded);
-    let curious = sentences.iter().flat_map(|s| s.clauses.iter().flatten()).any(|t| is_curious(t));
+    let curious = sentences.iter().flat_map(|s| s.clauses.iter().flatten()).any(is_curious);
     for sentence in &sentences {
         let about_the_bot = curious || asks_what_the_bot_is(sentence);
         for (at, clause) in sentence.clauses.iter().enumerate() {
             if let Some(found) = phrases.extra.iter().find_map(|p| find_phrase(clause, p)) {
                 return Some(found);
             }
-            let complains = !curious && sentence.clauses.iter().flatten().any(|t| TOTAL.contains(&t.as_str()));
+            let complains = !curious && sentence.clauses.iter().flatten().any(|t| TOTAL.has(t));
             if about_the_bot
                 && complains
+                && clause.iter().any(is_anyone)
                 && let Some(found) = asks_whether_anyone_is_there(clause, sentence.question)
             {
                 return Some(found);
             }
-            if about_the_bot || (at == 0 && sentence.clauses.len() > 1 && clause == &["mensch"]) {
-                // "Mensch, das ging schnell!" is an interjection.
+            let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
+            if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) {
+                // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
                 continue;
             }
             // "Die Person, die bestellt hat, …": the person is the subject of what follows.
-            let described =
-                sentence.clauses.get(at + 1).and_then(|c| c.first()).is_some_and(|t| RELATIVES.contains(&t.as_str()));
+            let described = sentence.clauses.get(at + 1).and_then(|c| c.first()).is_some_and(|t| RELATIVES.has(t));
             // The question is the clause before its question mark ("…, can I cancel here?").
             let question = sentence.question && at + 1 == sentence.clauses.len();
             if let Some(found) = detect_in_clause(clause, question, described) {
@@ -106,9 +104,12 @@ fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
             clauses: text::clauses(raw)
                 .into_iter()
                 .map(|clause| {
-                    let clause = rewritten(clause.iter().map(|t| squeeze(t)).collect());
-                    let clause = replace_phrases(clause, excluded);
-                    replace_phrases(clause, COMPOUNDS.all())
+                    let clause: Vec<Word> =
+                        rewritten(clause.iter().map(|t| squeeze(t)).collect()).into_iter().map(Word::new).collect();
+                    let clause = replace_phrases(clause, |c, at| {
+                        excluded.iter().find(|p| begins_with(&c[at..], p)).map(Vec::len)
+                    });
+                    replace_phrases(clause, |c, at| COMPOUNDS.at(c, at).map(<[String]>::len).max())
                 })
                 .collect(),
         })
@@ -117,45 +118,48 @@ fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
 }
 
 /// "No one" as "noone", so it is one word like "nobody".
-fn rewritten(mut clause: Vec<String>) -> Vec<String> {
-    for (first, second, one) in rewrites() {
-        while let Some(at) = clause.windows(2).position(|w| w[0] == *first && w[1] == *second) {
-            clause.splice(at..at + 2, [one.clone()]);
-        }
-    }
-    clause
-}
-
-/// Each occurrence of one of `phrases` becomes one `EXCLUDED` word, so "talk to Human Touch
-/// support" still asks for support while "Human Touch won't pair" names no one.
-fn replace_phrases(clause: Vec<String>, phrases: &[Vec<String>]) -> Vec<String> {
-    if phrases.is_empty() {
-        return clause;
-    }
-    let mut out = Vec::with_capacity(clause.len());
-    let mut at = 0;
-    while at < clause.len() {
-        match phrases.iter().find(|p| clause[at..].starts_with(p)) {
-            Some(phrase) => {
-                out.push(EXCLUDED.to_owned());
-                at += phrase.len();
-            }
-            None => {
-                out.push(clause[at].clone());
-                at += 1;
-            }
+fn rewritten(clause: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(clause.len());
+    for word in clause {
+        match out.last().and_then(|last| rewrite(last, &word)) {
+            Some(one) => *out.last_mut().expect("a last word") = one.to_owned(),
+            None => out.push(word),
         }
     }
     out
 }
 
-fn detect_in_clause(clause: &[String], question: bool, described: bool) -> Option<IntentMatch> {
-    if clause.iter().any(|t| HOURS.contains(&t.as_str())) {
+/// Each occurrence of one of `phrases` becomes one `EXCLUDED` word, so "talk to Human Touch
+/// support" still asks for support while "Human Touch won't pair" names no one.
+fn replace_phrases(clause: Vec<Word>, phrase_at: impl Fn(&[Word], usize) -> Option<usize>) -> Vec<Word> {
+    let lengths: Vec<usize> = (0..clause.len()).map(|at| phrase_at(&clause, at).unwrap_or(0)).collect();
+    if lengths.iter().all(|len| *len == 0) {
+        return clause;
+    }
+    let mut out = Vec::with_capacity(clause.len());
+    let mut skip = 0;
+    for (word, len) in clause.into_iter().zip(lengths) {
+        if skip > 0 {
+            skip -= 1;
+        } else if len > 0 {
+            out.push(Word::nothing());
+            skip = len - 1;
+        } else {
+            out.push(word);
+        }
+    }
+    out
+}
+
+fn detect_in_clause(clause: &[Word], question: bool, described: bool) -> Option<IntentMatch> {
+    if clause.iter().any(|t| HOURS.has(t)) {
         return None;
     }
-    for phrase in STRONG_PHRASES.all() {
-        if let Some(m) = find_phrase(clause, phrase) {
-            return Some(m);
+    for at in 0..clause.len() {
+        for phrase in STRONG_PHRASES.at(clause, at) {
+            if !negated(clause, at, at + phrase.len()) {
+                return Some(IntentMatch { matched: phrase.join(" ") });
+            }
         }
     }
     asked_by_verb(clause, question)
@@ -165,7 +169,7 @@ fn detect_in_clause(clause: &[String], question: bool, described: bool) -> Optio
         .or_else(|| if described { None } else { bare(clause) })
 }
 
-fn find_phrase(clause: &[String], phrase: &[String]) -> Option<IntentMatch> {
+fn find_phrase(clause: &[Word], phrase: &[String]) -> Option<IntentMatch> {
     if phrase.is_empty() || phrase.len() > clause.len() {
         return None;
     }
@@ -174,13 +178,18 @@ fn find_phrase(clause: &[String], phrase: &[String]) -> Option<IntentMatch> {
         .map(|_| IntentMatch { matched: phrase.join(" ") })
 }
 
-fn is_someone(word: &str) -> bool {
-    is_person(word) || is_team(word) || is_anyone(word) || CALLBACKS.contains(&word)
+fn is_someone(word: &Word) -> bool {
+    is_person(word) || is_team(word) || is_anyone(word)
 }
 
 /// "Call me back", "ruft mich an", "liguem-me": a call asked for without naming who calls.
-fn call_me(clause: &[String]) -> Option<IntentMatch> {
-    let at = clause.windows(2).position(|w| CALL_ME.contains(&w[0].as_str()) && ME.contains(&w[1].as_str()))?;
+fn call_me(clause: &[Word]) -> Option<IntentMatch> {
+    // "Ruft mich an", and "Rufen Sie mich an" with the polite pronoun between.
+    let polite = |t: &str| matches!(t, "sie" | "u" | "vous" | "usted" | "ustedes" | "voce" | "lei");
+    let at = (0..clause.len().saturating_sub(1)).find(|&i| {
+        CALL_ME.has(&clause[i])
+            && (ME.has(&clause[i + 1]) || (polite(&clause[i + 1]) && clause.get(i + 2).is_some_and(|t| ME.has(t))))
+    })?;
     let refused = (at..(at + 5).min(clause.len())).any(|i| refuses(clause, i));
     (!refused && !negated(clause, at, at + 2))
         .then(|| IntentMatch { matched: format!("{} {}", clause[at], clause[at + 1]) })
@@ -188,36 +197,43 @@ fn call_me(clause: &[String]) -> Option<IntentMatch> {
 
 /// "Le service facturation peut-il regarder…?", "o setor financeiro pode ver…?": asking whether
 /// a team can do something asks for it.
-fn can_they(clause: &[String], question: bool) -> Option<IntentMatch> {
+fn can_they(clause: &[Word], question: bool) -> Option<IntentMatch> {
     if !question {
         return None;
     }
     let noun_at = clause.iter().position(|t| is_team(t) || is_anyone(t))?;
-    let modal_at = (noun_at + 1..(noun_at + 6).min(clause.len())).find(|&i| MODALS.contains(&clause[i].as_str()))?;
+    let modal_at = (noun_at + 1..(noun_at + 6).min(clause.len())).find(|&i| MODALS.has(&clause[i]))?;
     let fine = !theirs(clause, noun_at) && !negated(clause, noun_at, modal_at + 1);
     fine.then(|| IntentMatch { matched: format!("{} … {}", clause[noun_at], clause[modal_at]) })
 }
 
 /// A person asked for by a verb near it: "talk … human", "need … billing", "can … someone".
-fn asked_by_verb(clause: &[String], question: bool) -> Option<IntentMatch> {
+fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
     for (noun_at, noun) in clause.iter().enumerate() {
-        if !is_someone(noun) {
+        // A callback ("Rückruf") is wanted, never talked to.
+        let callback = CALLBACKS.has(noun);
+        if !is_someone(noun) && !callback {
             continue;
         }
         let lo = noun_at.saturating_sub(VERB_BEFORE_NOUN);
         let hi = (noun_at + VERB_AFTER_NOUN + 2).min(clause.len() - 1);
-        let subject_of_relative = clause.get(noun_at + 1).is_some_and(|t| RELATIVES.contains(&t.as_str()));
+        let subject_of_relative = clause.get(noun_at + 1).is_some_and(|t| RELATIVES.has(t));
         for verb_at in lo..=hi {
-            if verb_at == noun_at || (verb_at > noun_at && subject_of_relative) {
+            let me_between = verb_at > noun_at && clause[noun_at..verb_at].iter().any(|t| ME.has(t));
+            if verb_at == noun_at || (verb_at > noun_at && subject_of_relative && !me_between) {
                 continue;
             }
-            if !asks_for(clause, verb_at, noun_at) {
+            if !asks_for(clause, verb_at, noun_at) || (callback && !(verb_at < noun_at && is_want(&clause[verb_at]))) {
                 continue;
             }
             let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
-            let other_verb = clause[start..end].iter().any(|t| OTHER_VERBS.contains(&t.as_str()));
+            // "Add a team member", "einen Mitarbeiter hinzufügen": the person is another verb's object.
+            let after = clause[noun_at + 1..(noun_at + 4).min(clause.len())]
+                .iter()
+                .take_while(|t| !RELATIVES.has(t) && !PURPOSE.has(t));
+            let other_verb = clause[start..end].iter().chain(after).any(|t| OTHER_VERBS.has(t));
             // "¿Nadie me va a llamar?": nobody is who is missing, a complaint.
-            let nobody_asked = question && noun_at < verb_at && NEGATIONS.contains(&noun.as_str());
+            let nobody_asked = question && noun_at < verb_at && NEGATIONS.has(noun);
             if !other_verb && !theirs(clause, noun_at) && (nobody_asked || !negated(clause, start, end)) {
                 return Some(IntentMatch { matched: format!("{} … {}", clause[start], clause[end - 1]) });
             }
@@ -228,41 +244,60 @@ fn asked_by_verb(clause: &[String], question: bool) -> Option<IntentMatch> {
 
 /// "My boss", "mi supervisor": the visitor's own person, unless a role the company assigns
 /// ("mon conseiller").
-fn theirs(clause: &[String], noun_at: usize) -> bool {
+fn theirs(clause: &[Word], noun_at: usize) -> bool {
     let before = &clause[noun_at.saturating_sub(2)..noun_at];
-    before.iter().any(|t| POSSESSIVES.contains(&t.as_str())) && !ASSIGNED_ROLES.contains(&clause[noun_at].as_str())
+    before.iter().any(|t| POSSESSIVES.has(t)) && !ASSIGNED_ROLES.has(&clause[noun_at])
 }
 
 /// Whether the word at `verb_at` asks for the person at `noun_at`.
-fn asks_for(clause: &[String], verb_at: usize, noun_at: usize) -> bool {
-    let word = clause[verb_at].as_str();
+fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
+    let word = &clause[verb_at];
+    if reported(clause, verb_at) || named_not_done(clause, verb_at) {
+        return false;
+    }
     if verb_at > noun_at {
         // "Qu'un conseiller me rappelle", "dass mich ein Techniker anruft".
-        let to_me = clause[noun_at.saturating_sub(3)..verb_at].iter().any(|t| ME.contains(&t.as_str()));
+        let to_me = clause[noun_at.saturating_sub(3)..verb_at].iter().any(|t| ME.has(t));
         let near = verb_at - noun_at <= VERB_AFTER_NOUN;
-        return (near && VERB_LAST.contains(&word)) || (to_me && (is_communicate(word) || VERB_LAST.contains(&word)));
+        // "Someone from billing needs to deal with this."
+        let obliged = clause[noun_at + 1..verb_at].iter().any(|t| MUST.has(t));
+        let talks = is_communicate(word) || VERB_LAST.has(word);
+        return (near && VERB_LAST.has(word)) || (to_me && (talks || SEND.has(word))) || (obliged && near && talks);
     }
     if is_communicate(word) {
         return true;
     }
     let gap = noun_at - verb_at;
-    let small_words_between = clause[verb_at + 1..noun_at]
-        .iter()
-        .all(|t| FILLERS.contains(&t.as_str()) || NEGATIONS.contains(&t.as_str()) || is_someone(t));
+    let small_words_between =
+        clause[verb_at + 1..noun_at].iter().all(|t| FILLERS.has(t) || NEGATIONS.has(t) || is_someone(t));
     let would_like = word == "like"
         && (verb_at.saturating_sub(2)..verb_at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));
     ((is_want(word) || would_like) && gap <= WANT_BEFORE_NOUN && small_words_between)
-        || (gap <= 6 && (EXISTENCE.contains(&word) || is_existence_pair(clause, verb_at)))
-        || (gap <= 3 && MODALS.contains(&word))
+        || (gap <= 6 && (EXISTENCE.has(word) || is_existence_pair(clause, verb_at)))
+        || (gap <= 3 && MODALS.has(word))
+}
+
+/// "Ik heb gisteren gebeld", "I have contacted": a past participle after its auxiliary reports
+/// what happened.
+fn reported(clause: &[Word], verb_at: usize) -> bool {
+    let word = clause[verb_at].as_str();
+    let participle = (word.starts_with("ge") && word.len() > 5)
+        || ["ed", "ado", "ido", "ato", "ito"].iter().any(|end| word.ends_with(end));
+    participle && clause[verb_at.saturating_sub(3)..verb_at].iter().any(|t| PAST_AUX.has(t))
+}
+
+/// "The chat", "questa chat": a word that is a verb elsewhere, named here as a thing.
+fn named_not_done(clause: &[Word], verb_at: usize) -> bool {
+    matches!(clause[verb_at].as_str(), "chat" | "call") && verb_at > 0 && DETERMINERS.has(&clause[verb_at - 1])
 }
 
 /// "Is anyone there?", "does anyone work there?", "¿no hay nadie?": a question whether someone
 /// is there at all is a complaint that asks, negated or not.
-fn asks_whether_anyone_is_there(clause: &[String], question: bool) -> Option<IntentMatch> {
+fn asks_whether_anyone_is_there(clause: &[Word], question: bool) -> Option<IntentMatch> {
     if !question {
         return None;
     }
-    let has = |class: Class| clause.iter().find(|t| class.contains(&t.as_str()));
+    let has = |class: Class| clause.iter().find(|t| class.has(t));
     let anyone = clause.iter().find(|t| is_anyone(t));
     if let (Some(someone), Some(there)) = (anyone, has(THERE_VERBS).or(has(HERE))) {
         return Some(IntentMatch { matched: format!("{someone} … {there}") });
@@ -270,51 +305,50 @@ fn asks_whether_anyone_is_there(clause: &[String], question: bool) -> Option<Int
     let person_at = clause.iter().position(|t| is_person(t) || is_anyone(t))?;
     let person = &clause[person_at];
     // "Un humain lit ces messages ?", "dove sono gli operatori?!"
-    let where_before = clause[person_at.saturating_sub(3)..person_at].iter().find(|t| WHERE.contains(&t.as_str()));
+    let where_before = clause[person_at.saturating_sub(3)..person_at].iter().find(|t| WHERE.has(t));
     if let Some(there) = has(THERE_VERBS).or(where_before) {
         return Some(IntentMatch { matched: format!("{person} … {there}") });
     }
     // "¿No hay ningún asesor disponible?", "vous n'avez aucun conseiller ?"
     let before = &clause[..person_at];
-    let negation_before =
-        before.iter().any(|t| NEGATIONS.contains(&t.as_str())) || NEGATIONS.contains(&person.as_str());
+    let negation_before = before.iter().any(|t| NEGATIONS.has(t)) || NEGATIONS.has(person);
     let said_missing = has(AVAILABLE).or(has(HERE)).or(has(EXISTENCE)).is_some()
         || (0..clause.len()).any(|i| is_existence_pair(clause, i));
-    let described = clause.get(person_at + 1).is_some_and(|t| RELATIVES.contains(&t.as_str()));
+    let described = clause.get(person_at + 1).is_some_and(|t| RELATIVES.has(t));
     (negation_before && said_missing && !described).then(|| IntentMatch { matched: format!("no … {person}") })
 }
 
 /// A clause that is only a person and small words ("human please", "Agent!", "qqn du SAV stp").
-fn bare(clause: &[String]) -> Option<IntentMatch> {
+fn bare(clause: &[Word]) -> Option<IntentMatch> {
     if clause.len() > BARE_CLAUSE {
         return None;
     }
-    let noun = clause.iter().find(|t| is_someone(t) && !NEGATIONS.contains(&t.as_str()))?;
+    let noun = clause.iter().find(|t| (is_someone(t) || CALLBACKS.has(t)) && !NEGATIONS.has(t))?;
     let contrast = |i: usize| {
-        let t = clause[i].as_str();
-        (NEGATIONS.contains(&t) && clause.get(i + 1).is_some_and(|n| MACHINES.contains(&n.as_str())))
-            || (MACHINES.contains(&t) && i > 0 && NEGATIONS.contains(&clause[i - 1].as_str()))
+        let t = &clause[i];
+        (NEGATIONS.has(t) && clause.get(i + 1).is_some_and(|n| MACHINES.has(n)))
+            || (MACHINES.has(t) && i > 0 && NEGATIONS.has(&clause[i - 1]))
     };
-    let only_fillers =
-        (0..clause.len()).all(|i| FILLERS.contains(&clause[i].as_str()) || is_someone(&clause[i]) || contrast(i));
-    let refused = (0..clause.len()).any(|i| NEGATIONS.contains(&clause[i].as_str()) && !contrast(i));
-    (only_fillers && !refused).then(|| IntentMatch { matched: noun.clone() })
+    let only_fillers = (0..clause.len())
+        .all(|i| FILLERS.has(&clause[i]) || &clause[i] == noun || is_someone(&clause[i]) || contrast(i));
+    let refused = (0..clause.len()).any(|i| refuses(clause, i) && !contrast(i));
+    (only_fillers && !refused).then(|| IntentMatch { matched: noun.to_string() })
 }
 
 /// A question about the bot itself: "is this a bot or a human?", "are you a real person?".
 fn asks_what_the_bot_is(sentence: &Sentence) -> bool {
-    let words = || sentence.clauses.iter().flatten().map(String::as_str);
-    let machine = words().any(|t| MACHINES.contains(&t) || t.starts_with("automat"));
-    machine && words().any(|t| OR.contains(&t))
-}
-
-fn is_curious(word: &str) -> bool {
-    CURIOUS_PREFIXES.starts(word)
+    let words = || sentence.clauses.iter().flatten();
+    let machine = words().any(|t| MACHINES.has(t) || t.starts_with("automat"));
+    machine && words().any(|t| OR.has(t))
 }
 
 /// A word with a letter held down ("humanoooo", "humaiiiin") as written once: runs of three or
 /// more of one letter become one.
 fn squeeze(token: &str) -> String {
+    let bytes = token.as_bytes();
+    if !bytes.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
+        return token.to_owned();
+    }
     let mut out = String::with_capacity(token.len());
     let chars: Vec<char> = token.chars().collect();
     let mut i = 0;
@@ -332,49 +366,56 @@ fn squeeze(token: &str) -> String {
 }
 
 /// Italian "c'è", French "il y a" and German "ist da" (folded): something exists.
-fn is_existence_pair(clause: &[String], at: usize) -> bool {
-    let pair = (clause[at].as_str(), clause.get(at + 1).map(String::as_str));
+fn is_existence_pair(clause: &[Word], at: usize) -> bool {
+    let pair = (clause[at].as_str(), clause.get(at + 1).map(Word::as_str));
     matches!(pair, ("c", Some("e")) | ("y", Some("a")) | ("ist", Some("da")))
 }
 
 /// True when a negation word stands inside the match or up to `NEGATION_REACH` tokens before it,
 /// unless the clause is a complaint ("why can't I…", "is there no…"); or when a comparison or a
 /// question what the bot is precedes it ("more helpful than a human", "are you a real person").
-fn negated(clause: &[String], start: usize, end: usize) -> bool {
+fn negated(clause: &[Word], start: usize, end: usize) -> bool {
     let reach_from = start.saturating_sub(NEGATION_REACH);
     let before = &clause[..start];
     // "Is there no one?" complains; "there's no need for a human" refuses.
-    let needs = clause.iter().any(|t| is_want(t));
-    let complaint = before.iter().any(|t| WHY.contains(&t.as_str()) || COMPLAINTS.contains(&t.as_str()))
-        || before
-            .windows(2)
-            .any(|w| (w[0] == "por" && w[1] == "que") || CANNOT.all().iter().any(|p| p.as_slice() == w))
-        || (!needs
-            && clause[..end]
-                .iter()
-                .enumerate()
-                .any(|(i, t)| EXISTENCE.contains(&t.as_str()) || is_existence_pair(clause, i)));
+    let needs = clause.iter().any(is_want);
+    let complaint = before.iter().any(|t| WHY.has(t) || COMPLAINTS.has(t))
+        || before.windows(2).any(|w| (w[0] == "por" && w[1] == "que") || CANNOT.at(w, 0).next().is_some())
+        || (!needs && clause[..end].iter().enumerate().any(|(i, t)| EXISTENCE.has(t) || is_existence_pair(clause, i)));
     let refusal = (reach_from..end).any(|i| refuses(clause, i));
     let window = start.saturating_sub(6)..end;
     let upto = &clause[..end];
-    let has_comparative = upto.iter().any(|t| COMPARATIVES.contains(&t.as_str()));
-    let compared = window.clone().any(|i| THAN.contains(&clause[i].as_str()))
-        || (has_comparative && upto.iter().any(|t| THAN_AFTER_COMPARATIVE.contains(&t.as_str())))
+    let has_comparative = upto.iter().any(|t| COMPARATIVES.has(t));
+    let compared = than_not_a_machine(clause, window.clone(), has_comparative)
         || upto.windows(2).any(|w| w[0] == "do" && w[1] == "que")
-        || (start.saturating_sub(2)..end).any(|i| is_simile(clause, i));
-    let are_you = window.clone().any(|i| ARE_YOU.all().iter().any(|p| clause[i..].starts_with(p)));
+        || (start.saturating_sub(3)..end).any(|i| is_simile(clause, i));
+    let are_you = window.clone().any(|i| ARE_YOU.at(clause, i).next().is_some());
     compared || are_you || (!complaint && refusal)
+}
+
+/// "Faster than a human" compares; "rather a person than a bot" asks for the person. A "than"
+/// word in `window`, or a comparative's "que", "di", "als" or "dan", with no machine after it.
+fn than_not_a_machine(clause: &[Word], window: std::ops::Range<usize>, has_comparative: bool) -> bool {
+    let is_than = |t: &Word| THAN.has(t) || (has_comparative && THAN_AFTER_COMPARATIVE.has(t));
+    let Some(than) = window.clone().find(|&i| is_than(&clause[i])) else {
+        return false;
+    };
+    !clause[than..].iter().any(|t| MACHINES.has(t))
 }
 
 /// Whether the word at `at` refuses: a negation, but not one that contrasts with the bot ("a
 /// human, not a bot") and not French "ne" without its "pas", "jamais", "rien"… ("n'importe").
-fn refuses(clause: &[String], at: usize) -> bool {
-    let word = clause[at].as_str();
-    if !NEGATIONS.contains(&word) {
+fn refuses(clause: &[Word], at: usize) -> bool {
+    let word = &clause[at];
+    if !NEGATIONS.has(word) {
         return false;
     }
     let next = &clause[at + 1..(at + 7).min(clause.len())];
-    if next.iter().take(2).any(|t| MACHINES.contains(&t.as_str())) {
+    if next.iter().take(3).any(|t| MACHINES.has(t)) {
+        return false;
+    }
+    // Portuguese "alguém no suporte" is "in the".
+    if word == "no" && at > 0 && is_someone(&clause[at - 1]) {
         return false;
     }
     // German "mit nem Menschen" is "mit einem", not Portuguese "nem".
@@ -384,7 +425,7 @@ fn refuses(clause: &[String], at: usize) -> bool {
     {
         return false;
     }
-    if matches!(word, "n" | "ne") {
+    if matches!(word.as_str(), "n" | "ne") {
         return next.iter().any(|t| {
             matches!(t.as_str(), "pas" | "jamais" | "rien" | "aucun" | "aucune" | "personne" | "plus" | "guere")
         });
@@ -394,8 +435,8 @@ fn refuses(clause: &[String], at: usize) -> bool {
 
 /// "Like a real person", "comme un humain": what something resembles. Not "I'd like", and not
 /// Portuguese "tem como" ("is there a way").
-fn is_simile(clause: &[String], at: usize) -> bool {
-    if at == 0 || !SIMILES.contains(&clause[at].as_str()) {
+fn is_simile(clause: &[Word], at: usize) -> bool {
+    if at == 0 || !SIMILES.has(&clause[at]) {
         return false;
     }
     let wants = (at.saturating_sub(2)..at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));

@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Build a part written after the split: `build_extra.py dev2` makes ../dev2.jsonl from
-src-dev2/{lang}.txt, `build_extra.py validation` makes ../validation.jsonl from src-val/{lang}.txt
+src-dev2/{lang}.txt (`dev3` likewise from src-dev3/), `build_extra.py validation` makes ../validation.jsonl from src-val/{lang}.txt
 (lines: family|text).
 
-Both were written by writers who saw neither the corpus nor the detector. dev2 is tuned on, to
-see more than one writer's wording; validation is only scored, to see whether a tuning pass
+All were written by writers who saw neither the corpus nor the detector. dev2 and dev3 are tuned
+on, to see more than one writer's wording; validation is only scored, to see whether a tuning pass
 generalises before the held-out part is read. IDs are assigned after a fixed-seed shuffle so id
 order carries no label information."""
 import json, random, sys
 
 PART = sys.argv[1]
-SRC, TAG = {"dev2": ("src-dev2", "d2"), "validation": ("src-val", "v")}[PART]
+SRC, TAG = {"dev2": ("src-dev2", "d2"), "dev3": ("src-dev3", "d3"), "validation": ("src-val", "v")}[PART]
 
 LANGS = ["en", "es", "fr", "de", "pt", "it", "nl"]
 POS = {"team", "verb", "elliptic", "frustrated_question", "plain"}

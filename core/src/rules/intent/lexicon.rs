@@ -2,79 +2,192 @@
 //! sets. Why a data file: the lists are data a linguist extends, not logic, and a set answers
 //! "is this word a person?" in one lookup however long the list grows.
 //!
-//! Each class is named as a constant (`PERSONS`, `NEGATIONS`, …) so the detector reads
-//! `NEGATIONS.contains(&word)` as it would a list.
+//! Each class is named as a constant (`PERSONS`, `NEGATIONS`, …); a message's words are looked
+//! up once (`Word`), so the detector's `NEGATIONS.has(word)` is a bit test.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
-/// One class of words (a section of `lexicon.txt`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Class(&'static str);
+use rustc_hash::FxHashMap;
 
-/// One class of phrases (a `phrases` section): each phrase as its words.
+/// One class of words (a section of `lexicon.txt`): its bit in a word's mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Phrases(&'static str);
+pub struct Class(u32);
+
+/// One class of phrases (a `phrases` section): its place in `PHRASE_SECTIONS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Phrases(usize);
 
 macro_rules! classes {
-    ($($name:ident = $section:literal),* $(,)?) => {
-        $(pub const $name: Class = Class($section);)*
+    ($($name:ident = $bit:literal $section:literal),* $(,)?) => {
+        $(pub const $name: Class = Class($bit);)*
+        /// The word sections, each at its class's bit.
         const WORD_SECTIONS: &[&str] = &[$($section),*];
     };
 }
 
 classes! {
-    PERSONS = "persons", PERSON_PREFIXES = "person_prefixes", COMPOUND_ENDINGS = "compound_endings",
-    TEAMS = "teams", ANYONE = "anyone", WANTS = "wants", COMMUNICATES = "communicates",
-    COMMUNICATE_PREFIXES = "communicate_prefixes", NEGATIONS = "negations", FILLERS = "fillers", WHY = "why",
-    THAN = "than", COMPARATIVES = "comparatives", THAN_AFTER_COMPARATIVE = "than_after_comparative",
-    SIMILES = "similes", RELATIVES = "relatives", EXISTENCE = "existence", HERE = "here", MODALS = "modals",
-    THERE_VERBS = "there_verbs", HOURS = "hours", MACHINES = "machines", OR = "or", OTHER_VERBS = "other_verbs",
-    CURIOUS_PREFIXES = "curious_prefixes", VERB_LAST = "verb_last", POSSESSIVES = "possessives",
-    ASSIGNED_ROLES = "assigned_roles", ME = "me", COMPLAINTS = "complaints", AVAILABLE = "available",
-    CALLBACKS = "callbacks", CALL_ME = "call_me", WHERE = "where", TOTAL = "total",
+    PERSONS = 0 "persons",
+    PERSON_PREFIXES = 1 "person_prefixes",
+    COMPOUND_ENDINGS = 2 "compound_endings",
+    TEAMS = 3 "teams",
+    ANYONE = 4 "anyone",
+    WANTS = 5 "wants",
+    COMMUNICATES = 6 "communicates",
+    COMMUNICATE_PREFIXES = 7 "communicate_prefixes",
+    NEGATIONS = 8 "negations",
+    FILLERS = 9 "fillers",
+    WHY = 10 "why",
+    THAN = 11 "than",
+    COMPARATIVES = 12 "comparatives",
+    THAN_AFTER_COMPARATIVE = 13 "than_after_comparative",
+    SIMILES = 14 "similes",
+    RELATIVES = 15 "relatives",
+    EXISTENCE = 16 "existence",
+    HERE = 17 "here",
+    MODALS = 18 "modals",
+    THERE_VERBS = 19 "there_verbs",
+    HOURS = 20 "hours",
+    MACHINES = 21 "machines",
+    OR = 22 "or",
+    OTHER_VERBS = 23 "other_verbs",
+    CURIOUS_PREFIXES = 24 "curious_prefixes",
+    VERB_LAST = 25 "verb_last",
+    POSSESSIVES = 26 "possessives",
+    ASSIGNED_ROLES = 27 "assigned_roles",
+    ME = 28 "me",
+    COMPLAINTS = 29 "complaints",
+    AVAILABLE = 30 "available",
+    CALLBACKS = 31 "callbacks",
+    CALL_ME = 32 "call_me",
+    WHERE = 33 "where",
+    TOTAL = 34 "total",
+    INTERJECTIONS = 35 "interjections",
+    PURPOSE = 36 "purpose",
+    PAST_AUX = 37 "past_aux",
+    DETERMINERS = 38 "determiners",
+    SEND = 39 "send",
+    MUST = 40 "must",
 }
 
-pub const STRONG_PHRASES: Phrases = Phrases("strong_phrases");
-pub const COMPOUNDS: Phrases = Phrases("compounds");
-pub const ARE_YOU: Phrases = Phrases("are_you");
-pub const CANNOT: Phrases = Phrases("cannot");
+pub const STRONG_PHRASES: Phrases = Phrases(0);
+pub const COMPOUNDS: Phrases = Phrases(1);
+pub const ARE_YOU: Phrases = Phrases(2);
+pub const CANNOT: Phrases = Phrases(3);
 const PHRASE_SECTIONS: &[&str] = &["strong_phrases", "compounds", "are_you", "cannot"];
 
+/// A folded word of a message with the classes it belongs to, looked up once: the detector
+/// asks each word about many classes, many times.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    text: String,
+    mask: u64,
+}
+
+/// Bits past the sections': classes that stems and endings decide.
+const PERSON_BIT: u64 = 1 << 63;
+const COMMUNICATE_BIT: u64 = 1 << 62;
+const CURIOUS_BIT: u64 = 1 << 61;
+
+impl Word {
+    pub fn new(text: String) -> Self {
+        let classes = |part: &str| LEXICON.classes.get(part).copied().unwrap_or(0);
+        let mask = classes(&text);
+        // Each beginning of four letters or more, and each ending after three letters, looked up
+        // once for the stem and ending classes.
+        let beginnings = text.char_indices().map(|(i, _)| i).skip(4).map(|i| &text[..i]).chain([text.as_str()]);
+        let starts = beginnings.fold(0, |bits, start| bits | classes(start));
+        let ends = text.char_indices().skip(3).fold(0, |bits, (i, _)| bits | classes(&text[i..]));
+        let bit = |class: Class| 1u64 << class.0;
+        let mut derived = 0;
+        if mask & bit(PERSONS) != 0 || starts & bit(PERSON_PREFIXES) != 0 || ends & bit(COMPOUND_ENDINGS) != 0 {
+            derived |= PERSON_BIT;
+        }
+        if mask & bit(COMMUNICATES) != 0 || starts & bit(COMMUNICATE_PREFIXES) != 0 {
+            derived |= COMMUNICATE_BIT;
+        }
+        if starts & bit(CURIOUS_PREFIXES) != 0 {
+            derived |= CURIOUS_BIT;
+        }
+        Self { text, mask: mask | derived }
+    }
+
+    /// A word in no class, standing for an excluded phrase or a compound.
+    pub fn nothing() -> Self {
+        Self { text: "\u{0}".to_owned(), mask: 0 }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::ops::Deref for Word {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Display for Word {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl PartialEq<str> for Word {
+    fn eq(&self, other: &str) -> bool {
+        self.text == other
+    }
+}
+
+impl PartialEq<&str> for Word {
+    fn eq(&self, other: &&str) -> bool {
+        self.text == *other
+    }
+}
+
+impl PartialEq<String> for Word {
+    fn eq(&self, other: &String) -> bool {
+        &self.text == other
+    }
+}
+
+/// Whether `words` begins with `phrase`.
+pub fn begins_with(words: &[Word], phrase: &[String]) -> bool {
+    phrase.len() <= words.len() && words.iter().zip(phrase).all(|(w, p)| w == p)
+}
+
 impl Class {
-    /// Whether `word` (folded) is in this class.
-    pub fn contains(self, word: &&str) -> bool {
-        LEXICON.words[self.0].contains(*word)
-    }
-
-    /// Whether `word` starts with one of this class's words (for stems).
-    pub fn starts(self, word: &str) -> bool {
-        LEXICON.word_lists[self.0].iter().any(|stem| word.starts_with(stem))
-    }
-
-    /// Whether `word` ends in one of this class's words with at least three letters before it
-    /// ("Kundenberater" ends in "berater").
-    pub fn ends(self, word: &str) -> bool {
-        LEXICON.word_lists[self.0].iter().any(|end| word.len() > end.len() + 2 && word.ends_with(end))
+    /// Whether `word` is in this class.
+    pub fn has(self, word: &Word) -> bool {
+        word.mask & (1 << self.0) != 0
     }
 }
 
 impl Phrases {
-    pub fn all(self) -> &'static [Vec<String>] {
-        &LEXICON.phrases[self.0]
+    /// The phrases of this class that `clause` holds starting at `at`, found by their first word.
+    pub fn at(self, clause: &[Word], at: usize) -> impl Iterator<Item = &'static [String]> {
+        let candidates = clause.get(at).and_then(|first| LEXICON.phrases[self.0].get(first.as_str()));
+        let rest = clause.get(at..).unwrap_or_default();
+        candidates.into_iter().flatten().filter(move |p| begins_with(rest, p)).map(Vec::as_slice)
     }
 }
 
-/// Word pairs written apart that mean one word here ("no one" is "nobody"): `(first, second, one)`.
-pub fn rewrites() -> &'static [(String, String, String)] {
-    &LEXICON.rewrites
+/// The one word a pair written apart means here ("no one" is "noone", like "nobody"), when
+/// `first` and `second` are such a pair.
+pub fn rewrite(first: &str, second: &str) -> Option<&'static str> {
+    LEXICON.rewrites.get(first)?.iter().find(|(s, _)| s == second).map(|(_, one)| one.as_str())
 }
 
 struct Lexicon {
-    words: HashMap<&'static str, HashSet<&'static str>>,
-    word_lists: HashMap<&'static str, Vec<&'static str>>,
-    phrases: HashMap<&'static str, Vec<Vec<String>>>,
-    rewrites: Vec<(String, String, String)>,
+    /// Each word's classes, one bit per word section.
+    classes: FxHashMap<&'static str, u64>,
+    /// Each word section's words in file order, by class bit (for stems and endings).
+    word_lists: Vec<Vec<&'static str>>,
+    /// Each phrase section's phrases by their first word, in `PHRASE_SECTIONS` order.
+    phrases: Vec<FxHashMap<&'static str, Vec<Vec<String>>>>,
+    /// First word → (second word, the one word they mean).
+    rewrites: FxHashMap<&'static str, Vec<(String, String)>>,
 }
 
 static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::parse(include_str!("lexicon.txt")));
@@ -83,10 +196,10 @@ impl Lexicon {
     /// Panics on a malformed file: it is the repository's own, and a test reads it.
     fn parse(text: &'static str) -> Self {
         let mut lexicon = Lexicon {
-            words: HashMap::new(),
-            word_lists: HashMap::new(),
-            phrases: HashMap::new(),
-            rewrites: Vec::new(),
+            classes: FxHashMap::default(),
+            word_lists: vec![Vec::new(); WORD_SECTIONS.len()],
+            phrases: vec![FxHashMap::default(); PHRASE_SECTIONS.len()],
+            rewrites: FxHashMap::default(),
         };
         let mut section: Option<&'static str> = None;
         for line in text.lines().map(str::trim) {
@@ -107,50 +220,57 @@ impl Lexicon {
                 let (pair, one) = line.split_once('=').expect("`first second = one`");
                 let mut pair = pair.split_whitespace();
                 let (first, second) = (pair.next().expect("first word"), pair.next().expect("second word"));
-                lexicon.rewrites.push((first.to_owned(), second.to_owned(), one.trim().to_owned()));
-            } else if PHRASE_SECTIONS.contains(&name) {
+                lexicon.rewrites.entry(first).or_default().push((second.to_owned(), one.trim().to_owned()));
+            } else if let Some(index) = PHRASE_SECTIONS.iter().position(|s| *s == name) {
+                let first = line.split_whitespace().next().expect("a phrase");
                 let phrase = line.split_whitespace().map(str::to_owned).collect();
-                lexicon.phrases.entry(name).or_default().push(phrase);
+                lexicon.phrases[index].entry(first).or_default().push(phrase);
             } else {
+                let bit = WORD_SECTIONS.iter().position(|s| *s == name).expect("a word section");
                 for word in line.split_whitespace() {
-                    lexicon.words.entry(name).or_default().insert(word);
-                    lexicon.word_lists.entry(name).or_default().push(word);
+                    *lexicon.classes.entry(word).or_default() |= 1 << bit;
+                    lexicon.word_lists[bit].push(word);
                 }
             }
         }
-        for name in WORD_SECTIONS {
-            assert!(lexicon.words.contains_key(name), "lexicon section [{name}] is missing or empty");
+        for (bit, name) in WORD_SECTIONS.iter().enumerate() {
+            assert!(!lexicon.word_lists[bit].is_empty(), "lexicon section [{name}] is missing or empty");
         }
-        for name in PHRASE_SECTIONS {
-            assert!(lexicon.phrases.contains_key(name), "lexicon section [{name}] is missing or empty");
+        for (index, name) in PHRASE_SECTIONS.iter().enumerate() {
+            assert!(!lexicon.phrases[index].is_empty(), "lexicon section [{name}] is missing or empty");
         }
         lexicon
     }
 }
 
 /// Who a visitor may ask for: a person, a role, or someone unnamed.
-pub fn is_person(word: &str) -> bool {
-    PERSONS.contains(&word) || PERSON_PREFIXES.starts(word) || COMPOUND_ENDINGS.ends(word)
+pub fn is_person(word: &Word) -> bool {
+    word.mask & PERSON_BIT != 0
 }
 
 /// A team or service rather than a person ("support", "billing", "le SAV").
-pub fn is_team(word: &str) -> bool {
-    TEAMS.contains(&word)
+pub fn is_team(word: &Word) -> bool {
+    TEAMS.has(word)
 }
 
 /// "Anyone", "nobody": asking whether such a one exists is a request ("is anyone there?").
-pub fn is_anyone(word: &str) -> bool {
-    ANYONE.contains(&word)
+pub fn is_anyone(word: &Word) -> bool {
+    ANYONE.has(word)
 }
 
 /// A word that wants something: "want", "quiero", "brauche".
-pub fn is_want(word: &str) -> bool {
-    WANTS.contains(&word)
+pub fn is_want(word: &Word) -> bool {
+    WANTS.has(word)
 }
 
 /// A word that asks to talk to or be passed to someone: "talk", "transfer", "verbinden".
-pub fn is_communicate(word: &str) -> bool {
-    COMMUNICATES.contains(&word) || COMMUNICATE_PREFIXES.starts(word)
+pub fn is_communicate(word: &Word) -> bool {
+    word.mask & COMMUNICATE_BIT != 0
+}
+
+/// A word that says the visitor only wonders ("just curious").
+pub fn is_curious(word: &Word) -> bool {
+    word.mask & CURIOUS_BIT != 0
 }
 
 #[cfg(test)]
@@ -159,20 +279,23 @@ mod tests {
 
     #[test]
     fn the_lexicon_file_reads_and_every_class_has_words() {
-        for name in WORD_SECTIONS {
-            assert!(!LEXICON.words[name].is_empty(), "{name}");
-        }
-        assert!(is_person("human") && is_person("kundenberater") && !is_person("berater_") && !is_person("hours"));
-        assert!(is_communicate("transfiereme") && !is_communicate("transparent"));
-        assert!(STRONG_PHRASES.all().iter().any(|p| p == &["real", "person"]));
-        assert!(rewrites().iter().any(|(a, b, one)| (a.as_str(), b.as_str(), one.as_str()) == ("no", "one", "noone")));
+        assert!(WORD_SECTIONS.len() <= 61, "one bit per word section, three for derived classes");
+        assert!(LEXICON.word_lists.iter().all(|words| !words.is_empty()));
+        let word = |w: &str| Word::new(w.to_owned());
+        assert!(is_person(&word("human")) && is_person(&word("kundenberater")) && !is_person(&word("hours")));
+        assert!(is_communicate(&word("transfiereme")) && !is_communicate(&word("transparent")));
+        let clause: Vec<Word> = ["a", "real", "person"].map(word).to_vec();
+        assert!(STRONG_PHRASES.at(&clause, 1).any(|p| p == ["real", "person"]));
+        assert_eq!(STRONG_PHRASES.at(&clause, 0).count(), 0);
+        assert_eq!(rewrite("no", "one"), Some("noone"));
+        assert_eq!(rewrite("no", "way"), None);
     }
 
     #[test]
     fn stems_are_long_enough_not_to_match_short_unrelated_words() {
-        for class in ["person_prefixes", "communicate_prefixes", "compound_endings"] {
-            for stem in &LEXICON.word_lists[class] {
-                assert!(stem.len() >= 4, "[{class}] {stem} is too short to be a stem");
+        for class in [PERSON_PREFIXES, COMMUNICATE_PREFIXES, COMPOUND_ENDINGS] {
+            for stem in &LEXICON.word_lists[class.0 as usize] {
+                assert!(stem.len() >= 4, "[{}] {stem} is too short to be a stem", WORD_SECTIONS[class.0 as usize]);
             }
         }
     }
