@@ -53,6 +53,13 @@ impl BotPhrases {
     }
 }
 
+/// Whether a clause is in a question, and whether it is the one the question mark ends.
+#[derive(Debug, Clone, Copy)]
+struct Asking {
+    question: bool,
+    last: bool,
+}
+
 /// A sentence's clauses, and whether it asks a question.
 struct Sentence {
     clauses: Vec<Vec<Word>>,
@@ -73,7 +80,8 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
             if about_the_bot
                 && complains
                 && clause.iter().any(is_anyone)
-                && let Some(found) = asks_whether_anyone_is_there(clause, sentence.question)
+                && let Some(found) =
+                    asks_whether_anyone_is_there(clause, Asking { question: sentence.question, last: true })
             {
                 return Some(found);
             }
@@ -84,9 +92,10 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
             }
             // "Die Person, die bestellt hat, …": the person is the subject of what follows.
             let described = sentence.clauses.get(at + 1).and_then(|c| c.first()).is_some_and(|t| RELATIVES.has(t));
-            // The question is the clause before its question mark ("…, can I cancel here?").
-            let question = sentence.question && at + 1 == sentence.clauses.len();
-            if let Some(found) = detect_in_clause(clause, question, described) {
+            // "Nobody will call me?" is asked by the clause before the question mark ("I don't want
+            // anyone to call me, can I cancel here?" refuses in its first clause).
+            let asking = Asking { question: sentence.question, last: at + 1 == sentence.clauses.len() };
+            if let Some(found) = detect_in_clause(clause, asking, described) {
                 return Some(found);
             }
         }
@@ -98,7 +107,7 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
 /// letters squeezed, compounds and the bot's excluded phrases replaced by `EXCLUDED`.
 fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
     message
-        .split_inclusive(['.', '!', '?', '\n'])
+        .split_inclusive(['.', '!', '?', '\n', ':'])
         .map(|raw| Sentence {
             question: raw.contains(['?', '¿']),
             clauses: text::clauses(raw)
@@ -151,7 +160,7 @@ fn replace_phrases(clause: Vec<Word>, phrase_at: impl Fn(&[Word], usize) -> Opti
     out
 }
 
-fn detect_in_clause(clause: &[Word], question: bool, described: bool) -> Option<IntentMatch> {
+fn detect_in_clause(clause: &[Word], asking: Asking, described: bool) -> Option<IntentMatch> {
     if clause.iter().any(|t| HOURS.has(t)) {
         return None;
     }
@@ -162,10 +171,10 @@ fn detect_in_clause(clause: &[Word], question: bool, described: bool) -> Option<
             }
         }
     }
-    asked_by_verb(clause, question)
+    asked_by_verb(clause, asking.question && asking.last)
         .or_else(|| call_me(clause))
-        .or_else(|| can_they(clause, question))
-        .or_else(|| asks_whether_anyone_is_there(clause, question))
+        .or_else(|| can_they(clause, asking.question))
+        .or_else(|| asks_whether_anyone_is_there(clause, asking))
         .or_else(|| if described { None } else { bare(clause) })
 }
 
@@ -257,10 +266,14 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
     }
     if verb_at > noun_at {
         // "Qu'un conseiller me rappelle", "dass mich ein Techniker anruft".
-        let to_me = clause[noun_at.saturating_sub(3)..verb_at].iter().any(|t| ME.has(t));
+        let to_me = clause[noun_at.saturating_sub(3)..(verb_at + 3).min(clause.len())].iter().any(|t| ME.has(t));
         let near = verb_at - noun_at <= VERB_AFTER_NOUN;
         // "Someone from billing needs to deal with this."
         let obliged = clause[noun_at + 1..verb_at].iter().any(|t| MUST.has(t));
+        // "Your courier called me": a subject's past, not a request.
+        if word.ends_with("ed") && !obliged && !clause[noun_at + 1..verb_at].iter().any(|t| MODALS.has(t)) {
+            return false;
+        }
         let talks = is_communicate(word) || VERB_LAST.has(word);
         return (near && VERB_LAST.has(word)) || (to_me && (talks || SEND.has(word))) || (obliged && near && talks);
     }
@@ -283,7 +296,11 @@ fn reported(clause: &[Word], verb_at: usize) -> bool {
     let word = clause[verb_at].as_str();
     let participle = (word.starts_with("ge") && word.len() > 5)
         || ["ed", "ado", "ido", "ato", "ito"].iter().any(|end| word.ends_with(end));
-    participle && clause[verb_at.saturating_sub(3)..verb_at].iter().any(|t| PAST_AUX.has(t))
+    // French "j'ai parlé", folded to "ai parle".
+    let french = word.ends_with('e')
+        && verb_at > 0
+        && matches!(clause[verb_at - 1].as_str(), "ai" | "as" | "avons" | "avez" | "ont");
+    french || (participle && clause[verb_at.saturating_sub(3)..verb_at].iter().any(|t| PAST_AUX.has(t)))
 }
 
 /// "The chat", "questa chat": a word that is a verb elsewhere, named here as a thing.
@@ -293,8 +310,8 @@ fn named_not_done(clause: &[Word], verb_at: usize) -> bool {
 
 /// "Is anyone there?", "does anyone work there?", "¿no hay nadie?": a question whether someone
 /// is there at all is a complaint that asks, negated or not.
-fn asks_whether_anyone_is_there(clause: &[Word], question: bool) -> Option<IntentMatch> {
-    if !question {
+fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<IntentMatch> {
+    if !asking.question {
         return None;
     }
     let has = |class: Class| clause.iter().find(|t| class.has(t));
@@ -310,12 +327,12 @@ fn asks_whether_anyone_is_there(clause: &[Word], question: bool) -> Option<Inten
         return Some(IntentMatch { matched: format!("{person} … {there}") });
     }
     // "¿No hay ningún asesor disponible?", "vous n'avez aucun conseiller ?"
-    let before = &clause[..person_at];
-    let negation_before = before.iter().any(|t| NEGATIONS.has(t)) || NEGATIONS.has(person);
+    let negation_before = (0..person_at).any(|i| refuses(clause, i)) || NEGATIONS.has(person);
     let said_missing = has(AVAILABLE).or(has(HERE)).or(has(EXISTENCE)).is_some()
         || (0..clause.len()).any(|i| is_existence_pair(clause, i));
     let described = clause.get(person_at + 1).is_some_and(|t| RELATIVES.has(t));
-    (negation_before && said_missing && !described).then(|| IntentMatch { matched: format!("no … {person}") })
+    (asking.last && negation_before && said_missing && !described)
+        .then(|| IntentMatch { matched: format!("no … {person}") })
 }
 
 /// A clause that is only a person and small words ("human please", "Agent!", "qqn du SAV stp").
@@ -368,7 +385,7 @@ fn squeeze(token: &str) -> String {
 /// Italian "c'è", French "il y a" and German "ist da" (folded): something exists.
 fn is_existence_pair(clause: &[Word], at: usize) -> bool {
     let pair = (clause[at].as_str(), clause.get(at + 1).map(Word::as_str));
-    matches!(pair, ("c", Some("e")) | ("y", Some("a")) | ("ist", Some("da")))
+    matches!(pair, ("c", Some("e")) | ("y", Some("a")) | ("ist" | "is", Some("da")))
 }
 
 /// True when a negation word stands inside the match or up to `NEGATION_REACH` tokens before it,

@@ -108,6 +108,9 @@ impl Word {
         if starts & bit(CURIOUS_PREFIXES) != 0 {
             derived |= CURIOUS_BIT;
         }
+        if mask == 0 && derived == 0 && misspells_a_person(&text) {
+            derived |= PERSON_BIT;
+        }
         Self { text, mask: mask | derived }
     }
 
@@ -152,6 +155,50 @@ impl PartialEq<String> for Word {
     }
 }
 
+/// "Persin", "pesoa", "persohn": one letter off a person word of six letters or more, with its
+/// first two letters and its last one right (where typing slips least).
+fn misspells_a_person(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    if bytes.len() < 5 {
+        return false;
+    }
+    let Some(candidates) = LEXICON.person_words_by_start.get(&bytes[..2]) else { return false };
+    candidates.iter().any(|person| {
+        person.len().abs_diff(bytes.len()) <= 1
+            && person.as_bytes().last() == bytes.last()
+            && one_edit_apart(person.as_bytes(), bytes)
+    })
+}
+
+/// Whether `a` becomes `b` by one insertion, deletion, swap of neighbours, or substitution of
+/// a key beside it ("persin"; not "export" for "expert").
+fn one_edit_apart(a: &[u8], b: &[u8]) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let same_start = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    if short.len() == long.len() {
+        let rest = same_start + 1;
+        same_start == short.len()
+            || (short[rest..] == long[rest..] && keys_beside(short[same_start], long[same_start]))
+            || (rest < short.len()
+                && short[same_start] == long[rest]
+                && short[rest] == long[same_start]
+                && short[rest + 1..] == long[rest + 1..])
+    } else {
+        long.len() == short.len() + 1 && short[same_start..] == long[same_start + 1..]
+    }
+}
+
+/// Whether two letters are neighbours on a QWERTY keyboard.
+fn keys_beside(a: u8, b: u8) -> bool {
+    const ROWS: [&[u8]; 3] = [b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
+    let place =
+        |key: u8| ROWS.iter().enumerate().find_map(|(row, keys)| Some((row, keys.iter().position(|k| *k == key)?)));
+    match (place(a), place(b)) {
+        (Some((ra, ca)), Some((rb, cb))) => ra.abs_diff(rb) <= 1 && ca.abs_diff(cb) <= 1,
+        _ => false,
+    }
+}
+
 /// Whether `words` begins with `phrase`.
 pub fn begins_with(words: &[Word], phrase: &[String]) -> bool {
     phrase.len() <= words.len() && words.iter().zip(phrase).all(|(w, p)| w == p)
@@ -186,6 +233,8 @@ struct Lexicon {
     word_lists: Vec<Vec<&'static str>>,
     /// Each phrase section's phrases by their first word, in `PHRASE_SECTIONS` order.
     phrases: Vec<FxHashMap<&'static str, Vec<Vec<String>>>>,
+    /// The person words of six letters or more by their first two letters, for misspellings.
+    person_words_by_start: FxHashMap<&'static [u8], Vec<&'static str>>,
     /// First word → (second word, the one word they mean).
     rewrites: FxHashMap<&'static str, Vec<(String, String)>>,
 }
@@ -200,6 +249,7 @@ impl Lexicon {
             word_lists: vec![Vec::new(); WORD_SECTIONS.len()],
             phrases: vec![FxHashMap::default(); PHRASE_SECTIONS.len()],
             rewrites: FxHashMap::default(),
+            person_words_by_start: FxHashMap::default(),
         };
         let mut section: Option<&'static str> = None;
         for line in text.lines().map(str::trim) {
@@ -235,6 +285,11 @@ impl Lexicon {
         }
         for (bit, name) in WORD_SECTIONS.iter().enumerate() {
             assert!(!lexicon.word_lists[bit].is_empty(), "lexicon section [{name}] is missing or empty");
+        }
+        for word in &lexicon.word_lists[PERSONS.0 as usize] {
+            if word.len() >= 6 && word.is_ascii() {
+                lexicon.person_words_by_start.entry(&word.as_bytes()[..2]).or_default().push(word);
+            }
         }
         for (index, name) in PHRASE_SECTIONS.iter().enumerate() {
             assert!(!lexicon.phrases[index].is_empty(), "lexicon section [{name}] is missing or empty");
@@ -289,6 +344,17 @@ mod tests {
         assert_eq!(STRONG_PHRASES.at(&clause, 0).count(), 0);
         assert_eq!(rewrite("no", "one"), Some("noone"));
         assert_eq!(rewrite("no", "way"), None);
+    }
+
+    #[test]
+    fn one_letter_off_a_person_word_is_a_person_but_other_words_are_not() {
+        for typo in ["persin", "persohn", "pesoa", "humnao", "agnete", "operatr"] {
+            assert!(is_person(&Word::new(typo.to_owned())), "{typo}");
+        }
+        for word in ["personal", "managed", "parson", "persist", "agenda", "humour", "export"] {
+            assert!(!misspells_a_person(word), "{word}");
+        }
+        assert!(one_edit_apart(b"person", b"perosn") && !one_edit_apart(b"person", b"pesron_"));
     }
 
     #[test]
