@@ -21,7 +21,7 @@ use crate::text;
 const VERB_BEFORE_NOUN: usize = 8;
 const VERB_AFTER_NOUN: usize = 4;
 /// How far a "want" word may stand before the person, with only small words between.
-const WANT_BEFORE_NOUN: usize = 5;
+const WANT_BEFORE_NOUN: usize = 7;
 /// How many tokens before a match a negation still applies.
 const NEGATION_REACH: usize = 5;
 /// The longest clause that can be a request without a verb ("a human please").
@@ -200,7 +200,10 @@ fn call_me(clause: &[Word]) -> Option<IntentMatch> {
             && (ME.has(&clause[i + 1]) || (polite(&clause[i + 1]) && clause.get(i + 2).is_some_and(|t| ME.has(t))))
     })?;
     let refused = (at..(at + 5).min(clause.len())).any(|i| refuses(clause, i));
-    (!refused && !negated(clause, at, at + 2))
+    // "Mijn zoon belt me": someone else's habit, not an imperative ("staff could call me" asks).
+    let subject = clause[..at].iter().any(|t| POSSESSIVES.has(t))
+        || (clause[..at].iter().any(is_person) && !clause[..at].iter().any(|t| MODALS.has(t)));
+    (!refused && !subject && !negated(clause, at, at + 2))
         .then(|| IntentMatch { matched: format!("{} {}", clause[at], clause[at + 1]) })
 }
 
@@ -237,7 +240,7 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
             }
             let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
             // "Add a team member", "einen Mitarbeiter hinzufügen": the person is another verb's object.
-            let after = clause[noun_at + 1..(noun_at + 4).min(clause.len())]
+            let after = clause[noun_at + 1..(noun_at + 6).min(clause.len())]
                 .iter()
                 .take_while(|t| !RELATIVES.has(t) && !PURPOSE.has(t));
             let other_verb = clause[start..end].iter().chain(after).any(|t| OTHER_VERBS.has(t));
@@ -254,8 +257,14 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
 /// "My boss", "mi supervisor": the visitor's own person, unless a role the company assigns
 /// ("mon conseiller").
 fn theirs(clause: &[Word], noun_at: usize) -> bool {
-    let before = &clause[noun_at.saturating_sub(2)..noun_at];
-    before.iter().any(|t| POSSESSIVES.has(t)) && !ASSIGNED_ROLES.has(&clause[noun_at])
+    // Right before it, or with one word between that is not a verb ("my old boss", not Italian
+    // "mi passate nessuno").
+    let right_before = noun_at >= 1 && POSSESSIVES.has(&clause[noun_at - 1]);
+    let one_between = noun_at >= 2
+        && POSSESSIVES.has(&clause[noun_at - 2])
+        && !is_communicate(&clause[noun_at - 1])
+        && !is_want(&clause[noun_at - 1]);
+    (right_before || one_between) && !ASSIGNED_ROLES.has(&clause[noun_at])
 }
 
 /// Whether the word at `verb_at` asks for the person at `noun_at`.
@@ -266,7 +275,11 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
     }
     if verb_at > noun_at {
         // "Qu'un conseiller me rappelle", "dass mich ein Techniker anruft".
-        let to_me = clause[noun_at.saturating_sub(3)..(verb_at + 3).min(clause.len())].iter().any(|t| ME.has(t));
+        // "Me" right beside the verb, or just before the person ("mich ein Techniker anruft").
+        let beside_verb = clause[verb_at - 1..(verb_at + 3).min(clause.len())].iter().any(|t| ME.has(t));
+        let before_person = clause[noun_at.saturating_sub(3)..noun_at].iter().any(|t| ME.has(t));
+        let between = clause[noun_at + 1..verb_at].iter().any(|t| ME.has(t));
+        let to_me = beside_verb || before_person || between;
         let near = verb_at - noun_at <= VERB_AFTER_NOUN;
         // "Someone from billing needs to deal with this."
         let obliged = clause[noun_at + 1..verb_at].iter().any(|t| MUST.has(t));
@@ -275,7 +288,11 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
             return false;
         }
         let talks = is_communicate(word) || VERB_LAST.has(word);
-        return (near && VERB_LAST.has(word)) || (to_me && (talks || SEND.has(word))) || (obliged && near && talks);
+        // "How long until an operator takes over?", "pour qu'un opérateur reprenne".
+        let until = clause[..noun_at].iter().any(|t| UNTIL.has(t));
+        return (near && VERB_LAST.has(word))
+            || (to_me && (talks || SEND.has(word)))
+            || ((obliged || until) && near && talks);
     }
     if is_communicate(word) {
         return true;
@@ -298,8 +315,9 @@ fn reported(clause: &[Word], verb_at: usize) -> bool {
         || ["ed", "ado", "ido", "ato", "ito"].iter().any(|end| word.ends_with(end));
     // French "j'ai parlé", folded to "ai parle".
     let french = word.ends_with('e')
+        && !word.ends_with("re")
         && verb_at > 0
-        && matches!(clause[verb_at - 1].as_str(), "ai" | "as" | "avons" | "avez" | "ont");
+        && matches!(clause[verb_at - 1].as_str(), "ai" | "as" | "a" | "avons" | "avez" | "ont");
     french || (participle && clause[verb_at.saturating_sub(3)..verb_at].iter().any(|t| PAST_AUX.has(t)))
 }
 
@@ -322,8 +340,15 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
     let person_at = clause.iter().position(|t| is_person(t) || is_anyone(t))?;
     let person = &clause[person_at];
     // "Un humain lit ces messages ?", "dove sono gli operatori?!"
+    let counted = clause.iter().any(|t| HOW_MANY.has(t));
+    // "Votre superviseur est dispo ?"
+    // Not "is the Human Touch cream available?": a role, not the word for a human.
+    let role = !["huma", "uman", "mensch", "mens", "person", "pessoa"].iter().any(|w| person.starts_with(w));
+    if let Some(free) = has(FREE).filter(|_| asking.last && !counted && role) {
+        return Some(IntentMatch { matched: format!("{person} … {free}") });
+    }
     let where_before = clause[person_at.saturating_sub(3)..person_at].iter().find(|t| WHERE.has(t));
-    if let Some(there) = has(THERE_VERBS).or(where_before) {
+    if let Some(there) = has(THERE_VERBS).filter(|_| !counted).or(where_before) {
         return Some(IntentMatch { matched: format!("{person} … {there}") });
     }
     // "¿No hay ningún asesor disponible?", "vous n'avez aucun conseiller ?"
@@ -354,9 +379,28 @@ fn bare(clause: &[Word]) -> Option<IntentMatch> {
 
 /// A question about the bot itself: "is this a bot or a human?", "are you a real person?".
 fn asks_what_the_bot_is(sentence: &Sentence) -> bool {
-    let words = || sentence.clauses.iter().flatten();
-    let machine = words().any(|t| MACHINES.has(t) || t.starts_with("automat"));
-    machine && words().any(|t| OR.has(t))
+    let words: Vec<&Word> = sentence.clauses.iter().flatten().collect();
+    let is_machine = |t: &Word| MACHINES.has(t) || t.starts_with("automat");
+    // "AI" after an article; Portuguese "aí" is "there".
+    let machine = (0..words.len()).any(|i| {
+        let beside_or = (i > 0 && (DETERMINERS.has(words[i - 1]) || OR.has(words[i - 1])))
+            || words.get(i + 1).is_some_and(|t| OR.has(t));
+        is_machine(words[i]) && (words[i].as_str() != "ai" || beside_or)
+    });
+    // "Can I talk to a real person or only to a computer?" asks, whatever it calls the bot.
+    let asks_for_myself = words.iter().any(|t| is_want(t) || COMPLAINTS.has(t))
+        || words
+            .windows(2)
+            .any(|w| (FIRST_PERSON.has(w[0]) && MODALS.has(w[1])) || (MODALS.has(w[0]) && FIRST_PERSON.has(w[1])));
+    let machine_or_person = machine && words.iter().any(|t| OR.has(t)) && !asks_for_myself;
+    // "Sei un programma o…?", "are you a real person?": what the bot is, asked of it.
+    let asked_of_it = sentence.clauses.iter().any(|clause| {
+        (0..clause.len()).any(|i| {
+            ARE_YOU.at(clause, i).next().is_some()
+                && clause[i + 1..(i + 5).min(clause.len())].iter().any(|t| is_machine(t) || is_person(t))
+        })
+    });
+    machine_or_person || asked_of_it
 }
 
 /// A word with a letter held down ("humanoooo", "humaiiiin") as written once: runs of three or
@@ -399,11 +443,15 @@ fn negated(clause: &[Word], start: usize, end: usize) -> bool {
     let complaint = before.iter().any(|t| WHY.has(t) || COMPLAINTS.has(t))
         || before.windows(2).any(|w| (w[0] == "por" && w[1] == "que") || CANNOT.at(w, 0).next().is_some())
         || (!needs && clause[..end].iter().enumerate().any(|(i, t)| EXISTENCE.has(t) || is_existence_pair(clause, i)));
-    let refusal = (reach_from..end).any(|i| refuses(clause, i));
+    // "Ein Gespräch mit einem Mitarbeiter ist nicht notwendig": not needed, anywhere in the clause.
+    let unneeded = clause.iter().any(|t| UNNEEDED.has(t)) && (0..clause.len()).any(|i| refuses(clause, i));
+    let refusal = unneeded || (reach_from..end).any(|i| refuses(clause, i));
     let window = start.saturating_sub(6)..end;
     let upto = &clause[..end];
     let has_comparative = upto.iter().any(|t| COMPARATIVES.has(t));
-    let compared = than_not_a_machine(clause, window.clone(), has_comparative)
+    let believed = before.iter().any(|t| BELIEFS.has(t));
+    let compared = believed
+        || than_not_a_machine(clause, window.clone(), has_comparative)
         || upto.windows(2).any(|w| w[0] == "do" && w[1] == "que")
         || (start.saturating_sub(3)..end).any(|i| is_simile(clause, i));
     let are_you = window.clone().any(|i| ARE_YOU.at(clause, i).next().is_some());

@@ -67,6 +67,12 @@ classes! {
     DETERMINERS = 38 "determiners",
     SEND = 39 "send",
     MUST = 40 "must",
+    BELIEFS = 41 "beliefs",
+    UNNEEDED = 42 "unneeded",
+    FREE = 43 "free",
+    HOW_MANY = 44 "how_many",
+    FIRST_PERSON = 45 "first_person",
+    UNTIL = 46 "until",
 }
 
 pub const STRONG_PHRASES: Phrases = Phrases(0);
