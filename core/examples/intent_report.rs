@@ -27,7 +27,7 @@ fn main() {
     }
     if args.iter().any(|a| a == "--time") {
         // A rough figure while tuning; the criterion bench (`scripts/bench`) is the measure.
-        let samples = [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4]
+        let samples = [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5]
             .into_iter()
             .flat_map(corpus::samples)
             .collect::<Vec<_>>();
@@ -50,7 +50,8 @@ fn main() {
         return;
     }
     if std::env::args().any(|a| a == "--dev-errors") {
-        let development = [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4].into_iter().flat_map(corpus::samples);
+        let development =
+            [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5].into_iter().flat_map(corpus::samples);
         for sample in development {
             let found = intent::detect(&sample.text, &intent::BotPhrases::default());
             if found.is_some() != sample.human {
@@ -68,6 +69,7 @@ fn main() {
         ("second development", corpus::DEV2),
         ("third development", corpus::DEV3),
         ("fourth development", corpus::DEV4),
+        ("fifth development", corpus::DEV5),
         ("validation", corpus::VALIDATION),
     ];
     for (name, part) in parts.into_iter().skip(usize::from(dev_only)) {

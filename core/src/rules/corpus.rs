@@ -31,6 +31,9 @@ pub const DEV3: &str = include_str!("../../corpus/intent/dev3.jsonl");
 /// The fourth development part: 420 messages of the five families the validation part's counts
 /// showed weakest (teams, frustrated questions, comparisons, negations, unrelated clauses).
 pub const DEV4: &str = include_str!("../../corpus/intent/dev4.jsonl");
+/// The fifth development part: 428 messages, mostly hard negatives, written in the style of the
+/// first development part by writers who read that part only.
+pub const DEV5: &str = include_str!("../../corpus/intent/dev5.jsonl");
 /// The validation part: 700 messages by seven more writers, written after the split without
 /// sight of the corpus or the detector. Only its figures are read while tuning (never its
 /// messages), to see whether a pass generalises before the held-out part is read.

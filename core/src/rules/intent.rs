@@ -85,6 +85,15 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
             {
                 return Some(found);
             }
+            // "Gibt's bei euch noch Menschen oder nur noch Bots?": whether anyone is left at all.
+            if about_the_bot
+                && !curious
+                && sentence.clauses.iter().flatten().any(|t| ONLY.has(t))
+                && clause.iter().any(|t| EXISTENCE.has(t))
+                && let Some(found) = asked_by_verb(clause, false)
+            {
+                return Some(found);
+            }
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
             if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) {
                 // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
@@ -215,13 +224,20 @@ fn can_they(clause: &[Word], question: bool) -> Option<IntentMatch> {
     }
     let noun_at = clause.iter().position(|t| is_team(t) || is_anyone(t))?;
     let modal_at = (noun_at + 1..(noun_at + 6).min(clause.len())).find(|&i| MODALS.has(&clause[i]))?;
-    let fine = !theirs(clause, noun_at) && !negated(clause, noun_at, modal_at + 1);
+    // "Alguém da minha família pode…", "hij zei dat hij iemand zou sturen": someone else's.
+    let others =
+        clause.iter().any(|t| OTHER_VERBS.has(t)) || clause[noun_at..modal_at].iter().any(|t| POSSESSIVES.has(t));
+    let fine = !others && !theirs(clause, noun_at) && !negated(clause, noun_at, modal_at + 1);
     fine.then(|| IntentMatch { matched: format!("{} … {}", clause[noun_at], clause[modal_at]) })
 }
 
 /// A person asked for by a verb near it: "talk … human", "need … billing", "can … someone".
 fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
     for (noun_at, noun) in clause.iter().enumerate() {
+        // French "personne" with no article is "nobody" ("je veux que personne voie le prix").
+        if noun == "personne" && (noun_at == 0 || !DETERMINERS.has(&clause[noun_at - 1])) {
+            continue;
+        }
         // A callback ("Rückruf") is wanted, never talked to.
         let callback = CALLBACKS.has(noun);
         if !is_someone(noun) && !callback {
@@ -298,8 +314,11 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
         return true;
     }
     let gap = noun_at - verb_at;
-    let small_words_between =
-        clause[verb_at + 1..noun_at].iter().all(|t| FILLERS.has(t) || NEGATIONS.has(t) || is_someone(t));
+    // One free word may name the team or role ("the claims department", "the account manager").
+    let modifier_at = noun_at.saturating_sub(1).max(verb_at + 1);
+    let small_words_between = clause[verb_at + 1..noun_at].iter().enumerate().all(|(i, t)| {
+        FILLERS.has(t) || NEGATIONS.has(t) || is_someone(t) || verb_at + 1 + i == modifier_at && noun_at - verb_at > 2
+    });
     let would_like = word == "like"
         && (verb_at.saturating_sub(2)..verb_at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));
     ((is_want(word) || would_like) && gap <= WANT_BEFORE_NOUN && small_words_between)
@@ -311,14 +330,19 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
 /// what happened.
 fn reported(clause: &[Word], verb_at: usize) -> bool {
     let word = clause[verb_at].as_str();
-    let participle = (word.starts_with("ge") && word.len() > 5)
-        || ["ed", "ado", "ido", "ato", "ito"].iter().any(|end| word.ends_with(end));
+    let participle = is_participle(word) || ["ed", "ado", "ido", "ato", "ito"].iter().any(|end| word.ends_with(end));
     // French "j'ai parlé", folded to "ai parle".
     let french = word.ends_with('e')
         && !word.ends_with("re")
         && verb_at > 0
         && matches!(clause[verb_at - 1].as_str(), "ai" | "as" | "a" | "avons" | "avez" | "ont");
-    french || (participle && clause[verb_at.saturating_sub(3)..verb_at].iter().any(|t| PAST_AUX.has(t)))
+    french || (participle && clause[verb_at.saturating_sub(6)..verb_at].iter().any(|t| PAST_AUX.has(t)))
+}
+
+/// A German or Dutch past participle: "gebeld", "angerufen", "aangenomen".
+fn is_participle(word: &str) -> bool {
+    (word.starts_with("ge") && word.len() > 5)
+        || (word.len() > 7 && word[2..].contains("ge") && (word.ends_with("en") || word.ends_with('t')))
 }
 
 /// "The chat", "questa chat": a word that is a verb elsewhere, named here as a thing.
@@ -333,7 +357,7 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
         return None;
     }
     let has = |class: Class| clause.iter().find(|t| class.has(t));
-    let anyone = clause.iter().find(|t| is_anyone(t));
+    let anyone = clause.iter().find(|t| is_anyone(t)).filter(|_| !clause.iter().any(|t| OTHER_VERBS.has(t)));
     if let (Some(someone), Some(there)) = (anyone, has(THERE_VERBS).or(has(HERE))) {
         return Some(IntentMatch { matched: format!("{someone} … {there}") });
     }
@@ -449,13 +473,19 @@ fn negated(clause: &[Word], start: usize, end: usize) -> bool {
     let window = start.saturating_sub(6)..end;
     let upto = &clause[..end];
     let has_comparative = upto.iter().any(|t| COMPARATIVES.has(t));
-    let believed = before.iter().any(|t| BELIEFS.has(t));
+    let believed = before.iter().any(|t| BELIEFS.has(t)) || clause.iter().any(|t| COUNTERFACTUALS.has(t));
+    // "I prefer chatting with you over calling someone": the bot preferred to the person.
+    let preferred_to = upto
+        .iter()
+        .position(|t| PREFERS.has(t))
+        .is_some_and(|p| upto[p..].iter().any(|t| MACHINES.has(t) || YOU.has(t)));
     let compared = believed
+        || preferred_to
         || than_not_a_machine(clause, window.clone(), has_comparative)
         || upto.windows(2).any(|w| w[0] == "do" && w[1] == "que")
-        || (start.saturating_sub(3)..end).any(|i| is_simile(clause, i));
+        || (start.saturating_sub(5)..end).any(|i| is_simile(clause, i));
     let are_you = window.clone().any(|i| ARE_YOU.at(clause, i).next().is_some());
-    compared || are_you || (!complaint && refusal)
+    compared || are_you || unneeded || (!complaint && refusal)
 }
 
 /// "Faster than a human" compares; "rather a person than a bot" asks for the person. A "than"
@@ -506,7 +536,11 @@ fn is_simile(clause: &[Word], at: usize) -> bool {
     }
     let wants = (at.saturating_sub(2)..at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));
     let way = matches!(clause[at - 1].as_str(), "tem" | "e" | "sabe" | "weet" | "sais" | "sei");
-    !wants && !way
+    // "Come si fa a…", "como se hace": how one does something.
+    let how = clause.get(at + 1).is_some_and(|t| {
+        matches!(t.as_str(), "si" | "se" | "faccio" | "fare" | "posso" | "puedo" | "do" | "can" | "kann" | "kan" | "on")
+    });
+    !wants && !way && !how
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Build a part written after the split: `build_extra.py dev2` makes ../dev2.jsonl from
-src-dev2/{lang}.txt (`dev3`, `dev4` likewise from src-dev3/, src-dev4/), `build_extra.py validation` makes ../validation.jsonl from src-val/{lang}.txt
+src-dev2/{lang}.txt (`dev3` to `dev5` likewise from src-dev3/ to src-dev5/), `build_extra.py validation` makes ../validation.jsonl from src-val/{lang}.txt
 (lines: family|text).
 
 All were written by writers who saw neither the corpus nor the detector. dev2 and dev3 are tuned
@@ -10,7 +10,7 @@ order carries no label information."""
 import json, random, sys
 
 PART = sys.argv[1]
-SRC, TAG = {"dev2": ("src-dev2", "d2"), "dev3": ("src-dev3", "d3"), "dev4": ("src-dev4", "d4"), "validation": ("src-val", "v")}[PART]
+SRC, TAG = {"dev2": ("src-dev2", "d2"), "dev3": ("src-dev3", "d3"), "dev4": ("src-dev4", "d4"), "dev5": ("src-dev5", "d5"), "validation": ("src-val", "v")}[PART]
 
 LANGS = ["en", "es", "fr", "de", "pt", "it", "nl"]
 POS = {"team", "verb", "elliptic", "frustrated_question", "plain"}

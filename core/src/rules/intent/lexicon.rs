@@ -73,6 +73,10 @@ classes! {
     HOW_MANY = 44 "how_many",
     FIRST_PERSON = 45 "first_person",
     UNTIL = 46 "until",
+    COUNTERFACTUALS = 47 "counterfactuals",
+    PREFERS = 48 "prefers",
+    YOU = 49 "you",
+    ONLY = 50 "only",
 }
 
 pub const STRONG_PHRASES: Phrases = Phrases(0);
