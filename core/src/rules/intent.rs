@@ -94,6 +94,11 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
             {
                 return Some(found);
             }
+            // "Ich dachte, hier chattet eine echte Person": what the visitor thought, reported.
+            let thought = sentence.clauses[..at].iter().flatten().any(|t| BELIEFS.has(t));
+            if thought {
+                continue;
+            }
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
             if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) {
                 // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
@@ -596,6 +601,64 @@ mod tests {
             "Where is my order?",
             "The agent field on my invoice is wrong",
             "",
+        ];
+        for message in cases {
+            assert!(!fires(message), "should not fire: {message}");
+        }
+    }
+
+    #[test]
+    fn each_family_of_request_fires_in_each_language() {
+        let cases = [
+            // a team or role, no word for a human
+            "can the billing team look at invoice 7?",
+            "necesito hablar con el área de devoluciones",
+            "je voudrais parler au service client",
+            "Ich möchte mit der Buchhaltung sprechen",
+            "o setor financeiro pode ver minha fatura?",
+            "vorrei parlare con il vostro supporto tecnico",
+            "kan ik de verkoopafdeling spreken?",
+            // transfer, put in touch, call back
+            "please put me through to someone",
+            "Faites-moi rappeler par un technicien",
+            "Bitte leiten Sie mich an einen Kundenberater weiter",
+            "qu'un conseiller me rappelle demain",
+            "Ruft mich bitte an",
+            "Rückruf bitte",
+            // no verb
+            "un humano por favor",
+            "qqn du SAV stp",
+            "Techniker. Dringend.",
+            // frustrated questions
+            "why can't I talk to a human?",
+            "is anyone there?",
+            "¿no hay nadie con quien pueda hablar?",
+            "Gibt es bei euch überhaupt niemanden, mit dem man sprechen kann?",
+            // typos
+            "can i talk to a real persin",
+        ];
+        for message in cases {
+            assert!(fires(message), "should fire: {message}");
+        }
+    }
+
+    #[test]
+    fn hard_negatives_of_each_family_do_not_fire() {
+        let cases = [
+            "Where do I send my CV? Is there a human resources email address?",
+            "I want to change the contact person on my account",
+            "Gibt es Support für Windows 11?",
+            "you're more helpful than a human agent",
+            "are you a real person?",
+            "Estou a falar com uma máquina ou com uma pessoa? Só curiosidade",
+            "no need to transfer me, I found it",
+            "Het is niet nodig dat een adviseur contact met mij opneemt",
+            "my manager needs the invoice by Friday",
+            "I talked to an agent yesterday and he said the refund was done",
+            "Ik heb gisteren gebeld met een medewerker",
+            "Mensch, das ging ja schnell!",
+            "ich dachte, hier chattet eine echte Person",
+            "how many people work in your support team?",
         ];
         for message in cases {
             assert!(!fires(message), "should not fire: {message}");

@@ -54,29 +54,16 @@ async fn the_status_sentence_names_the_last_updater_in_the_visitors_language_wit
 
     // The same lookup again (another language, by header) is served from the cache.
     h.sim.reset_calls();
-    let again = h
-        .request(
-            "GET",
-            &ticket_path(&h, ticket),
-            "conversation_id=conv-s1",
-            None,
-            STATUS,
-            &[],
-            &[("accept-language", "de-DE,de;q=0.9")],
-        )
-        .await;
+    let in_language = |accept: &'static str| {
+        let path = ticket_path(&h, ticket);
+        let h = &h;
+        async move {
+            h.request("GET", &path, "conversation_id=conv-s1", None, STATUS, &[], &[("accept-language", accept)]).await
+        }
+    };
+    let again = in_language("de-DE,de;q=0.9").await;
     assert_eq!(again.body["summary"], "Wartend — zuletzt aktualisiert vor 2 Stunden von Agent Carla");
-    let dutch = h
-        .request(
-            "GET",
-            &ticket_path(&h, ticket),
-            "conversation_id=conv-s1",
-            None,
-            STATUS,
-            &[],
-            &[("accept-language", "nl-BE,nl;q=0.9,en;q=0.5")],
-        )
-        .await;
+    let dutch = in_language("nl-BE,nl;q=0.9,en;q=0.5").await;
     assert_eq!(dutch.body["summary"], "In afwachting — laatst bijgewerkt 2 uur geleden door medewerker Carla");
     assert_eq!(dutch.body["locale"], "nl");
     assert!(h.sim.calls().is_empty(), "a cached lookup makes no Zendesk call");
