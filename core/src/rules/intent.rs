@@ -666,6 +666,24 @@ mod tests {
     }
 
     #[test]
+    fn a_verb_final_participle_in_any_script_is_read_without_panicking() {
+        // Byte 2 of "你好吗" is inside its first character.
+        for message in ["ich brauche einen Mitarbeiter 你好吗你好吗", "我要 human 你好吗你好吗", "привет мир человек"]
+        {
+            let _ = detect(message, &BotPhrases::default());
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_without_panicking(before in "\\PC{0,80}", after in "\\PC{0,80}") {
+            // Around a person word, so every rule looks at the arbitrary words beside it.
+            let _ = detect(&format!("{before} agent {after}"), &BotPhrases::default());
+            let _ = detect(&format!("{before}{after}"), &BotPhrases::default());
+        }
+    }
+
+    #[test]
     fn extra_phrases_match_folded_and_respect_negation() {
         let extra = ["Menschliche Hilfe".to_owned()];
         let phrases = BotPhrases::new(&extra, []);
