@@ -347,7 +347,9 @@ fn reported(clause: &[Word], verb_at: usize) -> bool {
 /// A German or Dutch past participle: "gebeld", "angerufen", "aangenomen".
 fn is_participle(word: &str) -> bool {
     (word.starts_with("ge") && word.len() > 5)
-        || (word.len() > 7 && word[2..].contains("ge") && (word.ends_with("en") || word.ends_with('t')))
+        || (word.len() > 7
+            && word.get(2..).is_some_and(|rest| rest.contains("ge"))
+            && (word.ends_with("en") || word.ends_with('t')))
 }
 
 /// "The chat", "questa chat": a word that is a verb elsewhere, named here as a thing.
