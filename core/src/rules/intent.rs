@@ -24,6 +24,8 @@ const VERB_AFTER_NOUN: usize = 4;
 const WANT_BEFORE_NOUN: usize = 7;
 /// How many tokens before a match a negation still applies.
 const NEGATION_REACH: usize = 5;
+/// The most words one clause is read as; a longer run without punctuation is read in parts.
+const MAX_CLAUSE_WORDS: usize = 120;
 /// The longest clause that can be a request without a verb ("a human please").
 const BARE_CLAUSE: usize = 7;
 
@@ -126,13 +128,16 @@ fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
             question: raw.contains(['?', '¿']),
             clauses: text::clauses(raw)
                 .into_iter()
-                .map(|clause| {
+                .flat_map(|clause| {
                     let clause: Vec<Word> =
                         rewritten(clause.iter().map(|t| squeeze(t)).collect()).into_iter().map(Word::new).collect();
                     let clause = replace_phrases(clause, |c, at| {
                         excluded.iter().find(|p| begins_with(&c[at..], p)).map(Vec::len)
                     });
-                    replace_phrases(clause, |c, at| COMPOUNDS.at(c, at).map(<[String]>::len).max())
+                    let clause = replace_phrases(clause, |c, at| COMPOUNDS.at(c, at).map(<[String]>::len).max());
+                    // A clause of hundreds of words is not one a visitor speaks; bounding it keeps
+                    // the per-clause checks from growing with the square of a pasted text.
+                    clause.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec).collect::<Vec<_>>()
                 })
                 .collect(),
         })
@@ -674,6 +679,16 @@ mod tests {
         {
             let _ = detect(message, &BotPhrases::default());
         }
+    }
+
+    #[test]
+    fn a_pasted_text_without_punctuation_is_read_in_bounded_clauses() {
+        let pasted = "not agent talk ".repeat(5_000);
+        let sentences = sentences(&pasted, &[]);
+        assert!(sentences.iter().flat_map(|s| &s.clauses).all(|c| c.len() <= MAX_CLAUSE_WORDS));
+        assert_eq!(sentences.iter().flat_map(|s| &s.clauses).map(Vec::len).sum::<usize>(), 15_000, "no word lost");
+        assert!(detect(&pasted, &BotPhrases::default()).is_none(), "every request in it is refused");
+        assert!(detect(&format!("{pasted}. talk to a human"), &BotPhrases::default()).is_some());
     }
 
     proptest::proptest! {
