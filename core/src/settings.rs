@@ -184,13 +184,26 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
         errors.push(FieldError::new("rules.low_rating.at_or_below", "must be between 0 and the scale"));
     }
     let explicit = &settings.rules.explicit_request;
-    let lists = [("extra_phrases", &explicit.extra_phrases), ("exclusions", &explicit.exclusions)];
-    for (language, phrases) in
-        lists.iter().flat_map(|(name, map)| map.iter().map(move |(l, p)| (format!("{name}.{l}"), p)))
+    for (name, map, exclusion) in
+        [("extra_phrases", &explicit.extra_phrases, false), ("exclusions", &explicit.exclusions, true)]
     {
-        let field = format!("rules.explicit_request.{language}");
-        if phrases.len() > 50 || phrases.iter().any(|p| p.trim().is_empty() || p.chars().count() > 200) {
-            errors.push(FieldError::new(field, "at most 50 phrases, each 1-200 characters"));
+        if map.len() > MAX_PHRASE_LANGUAGES {
+            errors.push(FieldError::new(
+                format!("rules.explicit_request.{name}"),
+                format!("at most {MAX_PHRASE_LANGUAGES} languages"),
+            ));
+        }
+        for (language, phrases) in map {
+            let field = format!("rules.explicit_request.{name}.{language}");
+            if !is_language_code(language) {
+                errors.push(FieldError::new(field, "must be keyed by a language code, such as en or pt-BR"));
+            } else if phrases.len() > 50 || phrases.iter().any(|p| p.trim().is_empty() || p.chars().count() > 200) {
+                errors.push(FieldError::new(field, "at most 50 phrases, each 1-200 characters"));
+            } else if let Some(problem) =
+                phrases.iter().find_map(|p| crate::rules::intent::phrase_problem(p, exclusion))
+            {
+                errors.push(FieldError::new(field, problem));
+            }
         }
     }
     if settings.rules.action.actions.len() > 100 || settings.rules.action.actions.iter().any(|a| a.trim().is_empty()) {
@@ -222,6 +235,17 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
         errors.push(FieldError::new("callback_url", message));
     }
     errors
+}
+
+/// How many languages a bot's extra phrases (or exclusions) may be grouped under.
+pub const MAX_PHRASE_LANGUAGES: usize = 10;
+
+/// `en`, `pt-BR`, `zh_Hant`: a language code with an optional region or script.
+fn is_language_code(code: &str) -> bool {
+    let (language, rest) = code.split_once(['-', '_']).unwrap_or((code, ""));
+    (2..=3).contains(&language.len())
+        && language.bytes().all(|b| b.is_ascii_lowercase())
+        && (rest.is_empty() || ((2..=8).contains(&rest.len()) && rest.bytes().all(|b| b.is_ascii_alphanumeric())))
 }
 
 /// A callback URL must be absolute HTTPS (plain HTTP only to a loopback host when allowed), with
@@ -309,6 +333,40 @@ mod tests {
         off.rules.action.enabled = false;
         off.rules.manual.enabled = false;
         assert_eq!(validate(&off, false)[0].field, "rules");
+    }
+
+    #[test]
+    fn bot_phrases_that_could_never_work_are_named() {
+        let field_of = |name: &str, language: &str, phrase: &str| {
+            let mut settings = BotSettings::default();
+            let rule = &mut settings.rules.explicit_request;
+            let map = if name == "exclusions" { &mut rule.exclusions } else { &mut rule.extra_phrases };
+            map.insert(language.into(), vec![phrase.into()]);
+            validate(&settings, false).into_iter().map(|e| e.field).collect::<Vec<_>>()
+        };
+        assert!(field_of("exclusions", "en", "Human Touch").is_empty());
+        assert!(field_of("extra_phrases", "pt-BR", "beam me up").is_empty());
+        for (name, language, phrase) in [
+            ("exclusions", "en", "Human, Inc"),
+            ("exclusions", "en", "!!!"),
+            ("exclusions", "en", "not"),
+            ("exclusions", "de", "kein"),
+            ("extra_phrases", "en", "🙂"),
+            ("extra_phrases", "english language", "talk to a person"),
+            ("extra_phrases", "", "talk to a person"),
+        ] {
+            assert_eq!(
+                field_of(name, language, phrase),
+                [format!("rules.explicit_request.{name}.{language}")],
+                "{phrase}"
+            );
+        }
+        let mut many = BotSettings::default();
+        for code in ["aa", "ab", "ac", "ad", "ae", "af", "ag", "ah", "ai", "aj", "ak"] {
+            many.rules.explicit_request.exclusions.insert(code.into(), vec!["Human Touch".into()]);
+        }
+        let fields: Vec<String> = validate(&many, false).into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, ["rules.explicit_request.exclusions"]);
     }
 
     #[test]

@@ -151,11 +151,11 @@ mod tests {
     /// What the detector reaches on the held-out part today (the README's table), which no change
     /// may lower. Where a figure is under its bar the bar is not met yet, and the README says so.
     const FLOORS: &[(&str, f64, f64)] = &[
-        ("all", 0.962, 0.952),
+        ("all", 0.962, 0.957),
         ("de", 0.966, 0.875),
         ("en", 0.939, 0.969),
         ("es", 1.000, 1.000),
-        ("fr", 0.939, 0.969),
+        ("fr", 0.941, 1.000),
         ("it", 1.000, 0.920),
         ("nl", 0.920, 0.920),
         ("pt", 0.970, 1.000),

@@ -24,6 +24,30 @@ const VERB_AFTER_NOUN: usize = 4;
 const WANT_BEFORE_NOUN: usize = 7;
 /// How many tokens before a match a negation still applies.
 const NEGATION_REACH: usize = 5;
+/// Why a bot's phrase could never do what it is saved for, if so: a message is matched clause by
+/// clause, so a phrase with clause punctuation never matches; one with no word matches nothing;
+/// and an exclusion of only small words or negations ("not", "to") would change the meaning of
+/// every message rather than name a product.
+pub fn phrase_problem(phrase: &str, exclusion: bool) -> Option<&'static str> {
+    if phrase.contains(['.', ',', ';', ':', '!', '?', '(', ')', '\n', '¿', '¡']) {
+        return Some("a phrase must not contain . , ; : ! ? or brackets: messages are matched clause by clause");
+    }
+    let words: Vec<Word> = normalized(text::tokens(phrase)).into_iter().map(Word::new).collect();
+    if words.is_empty() {
+        return Some("a phrase must contain a letter or a digit");
+    }
+    let small = |w: &Word| FILLERS.has(w) || NEGATIONS.has(w) || ME.has(w) || RELATIVES.has(w);
+    if exclusion && words.iter().all(small) {
+        return Some("an exclusion must name something, not only small words or negations");
+    }
+    None
+}
+
+/// Belief words that say when, not what was thought ("antes de pagar, …" still asks).
+const WHEN_BEFORE: &[&str] = &["antes", "vroeger", "fruher", "autrefois"];
+
+/// How many characters of a message are read from its start, and as many from its end.
+pub const READ_CHARS: usize = 2_000;
 /// The most words one clause is read as; a longer run without punctuation is read in parts.
 const MAX_CLAUSE_WORDS: usize = 120;
 /// The longest clause that can be a request without a verb ("a human please").
@@ -49,7 +73,7 @@ impl BotPhrases {
         excluded: impl IntoIterator<Item = &'a String>,
     ) -> Self {
         let tokenized = |phrases: Vec<&String>| -> Vec<Vec<String>> {
-            phrases.into_iter().map(|p| text::tokens(p)).filter(|t| !t.is_empty()).collect()
+            phrases.into_iter().map(|p| normalized(text::tokens(p))).filter(|t| !t.is_empty()).collect()
         };
         Self { extra: tokenized(extra.into_iter().collect()), excluded: tokenized(excluded.into_iter().collect()) }
     }
@@ -65,20 +89,41 @@ struct Asking {
 /// A sentence's clauses, and whether it asks a question.
 struct Sentence {
     clauses: Vec<Vec<Word>>,
+    /// The same clauses before compounds are blanked, where a bot's extra phrases are looked for
+    /// (a bot may count "another person" although the lexicon does not).
+    with_compounds: Vec<Vec<Word>>,
     question: bool,
 }
 
 /// Returns the first non-negated request for a human in `message`, if any.
 pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
+    // A visitor's request is in what they typed, not in a pasted log: read the first and the last
+    // `READ_CHARS` characters, so the cost of one message is bounded whatever its length.
+    let chars = message.chars().count();
+    if chars <= 2 * READ_CHARS {
+        return detect_in(message, phrases);
+    }
+    let head_end = message.char_indices().nth(READ_CHARS).map_or(message.len(), |(i, _)| i);
+    let tail_start = message.char_indices().nth(chars - READ_CHARS).map_or(0, |(i, _)| i);
+    detect_in(&message[..head_end], phrases).or_else(|| detect_in(&message[tail_start..], phrases))
+}
+
+fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     let sentences = sentences(message, &phrases.excluded);
-    let curious = sentences.iter().flat_map(|s| s.clauses.iter().flatten()).any(is_curious);
-    for sentence in &sentences {
+    let curious_at: Vec<bool> = sentences.iter().map(|s| s.clauses.iter().flatten().any(is_curious)).collect();
+    for (index, sentence) in sentences.iter().enumerate() {
+        let words = || sentence.clauses.iter().flatten();
+        // Asked once per sentence: "just curious" (here or in the sentence after: "are you a
+        // person? just curious"), "or only bots?", "all automatic?".
+        let curious = curious_at[index] || curious_at.get(index + 1).copied().unwrap_or(false);
         let about_the_bot = curious || asks_what_the_bot_is(sentence);
-        for (at, clause) in sentence.clauses.iter().enumerate() {
-            if let Some(found) = phrases.extra.iter().find_map(|p| find_phrase(clause, p)) {
+        let complains = !curious && words().any(|t| TOTAL.has(t));
+        let only = !curious && words().any(|t| ONLY.has(t));
+        let mut thought = false;
+        for (at, (clause, extra_view)) in sentence.clauses.iter().zip(&sentence.with_compounds).enumerate() {
+            if let Some(found) = phrases.extra.iter().find_map(|p| find_phrase(extra_view, p)) {
                 return Some(found);
             }
-            let complains = !curious && sentence.clauses.iter().flatten().any(|t| TOTAL.has(t));
             if about_the_bot
                 && complains
                 && clause.iter().any(is_anyone)
@@ -89,18 +134,18 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
             }
             // "Gibt's bei euch noch Menschen oder nur noch Bots?": whether anyone is left at all.
             if about_the_bot
-                && !curious
-                && sentence.clauses.iter().flatten().any(|t| ONLY.has(t))
+                && only
                 && clause.iter().any(|t| EXISTENCE.has(t))
                 && let Some(found) = asked_by_verb(clause, false)
             {
                 return Some(found);
             }
-            // "Ich dachte, hier chattet eine echte Person": what the visitor thought, reported.
-            let thought = sentence.clauses[..at].iter().flatten().any(|t| BELIEFS.has(t));
+            // "Ich dachte, hier chattet eine echte Person": a short clause of what the visitor
+            // thought reports what follows.
             if thought {
                 continue;
             }
+            thought = clause.len() <= 3 && clause.iter().any(|t| BELIEFS.has(t) && !WHEN_BEFORE.contains(&t.as_str()));
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
             if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) {
                 // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
@@ -124,25 +169,28 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
 fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
     message
         .split_inclusive(['.', '!', '?', '\n', ':'])
-        .map(|raw| Sentence {
-            question: raw.contains(['?', '¿']),
-            clauses: text::clauses(raw)
-                .into_iter()
-                .flat_map(|clause| {
-                    let clause: Vec<Word> =
-                        rewritten(clause.iter().map(|t| squeeze(t)).collect()).into_iter().map(Word::new).collect();
-                    let clause = replace_phrases(clause, |c, at| {
-                        excluded.iter().find(|p| begins_with(&c[at..], p)).map(Vec::len)
-                    });
-                    let clause = replace_phrases(clause, |c, at| COMPOUNDS.at(c, at).map(<[String]>::len).max());
-                    // A clause of hundreds of words is not one a visitor speaks; bounding it keeps
-                    // the per-clause checks from growing with the square of a pasted text.
-                    clause.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec).collect::<Vec<_>>()
-                })
-                .collect(),
+        .map(|raw| {
+            let (mut clauses, mut with_compounds) = (Vec::new(), Vec::new());
+            for clause in text::clauses(raw) {
+                let clause: Vec<Word> = normalized(clause).into_iter().map(Word::new).collect();
+                let clause =
+                    replace_phrases(clause, |c, at| excluded.iter().find(|p| begins_with(&c[at..], p)).map(Vec::len));
+                let blanked = replace_phrases(clause.clone(), |c, at| COMPOUNDS.at(c, at).map(<[String]>::len).max());
+                // A clause of hundreds of words is not one a visitor speaks; bounding it keeps
+                // the per-clause checks from growing with the square of a pasted text.
+                with_compounds.extend(clause.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec));
+                clauses.extend(blanked.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec));
+            }
+            Sentence { question: raw.contains(['?', '¿']), clauses, with_compounds }
         })
         .filter(|s| !s.clauses.is_empty())
         .collect()
+}
+
+/// A clause's folded words as the detector reads them: held-down letters squeezed, pairs
+/// rewritten ("no one" → "noone"). A bot's phrases are read the same way.
+fn normalized(words: Vec<String>) -> Vec<String> {
+    rewritten(words.iter().map(|t| squeeze(t)).collect())
 }
 
 /// "No one" as "noone", so it is one word like "nobody".
@@ -180,7 +228,11 @@ fn replace_phrases(clause: Vec<Word>, phrase_at: impl Fn(&[Word], usize) -> Opti
 }
 
 fn detect_in_clause(clause: &[Word], asking: Asking, described: bool) -> Option<IntentMatch> {
-    if clause.iter().any(|t| HOURS.has(t)) {
+    // "Customer service hours?", "horario de atención": when, not who.
+    let hours_of_someone = (0..clause.len()).any(|i| {
+        HOURS.has(&clause[i]) && clause[i.saturating_sub(3)..(i + 4).min(clause.len())].iter().any(is_someone)
+    });
+    if hours_of_someone {
         return None;
     }
     for at in 0..clause.len() {
@@ -219,6 +271,14 @@ fn call_me(clause: &[Word]) -> Option<IntentMatch> {
             && (ME.has(&clause[i + 1]) || (polite(&clause[i + 1]) && clause.get(i + 2).is_some_and(|t| ME.has(t))))
     })?;
     let refused = (at..(at + 5).min(clause.len())).any(|i| refuses(clause, i));
+    // "You can call me Sam": a name after "call me" is how to address the visitor.
+    let me_at = if ME.has(&clause[at + 1]) { at + 1 } else { at + 2 };
+    let named = clause.get(me_at + 1).is_some_and(|t| {
+        t.as_str().chars().all(char::is_alphabetic) && t.as_str() != "back" && !FILLERS.has(t) && !is_someone(t)
+    }) && clause.len() <= me_at + 3;
+    if named {
+        return None;
+    }
     // "Mijn zoon belt me": someone else's habit, not an imperative ("staff could call me" asks).
     let subject = clause[..at].iter().any(|t| POSSESSIVES.has(t))
         || (clause[..at].iter().any(is_person) && !clause[..at].iter().any(|t| MODALS.has(t)));
@@ -327,8 +387,15 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
     // One free word may name the team or role ("the claims department", "the account manager").
     let modifier_at = noun_at.saturating_sub(1).max(verb_at + 1);
     let small_words_between = clause[verb_at + 1..noun_at].iter().enumerate().all(|(i, t)| {
-        FILLERS.has(t) || NEGATIONS.has(t) || is_someone(t) || verb_at + 1 + i == modifier_at && noun_at - verb_at > 2
+        let modifier = verb_at + 1 + i == modifier_at && noun_at - verb_at > 2 && !PRODUCT_TEAMS.has(&clause[noun_at]);
+        FILLERS.has(t) || NEGATIONS.has(t) || is_someone(t) || modifier
     });
+    // "I see the billing department charged me", "we have a sales team": not asked for.
+    let only_noticed =
+        matches!(word.as_str(), "see" | "have" | "has") && is_team(&clause[noun_at]) && !is_person(&clause[noun_at]);
+    if only_noticed {
+        return false;
+    }
     let would_like = word == "like"
         && (verb_at.saturating_sub(2)..verb_at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));
     ((is_want(word) || would_like) && gap <= WANT_BEFORE_NOUN && small_words_between)
@@ -481,16 +548,22 @@ fn negated(clause: &[Word], start: usize, end: usize) -> bool {
         || (!needs && clause[..end].iter().enumerate().any(|(i, t)| EXISTENCE.has(t) || is_existence_pair(clause, i)));
     // "Ein Gespräch mit einem Mitarbeiter ist nicht notwendig": not needed, anywhere in the clause.
     let unneeded = clause.iter().any(|t| UNNEEDED.has(t)) && (0..clause.len()).any(|i| refuses(clause, i));
-    let refusal = unneeded || (reach_from..end).any(|i| refuses(clause, i));
+    // "This is not working I want a person": a new "I" after the negation starts what is asked.
+    let refusal = unneeded
+        || (reach_from..end)
+            .any(|i| refuses(clause, i) && !clause[i + 1..start.max(i + 1)].iter().any(|t| FIRST_PERSON.has(t)));
     let window = start.saturating_sub(6)..end;
     let upto = &clause[..end];
     let has_comparative = upto.iter().any(|t| COMPARATIVES.has(t));
     let believed = before.iter().any(|t| BELIEFS.has(t)) || clause.iter().any(|t| COUNTERFACTUALS.has(t));
     // "I prefer chatting with you over calling someone": the bot preferred to the person.
-    let preferred_to = upto
-        .iter()
-        .position(|t| PREFERS.has(t))
-        .is_some_and(|p| upto[p..].iter().any(|t| MACHINES.has(t) || YOU.has(t)));
+    let preferred_to = upto.iter().position(|t| PREFERS.has(t)).is_some_and(|p| {
+        upto[p..].iter().position(|t| MACHINES.has(t) || YOU.has(t)).is_some_and(|bot| {
+            upto[p + bot..]
+                .iter()
+                .any(|t| matches!(t.as_str(), "over" | "than" | "que" | "antes" | "dan" | "als" | "di" | "to"))
+        })
+    });
     let compared = believed
         || preferred_to
         || than_not_a_machine(clause, window.clone(), has_comparative)
@@ -519,6 +592,13 @@ fn refuses(clause: &[Word], at: usize) -> bool {
     }
     let next = &clause[at + 1..(at + 7).min(clause.len())];
     if next.iter().take(3).any(|t| MACHINES.has(t)) {
+        return false;
+    }
+    // "No i want a human" (no comma): the "no" answers the bot; it does not refuse what follows.
+    if at == 0
+        && matches!(word.as_str(), "no" | "nope" | "nein" | "nee")
+        && next.first().is_some_and(|t| FIRST_PERSON.has(t))
+    {
         return false;
     }
     // Portuguese "alguém no suporte" is "in the".
@@ -689,6 +769,47 @@ mod tests {
         assert_eq!(sentences.iter().flat_map(|s| &s.clauses).map(Vec::len).sum::<usize>(), 15_000, "no word lost");
         assert!(detect(&pasted, &BotPhrases::default()).is_none(), "every request in it is refused");
         assert!(detect(&format!("{pasted}. talk to a human"), &BotPhrases::default()).is_some());
+    }
+
+    #[test]
+    fn what_a_review_found_is_read_as_a_visitor_means_it() {
+        for message in [
+            "no i want a human",
+            "this is not working i want a person",
+            "You're not helping I need a person",
+            "I need help from a human",
+            "I'm curious why my order is late. I want to speak to a person.",
+            "I've been waiting for hours let me talk to a human",
+            "I thought about it, I want to speak to a human",
+            "Antes de pagar, quiero hablar con un asesor",
+            "I'd prefer if you put me through to a person",
+            "call me back please",
+        ] {
+            assert!(fires(message), "should fire: {message}");
+        }
+        for message in [
+            "You can call me Sam",
+            "How can I get a refund without talking to someone?",
+            "I see the billing department charged me twice",
+            "We have a sales team of 5 and need more licenses",
+            "I want the premium service, how much is it?",
+            "customer service hours?",
+        ] {
+            assert!(!fires(message), "should not fire: {message}");
+        }
+    }
+
+    #[test]
+    fn a_long_word_or_a_long_list_is_read_in_bounded_time_and_nothing_near_the_end_is_lost() {
+        // Behaviour, not a clock: the request after a pasted run still counts, and a pasted run
+        // longer than what is read does not hide a request at either end.
+        let run = "ab".repeat(50_000);
+        assert!(detect(&format!("{run} talk to a human"), &BotPhrases::default()).is_some());
+        let commas = "ok, ".repeat(20_000);
+        assert!(detect(&format!("talk to a human. {commas}"), &BotPhrases::default()).is_some());
+        assert!(detect(&format!("{commas} talk to a human"), &BotPhrases::default()).is_some());
+        assert!(detect(&commas, &BotPhrases::default()).is_none());
+        assert!(phrase_problem("Human Touch", true).is_none() && phrase_problem("a", true).is_some());
     }
 
     proptest::proptest! {

@@ -1,6 +1,7 @@
 //! The words explicit-request detection knows, in seven languages: `lexicon.txt`, read once into
-//! sets. Why a data file: the lists are data a linguist extends, not logic, and a set answers
-//! "is this word a person?" in one lookup however long the list grows.
+//! one map from word to classes. Why a data file: the lists are data a linguist extends, not
+//! logic, and the map answers "which classes is this word in?" in one lookup however long the
+//! lists grow (stems and endings take a few more, bounded by the longest word).
 //!
 //! Each class is named as a constant (`PERSONS`, `NEGATIONS`, …); a message's words are looked
 //! up once (`Word`), so the detector's `NEGATIONS.has(word)` is a bit test.
@@ -77,6 +78,7 @@ classes! {
     PREFERS = 48 "prefers",
     YOU = 49 "you",
     ONLY = 50 "only",
+    PRODUCT_TEAMS = 51 "product_teams",
 }
 
 pub const STRONG_PHRASES: Phrases = Phrases(0);
@@ -103,10 +105,22 @@ impl Word {
         let classes = |part: &str| LEXICON.classes.get(part).copied().unwrap_or(0);
         let mask = classes(&text);
         // Each beginning of four letters or more, and each ending after three letters, looked up
-        // once for the stem and ending classes.
-        let beginnings = text.char_indices().map(|(i, _)| i).skip(4).map(|i| &text[..i]).chain([text.as_str()]);
+        // once for the stem and ending classes; none is longer than the lexicon's longest word,
+        // so a pasted run of letters costs in proportion to its length.
+        let longest = LEXICON.longest_word;
+        let beginnings = text
+            .char_indices()
+            .map(|(i, _)| i)
+            .skip(4)
+            .take_while(|i| *i <= longest)
+            .map(|i| &text[..i])
+            .chain((text.len() <= longest).then_some(text.as_str()));
         let starts = beginnings.fold(0, |bits, start| bits | classes(start));
-        let ends = text.char_indices().skip(3).fold(0, |bits, (i, _)| bits | classes(&text[i..]));
+        let ends = text
+            .char_indices()
+            .skip(3)
+            .filter(|(i, _)| text.len() - i <= longest)
+            .fold(0, |bits, (i, _)| bits | classes(&text[i..]));
         let bit = |class: Class| 1u64 << class.0;
         let mut derived = 0;
         if mask & bit(PERSONS) != 0 || starts & bit(PERSON_PREFIXES) != 0 || ends & bit(COMPOUND_ENDINGS) != 0 {
@@ -169,7 +183,7 @@ impl PartialEq<String> for Word {
 /// first two letters and its last one right (where typing slips least).
 fn misspells_a_person(word: &str) -> bool {
     let bytes = word.as_bytes();
-    if bytes.len() < 5 {
+    if bytes.len() < 5 || bytes.len() > LEXICON.longest_word + 1 {
         return false;
     }
     let Some(candidates) = LEXICON.person_words_by_start.get(&bytes[..2]) else { return false };
@@ -243,6 +257,8 @@ struct Lexicon {
     word_lists: Vec<Vec<&'static str>>,
     /// Each phrase section's phrases by their first word, in `PHRASE_SECTIONS` order.
     phrases: Vec<FxHashMap<&'static str, Vec<Vec<String>>>>,
+    /// The length in bytes of the longest word in any word section.
+    longest_word: usize,
     /// The person words of six letters or more by their first two letters, for misspellings.
     person_words_by_start: FxHashMap<&'static [u8], Vec<&'static str>>,
     /// First word → (second word, the one word they mean).
@@ -260,6 +276,7 @@ impl Lexicon {
             phrases: vec![FxHashMap::default(); PHRASE_SECTIONS.len()],
             rewrites: FxHashMap::default(),
             person_words_by_start: FxHashMap::default(),
+            longest_word: 0,
         };
         let mut section: Option<&'static str> = None;
         for line in text.lines().map(str::trim) {
@@ -296,6 +313,7 @@ impl Lexicon {
         for (bit, name) in WORD_SECTIONS.iter().enumerate() {
             assert!(!lexicon.word_lists[bit].is_empty(), "lexicon section [{name}] is missing or empty");
         }
+        lexicon.longest_word = lexicon.word_lists.iter().flatten().map(|w| w.len()).max().unwrap_or(0);
         for word in &lexicon.word_lists[PERSONS.0 as usize] {
             if word.len() >= 6 && word.is_ascii() {
                 lexicon.person_words_by_start.entry(&word.as_bytes()[..2]).or_default().push(word);
