@@ -341,6 +341,11 @@ pub fn is_anyone(word: &Word) -> bool {
     ANYONE.has(word)
 }
 
+/// Someone a visitor may ask for: a person, a team, or "anyone".
+pub fn is_someone(word: &Word) -> bool {
+    is_person(word) || is_team(word) || is_anyone(word)
+}
+
 /// A word that wants something: "want", "quiero", "brauche".
 pub fn is_want(word: &Word) -> bool {
     WANTS.has(word)

@@ -1,0 +1,103 @@
+//! How explicit-request detection reads a message: folded words in clauses in sentences, held-down
+//! letters squeezed, pairs rewritten, a bot's exclusions and the lexicon's compounds blanked.
+
+use super::lexicon::*;
+use crate::text;
+
+/// A sentence's clauses, and whether it asks a question.
+pub(super) struct Sentence {
+    pub(super) clauses: Vec<Vec<Word>>,
+    /// The same clauses before compounds are blanked, where a bot's extra phrases are looked for
+    /// (a bot may count "another person" although the lexicon does not).
+    pub(super) with_compounds: Vec<Vec<Word>>,
+    pub(super) question: bool,
+}
+
+/// The message cut at sentence ends, each cut into clauses of folded words with held-down
+/// letters squeezed, compounds and the bot's excluded phrases replaced by `EXCLUDED`.
+pub(super) fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
+    message
+        .split_inclusive(['.', '!', '?', '\n', ':'])
+        .map(|raw| {
+            let (mut clauses, mut with_compounds) = (Vec::new(), Vec::new());
+            for clause in text::clauses(raw) {
+                let clause: Vec<Word> = normalized(clause).into_iter().map(Word::new).collect();
+                let clause =
+                    replace_phrases(clause, |c, at| excluded.iter().find(|p| begins_with(&c[at..], p)).map(Vec::len));
+                let blanked = replace_phrases(clause.clone(), |c, at| COMPOUNDS.at(c, at).map(<[String]>::len).max());
+                // A clause of hundreds of words is not one a visitor speaks; bounding it keeps
+                // the per-clause checks from growing with the square of a pasted text.
+                with_compounds.extend(clause.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec));
+                clauses.extend(blanked.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec));
+            }
+            Sentence { question: raw.contains(['?', '¿']), clauses, with_compounds }
+        })
+        .filter(|s| !s.clauses.is_empty())
+        .collect()
+}
+
+/// A clause's folded words as the detector reads them: held-down letters squeezed, pairs
+/// rewritten ("no one" → "noone"). A bot's phrases are read the same way.
+pub(super) fn normalized(words: Vec<String>) -> Vec<String> {
+    rewritten(words.iter().map(|t| squeeze(t)).collect())
+}
+
+/// "No one" as "noone", so it is one word like "nobody".
+pub(super) fn rewritten(clause: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(clause.len());
+    for word in clause {
+        match out.last().and_then(|last| rewrite(last, &word)) {
+            Some(one) => *out.last_mut().expect("a last word") = one.to_owned(),
+            None => out.push(word),
+        }
+    }
+    out
+}
+
+/// Each occurrence of one of `phrases` becomes one `EXCLUDED` word, so "talk to Human Touch
+/// support" still asks for support while "Human Touch won't pair" names no one.
+pub(super) fn replace_phrases(clause: Vec<Word>, phrase_at: impl Fn(&[Word], usize) -> Option<usize>) -> Vec<Word> {
+    let lengths: Vec<usize> = (0..clause.len()).map(|at| phrase_at(&clause, at).unwrap_or(0)).collect();
+    if lengths.iter().all(|len| *len == 0) {
+        return clause;
+    }
+    let mut out = Vec::with_capacity(clause.len());
+    let mut skip = 0;
+    for (word, len) in clause.into_iter().zip(lengths) {
+        if skip > 0 {
+            skip -= 1;
+        } else if len > 0 {
+            out.push(Word::nothing());
+            skip = len - 1;
+        } else {
+            out.push(word);
+        }
+    }
+    out
+}
+
+/// A word with a letter held down ("humanoooo", "humaiiiin") as written once: runs of three or
+/// more of one letter become one.
+pub(super) fn squeeze(token: &str) -> String {
+    let bytes = token.as_bytes();
+    if !bytes.windows(3).any(|w| w[0] == w[1] && w[1] == w[2]) {
+        return token.to_owned();
+    }
+    let mut out = String::with_capacity(token.len());
+    let chars: Vec<char> = token.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let mut j = i;
+        while j < chars.len() && chars[j] == chars[i] {
+            j += 1;
+        }
+        let run = j - i;
+        let keep = if run >= 3 && chars[i].is_alphabetic() { 1 } else { run };
+        out.extend(std::iter::repeat_n(chars[i], keep));
+        i = j;
+    }
+    out
+}
+
+/// The most words one clause is read as; a longer run without punctuation is read in parts.
+pub(super) const MAX_CLAUSE_WORDS: usize = 120;

@@ -1,0 +1,139 @@
+//! What takes a match back: a refusal, a comparison, a belief, a question about the bot itself.
+
+use super::lexicon::*;
+use super::reading::Sentence;
+
+/// How many tokens before a match a negation still applies.
+pub(super) const NEGATION_REACH: usize = 5;
+
+/// A question about the bot itself: "is this a bot or a human?", "are you a real person?".
+pub(super) fn asks_what_the_bot_is(sentence: &Sentence) -> bool {
+    let words: Vec<&Word> = sentence.clauses.iter().flatten().collect();
+    let is_machine = |t: &Word| MACHINES.has(t) || t.starts_with("automat");
+    // "AI" after an article; Portuguese "aí" is "there".
+    let machine = (0..words.len()).any(|i| {
+        let beside_or = (i > 0 && (DETERMINERS.has(words[i - 1]) || OR.has(words[i - 1])))
+            || words.get(i + 1).is_some_and(|t| OR.has(t));
+        is_machine(words[i]) && (words[i].as_str() != "ai" || beside_or)
+    });
+    // "Can I talk to a real person or only to a computer?" asks, whatever it calls the bot.
+    let asks_for_myself = words.iter().any(|t| is_want(t) || COMPLAINTS.has(t))
+        || words
+            .windows(2)
+            .any(|w| (FIRST_PERSON.has(w[0]) && MODALS.has(w[1])) || (MODALS.has(w[0]) && FIRST_PERSON.has(w[1])));
+    let machine_or_person = machine && words.iter().any(|t| OR.has(t)) && !asks_for_myself;
+    // "Sei un programma o…?", "are you a real person?": what the bot is, asked of it.
+    let asked_of_it = sentence.clauses.iter().any(|clause| {
+        (0..clause.len()).any(|i| {
+            ARE_YOU.at(clause, i).next().is_some()
+                && clause[i + 1..(i + 5).min(clause.len())].iter().any(|t| is_machine(t) || is_person(t))
+        })
+    });
+    machine_or_person || asked_of_it
+}
+
+/// Italian "c'è", French "il y a" and German "ist da" (folded): something exists.
+pub(super) fn is_existence_pair(clause: &[Word], at: usize) -> bool {
+    let pair = (clause[at].as_str(), clause.get(at + 1).map(Word::as_str));
+    matches!(pair, ("c", Some("e")) | ("y", Some("a")) | ("ist" | "is", Some("da")))
+}
+
+/// True when a negation word stands inside the match or up to `NEGATION_REACH` tokens before it,
+/// unless the clause is a complaint ("why can't I…", "is there no…"); or when a comparison or a
+/// question what the bot is precedes it ("more helpful than a human", "are you a real person").
+pub(super) fn negated(clause: &[Word], start: usize, end: usize) -> bool {
+    let reach_from = start.saturating_sub(NEGATION_REACH);
+    let before = &clause[..start];
+    // "Is there no one?" complains; "there's no need for a human" refuses.
+    let needs = clause.iter().any(is_want);
+    let complaint = before.iter().any(|t| WHY.has(t) || COMPLAINTS.has(t))
+        || before.windows(2).any(|w| (w[0] == "por" && w[1] == "que") || CANNOT.at(w, 0).next().is_some())
+        || (!needs && clause[..end].iter().enumerate().any(|(i, t)| EXISTENCE.has(t) || is_existence_pair(clause, i)));
+    // "Ein Gespräch mit einem Mitarbeiter ist nicht notwendig": not needed, anywhere in the clause.
+    let unneeded = clause.iter().any(|t| UNNEEDED.has(t)) && (0..clause.len()).any(|i| refuses(clause, i));
+    // "This is not working I want a person": a new "I" after the negation starts what is asked.
+    let refusal = unneeded
+        || (reach_from..end)
+            .any(|i| refuses(clause, i) && !clause[i + 1..start.max(i + 1)].iter().any(|t| FIRST_PERSON.has(t)));
+    let window = start.saturating_sub(6)..end;
+    let upto = &clause[..end];
+    let has_comparative = upto.iter().any(|t| COMPARATIVES.has(t));
+    let believed = before.iter().any(|t| BELIEFS.has(t)) || clause.iter().any(|t| COUNTERFACTUALS.has(t));
+    // "I prefer chatting with you over calling someone": the bot preferred to the person.
+    let preferred_to = upto.iter().position(|t| PREFERS.has(t)).is_some_and(|p| {
+        upto[p..].iter().position(|t| MACHINES.has(t) || YOU.has(t)).is_some_and(|bot| {
+            upto[p + bot..]
+                .iter()
+                .any(|t| matches!(t.as_str(), "over" | "than" | "que" | "antes" | "dan" | "als" | "di" | "to"))
+        })
+    });
+    let compared = believed
+        || preferred_to
+        || than_not_a_machine(clause, window.clone(), has_comparative)
+        || upto.windows(2).any(|w| w[0] == "do" && w[1] == "que")
+        || (start.saturating_sub(5)..end).any(|i| is_simile(clause, i));
+    let are_you = window.clone().any(|i| ARE_YOU.at(clause, i).next().is_some());
+    compared || are_you || unneeded || (!complaint && refusal)
+}
+
+/// "Faster than a human" compares; "rather a person than a bot" asks for the person. A "than"
+/// word in `window`, or a comparative's "que", "di", "als" or "dan", with no machine after it.
+pub(super) fn than_not_a_machine(clause: &[Word], window: std::ops::Range<usize>, has_comparative: bool) -> bool {
+    let is_than = |t: &Word| THAN.has(t) || (has_comparative && THAN_AFTER_COMPARATIVE.has(t));
+    let Some(than) = window.clone().find(|&i| is_than(&clause[i])) else {
+        return false;
+    };
+    !clause[than..].iter().any(|t| MACHINES.has(t))
+}
+
+/// Whether the word at `at` refuses: a negation, but not one that contrasts with the bot ("a
+/// human, not a bot") and not French "ne" without its "pas", "jamais", "rien"… ("n'importe").
+pub(super) fn refuses(clause: &[Word], at: usize) -> bool {
+    let word = &clause[at];
+    if !NEGATIONS.has(word) {
+        return false;
+    }
+    let next = &clause[at + 1..(at + 7).min(clause.len())];
+    if next.iter().take(3).any(|t| MACHINES.has(t)) {
+        return false;
+    }
+    // "No i want a human" (no comma): the "no" answers the bot; it does not refuse what follows.
+    if at == 0
+        && matches!(word.as_str(), "no" | "nope" | "nein" | "nee")
+        && next.first().is_some_and(|t| FIRST_PERSON.has(t))
+    {
+        return false;
+    }
+    // Portuguese "alguém no suporte" is "in the".
+    if word == "no" && at > 0 && is_someone(&clause[at - 1]) {
+        return false;
+    }
+    // German "mit nem Menschen" is "mit einem", not Portuguese "nem".
+    if word == "nem"
+        && at > 0
+        && matches!(clause[at - 1].as_str(), "mit" | "zu" | "von" | "bei" | "an" | "aus" | "nach" | "fur")
+    {
+        return false;
+    }
+    if matches!(word.as_str(), "n" | "ne") {
+        return next.iter().any(|t| {
+            matches!(t.as_str(), "pas" | "jamais" | "rien" | "aucun" | "aucune" | "personne" | "plus" | "guere")
+        });
+    }
+    true
+}
+
+/// "Like a real person", "comme un humain": what something resembles. Not "I'd like", and not
+/// Portuguese "tem como" ("is there a way").
+pub(super) fn is_simile(clause: &[Word], at: usize) -> bool {
+    if at == 0 || !SIMILES.has(&clause[at]) {
+        return false;
+    }
+    let wants = (at.saturating_sub(2)..at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));
+    let way = matches!(clause[at - 1].as_str(), "tem" | "e" | "sabe" | "weet" | "sais" | "sei");
+    // "Come si fa a…", "como se hace": how one does something.
+    let how = clause.get(at + 1).is_some_and(|t| {
+        matches!(t.as_str(), "si" | "se" | "faccio" | "fare" | "posso" | "puedo" | "do" | "can" | "kann" | "kan" | "on")
+    });
+    !wants && !way && !how
+}
