@@ -17,7 +17,7 @@ mod taken_back;
 
 use lexicon::*;
 use reading::{normalized, sentences};
-use taken_back::{asks_what_the_bot_is, is_existence_pair, negated, refuses};
+use taken_back::{asks_what_the_bot_is, is_existence_pair, negated, refuses, would_like};
 
 use crate::text;
 
@@ -26,28 +26,6 @@ const VERB_BEFORE_NOUN: usize = 8;
 const VERB_AFTER_NOUN: usize = 4;
 /// How far a "want" word may stand before the person, with only small words between.
 const WANT_BEFORE_NOUN: usize = 7;
-/// Why a bot's phrase could never do what it is saved for, if so: a message is matched clause by
-/// clause, so a phrase with clause punctuation never matches; one with no word matches nothing;
-/// and an exclusion of only small words or negations ("not", "to") would change the meaning of
-/// every message rather than name a product.
-pub fn phrase_problem(phrase: &str, exclusion: bool) -> Option<&'static str> {
-    if phrase.contains(['.', ',', ';', ':', '!', '?', '(', ')', '\n', '¿', '¡']) {
-        return Some("a phrase must not contain . , ; : ! ? or brackets: messages are matched clause by clause");
-    }
-    let words: Vec<Word> = normalized(text::tokens(phrase)).into_iter().map(Word::new).collect();
-    if words.is_empty() {
-        return Some("a phrase must contain a letter or a digit");
-    }
-    let small = |w: &Word| FILLERS.has(w) || NEGATIONS.has(w) || ME.has(w) || RELATIVES.has(w);
-    if exclusion && words.iter().all(small) {
-        return Some("an exclusion must name something, not only small words or negations");
-    }
-    None
-}
-
-/// Belief words that say when, not what was thought ("antes de pagar, …" still asks).
-const WHEN_BEFORE: &[&str] = &["antes", "vroeger", "fruher", "autrefois"];
-
 /// How many characters of a message are read from its start, and as many from its end.
 pub const READ_CHARS: usize = 2_000;
 /// The longest clause that can be a request without a verb ("a human please").
@@ -77,6 +55,25 @@ impl BotPhrases {
         };
         Self { extra: tokenized(extra.into_iter().collect()), excluded: tokenized(excluded.into_iter().collect()) }
     }
+}
+
+/// Why a bot's phrase could never do what it is saved for, if so: a message is matched clause by
+/// clause, so a phrase with clause punctuation never matches; one with no word matches nothing;
+/// and an exclusion of only small words or negations ("not", "to") would change the meaning of
+/// every message rather than name a product.
+pub fn phrase_problem(phrase: &str, exclusion: bool) -> Option<&'static str> {
+    if phrase.contains(['.', ',', ';', ':', '!', '?', '(', ')', '\n', '¿', '¡']) {
+        return Some("a phrase must not contain . , ; : ! ? or brackets: messages are matched clause by clause");
+    }
+    let words: Vec<Word> = normalized(text::tokens(phrase)).into_iter().map(Word::new).collect();
+    if words.is_empty() {
+        return Some("a phrase must contain a letter or a digit");
+    }
+    let small = |w: &Word| FILLERS.has(w) || NEGATIONS.has(w) || ME.has(w) || RELATIVES.has(w);
+    if exclusion && words.iter().all(small) {
+        return Some("an exclusion must name something, not only small words or negations");
+    }
+    None
 }
 
 /// Whether a clause is in a question, and whether it is the one the question mark ends.
@@ -136,7 +133,7 @@ fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
             if thought {
                 continue;
             }
-            thought = clause.len() <= 3 && clause.iter().any(|t| BELIEFS.has(t) && !WHEN_BEFORE.contains(&t.as_str()));
+            thought = clause.len() <= 3 && clause.iter().any(|t| BELIEFS.has(t));
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
             if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) {
                 // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
@@ -320,9 +317,9 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
     if only_noticed {
         return false;
     }
-    let would_like = word == "like"
-        && (verb_at.saturating_sub(2)..verb_at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));
-    ((is_want(word) || would_like) && gap <= WANT_BEFORE_NOUN && small_words_between)
+    ((is_want(word) || (word == "like" && would_like(clause, verb_at)))
+        && gap <= WANT_BEFORE_NOUN
+        && small_words_between)
         || (gap <= 6 && (EXISTENCE.has(word) || is_existence_pair(clause, verb_at)))
         || (gap <= 3 && MODALS.has(word))
 }
@@ -370,7 +367,7 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
     let counted = clause.iter().any(|t| HOW_MANY.has(t));
     // "Votre superviseur est dispo ?"
     // Not "is the Human Touch cream available?": a role, not the word for a human.
-    let role = !["huma", "uman", "mensch", "mens", "person", "pessoa"].iter().any(|w| person.starts_with(w));
+    let role = !HUMANS.has(person);
     if let Some(free) = has(FREE).filter(|_| asking.last && !counted && role) {
         return Some(IntentMatch { matched: format!("{person} … {free}") });
     }

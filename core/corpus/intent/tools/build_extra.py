@@ -7,32 +7,22 @@ All were written by writers who saw neither the corpus nor the detector. dev2 an
 on, to see more than one writer's wording; validation is only scored, to see whether a tuning pass
 generalises before the held-out part is read. IDs are assigned after a fixed-seed shuffle so id
 order carries no label information."""
-import json, random, sys
+import random, sys
+
+from build import LANGS, POS, read_source, write_rows
 
 PART = sys.argv[1]
-SRC, TAG = {"dev2": ("src-dev2", "d2"), "dev3": ("src-dev3", "d3"), "dev4": ("src-dev4", "d4"), "dev5": ("src-dev5", "d5"), "validation": ("src-val", "v")}[PART]
-
-LANGS = ["en", "es", "fr", "de", "pt", "it", "nl"]
-POS = {"team", "verb", "elliptic", "frustrated_question", "plain"}
-NEG = {"compound", "comparison", "negation", "unrelated_clauses", "ordinary"}
+SRC, TAG = {
+    "dev2": ("src-dev2", "d2"),
+    "dev3": ("src-dev3", "d3"),
+    "dev4": ("src-dev4", "d4"),
+    "dev5": ("src-dev5", "d5"),
+    "validation": ("src-val", "v"),
+}[PART]
 rows, seen = [], set()
 for lang in LANGS:
-    items = []
-    with open(f"{SRC}/{lang}.txt", encoding="utf-8") as f:
-        for ln, line in enumerate(f, 1):
-            line = line.rstrip("\n")
-            if not line.strip():
-                continue
-            fam, text = line.split("|", 1)
-            assert fam in POS | NEG, (lang, ln, fam)
-            key = (lang, text.strip().lower())
-            assert key not in seen, ("duplicate", lang, text)
-            seen.add(key)
-            items.append((fam, text.strip()))
+    items = read_source(f"{SRC}/{lang}.txt", lang, seen)
     random.Random(f"{PART}-{lang}").shuffle(items)
     for i, (fam, text) in enumerate(items, 1):
         rows.append({"id": f"{lang}-{TAG}-{i:04d}", "lang": lang, "text": text, "human": fam in POS, "family": fam})
-with open(f"../{PART}.jsonl", "w", encoding="utf-8") as f:
-    for r in rows:
-        f.write(json.dumps(r, ensure_ascii=False) + "\n")
-print(len(rows), f"rows written to ../{PART}.jsonl")
+write_rows(rows, f"../{PART}.jsonl")

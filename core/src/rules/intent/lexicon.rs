@@ -79,6 +79,8 @@ classes! {
     YOU = 49 "you",
     ONLY = 50 "only",
     PRODUCT_TEAMS = 51 "product_teams",
+    FORMERLY = 52 "formerly",
+    HUMANS = 53 "humans",
 }
 
 pub const STRONG_PHRASES: Phrases = Phrases(0);

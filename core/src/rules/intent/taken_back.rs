@@ -32,6 +32,11 @@ pub(super) fn asks_what_the_bot_is(sentence: &Sentence) -> bool {
     machine_or_person || asked_of_it
 }
 
+/// "I'd like", "we would like": the "like" at `at` wants, it does not compare.
+pub(super) fn would_like(clause: &[Word], at: usize) -> bool {
+    (at.saturating_sub(2)..at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"))
+}
+
 /// Italian "c'è", French "il y a" and German "ist da" (folded): something exists.
 pub(super) fn is_existence_pair(clause: &[Word], at: usize) -> bool {
     let pair = (clause[at].as_str(), clause.get(at + 1).map(Word::as_str));
@@ -58,7 +63,8 @@ pub(super) fn negated(clause: &[Word], start: usize, end: usize) -> bool {
     let window = start.saturating_sub(6)..end;
     let upto = &clause[..end];
     let has_comparative = upto.iter().any(|t| COMPARATIVES.has(t));
-    let believed = before.iter().any(|t| BELIEFS.has(t)) || clause.iter().any(|t| COUNTERFACTUALS.has(t));
+    let believed =
+        before.iter().any(|t| BELIEFS.has(t) || FORMERLY.has(t)) || clause.iter().any(|t| COUNTERFACTUALS.has(t));
     // "I prefer chatting with you over calling someone": the bot preferred to the person.
     let preferred_to = upto.iter().position(|t| PREFERS.has(t)).is_some_and(|p| {
         upto[p..].iter().position(|t| MACHINES.has(t) || YOU.has(t)).is_some_and(|bot| {
@@ -129,7 +135,7 @@ pub(super) fn is_simile(clause: &[Word], at: usize) -> bool {
     if at == 0 || !SIMILES.has(&clause[at]) {
         return false;
     }
-    let wants = (at.saturating_sub(2)..at).any(|j| matches!(clause[j].as_str(), "d" | "would" | "i" | "we"));
+    let wants = would_like(clause, at);
     let way = matches!(clause[at - 1].as_str(), "tem" | "e" | "sabe" | "weet" | "sais" | "sei");
     // "Come si fa a…", "como se hace": how one does something.
     let how = clause.get(at + 1).is_some_and(|t| {
