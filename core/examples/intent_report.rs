@@ -27,7 +27,7 @@ fn main() {
     }
     if args.iter().any(|a| a == "--time") {
         // A rough figure while tuning; the criterion bench (`scripts/bench`) is the measure.
-        let samples = [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5]
+        let samples = [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5, corpus::DEV6, corpus::DEV7]
             .into_iter()
             .flat_map(corpus::samples)
             .collect::<Vec<_>>();
@@ -54,7 +54,9 @@ fn main() {
     }
     if std::env::args().any(|a| a == "--dev-errors") {
         let development =
-            [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5].into_iter().flat_map(corpus::samples);
+            [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5, corpus::DEV6, corpus::DEV7]
+                .into_iter()
+                .flat_map(corpus::samples);
         for sample in development {
             let found = intent::detect(&sample.text, &intent::BotPhrases::default());
             if found.is_some() != sample.human {
@@ -73,6 +75,8 @@ fn main() {
         ("third development", corpus::DEV3),
         ("fourth development", corpus::DEV4),
         ("fifth development", corpus::DEV5),
+        ("sixth development", corpus::DEV6),
+        ("seventh development", corpus::DEV7),
         ("validation", corpus::VALIDATION),
     ];
     for (name, part) in parts.into_iter().skip(usize::from(dev_only)) {

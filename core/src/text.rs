@@ -25,8 +25,8 @@ pub fn fold(input: &str) -> String {
 /// Folds the text and splits it into clauses of word tokens.
 ///
 /// English contractions keep their negation (`don't` → `dont`); other apostrophes
-/// (French elision `n'ai`, `d'un`) separate words. Sentence punctuation and commas end a clause,
-/// so "No, I want a human" is two clauses and the "No" does not negate the request.
+/// (French elision `n'ai`, `d'un`) separate words. Sentence punctuation, commas, dashes and emoji
+/// end a clause, so "No, I want a human" is two clauses and the "No" does not negate the request.
 pub fn clauses(input: &str) -> Vec<Vec<String>> {
     let folded = fold(input).replace(['\u{2019}', '\u{2018}', '`', '\u{b4}'], "'");
     let folded = folded.replace("n't", "nt");
@@ -41,7 +41,9 @@ pub fn clauses(input: &str) -> Vec<Vec<String>> {
         if !word.is_empty() {
             current.push(std::mem::take(&mut word));
         }
-        if matches!(c, '.' | ',' | ';' | '!' | '?' | ':' | '\n' | '¿' | '¡' | '(' | ')') && !current.is_empty() {
+        let breaks =
+            matches!(c, '.' | ',' | ';' | '!' | '?' | ':' | '\n' | '¿' | '¡' | '(' | ')' | '—' | '–') || is_emoji(c);
+        if breaks && !current.is_empty() {
             clauses.push(std::mem::take(&mut current));
         }
     }
@@ -52,6 +54,11 @@ pub fn clauses(input: &str) -> Vec<Vec<String>> {
         clauses.push(current);
     }
     clauses
+}
+
+/// An emoji, which visitors use as punctuation ("una non va 😕 vorrei parlare con qualcuno").
+fn is_emoji(c: char) -> bool {
+    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF)
 }
 
 /// Word tokens of a phrase, folded the same way as messages (clause breaks ignored).
@@ -212,6 +219,11 @@ mod tests {
             vec![vec!["no"], vec!["i", "dont", "want", "that"], vec!["human"]]
         );
         assert_eq!(clauses("je n'ai pas"), vec![vec!["je", "n", "ai", "pas"]]);
+        // Dashes and emoji end a clause as commas do; a hyphen inside a word does not.
+        assert_eq!(
+            clauses("Pedido 7 — un asesor 😕 non-stop"),
+            vec![vec!["pedido", "7"], vec!["un", "asesor"], vec!["non", "stop"]]
+        );
     }
 
     #[test]

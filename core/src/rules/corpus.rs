@@ -34,6 +34,12 @@ pub const DEV4: &str = include_str!("../../corpus/intent/dev4.jsonl");
 /// The fifth development part: 428 messages, mostly hard negatives, written in the style of the
 /// first development part by writers who read that part only.
 pub const DEV5: &str = include_str!("../../corpus/intent/dev5.jsonl");
+/// The sixth development part: 576 messages in the style of the first development part, mostly
+/// hard negatives (and German requests), whose figures as written were read before tuning on it.
+pub const DEV6: &str = include_str!("../../corpus/intent/dev6.jsonl");
+/// The seventh development part: 560 messages, mostly requests (teams, frustrated questions) in
+/// the voices of ten kinds of visitor, whose figures as written were read before tuning on it.
+pub const DEV7: &str = include_str!("../../corpus/intent/dev7.jsonl");
 /// The validation part: 700 messages by seven more writers, written after the split without
 /// sight of the corpus or the detector. Only its figures are read while tuning (never its
 /// messages), to see whether a pass generalises before the held-out part is read.
@@ -151,12 +157,12 @@ mod tests {
     /// What the detector reaches on the held-out part today (the README's table), which no change
     /// may lower. Where a figure is under its bar the bar is not met yet, and the README says so.
     const FLOORS: &[(&str, f64, f64)] = &[
-        ("all", 0.962, 0.957),
+        ("all", 0.962, 0.962),
         ("de", 0.966, 0.875),
         ("en", 0.939, 0.969),
         ("es", 1.000, 1.000),
         ("fr", 0.941, 1.000),
-        ("it", 1.000, 0.920),
+        ("it", 1.000, 0.960),
         ("nl", 0.920, 0.920),
         ("pt", 0.970, 1.000),
     ];

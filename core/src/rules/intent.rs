@@ -14,10 +14,15 @@
 mod lexicon;
 mod reading;
 mod taken_back;
+mod whose;
 
 use lexicon::*;
 use reading::{normalized, sentences};
-use taken_back::{asks_what_the_bot_is, is_existence_pair, negated, refuses, would_like};
+use taken_back::{
+    asks_what_the_bot_is, asks_who_reads_later, calls_off, declines_first, if_someone_does, is_curious_sentence,
+    is_existence_pair, negated, no_use_after, rather_not, refuses, would_like,
+};
+use whose::{acted, mine_act, names_a_plan, theirs};
 
 use crate::text;
 
@@ -98,12 +103,24 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
 
 fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     let sentences = sentences(message, &phrases.excluded);
-    let curious_at: Vec<bool> = sentences.iter().map(|s| s.clauses.iter().flatten().any(is_curious)).collect();
+    let curious_at: Vec<bool> = sentences.iter().map(is_curious_sentence).collect();
     for (index, sentence) in sentences.iter().enumerate() {
+        // Called off ("cancel my request for an agent"), declined first ("no human please, …"),
+        // or a question the next sentence would rather not ("…bellen? Liever niet").
+        let rather_not_after = sentence.question && sentences.get(index + 1).is_some_and(rather_not);
+        // "Ik heb een nieuwe medewerker nodig, hebben jullie vacatures?": about working there.
+        let about_jobs = sentence.clauses.iter().flatten().any(|t| JOBS.has(t));
+        if calls_off(sentence) || declines_first(sentence) || rather_not_after || about_jobs {
+            continue;
+        }
         let words = || sentence.clauses.iter().flatten();
-        // Asked once per sentence: "just curious" (here or in the sentence after: "are you a
-        // person? just curious"), "or only bots?", "all automatic?".
-        let curious = curious_at[index] || curious_at.get(index + 1).copied().unwrap_or(false);
+        // Asked once per sentence: "just curious" (here, in the sentence after: "are you a
+        // person? just curious", or in a short one before: "curiosità: c'è un team…?"), "or only
+        // bots?", "all automatic?".
+        let short_before = index > 0 && sentences[index - 1].clauses.iter().flatten().count() <= 3;
+        let curious = curious_at[index]
+            || curious_at.get(index + 1).copied().unwrap_or(false)
+            || (short_before && curious_at[index - 1]);
         let about_the_bot = curious || asks_what_the_bot_is(sentence);
         let complains = !curious && words().any(|t| TOTAL.has(t));
         let only = !curious && words().any(|t| ONLY.has(t));
@@ -157,12 +174,16 @@ fn detect_in_clause(clause: &[Word], asking: Asking, described: bool) -> Option<
     let hours_of_someone = (0..clause.len()).any(|i| {
         HOURS.has(&clause[i]) && clause[i.saturating_sub(3)..(i + 4).min(clause.len())].iter().any(is_someone)
     });
-    if hours_of_someone {
+    // "At the competitor you get an agent at once" compares.
+    let elsewhere = clause.iter().any(|t| COMPETITORS.has(t));
+    // "How can my customers reach a human?": the visitor's own people do the reaching.
+    let theirs_act = mine_act(clause);
+    if hours_of_someone || elsewhere || theirs_act || if_someone_does(clause) || asks_who_reads_later(clause) {
         return None;
     }
     for at in 0..clause.len() {
         for phrase in STRONG_PHRASES.at(clause, at) {
-            if !negated(clause, at, at + phrase.len()) {
+            if !negated(clause, at, at + phrase.len()) && !asks_what_someone_is(clause, at) {
                 return Some(IntentMatch { matched: phrase.join(" ") });
             }
         }
@@ -171,6 +192,7 @@ fn detect_in_clause(clause: &[Word], asking: Asking, described: bool) -> Option<
         .or_else(|| call_me(clause))
         .or_else(|| can_they(clause, asking.question))
         .or_else(|| asks_whether_anyone_is_there(clause, asking))
+        .or_else(|| asked_to_handle(clause, asking.question))
         .or_else(|| if described { None } else { bare(clause) })
 }
 
@@ -207,14 +229,28 @@ fn call_me(clause: &[Word]) -> Option<IntentMatch> {
         .then(|| IntentMatch { matched: format!("{} {}", clause[at], clause[at + 1]) })
 }
 
+/// "Is your CEO a real person?", "is this a real person?": a clause that opens with "is" asks
+/// what someone is, unless it says "there" or wants ("is there a real person?").
+fn asks_what_someone_is(clause: &[Word], phrase_at: usize) -> bool {
+    let opens = clause.first().is_some_and(|t| COPULAS.has(t));
+    let before = &clause[..phrase_at];
+    let there = before.iter().enumerate().any(|(i, t)| EXISTENCE.has(t) || HERE.has(t) || is_existence_pair(clause, i));
+    opens && phrase_at > 1 && !there && !clause.iter().any(|t| is_want(t) || is_communicate(t))
+}
+
 /// "Le service facturation peut-il regarder…?", "o setor financeiro pode ver…?": asking whether
 /// a team can do something asks for it.
 fn can_they(clause: &[Word], question: bool) -> Option<IntentMatch> {
     if !question {
         return None;
     }
-    let noun_at = clause.iter().position(|t| is_team(t) || is_anyone(t))?;
+    // A person too when the modal is done to the visitor ("um consultor pode me explicar…?").
+    let to_me = |at: usize| clause.get(at + 1).is_some_and(|t| ME.has(t));
+    let noun_at = clause.iter().position(|t| is_team(t) || is_anyone(t) || is_person(t))?;
     let modal_at = (noun_at + 1..(noun_at + 6).min(clause.len())).find(|&i| MODALS.has(&clause[i]))?;
+    if !is_team(&clause[noun_at]) && !is_anyone(&clause[noun_at]) && !to_me(modal_at) {
+        return None;
+    }
     // "Alguém da minha família pode…", "hij zei dat hij iemand zou sturen": someone else's.
     let others =
         clause.iter().any(|t| OTHER_VERBS.has(t)) || clause[noun_at..modal_at].iter().any(|t| POSSESSIVES.has(t));
@@ -231,11 +267,16 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
         }
         // A callback ("Rückruf") is wanted, never talked to.
         let callback = CALLBACKS.has(noun);
-        if !is_someone(noun) && !callback {
+        if (!is_someone(noun) && !callback) || names_a_plan(clause, noun_at) || acted(clause, noun_at) {
+            continue;
+        }
+        // "Contact the seller of this item": someone else's, not the company's people.
+        if SELLERS.has(noun) && noun_at > 0 && DEFINITE.has(&clause[noun_at - 1]) {
             continue;
         }
         let lo = noun_at.saturating_sub(VERB_BEFORE_NOUN);
-        let hi = (noun_at + VERB_AFTER_NOUN + 2).min(clause.len() - 1);
+        // Two words past `VERB_AFTER_NOUN`, three for "quelqu'un de réel va enfin me répondre".
+        let hi = (noun_at + VERB_AFTER_NOUN + 3).min(clause.len() - 1);
         let subject_of_relative = clause.get(noun_at + 1).is_some_and(|t| RELATIVES.has(t));
         for verb_at in lo..=hi {
             let me_between = verb_at > noun_at && clause[noun_at..verb_at].iter().any(|t| ME.has(t));
@@ -250,9 +291,15 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
             let after = clause[noun_at + 1..(noun_at + 6).min(clause.len())]
                 .iter()
                 .take_while(|t| !RELATIVES.has(t) && !PURPOSE.has(t));
-            let other_verb = clause[start..end].iter().chain(after).any(|t| OTHER_VERBS.has(t));
+            let other_verb = clause[start..end].iter().chain(after).any(|t| OTHER_VERBS.has(t) || JOBS.has(t));
             // "¿Nadie me va a llamar?": nobody is who is missing, a complaint.
-            let nobody_asked = question && noun_at < verb_at && NEGATIONS.has(noun);
+            if no_use_after(clause, end) {
+                continue;
+            }
+            // "¿De verdad no me van a pasar con nadie?": nobody, asked, complains (not "without").
+            let nobody_asked = question
+                && NEGATIONS.has(noun)
+                && (noun_at < verb_at || (is_anyone(noun) && !clause.iter().any(|t| WITHOUT.has(t))));
             if !other_verb && !theirs(clause, noun_at) && (nobody_asked || !negated(clause, start, end)) {
                 return Some(IntentMatch { matched: format!("{} … {}", clause[start], clause[end - 1]) });
             }
@@ -261,17 +308,37 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
     None
 }
 
-/// "My boss", "mi supervisor": the visitor's own person, unless a role the company assigns
-/// ("mon conseiller").
-fn theirs(clause: &[Word], noun_at: usize) -> bool {
-    // Right before it, or with one word between that is not a verb ("my old boss", not Italian
-    // "mi passate nessuno").
-    let right_before = noun_at >= 1 && POSSESSIVES.has(&clause[noun_at - 1]);
-    let one_between = noun_at >= 2
-        && POSSESSIVES.has(&clause[noun_at - 2])
-        && !is_communicate(&clause[noun_at - 1])
-        && !is_want(&clause[noun_at - 1]);
-    (right_before || one_between) && !ASSIGNED_ROLES.has(&clause[noun_at])
+/// "I want this checked by a technician", "que lo revise facturación", "Facturatie moet hier naar
+/// kijken", "o gerente pode ver isso?": someone asked to look at, handle or help with the case —
+/// wanted, obliged, asked with "can …?", with "please", or named as who does it ("by …").
+fn asked_to_handle(clause: &[Word], question: bool) -> Option<IntentMatch> {
+    let verb_at = clause.iter().position(|t| LOOKS.has(t) || HELPS.has(t))?;
+    let usable =
+        |i: &usize| is_someone(&clause[*i]) && !theirs(clause, *i) && !acted(clause, *i) && !names_a_plan(clause, *i);
+    let noun_at = (0..clause.len()).filter(usable).min_by_key(|i| i.abs_diff(verb_at))?;
+    if noun_at.abs_diff(verb_at) > 7 {
+        return None;
+    }
+    // "I want to check whether…", "can I look at…": the visitor does the looking.
+    let by_me = clause[verb_at.saturating_sub(3)..verb_at].iter().any(|t| FIRST_PERSON.has(t))
+        || clause.windows(2).any(|w| MODALS.has(&w[0]) && FIRST_PERSON.has(&w[1]));
+    let to_look =
+        |i: usize| i < verb_at && clause[i + 1..verb_at].iter().all(|t| matches!(t.as_str(), "to" | "zu" | "te"));
+    let wants = clause.iter().enumerate().any(|(i, t)| (is_want(t) || WISHES.has(t)) && !to_look(i));
+    let by = clause[noun_at.saturating_sub(3)..noun_at].iter().any(|t| BY.has(t));
+    // "Would customer service have a look…", "que lo revise facturación": asked without a "?".
+    let polite = clause.first().is_some_and(|t| MODALS.has(t) || matches!(t.as_str(), "would" | "zou" | "zouden"));
+    let wish = clause.first().is_some_and(|t| matches!(t.as_str(), "que" | "q" | "qu" | "che"));
+    let asked = wants
+        || by
+        || wish
+        || polite
+        || clause.iter().any(|t| MUST.has(t) || PLEASE.has(t))
+        || (question && clause.iter().any(|t| MODALS.has(t)));
+    let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
+    let others = clause.iter().any(|t| (OTHER_VERBS.has(t) && !LOOKS.has(t) && !HELPS.has(t)) || JOBS.has(t));
+    (asked && !by_me && !others && !reported(clause, verb_at) && !negated(clause, start, end))
+        .then(|| IntentMatch { matched: format!("{} … {}", clause[start], clause[end - 1]) })
 }
 
 /// Whether the word at `verb_at` asks for the person at `noun_at`.
@@ -288,10 +355,24 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
         let between = clause[noun_at + 1..verb_at].iter().any(|t| ME.has(t));
         let to_me = beside_verb || before_person || between;
         let near = verb_at - noun_at <= VERB_AFTER_NOUN;
-        // "Someone from billing needs to deal with this."
-        let obliged = clause[noun_at + 1..verb_at].iter().any(|t| MUST.has(t));
+        // "Someone from billing needs to deal with this", "das muss jemand aus der Abrechnung
+        // prüfen" (German puts the "must" first).
+        let obliged = clause[noun_at.saturating_sub(2)..verb_at].iter().any(|t| MUST.has(t));
         // "Your courier called me": a subject's past, not a request.
         if word.ends_with("ed") && !obliged && !clause[noun_at + 1..verb_at].iter().any(|t| MODALS.has(t)) {
+            return false;
+        }
+        // "La señora del soporte me había escrito", "Frau Hofmann hat mir eine Mail geschickt":
+        // an auxiliary of the past between them reports what the person did ("has to" obliges).
+        let did = (noun_at + 1..verb_at)
+            .any(|i| PAST_AUX.has(&clause[i]) && clause.get(i + 1).is_none_or(|next| next != "to"));
+        if did {
+            return false;
+        }
+        // "Heeft een mens dit antwoord geschreven?": a participle after them with its auxiliary.
+        let reports =
+            clause[verb_at..].iter().any(|t| is_participle(t)) && clause[..noun_at].iter().any(|t| PAST_AUX.has(t));
+        if reports {
             return false;
         }
         let talks = is_communicate(word) || VERB_LAST.has(word);
@@ -299,7 +380,7 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
         let until = clause[..noun_at].iter().any(|t| UNTIL.has(t));
         return (near && VERB_LAST.has(word))
             || (to_me && (talks || SEND.has(word)))
-            || ((obliged || until) && near && talks);
+            || ((obliged || until) && near && (talks || LOOKS.has(word)));
     }
     if is_communicate(word) {
         return true;
@@ -333,7 +414,10 @@ fn reported(clause: &[Word], verb_at: usize) -> bool {
     let french = word.ends_with('e')
         && !word.ends_with("re")
         && verb_at > 0
-        && matches!(clause[verb_at - 1].as_str(), "ai" | "as" | "a" | "avons" | "avez" | "ont");
+        && matches!(
+            clause[verb_at - 1].as_str(),
+            "ai" | "as" | "a" | "avons" | "avez" | "ont" | "avais" | "avait" | "avions" | "aviez" | "avaient"
+        );
     french || (participle && clause[verb_at.saturating_sub(6)..verb_at].iter().any(|t| PAST_AUX.has(t)))
 }
 
@@ -347,13 +431,19 @@ fn is_participle(word: &str) -> bool {
 
 /// "The chat", "questa chat": a word that is a verb elsewhere, named here as a thing.
 fn named_not_done(clause: &[Word], verb_at: usize) -> bool {
-    matches!(clause[verb_at].as_str(), "chat" | "call") && verb_at > 0 && DETERMINERS.has(&clause[verb_at - 1])
+    matches!(clause[verb_at].as_str(), "chat" | "call")
+        && verb_at > 0
+        && (DETERMINERS.has(&clause[verb_at - 1]) || POSSESSIVES.has(&clause[verb_at - 1]))
 }
 
 /// "Is anyone there?", "does anyone work there?", "¿no hay nadie?": a question whether someone
 /// is there at all is a complaint that asks, negated or not.
 fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<IntentMatch> {
-    if !asking.question {
+    // "Dantes havia pessoas a atender?": what was, not who is there now; "heeft een mens dit
+    // antwoord geschreven?": what someone did.
+    let done =
+        clause.iter().position(|t| PAST_AUX.has(t)).is_some_and(|aux| clause[aux..].iter().any(|t| is_participle(t)));
+    if !asking.question || done || clause.iter().any(|t| FORMERLY.has(t) || BELIEFS.has(t)) {
         return None;
     }
     let has = |class: Class| clause.iter().find(|t| class.has(t));
@@ -361,23 +451,28 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
     if let (Some(someone), Some(there)) = (anyone, has(THERE_VERBS).or(has(HERE))) {
         return Some(IntentMatch { matched: format!("{someone} … {there}") });
     }
-    let person_at = clause.iter().position(|t| is_person(t) || is_anyone(t))?;
-    let person = &clause[person_at];
     // "Un humain lit ces messages ?", "dove sono gli operatori?!"
     let counted = clause.iter().any(|t| HOW_MANY.has(t));
-    // "Votre superviseur est dispo ?"
-    // Not "is the Human Touch cream available?": a role, not the word for a human.
-    let role = !HUMANS.has(person);
-    if let Some(free) = has(FREE).filter(|_| asking.last && !counted && role) {
-        return Some(IntentMatch { matched: format!("{person} … {free}") });
+    // "Votre superviseur est dispo ?", "is your billing team available?"
+    // Not "is the Human Touch cream available?": a role or team, not the word for a human.
+    let role_at = (0..clause.len()).find(|&i| {
+        let t = &clause[i];
+        (is_person(t) || is_anyone(t) || is_team(t)) && !HUMANS.has(t) && !names_a_plan(clause, i)
+    });
+    if let (Some(at), Some(free)) = (role_at, has(FREE).filter(|_| asking.last && !counted)) {
+        return Some(IntentMatch { matched: format!("{} … {free}", clause[at]) });
     }
+    let person_at = clause.iter().position(|t| is_person(t) || is_anyone(t))?;
+    let person = &clause[person_at];
     let where_before = clause[person_at.saturating_sub(3)..person_at].iter().find(|t| WHERE.has(t));
     if let Some(there) = has(THERE_VERBS).filter(|_| !counted).or(where_before) {
         return Some(IntentMatch { matched: format!("{person} … {there}") });
     }
     // "¿No hay ningún asesor disponible?", "vous n'avez aucun conseiller ?"
-    let negation_before = (0..person_at).any(|i| refuses(clause, i)) || NEGATIONS.has(person);
-    let said_missing = has(AVAILABLE).or(has(HERE)).or(has(EXISTENCE)).is_some()
+    // French "personne" without an article is "nobody" ("y a vraiment personne ?").
+    let nobody = person == "personne" && (person_at == 0 || !DETERMINERS.has(&clause[person_at - 1]));
+    let negation_before = (0..person_at).any(|i| refuses(clause, i)) || NEGATIONS.has(person) || nobody;
+    let said_missing = has(AVAILABLE).or(has(HERE)).or(has(EXISTENCE)).or(has(HAVE)).is_some()
         || (0..clause.len()).any(|i| is_existence_pair(clause, i));
     let described = clause.get(person_at + 1).is_some_and(|t| RELATIVES.has(t));
     (asking.last && negation_before && said_missing && !described)

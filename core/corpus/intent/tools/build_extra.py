@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Build a part written after the split: `build_extra.py dev2` makes ../dev2.jsonl from
-src-dev2/{lang}.txt (`dev3` to `dev5` likewise from src-dev3/ to src-dev5/), `build_extra.py validation` makes ../validation.jsonl from src-val/{lang}.txt
+src-dev2/{lang}.txt (`dev3` to `dev7` likewise from src-dev3/ to src-dev7/), `build_extra.py validation` makes ../validation.jsonl from src-val/{lang}.txt
 (lines: family|text).
 
 All were written by writers who saw neither the corpus nor the detector. dev2 and dev3 are tuned
@@ -17,6 +17,8 @@ SRC, TAG = {
     "dev3": ("src-dev3", "d3"),
     "dev4": ("src-dev4", "d4"),
     "dev5": ("src-dev5", "d5"),
+    "dev6": ("src-dev6", "d6"),
+    "dev7": ("src-dev7", "d7"),
     "validation": ("src-val", "v"),
 }[PART]
 rows, seen = [], set()

@@ -1,6 +1,8 @@
 //! How explicit-request detection reads a message: folded words in clauses in sentences, held-down
 //! letters squeezed, pairs rewritten, a bot's exclusions and the lexicon's compounds blanked.
 
+use std::borrow::Cow;
+
 use super::lexicon::*;
 use crate::text;
 
@@ -16,7 +18,7 @@ pub(super) struct Sentence {
 /// The message cut at sentence ends, each cut into clauses of folded words with held-down
 /// letters squeezed, compounds and the bot's excluded phrases replaced by `EXCLUDED`.
 pub(super) fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
-    message
+    without_quotations(message)
         .split_inclusive(['.', '!', '?', '\n', ':'])
         .map(|raw| {
             let (mut clauses, mut with_compounds) = (Vec::new(), Vec::new());
@@ -34,6 +36,43 @@ pub(super) fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence
         })
         .filter(|s| !s.clauses.is_empty())
         .collect()
+}
+
+/// Quotation marks and what they open, as pairs (German „…“ closes either way).
+const QUOTES: [(char, &[char]); 4] = [('"', &['"']), ('“', &['”']), ('«', &['»']), ('„', &['“', '”'])];
+
+/// The message without the text of the quotations someone else said or wrote: "the note says
+/// "please call our support team"" reports, it does not ask. Not a button's label ("where is
+/// "talk to an agent"?") nor the visitor's own words ("I said "human" five times"). Linear in
+/// the message.
+pub(super) fn without_quotations(message: &str) -> Cow<'_, str> {
+    if !message.contains(['"', '“', '«', '„']) {
+        return Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some((start, closers)) =
+        rest.char_indices().find_map(|(i, c)| QUOTES.iter().find(|(open, _)| *open == c).map(|(_, close)| (i, close)))
+    {
+        let inner_start = start + rest[start..].chars().next().map_or(1, char::len_utf8);
+        let Some(len) = rest[inner_start..].find(*closers) else { break };
+        let inner = &rest[inner_start..inner_start + len];
+        // The last few words before the quotation (a bounded look, whatever the message's length).
+        let near = rest[..start].char_indices().rev().nth(40).map_or(0, |(i, _)| i);
+        let before = text::tokens(&rest[near..start]);
+        let before: Vec<Word> = before.into_iter().rev().take(4).map(Word::new).collect();
+        let reported = before.iter().any(|t| SAYS.has(t)) && !before.iter().any(|t| FIRST_PERSON.has(t));
+        out.push_str(&rest[..inner_start]);
+        if !reported {
+            out.push_str(inner);
+        }
+        rest = &rest[inner_start + len..];
+        let close_len = rest.chars().next().map_or(0, char::len_utf8);
+        out.push_str(&rest[..close_len]);
+        rest = &rest[close_len..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// A clause's folded words as the detector reads them: held-down letters squeezed, pairs

@@ -10,14 +10,22 @@ pub(super) const NEGATION_REACH: usize = 5;
 pub(super) fn asks_what_the_bot_is(sentence: &Sentence) -> bool {
     let words: Vec<&Word> = sentence.clauses.iter().flatten().collect();
     let is_machine = |t: &Word| MACHINES.has(t) || t.starts_with("automat");
-    // "AI" after an article; Portuguese "aí" is "there".
+    // "AI" after an article or an "or" ("of is dat allemaal AI?"); Portuguese "aí" is "there".
     let machine = (0..words.len()).any(|i| {
-        let beside_or = (i > 0 && (DETERMINERS.has(words[i - 1]) || OR.has(words[i - 1])))
+        let beside_or = (i > 0 && DETERMINERS.has(words[i - 1]))
+            || words[i.saturating_sub(4)..i].iter().any(|t| OR.has(t))
             || words.get(i + 1).is_some_and(|t| OR.has(t));
-        is_machine(words[i]) && (words[i].as_str() != "ai" || beside_or)
+        // "Chama o gerente aí": after a person it is "there".
+        let there = i > 0 && is_someone(words[i - 1]);
+        is_machine(words[i]) && (words[i].as_str() != "ai" || (beside_or && !there))
     });
-    // "Can I talk to a real person or only to a computer?" asks, whatever it calls the bot.
+    // "Can I talk to a real person or only to a computer?", "¿me va a atender alguien o sigo con
+    // una máquina?" ask, whatever they call the bot.
     let asks_for_myself = words.iter().any(|t| is_want(t) || COMPLAINTS.has(t))
+        || (1..words.len()).any(|i| {
+            // Not "un humain qui me répond ?": who answers, asked about.
+            ME.has(words[i - 1]) && is_communicate(words[i]) && (i < 2 || !RELATIVES.has(words[i - 2]))
+        })
         || words
             .windows(2)
             .any(|w| (FIRST_PERSON.has(w[0]) && MODALS.has(w[1])) || (MODALS.has(w[0]) && FIRST_PERSON.has(w[1])));
@@ -70,7 +78,7 @@ pub(super) fn negated(clause: &[Word], start: usize, end: usize) -> bool {
         upto[p..].iter().position(|t| MACHINES.has(t) || YOU.has(t)).is_some_and(|bot| {
             upto[p + bot..]
                 .iter()
-                .any(|t| matches!(t.as_str(), "over" | "than" | "que" | "antes" | "dan" | "als" | "di" | "to"))
+                .any(|t| matches!(t.as_str(), "over" | "than" | "que" | "antes" | "dan" | "als" | "di" | "che" | "to"))
         })
     });
     let compared = believed
@@ -110,8 +118,8 @@ pub(super) fn refuses(clause: &[Word], at: usize) -> bool {
     {
         return false;
     }
-    // Portuguese "alguém no suporte" is "in the".
-    if word == "no" && at > 0 && is_someone(&clause[at - 1]) {
+    // Portuguese "alguém no suporte", "no meu caso" is "in the", "in my".
+    if word == "no" && ((at > 0 && is_someone(&clause[at - 1])) || next.first().is_some_and(|t| POSSESSIVES.has(t))) {
         return false;
     }
     // German "mit nem Menschen" is "mit einem", not Portuguese "nem".
@@ -142,4 +150,77 @@ pub(super) fn is_simile(clause: &[Word], at: usize) -> bool {
         matches!(t.as_str(), "si" | "se" | "faccio" | "fare" | "posso" | "puedo" | "do" | "can" | "kann" | "kan" | "on")
     });
     !wants && !way && !how
+}
+
+/// "Cancel my request for an agent", "j'avais demandé un humain mais laisse tomber": an earlier
+/// request called off in the same sentence asks for no one.
+pub(super) fn calls_off(sentence: &Sentence) -> bool {
+    let mut words = sentence.clauses.iter().flatten();
+    words.clone().any(|t| CANCELS.has(t)) && words.any(|t| REQUESTED.has(t))
+}
+
+/// "If an agent calls me, tell them…", "als iemand mij belt": a clause that opens with "if" and has
+/// someone do something to the visitor says what to do then. Not "if someone could call me" (a
+/// modal asks politely) nor "if you can't help, transfer me to an agent" (the agent is the object).
+pub(super) fn if_someone_does(clause: &[Word]) -> bool {
+    let opens = clause.first().is_some_and(|t| CONDITIONALS.has(t))
+        || (clause.len() > 1 && matches!(clause[0].as_str(), "en" | "in" | "im") && CONDITIONALS.has(&clause[1]));
+    if !opens || clause.iter().any(|t| MODALS.has(t) || is_want(t)) {
+        return false;
+    }
+    let Some(someone) = clause.iter().position(is_someone) else {
+        return false;
+    };
+    clause[someone + 1..].iter().any(|t| is_communicate(t) || CALL_ME.has(t) || SEND.has(t) || VERB_LAST.has(t))
+}
+
+/// "Do real people read these chats later?": how chats are kept, not a person asked for now
+/// ("is anyone reading this??" still asks).
+pub(super) fn asks_who_reads_later(clause: &[Word]) -> bool {
+    clause.iter().any(|t| READS.has(t)) && clause.iter().any(|t| LATER.has(t))
+}
+
+/// "Is there a human behind this chat?": what the bot is, unless the visitor also wants or
+/// complains in the sentence.
+pub(super) fn asks_who_is_behind(sentence: &Sentence) -> bool {
+    let mut words = sentence.clauses.iter().flatten();
+    words.clone().any(|t| BEHIND.has(t))
+        && words.clone().any(is_someone)
+        && !words.any(|t| is_want(t) || COMPLAINTS.has(t))
+}
+
+/// "Just curious", "I ask because…", "solo por saber": the visitor only wonders.
+pub(super) fn is_curious_sentence(sentence: &Sentence) -> bool {
+    sentence.clauses.iter().any(|clause| {
+        clause.iter().any(is_curious) || (0..clause.len()).any(|i| CURIOUS.at(clause, i).next().is_some())
+    }) || asks_who_is_behind(sentence)
+}
+
+/// "Sem humano pfv, conversar com gente me dá ansiedade": a sentence that opens by declining a
+/// person ("no human please") asks for no one in what follows. Not "no bot, a human".
+pub(super) fn declines_first(sentence: &Sentence) -> bool {
+    let Some(first) = sentence.clauses.first() else { return false };
+    let declined = first.len() <= 4
+        && (0..first.len()).any(|i| refuses(first, i) && first[i + 1..].iter().any(is_someone))
+        && first.iter().all(|t| FILLERS.has(t) || NEGATIONS.has(t) || is_someone(t));
+    declined && sentence.clauses.len() > 1 && !sentence.question
+}
+
+/// "Moet ik echt bellen? Liever niet": a short sentence after a question that would rather not.
+pub(super) fn rather_not(sentence: &Sentence) -> bool {
+    let words: Vec<&Word> = sentence.clauses.iter().flatten().collect();
+    words.len() <= 4
+        && words.iter().any(|t| PREFERS.has(t))
+        && (0..sentence.clauses.len()).any(|c| (0..sentence.clauses[c].len()).any(|i| refuses(&sentence.clauses[c], i)))
+}
+
+/// "Talking to a person won't help", "parler à quelqu'un ne servira à rien": a negation after
+/// the match says it is no use.
+pub(super) fn no_use_after(clause: &[Word], end: usize) -> bool {
+    let after = &clause[end.min(clause.len())..(end + 6).min(clause.len())];
+    (0..after.len())
+        .any(|i| NEGATIONS.has(&after[i]) && after[i + 1..(i + 3).min(after.len())].iter().any(|t| NO_USE.has(t)))
+        || after
+            .iter()
+            .any(|t| matches!(t.as_str(), "inutile" | "sinnlos" | "pointless" | "useless" | "zinloos" | "inutil"))
 }

@@ -205,3 +205,123 @@ fn excluded_phrases_never_fire_but_the_rest_of_the_message_still_counts() {
     let both = BotPhrases::new(&["human touch".to_owned()], &excluded);
     assert!(detect("human touch", &both).is_none());
 }
+
+/// The families the sixth development part showed the detector taking for requests, each in
+/// words of its own (not the part's), with the requests beside them that must still fire.
+#[test]
+fn what_someone_would_do_if_asked_is_not_asked_for() {
+    let not_asked = [
+        // What to tell someone if they call: a condition, not a request.
+        "if a technician calls me later, tell him the gate code is 4411",
+        "si una asesora me llama, dígale que ya está resuelto",
+        "wenn mich jemand vom Kundendienst anruft, bitte auf dem Handy",
+        "se qualcuno dell'assistenza mi chiama, ditegli che sono in ufficio",
+        "als iemand van de klantenservice mij belt, ik ben na vijf thuis",
+        // An earlier request called off.
+        "please cancel my request to speak with a manager, all sorted",
+        "oubliez ma demande pour parler à un conseiller, c'est bon",
+        "bitte stornieren Sie meine Anfrage für einen Rückruf",
+        "I asked for an agent before but never mind, you fixed it",
+        // Whether people read the chats afterwards, and who is behind the chat.
+        "do real people read these transcripts later?",
+        "leen personas reales estos chats despues?",
+        "is there a person behind this chat or an AI? no worries either way",
+        "je demande parce que ma soeur pense qu'il y a un humain derrière",
+        "¿hay un humano escribiendo o eres IA? solo por saber",
+        // A competitor's habit, reported speech, a past report, a product plan.
+        "with your competitor you always have to call an advisor for this, here it's quick",
+        "the letter says \"please call our support team to confirm\" but can I do it online?",
+        "la señora del soporte ya me había escrito un correo, solo quiero la factura",
+        "what does the Premium Support plan cost per month?",
+        "you don't have to get anyone to call me, I'm in meetings all day",
+        "onze vorige teamleider hebben we vorig jaar aangenomen, hoe voeg ik een gebruiker toe",
+        "temos vagas para a equipe de suporte? vi no LinkedIn",
+        "j'avais demandé un humain tout à l'heure mais c'est réglé",
+        "I remember when you could talk to staff in the shop",
+        // Declined first, rather not after, someone else's belief, an abandoned intention.
+        "no agent please, just show me the invoice here",
+        "should I really phone your support for this? rather not",
+        "my sister swears there's a person typing these answers",
+        "I was going to ask for a supervisor but it's fine now",
+        // What a person did, someone else's seller, what used to be.
+        "the agent has told me the refund takes a week, is that still true?",
+        "how do I message the seller of this lamp?",
+        "antigamente havia gente a atender o telefone?",
+        "is it a colleague typing or is it all AI?",
+        "preferisco chattare con te che con un operatore",
+        // The visitor does the looking, their own person does, or who answers is asked about.
+        "I want to check whether your support team replied to my email",
+        "can I see if an agent answered?",
+        "my accountant has to check the invoice first",
+        "c un bot ou un humain qui me répond là ?",
+        // Who someone else is, what someone did, the visitor's own people, what is no use.
+        "is your CEO a real person?",
+        "heeft een mens dit antwoord geschreven?",
+        "ik heb een nieuwe medewerker nodig voor mijn winkel, hebben jullie vacatures?",
+        "I need a person-to-person transfer of money, do you support that?",
+        "do you need a human signature on the form?",
+        "how can my customers reach a human in your widget?",
+        "wie können meine Kunden in eurem Widget einen Mitarbeiter erreichen?",
+        "talking to a person won't help, just tell me the refund date",
+        "parler à quelqu'un ne servira à rien, donne-moi juste la date",
+        "we want to offer human handoff to our own users, is it in the pro plan?",
+    ];
+    let fired: Vec<&str> = not_asked.into_iter().filter(|m| fires(m)).collect();
+    assert!(fired.is_empty(), "should not fire: {fired:#?}");
+    let asked = [
+        "if possible I'd like to talk to someone",
+        "if someone could call me back today that would be great",
+        "if you can't help, transfer me to an agent",
+        "please read my complaint and get me a human",
+        "is anyone reading this??",
+        "forward my case to whoever handles refunds",
+        "I want to talk to the support team about my plan",
+        "I have to talk to a person today",
+        "my request: a human please",
+        "Tem alguém aí??",
+        "chama o supervisor aí por favor",
+        "je demande à parler à votre supérieur",
+        "no, a human please",
+        "not a bot, a person please",
+        "quiero hablar con un vendedor sobre un pedido grande",
+        // An obligation before the person, "before" someone takes it, a person who can explain to me.
+        "das muss jemand aus dem Kundendienst prüfen",
+        "iemand van de klantenservice moet mijn bestelling bekijken",
+        "wie lange noch, bevor mich ein Berater drannimmt?",
+        "um atendente pode me ajudar com a fatura?",
+        "mais y a vraiment personne ici ??",
+        "ma nessuno mi può chiamare?",
+        "ich würde das gern mit einem Mitarbeiter besprechen",
+        // A quotation of the visitor's own words, or a button's label, still asks.
+        "I said \"talk to a human\" three times already",
+        "where is the button \"chat with an agent\"??",
+        // Someone asked to look at or handle the case: wanted, obliged, "can …?", "please", "by".
+        "I'd like this reviewed by your billing team",
+        "que lo mire alguien de soporte, porfa",
+        "iemand van jullie team moet hier naar kijken",
+        "kann sich euer Technikteam das mal anschauen?",
+        "o gerente pode ver isso pra mim pfv",
+        "Would customer service take a look at my invoice.",
+        "agradecería que un asesor revisara mi contrato",
+        "please escalate my ticket",
+        "la app no funciona 😕 quiero hablar con alguien",
+        "algum vivente pode me atender?",
+        "geben Sie das bitte weiter an einen Kollegen",
+        "Pedido 5521 — un asesor, urgente",
+        "my wife and I would like to speak to an agent",
+        "talking to the bot won't help, get me a person",
+        "is your billing team available? I need to talk to them",
+        "is there a real person I can talk to?",
+    ];
+    let missed: Vec<&str> = asked.into_iter().filter(|m| !fires(m)).collect();
+    assert!(missed.is_empty(), "should fire: {missed:#?}");
+}
+
+#[test]
+fn a_quotation_left_open_or_many_quotations_are_read_whole_and_in_bounded_time() {
+    // An unclosed quotation is text like any other.
+    assert!(fires("the note says \"please, I want a human"));
+    let many = "the note says \"call our support team now\" ".repeat(2_000);
+    assert!(!fires(&many));
+    assert!(fires(&format!("{many} I want a human")));
+}
