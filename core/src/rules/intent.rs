@@ -12,6 +12,7 @@
 //! measured on the corpus in `core/corpus/intent/` (`rules::corpus`).
 
 mod lexicon;
+pub mod model;
 mod reading;
 mod taken_back;
 mod whose;
@@ -40,6 +41,22 @@ const BARE_CLAUSE: usize = 7;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IntentMatch {
     pub matched: String,
+    pub heard_by: HeardBy,
+}
+
+/// Who heard the request: the lexicon's rules (the model did not take it back), one of the bot's
+/// own phrases, or the model alone (sure of it where the rules found nothing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeardBy {
+    Lexicon,
+    BotPhrase,
+    Model { percent: u8 },
+}
+
+impl IntentMatch {
+    fn lexicon(matched: String) -> Self {
+        Self { matched, heard_by: HeardBy::Lexicon }
+    }
 }
 
 /// A bot's own phrases, tokenized as messages are: extra ones that count as a request and
@@ -94,14 +111,92 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     // `READ_CHARS` characters, so the cost of one message is bounded whatever its length.
     let chars = message.chars().count();
     if chars <= 2 * READ_CHARS {
-        return detect_in(message, phrases);
+        return judged(message, phrases);
     }
     let head_end = message.char_indices().nth(READ_CHARS).map_or(message.len(), |(i, _)| i);
     let tail_start = message.char_indices().nth(chars - READ_CHARS).map_or(0, |(i, _)| i);
-    detect_in(&message[..head_end], phrases).or_else(|| detect_in(&message[tail_start..], phrases))
+    judged(&message[..head_end], phrases).or_else(|| judged(&message[tail_start..], phrases))
 }
 
-fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
+/// The rules' match, unless the model is sure the text asks for no one; or the model's own
+/// hearing when it is sure the text asks and the rules found nothing. A bot's own phrases are
+/// never second-guessed, and its exclusions are left out of what the model reads.
+fn judged(text: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
+    let mut declined = false;
+    let by_rules = detect_in(text, phrases, &mut declined);
+    if by_rules.as_ref().is_some_and(|found| found.heard_by == HeardBy::BotPhrase) {
+        return by_rules;
+    }
+    let tokens = text::tokens(text);
+    let token_count = tokens.len();
+    let words = without_phrases(tokens, &phrases.excluded);
+    let probability = model::probability_of(&words);
+    match by_rules {
+        Some(found) => (probability >= model::TAKE_BACK_BELOW).then_some(found),
+        None if probability > model::HEAR_ABOVE
+            && !declined
+            && words.len() == token_count
+            && may_hear(&words, text.contains('?')) =>
+        {
+            Some(IntentMatch {
+                matched: model::strongest_words(&words, |w| {
+                    let word = Word::new(w.to_owned());
+                    is_someone(&word) || is_communicate(&word) || is_want(&word) || LOOKS.has(&word) || HELPS.has(&word)
+                })
+                .join(", "),
+                heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
+            })
+        }
+        _ => None,
+    }
+}
+
+/// The model reads words, not their order: it may hear a request alone only where someone is
+/// named and something asks (a word that talks, wants, may, looks or pleads, a question, or a few
+/// words: "someone from billing asap"; not "the billing department charged me twice"), and where
+/// nothing is refused, compared, preferred, believed or past ("I do not want to talk to an agent",
+/// "preferisco chattare con te che con un operatore"). (The rules taking something back, and a
+/// bot's exclusions, are checked by the caller.)
+fn may_hear(words: &[String], question: bool) -> bool {
+    let read: Vec<Word> = normalized(words.to_vec()).into_iter().map(Word::new).collect();
+    let named = read.iter().any(|w| is_someone(w) || CALLBACKS.has(w));
+    let asks = question
+        || read.len() <= 6
+        || read.iter().any(|w| {
+            let asking = [MODALS, MUST, PLEASE, LOOKS, HELPS, CALL_ME, SEND, WISHES];
+            // "See" and "have" want only with a person right after ("I see the billing department…").
+            let wants = is_want(w) && !matches!(w.as_str(), "see" | "have" | "has");
+            wants || is_communicate(w) || asking.iter().any(|class| class.has(w))
+        });
+    let order_decides = read.iter().any(|w| {
+        let compares = [THAN, COMPARATIVES, PREFERS, SIMILES, BELIEFS, FORMERLY, COUNTERFACTUALS];
+        NEGATIONS.has(w) || WITHOUT.has(w) || compares.iter().any(|class| class.has(w))
+    });
+    named && asks && !order_decides
+}
+
+/// `words` without the runs that are one of `phrases` (a bot's exclusions, "Human Touch").
+fn without_phrases(words: Vec<String>, phrases: &[Vec<String>]) -> Vec<String> {
+    if phrases.is_empty() {
+        return words;
+    }
+    let mut out = Vec::with_capacity(words.len());
+    let mut at = 0;
+    while at < words.len() {
+        if let Some(phrase) = phrases.iter().find(|p| !p.is_empty() && words[at..].starts_with(p)) {
+            at += phrase.len();
+        } else {
+            out.push(words[at].clone());
+            at += 1;
+        }
+    }
+    out
+}
+
+/// The rules' first match in `message`; `declined` is set when they took back a clause or a
+/// sentence that names someone (a condition, a called-off request, a question about the bot…),
+/// where the model must not hear a request on its own.
+fn detect_in(message: &str, phrases: &BotPhrases, declined: &mut bool) -> Option<IntentMatch> {
     let sentences = sentences(message, &phrases.excluded);
     let curious_at: Vec<bool> = sentences.iter().map(is_curious_sentence).collect();
     for (index, sentence) in sentences.iter().enumerate() {
@@ -111,6 +206,7 @@ fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
         // "Ik heb een nieuwe medewerker nodig, hebben jullie vacatures?": about working there.
         let about_jobs = sentence.clauses.iter().flatten().any(|t| JOBS.has(t));
         if calls_off(sentence) || declines_first(sentence) || rather_not_after || about_jobs {
+            *declined |= sentence.clauses.iter().flatten().any(is_someone);
             continue;
         }
         let words = || sentence.clauses.iter().flatten();
@@ -127,7 +223,7 @@ fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
         let mut thought = false;
         for (at, (clause, extra_view)) in sentence.clauses.iter().zip(&sentence.with_compounds).enumerate() {
             if let Some(found) = phrases.extra.iter().find_map(|p| find_phrase(extra_view, p)) {
-                return Some(found);
+                return Some(IntentMatch { heard_by: HeardBy::BotPhrase, ..found });
             }
             if about_the_bot
                 && complains
@@ -148,12 +244,14 @@ fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
             // "Ich dachte, hier chattet eine echte Person": a short clause of what the visitor
             // thought reports what follows.
             if thought {
+                *declined |= clause.iter().any(is_someone);
                 continue;
             }
             thought = clause.len() <= 3 && clause.iter().any(|t| BELIEFS.has(t));
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
-            if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) {
-                // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
+            // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
+            if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) || declines(clause) {
+                *declined |= clause.iter().any(is_someone);
                 continue;
             }
             // "Die Person, die bestellt hat, …": the person is the subject of what follows.
@@ -169,22 +267,30 @@ fn detect_in(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     None
 }
 
-fn detect_in_clause(clause: &[Word], asking: Asking, described: bool) -> Option<IntentMatch> {
-    // "Customer service hours?", "horario de atención": when, not who.
+/// A clause that asks for no one whatever its words: when someone is there ("customer service
+/// hours?"), a competitor's way, what someone else is, the visitor's own people acting, what to
+/// do if someone calls, whether chats are read later.
+fn declines(clause: &[Word]) -> bool {
     let hours_of_someone = (0..clause.len()).any(|i| {
         HOURS.has(&clause[i]) && clause[i.saturating_sub(3)..(i + 4).min(clause.len())].iter().any(is_someone)
     });
-    // "At the competitor you get an agent at once" compares.
     let elsewhere = clause.iter().any(|t| COMPETITORS.has(t));
-    // "How can my customers reach a human?": the visitor's own people do the reaching.
-    let theirs_act = mine_act(clause);
-    if hours_of_someone || elsewhere || theirs_act || if_someone_does(clause) || asks_who_reads_later(clause) {
-        return None;
-    }
+    // "Is your CEO a real person?": what someone else is.
+    let what_they_are =
+        (0..clause.len()).any(|at| STRONG_PHRASES.at(clause, at).next().is_some() && asks_what_someone_is(clause, at));
+    hours_of_someone
+        || elsewhere
+        || what_they_are
+        || mine_act(clause)
+        || if_someone_does(clause)
+        || asks_who_reads_later(clause)
+}
+
+fn detect_in_clause(clause: &[Word], asking: Asking, described: bool) -> Option<IntentMatch> {
     for at in 0..clause.len() {
         for phrase in STRONG_PHRASES.at(clause, at) {
-            if !negated(clause, at, at + phrase.len()) && !asks_what_someone_is(clause, at) {
-                return Some(IntentMatch { matched: phrase.join(" ") });
+            if !negated(clause, at, at + phrase.len()) {
+                return Some(IntentMatch::lexicon(phrase.join(" ")));
             }
         }
     }
@@ -202,7 +308,7 @@ fn find_phrase(clause: &[Word], phrase: &[String]) -> Option<IntentMatch> {
     }
     (0..=clause.len() - phrase.len())
         .find(|&start| clause[start..start + phrase.len()] == *phrase && !negated(clause, start, start + phrase.len()))
-        .map(|_| IntentMatch { matched: phrase.join(" ") })
+        .map(|_| IntentMatch::lexicon(phrase.join(" ")))
 }
 
 /// "Call me back", "ruft mich an", "liguem-me": a call asked for without naming who calls.
@@ -226,7 +332,7 @@ fn call_me(clause: &[Word]) -> Option<IntentMatch> {
     let subject = clause[..at].iter().any(|t| POSSESSIVES.has(t))
         || (clause[..at].iter().any(is_person) && !clause[..at].iter().any(|t| MODALS.has(t)));
     (!refused && !subject && !negated(clause, at, at + 2))
-        .then(|| IntentMatch { matched: format!("{} {}", clause[at], clause[at + 1]) })
+        .then(|| IntentMatch::lexicon(format!("{} {}", clause[at], clause[at + 1])))
 }
 
 /// "Is your CEO a real person?", "is this a real person?": a clause that opens with "is" asks
@@ -255,7 +361,7 @@ fn can_they(clause: &[Word], question: bool) -> Option<IntentMatch> {
     let others =
         clause.iter().any(|t| OTHER_VERBS.has(t)) || clause[noun_at..modal_at].iter().any(|t| POSSESSIVES.has(t));
     let fine = !others && !theirs(clause, noun_at) && !negated(clause, noun_at, modal_at + 1);
-    fine.then(|| IntentMatch { matched: format!("{} … {}", clause[noun_at], clause[modal_at]) })
+    fine.then(|| IntentMatch::lexicon(format!("{} … {}", clause[noun_at], clause[modal_at])))
 }
 
 /// A person asked for by a verb near it: "talk … human", "need … billing", "can … someone".
@@ -301,7 +407,7 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
                 && NEGATIONS.has(noun)
                 && (noun_at < verb_at || (is_anyone(noun) && !clause.iter().any(|t| WITHOUT.has(t))));
             if !other_verb && !theirs(clause, noun_at) && (nobody_asked || !negated(clause, start, end)) {
-                return Some(IntentMatch { matched: format!("{} … {}", clause[start], clause[end - 1]) });
+                return Some(IntentMatch::lexicon(format!("{} … {}", clause[start], clause[end - 1])));
             }
         }
     }
@@ -338,7 +444,7 @@ fn asked_to_handle(clause: &[Word], question: bool) -> Option<IntentMatch> {
     let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
     let others = clause.iter().any(|t| (OTHER_VERBS.has(t) && !LOOKS.has(t) && !HELPS.has(t)) || JOBS.has(t));
     (asked && !by_me && !others && !reported(clause, verb_at) && !negated(clause, start, end))
-        .then(|| IntentMatch { matched: format!("{} … {}", clause[start], clause[end - 1]) })
+        .then(|| IntentMatch::lexicon(format!("{} … {}", clause[start], clause[end - 1])))
 }
 
 /// Whether the word at `verb_at` asks for the person at `noun_at`.
@@ -449,7 +555,7 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
     let has = |class: Class| clause.iter().find(|t| class.has(t));
     let anyone = clause.iter().find(|t| is_anyone(t)).filter(|_| !clause.iter().any(|t| OTHER_VERBS.has(t)));
     if let (Some(someone), Some(there)) = (anyone, has(THERE_VERBS).or(has(HERE))) {
-        return Some(IntentMatch { matched: format!("{someone} … {there}") });
+        return Some(IntentMatch::lexicon(format!("{someone} … {there}")));
     }
     // "Un humain lit ces messages ?", "dove sono gli operatori?!"
     let counted = clause.iter().any(|t| HOW_MANY.has(t));
@@ -460,13 +566,13 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
         (is_person(t) || is_anyone(t) || is_team(t)) && !HUMANS.has(t) && !names_a_plan(clause, i)
     });
     if let (Some(at), Some(free)) = (role_at, has(FREE).filter(|_| asking.last && !counted)) {
-        return Some(IntentMatch { matched: format!("{} … {free}", clause[at]) });
+        return Some(IntentMatch::lexicon(format!("{} … {free}", clause[at])));
     }
     let person_at = clause.iter().position(|t| is_person(t) || is_anyone(t))?;
     let person = &clause[person_at];
     let where_before = clause[person_at.saturating_sub(3)..person_at].iter().find(|t| WHERE.has(t));
     if let Some(there) = has(THERE_VERBS).filter(|_| !counted).or(where_before) {
-        return Some(IntentMatch { matched: format!("{person} … {there}") });
+        return Some(IntentMatch::lexicon(format!("{person} … {there}")));
     }
     // "¿No hay ningún asesor disponible?", "vous n'avez aucun conseiller ?"
     // French "personne" without an article is "nobody" ("y a vraiment personne ?").
@@ -476,7 +582,7 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
         || (0..clause.len()).any(|i| is_existence_pair(clause, i));
     let described = clause.get(person_at + 1).is_some_and(|t| RELATIVES.has(t));
     (asking.last && negation_before && said_missing && !described)
-        .then(|| IntentMatch { matched: format!("no … {person}") })
+        .then(|| IntentMatch::lexicon(format!("no … {person}")))
 }
 
 /// A clause that is only a person and small words ("human please", "Agent!", "qqn du SAV stp").
@@ -493,7 +599,7 @@ fn bare(clause: &[Word]) -> Option<IntentMatch> {
     let only_fillers = (0..clause.len())
         .all(|i| FILLERS.has(&clause[i]) || &clause[i] == noun || is_someone(&clause[i]) || contrast(i));
     let refused = (0..clause.len()).any(|i| refuses(clause, i) && !contrast(i));
-    (only_fillers && !refused).then(|| IntentMatch { matched: noun.to_string() })
+    (only_fillers && !refused).then(|| IntentMatch::lexicon(noun.to_string()))
 }
 
 #[cfg(test)]

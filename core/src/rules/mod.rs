@@ -195,10 +195,15 @@ fn explicit_request(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Fi
     let rule = &settings.explicit_request;
     let phrases = intent::BotPhrases::new(rule.extra_phrases.values().flatten(), rule.exclusions.values().flatten());
     let found = intent::detect(message, &phrases)?;
-    Some(fire(
-        RuleKind::ExplicitRequest,
-        format!("the visitor asked for a human (the lexicon matched \"{}\")", found.matched),
-    ))
+    let reason = match found.heard_by {
+        intent::HeardBy::Lexicon | intent::HeardBy::BotPhrase => {
+            format!("the visitor asked for a human (the lexicon matched \"{}\")", found.matched)
+        }
+        intent::HeardBy::Model { percent } => {
+            format!("the visitor asked for a human (Handoff's model, {percent}% sure, weighing \"{}\")", found.matched)
+        }
+    };
+    Some(fire(RuleKind::ExplicitRequest, reason))
 }
 
 fn low_confidence(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
@@ -383,6 +388,10 @@ mod tests {
         // Without it, the lexicon decides, and says so.
         let lexicon = reason(evaluate(&s, None, &judged(None, "I want to talk to a human")));
         assert!(lexicon.is_some_and(|r| r.contains("the lexicon matched")));
+        // Where the lexicon finds nothing and Handoff's own model is sure, the reason says so.
+        let model = reason(evaluate(&s, None, &judged(None, "somebody from accounts, please"))).expect("heard");
+        assert!(model.starts_with("the visitor asked for a human (Handoff's model, "), "{model}");
+        assert!(model.contains("% sure, weighing \"somebody\""), "{model}");
     }
 
     fn fired(decision: Result<Decision, RulesError>) -> Option<RuleKind> {

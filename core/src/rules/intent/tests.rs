@@ -325,3 +325,29 @@ fn a_quotation_left_open_or_many_quotations_are_read_whole_and_in_bounded_time()
     assert!(!fires(&many));
     assert!(fires(&format!("{many} I want a human")));
 }
+
+#[test]
+fn the_model_takes_back_hears_alone_and_never_second_guesses_the_bot() {
+    // The rules find nothing; the model is sure: heard, and it says by whom and weighing what.
+    let heard = detect("somebody from accounts, please", &BotPhrases::default()).expect("heard by the model");
+    assert!(matches!(heard.heard_by, HeardBy::Model { percent } if percent > 85), "{heard:?}");
+    assert_eq!(heard.matched, "somebody");
+    // What the rules hear they report as the lexicon's.
+    let lexicon = detect("I want to talk to a human", &BotPhrases::default()).expect("heard");
+    assert_eq!(lexicon.heard_by, HeardBy::Lexicon);
+    // The model never hears alone what is refused, compared, or taken back by the rules.
+    for message in [
+        "I do not want anybody from accounts, please",
+        "please cancel my request to speak with a manager, all sorted",
+        "is your CEO a real person?",
+    ] {
+        assert!(detect(message, &BotPhrases::default()).is_none(), "{message}");
+    }
+    // A bot's own phrase is never second-guessed, whatever the model thinks of it.
+    let extra = ["order status".to_owned()];
+    let bot = detect("order status", &BotPhrases::new(&extra, [])).expect("the bot's phrase");
+    assert_eq!(bot.heard_by, HeardBy::BotPhrase);
+    // Nor does the model hear a request in what the bot excluded.
+    let excluded = ["accounts".to_owned()];
+    assert!(detect("somebody from accounts, please", &BotPhrases::new([], &excluded)).is_none());
+}
