@@ -3,7 +3,7 @@
 //! `-- --dev-errors` lists the development parts' misses and false fires, to tune on; the
 //! validation and held-out parts' are never listed. `-- --dev-only` prints the development tables alone (what
 //! tuning looks at; the held-out table is read once a pass is done). `-- --explain "text" …`
-//! says what the detector matched in each text; `-- --time` a rough cost per message;
+//! says what the detector matched in each text and the model's probability; `-- --time` a rough cost per message;
 //! `-- --families` the validation part's mistakes counted per family (counts, never messages).
 
 use handoff_core::rules::corpus::{self, Score};
@@ -27,10 +27,19 @@ fn main() {
     }
     if args.iter().any(|a| a == "--time") {
         // A rough figure while tuning; the criterion bench (`scripts/bench`) is the measure.
-        let samples = [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5, corpus::DEV6, corpus::DEV7]
-            .into_iter()
-            .flat_map(corpus::samples)
-            .collect::<Vec<_>>();
+        let samples = [
+            corpus::DEV,
+            corpus::DEV2,
+            corpus::DEV3,
+            corpus::DEV4,
+            corpus::DEV5,
+            corpus::DEV6,
+            corpus::DEV7,
+            corpus::DEV8,
+        ]
+        .into_iter()
+        .flat_map(corpus::samples)
+        .collect::<Vec<_>>();
         let phrases = intent::BotPhrases::default();
         let first = std::time::Instant::now();
         std::hint::black_box(intent::detect("hello", &phrases));
@@ -48,15 +57,24 @@ fn main() {
     }
     if let Some(at) = args.iter().position(|a| a == "--explain") {
         for text in &args[at + 1..] {
-            println!("{:?} ← {text}", intent::detect(text, &intent::BotPhrases::default()));
+            let found = intent::detect(text, &intent::BotPhrases::default());
+            println!("{found:?} (model {:.2}) ← {text}", intent::model::probability(text));
         }
         return;
     }
     if std::env::args().any(|a| a == "--dev-errors") {
-        let development =
-            [corpus::DEV, corpus::DEV2, corpus::DEV3, corpus::DEV4, corpus::DEV5, corpus::DEV6, corpus::DEV7]
-                .into_iter()
-                .flat_map(corpus::samples);
+        let development = [
+            corpus::DEV,
+            corpus::DEV2,
+            corpus::DEV3,
+            corpus::DEV4,
+            corpus::DEV5,
+            corpus::DEV6,
+            corpus::DEV7,
+            corpus::DEV8,
+        ]
+        .into_iter()
+        .flat_map(corpus::samples);
         for sample in development {
             let found = intent::detect(&sample.text, &intent::BotPhrases::default());
             if found.is_some() != sample.human {
@@ -77,6 +95,7 @@ fn main() {
         ("fifth development", corpus::DEV5),
         ("sixth development", corpus::DEV6),
         ("seventh development", corpus::DEV7),
+        ("eighth development", corpus::DEV8),
         ("validation", corpus::VALIDATION),
     ];
     for (name, part) in parts.into_iter().skip(usize::from(dev_only)) {

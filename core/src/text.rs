@@ -41,9 +41,7 @@ pub fn clauses(input: &str) -> Vec<Vec<String>> {
         if !word.is_empty() {
             current.push(std::mem::take(&mut word));
         }
-        let breaks =
-            matches!(c, '.' | ',' | ';' | '!' | '?' | ':' | '\n' | '¿' | '¡' | '(' | ')' | '—' | '–') || is_emoji(c);
-        if breaks && !current.is_empty() {
+        if breaks_clause(c) && !current.is_empty() {
             clauses.push(std::mem::take(&mut current));
         }
     }
@@ -56,9 +54,11 @@ pub fn clauses(input: &str) -> Vec<Vec<String>> {
     clauses
 }
 
-/// An emoji, which visitors use as punctuation ("una non va 😕 vorrei parlare con qualcuno").
-fn is_emoji(c: char) -> bool {
-    matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF)
+/// Whether `c` ends a clause: sentence punctuation, commas, brackets, dashes, and emoji, which
+/// visitors use as punctuation ("una non va 😕 vorrei parlare con qualcuno").
+pub fn breaks_clause(c: char) -> bool {
+    matches!(c, '.' | ',' | ';' | '!' | '?' | ':' | '\n' | '¿' | '¡' | '(' | ')' | '—' | '–')
+        || matches!(c as u32, 0x1F000..=0x1FAFF | 0x2600..=0x27BF)
 }
 
 /// Word tokens of a phrase, folded the same way as messages (clause breaks ignored).

@@ -22,16 +22,16 @@ pub struct Sample {
 
 /// The development part, as committed.
 pub const DEV: &str = include_str!("../../corpus/intent/dev.jsonl");
-/// The second development part: 1,050 more messages by seven other writers, written after the
+/// The second development part: 1,042 more messages by seven other writers, written after the
 /// split without sight of either part, so tuning sees more than one writer's wording.
 pub const DEV2: &str = include_str!("../../corpus/intent/dev2.jsonl");
-/// The third development part: 700 messages by seven more writers, each line in the voice of
+/// The third development part: 689 messages by seven more writers, each line in the voice of
 /// one of ten kinds of visitor (as the validation part was written).
 pub const DEV3: &str = include_str!("../../corpus/intent/dev3.jsonl");
-/// The fourth development part: 420 messages of the five families the validation part's counts
+/// The fourth development part: 419 messages of the five families the validation part's counts
 /// showed weakest (teams, frustrated questions, comparisons, negations, unrelated clauses).
 pub const DEV4: &str = include_str!("../../corpus/intent/dev4.jsonl");
-/// The fifth development part: 428 messages, mostly hard negatives, written in the style of the
+/// The fifth development part: 427 messages, mostly hard negatives, written in the style of the
 /// first development part by writers who read that part only.
 pub const DEV5: &str = include_str!("../../corpus/intent/dev5.jsonl");
 /// The sixth development part: 576 messages in the style of the first development part, mostly
@@ -40,12 +40,42 @@ pub const DEV6: &str = include_str!("../../corpus/intent/dev6.jsonl");
 /// The seventh development part: 560 messages, mostly requests (teams, frustrated questions) in
 /// the voices of ten kinds of visitor, whose figures as written were read before tuning on it.
 pub const DEV7: &str = include_str!("../../corpus/intent/dev7.jsonl");
+/// The eighth development part: 296 messages in Dutch, German, English and French in the style of
+/// the first development part (Dutch and English and French negatives, German requests), scored as
+/// written before tuning on it.
+pub const DEV8: &str = include_str!("../../corpus/intent/dev8.jsonl");
 /// The validation part: 700 messages by seven more writers, written after the split without
 /// sight of the corpus or the detector. Only its figures are read while tuning (never its
 /// messages), to see whether a pass generalises before the held-out part is read.
 pub const VALIDATION: &str = include_str!("../../corpus/intent/validation.jsonl");
 /// The held-out part, as committed (never edited after the split).
 pub const HELD_OUT: &str = include_str!("../../corpus/intent/heldout.jsonl");
+
+/// The development parts by name, in order: what the detector is tuned and the model trained on.
+pub const DEVELOPMENT: [(&str, &str); 8] = [
+    ("dev", DEV),
+    ("dev2", DEV2),
+    ("dev3", DEV3),
+    ("dev4", DEV4),
+    ("dev5", DEV5),
+    ("dev6", DEV6),
+    ("dev7", DEV7),
+    ("dev8", DEV8),
+];
+
+/// What the model is trained on: the development parts' samples with their part's name, without
+/// any message written exactly as a held-out or validation one ("human please" recurs), so the
+/// model cannot learn those parts.
+pub fn training_samples() -> Vec<(&'static str, Sample)> {
+    let key = |text: &str| text.trim().to_lowercase();
+    let unseen: std::collections::HashSet<String> =
+        [HELD_OUT, VALIDATION].into_iter().flat_map(samples).map(|s| key(&s.text)).collect();
+    DEVELOPMENT
+        .into_iter()
+        .flat_map(|(part, text)| samples(text).into_iter().map(move |s| (part, s)))
+        .filter(|(_, s)| !unseen.contains(&key(&s.text)))
+        .collect()
+}
 
 /// The samples of a part; panics on a malformed line (the files are the repository's own).
 pub fn samples(part: &str) -> Vec<Sample> {
@@ -157,13 +187,13 @@ mod tests {
     /// What the detector reaches on the held-out part today (the README's table), which no change
     /// may lower. Where a figure is under its bar the bar is not met yet, and the README says so.
     const FLOORS: &[(&str, f64, f64)] = &[
-        ("all", 0.976, 0.952),
+        ("all", 0.980, 0.952),
         ("de", 1.000, 0.875),
         ("en", 0.969, 0.969),
         ("es", 1.000, 1.000),
         ("fr", 0.969, 0.969),
         ("it", 1.000, 0.920),
-        ("nl", 0.920, 0.920),
+        ("nl", 0.958, 0.920),
         ("pt", 0.970, 1.000),
     ];
 

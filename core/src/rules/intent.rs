@@ -18,10 +18,10 @@ mod taken_back;
 mod whose;
 
 use lexicon::*;
-use reading::{normalized, sentences};
+use reading::{normalized, sentences, without_quotations};
 use taken_back::{
     asks_what_the_bot_is, asks_who_reads_later, calls_off, declines_first, if_someone_does, is_curious_sentence,
-    is_existence_pair, negated, no_use_after, rather_not, refuses, would_like,
+    is_existence_pair, is_simile, negated, no_use_after, rather_not, refuses, would_like,
 };
 use whose::{acted, mine_act, names_a_plan, theirs};
 
@@ -84,8 +84,10 @@ impl BotPhrases {
 /// and an exclusion of only small words or negations ("not", "to") would change the meaning of
 /// every message rather than name a product.
 pub fn phrase_problem(phrase: &str, exclusion: bool) -> Option<&'static str> {
-    if phrase.contains(['.', ',', ';', ':', '!', '?', '(', ')', '\n', '¿', '¡']) {
-        return Some("a phrase must not contain . , ; : ! ? or brackets: messages are matched clause by clause");
+    if phrase.chars().any(text::breaks_clause) {
+        return Some(
+            "a phrase must not contain . , ; : ! ? brackets, dashes or emoji: messages are matched clause by clause",
+        );
     }
     let words: Vec<Word> = normalized(text::tokens(phrase)).into_iter().map(Word::new).collect();
     if words.is_empty() {
@@ -122,40 +124,61 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
 /// hearing when it is sure the text asks and the rules found nothing. A bot's own phrases are
 /// never second-guessed, and its exclusions are left out of what the model reads.
 fn judged(text: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
-    let mut declined = false;
-    let by_rules = detect_in(text, phrases, &mut declined);
-    if by_rules.as_ref().is_some_and(|found| found.heard_by == HeardBy::BotPhrase) {
-        return by_rules;
-    }
-    let tokens = text::tokens(text);
-    let token_count = tokens.len();
-    let words = without_phrases(tokens, &phrases.excluded);
-    let probability = model::probability_of(&words);
+    let mut reading = Reading::default();
+    let by_rules = detect_in(text, phrases, &mut reading);
     match by_rules {
-        Some(found) => (probability >= model::TAKE_BACK_BELOW).then_some(found),
-        None if probability > model::HEAR_ABOVE
-            && !declined
-            && words.len() == token_count
-            && may_hear(&words, text.contains('?')) =>
-        {
-            Some(IntentMatch {
-                matched: model::strongest_words(&words, |w| {
-                    let word = Word::new(w.to_owned());
-                    is_someone(&word) || is_communicate(&word) || is_want(&word) || LOOKS.has(&word) || HELPS.has(&word)
-                })
-                .join(", "),
-                heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
+        Some(found) if found.heard_by == HeardBy::BotPhrase => Some(found),
+        // Taken back when the model is sure the message asks for no one and doubts the sentence
+        // that matched too: what the visitor told before a request ("tracking says delivered but
+        // nothing arrived. I need a human.") cannot take it back.
+        Some(found) => {
+            let whole = without_phrases(text::tokens(&without_quotations(text)), &phrases.excluded);
+            let sentence = without_phrases(reading.sentence, &phrases.excluded);
+            let sure_not = model::probability_of(&whole) < model::TAKE_BACK_BELOW
+                && model::probability_of(&sentence) < model::SENTENCE_DOUBT;
+            (!sure_not).then_some(found)
+        }
+        None if reading.declined => None,
+        None => {
+            // What the rules read: without someone else's quotations.
+            let read = without_quotations(text);
+            let tokens = text::tokens(&read);
+            let excluded_said =
+                !phrases.excluded.is_empty() && without_phrases(tokens.clone(), &phrases.excluded).len() < tokens.len();
+            let probability = model::probability_of(&tokens);
+            (probability > model::HEAR_ABOVE && !excluded_said && may_hear(&tokens, read.contains('?'))).then(|| {
+                IntentMatch {
+                    matched: model::strongest_words(&tokens, |w| telling(&Word::new(w.to_owned()))).join(", "),
+                    heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
+                }
             })
         }
-        _ => None,
     }
+}
+
+/// What the rules leave for the model: the words of the sentence that matched, and whether they
+/// took back a clause or a sentence that names someone (then the model must not hear alone).
+#[derive(Default)]
+struct Reading {
+    sentence: Vec<String>,
+    declined: bool,
+}
+
+/// A word that tells what the model heard: who, or the asking itself.
+fn telling(word: &Word) -> bool {
+    is_someone(word)
+        || CALLBACKS.has(word)
+        || is_communicate(word)
+        || is_want(word)
+        || LOOKS.has(word)
+        || HELPS.has(word)
 }
 
 /// The model reads words, not their order: it may hear a request alone only where someone is
 /// named and something asks (a word that talks, wants, may, looks or pleads, a question, or a few
-/// words: "someone from billing asap"; not "the billing department charged me twice"), and where
-/// nothing is refused, compared, preferred, believed or past ("I do not want to talk to an agent",
-/// "preferisco chattare con te che con un operatore"). (The rules taking something back, and a
+/// words: "someone from billing asap"), and where nothing is refused, compared, preferred, believed
+/// or past ("I do not want to talk to an agent", "preferisco chattare con te che con un operatore",
+/// "the billing department charged me twice"). (The rules taking something back, and a
 /// bot's exclusions, are checked by the caller.)
 fn may_hear(words: &[String], question: bool) -> bool {
     let read: Vec<Word> = normalized(words.to_vec()).into_iter().map(Word::new).collect();
@@ -170,7 +193,10 @@ fn may_hear(words: &[String], question: bool) -> bool {
         });
     let order_decides = read.iter().any(|w| {
         let compares = [THAN, COMPARATIVES, PREFERS, SIMILES, BELIEFS, FORMERLY, COUNTERFACTUALS];
-        NEGATIONS.has(w) || WITHOUT.has(w) || compares.iter().any(|class| class.has(w))
+        // A past ("someone from sales emailed me", "een medewerker heeft me gebeld", "un agente
+        // me llamó ayer"): who did what, in an order the words alone do not tell.
+        let past = PAST_AUX.has(w) || PAST_MARKERS.has(w) || (w.len() > 4 && w.ends_with("ed"));
+        NEGATIONS.has(w) || WITHOUT.has(w) || past || compares.iter().any(|class| class.has(w))
     });
     named && asks && !order_decides
 }
@@ -196,7 +222,7 @@ fn without_phrases(words: Vec<String>, phrases: &[Vec<String>]) -> Vec<String> {
 /// The rules' first match in `message`; `declined` is set when they took back a clause or a
 /// sentence that names someone (a condition, a called-off request, a question about the bot…),
 /// where the model must not hear a request on its own.
-fn detect_in(message: &str, phrases: &BotPhrases, declined: &mut bool) -> Option<IntentMatch> {
+fn detect_in(message: &str, phrases: &BotPhrases, reading: &mut Reading) -> Option<IntentMatch> {
     let sentences = sentences(message, &phrases.excluded);
     let curious_at: Vec<bool> = sentences.iter().map(is_curious_sentence).collect();
     for (index, sentence) in sentences.iter().enumerate() {
@@ -206,7 +232,7 @@ fn detect_in(message: &str, phrases: &BotPhrases, declined: &mut bool) -> Option
         // "Ik heb een nieuwe medewerker nodig, hebben jullie vacatures?": about working there.
         let about_jobs = sentence.clauses.iter().flatten().any(|t| JOBS.has(t));
         if calls_off(sentence) || declines_first(sentence) || rather_not_after || about_jobs {
-            *declined |= sentence.clauses.iter().flatten().any(is_someone);
+            reading.declined |= sentence.clauses.iter().flatten().any(is_someone);
             continue;
         }
         let words = || sentence.clauses.iter().flatten();
@@ -231,6 +257,7 @@ fn detect_in(message: &str, phrases: &BotPhrases, declined: &mut bool) -> Option
                 && let Some(found) =
                     asks_whether_anyone_is_there(clause, Asking { question: sentence.question, last: true })
             {
+                reading.sentence = sentence.tokens.clone();
                 return Some(found);
             }
             // "Gibt's bei euch noch Menschen oder nur noch Bots?": whether anyone is left at all.
@@ -239,19 +266,20 @@ fn detect_in(message: &str, phrases: &BotPhrases, declined: &mut bool) -> Option
                 && clause.iter().any(|t| EXISTENCE.has(t))
                 && let Some(found) = asked_by_verb(clause, false)
             {
+                reading.sentence = sentence.tokens.clone();
                 return Some(found);
             }
             // "Ich dachte, hier chattet eine echte Person": a short clause of what the visitor
             // thought reports what follows.
             if thought {
-                *declined |= clause.iter().any(is_someone);
+                reading.declined |= clause.iter().any(is_someone);
                 continue;
             }
             thought = clause.len() <= 3 && clause.iter().any(|t| BELIEFS.has(t));
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
             // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
             if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) || declines(clause) {
-                *declined |= clause.iter().any(is_someone);
+                reading.declined |= clause.iter().any(is_someone);
                 continue;
             }
             // "Die Person, die bestellt hat, …": the person is the subject of what follows.
@@ -260,6 +288,7 @@ fn detect_in(message: &str, phrases: &BotPhrases, declined: &mut bool) -> Option
             // anyone to call me, can I cancel here?" refuses in its first clause).
             let asking = Asking { question: sentence.question, last: at + 1 == sentence.clauses.len() };
             if let Some(found) = detect_in_clause(clause, asking, described) {
+                reading.sentence = sentence.tokens.clone();
                 return Some(found);
             }
         }
@@ -393,6 +422,12 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
                 continue;
             }
             let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
+            // "The chatbot kept telling me to call someone", "de chauffeur zei dat er iemand
+            // moest tekenen": what someone said.
+            let said = clause[..start].iter().rposition(|t| SAYS.has(t));
+            if said.is_some_and(|at| start - at <= 4 && !clause[at..start].iter().any(|t| FIRST_PERSON.has(t))) {
+                continue;
+            }
             // "Add a team member", "einen Mitarbeiter hinzufügen": the person is another verb's object.
             let after = clause[noun_at + 1..(noun_at + 6).min(clause.len())]
                 .iter()
@@ -565,11 +600,17 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
         let t = &clause[i];
         (is_person(t) || is_anyone(t) || is_team(t)) && !HUMANS.has(t) && !names_a_plan(clause, i)
     });
-    if let (Some(at), Some(free)) = (role_at, has(FREE).filter(|_| asking.last && !counted)) {
+    // "Someone at the store told me the online price…": what someone said, not who is free.
+    let told = clause.iter().any(|t| OTHER_VERBS.has(t) || SAYS.has(t));
+    if let (Some(at), Some(free)) = (role_at, has(FREE).filter(|_| asking.last && !counted && !told)) {
         return Some(IntentMatch::lexicon(format!("{} … {free}", clause[at])));
     }
     let person_at = clause.iter().position(|t| is_person(t) || is_anyone(t))?;
     let person = &clause[person_at];
+    // "Redest du wie ein Mensch…?": what the bot is like.
+    if (person_at.saturating_sub(3)..person_at).any(|i| is_simile(clause, i)) {
+        return None;
+    }
     let where_before = clause[person_at.saturating_sub(3)..person_at].iter().find(|t| WHERE.has(t));
     if let Some(there) = has(THERE_VERBS).filter(|_| !counted).or(where_before) {
         return Some(IntentMatch::lexicon(format!("{person} … {there}")));

@@ -12,9 +12,15 @@ rules alone and for the rules with the model's second opinion (`model::TAKE_BACK
 `model::HEAR_ABOVE`, chosen on those figures). The held-out part is never read.
 
 Writes model.bin: b"HOI2", scale (f32), bias (f32), bucket count (u32), then one i8 weight per
-bucket (weight = i8 * scale); and model_golden.tsv: the probability of the first 40 development
-messages, which a test compares with the Rust code's."""
-import struct, sys
+bucket (weight = i8 * scale); model_golden.tsv: the probability of the first six training
+messages of each language, which a test compares with the Rust code's; and model_features.sha256:
+the digest of every training message's features, which a test recomputes, so a change to how
+messages are read fails until the model is retrained.
+
+The "rules and model" figure (with a second argument: `id<TAB>0|1` per validation message, what
+the rules alone decided) only approximates the detector: it leaves out when the model may hear
+alone. `cargo run -p handoff-core --example intent_report` gives the real figures."""
+import hashlib, struct, sys
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -70,9 +76,18 @@ def main():
         z = bias + float(quantized[feats].astype(np.float64).sum() * scale) / np.sqrt(len(feats))
         return 1.0 / (1.0 + np.exp(-z))
 
+    per_language = {}
+    for row in train:
+        per_language.setdefault(row[1].split("-")[0], []).append(row)
     with open(OUT + "model_golden.tsv", "w", encoding="utf-8") as f:
-        for _, ident, _, feats in train[:40]:
-            f.write(f"{ident}\t{probability(feats):.6f}\n")
+        for rows_of_language in per_language.values():
+            for _, ident, _, feats in rows_of_language[:6]:
+                f.write(f"{ident}\t{probability(feats):.6f}\n")
+    digest = hashlib.sha256()
+    for _, ident, _, feats in train:
+        digest.update(f"{ident}\t{','.join(map(str, feats))}\n".encode())
+    with open(OUT + "model_features.sha256", "w", encoding="utf-8") as f:
+        f.write(digest.hexdigest() + "\n")
     if validation:
         truth = np.array([r[2] for r in validation])
         p = np.array([probability(r[3]) for r in validation])

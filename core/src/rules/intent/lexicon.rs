@@ -103,6 +103,7 @@ classes! {
     COPULAS = 73 "copulas",
     PEOPLE_OF_MINE = 74 "people_of_mine",
     NO_USE = 75 "no_use",
+    PAST_MARKERS = 76 "past_markers",
 }
 
 pub const STRONG_PHRASES: Phrases = Phrases(0);

@@ -12,6 +12,8 @@ pub(super) struct Sentence {
     /// The same clauses before compounds are blanked, where a bot's extra phrases are looked for
     /// (a bot may count "another person" although the lexicon does not).
     pub(super) with_compounds: Vec<Vec<Word>>,
+    /// The sentence's words as `text::tokens` reads them, for the model's second opinion.
+    pub(super) tokens: Vec<String>,
     pub(super) question: bool,
 }
 
@@ -21,8 +23,9 @@ pub(super) fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence
     without_quotations(message)
         .split_inclusive(['.', '!', '?', '\n', ':'])
         .map(|raw| {
-            let (mut clauses, mut with_compounds) = (Vec::new(), Vec::new());
+            let (mut clauses, mut with_compounds, mut tokens) = (Vec::new(), Vec::new(), Vec::new());
             for clause in text::clauses(raw) {
+                tokens.extend(clause.iter().cloned());
                 let clause: Vec<Word> = normalized(clause).into_iter().map(Word::new).collect();
                 let clause =
                     replace_phrases(clause, |c, at| excluded.iter().find(|p| begins_with(&c[at..], p)).map(Vec::len));
@@ -32,7 +35,7 @@ pub(super) fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence
                 with_compounds.extend(clause.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec));
                 clauses.extend(blanked.chunks(MAX_CLAUSE_WORDS).map(<[Word]>::to_vec));
             }
-            Sentence { question: raw.contains(['?', '¿']), clauses, with_compounds }
+            Sentence { question: raw.contains(['?', '¿']), clauses, with_compounds, tokens }
         })
         .filter(|s| !s.clauses.is_empty())
         .collect()
@@ -51,11 +54,16 @@ pub(super) fn without_quotations(message: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
-    while let Some((start, closers)) =
-        rest.char_indices().find_map(|(i, c)| QUOTES.iter().find(|(open, _)| *open == c).map(|(_, close)| (i, close)))
-    {
+    // A '"' right after a digit is an inch mark ("my 65\" TV"), neither opening nor closing.
+    let inch = |text: &str, at: usize| text[..at].chars().next_back().is_some_and(|c| c.is_ascii_digit());
+    while let Some((start, closers)) = rest.char_indices().find_map(|(i, c)| {
+        QUOTES.iter().find(|(open, _)| *open == c && !(c == '"' && inch(rest, i))).map(|(_, close)| (i, close))
+    }) {
         let inner_start = start + rest[start..].chars().next().map_or(1, char::len_utf8);
-        let Some(len) = rest[inner_start..].find(*closers) else { break };
+        let closing = rest[inner_start..]
+            .char_indices()
+            .find(|(i, c)| closers.contains(c) && !(*c == '"' && inch(&rest[inner_start..], *i)));
+        let Some((len, _)) = closing else { break };
         let inner = &rest[inner_start..inner_start + len];
         // The last few words before the quotation (a bounded look, whatever the message's length).
         let near = rest[..start].char_indices().rev().nth(40).map_or(0, |(i, _)| i);

@@ -183,10 +183,13 @@ pub(super) fn asks_who_reads_later(clause: &[Word]) -> bool {
 /// "Is there a human behind this chat?": what the bot is, unless the visitor also wants or
 /// complains in the sentence.
 pub(super) fn asks_who_is_behind(sentence: &Sentence) -> bool {
-    let mut words = sentence.clauses.iter().flatten();
-    words.clone().any(|t| BEHIND.has(t))
-        && words.clone().any(is_someone)
-        && !words.any(|t| is_want(t) || COMPLAINTS.has(t))
+    let words: Vec<&Word> = sentence.clauses.iter().flatten().collect();
+    // "…derrière ce chat ou pas ??": "or not" insists.
+    let or_not = words.windows(2).any(|w| OR.has(w[0]) && NEGATIONS.has(w[1]));
+    words.iter().any(|t| BEHIND.has(t))
+        && words.iter().any(|t| is_someone(t))
+        && !or_not
+        && !words.iter().any(|t| is_want(t) || COMPLAINTS.has(t))
 }
 
 /// "Just curious", "I ask because…", "solo por saber": the visitor only wonders.

@@ -172,6 +172,11 @@ fn a_long_word_or_a_long_list_is_read_in_bounded_time_and_nothing_near_the_end_i
     assert!(detect(&format!("{commas} talk to a human"), &BotPhrases::default()).is_some());
     assert!(detect(&commas, &BotPhrases::default()).is_none());
     assert!(phrase_problem("Human Touch", true).is_none() && phrase_problem("a", true).is_some());
+    // A dash or an emoji ends a clause as a comma does, so a phrase with one could never match.
+    for phrase in ["order — status", "order – status", "human 🙏", "order. status"] {
+        assert!(phrase_problem(phrase, false).is_some(), "{phrase}");
+    }
+    assert!(phrase_problem("human-touch", false).is_none(), "a hyphen is inside a word");
 }
 
 proptest::proptest! {
@@ -347,6 +352,27 @@ fn the_model_takes_back_hears_alone_and_never_second_guesses_the_bot() {
     let extra = ["order status".to_owned()];
     let bot = detect("order status", &BotPhrases::new(&extra, [])).expect("the bot's phrase");
     assert_eq!(bot.heard_by, HeardBy::BotPhrase);
+    // Nor someone else's quotation, nor a report of what someone did (a review found these).
+    for message in [
+        "The FAQ says \"speak to a representative\"",
+        "Il messaggio dice \"parla con un operatore\"",
+        "the billing department charged me twice",
+        "someone from sales emailed me",
+        "un agente me llamó ayer",
+        "alguém do suporte me ligou",
+        "een medewerker heeft me gebeld",
+    ] {
+        assert!(detect(message, &BotPhrases::default()).is_none(), "{message}");
+    }
+    // What the visitor told before a request does not take it back, and an inch mark is no
+    // quotation.
+    for message in [
+        "Tracking says delivered but nothing arrived, neighbours have nothing, the photo shows a different door. I need a human.",
+        "Il tracking dice consegnato ma non è arrivato niente. Ho bisogno di una persona.",
+        "The screen says \"No signal. Please, I need a technician to look at my 65\" TV",
+    ] {
+        assert!(detect(message, &BotPhrases::default()).is_some(), "{message}");
+    }
     // Nor does the model hear a request in what the bot excluded.
     let excluded = ["accounts".to_owned()];
     assert!(detect("somebody from accounts, please", &BotPhrases::new([], &excluded)).is_none());
