@@ -21,7 +21,7 @@ use lexicon::*;
 use reading::{normalized, sentences, without_quotations};
 use taken_back::{
     asks_what_the_bot_is, asks_who_reads_later, calls_off, declines_first, if_someone_does, is_curious_sentence,
-    is_existence_pair, is_simile, negated, no_use_after, rather_not, refuses, would_like,
+    is_existence_pair, is_simile, negated, no_use_after, rather_not, refuses, rhetorical, would_like,
 };
 use whose::{acted, mine_act, names_a_plan, theirs};
 
@@ -271,11 +271,16 @@ fn detect_in(message: &str, phrases: &BotPhrases, reading: &mut Reading) -> Opti
             }
             // "Ich dachte, hier chattet eine echte Person": a short clause of what the visitor
             // thought reports what follows.
-            if thought {
+            // Not when the visitor starts again and wants ("I thought about it, I want a human").
+            let wants_again = clause.first().is_some_and(|t| FIRST_PERSON.has(t)) && clause.iter().any(is_want);
+            if thought && !wants_again {
                 reading.declined |= clause.iter().any(is_someone);
                 continue;
             }
-            thought = clause.len() <= 3 && clause.iter().any(|t| BELIEFS.has(t));
+            // "Ich dachte am Anfang wirklich, …": up to six words when it opens with "I thought".
+            let opens_with_i = clause.first().is_some_and(|t| FIRST_PERSON.has(t));
+            thought =
+                (clause.len() <= 3 || (clause.len() <= 6 && opens_with_i)) && clause.iter().any(|t| BELIEFS.has(t));
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
             // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
             if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) || declines(clause) {
@@ -286,7 +291,9 @@ fn detect_in(message: &str, phrases: &BotPhrases, reading: &mut Reading) -> Opti
             let described = sentence.clauses.get(at + 1).and_then(|c| c.first()).is_some_and(|t| RELATIVES.has(t));
             // "Nobody will call me?" is asked by the clause before the question mark ("I don't want
             // anyone to call me, can I cancel here?" refuses in its first clause).
-            let asking = Asking { question: sentence.question, last: at + 1 == sentence.clauses.len() };
+            // "Haben Sie keinen Berater, der mir hilft?": a relative clause after it still ends it.
+            let last = at + 1 == sentence.clauses.len() || (described && at + 2 == sentence.clauses.len());
+            let asking = Asking { question: sentence.question, last };
             if let Some(found) = detect_in_clause(clause, asking, described) {
                 reading.sentence = sentence.tokens.clone();
                 return Some(found);
@@ -441,7 +448,8 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
             let nobody_asked = question
                 && NEGATIONS.has(noun)
                 && (noun_at < verb_at || (is_anyone(noun) && !clause.iter().any(|t| WITHOUT.has(t))));
-            if !other_verb && !theirs(clause, noun_at) && (nobody_asked || !negated(clause, start, end)) {
+            let asks_anyway = nobody_asked || rhetorical(clause, question);
+            if !other_verb && !theirs(clause, noun_at) && (asks_anyway || !negated(clause, start, end)) {
                 return Some(IntentMatch::lexicon(format!("{} … {}", clause[start], clause[end - 1])));
             }
         }
@@ -467,9 +475,10 @@ fn asked_to_handle(clause: &[Word], question: bool) -> Option<IntentMatch> {
         |i: usize| i < verb_at && clause[i + 1..verb_at].iter().all(|t| matches!(t.as_str(), "to" | "zu" | "te"));
     let wants = clause.iter().enumerate().any(|(i, t)| (is_want(t) || WISHES.has(t)) && !to_look(i));
     let by = clause[noun_at.saturating_sub(3)..noun_at].iter().any(|t| BY.has(t));
-    // "Would customer service have a look…", "que lo revise facturación": asked without a "?".
+    // "Would customer service have a look…", "que lo revise facturación", "(ich wünsche,) dass sich
+    // die Beschwerdestelle … annimmt": asked without a "?".
     let polite = clause.first().is_some_and(|t| MODALS.has(t) || matches!(t.as_str(), "would" | "zou" | "zouden"));
-    let wish = clause.first().is_some_and(|t| matches!(t.as_str(), "que" | "q" | "qu" | "che"));
+    let wish = clause.first().is_some_and(|t| matches!(t.as_str(), "que" | "q" | "qu" | "che" | "dass" | "dat"));
     let asked = wants
         || by
         || wish
@@ -478,7 +487,8 @@ fn asked_to_handle(clause: &[Word], question: bool) -> Option<IntentMatch> {
         || (question && clause.iter().any(|t| MODALS.has(t)));
     let (start, end) = (verb_at.min(noun_at), verb_at.max(noun_at) + 1);
     let others = clause.iter().any(|t| (OTHER_VERBS.has(t) && !LOOKS.has(t) && !HELPS.has(t)) || JOBS.has(t));
-    (asked && !by_me && !others && !reported(clause, verb_at) && !negated(clause, start, end))
+    let refused = !rhetorical(clause, question) && negated(clause, start, end);
+    (asked && !by_me && !others && !reported(clause, verb_at) && !refused)
         .then(|| IntentMatch::lexicon(format!("{} … {}", clause[start], clause[end - 1])))
 }
 
@@ -617,13 +627,14 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
     }
     // "¿No hay ningún asesor disponible?", "vous n'avez aucun conseiller ?"
     // French "personne" without an article is "nobody" ("y a vraiment personne ?").
-    let nobody = person == "personne" && (person_at == 0 || !DETERMINERS.has(&clause[person_at - 1]));
+    let nobody =
+        person == "personne" && !clause[person_at.saturating_sub(2)..person_at].iter().any(|t| DETERMINERS.has(t));
     let negation_before = (0..person_at).any(|i| refuses(clause, i)) || NEGATIONS.has(person) || nobody;
-    let said_missing = has(AVAILABLE).or(has(HERE)).or(has(EXISTENCE)).or(has(HAVE)).is_some()
+    let said_missing = has(AVAILABLE).or(has(HERE)).or(has(EXISTENCE)).or(has(HAVE)).or(has(COPULAS)).is_some()
         || (0..clause.len()).any(|i| is_existence_pair(clause, i));
-    let described = clause.get(person_at + 1).is_some_and(|t| RELATIVES.has(t));
-    (asking.last && negation_before && said_missing && !described)
-        .then(|| IntentMatch::lexicon(format!("no … {person}")))
+    // "Haben Sie keinen Kundenberater, der sich das ansieht?", "is do echt kaana, mit dem ma redn
+    // kann??": no one there who would, asked, complains too.
+    (asking.last && negation_before && said_missing).then(|| IntentMatch::lexicon(format!("no … {person}")))
 }
 
 /// A clause that is only a person and small words ("human please", "Agent!", "qqn du SAV stp").

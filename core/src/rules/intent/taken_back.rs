@@ -212,8 +212,11 @@ pub(super) fn declines_first(sentence: &Sentence) -> bool {
 /// "Moet ik echt bellen? Liever niet": a short sentence after a question that would rather not.
 pub(super) fn rather_not(sentence: &Sentence) -> bool {
     let words: Vec<&Word> = sentence.clauses.iter().flatten().collect();
-    words.len() <= 4
-        && words.iter().any(|t| PREFERS.has(t))
+    // "Liever niet", "will ich eigentlich nicht": a short sentence that would rather not, naming
+    // no one.
+    words.len() <= 5
+        && words.iter().any(|t| PREFERS.has(t) || is_want(t))
+        && !words.iter().any(|t| is_someone(t) || DETERMINERS.has(t) || DEFINITE.has(t))
         && (0..sentence.clauses.len()).any(|c| (0..sentence.clauses[c].len()).any(|i| refuses(&sentence.clauses[c], i)))
 }
 
@@ -226,4 +229,13 @@ pub(super) fn no_use_after(clause: &[Word], end: usize) -> bool {
         || after
             .iter()
             .any(|t| matches!(t.as_str(), "inutile" | "sinnlos" | "pointless" | "useless" | "zinloos" | "inutil"))
+}
+
+/// "Kann mir nicht einfach mal ein Mensch helfen??", "can't anyone call me?": a question that
+/// opens with a modal and its negation asks, rhetorically (not "… without a person?").
+pub(super) fn rhetorical(clause: &[Word], question: bool) -> bool {
+    question
+        && clause.first().is_some_and(|t| MODALS.has(t))
+        && (1..clause.len().min(4)).any(|i| refuses(clause, i))
+        && !clause.iter().any(|t| WITHOUT.has(t))
 }

@@ -377,3 +377,30 @@ fn the_model_takes_back_hears_alone_and_never_second_guesses_the_bot() {
     let excluded = ["accounts".to_owned()];
     assert!(detect("somebody from accounts, please", &BotPhrases::new([], &excluded)).is_none());
 }
+
+/// German requests the eighth development part showed missed, and what must stay quiet beside
+/// them, in words of their own.
+#[test]
+fn german_complaints_that_nobody_is_there_ask_and_reports_of_beliefs_do_not() {
+    let asked = [
+        "ist da wirklich keiner, mit dem man reden kann??",
+        "Haben Sie keinen Berater, der mir hilft?",
+        "kann mir nicht einfach ein Mitarbeiter helfen??",
+        "wie lange noch, bis einer von euch das übernimmt?",
+        "wir möchten das gern mit einer zuständigen Person abstimmen",
+        "Perché non posso parlare con una persona? Non chiedo la luna.",
+        "I thought about it, I want to speak to a human",
+    ];
+    let missed: Vec<&str> = asked.into_iter().filter(|m| !fires(m)).collect();
+    assert!(missed.is_empty(), "should fire: {missed:#?}");
+    let not_asked = [
+        "ich dachte anfangs wirklich, hier schreibt ein echter Mensch",
+        "mein Mann glaubt, ich chatte mit einem echten Menschen",
+        "eine Weiterleitung an einen Mitarbeiter ist nicht erforderlich",
+        "muss ich wirklich mit jemandem telefonieren? will ich eigentlich nicht",
+        "Est-ce que vous êtes une vraie personne ?",
+        "Gibt es eine Schnittstelle zu DATEV für unsere Personalabteilung?",
+    ];
+    let fired: Vec<&str> = not_asked.into_iter().filter(|m| fires(m)).collect();
+    assert!(fired.is_empty(), "should not fire: {fired:#?}");
+}
