@@ -18,7 +18,7 @@ mod taken_back;
 mod whose;
 
 use lexicon::*;
-use reading::{normalized, sentences, without_quotations};
+use reading::{Sentence, normalized, sentences};
 use taken_back::{
     asks_what_the_bot_is, asks_who_reads_later, calls_off, declines_first, if_someone_does, is_curious_sentence,
     is_existence_pair, is_simile, negated, no_use_after, rather_not, refuses, rhetorical, would_like,
@@ -124,33 +124,32 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
 /// hearing when it is sure the text asks and the rules found nothing. A bot's own phrases are
 /// never second-guessed, and its exclusions are left out of what the model reads.
 fn judged(text: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
+    let sentences = sentences(text, &phrases.excluded);
     let mut reading = Reading::default();
-    let by_rules = detect_in(text, phrases, &mut reading);
+    let by_rules = detect_in(&sentences, phrases, &mut reading);
+    // What the rules read (without someone else's quotations), as the model reads words.
+    let tokens = || sentences.iter().flat_map(|s| s.tokens.iter().cloned()).collect::<Vec<String>>();
     match by_rules {
         Some(found) if found.heard_by == HeardBy::BotPhrase => Some(found),
         // Taken back when the model is sure the message asks for no one and doubts the sentence
         // that matched too: what the visitor told before a request ("tracking says delivered but
         // nothing arrived. I need a human.") cannot take it back.
         Some(found) => {
-            let whole = without_phrases(text::tokens(&without_quotations(text)), &phrases.excluded);
-            let sentence = without_phrases(reading.sentence, &phrases.excluded);
-            let sure_not = model::probability_of(&whole) < model::TAKE_BACK_BELOW
-                && model::probability_of(&sentence) < model::SENTENCE_DOUBT;
+            let sure_not = model::probability_of(&without_phrases(tokens(), &phrases.excluded))
+                < model::TAKE_BACK_BELOW
+                && model::probability_of(&without_phrases(reading.sentence, &phrases.excluded)) < model::SENTENCE_DOUBT;
             (!sure_not).then_some(found)
         }
         None if reading.declined => None,
         None => {
-            // What the rules read: without someone else's quotations.
-            let read = without_quotations(text);
-            let tokens = text::tokens(&read);
+            let tokens = tokens();
             let excluded_said =
                 !phrases.excluded.is_empty() && without_phrases(tokens.clone(), &phrases.excluded).len() < tokens.len();
             let probability = model::probability_of(&tokens);
-            (probability > model::HEAR_ABOVE && !excluded_said && may_hear(&tokens, read.contains('?'))).then(|| {
-                IntentMatch {
-                    matched: model::strongest_words(&tokens, |w| telling(&Word::new(w.to_owned()))).join(", "),
-                    heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
-                }
+            let question = sentences.iter().any(|s| s.question);
+            (probability > model::HEAR_ABOVE && !excluded_said && may_hear(&tokens, question)).then(|| IntentMatch {
+                matched: model::strongest_words(&tokens, |w| telling(&Word::new(w.to_owned()))).join(", "),
+                heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
             })
         }
     }
@@ -219,11 +218,10 @@ fn without_phrases(words: Vec<String>, phrases: &[Vec<String>]) -> Vec<String> {
     out
 }
 
-/// The rules' first match in `message`; `declined` is set when they took back a clause or a
+/// The rules' first match in the sentences; `declined` is set when they took back a clause or a
 /// sentence that names someone (a condition, a called-off request, a question about the bot…),
 /// where the model must not hear a request on its own.
-fn detect_in(message: &str, phrases: &BotPhrases, reading: &mut Reading) -> Option<IntentMatch> {
-    let sentences = sentences(message, &phrases.excluded);
+fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading) -> Option<IntentMatch> {
     let curious_at: Vec<bool> = sentences.iter().map(is_curious_sentence).collect();
     for (index, sentence) in sentences.iter().enumerate() {
         // Called off ("cancel my request for an agent"), declined first ("no human please, …"),
