@@ -27,19 +27,7 @@ fn main() {
     }
     if args.iter().any(|a| a == "--time") {
         // A rough figure while tuning; the criterion bench (`scripts/bench`) is the measure.
-        let samples = [
-            corpus::DEV,
-            corpus::DEV2,
-            corpus::DEV3,
-            corpus::DEV4,
-            corpus::DEV5,
-            corpus::DEV6,
-            corpus::DEV7,
-            corpus::DEV8,
-        ]
-        .into_iter()
-        .flat_map(corpus::samples)
-        .collect::<Vec<_>>();
+        let samples = corpus::DEVELOPMENT.into_iter().flat_map(|(_, part)| corpus::samples(part)).collect::<Vec<_>>();
         let phrases = intent::BotPhrases::default();
         let first = std::time::Instant::now();
         std::hint::black_box(intent::detect("hello", &phrases));
@@ -63,18 +51,7 @@ fn main() {
         return;
     }
     if std::env::args().any(|a| a == "--dev-errors") {
-        let development = [
-            corpus::DEV,
-            corpus::DEV2,
-            corpus::DEV3,
-            corpus::DEV4,
-            corpus::DEV5,
-            corpus::DEV6,
-            corpus::DEV7,
-            corpus::DEV8,
-        ]
-        .into_iter()
-        .flat_map(corpus::samples);
+        let development = corpus::DEVELOPMENT.into_iter().flat_map(|(_, part)| corpus::samples(part));
         for sample in development {
             let found = intent::detect(&sample.text, &intent::BotPhrases::default());
             if found.is_some() != sample.human {

@@ -340,20 +340,12 @@ fn the_model_takes_back_hears_alone_and_never_second_guesses_the_bot() {
     // What the rules hear they report as the lexicon's.
     let lexicon = detect("I want to talk to a human", &BotPhrases::default()).expect("heard");
     assert_eq!(lexicon.heard_by, HeardBy::Lexicon);
-    // The model never hears alone what is refused, compared, or taken back by the rules.
+    // The model never hears alone what is refused, compared, or taken back by the rules, nor
+    // someone else's quotation, nor a report of what someone did (a review found these).
     for message in [
         "I do not want anybody from accounts, please",
         "please cancel my request to speak with a manager, all sorted",
         "is your CEO a real person?",
-    ] {
-        assert!(detect(message, &BotPhrases::default()).is_none(), "{message}");
-    }
-    // A bot's own phrase is never second-guessed, whatever the model thinks of it.
-    let extra = ["order status".to_owned()];
-    let bot = detect("order status", &BotPhrases::new(&extra, [])).expect("the bot's phrase");
-    assert_eq!(bot.heard_by, HeardBy::BotPhrase);
-    // Nor someone else's quotation, nor a report of what someone did (a review found these).
-    for message in [
         "The FAQ says \"speak to a representative\"",
         "Il messaggio dice \"parla con un operatore\"",
         "the billing department charged me twice",
@@ -373,6 +365,10 @@ fn the_model_takes_back_hears_alone_and_never_second_guesses_the_bot() {
     ] {
         assert!(detect(message, &BotPhrases::default()).is_some(), "{message}");
     }
+    // A bot's own phrase is never second-guessed, whatever the model thinks of it.
+    let extra = ["order status".to_owned()];
+    let bot = detect("order status", &BotPhrases::new(&extra, [])).expect("the bot's phrase");
+    assert_eq!(bot.heard_by, HeardBy::BotPhrase);
     // Nor does the model hear a request in what the bot excluded.
     let excluded = ["accounts".to_owned()];
     assert!(detect("somebody from accounts, please", &BotPhrases::new([], &excluded)).is_none());
