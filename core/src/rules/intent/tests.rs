@@ -5,6 +5,18 @@ fn fires(message: &str) -> bool {
     detect(message, &BotPhrases::default()).is_some()
 }
 
+/// Fails naming every message that does not fire, not only the first.
+fn assert_all_fire(messages: &[&str]) {
+    let missed: Vec<&&str> = messages.iter().filter(|m| !fires(m)).collect();
+    assert!(missed.is_empty(), "should fire: {missed:#?}");
+}
+
+/// Fails naming every message that fires.
+fn assert_none_fire(messages: &[&str]) {
+    let fired: Vec<&&str> = messages.iter().filter(|m| fires(m)).collect();
+    assert!(fired.is_empty(), "should not fire: {fired:#?}");
+}
+
 #[test]
 fn requests_in_five_languages_fire() {
     let cases = [
@@ -271,8 +283,7 @@ fn what_someone_would_do_if_asked_is_not_asked_for() {
         "parler à quelqu'un ne servira à rien, donne-moi juste la date",
         "we want to offer human handoff to our own users, is it in the pro plan?",
     ];
-    let fired: Vec<&str> = not_asked.into_iter().filter(|m| fires(m)).collect();
-    assert!(fired.is_empty(), "should not fire: {fired:#?}");
+    assert_none_fire(&not_asked);
     let asked = [
         "if possible I'd like to talk to someone",
         "if someone could call me back today that would be great",
@@ -318,8 +329,7 @@ fn what_someone_would_do_if_asked_is_not_asked_for() {
         "is your billing team available? I need to talk to them",
         "is there a real person I can talk to?",
     ];
-    let missed: Vec<&str> = asked.into_iter().filter(|m| !fires(m)).collect();
-    assert!(missed.is_empty(), "should fire: {missed:#?}");
+    assert_all_fire(&asked);
 }
 
 #[test]
@@ -387,8 +397,7 @@ fn german_complaints_that_nobody_is_there_ask_and_reports_of_beliefs_do_not() {
         "Perché non posso parlare con una persona? Non chiedo la luna.",
         "I thought about it, I want to speak to a human",
     ];
-    let missed: Vec<&str> = asked.into_iter().filter(|m| !fires(m)).collect();
-    assert!(missed.is_empty(), "should fire: {missed:#?}");
+    assert_all_fire(&asked);
     let not_asked = [
         "ich dachte anfangs wirklich, hier schreibt ein echter Mensch",
         "mein Mann glaubt, ich chatte mit einem echten Menschen",
@@ -397,6 +406,5 @@ fn german_complaints_that_nobody_is_there_ask_and_reports_of_beliefs_do_not() {
         "Est-ce que vous êtes une vraie personne ?",
         "Gibt es eine Schnittstelle zu DATEV für unsere Personalabteilung?",
     ];
-    let fired: Vec<&str> = not_asked.into_iter().filter(|m| fires(m)).collect();
-    assert!(fired.is_empty(), "should not fire: {fired:#?}");
+    assert_none_fire(&not_asked);
 }
