@@ -3,11 +3,13 @@
 //!
 //! A message is cut into sentences and clauses. A clause asks for someone when a person, a role
 //! or a team (`lexicon`) is the object of a word that asks to talk to them ("talk", "verbinden")
-//! or wants them ("I need the billing team"), when it asks whether anyone is there at all, or
-//! when it is only that person and small words ("human please", "un técnico, urgente"); unless a
-//! negation, a comparison, another verb or a question about the bot itself says otherwise.
+//! or wants them ("I need the billing team"), when it asks whether anyone is there at all, when
+//! someone is asked to look at the case, or when it is only that person and small words ("human
+//! please", "un técnico, urgente"); unless a negation, a comparison, a condition, another verb or a
+//! question about the bot itself says otherwise (`taken_back`, `whose`). A small linear model over
+//! the message's n-grams (`model`) gives the rules a second opinion (`judged`).
 //!
-//! Why a lexicon: the check runs on every escalation call inside a 128 MB Lambda; it must be
+//! Why rules: the check runs on every escalation call inside a 128 MB Lambda; it must be
 //! microseconds, deterministic and explainable ("matched 'talk … human'"). How well it hears is
 //! measured on the corpus in `core/corpus/intent/` (`rules::corpus`).
 
@@ -125,42 +127,37 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
 /// never second-guessed, and its exclusions are left out of what the model reads.
 fn judged(text: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     let sentences = sentences(text, &phrases.excluded);
-    let mut reading = Reading::default();
-    let by_rules = detect_in(&sentences, phrases, &mut reading);
+    let mut declined = false;
+    let by_rules = detect_in(&sentences, phrases, &mut declined);
     // What the rules read (without someone else's quotations), as the model reads words.
     let tokens = || sentences.iter().flat_map(|s| s.tokens.iter().cloned()).collect::<Vec<String>>();
     match by_rules {
-        Some(found) if found.heard_by == HeardBy::BotPhrase => Some(found),
+        Some((_, found)) if found.heard_by == HeardBy::BotPhrase => Some(found),
         // Taken back when the model is sure the message asks for no one and doubts the sentence
         // that matched too: what the visitor told before a request ("tracking says delivered but
         // nothing arrived. I need a human.") cannot take it back.
-        Some(found) => {
+        Some((index, found)) => {
             let sure_not = model::probability_of(&without_phrases(tokens(), &phrases.excluded))
                 < model::TAKE_BACK_BELOW
-                && model::probability_of(&without_phrases(reading.sentence, &phrases.excluded)) < model::SENTENCE_DOUBT;
+                && model::probability_of(&without_phrases(sentences[index].tokens.clone(), &phrases.excluded))
+                    < model::SENTENCE_DOUBT;
             (!sure_not).then_some(found)
         }
-        None if reading.declined => None,
+        None if declined => None,
         None => {
             let tokens = tokens();
-            let excluded_said =
-                !phrases.excluded.is_empty() && without_phrases(tokens.clone(), &phrases.excluded).len() < tokens.len();
+            // Where the bot's exclusions were said the model does not hear alone: the words left
+            // are not what the visitor wrote.
+            if !phrases.excluded.is_empty() && without_phrases(tokens.clone(), &phrases.excluded).len() < tokens.len() {
+                return None;
+            }
             let probability = model::probability_of(&tokens);
-            let question = sentences.iter().any(|s| s.question);
-            (probability > model::HEAR_ABOVE && !excluded_said && may_hear(&tokens, question)).then(|| IntentMatch {
+            (probability > model::HEAR_ABOVE && may_hear(&sentences)).then(|| IntentMatch {
                 matched: model::strongest_words(&tokens, |w| telling(&Word::new(w.to_owned()))).join(", "),
                 heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
             })
         }
     }
-}
-
-/// What the rules leave for the model: the words of the sentence that matched, and whether they
-/// took back a clause or a sentence that names someone (then the model must not hear alone).
-#[derive(Default)]
-struct Reading {
-    sentence: Vec<String>,
-    declined: bool,
 }
 
 /// A word that tells what the model heard: who, or the asking itself.
@@ -177,18 +174,16 @@ fn telling(word: &Word) -> bool {
 /// named and something asks (a word that talks, wants, may, looks or pleads, a question, or a few
 /// words: "someone from billing asap"), and where nothing is refused, compared, preferred, believed
 /// or past ("I do not want to talk to an agent", "preferisco chattare con te che con un operatore",
-/// "the billing department charged me twice"). (The rules taking something back, and a
-/// bot's exclusions, are checked by the caller.)
-fn may_hear(words: &[String], question: bool) -> bool {
-    let read: Vec<Word> = normalized(words.to_vec()).into_iter().map(Word::new).collect();
+/// "the billing department charged me twice"). Read on the rules' own words (the caller checks
+/// what the rules took back and the bot's exclusions).
+fn may_hear(sentences: &[Sentence]) -> bool {
+    let read: Vec<&Word> = sentences.iter().flat_map(|s| s.with_compounds.iter().flatten()).collect();
     let named = read.iter().any(|w| is_someone(w) || CALLBACKS.has(w));
-    let asks = question
+    let asks = sentences.iter().any(|s| s.question)
         || read.len() <= 6
         || read.iter().any(|w| {
             let asking = [MODALS, MUST, PLEASE, LOOKS, HELPS, CALL_ME, SEND, WISHES];
-            // "See" and "have" want only with a person right after ("I see the billing department…").
-            let wants = is_want(w) && !matches!(w.as_str(), "see" | "have" | "has");
-            wants || is_communicate(w) || asking.iter().any(|class| class.has(w))
+            (is_want(w) && !only_notices(w)) || is_communicate(w) || asking.iter().any(|class| class.has(w))
         });
     let order_decides = read.iter().any(|w| {
         let compares = [THAN, COMPARATIVES, PREFERS, SIMILES, BELIEFS, FORMERLY, COUNTERFACTUALS];
@@ -198,6 +193,12 @@ fn may_hear(words: &[String], question: bool) -> bool {
         NEGATIONS.has(w) || WITHOUT.has(w) || past || compares.iter().any(|class| class.has(w))
     });
     named && asks && !order_decides
+}
+
+/// "See" and "have" want someone only right before them ("I need to see a technician"), not
+/// elsewhere in the message ("I see the billing department charged me").
+fn only_notices(word: &Word) -> bool {
+    matches!(word.as_str(), "see" | "have" | "has")
 }
 
 /// `words` without the runs that are one of `phrases` (a bot's exclusions, "Human Touch").
@@ -218,10 +219,10 @@ fn without_phrases(words: Vec<String>, phrases: &[Vec<String>]) -> Vec<String> {
     out
 }
 
-/// The rules' first match in the sentences; `declined` is set when they took back a clause or a
-/// sentence that names someone (a condition, a called-off request, a question about the bot…),
-/// where the model must not hear a request on its own.
-fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading) -> Option<IntentMatch> {
+/// The rules' first match in the sentences, with the index of its sentence; `declined` is set when
+/// they took back a clause or a sentence that names someone (a condition, a called-off request, a
+/// question about the bot…), where the model must not hear a request on its own.
+fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, declined: &mut bool) -> Option<(usize, IntentMatch)> {
     let curious_at: Vec<bool> = sentences.iter().map(is_curious_sentence).collect();
     for (index, sentence) in sentences.iter().enumerate() {
         // Called off ("cancel my request for an agent"), declined first ("no human please, …"),
@@ -230,7 +231,7 @@ fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading
         // "Ik heb een nieuwe medewerker nodig, hebben jullie vacatures?": about working there.
         let about_jobs = sentence.clauses.iter().flatten().any(|t| JOBS.has(t));
         if calls_off(sentence) || declines_first(sentence) || rather_not_after || about_jobs {
-            reading.declined |= sentence.clauses.iter().flatten().any(is_someone);
+            *declined |= sentence.clauses.iter().flatten().any(is_someone);
             continue;
         }
         let words = || sentence.clauses.iter().flatten();
@@ -247,7 +248,7 @@ fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading
         let mut thought = false;
         for (at, (clause, extra_view)) in sentence.clauses.iter().zip(&sentence.with_compounds).enumerate() {
             if let Some(found) = phrases.extra.iter().find_map(|p| find_phrase(extra_view, p)) {
-                return Some(IntentMatch { heard_by: HeardBy::BotPhrase, ..found });
+                return Some((index, IntentMatch { heard_by: HeardBy::BotPhrase, ..found }));
             }
             if about_the_bot
                 && complains
@@ -255,8 +256,7 @@ fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading
                 && let Some(found) =
                     asks_whether_anyone_is_there(clause, Asking { question: sentence.question, last: true })
             {
-                reading.sentence = sentence.tokens.clone();
-                return Some(found);
+                return Some((index, found));
             }
             // "Gibt's bei euch noch Menschen oder nur noch Bots?": whether anyone is left at all.
             if about_the_bot
@@ -264,15 +264,14 @@ fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading
                 && clause.iter().any(|t| EXISTENCE.has(t))
                 && let Some(found) = asked_by_verb(clause, false)
             {
-                reading.sentence = sentence.tokens.clone();
-                return Some(found);
+                return Some((index, found));
             }
             // "Ich dachte, hier chattet eine echte Person": a short clause of what the visitor
             // thought reports what follows.
             // Not when the visitor starts again and wants ("I thought about it, I want a human").
             let wants_again = clause.first().is_some_and(|t| FIRST_PERSON.has(t)) && clause.iter().any(is_want);
             if thought && !wants_again {
-                reading.declined |= clause.iter().any(is_someone);
+                *declined |= clause.iter().any(is_someone);
                 continue;
             }
             // "Ich dachte am Anfang wirklich, …": up to six words when it opens with "I thought".
@@ -282,7 +281,7 @@ fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading
             let interjection = at == 0 && sentence.clauses.len() > 1 && clause.len() == 1;
             // "Mensch, das ging schnell!", "Gente, …": said to everyone, not asked for.
             if about_the_bot || (interjection && INTERJECTIONS.has(&clause[0])) || declines(clause) {
-                reading.declined |= clause.iter().any(is_someone);
+                *declined |= clause.iter().any(is_someone);
                 continue;
             }
             // "Die Person, die bestellt hat, …": the person is the subject of what follows.
@@ -293,8 +292,7 @@ fn detect_in(sentences: &[Sentence], phrases: &BotPhrases, reading: &mut Reading
             let last = at + 1 == sentence.clauses.len() || (described && at + 2 == sentence.clauses.len());
             let asking = Asking { question: sentence.question, last };
             if let Some(found) = detect_in_clause(clause, asking, described) {
-                reading.sentence = sentence.tokens.clone();
-                return Some(found);
+                return Some((index, found));
             }
         }
     }
@@ -401,8 +399,7 @@ fn can_they(clause: &[Word], question: bool) -> Option<IntentMatch> {
 /// A person asked for by a verb near it: "talk … human", "need … billing", "can … someone".
 fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
     for (noun_at, noun) in clause.iter().enumerate() {
-        // French "personne" with no article is "nobody" ("je veux que personne voie le prix").
-        if noun == "personne" && (noun_at == 0 || !DETERMINERS.has(&clause[noun_at - 1])) {
+        if is_french_nobody(clause, noun_at) {
             continue;
         }
         // A callback ("Rückruf") is wanted, never talked to.
@@ -438,11 +435,12 @@ fn asked_by_verb(clause: &[Word], question: bool) -> Option<IntentMatch> {
                 .iter()
                 .take_while(|t| !RELATIVES.has(t) && !PURPOSE.has(t));
             let other_verb = clause[start..end].iter().chain(after).any(|t| OTHER_VERBS.has(t) || JOBS.has(t));
-            // "¿Nadie me va a llamar?": nobody is who is missing, a complaint.
+            // "Talking to a person won't help": no use, said after it.
             if no_use_after(clause, end) {
                 continue;
             }
-            // "¿De verdad no me van a pasar con nadie?": nobody, asked, complains (not "without").
+            // "¿Nadie me va a llamar?", "¿de verdad no me van a pasar con nadie?": nobody is who is
+            // missing, asked, a complaint (not "without anyone").
             let nobody_asked = question
                 && NEGATIONS.has(noun)
                 && (noun_at < verb_at || (is_anyone(noun) && !clause.iter().any(|t| WITHOUT.has(t))));
@@ -518,10 +516,8 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
         if did {
             return false;
         }
-        // "Heeft een mens dit antwoord geschreven?": a participle after them with its auxiliary.
-        let reports =
-            clause[verb_at..].iter().any(|t| is_participle(t)) && clause[..noun_at].iter().any(|t| PAST_AUX.has(t));
-        if reports {
+        // "Heeft een mens dit antwoord geschreven?": what the person did.
+        if tells_what_was_done(clause) {
             return false;
         }
         let talks = is_communicate(word) || VERB_LAST.has(word);
@@ -542,8 +538,7 @@ fn asks_for(clause: &[Word], verb_at: usize, noun_at: usize) -> bool {
         FILLERS.has(t) || NEGATIONS.has(t) || is_someone(t) || modifier
     });
     // "I see the billing department charged me", "we have a sales team": not asked for.
-    let only_noticed =
-        matches!(word.as_str(), "see" | "have" | "has") && is_team(&clause[noun_at]) && !is_person(&clause[noun_at]);
+    let only_noticed = only_notices(word) && is_team(&clause[noun_at]) && !is_person(&clause[noun_at]);
     if only_noticed {
         return false;
     }
@@ -570,6 +565,12 @@ fn reported(clause: &[Word], verb_at: usize) -> bool {
     french || (participle && clause[verb_at.saturating_sub(6)..verb_at].iter().any(|t| PAST_AUX.has(t)))
 }
 
+/// An auxiliary of the past with a German or Dutch participle after it ("hat … angerufen", "heeft
+/// … geschreven"): the clause tells what was done.
+fn tells_what_was_done(clause: &[Word]) -> bool {
+    clause.iter().position(|t| PAST_AUX.has(t)).is_some_and(|aux| clause[aux..].iter().any(|t| is_participle(t)))
+}
+
 /// A German or Dutch past participle: "gebeld", "angerufen", "aangenomen".
 fn is_participle(word: &str) -> bool {
     (word.starts_with("ge") && word.len() > 5)
@@ -590,9 +591,8 @@ fn named_not_done(clause: &[Word], verb_at: usize) -> bool {
 fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<IntentMatch> {
     // "Dantes havia pessoas a atender?": what was, not who is there now; "heeft een mens dit
     // antwoord geschreven?": what someone did.
-    let done =
-        clause.iter().position(|t| PAST_AUX.has(t)).is_some_and(|aux| clause[aux..].iter().any(|t| is_participle(t)));
-    if !asking.question || done || clause.iter().any(|t| FORMERLY.has(t) || BELIEFS.has(t)) {
+    let was = clause.iter().any(|t| FORMERLY.has(t) || BELIEFS.has(t));
+    if !asking.question || was || tells_what_was_done(clause) {
         return None;
     }
     let has = |class: Class| clause.iter().find(|t| class.has(t));
@@ -624,15 +624,19 @@ fn asks_whether_anyone_is_there(clause: &[Word], asking: Asking) -> Option<Inten
         return Some(IntentMatch::lexicon(format!("{person} … {there}")));
     }
     // "¿No hay ningún asesor disponible?", "vous n'avez aucun conseiller ?"
-    // French "personne" without an article is "nobody" ("y a vraiment personne ?").
-    let nobody =
-        person == "personne" && !clause[person_at.saturating_sub(2)..person_at].iter().any(|t| DETERMINERS.has(t));
-    let negation_before = (0..person_at).any(|i| refuses(clause, i)) || NEGATIONS.has(person) || nobody;
+    let negation_before =
+        (0..person_at).any(|i| refuses(clause, i)) || NEGATIONS.has(person) || is_french_nobody(clause, person_at);
     let said_missing = has(AVAILABLE).or(has(HERE)).or(has(EXISTENCE)).or(has(HAVE)).or(has(COPULAS)).is_some()
         || (0..clause.len()).any(|i| is_existence_pair(clause, i));
     // "Haben Sie keinen Kundenberater, der sich das ansieht?", "is do echt kaana, mit dem ma redn
     // kann??": no one there who would, asked, complains too.
     (asking.last && negation_before && said_missing).then(|| IntentMatch::lexicon(format!("no … {person}")))
+}
+
+/// French "personne" with no article before it (or before its adjective, "une vraie personne") is
+/// "nobody": "je veux que personne voie le prix", "y a vraiment personne ?".
+fn is_french_nobody(clause: &[Word], at: usize) -> bool {
+    clause[at] == "personne" && !clause[at.saturating_sub(2)..at].iter().any(|t| DETERMINERS.has(t))
 }
 
 /// A clause that is only a person and small words ("human please", "Agent!", "qqn du SAV stp").

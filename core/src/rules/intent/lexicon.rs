@@ -104,6 +104,7 @@ classes! {
     PEOPLE_OF_MINE = 74 "people_of_mine",
     NO_USE = 75 "no_use",
     PAST_MARKERS = 76 "past_markers",
+    USELESS = 77 "useless",
 }
 
 pub const STRONG_PHRASES: Phrases = Phrases(0);

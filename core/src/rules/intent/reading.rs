@@ -18,7 +18,7 @@ pub(super) struct Sentence {
 }
 
 /// The message cut at sentence ends, each cut into clauses of folded words with held-down
-/// letters squeezed, compounds and the bot's excluded phrases replaced by `EXCLUDED`.
+/// letters squeezed, compounds and the bot's excluded phrases replaced by a word in no class.
 pub(super) fn sentences(message: &str, excluded: &[Vec<String>]) -> Vec<Sentence> {
     without_quotations(message)
         .split_inclusive(['.', '!', '?', '\n', ':'])
@@ -101,7 +101,7 @@ pub(super) fn rewritten(clause: Vec<String>) -> Vec<String> {
     out
 }
 
-/// Each occurrence of one of `phrases` becomes one `EXCLUDED` word, so "talk to Human Touch
+/// Each occurrence of one of `phrases` becomes one word in no class (`Word::nothing`), so "talk to Human Touch
 /// support" still asks for support while "Human Touch won't pair" names no one.
 pub(super) fn replace_phrases(clause: Vec<Word>, phrase_at: impl Fn(&[Word], usize) -> Option<usize>) -> Vec<Word> {
     let lengths: Vec<usize> = (0..clause.len()).map(|at| phrase_at(&clause, at).unwrap_or(0)).collect();

@@ -209,15 +209,14 @@ pub(super) fn declines_first(sentence: &Sentence) -> bool {
     declined && sentence.clauses.len() > 1 && !sentence.question
 }
 
-/// "Moet ik echt bellen? Liever niet": a short sentence after a question that would rather not.
+/// "Moet ik echt bellen? Liever niet", "…? will ich eigentlich nicht": a short sentence after a
+/// question that would rather not, naming no one and nothing.
 pub(super) fn rather_not(sentence: &Sentence) -> bool {
     let words: Vec<&Word> = sentence.clauses.iter().flatten().collect();
-    // "Liever niet", "will ich eigentlich nicht": a short sentence that would rather not, naming
-    // no one.
     words.len() <= 5
         && words.iter().any(|t| PREFERS.has(t) || is_want(t))
         && !words.iter().any(|t| is_someone(t) || DETERMINERS.has(t) || DEFINITE.has(t))
-        && (0..sentence.clauses.len()).any(|c| (0..sentence.clauses[c].len()).any(|i| refuses(&sentence.clauses[c], i)))
+        && sentence.clauses.iter().any(|clause| (0..clause.len()).any(|i| refuses(clause, i)))
 }
 
 /// "Talking to a person won't help", "parler à quelqu'un ne servira à rien": a negation after
@@ -226,9 +225,7 @@ pub(super) fn no_use_after(clause: &[Word], end: usize) -> bool {
     let after = &clause[end.min(clause.len())..(end + 6).min(clause.len())];
     (0..after.len())
         .any(|i| NEGATIONS.has(&after[i]) && after[i + 1..(i + 3).min(after.len())].iter().any(|t| NO_USE.has(t)))
-        || after
-            .iter()
-            .any(|t| matches!(t.as_str(), "inutile" | "sinnlos" | "pointless" | "useless" | "zinloos" | "inutil"))
+        || after.iter().any(|t| USELESS.has(t))
 }
 
 /// "Kann mir nicht einfach mal ein Mensch helfen??", "can't anyone call me?": a question that

@@ -42,9 +42,7 @@ fn requests_in_five_languages_fire() {
         "humanoooo",
         "un operatore per favore",
     ];
-    for message in cases {
-        assert!(fires(message), "should fire: {message}");
-    }
+    assert_all_fire(&cases);
 }
 
 #[test]
@@ -63,9 +61,7 @@ fn negated_or_unrelated_messages_do_not_fire() {
         "The agent field on my invoice is wrong",
         "",
     ];
-    for message in cases {
-        assert!(!fires(message), "should not fire: {message}");
-    }
+    assert_none_fire(&cases);
 }
 
 #[test]
@@ -98,9 +94,7 @@ fn each_family_of_request_fires_in_each_language() {
         // typos
         "can i talk to a real persin",
     ];
-    for message in cases {
-        assert!(fires(message), "should fire: {message}");
-    }
+    assert_all_fire(&cases);
 }
 
 #[test]
@@ -121,9 +115,7 @@ fn hard_negatives_of_each_family_do_not_fire() {
         "ich dachte, hier chattet eine echte Person",
         "how many people work in your support team?",
     ];
-    for message in cases {
-        assert!(!fires(message), "should not fire: {message}");
-    }
+    assert_none_fire(&cases);
 }
 
 #[test]
@@ -147,7 +139,7 @@ fn a_pasted_text_without_punctuation_is_read_in_bounded_clauses() {
 
 #[test]
 fn what_a_review_found_is_read_as_a_visitor_means_it() {
-    for message in [
+    assert_all_fire(&[
         "no i want a human",
         "this is not working i want a person",
         "You're not helping I need a person",
@@ -158,19 +150,15 @@ fn what_a_review_found_is_read_as_a_visitor_means_it() {
         "Antes de pagar, quiero hablar con un asesor",
         "I'd prefer if you put me through to a person",
         "call me back please",
-    ] {
-        assert!(fires(message), "should fire: {message}");
-    }
-    for message in [
+    ]);
+    assert_none_fire(&[
         "You can call me Sam",
         "How can I get a refund without talking to someone?",
         "I see the billing department charged me twice",
         "We have a sales team of 5 and need more licenses",
         "I want the premium service, how much is it?",
         "customer service hours?",
-    ] {
-        assert!(!fires(message), "should not fire: {message}");
-    }
+    ]);
 }
 
 #[test]
@@ -352,7 +340,7 @@ fn the_model_takes_back_hears_alone_and_never_second_guesses_the_bot() {
     assert_eq!(lexicon.heard_by, HeardBy::Lexicon);
     // The model never hears alone what is refused, compared, or taken back by the rules, nor
     // someone else's quotation, nor a report of what someone did (a review found these).
-    for message in [
+    assert_none_fire(&[
         "I do not want anybody from accounts, please",
         "please cancel my request to speak with a manager, all sorted",
         "is your CEO a real person?",
@@ -363,18 +351,14 @@ fn the_model_takes_back_hears_alone_and_never_second_guesses_the_bot() {
         "un agente me llamó ayer",
         "alguém do suporte me ligou",
         "een medewerker heeft me gebeld",
-    ] {
-        assert!(detect(message, &BotPhrases::default()).is_none(), "{message}");
-    }
+    ]);
     // What the visitor told before a request does not take it back, and an inch mark is no
     // quotation.
-    for message in [
+    assert_all_fire(&[
         "Tracking says delivered but nothing arrived, neighbours have nothing, the photo shows a different door. I need a human.",
         "Il tracking dice consegnato ma non è arrivato niente. Ho bisogno di una persona.",
         "The screen says \"No signal. Please, I need a technician to look at my 65\" TV",
-    ] {
-        assert!(detect(message, &BotPhrases::default()).is_some(), "{message}");
-    }
+    ]);
     // A bot's own phrase is never second-guessed, whatever the model thinks of it.
     let extra = ["order status".to_owned()];
     let bot = detect("order status", &BotPhrases::new(&extra, [])).expect("the bot's phrase");
