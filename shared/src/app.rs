@@ -132,11 +132,12 @@ impl Environment {
 }
 
 impl App {
-    /// Builds the AWS-backed app from the environment (`AWS_REGION`, `AWS_ENDPOINT_URL` and the
-    /// rest of the SDK's own settings apply).
-    pub async fn from_env() -> Result<Self, ConfigError> {
+    /// Builds the AWS-backed app from a Lambda's environment (`crate::aws_sdk`: region,
+    /// credentials and `AWS_ENDPOINT_URL` from variables, nothing read from files). Nothing here
+    /// makes a connection or reads a trust store: init stays near a hello-world function's.
+    pub fn from_env() -> Result<Self, ConfigError> {
         let environment = Environment::from_env()?;
-        let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+        let sdk = crate::aws_sdk::from_env(|name| std::env::var(name).ok())?;
         let dynamo = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), environment.table.clone()));
         let secrets = Arc::new(SecretsManagerStore::new(
             aws_sdk_secretsmanager::Client::new(&sdk),

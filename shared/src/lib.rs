@@ -13,6 +13,7 @@ pub use handoff_core::{address, backoff, error, identity, mapping, rules, settin
 pub mod api;
 pub mod app;
 pub mod audit;
+pub mod aws_sdk;
 pub mod binding;
 pub mod bot_settings;
 pub mod callback;
@@ -28,6 +29,7 @@ pub mod store;
 pub mod sweeper;
 pub mod telemetry;
 pub mod ticket_fields;
+pub mod tls;
 pub mod webhook;
 pub mod zendesk;
 

@@ -15,7 +15,7 @@ const MARGIN: Duration = Duration::from_secs(3);
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     handoff::telemetry::init();
-    let app = App::from_env().await?;
+    let app = App::from_env()?;
     let app = &app;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         let left = event.context.deadline().duration_since(SystemTime::now()).unwrap_or_default();

@@ -17,7 +17,7 @@ const RESERVE: Duration = Duration::from_secs(2);
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     handoff::telemetry::init();
-    let app = App::from_env().await?;
+    let app = App::from_env()?;
     let app = &app;
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         // The run stops before a refresh it could not finish before the function's timeout.

@@ -158,7 +158,7 @@ pub async fn dispatch(app: &App, request: Request) -> Response<Body> {
 pub async fn serve(function: &'static Function) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
     let router = Router::new(&[function]);
-    let app = App::from_env().await?;
+    let app = App::from_env()?;
     let (app, router) = (&app, &router);
     lambda_http::run(lambda_http::service_fn(move |request: Request| async move {
         Ok::<_, std::convert::Infallible>(router.dispatch(app, request).await)

@@ -33,14 +33,15 @@ impl reqwest::dns::Resolve for PublicOnly {
 /// An HTTP client for addresses a caller chooses (callback URLs, the visitor's file URLs): the
 /// public-only resolver (its switch for local addresses is returned with it), no redirects, no
 /// proxy, a bounded connect.
-pub fn public_client(connect_timeout: Duration) -> Result<(reqwest::Client, PublicOnly), reqwest::Error> {
+pub fn public_client(connect_timeout: Duration) -> Result<(reqwest::Client, PublicOnly), crate::tls::TlsError> {
     let resolver = PublicOnly::default();
-    let http = reqwest::Client::builder()
-        .connect_timeout(connect_timeout)
-        .redirect(reqwest::redirect::Policy::none())
-        .no_proxy()
-        .dns_resolver(Arc::new(resolver.clone()))
-        .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
-        .build()?;
+    let http = crate::tls::http_client(|builder| {
+        builder
+            .connect_timeout(connect_timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(Arc::new(resolver.clone()))
+            .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
+    })?;
     Ok((http, resolver))
 }

@@ -36,7 +36,7 @@ pub struct CallbackSender {
 }
 
 impl CallbackSender {
-    pub fn new(connect_timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(connect_timeout: Duration) -> Result<Self, crate::tls::TlsError> {
         let (http, resolver) = public_client(connect_timeout)?;
         Ok(Self { http, resolver })
     }

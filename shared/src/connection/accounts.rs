@@ -55,6 +55,18 @@ pub struct Accounts<'a> {
 }
 
 impl Accounts<'_> {
+    /// The bot's connected account and settings: the profile and the secret are read at once
+    /// (one round trip, not two, when the secret is not cached yet).
+    pub async fn connected_account(
+        &self,
+        bot_id: &str,
+        deadline: Deadline,
+    ) -> Result<(BotAccount, BotSettings), AccountError> {
+        let (secret, connected) = tokio::join!(self.secret(bot_id), self.connected(bot_id));
+        let (connection, settings) = connected?;
+        Ok((self.resolve_read(&connection, secret, deadline).await?, settings))
+    }
+
     /// The bot's connection when it is connected, with its settings (defaults when unsaved).
     pub async fn connected(&self, bot_id: &str) -> Result<(Connection, BotSettings), AccountError> {
         let profile = self.stores.bots.load_profile(bot_id).await?;
@@ -69,8 +81,25 @@ impl Accounts<'_> {
     /// The bot's account with usable credentials: an OAuth token about to expire is refreshed
     /// first. `deadline` bounds the refresh: one is started only when it leaves a whole lease.
     pub async fn resolve(&self, connection: &Connection, deadline: Deadline) -> Result<BotAccount, AccountError> {
-        let mut secret =
-            self.stores.secrets.get_bot_secret(&connection.bot_id).await?.ok_or(AccountError::NotConnected)?;
+        let secret = self.secret(&connection.bot_id).await;
+        self.resolve_read(connection, secret, deadline).await
+    }
+
+    /// The bot's stored credentials (from the warm cache when there): read beside the profile
+    /// and the conversation on a cold path, then handed to `resolve_read`.
+    pub async fn secret(&self, bot_id: &str) -> Result<Option<BotSecret>, StoreError> {
+        self.stores.secrets.get_bot_secret(bot_id).await
+    }
+
+    /// `resolve` with the secret already read (`secret`), so the first request after a cold
+    /// start can read it at the same time as the profile.
+    pub async fn resolve_read(
+        &self,
+        connection: &Connection,
+        secret: Result<Option<BotSecret>, StoreError>,
+        deadline: Deadline,
+    ) -> Result<BotAccount, AccountError> {
+        let mut secret = secret?.ok_or(AccountError::NotConnected)?;
         let expires_at = match &secret.credentials {
             StoredCredentials::Oauth { access_token_expires_at, .. }
             | StoredCredentials::ClientCredentials { access_token_expires_at, .. } => *access_token_expires_at,

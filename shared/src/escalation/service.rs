@@ -193,8 +193,16 @@ impl Escalator<'_> {
     }
 
     async fn escalate_inner(&self, mut command: EscalateCommand) -> Result<Outcome, EscalationError> {
-        let (connection, settings) = self.accounts().connected(&command.bot_id).await?;
-        command.request.visitor = self.requester(&command).await?;
+        // Three independent reads at once: the secret (cached in a warm Lambda, so it costs a
+        // round trip only after a cold start), the bot's profile, and the conversation's binding.
+        let accounts = self.accounts();
+        let (secret, connected, requester) = tokio::join!(
+            accounts.secret(&command.bot_id),
+            accounts.connected(&command.bot_id),
+            self.requester(&command)
+        );
+        let (connection, settings) = connected?;
+        command.request.visitor = requester?;
         let request = &command.request;
         let signals = request.signals(command.token_subject.as_deref());
         let firing = match rules::evaluate(&settings.rules, request.trigger, &signals)? {
@@ -206,7 +214,7 @@ impl Escalator<'_> {
         };
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
         // Everything that can refuse the request is settled before the first write.
-        let bot = self.accounts().resolve(&connection, command.refresh_deadline).await?;
+        let bot = accounts.resolve_read(&connection, secret, command.refresh_deadline).await?;
         let pending = PendingEscalation::new(request, &firing);
         let payload = pending.encode()?;
         self.rounds(&command, &settings, bot, &pending, &payload).await

@@ -98,8 +98,11 @@ impl Relay<'_> {
 
     async fn relay_inner(&self, command: &RelayCommand) -> Result<Relayed, RelayError> {
         let (bot_id, conversation_id) = (command.bot_id.as_str(), command.conversation_id.as_str());
-        let (connection, _settings) = self.accounts.connected(bot_id).await?;
-        let record = self.bound_record(command).await?;
+        // The profile and the conversation at once; the secret only once there is something to
+        // send (a retry of relayed messages reads no credentials).
+        let (connected, record) = tokio::join!(self.accounts.connected(bot_id), self.bound_record(command));
+        let (connection, _settings) = connected?;
+        let record = record?;
         let ticket_id = match (&record, connection.subdomain.as_str()) {
             (Some(r), account) if r.state == EscalationState::Created && r.in_account(account) => {
                 r.ticket_id.ok_or(RelayError::NoOpenTicket)?

@@ -90,10 +90,7 @@ impl Lookup<'_> {
     }
 
     async fn account(&self, bot_id: &str) -> Result<(BotAccount, crate::settings::BotSettings), StatusError> {
-        let accounts = self.accounts();
-        let (connection, settings) = accounts.connected(bot_id).await?;
-        let account = accounts.resolve(&connection, Deadline::after(REQUEST_TIME)).await?;
-        Ok((account, settings))
+        Ok(self.accounts().connected_account(bot_id, Deadline::after(REQUEST_TIME)).await?)
     }
 
     /// Runs `call` with the bot's credentials, once more after a 401 (see `Accounts::call`).

@@ -104,15 +104,16 @@ enum Repeat {
 
 impl ZendeskClient {
     pub fn new(config: ClientConfig) -> Result<Self, ZendeskError> {
-        let http = reqwest::Client::builder()
-            // Zendesk never redirects its API or token endpoint; following one would re-send a
-            // client secret, refresh token or Authorization header wherever `Location` points.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(50))
-            .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ZendeskError::Transport(e.to_string()))?;
+        let http = crate::tls::http_client(|builder| {
+            builder
+                // Zendesk never redirects its API or token endpoint; following one would re-send a
+                // client secret, refresh token or Authorization header wherever `Location` points.
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(config.connect_timeout)
+                .pool_idle_timeout(Duration::from_secs(50))
+                .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
+        })
+        .map_err(|e| ZendeskError::Transport(e.to_string()))?;
         Ok(Self { http, config })
     }
 

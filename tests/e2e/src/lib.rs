@@ -8,6 +8,8 @@
 #[cfg(test)]
 mod bodies;
 #[cfg(test)]
+mod cold_path;
+#[cfg(test)]
 mod conformance;
 #[cfg(test)]
 mod connect;
