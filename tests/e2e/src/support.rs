@@ -295,12 +295,14 @@ impl LogCapture {
         let writer = self.clone();
         // Everything at TRACE, through the same filter the functions use (which caps the SDK's
         // wire-level targets): the test sees what RUST_LOG=trace would print in production.
+        use tracing_subscriber::layer::SubscriberExt;
         tracing_subscriber::fmt()
             .json()
-            .with_env_filter(handoff::telemetry::filter("trace"))
+            .with_max_level(tracing::Level::TRACE)
             .with_current_span(true)
             .with_writer(move || writer.clone())
             .finish()
+            .with(handoff::telemetry::filter("trace"))
     }
 }
 
