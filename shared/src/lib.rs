@@ -98,6 +98,14 @@ mod architecture {
         );
     }
 
+    /// Every HTTP client trusts what `tls` says: only it (and the AWS connector, with the AWS
+    /// roots from `tls`) builds a reqwest client.
+    #[test]
+    fn every_http_client_is_built_with_the_tls_module_s_roots() {
+        assert_eq!(files_with("reqwest::Client::builder()"), ["aws_sdk/connector.rs", "tls.rs"]);
+        assert_eq!(files_with("tls_backend_preconfigured("), ["aws_sdk/connector.rs", "tls.rs"]);
+    }
+
     /// A Lambda serves one function's routes: no binary names the union router.
     #[test]
     fn lambda_mains_serve_their_own_function() {

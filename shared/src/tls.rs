@@ -8,6 +8,9 @@
 //!   endpoints chain to and what Amazon Trust Services asks custom trust stores to hold
 //!   (`aws_roots.pem`, copied from the Debian `ca-certificates` store); see `crate::aws_sdk`.
 //!
+//! The crypto is `ring`'s (rustls's other provider, aws-lc, is about 1.3 MiB more code in every
+//! binary; what it adds, post-quantum key exchange and FIPS, is in docs/decisions.md).
+//!
 //! The trade-off, in docs/decisions.md: a certificate added to the operating system's store is
 //! not trusted unless it is also in `HANDOFF_EXTRA_CA_FILE`.
 
@@ -68,17 +71,32 @@ pub fn build_client_config(extra_roots: &[CertificateDer<'static>]) -> Result<ru
     for certificate in extra_roots {
         roots.add(certificate.clone()).map_err(|e| TlsError::Config(format!("an extra root is not usable: {e}")))?;
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Config(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(config)
+    with_roots(roots)
 }
 
 /// The one crypto provider of the process (see docs/decisions.md for why this one).
 pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::aws_lc_rs::default_provider()
+    rustls::crypto::ring::default_provider()
+}
+
+/// The configuration for AWS endpoints: the Amazon Trust Services roots only (five
+/// certificates parsed, once per process, when the SDK makes its first connection).
+pub fn aws_client_config() -> Result<rustls::ClientConfig, TlsError> {
+    let mut roots = RootCertStore::empty();
+    let certificates = parse_pem(AWS_ROOTS_PEM).map_err(TlsError::Config)?;
+    let (_, unusable) = roots.add_parsable_certificates(certificates);
+    if unusable > 0 {
+        return Err(TlsError::Config(format!("{unusable} of the AWS roots are not usable")));
+    }
+    with_roots(roots)
+}
+
+fn with_roots(roots: RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(crypto_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }
 
 /// The certificates of a PEM file; an unreadable file or one with none is an error naming it.

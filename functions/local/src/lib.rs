@@ -246,7 +246,11 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
             if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
                 tracing::warn!("AWS_ENDPOINT_URL is not set: using real AWS with the default credentials");
             }
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            // The SDK's whole credential chain (profiles, SSO…), with the functions' HTTP client.
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(handoff::aws_sdk::http_client())
+                .load()
+                .await;
             let dynamo_client = aws_sdk_dynamodb::Client::new(&sdk);
             DynamoStore::create_table(&dynamo_client, &args.table).await?;
             let dynamo = Arc::new(DynamoStore::new(dynamo_client, args.table.clone()));

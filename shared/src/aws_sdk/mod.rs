@@ -3,15 +3,20 @@
 //! `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN`, so the
 //! SDK's default chain (profile files, web identity, ECS, IMDS, STS) would only cost init time
 //! and binary size. `AWS_ENDPOINT_URL` still applies (the cold-start stand-in, local tries).
-//! HTTPS to AWS trusts the Amazon Trust Services roots (`crate::tls::AWS_ROOTS_PEM`), parsed when
-//! the first connection is made, not at init. The local runner keeps the SDK's full chain.
+//! Requests go through reqwest (`connector`), trusting the Amazon Trust Services roots
+//! (`crate::tls::aws_client_config`), built when the first request is made, not at init. The local
+//! runner keeps the SDK's full credential chain, with the same HTTP client.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
 
 use crate::app::ConfigError;
+
+mod connector;
+pub use connector::http_client;
 
 /// The SDK configuration from `env` (a lookup, so tests need not touch the process's variables).
 pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, ConfigError> {
@@ -26,20 +31,11 @@ pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, Confi
         None,
         "lambda-environment",
     );
-    let trust = TrustStore::empty().with_native_roots(false).with_pem_certificate(crate::tls::AWS_ROOTS_PEM);
-    let context = TlsContext::builder()
-        .with_trust_store(trust)
-        .build()
-        .map_err(|e| ConfigError::Invalid { name: "AWS TLS context", reason: e.to_string() })?;
-    let http_client = aws_smithy_http_client::Builder::new()
-        .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-        .tls_context(context)
-        .build_https();
     let mut config = SdkConfig::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(region))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
-        .http_client(http_client);
+        .http_client(connector::http_client());
     if let Some(endpoint) = set("AWS_ENDPOINT_URL") {
         config = config.endpoint_url(endpoint);
     }
