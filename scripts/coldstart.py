@@ -167,16 +167,18 @@ def zip_mb(package: str):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="interleaved runs per function (default 7)")
+    parser.add_argument("--only", nargs="+", metavar="FUNCTION", help="these functions (and the floor) only")
     args = parser.parse_args()
-    results = {package: [] for package, _ in FUNCTIONS}
+    chosen = [(p, e) for p, e in FUNCTIONS if p == FLOOR or not args.only or p in args.only]
+    results = {package: [] for package, _ in chosen}
     for _ in range(args.runs):
-        for package, event in FUNCTIONS:
+        for package, event in chosen:
             results[package].append(run_once(package, event))
     floor = statistics.median(r.init for r, _ in results[FLOOR] if r.init is not None)
     print(f"{args.runs} interleaved runs each; times from the process's spawn, in ms; this host's release builds\n")
     print("| function | init median (min–max) | × floor | first response median | answer | peak RSS | arm64 zip |")
     print("| --- | ---: | ---: | ---: | --- | ---: | ---: |")
-    for package, _ in FUNCTIONS:
+    for package, _ in chosen:
         runs = [r for r, _ in results[package]]
         inits = [r.init * 1000 for r in runs if r.init is not None]
         firsts = [r.responded * 1000 for r in runs if r.responded is not None]

@@ -138,11 +138,9 @@ impl App {
     pub fn from_env() -> Result<Self, ConfigError> {
         let environment = Environment::from_env()?;
         let sdk = crate::aws_sdk::from_env(|name| std::env::var(name).ok())?;
-        let dynamo = Arc::new(DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), environment.table.clone()));
-        let secrets = Arc::new(SecretsManagerStore::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-            environment.secret_prefix.clone(),
-        ));
+        // The SDK clients are built on their first call (`aws_sdk::LazyClient`).
+        let dynamo = Arc::new(DynamoStore::on_first_use(sdk.clone(), environment.table.clone()));
+        let secrets = Arc::new(SecretsManagerStore::on_first_use(sdk, environment.secret_prefix.clone()));
         let stores = Stores::backed_by(dynamo, secrets);
         let mut app = Self::new(stores, environment.zendesk_base_url.clone())?;
         app.connect = environment.connect_config();
@@ -158,10 +156,9 @@ impl App {
             allowed_return_urls: Vec::new(),
             zendesk_base_url: zendesk_base_url.clone(),
         };
-        let callbacks = CallbackSender::new(std::time::Duration::from_secs(2))
-            .map_err(|e| ConfigError::Invalid { name: "callback client", reason: e.to_string() })?;
-        let files = crate::live::files::FileFetcher::new(std::time::Duration::from_secs(2))
-            .map_err(|e| ConfigError::Invalid { name: "file client", reason: e.to_string() })?;
+        // Built on their first request (most invocations send no callback and fetch no file).
+        let callbacks = CallbackSender::new(std::time::Duration::from_secs(2));
+        let files = crate::live::files::FileFetcher::new(std::time::Duration::from_secs(2));
         Ok(Self {
             stores,
             zendesk,

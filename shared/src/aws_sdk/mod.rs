@@ -16,7 +16,9 @@ use aws_types::region::Region;
 use crate::app::ConfigError;
 
 mod connector;
+mod lazy_client;
 pub use connector::http_client;
+pub use lazy_client::LazyClient;
 
 /// The SDK configuration from `env` (a lookup, so tests need not touch the process's variables).
 pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, ConfigError> {

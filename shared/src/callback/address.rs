@@ -3,8 +3,8 @@
 //! (instance metadata, VPC services) and read the answers' statuses back from the audit trail.
 //! Checked on the URL when settings are saved and on every resolved address when sending.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use crate::address::{is_local_host, is_public};
@@ -31,17 +31,43 @@ impl reqwest::dns::Resolve for PublicOnly {
 }
 
 /// An HTTP client for addresses a caller chooses (callback URLs, the visitor's file URLs): the
-/// public-only resolver (its switch for local addresses is returned with it), no redirects, no
-/// proxy, a bounded connect.
-pub fn public_client(connect_timeout: Duration) -> Result<(reqwest::Client, PublicOnly), crate::tls::TlsError> {
-    let resolver = PublicOnly::default();
-    let http = crate::tls::http_client(|builder| {
-        builder
-            .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .dns_resolver(Arc::new(resolver.clone()))
-            .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
-    })?;
-    Ok((http, resolver))
+/// public-only resolver, no redirects, no proxy, a bounded connect. Built on its first request:
+/// most invocations send no callback and fetch no file, so init does not pay for it.
+#[derive(Clone)]
+pub struct PublicClient {
+    resolver: PublicOnly,
+    connect_timeout: Duration,
+    http: Arc<OnceLock<reqwest::Client>>,
+}
+
+impl PublicClient {
+    pub fn new(connect_timeout: Duration) -> Self {
+        Self { resolver: PublicOnly::default(), connect_timeout, http: Arc::default() }
+    }
+
+    /// Lets requests reach local and private addresses (the local runner and tests only).
+    pub fn allow_local_addresses(&self, allow: bool) {
+        self.resolver.allow_local.store(allow, Ordering::Relaxed);
+    }
+
+    pub fn allows_local_addresses(&self) -> bool {
+        self.resolver.allow_local.load(Ordering::Relaxed)
+    }
+
+    /// The client, built the first time it is asked for.
+    pub fn http(&self) -> Result<&reqwest::Client, crate::tls::TlsError> {
+        if let Some(http) = self.http.get() {
+            return Ok(http);
+        }
+        let resolver = self.resolver.clone();
+        let http = crate::tls::http_client(|builder| {
+            builder
+                .connect_timeout(self.connect_timeout)
+                .redirect(reqwest::redirect::Policy::none())
+                .no_proxy()
+                .dns_resolver(Arc::new(resolver))
+                .user_agent(concat!("Handoff/", env!("CARGO_PKG_VERSION")))
+        })?;
+        Ok(self.http.get_or_init(|| http))
+    }
 }

@@ -4,12 +4,10 @@
 
 use std::time::Duration;
 
-use std::sync::atomic::Ordering;
-
 use secrecy::{ExposeSecret, SecretString};
 use time::format_description::well_known::Rfc3339;
 
-use super::address::{PublicOnly, is_local_host, public_client};
+use super::address::{PublicClient, is_local_host};
 use crate::webhook::signature;
 
 pub const SIGNATURE_HEADER: &str = "x-handoff-signature";
@@ -31,19 +29,17 @@ pub enum DeliveryError {
 /// The HTTP client for callbacks, built once per cold start.
 #[derive(Clone)]
 pub struct CallbackSender {
-    http: reqwest::Client,
-    resolver: PublicOnly,
+    client: PublicClient,
 }
 
 impl CallbackSender {
-    pub fn new(connect_timeout: Duration) -> Result<Self, crate::tls::TlsError> {
-        let (http, resolver) = public_client(connect_timeout)?;
-        Ok(Self { http, resolver })
+    pub fn new(connect_timeout: Duration) -> Self {
+        Self { client: PublicClient::new(connect_timeout) }
     }
 
     /// Lets callbacks reach local and private addresses (the local runner and tests only).
     pub fn allow_local_addresses(&self, allow: bool) {
-        self.resolver.allow_local.store(allow, Ordering::Relaxed);
+        self.client.allow_local_addresses(allow);
     }
 
     /// Posts `body` to `url`, signed with `secret` at the current time; Ok on any 2xx.
@@ -57,7 +53,7 @@ impl CallbackSender {
     ) -> Result<(), DeliveryError> {
         let url = url::Url::parse(url).map_err(|_| DeliveryError::BadUrl)?;
         let local = url.host().is_none_or(|host| is_local_host(&host));
-        if local && !self.resolver.allow_local.load(Ordering::Relaxed) {
+        if local && !self.client.allows_local_addresses() {
             return Err(DeliveryError::BadUrl);
         }
         let timestamp = time::OffsetDateTime::now_utc()
@@ -66,8 +62,8 @@ impl CallbackSender {
             .and_then(|t| t.format(&Rfc3339).ok())
             .unwrap_or_default();
         let signature = signature::sign(secret.expose_secret().as_bytes(), &timestamp, body.as_bytes());
-        let result = self
-            .http
+        let http = self.client.http().map_err(|e| DeliveryError::Transport(e.to_string()))?;
+        let result = http
             .post(url)
             .timeout(timeout)
             .header("content-type", "application/json")

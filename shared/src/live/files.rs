@@ -3,10 +3,9 @@
 //! sent: public addresses only (checked on the URL and on every address its host resolves to),
 //! no redirects, bounded in time and in size (the answer is read no further than the limit).
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::callback::address::{PublicOnly, is_local_host, public_client};
+use crate::callback::address::{PublicClient, is_local_host};
 use crate::deadline::Deadline;
 use crate::live::Attachment;
 
@@ -29,19 +28,17 @@ pub enum FileError {
 /// The HTTP client for the platform's file URLs, built once per cold start.
 #[derive(Clone)]
 pub struct FileFetcher {
-    http: reqwest::Client,
-    resolver: PublicOnly,
+    client: PublicClient,
 }
 
 impl FileFetcher {
-    pub fn new(connect_timeout: Duration) -> Result<Self, crate::tls::TlsError> {
-        let (http, resolver) = public_client(connect_timeout)?;
-        Ok(Self { http, resolver })
+    pub fn new(connect_timeout: Duration) -> Self {
+        Self { client: PublicClient::new(connect_timeout) }
     }
 
     /// Lets files come from local and private addresses over plain HTTP (local runner, tests).
     pub fn allow_local_addresses(&self, allow: bool) {
-        self.resolver.allow_local.store(allow, Ordering::Relaxed);
+        self.client.allow_local_addresses(allow);
     }
 
     /// The file's bytes: decoded when inline, else fetched, at most `limit` bytes.
@@ -55,12 +52,13 @@ impl FileFetcher {
             return if bytes.len() > limit { Err(FileError::TooLarge(limit)) } else { Ok(bytes.into()) };
         }
         let url = attachment.url.as_deref().and_then(|u| url::Url::parse(u).ok()).ok_or(FileError::NotPublic)?;
-        let local_allowed = self.resolver.allow_local.load(Ordering::Relaxed);
+        let local_allowed = self.client.allows_local_addresses();
         let local = url.host().is_none_or(|host| is_local_host(&host));
         if (local || url.scheme() != "https") && !local_allowed {
             return Err(FileError::NotPublic);
         }
-        let request = self.http.get(url).timeout(deadline.remaining()).send();
+        let http = self.client.http().map_err(|_| FileError::Unreachable)?;
+        let request = http.get(url).timeout(deadline.remaining()).send();
         let mut response = match request.await {
             Ok(r) if r.status().is_success() => r,
             Ok(r) => return Err(FileError::Status(r.status().as_u16())),

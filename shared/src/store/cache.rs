@@ -9,7 +9,7 @@
 //! (`mini_moka`), so a flood of random ids cannot grow it without limit.
 
 use std::hash::Hash;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use super::{BotProfile, BotStore, StoreError};
@@ -19,8 +19,12 @@ const PROFILES: u64 = 10_000;
 
 /// A bounded map whose entries expire `ttl` after they were written: at most `capacity` entries
 /// (the least useful go first), so no stream of distinct keys grows a warm Lambda's memory.
+/// The cache itself is built on the first insert: a function builds several and most
+/// invocations use one or two, so init does not pay for the rest.
 pub struct TtlCache<K, V> {
-    entries: mini_moka::sync::Cache<K, V>,
+    entries: OnceLock<mini_moka::sync::Cache<K, V>>,
+    capacity: u64,
+    ttl: Duration,
 }
 
 impl<K, V> TtlCache<K, V>
@@ -29,21 +33,26 @@ where
     V: Clone + Send + Sync + 'static,
 {
     pub fn new(capacity: u64, ttl: Duration) -> Self {
-        Self { entries: mini_moka::sync::Cache::builder().max_capacity(capacity).time_to_live(ttl).build() }
+        Self { entries: OnceLock::new(), capacity, ttl }
     }
 
     /// The value, unless absent or expired.
     pub fn get(&self, key: &K) -> Option<V> {
-        self.entries.get(key)
+        self.entries.get()?.get(key)
     }
 
     /// Stores `value`; its time to live starts now.
     pub fn insert(&self, key: K, value: V) {
-        self.entries.insert(key, value);
+        let entries = self.entries.get_or_init(|| {
+            mini_moka::sync::Cache::builder().max_capacity(self.capacity).time_to_live(self.ttl).build()
+        });
+        entries.insert(key, value);
     }
 
     pub fn remove(&self, key: &K) {
-        self.entries.invalidate(key);
+        if let Some(entries) = self.entries.get() {
+            entries.invalidate(key);
+        }
     }
 }
 

@@ -102,7 +102,8 @@ fn due_shard(pk: &str, sk: &str) -> u64 {
 }
 
 pub struct DynamoStore {
-    client: Client,
+    /// Built on the first call (`aws_sdk::LazyClient`): init does not pay for it.
+    client: crate::aws_sdk::LazyClient<Client>,
     table: String,
     pub calls: CallCounter,
 }
@@ -205,6 +206,12 @@ fn conversation_from(item: Item) -> Result<ConversationRecord, StoreError> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self { client: crate::aws_sdk::LazyClient::ready(client), table: table.into(), calls: CallCounter::default() }
+    }
+
+    /// A store whose client is built from `config` on its first call (a Lambda's init).
+    pub fn on_first_use(config: aws_types::SdkConfig, table: impl Into<String>) -> Self {
+        let client = crate::aws_sdk::LazyClient::on_first_use(config, Client::new);
         Self { client, table: table.into(), calls: CallCounter::default() }
     }
 

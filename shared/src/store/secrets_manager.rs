@@ -22,7 +22,8 @@ const SECRET_TTL: Duration = Duration::from_secs(300);
 const SECRETS_KEPT: u64 = 10_000;
 
 pub struct SecretsManagerStore {
-    client: Client,
+    /// Built on the first call (`aws_sdk::LazyClient`): init does not pay for it.
+    client: crate::aws_sdk::LazyClient<Client>,
     prefix: String,
     /// Each secret is trusted for `SECRET_TTL`: bounds how stale another Lambda's change can look.
     cache: TtlCache<String, BotSecret>,
@@ -33,9 +34,18 @@ pub struct SecretsManagerStore {
 
 impl SecretsManagerStore {
     pub fn new(client: Client, prefix: impl Into<String>) -> Self {
+        Self::with_client(crate::aws_sdk::LazyClient::ready(client), prefix.into())
+    }
+
+    /// A store whose client is built from `config` on its first call (a Lambda's init).
+    pub fn on_first_use(config: aws_types::SdkConfig, prefix: impl Into<String>) -> Self {
+        Self::with_client(crate::aws_sdk::LazyClient::on_first_use(config, Client::new), prefix.into())
+    }
+
+    fn with_client(client: crate::aws_sdk::LazyClient<Client>, prefix: String) -> Self {
         Self {
             client,
-            prefix: prefix.into(),
+            prefix,
             cache: TtlCache::new(SECRETS_KEPT, SECRET_TTL),
             webhook_cache: TtlCache::new(SECRETS_KEPT, SECRET_TTL),
             oauth_client: Mutex::new(None),
