@@ -156,7 +156,10 @@ impl App {
             allowed_return_urls: Vec::new(),
             zendesk_base_url: zendesk_base_url.clone(),
         };
-        // Built on their first request (most invocations send no callback and fetch no file).
+        // Built on their first request (most invocations send no callback and fetch no file);
+        // their trust roots are checked now, so a bad `HANDOFF_EXTRA_CA_FILE` fails init.
+        crate::tls::client_config()
+            .map_err(|e| ConfigError::Invalid { name: crate::tls::EXTRA_CA_FILE_ENV, reason: e.to_string() })?;
         let callbacks = CallbackSender::new(std::time::Duration::from_secs(2));
         let files = crate::live::files::FileFetcher::new(std::time::Duration::from_secs(2));
         Ok(Self {

@@ -12,17 +12,21 @@ use tracing_subscriber::util::SubscriberInitExt;
 
 /// Targets that print events, requests or response bodies at `trace`: the AWS SDK's, the Lambda
 /// runtime's (the raw invocation event) and the HTTP stacks under reqwest and the runtime client.
-const WIRE_TARGETS: [&str; 12] = [
+const WIRE_TARGETS: [&str; 16] = [
     "aws_smithy_runtime",
     "aws_smithy_runtime_api",
     "aws_smithy_http_client",
     "aws_sdk_secretsmanager",
+    "aws_sdk_dynamodb",
+    "aws_sigv4",
+    "aws_runtime",
     "lambda_runtime",
     "lambda_runtime_api_client",
     "lambda_http",
     "hyper",
     "hyper_util",
     "reqwest",
+    "rustls",
     "h2",
     "tower_http",
 ];
@@ -32,7 +36,14 @@ const WIRE_TARGETS: [&str; 12] = [
 /// set quieter keeps its level. `tracing_subscriber`'s `Targets`, not `EnvFilter`: no span or
 /// field directives, and no regex engine in every binary. Nonsense means `info`.
 pub fn filter(spec: &str) -> Targets {
-    let parsed: Targets = spec.parse().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
+    // An empty directive (`info,`, a stray comma, `=debug`) would parse as the target "" at
+    // trace, more specific than the default: dropped, as are spaces around directives.
+    let directives: Vec<&str> =
+        spec.split(',').map(str::trim).filter(|d| !d.is_empty() && !d.starts_with('=')).collect();
+    let parsed: Targets = match directives.join(",") {
+        joined if joined.is_empty() => Targets::new().with_default(LevelFilter::INFO),
+        joined => joined.parse().unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO)),
+    };
     // `Targets` matches a directive's target as a prefix of the event's, so does this.
     let capped = |target: &str, level: LevelFilter| {
         if WIRE_TARGETS.iter().any(|w| target.starts_with(w)) { level.min(LevelFilter::DEBUG) } else { level }
@@ -89,6 +100,17 @@ mod tests {
         assert!(!under(spec, || tracing::event_enabled!(target: "hyper_util::client::legacy", Level::TRACE)));
         assert!(!under(spec, || tracing::event_enabled!(target: "aws_smithy_runtime::client::http", Level::TRACE)));
         assert!(!under("lambda_runtime=trace", || tracing::event_enabled!(target: "lambda_runtime", Level::TRACE)));
+        assert!(!under("trace", || tracing::event_enabled!(target: "rustls::client::hs", Level::TRACE)));
+        assert!(!under("trace", || tracing::event_enabled!(target: "aws_sigv4::http_request::sign", Level::TRACE)));
+    }
+
+    #[test]
+    fn empty_directives_do_not_turn_everything_up() {
+        for spec in ["info,", ",", "", "=debug", "info, ,", "info,=trace"] {
+            assert!(!under(spec, || tracing::event_enabled!(target: "handoff::escalation", Level::DEBUG)), "{spec:?}");
+            assert!(under(spec, || tracing::event_enabled!(target: "handoff::escalation", Level::INFO)), "{spec:?}");
+        }
+        assert!(under("info, handoff=debug", || tracing::event_enabled!(target: "handoff::escalation", Level::DEBUG)));
     }
 
     #[test]

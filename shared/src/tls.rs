@@ -1,9 +1,12 @@
 //! What every outbound TLS connection trusts, decided in one place and without touching the
 //! filesystem at init (issue 16: the system store's 146 files were read once per client).
 //!
-//! - Zendesk, bots' callback URLs and visitors' file URLs: Mozilla's root program, compiled in
-//!   (`webpki-roots`), plus the PEM certificates of `HANDOFF_EXTRA_CA_FILE` when it names a file
-//!   (a callback behind a private CA). Built once per process, shared by every reqwest client.
+//! - Zendesk: Mozilla's root program, compiled in (`webpki-roots`).
+//! - Bots' callback URLs and visitors' file URLs: the same, plus the PEM certificates of
+//!   `HANDOFF_EXTRA_CA_FILE` when it names a file (a callback behind a private CA). The extra
+//!   roots are never trusted for Zendesk, whose client carries tokens and client secrets.
+//!
+//! Each configuration is built once per process and shared by the clients that use it.
 //! - AWS (DynamoDB, Secrets Manager): the five Amazon Trust Services roots, which are what AWS
 //!   endpoints chain to and what Amazon Trust Services asks custom trust stores to hold
 //!   (`aws_roots.pem`, copied from the Debian `ca-certificates` store); see `crate::aws_sdk`.
@@ -41,24 +44,54 @@ pub enum TlsError {
 /// An HTTPS client that trusts what this module says: every outbound reqwest client is built
 /// here, `configure` adding its own timeouts, redirects and resolver.
 pub fn http_client(
+    trust: Trust,
     configure: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder,
 ) -> Result<reqwest::Client, TlsError> {
-    let tls = client_config()?.as_ref().clone();
+    let config = match trust {
+        Trust::Public => public_config()?,
+        Trust::PublicAndExtra => client_config()?,
+    };
+    let tls = config.as_ref().clone();
     configure(reqwest::Client::builder().tls_backend_preconfigured(tls))
         .build()
         .map_err(|e| TlsError::Client(e.to_string()))
 }
 
-/// The rustls configuration every reqwest client of this process uses: built on first use
-/// (from the environment) and shared afterwards. A bad `HANDOFF_EXTRA_CA_FILE` is an error each
-/// time it is asked for, so the function fails its init with the reason.
+/// Which roots a client trusts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// Mozilla's roots only (Zendesk).
+    Public,
+    /// Mozilla's roots and `HANDOFF_EXTRA_CA_FILE`'s (callback and file URLs).
+    PublicAndExtra,
+}
+
+/// Mozilla's roots only, built once.
+fn public_config() -> Result<Arc<rustls::ClientConfig>, TlsError> {
+    static SHARED: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    if let Some(config) = SHARED.get() {
+        return Ok(config.clone());
+    }
+    let config = Arc::new(build_client_config(&[])?);
+    Ok(SHARED.get_or_init(|| config).clone())
+}
+
+/// Mozilla's roots and `HANDOFF_EXTRA_CA_FILE`'s, built once (from the environment). A bad file
+/// is an error each time it is asked for; `App::new` asks at init, so the function fails its
+/// init with the reason.
 pub fn client_config() -> Result<Arc<rustls::ClientConfig>, TlsError> {
     static SHARED: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
     if let Some(config) = SHARED.get() {
         return Ok(config.clone());
     }
-    let extra = match std::env::var(EXTRA_CA_FILE_ENV) {
-        Ok(path) if !path.trim().is_empty() => Some(read_pem_file(path.trim())?),
+    let extra = match std::env::var_os(EXTRA_CA_FILE_ENV) {
+        Some(path) if !path.is_empty() => {
+            let path = path.into_string().map_err(|_| TlsError::Unreadable {
+                path: "(not UTF-8)".to_owned(),
+                reason: "the path is not valid UTF-8".to_owned(),
+            })?;
+            Some(read_pem_file(path.trim())?)
+        }
         _ => None,
     };
     let config = Arc::new(build_client_config(extra.as_deref().unwrap_or_default())?);

@@ -246,7 +246,7 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
             if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
                 tracing::warn!("AWS_ENDPOINT_URL is not set: using real AWS with the default credentials");
             }
-            // The SDK's whole credential chain (profiles, SSO…), with the functions' HTTP client.
+            // The SDK's credential chain (variables, profiles, web identity, IMDS), with the functions' HTTP client.
             let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
                 .http_client(handoff::aws_sdk::http_client())
                 .load()

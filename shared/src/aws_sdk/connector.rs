@@ -1,8 +1,8 @@
 //! The AWS SDK's HTTP client: the SDK's requests sent through reqwest, the HTTP stack the rest of
 //! Handoff already links, trusting the Amazon Trust Services roots only. Instead of the SDK's own
 //! hyper client this leaves out a second connection stack, HTTP/2 (`h2`) and aws-lc: about a
-//! fifth of each binary (docs/decisions.md). DynamoDB's and Secrets Manager's bodies are always
-//! whole in memory, so a request body is sent as bytes and an answer read whole.
+//! fifth of each binary (docs/decisions.md). DynamoDB's and Secrets Manager's request bodies are
+//! always whole in memory, so they are sent as bytes; answers are streamed to the SDK.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -14,6 +14,7 @@ use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::retry::ErrorKind;
 
 /// The SDK's default connect timeout (behavior version 2024-03-28 and later), when it sets none.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
@@ -69,12 +70,9 @@ impl HttpConnector for ReqwestConnector {
         HttpConnectorFuture::new(async move {
             let request = to_reqwest(request)?;
             let response = http.execute(request).await.map_err(connector_error)?;
-            let mut answer = http::Response::builder().status(response.status());
-            for (name, value) in response.headers() {
-                answer = answer.header(name, value);
-            }
-            let body = response.bytes().await.map_err(connector_error)?;
-            let answer = answer.body(SdkBody::from(body)).map_err(|e| ConnectorError::other(e.into(), None))?;
+            // The body is handed over as a stream: the SDK reads it under its own stall
+            // protection and retries a read that fails, as with its own client.
+            let answer = http::Response::<reqwest::Body>::from(response).map(SdkBody::from_body_1_x);
             HttpResponse::try_from(answer).map_err(|e| ConnectorError::other(e.into(), None))
         })
     }
@@ -91,15 +89,38 @@ fn to_reqwest(request: HttpRequest) -> Result<reqwest::Request, ConnectorError> 
     reqwest::Request::try_from(http::Request::from_parts(parts, bytes)).map_err(|e| ConnectorError::user(e.into()))
 }
 
-/// reqwest's failure as the SDK classifies them: timeouts and I/O are retried, the rest is not.
+/// reqwest's failure classified as the SDK's own client classifies hyper's: timeouts, a
+/// connection refused, closed or cancelled and I/O errors are retried, as is an answer cut short;
+/// a request the SDK built wrongly, or an answer that is not HTTP, is not (a conditional write
+/// DynamoDB may have applied is never sent twice on a parse error).
 fn connector_error(error: reqwest::Error) -> ConnectorError {
     if error.is_timeout() {
-        ConnectorError::timeout(error.into())
-    } else if error.is_connect() || error.is_request() || error.is_body() {
-        ConnectorError::io(error.into())
-    } else {
-        ConnectorError::other(error.into(), None)
+        return ConnectorError::timeout(error.into());
     }
+    if let Some(hyper) = find_source::<hyper::Error>(&error) {
+        if hyper.is_timeout() {
+            return ConnectorError::timeout(error.into());
+        }
+        if hyper.is_user() {
+            return ConnectorError::user(error.into());
+        }
+        if hyper.is_closed() || hyper.is_canceled() || find_source::<std::io::Error>(hyper).is_some() {
+            return ConnectorError::io(error.into());
+        }
+        if hyper.is_incomplete_message() {
+            return ConnectorError::other(error.into(), Some(ErrorKind::TransientError));
+        }
+        return ConnectorError::other(error.into(), None);
+    }
+    if error.is_connect() || find_source::<std::io::Error>(&error).is_some() {
+        return ConnectorError::io(error.into());
+    }
+    ConnectorError::other(error.into(), None)
+}
+
+/// The first error of type `E` in `error`'s chain of sources.
+fn find_source<'a, E: std::error::Error + 'static>(error: &'a (dyn std::error::Error + 'static)) -> Option<&'a E> {
+    std::iter::successors(Some(error), |e| e.source()).find_map(|e| e.downcast_ref::<E>())
 }
 
 /// What answers when the client could not be built (a bad TLS setting): every call fails with

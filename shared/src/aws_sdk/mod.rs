@@ -38,6 +38,14 @@ pub fn from_env(env: impl Fn(&str) -> Option<String>) -> Result<SdkConfig, Confi
         .region(Region::new(region))
         .credentials_provider(SharedCredentialsProvider::new(credentials))
         .http_client(connector::http_client());
+    // The SDK's own switches for FIPS and dual-stack endpoints, as its default chain reads them.
+    let flag = |name: &str| set(name).map(|v| v.trim().eq_ignore_ascii_case("true"));
+    if let Some(fips) = flag("AWS_USE_FIPS_ENDPOINT") {
+        config = config.use_fips(fips);
+    }
+    if let Some(dual_stack) = flag("AWS_USE_DUALSTACK_ENDPOINT") {
+        config = config.use_dual_stack(dual_stack);
+    }
     if let Some(endpoint) = set("AWS_ENDPOINT_URL") {
         config = config.endpoint_url(endpoint);
     }
@@ -67,6 +75,10 @@ mod tests {
         assert!(config.http_client().is_some());
         let without_endpoint = from_env(lookup(&env[..3])).expect("config");
         assert_eq!(without_endpoint.endpoint_url(), None);
+        assert_eq!((without_endpoint.use_fips(), without_endpoint.use_dual_stack()), (None, None));
+        let fips = [env[0], env[1], env[2], ("AWS_USE_FIPS_ENDPOINT", "true"), ("AWS_USE_DUALSTACK_ENDPOINT", "TRUE")];
+        let fips = from_env(lookup(&fips)).expect("config");
+        assert_eq!((fips.use_fips(), fips.use_dual_stack()), (Some(true), Some(true)));
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl PublicClient {
             return Ok(http);
         }
         let resolver = self.resolver.clone();
-        let http = crate::tls::http_client(|builder| {
+        let http = crate::tls::http_client(crate::tls::Trust::PublicAndExtra, |builder| {
             builder
                 .connect_timeout(self.connect_timeout)
                 .redirect(reqwest::redirect::Policy::none())

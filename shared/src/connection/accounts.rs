@@ -99,7 +99,15 @@ impl Accounts<'_> {
         secret: Result<Option<BotSecret>, StoreError>,
         deadline: Deadline,
     ) -> Result<BotAccount, AccountError> {
-        let mut secret = secret?.ok_or(AccountError::NotConnected)?;
+        let mut secret = match secret? {
+            Some(secret) => secret,
+            // The profile says connected, yet no secret: perhaps a miss remembered from before a
+            // connect made elsewhere. Read once more before giving up.
+            None => {
+                self.stores.secrets.invalidate(&connection.bot_id);
+                self.secret(&connection.bot_id).await?.ok_or(AccountError::NotConnected)?
+            }
+        };
         let expires_at = match &secret.credentials {
             StoredCredentials::Oauth { access_token_expires_at, .. }
             | StoredCredentials::ClientCredentials { access_token_expires_at, .. } => *access_token_expires_at,

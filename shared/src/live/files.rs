@@ -57,7 +57,10 @@ impl FileFetcher {
         if (local || url.scheme() != "https") && !local_allowed {
             return Err(FileError::NotPublic);
         }
-        let http = self.client.http().map_err(|_| FileError::Unreachable)?;
+        let http = self.client.http().map_err(|e| {
+            tracing::warn!(error = %e, "the file client could not be built");
+            FileError::Unreachable
+        })?;
         let request = http.get(url).timeout(deadline.remaining()).send();
         let mut response = match request.await {
             Ok(r) if r.status().is_success() => r,

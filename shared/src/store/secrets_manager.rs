@@ -18,6 +18,8 @@ use super::*;
 
 /// How long a warm Lambda uses a secret it read without reading it again.
 const SECRET_TTL: Duration = Duration::from_secs(300);
+/// How long a warm Lambda remembers that a bot has no credentials secret.
+const MISSING_TTL: Duration = Duration::from_secs(30);
 /// Most secrets of each kind kept per process.
 const SECRETS_KEPT: u64 = 10_000;
 
@@ -27,6 +29,10 @@ pub struct SecretsManagerStore {
     prefix: String,
     /// Each secret is trusted for `SECRET_TTL`: bounds how stale another Lambda's change can look.
     cache: TtlCache<String, BotSecret>,
+    /// Bots found to have no credentials secret, for `MISSING_TTL`: a request for a bot that is
+    /// not connected reads its secret beside its profile (issue 16), and must not cost a
+    /// Secrets Manager call every time. `Accounts` reads again when a profile says connected.
+    missing: TtlCache<String, ()>,
     webhook_cache: TtlCache<String, WebhookSecret>,
     oauth_client: Mutex<Option<crate::zendesk::oauth::OAuthClient>>,
     pub calls: CallCounter,
@@ -47,6 +53,7 @@ impl SecretsManagerStore {
             client,
             prefix,
             cache: TtlCache::new(SECRETS_KEPT, SECRET_TTL),
+            missing: TtlCache::new(SECRETS_KEPT, MISSING_TTL),
             webhook_cache: TtlCache::new(SECRETS_KEPT, SECRET_TTL),
             oauth_client: Mutex::new(None),
             calls: CallCounter::default(),
@@ -146,7 +153,13 @@ impl SecretStore for SecretsManagerStore {
         if let Some(secret) = self.cache.get(&bot_id.to_owned()) {
             return Ok(Some(secret));
         }
-        let Some(json) = self.read(self.secret_name(bot_id)).await? else { return Ok(None) };
+        if self.missing.get(&bot_id.to_owned()).is_some() {
+            return Ok(None);
+        }
+        let Some(json) = self.read(self.secret_name(bot_id)).await? else {
+            self.missing.insert(bot_id.to_owned(), ());
+            return Ok(None);
+        };
         let secret: BotSecret = decode(&json)?;
         self.cache.insert(bot_id.to_owned(), secret.clone());
         Ok(Some(secret))
@@ -155,6 +168,7 @@ impl SecretStore for SecretsManagerStore {
     async fn put_bot_secret(&self, bot_id: &str, secret: &BotSecret) -> Result<(), StoreError> {
         let value = encode(secret)?;
         self.write(&self.secret_name(bot_id), &value, "Handoff: Zendesk credentials for one bot").await?;
+        self.missing.remove(&bot_id.to_owned());
         self.cache.insert(bot_id.to_owned(), secret.clone());
         Ok(())
     }
@@ -185,6 +199,7 @@ impl SecretStore for SecretsManagerStore {
 
     fn invalidate(&self, bot_id: &str) {
         self.cache.remove(&bot_id.to_owned());
+        self.missing.remove(&bot_id.to_owned());
         self.webhook_cache.remove(&bot_id.to_owned());
     }
 

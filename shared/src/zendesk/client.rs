@@ -104,7 +104,7 @@ enum Repeat {
 
 impl ZendeskClient {
     pub fn new(config: ClientConfig) -> Result<Self, ZendeskError> {
-        let http = crate::tls::http_client(|builder| {
+        let http = crate::tls::http_client(crate::tls::Trust::Public, |builder| {
             builder
                 // Zendesk never redirects its API or token endpoint; following one would re-send a
                 // client secret, refresh token or Authorization header wherever `Location` points.

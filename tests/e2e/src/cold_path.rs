@@ -142,3 +142,81 @@ fn a_lambda_environment_reaches_dynamodb_without_the_sdk_default_chain() {
     let read = runtime.block_on(client.describe_secret().secret_id(&name).send()).expect("and reads it back");
     assert_eq!(read.name(), Some(name.as_str()));
 }
+
+#[tokio::test]
+async fn a_bot_without_a_secret_costs_one_secrets_manager_read_until_it_connects_elsewhere() {
+    let h = Harness::unconnected(Backend::Moto).await;
+    let Adapters::Aws { secrets, .. } = &h.adapters else { unreachable!("moto") };
+    let reads = || secrets.calls.snapshot().0;
+    let before = reads();
+    for conversation in ["conv-nc-1", "conv-nc-2", "conv-nc-3"] {
+        let reply = h.escalate(conversation, &escalation_body("talk to a human")).await;
+        assert_eq!(reply.body["type"], "urn:handoff:problem:not-connected", "{}", reply.raw);
+    }
+    assert_eq!(reads() - before, 1, "the missing secret is remembered");
+
+    // Another Lambda connects the bot: this one's remembered miss must not refuse it.
+    let other_instance = handoff::store::secrets_manager::SecretsManagerStore::new(
+        aws_sdk_secretsmanager::Client::new(&sdk_config(&endpoint(MOTO_ENV)).await),
+        secrets.prefix(),
+    );
+    let secret = handoff::store::BotSecret::new(handoff::store::StoredCredentials::ApiToken {
+        email: AGENT_EMAIL.into(),
+        api_token: secrecy::SecretString::from(API_TOKEN),
+    });
+    other_instance.put_bot_secret(&h.bot_id, &secret).await.expect("connect elsewhere");
+    let connected = handoff::store::Connection::new(&h.bot_id, "acme", handoff::store::ConnectionMode::ApiToken);
+    h.app.stores.bots.put_connection(&connected).await.expect("connection");
+    let reply = h.escalate("conv-nc-4", &escalation_body("talk to a human")).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+}
+
+/// An endpoint that reads each request and answers `answer` (raw bytes, then closes), counting
+/// the connections made to it: each attempt of the SDK is one.
+async fn raw_endpoint(answer: &'static [u8]) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = attempts.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 64 * 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket.write_all(answer).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, attempts)
+}
+
+/// The functions' DynamoDB client (their SDK configuration and HTTP connector) aimed at `url`.
+fn dynamodb_at(url: &str) -> aws_sdk_dynamodb::Client {
+    let env = [
+        ("AWS_REGION", "us-east-1"),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_ENDPOINT_URL", url),
+    ];
+    let config = handoff::aws_sdk::from_env(|name| env.iter().find(|(n, _)| *n == name).map(|(_, v)| (*v).to_owned()))
+        .expect("config");
+    aws_sdk_dynamodb::Client::new(&config)
+}
+
+#[tokio::test]
+async fn the_aws_connector_retries_a_cut_answer_but_never_resends_after_a_malformed_one() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    // The connection closes before any answer: the SDK tries again (three attempts in all).
+    let (url, attempts) = raw_endpoint(b"").await;
+    let put = dynamodb_at(&url).put_item().table_name("t").item("pk", AttributeValue::S("x".into())).send().await;
+    assert!(put.is_err());
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 3, "a cut answer is retried");
+    // An answer that is not HTTP: the write may have been applied, so it is not sent again.
+    let (url, attempts) = raw_endpoint(b"this is not HTTP\r\n\r\n").await;
+    let put = dynamodb_at(&url).put_item().table_name("t").item("pk", AttributeValue::S("x".into())).send().await;
+    assert!(put.is_err());
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1, "a malformed answer is not retried");
+}
