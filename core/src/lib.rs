@@ -14,6 +14,7 @@ pub mod escalation;
 pub mod identity;
 pub mod live;
 pub mod mapping;
+pub mod redaction;
 pub mod rules;
 pub mod settings;
 pub mod status;

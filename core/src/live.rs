@@ -182,6 +182,15 @@ impl VisitorMessages {
         errors
     }
 
+    /// Masks what the bot's redaction finds in the messages' text.
+    pub fn redact(&mut self, redactor: &crate::redaction::Redactor) -> crate::redaction::RedactionCounts {
+        let mut counts = crate::redaction::RedactionCounts::default();
+        for message in &mut self.messages {
+            redactor.redact(&mut message.text, &mut counts);
+        }
+        counts
+    }
+
     /// The messages' ids as the platform sent them (trimmed), in order.
     pub fn ids(&self) -> Vec<String> {
         self.messages.iter().map(|m| m.id.trim().to_owned()).collect()

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::redaction::RedactionSettings;
 use crate::rules::RuleKind;
 pub use crate::rules::{ActionRule, ExplicitRequestRule, LowConfidenceRule, LowRatingRule, ManualRule, RuleSettings};
 
@@ -27,6 +28,8 @@ pub struct BotSettings {
     pub customer_context_on_session_start: bool,
     /// How many recent tickets customer context holds (1–10).
     pub customer_context_count: u8,
+    /// What is masked before it reaches Zendesk or storage (`redaction`).
+    pub redaction: RedactionSettings,
     /// Bumped on every save; readers use it for optimistic concurrency.
     pub version: u64,
 }
@@ -61,6 +64,7 @@ impl Default for BotSettings {
             status_lookup_scope: Default::default(),
             customer_context_on_session_start: false,
             customer_context_count: DEFAULT_CONTEXT_COUNT,
+            redaction: RedactionSettings::default(),
             version: 0,
         }
     }
@@ -234,6 +238,7 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
     {
         errors.push(FieldError::new("callback_url", message));
     }
+    errors.extend(crate::redaction::validate(&settings.redaction));
     errors
 }
 

@@ -1,12 +1,14 @@
 //! The pure part of an escalation: rules, ticket mapping and transcript notes, for a typical
 //! (50 messages) and a very long (10,000 messages) conversation; and the explicit-request
-//! detector alone on one message. Figures go in the README.
+//! detector alone on one message; and the pipeline with the default redaction before it.
+//! Figures go in the README.
 
 use std::hint::black_box;
 
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 use handoff::escalation::request::EscalationRequest;
 use handoff::mapping::{MappingInput, plan_ticket};
+use handoff::redaction::Redactor;
 use handoff::rules::intent::{BotPhrases, detect};
 use handoff::rules::{Decision, evaluate};
 use handoff::settings::BotSettings;
@@ -50,6 +52,34 @@ fn pipeline(c: &mut Criterion) {
                 });
                 black_box(plan)
             })
+        });
+    }
+    group.finish();
+
+    // The same with the default redaction first (as the use case runs it): each iteration masks
+    // a fresh copy of the request (the copy is made outside the timing).
+    let redactor = Redactor::new(&settings.redaction).0;
+    let mut group = c.benchmark_group("redaction+rules+mapping+transcript");
+    for size in [50usize, 10_000] {
+        let request = conversation(size);
+        group.bench_with_input(BenchmarkId::from_parameter(size), &request, |b, request| {
+            b.iter_batched_ref(
+                || request.clone(),
+                |request| {
+                    let redacted = request.redact(&redactor);
+                    let decision = evaluate(&settings.rules, None, &request.signals(None)).expect("rules enabled");
+                    let Decision::Escalate(firing) = decision else { panic!("the last message asks for a person") };
+                    let plan = plan_ticket(&MappingInput {
+                        bot_id: "bot-1",
+                        conversation_id: "conv-1",
+                        request,
+                        firing: &firing,
+                        settings: &settings,
+                    });
+                    black_box((plan, redacted))
+                },
+                BatchSize::SmallInput,
+            )
         });
     }
     group.finish();

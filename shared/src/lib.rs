@@ -8,7 +8,7 @@
 //! Zendesk (or its simulator) over HTTP.
 
 /// The pure modules, from `handoff-core`, under the paths the rest of the crate uses.
-pub use handoff_core::{address, backoff, error, identity, mapping, rules, settings, text, transcript};
+pub use handoff_core::{address, backoff, error, identity, mapping, redaction, rules, settings, text, transcript};
 
 pub mod api;
 pub mod app;
@@ -24,6 +24,7 @@ pub mod escalation;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod privacy;
 pub mod status;
 pub mod store;
 pub mod sweeper;

@@ -11,6 +11,7 @@ use flate2::write::DeflateEncoder;
 use serde::{Deserialize, Serialize};
 
 use super::request::EscalationRequest;
+use crate::redaction::RedactionCounts;
 use crate::rules::Firing;
 
 /// Largest encoded payload kept on a conversation item (DynamoDB items cap at 400 KB).
@@ -23,6 +24,9 @@ pub struct PendingEscalation {
     pub reason: String,
     #[serde(default)]
     pub escalated_by: Option<String>,
+    /// How many items of each class redaction masked in `request` (the audit entry says so).
+    #[serde(default, skip_serializing_if = "RedactionCounts::is_empty")]
+    pub redacted: RedactionCounts,
 }
 
 impl PendingEscalation {
@@ -32,6 +36,7 @@ impl PendingEscalation {
             rule: firing.rule,
             reason: firing.reason.clone(),
             escalated_by: firing.escalated_by.clone(),
+            redacted: RedactionCounts::default(),
         }
     }
 

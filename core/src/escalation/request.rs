@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
+use crate::redaction::{RedactionCounts, Redactor};
 use crate::rules::{Rating, RuleKind, Signals};
 use crate::settings::Priority;
 use crate::text::looks_like_email;
@@ -177,6 +178,17 @@ impl EscalationRequest {
             }
         }
         errors
+    }
+
+    /// Masks what the bot's redaction finds in every text of the request that reaches Zendesk or
+    /// storage: the messages, the subject, the summary and the metadata's values.
+    pub fn redact(&mut self, redactor: &Redactor) -> RedactionCounts {
+        let mut counts = RedactionCounts::default();
+        let texts = self.messages.iter_mut().map(|m| &mut m.text);
+        for text in texts.chain(self.subject.as_mut()).chain(self.summary.as_mut()).chain(self.metadata.values_mut()) {
+            redactor.redact(text, &mut counts);
+        }
+        counts
     }
 
     /// The newest message from the visitor, which the rules read and the ticket leads with.

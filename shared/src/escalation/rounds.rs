@@ -277,17 +277,22 @@ impl Escalator<'_> {
         info!(ticket_id = ticket.id, notes = written, "ticket ready");
         let ticket_text = ticket.id.to_string();
         if recorded_here {
+            // How many items of each class were masked (`redacted_card_number`: "1"), never what.
+            let redacted: Vec<(String, String)> =
+                first.redacted.0.iter().map(|(class, n)| (format!("redacted_{class}"), n.to_string())).collect();
+            let mut detail = vec![
+                ("conversation_id", record.conversation_id.as_str()),
+                ("rule", firing.rule.as_str()),
+                ("ticket_id", ticket_text.as_str()),
+            ];
+            detail.extend(redacted.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             crate::audit::record(
                 self.stores.audit.as_ref(),
                 &record.bot_id,
                 "escalated",
                 "ok",
                 firing.escalated_by.as_deref(),
-                &[
-                    ("conversation_id", record.conversation_id.as_str()),
-                    ("rule", firing.rule.as_str()),
-                    ("ticket_id", ticket_text.as_str()),
-                ],
+                &detail,
             )
             .await;
         }

@@ -203,6 +203,8 @@ impl Escalator<'_> {
         );
         let (connection, settings) = connected?;
         command.request.visitor = requester?;
+        // Masked before the rules, the stored payload and Zendesk see any of it.
+        let redacted = command.request.redact(&crate::privacy::redactor(&command.bot_id, &settings.redaction));
         let request = &command.request;
         let signals = request.signals(command.token_subject.as_deref());
         let firing = match rules::evaluate(&settings.rules, request.trigger, &signals)? {
@@ -215,7 +217,8 @@ impl Escalator<'_> {
         info!(rule = firing.rule.as_str(), reason = %firing.reason, "escalation rule fired");
         // Everything that can refuse the request is settled before the first write.
         let bot = accounts.resolve_read(&connection, secret, command.refresh_deadline).await?;
-        let pending = PendingEscalation::new(request, &firing);
+        let mut pending = PendingEscalation::new(request, &firing);
+        pending.redacted = redacted;
         let payload = pending.encode()?;
         self.rounds(&command, &settings, bot, &pending, &payload).await
     }

@@ -93,16 +93,22 @@ impl Relay<'_> {
             conversation_id = %command.conversation_id,
             ticket_id = tracing::field::Empty,
         );
-        self.relay_inner(&command).instrument(span).await
+        self.relay_inner(command).instrument(span).await
     }
 
-    async fn relay_inner(&self, command: &RelayCommand) -> Result<Relayed, RelayError> {
-        let (bot_id, conversation_id) = (command.bot_id.as_str(), command.conversation_id.as_str());
+    async fn relay_inner(&self, mut command: RelayCommand) -> Result<Relayed, RelayError> {
         // The profile and the conversation at once; the secret only once there is something to
         // send (a retry of relayed messages reads no credentials).
-        let (connected, record) = tokio::join!(self.accounts.connected(bot_id), self.bound_record(command));
-        let (connection, _settings) = connected?;
+        let (connected, record) = tokio::join!(self.accounts.connected(&command.bot_id), self.bound_record(&command));
+        let (connection, settings) = connected?;
         let record = record?;
+        // Masked before anything is compared with the ticket or sent to it.
+        let redacted = command.messages.redact(&crate::privacy::redactor(&command.bot_id, &settings.redaction));
+        if !redacted.is_empty() {
+            info!(redacted = ?redacted.0, "masked in the visitor's messages");
+        }
+        let command = &command;
+        let (bot_id, conversation_id) = (command.bot_id.as_str(), command.conversation_id.as_str());
         let ticket_id = match (&record, connection.subdomain.as_str()) {
             (Some(r), account) if r.state == EscalationState::Created && r.in_account(account) => {
                 r.ticket_id.ok_or(RelayError::NoOpenTicket)?

@@ -30,6 +30,8 @@ mod openapi;
 #[cfg(test)]
 mod permissions;
 #[cfg(test)]
+mod privacy;
+#[cfg(test)]
 mod redirects;
 #[cfg(test)]
 mod refresh;

@@ -1,0 +1,345 @@
+//! Passwords and one-time codes the visitor introduces as such ("my password is hunter2",
+//! "código: 482913"), in each language Handoff speaks. Only what follows the word is masked, and
+//! only when it is introduced: after `:` or `=`, or a verb ("is", "es", "est", "ist", "è", …),
+//! so "my password is not working" keeps its words; a code must be 4–10 digits.
+
+use std::ops::Range;
+
+/// What a keyword introduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Secret {
+    Password,
+    OneTimeCode,
+}
+
+/// Words that introduce a password (lowercase). "mot de passe" and "palavra-passe" are matched on
+/// their last word (see `keyword`).
+const PASSWORD_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "passphrase",
+    "passcode",
+    "pin",
+    "passwort",
+    "kennwort",
+    "wachtwoord",
+    "senha",
+    "contraseña",
+    "contrasena",
+    "clave",
+    "mdp",
+];
+
+/// Words that introduce a one-time code (lowercase), including the compounds German and Dutch write
+/// as one word.
+const CODE_WORDS: &[&str] = &[
+    "code",
+    "otp",
+    "código",
+    "codigo",
+    "codice",
+    "tan",
+    "bestätigungscode",
+    "sicherheitscode",
+    "verifizierungscode",
+    "einmalcode",
+    "anmeldecode",
+    "verificatiecode",
+    "inlogcode",
+    "beveiligingscode",
+    "verificationcode",
+    "2fa",
+    "mfa",
+];
+
+/// A word before "code" that makes it something other than a one-time code.
+const NOT_A_ONE_TIME_CODE: &[&str] = &[
+    "zip",
+    "postal",
+    "post",
+    "area",
+    "country",
+    "error",
+    "status",
+    "promo",
+    "promotion",
+    "discount",
+    "coupon",
+    "voucher",
+    "gift",
+    "qr",
+    "bar",
+    "source",
+];
+
+/// The verbs that introduce what follows ("my password is …") in the seven languages.
+const VERBS: &[&str] = &["is", "was", "es", "era", "é", "e", "est", "ist", "lautet", "war", "è", "são"];
+
+/// What follows a password verb that is not a password ("my password is not working").
+const NOT_A_PASSWORD: &[&str] = &[
+    "not",
+    "wrong",
+    "incorrect",
+    "invalid",
+    "expired",
+    "too",
+    "the",
+    "a",
+    "an",
+    "my",
+    "your",
+    "correct",
+    "right",
+    "working",
+    "no",
+    "also",
+    "still",
+    "blocked",
+    "locked",
+    "reset",
+    "changed",
+    "same",
+    "required",
+    "missing",
+    "empty",
+    "weak",
+    "ok",
+    "fine",
+    "case",
+    "being",
+    "now",
+    "incorrecta",
+    "incorrecto",
+    "inválida",
+    "invalida",
+    "errada",
+    "incorreta",
+    "errónea",
+    "faux",
+    "fausse",
+    "incorrecte",
+    "falsch",
+    "ungültig",
+    "nicht",
+    "sbagliata",
+    "errata",
+    "non",
+    "fout",
+    "onjuist",
+    "niet",
+    "la",
+    "le",
+    "el",
+    "o",
+    "de",
+    "het",
+    "die",
+];
+
+/// Longest keyword, in bytes: longer words are not looked up.
+const LONGEST_KEYWORD: usize = 24;
+
+/// The keyword `word` is, given the two words before it (lowercase comparison).
+fn keyword(word: &str, before: &str, before_that: &str) -> Option<Secret> {
+    if word.len() > LONGEST_KEYWORD || word.is_empty() {
+        return None;
+    }
+    // ASCII words are lowered on the stack; only a short word with other letters allocates.
+    let mut buffer = [0u8; LONGEST_KEYWORD];
+    let unicode;
+    let word = if word.is_ascii() {
+        buffer[..word.len()].copy_from_slice(word.as_bytes());
+        buffer[..word.len()].make_ascii_lowercase();
+        std::str::from_utf8(&buffer[..word.len()]).unwrap_or_default()
+    } else {
+        unicode = word.to_lowercase();
+        unicode.as_str()
+    };
+    if PASSWORD_WORDS.contains(&word) {
+        return Some(Secret::Password);
+    }
+    if word == "passe"
+        && (before.eq_ignore_ascii_case("palavra")
+            || (before.eq_ignore_ascii_case("de") && before_that.eq_ignore_ascii_case("mot")))
+    {
+        return Some(Secret::Password);
+    }
+    if CODE_WORDS.contains(&word) && !NOT_A_ONE_TIME_CODE.iter().any(|w| before.eq_ignore_ascii_case(w)) {
+        return Some(Secret::OneTimeCode);
+    }
+    None
+}
+
+/// The words of `text` (runs of letters and digits) as byte ranges.
+fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        let (start, _) = chars.by_ref().find(|(_, c)| c.is_alphanumeric())?;
+        let mut end = text.len();
+        while let Some(&(at, c)) = chars.peek() {
+            if !c.is_alphanumeric() {
+                end = at;
+                break;
+            }
+            chars.next();
+        }
+        Some(start..end)
+    })
+}
+
+/// What is introduced in `text`: each secret's byte range and kind.
+pub(super) fn secrets(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
+    let mut found = Vec::new();
+    let (mut before, mut before_that) = (0..0, 0..0);
+    let mut skip_until = 0;
+    for word in words(text) {
+        if word.start >= skip_until
+            && let Some(kind) = keyword(&text[word.clone()], &text[before.clone()], &text[before_that.clone()])
+            && match kind {
+                Secret::Password => passwords,
+                Secret::OneTimeCode => codes,
+            }
+            && let Some(span) = introduced(text, word.end, kind)
+        {
+            skip_until = span.end;
+            found.push((span, kind));
+        }
+        before_that = before;
+        before = word;
+    }
+    found
+}
+
+/// The secret a keyword ending at `at` introduces, if any.
+fn introduced(text: &str, mut at: usize, kind: Secret) -> Option<Range<usize>> {
+    let mut connected = false;
+    // At most two connectors: "password: is …" is rare, "code is: 1234" is not.
+    for _ in 0..2 {
+        let rest = &text[at..];
+        let trimmed = rest.trim_start();
+        at += rest.len() - trimmed.len();
+        if let Some(after) = trimmed.strip_prefix([':', '=']) {
+            at += trimmed.len() - after.len();
+            connected = true;
+            continue;
+        }
+        let verb = trimmed.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+        if !verb.is_empty() && VERBS.iter().any(|v| verb.eq_ignore_ascii_case(v) || verb == *v) {
+            at += verb.len();
+            connected = true;
+            continue;
+        }
+        break;
+    }
+    let rest = &text[at..];
+    let token_start = at + (rest.len() - rest.trim_start().len());
+    let rest = &text[token_start..];
+    if rest.is_empty() {
+        return None;
+    }
+    let token = rest.split(char::is_whitespace).next().unwrap_or("");
+    let leading = token.len() - token.trim_start_matches(['"', '\'', '«', '(', '“']).len();
+    let token = token
+        .trim_start_matches(['"', '\'', '«', '(', '“'])
+        .trim_end_matches(['.', ',', ';', ')', '"', '\'', '»', '”']);
+    let start = token_start + leading;
+    match kind {
+        Secret::Password => {
+            let refused = NOT_A_PASSWORD.iter().any(|w| token.eq_ignore_ascii_case(w) || token == *w);
+            let masked = !token.chars().any(char::is_alphanumeric);
+            (connected && !token.is_empty() && token.chars().count() <= 128 && !refused && !masked)
+                .then(|| start..start + token.len())
+        }
+        Secret::OneTimeCode => {
+            let digits = token.bytes().filter(u8::is_ascii_digit).count();
+            let shaped = token.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+                && !token.starts_with('-')
+                && !token.ends_with('-');
+            // "482 913": a code written in two groups.
+            let (end, digits) = match text[start + token.len()..].strip_prefix(' ') {
+                Some(next)
+                    if shaped
+                        && digits == 3
+                        && next.len() >= 3
+                        && next.as_bytes()[..3].iter().all(u8::is_ascii_digit)
+                        && next.as_bytes().get(3).is_none_or(|b| !b.is_ascii_alphanumeric()) =>
+                {
+                    (start + token.len() + 4, 6)
+                }
+                _ => (start + token.len(), digits),
+            };
+            (shaped && (4..=10).contains(&digits)).then_some(start..end)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(&str, Secret)> {
+        secrets(text, true, true).into_iter().map(|(r, k)| (&text[r], k)).collect()
+    }
+
+    #[test]
+    fn finds_passwords_introduced_in_each_language() {
+        for (text, secret) in [
+            ("my password is hunter2", "hunter2"),
+            ("Password: hunter2.", "hunter2"),
+            ("pwd=hunter2", "hunter2"),
+            ("mi contraseña es Hunter2!", "Hunter2!"),
+            ("a minha senha é abc123", "abc123"),
+            ("mon mot de passe est soleil99", "soleil99"),
+            ("palavra-passe: segredo", "segredo"),
+            ("mein Passwort ist Geheim1", "Geheim1"),
+            ("la password è \"ciao123\"", "ciao123"),
+            ("mijn wachtwoord is geheim", "geheim"),
+        ] {
+            assert_eq!(found(text), [(secret, Secret::Password)], "{text}");
+        }
+    }
+
+    #[test]
+    fn finds_one_time_codes_introduced_in_each_language() {
+        for (text, code) in [
+            ("code: 123456", "123456"),
+            ("código: 482913", "482913"),
+            ("el código es 482913", "482913"),
+            ("le code est 482913.", "482913"),
+            ("der Code lautet 482913", "482913"),
+            ("Bestätigungscode 4829", "4829"),
+            ("il codice è 482-913", "482-913"),
+            ("de verificatiecode is 482913", "482913"),
+            ("my verification code is 482 913 ok", "482 913"),
+            ("OTP 99887766", "99887766"),
+        ] {
+            assert_eq!(found(text), [(code, Secret::OneTimeCode)], "{text}");
+        }
+    }
+
+    #[test]
+    fn leaves_what_is_not_introduced_as_a_secret() {
+        for text in [
+            "my password is not working",
+            "the password is wrong, can you reset it?",
+            "I forgot my password",
+            "password",
+            "my zip code is 94107",
+            "error code 500123",
+            "the discount code is SAVE10",
+            "the code is invalid",
+            "código postal 28013",
+            "my code is 12",
+            "password is ****",
+        ] {
+            assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn each_class_can_be_off() {
+        assert!(secrets("password: x1 code: 1234", false, true).iter().all(|(_, k)| *k == Secret::OneTimeCode));
+        assert!(secrets("password: x1 code: 1234", true, false).iter().all(|(_, k)| *k == Secret::Password));
+    }
+}
