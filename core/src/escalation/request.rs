@@ -180,12 +180,16 @@ impl EscalationRequest {
         errors
     }
 
-    /// Masks what the bot's redaction finds in every text of the request that reaches Zendesk or
-    /// storage: the messages, the subject, the summary and the metadata's values.
+    /// Masks what the bot's redaction finds in every free text of the request that reaches
+    /// Zendesk or storage: the messages, the subject, the summary, the metadata's values, the
+    /// conversation URL (a query string may carry a code), who escalated, the bot's name and the
+    /// tags. The visitor's name, email and phone are who the ticket is for, and stay.
     pub fn redact(&mut self, redactor: &Redactor) -> RedactionCounts {
         let mut counts = RedactionCounts::default();
         let texts = self.messages.iter_mut().map(|m| &mut m.text);
-        for text in texts.chain(self.subject.as_mut()).chain(self.summary.as_mut()).chain(self.metadata.values_mut()) {
+        let texts = texts.chain(self.subject.as_mut()).chain(self.summary.as_mut()).chain(self.metadata.values_mut());
+        let texts = texts.chain(self.conversation_url.as_mut()).chain(self.escalated_by.as_mut());
+        for text in texts.chain(self.agent_name.as_mut()).chain(self.tags.iter_mut()) {
             redactor.redact(text, &mut counts);
         }
         counts

@@ -71,10 +71,16 @@ const NOT_A_ONE_TIME_CODE: &[&str] = &[
     "qr",
     "bar",
     "source",
+    "tracking",
+    "order",
+    "booking",
+    "reference",
+    "product",
+    "postcode",
 ];
 
 /// The verbs that introduce what follows ("my password is …") in the seven languages.
-const VERBS: &[&str] = &["is", "was", "es", "era", "é", "e", "est", "ist", "lautet", "war", "è", "são"];
+const VERBS: &[&str] = &["is", "was", "es", "era", "é", "est", "ist", "lautet", "war", "è", "são"];
 
 /// What follows a password verb that is not a password ("my password is not working").
 const NOT_A_PASSWORD: &[&str] = &[
@@ -124,6 +130,13 @@ const NOT_A_PASSWORD: &[&str] = &[
     "nicht",
     "sbagliata",
     "errata",
+    "forgotten",
+    "lost",
+    "expiring",
+    "case-sensitive",
+    "importante",
+    "que",
+    "muy",
     "non",
     "fout",
     "onjuist",
@@ -171,14 +184,24 @@ fn keyword(word: &str, before: &str, before_that: &str) -> Option<Secret> {
     None
 }
 
-/// The words of `text` (runs of letters and digits) as byte ranges.
+/// A run of `*`: what a mask left.
+fn is_mask(word: &str) -> bool {
+    !word.is_empty() && word.bytes().all(|b| b == b'*')
+}
+
+/// A letter, a digit, or a mask's `*` (a mask reads as one word).
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '*'
+}
+
+/// The words of `text` (runs of letters and digits, or of `*`) as byte ranges.
 fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut chars = text.char_indices().peekable();
     std::iter::from_fn(move || {
-        let (start, _) = chars.by_ref().find(|(_, c)| c.is_alphanumeric())?;
+        let (start, _) = chars.by_ref().find(|(_, c)| is_word_char(*c))?;
         let mut end = text.len();
         while let Some(&(at, c)) = chars.peek() {
-            if !c.is_alphanumeric() {
+            if !is_word_char(c) {
                 end = at;
                 break;
             }
@@ -188,13 +211,34 @@ fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     })
 }
 
+/// Longest token read as a secret, in characters: a longer one is not masked by this class, and
+/// reading stops there, so a text of keywords without spaces costs linear time.
+const LONGEST_TOKEN: usize = 128;
+
+/// The end of the token starting at `at`: its first whitespace, or `LONGEST_TOKEN + 1` characters.
+fn token_end(text: &str, at: usize) -> usize {
+    text[at..].char_indices().take(LONGEST_TOKEN + 1).find(|(_, c)| c.is_whitespace()).map_or_else(
+        || text[at..].char_indices().nth(LONGEST_TOKEN + 1).map_or(text.len(), |(i, _)| at + i),
+        |(i, _)| at + i,
+    )
+}
+
+/// Words that join a code's qualifier to it: "código de verificação", "codice di verifica",
+/// "code de vérification".
+const QUALIFIER_JOINS: &[&str] = &["de", "di", "da", "do", "del", "of"];
+
 /// What is introduced in `text`: each secret's byte range and kind.
 pub(super) fn secrets(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
     let mut found = Vec::new();
     let (mut before, mut before_that) = (0..0, 0..0);
     let mut skip_until = 0;
     for word in words(text) {
+        // A word right after a secret (or after a mask, when the text was redacted before) is
+        // not read as a keyword: what the secret hid may have been the word that made it none
+        // ("password: error code 500123"), and redacting twice must change nothing.
+        let after_secret = before.end > 0 && before.end <= skip_until || is_mask(&text[before.clone()]);
         if word.start >= skip_until
+            && !after_secret
             && let Some(kind) = keyword(&text[word.clone()], &text[before.clone()], &text[before_that.clone()])
             && match kind {
                 Secret::Password => passwords,
@@ -214,6 +258,17 @@ pub(super) fn secrets(text: &str, passwords: bool, codes: bool) -> Vec<(Range<us
 /// The secret a keyword ending at `at` introduces, if any.
 fn introduced(text: &str, mut at: usize, kind: Secret) -> Option<Range<usize>> {
     let mut connected = false;
+    if kind == Secret::OneTimeCode {
+        // "código de verificação: 482913": the qualifier is skipped.
+        let mut next = words(&text[at..]).take(2).map(|r| (at + r.start, at + r.end));
+        if let (Some((join_start, join_end)), Some((_, qualifier_end))) = (next.next(), next.next())
+            && text[at..join_start].trim().is_empty()
+            && QUALIFIER_JOINS.iter().any(|j| text[join_start..join_end].eq_ignore_ascii_case(j))
+            && !text[join_end..qualifier_end].bytes().any(|b| b.is_ascii_digit())
+        {
+            at = qualifier_end;
+        }
+    }
     // At most two connectors: "password: is …" is rare, "code is: 1234" is not.
     for _ in 0..2 {
         let rest = &text[at..];
@@ -224,7 +279,13 @@ fn introduced(text: &str, mut at: usize, kind: Secret) -> Option<Range<usize>> {
             connected = true;
             continue;
         }
-        let verb = trimmed.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+        // A verb is short: read at most eight characters of the next word.
+        let verb_end = trimmed
+            .char_indices()
+            .take(9)
+            .find(|(_, c)| !c.is_alphanumeric())
+            .map_or_else(|| trimmed.char_indices().nth(9).map_or(trimmed.len(), |(i, _)| i), |(i, _)| i);
+        let verb = &trimmed[..verb_end];
         if !verb.is_empty() && VERBS.iter().any(|v| verb.eq_ignore_ascii_case(v) || verb == *v) {
             at += verb.len();
             connected = true;
@@ -238,7 +299,7 @@ fn introduced(text: &str, mut at: usize, kind: Secret) -> Option<Range<usize>> {
     if rest.is_empty() {
         return None;
     }
-    let token = rest.split(char::is_whitespace).next().unwrap_or("");
+    let token = &text[token_start..token_end(text, token_start)];
     let leading = token.len() - token.trim_start_matches(['"', '\'', '«', '(', '“']).len();
     let token = token
         .trim_start_matches(['"', '\'', '«', '(', '“'])
@@ -313,6 +374,10 @@ mod tests {
             ("de verificatiecode is 482913", "482913"),
             ("my verification code is 482 913 ok", "482 913"),
             ("OTP 99887766", "99887766"),
+            ("código de verificação: 482913", "482913"),
+            ("el código de verificación es 482913", "482913"),
+            ("codice di verifica: 482913", "482913"),
+            ("code de vérification : 482913", "482913"),
         ] {
             assert_eq!(found(text), [(code, Secret::OneTimeCode)], "{text}");
         }
@@ -332,9 +397,28 @@ mod tests {
             "código postal 28013",
             "my code is 12",
             "password is ****",
+            "la clave es importante",
+            "my password is forgotten",
+            "tracking code 12345678",
+            "order code: 99887766",
         ] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
         }
+    }
+
+    #[test]
+    fn a_word_between_two_keywords_is_not_a_verb() {
+        assert_eq!(found("PIN e password: hunter2"), [("hunter2", Secret::Password)]);
+    }
+
+    #[test]
+    fn keywords_without_spaces_read_a_bounded_token() {
+        // Each keyword reads at most `LONGEST_TOKEN` characters ahead (linear time), and a token
+        // that long is not a password.
+        let text = "code:".repeat(2_000);
+        assert!(found(&text).is_empty());
+        let text = format!("password: {}", "x".repeat(LONGEST_TOKEN + 1));
+        assert!(found(&text).is_empty());
     }
 
     #[test]

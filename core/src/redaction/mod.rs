@@ -101,16 +101,18 @@ impl Redactor {
 
     /// Masks `text` in place, adding what it masked to `counts`.
     pub fn redact(&self, text: &mut String, counts: &mut RedactionCounts) {
+        // IBANs before cards: an IBAN's mask splits its digits into new groups (`**30 00`),
+        // which the card scan must see the first time as it will the second.
         let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        if self.ibans && digits >= 2 {
+            let spans = numbers::ibans(text);
+            counts.add("iban", spans.len());
+            apply(text, &spans, |span, _, out| numbers::mask_iban(span, out));
+        }
         if self.card_numbers && digits >= 12 {
             let spans = numbers::card_numbers(text);
             counts.add("card_number", spans.len());
             apply(text, &spans, numbers::mask_card);
-        }
-        if self.ibans && digits >= 2 {
-            let spans = numbers::ibans(text);
-            counts.add("iban", spans.len());
-            apply(text, &spans, numbers::mask_iban);
         }
         if self.passwords || self.one_time_codes {
             let found = introduced::secrets(text, self.passwords, self.one_time_codes);
@@ -119,7 +121,7 @@ impl Redactor {
                 counts.add("password", passwords);
                 counts.add("one_time_code", found.len() - passwords);
                 let spans: Vec<_> = found.into_iter().map(|(span, _)| span).collect();
-                apply(text, &spans, mask_all);
+                apply(text, &spans, |span, _, out| mask_all(span, out));
             }
         }
         for (class, regex) in &self.patterns {
@@ -133,7 +135,7 @@ impl Redactor {
                     break;
                 }
                 counts.add(class, spans.len());
-                apply(text, &spans, mask_alphanumeric);
+                apply(text, &spans, |span, _, out| mask_alphanumeric(span, out));
             }
         }
     }
@@ -146,8 +148,9 @@ impl Redactor {
     }
 }
 
-/// Rewrites `text` with each of the (ordered, disjoint) spans masked by `mask`.
-fn apply(text: &mut String, spans: &[std::ops::Range<usize>], mask: fn(&str, &mut String)) {
+/// Rewrites `text` with each of the (ordered, disjoint) spans masked by `mask`, which is given the
+/// span and the text after it.
+fn apply(text: &mut String, spans: &[std::ops::Range<usize>], mask: impl Fn(&str, &str, &mut String)) {
     if spans.is_empty() {
         return;
     }
@@ -155,7 +158,7 @@ fn apply(text: &mut String, spans: &[std::ops::Range<usize>], mask: fn(&str, &mu
     let mut at = 0;
     for span in spans {
         out.push_str(&text[at..span.start]);
-        mask(&text[span.clone()], &mut out);
+        mask(&text[span.clone()], &text[span.end..], &mut out);
         at = span.end;
     }
     out.push_str(&text[at..]);

@@ -28,6 +28,17 @@ fn masks_every_class_in_one_transcript_keeping_the_shape() {
 }
 
 #[test]
+fn what_a_secret_hid_does_not_change_a_second_pass() {
+    let redactor = default_redactor();
+    for text in ["password: error code 500123", "my PIN is zip code 94107", "4242 4242 4242 4242 26 0000000000"] {
+        let (once, _) = redacted(&redactor, text);
+        let (twice, counted) = redacted(&redactor, &once);
+        assert_eq!(twice, once, "{text}");
+        assert!(counted.is_empty(), "{text}: {counted:?}");
+    }
+}
+
+#[test]
 fn each_class_can_be_turned_off() {
     let text = "4242 4242 4242 4242 DE89370400440532013000 password: hunter2 code: 482913";
     let settings = RedactionSettings {

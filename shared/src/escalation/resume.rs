@@ -84,6 +84,12 @@ impl Escalator<'_> {
             }
             Err(e) => return Err(e),
         };
+        // A payload stored before redaction existed (or before a pattern was added) is masked
+        // before any of it reaches Zendesk; masking a masked one changes nothing.
+        let (mut pending, mut command) = (pending, command);
+        let counts = pending.request.redact(&crate::privacy::redactor(&listed.bot_id, &settings.redaction));
+        pending.redacted.merge(counts);
+        command.request = pending.request.clone();
         match self.resume_rounds(&command, &settings, bot, &pending, &stored, listed.episode).await {
             Ok(Outcome::Pending { .. }) => Ok(Resumed::StillPending),
             Ok(_) => Ok(Resumed::Finished),

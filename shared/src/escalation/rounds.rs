@@ -99,7 +99,14 @@ impl Escalator<'_> {
         payload: &str,
     ) -> Result<Step, EscalationError> {
         let first = match &record.pending_payload {
-            Some(stored) if stored != payload => PendingEscalation::decode(stored)?,
+            Some(stored) if stored != payload => {
+                // Stored by an earlier request, perhaps before redaction (or a pattern) existed:
+                // masked now, as this request's own was.
+                let mut first = PendingEscalation::decode(stored)?;
+                let counts = first.request.redact(&crate::privacy::redactor(&record.bot_id, &settings.redaction));
+                first.redacted.merge(counts);
+                first
+            }
             _ => pending.clone(),
         };
         self.finish(bot, settings, record, &first, Some(&command.request), command.deadline).await
