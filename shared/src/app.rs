@@ -58,6 +58,8 @@ pub struct Environment {
     pub allowed_return_urls: Vec<Url>,
     /// `HANDOFF_ESCALATION_GIVE_UP_HOURS`: how long pending escalations are tried (default 24).
     pub escalation_give_up_after: std::time::Duration,
+    /// `HANDOFF_RETENTION_DAYS`: how long a conversation is kept after its last activity.
+    pub retention_days: u32,
 }
 
 impl Environment {
@@ -79,6 +81,7 @@ impl Environment {
         let allowed_return_urls = parse_url_list(&std::env::var("HANDOFF_ALLOWED_RETURN_URLS").unwrap_or_default())?;
         let escalation_give_up_after =
             parse_hours(std::env::var("HANDOFF_ESCALATION_GIVE_UP_HOURS").ok().as_deref().unwrap_or(""))?;
+        let retention_days = parse_days(std::env::var("HANDOFF_RETENTION_DAYS").ok().as_deref().unwrap_or(""))?;
         Ok(Self {
             table,
             secret_prefix,
@@ -86,7 +89,23 @@ impl Environment {
             public_base_url,
             allowed_return_urls,
             escalation_give_up_after,
+            retention_days,
         })
+    }
+}
+
+/// `HANDOFF_RETENTION_DAYS`: whole days from 1 to 3650; empty for the default, 400.
+pub fn parse_days(raw: &str) -> Result<u32, ConfigError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(crate::store::dynamodb::DEFAULT_RETENTION_DAYS);
+    }
+    match raw.parse::<u32>() {
+        Ok(days) if (1..=3650).contains(&days) => Ok(days),
+        _ => Err(ConfigError::Invalid {
+            name: "HANDOFF_RETENTION_DAYS",
+            reason: format!("`{raw}` is not a whole number of days from 1 to 3650"),
+        }),
     }
 }
 
@@ -139,7 +158,10 @@ impl App {
         let environment = Environment::from_env()?;
         let sdk = crate::aws_sdk::from_env(|name| std::env::var(name).ok())?;
         // The SDK clients are built on their first call (`aws_sdk::LazyClient`).
-        let dynamo = Arc::new(DynamoStore::on_first_use(sdk.clone(), environment.table.clone()));
+        let dynamo = Arc::new(
+            DynamoStore::on_first_use(sdk.clone(), environment.table.clone())
+                .with_retention_days(environment.retention_days),
+        );
         let secrets = Arc::new(SecretsManagerStore::on_first_use(sdk, environment.secret_prefix.clone()));
         let stores = Stores::backed_by(dynamo, secrets);
         let mut app = Self::new(stores, environment.zendesk_base_url.clone())?;
@@ -258,6 +280,16 @@ mod tests {
         assert_eq!(parse_hours("0.5").unwrap(), std::time::Duration::from_secs(1800));
         for bad in ["0", "-1", "abc", "721", "NaN"] {
             assert!(parse_hours(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn retention_defaults_to_400_days_and_refuses_nonsense() {
+        assert_eq!(parse_days("").unwrap(), 400);
+        assert_eq!(parse_days(" 30 ").unwrap(), 30);
+        assert_eq!(parse_days("3650").unwrap(), 3650);
+        for bad in ["0", "-1", "1.5", "abc", "3651"] {
+            assert!(parse_days(bad).is_err(), "{bad}");
         }
     }
 }

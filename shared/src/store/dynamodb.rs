@@ -46,10 +46,14 @@ pub const DUE_SHARDS: u64 = 8;
 const BATCH_GET_KEYS: usize = 100;
 /// Rounds of asking again for keys a `BatchGetItem` left unprocessed, backing off between them.
 const BATCH_GET_ROUNDS: u32 = 5;
-/// Visitors' session details are kept this long.
+/// Visitors' session details are kept this long (or the retention, if shorter).
 const VISITOR_TTL_SECONDS: i64 = 90 * 86_400;
-/// Seen webhook events are remembered this long (Zendesk retries for far less).
+/// Seen webhook events and their callbacks are remembered this long (or the retention, if
+/// shorter): Zendesk retries for far less.
 const SEEN_TTL_SECONDS: i64 = 7 * 86_400;
+/// How long a conversation is kept after its last write unless configured otherwise
+/// (`HANDOFF_RETENTION_DAYS`; README "Privacy").
+pub const DEFAULT_RETENTION_DAYS: u32 = 400;
 /// DynamoDB's item size limit is 400 KB; keep a margin for attribute names.
 const MAX_ITEM_BYTES: usize = 390 * 1024;
 
@@ -105,6 +109,8 @@ pub struct DynamoStore {
     /// Built on the first call (`aws_sdk::LazyClient`): init does not pay for it.
     client: crate::aws_sdk::LazyClient<Client>,
     table: String,
+    /// Seconds a conversation is kept after its last write (DynamoDB's TTL on `expires_at`).
+    retention_s: i64,
     pub calls: CallCounter,
 }
 
@@ -206,13 +212,29 @@ fn conversation_from(item: Item) -> Result<ConversationRecord, StoreError> {
 
 impl DynamoStore {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self { client: crate::aws_sdk::LazyClient::ready(client), table: table.into(), calls: CallCounter::default() }
+        Self::with_client(crate::aws_sdk::LazyClient::ready(client), table.into())
     }
 
     /// A store whose client is built from `config` on its first call (a Lambda's init).
     pub fn on_first_use(config: aws_types::SdkConfig, table: impl Into<String>) -> Self {
-        let client = crate::aws_sdk::LazyClient::on_first_use(config, Client::new);
-        Self { client, table: table.into(), calls: CallCounter::default() }
+        Self::with_client(crate::aws_sdk::LazyClient::on_first_use(config, Client::new), table.into())
+    }
+
+    fn with_client(client: crate::aws_sdk::LazyClient<Client>, table: String) -> Self {
+        let retention_s = i64::from(DEFAULT_RETENTION_DAYS) * 86_400;
+        Self { client, table, retention_s, calls: CallCounter::default() }
+    }
+
+    /// Keeps conversations `days` after their last write instead of `DEFAULT_RETENTION_DAYS`;
+    /// visitors' session details and seen events are kept no longer than that either.
+    pub fn with_retention_days(mut self, days: u32) -> Self {
+        self.retention_s = i64::from(days.max(1)) * 86_400;
+        self
+    }
+
+    /// When an item written now with at most `keep_s` seconds to live expires (epoch seconds).
+    fn expires_at(&self, keep_s: i64) -> AttributeValue {
+        n(time::OffsetDateTime::now_utc().unix_timestamp() + keep_s.min(self.retention_s))
     }
 
     /// Creates the table as the SAM template does (tests and the local runner on an emulator).
@@ -276,7 +298,7 @@ impl DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(conversation_item(record)?))
+            .set_item(Some(self.with_expiry(conversation_item(record)?)))
             .condition_expression(condition)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
         if let Some(values) = values {
@@ -324,8 +346,19 @@ impl DynamoStore {
         }
     }
 
-    /// Sends a conditional update; `Conflict` when the condition fails.
-    async fn apply(&self, update: Update) -> Result<Option<Item>, StoreError> {
+    /// A conversation item with its expiry: every write to a conversation is activity, so each
+    /// moves its expiry to the retention from now.
+    fn with_expiry(&self, mut item: Item) -> Item {
+        item.insert("expires_at".into(), self.expires_at(i64::MAX));
+        item
+    }
+
+    /// Sends a conditional update; `Conflict` when the condition fails. An update of a
+    /// conversation moves its expiry (`with_expiry`).
+    async fn apply(&self, mut update: Update) -> Result<Option<Item>, StoreError> {
+        if matches!(update.key.get("sk"), Some(AttributeValue::S(sk)) if sk.starts_with("CONV#")) {
+            update = update.set("expires_at", self.expires_at(i64::MAX));
+        }
         self.calls.write();
         let expression = update.expression();
         let condition = update.condition().map(str::to_owned);
@@ -988,8 +1021,7 @@ impl ConversationStore for DynamoStore {
         item.retain(|_, v| !matches!(v, AttributeValue::Null(_)));
         item.insert("pk".into(), s(bot_pk(&visitor.bot_id)));
         item.insert("sk".into(), s(format!("VISITOR#{}", visitor.conversation_id)));
-        let expires = time::OffsetDateTime::now_utc().unix_timestamp() + VISITOR_TTL_SECONDS;
-        item.insert("expires_at".into(), n(expires));
+        item.insert("expires_at".into(), self.expires_at(VISITOR_TTL_SECONDS));
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map_err(unavailable)?;
         Ok(())
     }
@@ -1118,7 +1150,7 @@ impl CallbackOutbox for DynamoStore {
             None => Item::new(),
         };
         item.extend(event_key(bot_id, event_id));
-        item.insert("expires_at".into(), n(now_s + SEEN_TTL_SECONDS));
+        item.insert("expires_at".into(), n(now_s + SEEN_TTL_SECONDS.min(self.retention_s)));
         let result = self
             .client
             .put_item()

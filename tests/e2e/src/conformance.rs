@@ -900,3 +900,88 @@ async fn dynamodb_on_moto_due_index_projects_only_keys() {
 async fn dynamodb_on_dynalite_due_index_projects_only_keys() {
     due_index_projects_only_keys(Backend::Dynalite).await;
 }
+
+/// The item's `expires_at` (DynamoDB's TTL attribute), read raw.
+async fn expires_at(client: &aws_sdk_dynamodb::Client, table: &str, pk: &str, sk: &str) -> i64 {
+    let item = client
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.into()))
+        .key("sk", AttributeValue::S(sk.into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap_or_else(|| panic!("{pk} / {sk} is stored"));
+    match item.get("expires_at") {
+        Some(AttributeValue::N(n)) => n.parse().unwrap(),
+        other => panic!("{pk} / {sk} has no expiry: {other:?}"),
+    }
+}
+
+/// Retention: every write to a conversation moves its expiry to the retention from now (its last
+/// activity); visitors' session details and seen events are kept no longer than the retention.
+async fn conversations_expire_the_retention_after_their_last_write(backend: Backend) {
+    let (client, table, _) = dynamo_parts(backend).await;
+    let store = handoff::store::dynamodb::DynamoStore::new(client.clone(), table.clone()).with_retention_days(30);
+    let bot = unique("bot");
+    let (pk, now_s) = (format!("BOT#{bot}"), time::OffsetDateTime::now_utc().unix_timestamp());
+    let thirty_days = 30 * 86_400;
+    let near = |at: i64, expected: i64| (expected - 5..=expected + 120).contains(&at);
+
+    let record = claimed(store.claim(&claim(&bot, "c1", now_s * 1000, "p")).await.unwrap());
+    let first = expires_at(&client, &table, &pk, "CONV#c1").await;
+    assert!(near(first, now_s + thirty_days), "claimed: expires {first}, now {now_s}");
+
+    // An old expiry, as if the conversation had been quiet: the next write moves it again.
+    client
+        .update_item()
+        .table_name(&table)
+        .key("pk", AttributeValue::S(pk.clone()))
+        .key("sk", AttributeValue::S("CONV#c1".into()))
+        .update_expression("SET expires_at = :old")
+        .expression_attribute_values(":old", AttributeValue::N("1".into()))
+        .send()
+        .await
+        .unwrap();
+    let ticket = RecordedTicket {
+        ticket_id: 7,
+        account: Some("acme".into()),
+        status: TicketStatus::New,
+        notes_written: 1,
+        last_synced_fingerprint: None,
+        requester_id: None,
+    };
+    store.record_ticket(&bot, "c1", &record.claim_token, &ticket).await.unwrap();
+    let moved = expires_at(&client, &table, &pk, "CONV#c1").await;
+    assert!(near(moved, now_s + thirty_days), "recorded: expires {moved}");
+
+    // Session details: 90 days, or the retention when it is shorter.
+    let visitor = VisitorRecord {
+        bot_id: bot.clone(),
+        conversation_id: "c1".into(),
+        name: None,
+        email: Some("ana@example.com".into()),
+        phone: None,
+        locale: None,
+        email_verified: true,
+        recorded_at: "2026-12-01T10:00:00.000000Z".into(),
+    };
+    store.put_visitor(&visitor).await.unwrap();
+    assert!(near(expires_at(&client, &table, &pk, "VISITOR#c1").await, now_s + thirty_days));
+    let default_store = handoff::store::dynamodb::DynamoStore::new(client.clone(), table.clone());
+    default_store.put_visitor(&visitor).await.unwrap();
+    assert!(near(expires_at(&client, &table, &pk, "VISITOR#c1").await, now_s + 90 * 86_400));
+    let record = claimed(default_store.claim(&claim(&bot, "c2", now_s * 1000, "p")).await.unwrap());
+    assert!(near(expires_at(&client, &table, &pk, "CONV#c2").await, now_s + 400 * 86_400), "{record:?}");
+}
+
+#[tokio::test]
+async fn dynamodb_on_moto_conversations_expire_the_retention_after_their_last_write() {
+    conversations_expire_the_retention_after_their_last_write(Backend::Moto).await;
+}
+
+#[tokio::test]
+async fn dynamodb_on_dynalite_conversations_expire_the_retention_after_their_last_write() {
+    conversations_expire_the_retention_after_their_last_write(Backend::Dynalite).await;
+}
