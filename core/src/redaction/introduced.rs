@@ -153,9 +153,58 @@ const NOT_A_PASSWORD: &[&str] = &[
 /// Longest keyword, in bytes: longer words are not looked up.
 const LONGEST_KEYWORD: usize = 24;
 
+/// Every keyword's first and last letter (lowercase): most words of a chat fail this pair at once,
+/// before any comparison with the lists.
+const ENDS: &[(u8, u8)] = &[
+    (b'p', b'd'),
+    (b'p', b'e'),
+    (b'p', b'n'),
+    (b'p', b't'),
+    (b'k', b't'),
+    (b'w', b'd'),
+    (b's', b'a'),
+    (b'c', b'a'),
+    (b'c', b'e'),
+    (b'c', b'o'),
+    (b'm', b'p'),
+    (b'm', b'a'),
+    (b'o', b'p'),
+    (b't', b'n'),
+    (b'2', b'a'),
+    (b'b', b'e'),
+    (b's', b'e'),
+    (b'v', b'e'),
+    (b'e', b'e'),
+    (b'a', b'e'),
+    (b'i', b'e'),
+];
+
+/// `ENDS` as a table: for each first byte, a bit per last letter (`a` is bit 0).
+const ENDS_TABLE: [u32; 128] = {
+    let mut table = [0u32; 128];
+    let mut i = 0;
+    while i < ENDS.len() {
+        let (first, last) = ENDS[i];
+        table[first as usize] |= 1 << (last - b'a');
+        i += 1;
+    }
+    table
+};
+
+/// Whether `word` may be a keyword at all: its length and its first and last letters.
+fn may_be_keyword(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
+    let (first, last) = (first.to_ascii_lowercase(), last.to_ascii_lowercase());
+    (3..=LONGEST_KEYWORD).contains(&bytes.len())
+        && first.is_ascii()
+        && last.is_ascii_lowercase()
+        && ENDS_TABLE[usize::from(first)] & (1 << (last - b'a')) != 0
+}
+
 /// The keyword `word` is, given the two words before it (lowercase comparison).
 fn keyword(word: &str, before: &str, before_that: &str) -> Option<Secret> {
-    if word.len() > LONGEST_KEYWORD || word.is_empty() {
+    if !may_be_keyword(word) {
         return None;
     }
     // ASCII words are lowered on the stack; only a short word with other letters allocates.
@@ -189,25 +238,56 @@ fn is_mask(word: &str) -> bool {
     !word.is_empty() && word.bytes().all(|b| b == b'*')
 }
 
-/// A letter, a digit, or a mask's `*` (a mask reads as one word).
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '*'
+/// Whether the character at byte `at` (a character boundary) is a letter, a digit or a mask's
+/// `*` (a mask reads as one word), and its length. ASCII is decided on the byte.
+fn word_char_at(text: &str, at: usize) -> (bool, usize) {
+    let byte = text.as_bytes()[at];
+    if byte.is_ascii() {
+        return (byte.is_ascii_alphanumeric() || byte == b'*', 1);
+    }
+    let c = text[at..].chars().next().unwrap_or(' ');
+    (c.is_alphanumeric(), c.len_utf8())
 }
 
-/// The words of `text` (runs of letters and digits, or of `*`) as byte ranges.
+/// An ASCII letter, digit or `*`.
+fn is_ascii_word(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'*'
+}
+
+/// The words of `text` (runs of letters and digits, or of `*`) as byte ranges. ASCII is read a
+/// byte at a time in tight loops (this runs over every message); other characters are decoded.
 fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    let mut at = 0;
     std::iter::from_fn(move || {
-        let (start, _) = chars.by_ref().find(|(_, c)| is_word_char(*c))?;
-        let mut end = text.len();
-        while let Some(&(at, c)) = chars.peek() {
-            if !is_word_char(c) {
-                end = at;
+        loop {
+            while at < bytes.len() && bytes[at].is_ascii() && !is_ascii_word(bytes[at]) {
+                at += 1;
+            }
+            if at >= bytes.len() {
+                return None;
+            }
+            let (is_word, len) = word_char_at(text, at);
+            if is_word {
                 break;
             }
-            chars.next();
+            at += len;
         }
-        Some(start..end)
+        let start = at;
+        loop {
+            while at < bytes.len() && is_ascii_word(bytes[at]) {
+                at += 1;
+            }
+            if at >= bytes.len() || bytes[at].is_ascii() {
+                break;
+            }
+            let (is_word, len) = word_char_at(text, at);
+            if !is_word {
+                break;
+            }
+            at += len;
+        }
+        Some(start..at)
     })
 }
 
@@ -236,14 +316,14 @@ pub(super) fn secrets(text: &str, passwords: bool, codes: bool) -> Vec<(Range<us
         // A word right after a secret (or after a mask, when the text was redacted before) is
         // not read as a keyword: what the secret hid may have been the word that made it none
         // ("password: error code 500123"), and redacting twice must change nothing.
-        let after_secret = before.end > 0 && before.end <= skip_until || is_mask(&text[before.clone()]);
+        let after_secret = || before.end > 0 && before.end <= skip_until || is_mask(&text[before.clone()]);
         if word.start >= skip_until
-            && !after_secret
             && let Some(kind) = keyword(&text[word.clone()], &text[before.clone()], &text[before_that.clone()])
             && match kind {
                 Secret::Password => passwords,
                 Secret::OneTimeCode => codes,
             }
+            && !after_secret()
             && let Some(span) = introduced(text, word.end, kind)
         {
             skip_until = span.end;
@@ -403,6 +483,14 @@ mod tests {
             "order code: 99887766",
         ] {
             assert!(found(text).is_empty(), "{text}: {:?}", found(text));
+        }
+    }
+
+    #[test]
+    fn every_keyword_passes_the_quick_check() {
+        for word in PASSWORD_WORDS.iter().chain(CODE_WORDS).chain(&["passe"]) {
+            assert!(may_be_keyword(word), "{word}");
+            assert!(may_be_keyword(&word.to_uppercase()), "{word}");
         }
     }
 
