@@ -159,8 +159,7 @@ async fn a_pattern_that_would_backtrack_catastrophically_is_refused_on_save_nami
 
 /// An escalation stored before redaction (here: with every class off, as an older release
 /// stored it) is masked when a repeated request whose body differs finishes it (the stored
-/// escalation is the one the ticket is made from). The sweeper masks a stored escalation the
-/// same way (`escalation::resume`).
+/// escalation is the one the ticket is made from).
 #[tokio::test]
 async fn an_escalation_stored_in_clear_is_masked_when_a_repeated_request_finishes_it() {
     use handoff::redaction::RedactionSettings;
@@ -185,6 +184,37 @@ async fn an_escalation_stored_in_clear_is_masked_when_a_repeated_request_finishe
     let reply = h.escalate("conv-old-2", &again).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
     let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+    assert_nothing_in_clear("the subject", &ticket.subject);
+    for comment in &ticket.comments {
+        assert_nothing_in_clear("a comment", &comment.body);
+    }
+}
+
+/// The same, finished by the sweeper.
+#[tokio::test]
+async fn an_escalation_stored_in_clear_is_masked_when_the_sweeper_finishes_it() {
+    use handoff::deadline::Deadline;
+    use handoff::redaction::RedactionSettings;
+    use handoff::settings::BotSettings;
+
+    let off = RedactionSettings {
+        card_numbers: false,
+        ibans: false,
+        passwords: false,
+        one_time_codes: false,
+        patterns: Vec::new(),
+    };
+    let h = Harness::with_settings(Backend::Memory, BotSettings { redaction: off, ..BotSettings::default() }).await;
+    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
+    let reply = h.escalate("conv-old-3", &transcript()).await;
+    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
+    h.app.stores.bots.put_settings(&h.bot_id, &BotSettings::default()).await.unwrap();
+    h.sim.clear_faults();
+    // A run long enough that the sweeper takes the escalation (it leaves work it has no budget for).
+    let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 3_600_000;
+    let report = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(std::time::Duration::from_secs(120))).await;
+    assert_eq!(report.escalations.finished, 1, "{report:?}");
+    let ticket = h.sim.tickets().pop().expect("the ticket");
     assert_nothing_in_clear("the subject", &ticket.subject);
     for comment in &ticket.comments {
         assert_nothing_in_clear("a comment", &comment.body);
