@@ -140,13 +140,6 @@ impl Redactor {
             }
         }
     }
-
-    /// Masks a text, answering the masked copy.
-    pub fn redacted(&self, text: &str, counts: &mut RedactionCounts) -> String {
-        let mut text = text.to_owned();
-        self.redact(&mut text, counts);
-        text
-    }
 }
 
 /// Rewrites `text` with each of the (ordered, disjoint) spans masked by `mask`, which is given the

@@ -8,7 +8,8 @@ fn default_redactor() -> Redactor {
 
 fn redacted(redactor: &Redactor, text: &str) -> (String, RedactionCounts) {
     let mut counts = RedactionCounts::default();
-    let text = redactor.redacted(text, &mut counts);
+    let mut text = text.to_owned();
+    redactor.redact(&mut text, &mut counts);
     (text, counts)
 }
 

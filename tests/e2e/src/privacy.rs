@@ -157,11 +157,10 @@ async fn a_pattern_that_would_backtrack_catastrophically_is_refused_on_save_nami
     assert_eq!(after.body, before.body, "nothing was saved");
 }
 
-/// An escalation stored before redaction (here: with every class off, as an older release
-/// stored it) is masked when a repeated request whose body differs finishes it (the stored
-/// escalation is the one the ticket is made from).
-#[tokio::test]
-async fn an_escalation_stored_in_clear_is_masked_when_a_repeated_request_finishes_it() {
+/// A harness whose conversation `conversation` holds an escalation stored in clear (as a release
+/// before redaction stored it: here, with every class off while Zendesk was down), with the
+/// default redaction switched on since and Zendesk back.
+async fn stored_in_clear(conversation: &str) -> Harness {
     use handoff::redaction::RedactionSettings;
     use handoff::settings::BotSettings;
 
@@ -174,49 +173,44 @@ async fn an_escalation_stored_in_clear_is_masked_when_a_repeated_request_finishe
     };
     let h = Harness::with_settings(Backend::Memory, BotSettings { redaction: off, ..BotSettings::default() }).await;
     h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
-    let reply = h.escalate("conv-old-2", &transcript()).await;
+    let reply = h.escalate(conversation, &transcript()).await;
     assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
-
+    let record = h.app.stores.conversations.get_conversation(&h.bot_id, conversation).await.unwrap().unwrap();
+    let stored = PendingEscalation::decode(record.pending_payload.as_deref().unwrap()).unwrap();
+    assert!(serde_json::to_string(&stored).unwrap().contains(PASSWORD), "stored in clear");
     h.app.stores.bots.put_settings(&h.bot_id, &BotSettings::default()).await.unwrap();
     h.sim.clear_faults();
-    let mut again = transcript();
-    again["messages"].as_array_mut().unwrap().push(json!({"role": "visitor", "text": "hello? a human please"}));
-    let reply = h.escalate("conv-old-2", &again).await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
-    let ticket = h.sim.ticket(reply.ticket_id()).unwrap();
+    h
+}
+
+/// The ticket's subject and comments, none holding a secret in clear.
+fn assert_ticket_masked(ticket: &zendesk_sim::Ticket) {
     assert_nothing_in_clear("the subject", &ticket.subject);
     for comment in &ticket.comments {
         assert_nothing_in_clear("a comment", &comment.body);
     }
 }
 
+/// An escalation stored in clear is masked when a repeated request whose body differs finishes
+/// it (the stored escalation is the one the ticket is made from).
+#[tokio::test]
+async fn an_escalation_stored_in_clear_is_masked_when_a_repeated_request_finishes_it() {
+    let h = stored_in_clear("conv-old-2").await;
+    let mut again = transcript();
+    again["messages"].as_array_mut().unwrap().push(json!({"role": "visitor", "text": "hello? a human please"}));
+    let reply = h.escalate("conv-old-2", &again).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.raw);
+    assert_ticket_masked(&h.sim.ticket(reply.ticket_id()).unwrap());
+}
+
 /// The same, finished by the sweeper.
 #[tokio::test]
 async fn an_escalation_stored_in_clear_is_masked_when_the_sweeper_finishes_it() {
-    use handoff::deadline::Deadline;
-    use handoff::redaction::RedactionSettings;
-    use handoff::settings::BotSettings;
-
-    let off = RedactionSettings {
-        card_numbers: false,
-        ibans: false,
-        passwords: false,
-        one_time_codes: false,
-        patterns: Vec::new(),
-    };
-    let h = Harness::with_settings(Backend::Memory, BotSettings { redaction: off, ..BotSettings::default() }).await;
-    h.sim.inject(Route::Any, Fault::Status { status: 503, retry_after_secs: None }, 1000);
-    let reply = h.escalate("conv-old-3", &transcript()).await;
-    assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.raw);
-    h.app.stores.bots.put_settings(&h.bot_id, &BotSettings::default()).await.unwrap();
-    h.sim.clear_faults();
+    let h = stored_in_clear("conv-old-3").await;
     // A run long enough that the sweeper takes the escalation (it leaves work it has no budget for).
     let later = time::OffsetDateTime::now_utc().unix_timestamp() * 1000 + 3_600_000;
-    let report = handoff::sweeper::sweep_at(&h.app, later, Deadline::after(std::time::Duration::from_secs(120))).await;
+    let run = handoff::deadline::Deadline::after(std::time::Duration::from_secs(120));
+    let report = handoff::sweeper::sweep_at(&h.app, later, run).await;
     assert_eq!(report.escalations.finished, 1, "{report:?}");
-    let ticket = h.sim.tickets().pop().expect("the ticket");
-    assert_nothing_in_clear("the subject", &ticket.subject);
-    for comment in &ticket.comments {
-        assert_nothing_in_clear("a comment", &comment.body);
-    }
+    assert_ticket_masked(&h.sim.tickets().pop().expect("the ticket"));
 }
