@@ -1,6 +1,7 @@
 //! Storage ports (small traits) and their records, one module per kind of record: bots
 //! (`bots`), conversations (`conversations`, with the claim rule in `claim`), OAuth states and
-//! the audit trail (`audit`), secrets (`secrets`), the outbox (`outbox`). The adapters (DynamoDB,
+//! the audit trail (`audit`), secrets (`secrets`), the outbox (`outbox`), and one visitor's
+//! data across them (`visitors`: export and erasure). The adapters (DynamoDB,
 //! Secrets Manager, in-process) live in `handoff::store`; the same conformance suite (tests/e2e)
 //! runs against all of them.
 
@@ -11,6 +12,7 @@ pub mod conversations;
 pub mod error;
 pub mod outbox;
 pub mod secrets;
+pub mod visitors;
 
 pub use audit::*;
 pub use bots::*;
@@ -19,6 +21,7 @@ pub use conversations::*;
 pub use error::{StoreError, done_unless_failed};
 pub use outbox::{CallbackOutbox, CallbackState, PendingCallback};
 pub use secrets::*;
+pub use visitors::{ERASED, Erased, VisitorData, VisitorMatcher, VisitorStore};
 
 /// Counts of calls made to a backing service, for the per-operation budgets the tests assert.
 #[derive(Debug, Default)]
@@ -50,6 +53,7 @@ pub struct Stores {
     pub oauth_states: std::sync::Arc<dyn OAuthStateStore>,
     pub audit: std::sync::Arc<dyn AuditLog>,
     pub outbox: std::sync::Arc<dyn CallbackOutbox>,
+    pub visitors: std::sync::Arc<dyn VisitorStore>,
 }
 
 impl Stores {
@@ -57,14 +61,15 @@ impl Stores {
     /// the secrets next to it.
     pub fn backed_by<S>(store: std::sync::Arc<S>, secrets: std::sync::Arc<dyn SecretStore>) -> Self
     where
-        S: BotStore + ConversationStore + OAuthStateStore + AuditLog + CallbackOutbox + 'static,
+        S: BotStore + ConversationStore + OAuthStateStore + AuditLog + CallbackOutbox + VisitorStore + 'static,
     {
         Self {
             bots: store.clone(),
             conversations: store.clone(),
             oauth_states: store.clone(),
             audit: store.clone(),
-            outbox: store,
+            outbox: store.clone(),
+            visitors: store,
             secrets,
         }
     }

@@ -26,14 +26,7 @@ use crate::auth::LocalAuth;
 use crate::cli::{ServeArgs, StoreKind, TokenArgs, ZendeskKind};
 
 /// Every scope of Handoff's API, the default for minted tokens.
-pub const ALL_SCOPES: [&str; 6] = [
-    scopes::CREATE_TICKET,
-    scopes::READ_TICKET_STATUS,
-    scopes::READ_CUSTOMER_CONTEXT,
-    scopes::CREATE_OAUTH,
-    scopes::READ_INTEGRATIONS,
-    scopes::DELETE_INTEGRATIONS,
-];
+pub const ALL_SCOPES: [&str; 8] = scopes::ALL;
 
 /// The simulator's support agent, whose API token the demo bot is connected with. It is the
 /// simulator's own fixed credential, documented in the README, not a secret of anyone's.
@@ -231,16 +224,9 @@ async fn stores(args: &ServeArgs) -> Result<Stores, RunError> {
         StoreKind::Embedded => {
             let store = Arc::new(persist::open_store(&args.data_dir.join("handoff.redb"))?);
             let secrets = Arc::new(persist::open_secrets(&args.data_dir.join("secrets.json"))?);
-            Ok(Stores {
-                bots: store.clone(),
-                conversations: store.clone(),
-                oauth_states: store.clone(),
-                audit: store,
-                secrets,
-                // Seen webhook events, callbacks still to deliver and webhook checks are kept in
-                // memory locally: a restart forgets them (see README "Run it locally").
-                outbox: Arc::new(handoff::store::memory::MemoryStore::new()),
-            })
+            // Seen webhook events, callbacks still to deliver and webhook checks are kept in memory
+            // only: a restart forgets them (see README "Run it locally").
+            Ok(Stores::backed_by(store, secrets))
         }
         StoreKind::Dynamodb => {
             if std::env::var_os("AWS_ENDPOINT_URL").is_none() {

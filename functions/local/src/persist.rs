@@ -64,6 +64,32 @@ impl Journal for RedbJournal {
         let key = format!("{}\u{0}{}\u{0}{:08x}", entry.bot_id, entry.at, u32::from_le_bytes(suffix));
         self.write(AUDIT, &key, &serde_json::to_vec(entry).map_err(unavailable)?)
     }
+
+    fn conversation_removed(&self, bot_id: &str, conversation_id: &str) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        txn.open_table(CONVERSATIONS)
+            .map_err(unavailable)?
+            .remove(conversation_key(bot_id, conversation_id).as_str())
+            .map_err(unavailable)?;
+        txn.commit().map_err(unavailable)
+    }
+
+    fn audit_rewritten(&self, bot_id: &str, entries: &[AuditEntry]) -> Result<(), StoreError> {
+        // The bot's rows go and its entries come back under new keys, in one transaction.
+        let prefix = format!("{bot_id}\u{0}");
+        let txn = self.db.begin_write().map_err(unavailable)?;
+        {
+            let mut table = txn.open_table(AUDIT).map_err(unavailable)?;
+            table.retain(|key, _| !key.starts_with(&prefix)).map_err(unavailable)?;
+            for (n, entry) in entries.iter().enumerate() {
+                let key = format!("{bot_id}\u{0}{}\u{0}{n:08x}", entry.at);
+                table
+                    .insert(key.as_str(), serde_json::to_vec(entry).map_err(unavailable)?.as_slice())
+                    .map_err(unavailable)?;
+            }
+        }
+        txn.commit().map_err(unavailable)
+    }
 }
 
 /// Opens (or creates) the database at `path`, loads everything into a memory store and journals

@@ -14,6 +14,7 @@ pub mod oauth_callback;
 pub mod router;
 pub mod settings;
 pub mod status;
+pub mod visitors;
 pub mod webhook;
 
 use lambda_http::{Body, Request, Response};
@@ -63,6 +64,8 @@ const CONNECTION_DELETE: Route =
 const SETTINGS_GET: Route = route("GET", settings::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
 const AUDIT: Route = route("GET", audit::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
 const DIAGNOSTICS: Route = route("GET", diagnostics::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const VISITOR_EXPORT: Route = route("GET", visitors::ROUTE, Some(scopes::READ_VISITOR_DATA), "connection");
+const VISITOR_ERASE: Route = route("DELETE", visitors::ROUTE, Some(scopes::DELETE_VISITOR_DATA), "connection");
 const SETTINGS_PUT: Route = route("PUT", settings::ROUTE, Some(scopes::CREATE_OAUTH), "connection");
 const TICKET: Route = route("GET", status::TICKET_ROUTE, Some(scopes::READ_TICKET_STATUS), "status");
 const CONTEXT: Route = route("GET", status::CONTEXT_ROUTE, Some(scopes::READ_CUSTOMER_CONTEXT), "status");
@@ -84,6 +87,8 @@ pub const ROUTES: &[Route] = &[
     AUDIT,
     DIAGNOSTICS,
     SETTINGS_PUT,
+    VISITOR_EXPORT,
+    VISITOR_ERASE,
     TICKET,
     CONTEXT,
     SESSION,
@@ -101,7 +106,8 @@ pub static ESCALATE: Function = Function {
     ],
 };
 
-/// `functions/connection`: connecting, settings, audit and diagnostics (the admin's routes).
+/// `functions/connection`: connecting, settings, audit, diagnostics and visitors' data requests
+/// (the admin's routes).
 pub static CONNECTION: Function = Function {
     name: "connection",
     endpoints: &[
@@ -113,6 +119,8 @@ pub static CONNECTION: Function = Function {
         Endpoint { route: SETTINGS_PUT, handle: handler!(settings::put_route) },
         Endpoint { route: AUDIT, handle: handler!(audit::handle) },
         Endpoint { route: DIAGNOSTICS, handle: handler!(diagnostics::handle) },
+        Endpoint { route: VISITOR_EXPORT, handle: handler!(visitors::export_route) },
+        Endpoint { route: VISITOR_ERASE, handle: handler!(visitors::erase_route) },
     ],
 };
 

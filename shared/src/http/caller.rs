@@ -17,6 +17,21 @@ pub mod scopes {
     pub const CREATE_OAUTH: &str = "ZENDESK_ACTIONS.CREATE_OAUTH";
     pub const READ_INTEGRATIONS: &str = "ZENDESK_ACTIONS.READ_INTEGRATIONS";
     pub const DELETE_INTEGRATIONS: &str = "ZENDESK_ACTIONS.DELETE_INTEGRATIONS";
+    /// A visitor's data-protection requests: their export, and their erasure.
+    pub const READ_VISITOR_DATA: &str = "ZENDESK_ACTIONS.READ_VISITOR_DATA";
+    pub const DELETE_VISITOR_DATA: &str = "ZENDESK_ACTIONS.DELETE_VISITOR_DATA";
+
+    /// Every scope of Handoff's API (the local runner's tokens get them all by default).
+    pub const ALL: [&str; 8] = [
+        CREATE_TICKET,
+        READ_TICKET_STATUS,
+        READ_CUSTOMER_CONTEXT,
+        CREATE_OAUTH,
+        READ_INTEGRATIONS,
+        DELETE_INTEGRATIONS,
+        READ_VISITOR_DATA,
+        DELETE_VISITOR_DATA,
+    ];
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -31,6 +31,8 @@ use serde_dynamo::aws_sdk_dynamodb_1::{from_item, to_item};
 use super::dynamo_update::Update;
 use super::*;
 
+mod visitors;
+
 /// Name of the sparse index over unfinished work (keys only). A new name, not `due`: DynamoDB
 /// cannot change an index's projection in place, so a deployed stack adds this one beside the old
 /// `due` (projecting everything) and drops that in a second deploy.

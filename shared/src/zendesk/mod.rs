@@ -5,6 +5,7 @@ pub mod error;
 pub mod oauth;
 pub mod reads;
 pub mod subdomain;
+pub mod users;
 pub mod webhooks;
 
 pub use client::{Account, ClientConfig, Created, Credentials, ZendeskClient};

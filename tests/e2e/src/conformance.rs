@@ -16,6 +16,8 @@ use handoff::store::dynamodb::DUE_INDEX;
 
 use crate::support::{Backend, dynamo_parts, dynamo_store, secrets_store, unique};
 
+mod visitors;
+
 fn claim(bot: &str, conv: &str, now_ms: i64, payload: &str) -> ClaimRequest {
     ClaimRequest {
         bot_id: bot.into(),
@@ -598,6 +600,7 @@ async fn memory_adapters_conform() {
     conversation_store_conforms(&store).await;
     bot_store_conforms(&store).await;
     outbox_conforms(&store).await;
+    visitors::visitors_conform(&store).await;
     secret_store_conforms(&MemorySecrets::new()).await;
 }
 
@@ -614,6 +617,7 @@ async fn the_local_runners_persistent_store_conforms_and_keeps_what_it_wrote() {
     conversation_store_conforms(&store).await;
     bot_store_conforms(&store).await;
     outbox_conforms(&store).await;
+    visitors::visitors_conform(&store).await;
     secret_store_conforms(&handoff_local::persist::open_secrets(&secrets_file).expect("opens")).await;
 
     let bot = unique("bot");
@@ -629,6 +633,13 @@ async fn the_local_runners_persistent_store_conforms_and_keeps_what_it_wrote() {
         detail: Default::default(),
     };
     store.append(&entry).await.unwrap();
+    // An erasure is kept too: the erased conversation and the email do not come back.
+    let mut gone = claim(&bot, "c-erased", 1_000, "payload");
+    gone.requester_email = Some("gone@example.com".into());
+    assert!(matches!(store.claim(&gone).await.unwrap(), ClaimOutcome::Claimed(_)));
+    let about_gone = AuditEntry { actor: Some("gone@example.com".into()), ..entry.clone() };
+    store.append(&about_gone).await.unwrap();
+    assert_eq!(store.erase_visitor(&bot, "gone@example.com").await.unwrap().conversations, 1);
     drop(store);
 
     let reopened = handoff_local::persist::open_store(&db).expect("reopens");
@@ -636,7 +647,9 @@ async fn the_local_runners_persistent_store_conforms_and_keeps_what_it_wrote() {
     assert_eq!(profile.settings.map(|s| s.version), Some(1), "the settings survive a reopen");
     assert_eq!(reopened.get_conversation(&bot, "c-kept").await.unwrap(), Some(claimed), "and the conversation");
     let audit = reopened.list(&bot, 10, None).await.unwrap();
-    assert_eq!(audit.entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["settings_changed"]);
+    assert_eq!(audit.entries.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["settings_changed"; 2]);
+    assert!(audit.entries.iter().all(|e| e.actor.as_deref() != Some("gone@example.com")), "{:?}", audit.entries);
+    assert_eq!(reopened.get_conversation(&bot, "c-erased").await.unwrap(), None, "the erasure survives a reopen");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -666,6 +679,7 @@ async fn dynamodb_conforms(backend: Backend) {
     conversation_store_conforms(store.as_ref()).await;
     bot_store_conforms(store.as_ref()).await;
     outbox_conforms(store.as_ref()).await;
+    visitors::visitors_conform(store.as_ref()).await;
 }
 
 #[tokio::test]

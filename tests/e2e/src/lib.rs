@@ -54,4 +54,6 @@ mod template;
 #[cfg(test)]
 mod two_way;
 #[cfg(test)]
+mod visitor_requests;
+#[cfg(test)]
 mod webhook;

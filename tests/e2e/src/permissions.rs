@@ -7,13 +7,15 @@ use serde_json::Value;
 
 use crate::support::*;
 
-const ALL_SCOPES: [&str; 6] = [
+const ALL_SCOPES: [&str; 8] = [
     "ZENDESK_ACTIONS.CREATE_TICKET",
     "ZENDESK_ACTIONS.READ_TICKET_STATUS",
     "ZENDESK_ACTIONS.READ_CUSTOMER_CONTEXT",
     "ZENDESK_ACTIONS.CREATE_OAUTH",
     "ZENDESK_ACTIONS.READ_INTEGRATIONS",
     "ZENDESK_ACTIONS.DELETE_INTEGRATIONS",
+    "ZENDESK_ACTIONS.READ_VISITOR_DATA",
+    "ZENDESK_ACTIONS.DELETE_VISITOR_DATA",
 ];
 
 /// Problem types that mean "not authorized".
@@ -35,7 +37,11 @@ async fn every_route_allows_exactly_its_scope_for_its_own_bot() {
         let Some(scope) = route.scope else { continue };
         let path = concrete(route.path, &h.bot_id);
         let body = matches!(route.method, "POST" | "PUT").then_some("{}");
-        let query = if route.path.ends_with("/customers/context") { "email=ana%40example.com" } else { "" };
+        let query = if route.path.ends_with("/customers/context") || route.path.ends_with("/visitors") {
+            "email=ana%40example.com"
+        } else {
+            ""
+        };
         let mut cases: Vec<Case> = vec![
             ("no token".into(), None, false),
             ("no scope".into(), Some((h.bot_id.clone(), vec![])), false),
@@ -63,6 +69,7 @@ async fn every_route_allows_exactly_its_scope_for_its_own_bot() {
         }
     }
     let routes = handoff::api::ROUTES.iter().filter(|r| r.scope.is_some()).count();
+    assert_eq!(handoff::http::scopes::ALL, ALL_SCOPES, "the runner's tokens get every scope these cases know");
     assert!(routes >= 11, "the route table lists the JWT routes");
     assert_eq!(checked, routes * (4 + ALL_SCOPES.len()), "every JWT route was walked with every case");
 }

@@ -61,6 +61,8 @@ pub enum Route {
     RequestedTickets,
     /// `PUT /api/v2/users/{id}.json`.
     UpdateUser,
+    /// `DELETE /api/v2/users/{id}.json` and `DELETE /api/v2/deleted_users/{id}.json`.
+    DeleteUser,
     /// `POST /oauth/tokens` (every grant).
     OAuthToken,
     /// `DELETE /api/v2/oauth/tokens/current.json`.
@@ -113,6 +115,8 @@ pub struct Call {
 #[derive(Default)]
 pub(crate) struct State {
     pub users: Vec<User>,
+    /// Users deleted (`DELETE /api/v2/users/{id}`) but not permanently yet.
+    pub deleted_users: Vec<User>,
     pub tickets: Vec<Ticket>,
     pub fields: Vec<TicketField>,
     pub api_tokens: HashMap<(String, String), u64>,
@@ -163,6 +167,8 @@ struct Snapshot {
     /// Absent from files saved before webhooks were persisted.
     #[serde(default)]
     webhooks: Vec<Webhook>,
+    #[serde(default)]
+    deleted_users: Vec<User>,
 }
 
 impl State {
@@ -178,6 +184,7 @@ impl State {
             idempotency: self.idempotency.iter().map(|(k, (b, id))| (k.clone(), b.clone(), *id)).collect(),
             next_id: self.next_id,
             webhooks: self.webhooks.clone(),
+            deleted_users: self.deleted_users.clone(),
         };
         let tmp = path.with_extension("tmp");
         let written = serde_json::to_vec(&snapshot)
@@ -198,6 +205,7 @@ impl State {
         self.idempotency = snapshot.idempotency.into_iter().map(|(k, b, id)| (k, (b, id))).collect();
         self.next_id = snapshot.next_id;
         self.webhooks = snapshot.webhooks;
+        self.deleted_users = snapshot.deleted_users;
     }
 
     pub fn next_id(&mut self) -> u64 {
@@ -375,6 +383,11 @@ impl Simulator {
 
     pub fn user(&self, id: u64) -> Option<User> {
         self.with(|s| s.users.iter().find(|u| u.id == id).cloned())
+    }
+
+    /// A user deleted but not permanently yet.
+    pub fn deleted_user(&self, id: u64) -> Option<User> {
+        self.with(|s| s.deleted_users.iter().find(|u| u.id == id).cloned())
     }
 
     /// Registers an OAuth client whose grants act as the agent `email` (created if new).

@@ -43,6 +43,8 @@ enum Endpoint {
     Upload,
     Requested(u64),
     UpdateUser(u64),
+    DeleteUser(u64),
+    PermanentlyDeleteUser(u64),
     TicketFields,
     OAuthTokens,
     RevokeCurrent,
@@ -75,6 +77,10 @@ impl Endpoint {
                 Self::Requested(id(u).unwrap_or_default())
             }
             (&Method::PUT, ["users", u]) if id(u).is_some() => Self::UpdateUser(id(u).unwrap_or_default()),
+            (&Method::DELETE, ["users", u]) if id(u).is_some() => Self::DeleteUser(id(u).unwrap_or_default()),
+            (&Method::DELETE, ["deleted_users", u]) if id(u).is_some() => {
+                Self::PermanentlyDeleteUser(id(u).unwrap_or_default())
+            }
             (&Method::GET, ["ticket_fields"]) => Self::TicketFields,
             (&Method::DELETE, ["oauth", "tokens", "current"]) => Self::RevokeCurrent,
             (&Method::POST, ["webhooks"]) => Self::CreateWebhook,
@@ -100,6 +106,7 @@ impl Endpoint {
             Self::Upload => Route::Uploads,
             Self::Requested(_) => Route::RequestedTickets,
             Self::UpdateUser(_) => Route::UpdateUser,
+            Self::DeleteUser(_) | Self::PermanentlyDeleteUser(_) => Route::DeleteUser,
             Self::OAuthTokens => Route::OAuthToken,
             Self::RevokeCurrent => Route::RevokeToken,
             Self::CreateWebhook
@@ -319,6 +326,8 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
         (Endpoint::Upload, Some(_)) => crate::uploads::create(&mut s, &base_url, &query, content_type.as_deref(), &raw),
         (Endpoint::Requested(user_id), Some(_)) => users::requested(&s, &base_url, user_id, &query),
         (Endpoint::UpdateUser(user_id), Some(_)) => users::update(&mut s, user_id, body.as_ref()),
+        (Endpoint::DeleteUser(user_id), Some(caller)) => users::delete(&mut s, &caller, user_id),
+        (Endpoint::PermanentlyDeleteUser(user_id), Some(caller)) => users::delete_permanently(&mut s, &caller, user_id),
         (Endpoint::TicketFields, Some(_)) => {
             let fields: Vec<Value> = s.fields.iter().map(model::TicketField::to_json).collect();
             json_answer(StatusCode::OK, json!({"ticket_fields": fields, "next_page": null, "count": fields.len()}))

@@ -1,6 +1,6 @@
 //! The user-facing reads Handoff uses to give an agent context: users search, a requester's
 //! recent tickets, the users sideloaded on a ticket (`include=users`), and updating a user's
-//! name or phone (`PUT /api/v2/users/{id}`).
+//! name or phone (`PUT /api/v2/users/{id}`), and deleting a user, then deleting it permanently.
 
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -118,4 +118,37 @@ pub(crate) fn update(s: &mut State, user_id: u64, body: Option<&Value>) -> Answe
     }
     let answer = user.to_json();
     json_answer(StatusCode::OK, json!({"user": answer}))
+}
+
+/// `DELETE /api/v2/users/{id}.json`: the user leaves the account (searches no longer find it)
+/// and waits in the deleted users for permanent deletion; 404 for no such user. Agents and admins
+/// only; nobody deletes themselves.
+pub(crate) fn delete(s: &mut State, caller: &User, user_id: u64) -> Answer {
+    if caller.role == "end-user" || caller.id == user_id {
+        return error(StatusCode::FORBIDDEN, "Forbidden", "You do not have access to this page");
+    }
+    let Some(index) = s.users.iter().position(|u| u.id == user_id) else {
+        return error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found");
+    };
+    let user = s.users.remove(index);
+    let mut answer = user.to_json();
+    answer["active"] = json!(false);
+    s.deleted_users.push(user);
+    json_answer(StatusCode::OK, json!({"user": answer}))
+}
+
+/// `DELETE /api/v2/deleted_users/{id}.json`: a deleted user is removed for good; 404 for a user
+/// that was not deleted first (or is gone already).
+pub(crate) fn delete_permanently(s: &mut State, caller: &User, user_id: u64) -> Answer {
+    if caller.role == "end-user" {
+        return error(StatusCode::FORBIDDEN, "Forbidden", "You do not have access to this page");
+    }
+    let Some(index) = s.deleted_users.iter().position(|u| u.id == user_id) else {
+        return error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found");
+    };
+    let user = s.deleted_users.remove(index);
+    json_answer(
+        StatusCode::OK,
+        json!({"deleted_user": {"id": user.id, "name": user.name, "email": user.email, "active": false}}),
+    )
 }

@@ -10,10 +10,11 @@ mod bots;
 mod conversations;
 mod outbox;
 mod secrets;
+mod visitors;
 
 pub use secrets::{MemorySecrets, SecretsJournal, SecretsSnapshot};
 
-/// Told of each change to a bot, a conversation or the audit trail, after it is made and while it
+/// Told of each change to a bot, a conversation or the audit trail (erasures included), after it is made and while it
 /// is still held exclusively, so a journal sees the changes in the order they happened. The local
 /// runner's embedded database is one (a save-on-change layer: the rules stay this store's); the
 /// memory store never reads from it.
@@ -21,6 +22,10 @@ pub trait Journal: Send + Sync {
     fn bot_changed(&self, bot_id: &str, profile: &BotProfile) -> Result<(), StoreError>;
     fn conversation_changed(&self, record: &ConversationRecord) -> Result<(), StoreError>;
     fn audit_appended(&self, entry: &AuditEntry) -> Result<(), StoreError>;
+    /// A conversation was erased (a visitor's erasure).
+    fn conversation_removed(&self, bot_id: &str, conversation_id: &str) -> Result<(), StoreError>;
+    /// The bot's audit trail was rewritten (an erasure scrubbed an email): `entries` is all of it.
+    fn audit_rewritten(&self, bot_id: &str, entries: &[AuditEntry]) -> Result<(), StoreError>;
 }
 
 #[derive(Default)]

@@ -1,5 +1,8 @@
 //! Privacy in the use cases: a bot's redaction made ready from its settings, so the escalation
-//! and the relay mask the same way (the masking itself is the core's `redaction`).
+//! and the relay mask the same way (the masking itself is the core's `redaction`), and a
+//! visitor's export and erasure (`visitors`).
+
+pub mod visitors;
 
 use crate::redaction::{RedactionSettings, Redactor};
 
