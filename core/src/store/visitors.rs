@@ -72,6 +72,10 @@ pub trait VisitorStore: Send + Sync {
 /// Decides what belongs to one visitor. Walk the records in this order: conversations,
 /// sessions, then the conversations sessions named that were not seen yet (`unseen`), then
 /// callbacks and audit entries; each answer depends on what was seen before it.
+///
+/// A session and a conversation record that name two different emails are not joined: each
+/// belongs to the email it names (the record to its requester, the session to its visitor), so
+/// one visitor's request never reaches another's data.
 #[derive(Debug, Clone)]
 pub struct VisitorMatcher {
     email: String,
@@ -79,35 +83,58 @@ pub struct VisitorMatcher {
     conversations: BTreeSet<String>,
     /// Of those, the ones whose record was offered.
     seen: BTreeSet<String>,
+    /// Conversations whose record names another requester.
+    others: BTreeSet<String>,
 }
 
 impl VisitorMatcher {
     pub fn new(email: &str) -> Self {
-        Self { email: crate::identity::normalize_email(email), conversations: BTreeSet::new(), seen: BTreeSet::new() }
+        Self {
+            email: crate::identity::normalize_email(email),
+            conversations: BTreeSet::new(),
+            seen: BTreeSet::new(),
+            others: BTreeSet::new(),
+        }
     }
 
-    fn is_email(&self, candidate: Option<&str>) -> bool {
-        !self.email.is_empty() && candidate.is_some_and(|c| crate::identity::same_email(c, &self.email))
+    fn is_email(&self, candidate: &str) -> bool {
+        !self.email.is_empty() && crate::identity::same_email(candidate, &self.email)
     }
 
-    /// True (and remembered) when the record is the visitor's.
+    /// True (and remembered) when the record is the visitor's: its requester is their email, or
+    /// it names none and their session named the conversation.
     pub fn conversation(&mut self, record: &ConversationRecord) -> bool {
-        let theirs =
-            self.is_email(record.requester_email.as_deref()) || self.conversations.contains(&record.conversation_id);
+        let id = &record.conversation_id;
+        let theirs = match record.requester_email.as_deref() {
+            Some(requester) if self.is_email(requester) => true,
+            Some(_) => {
+                self.others.insert(id.clone());
+                false
+            }
+            None => self.conversations.contains(id),
+        };
         if theirs {
-            self.conversations.insert(record.conversation_id.clone());
-            self.seen.insert(record.conversation_id.clone());
+            self.conversations.insert(id.clone());
+            self.seen.insert(id.clone());
         }
         theirs
     }
 
-    /// True when the session is the visitor's; its conversation becomes theirs too.
+    /// True when the session is the visitor's: it names their email, or it names none and its
+    /// conversation is theirs. A session with their email makes its conversation theirs too,
+    /// unless that conversation's record names another requester.
     pub fn session(&mut self, session: &VisitorRecord) -> bool {
-        let theirs = self.is_email(session.email.as_deref()) || self.conversations.contains(&session.conversation_id);
-        if theirs {
-            self.conversations.insert(session.conversation_id.clone());
+        let id = &session.conversation_id;
+        match session.email.as_deref() {
+            Some(email) if self.is_email(email) => {
+                if !self.others.contains(id) {
+                    self.conversations.insert(id.clone());
+                }
+                true
+            }
+            Some(_) => false,
+            None => self.conversations.contains(id),
         }
-        theirs
     }
 
     /// The visitor's conversations learnt from sessions whose records were not offered yet.
@@ -126,9 +153,9 @@ impl VisitorMatcher {
             || entry.detail.get("conversation_id").is_some_and(|conversation| self.conversations.contains(conversation))
     }
 
-    /// True when the email appears anywhere in the entry.
+    /// True when the email appears anywhere in the entry (as a whole address, see `find_email`).
     pub fn mentions(&self, entry: &AuditEntry) -> bool {
-        let found = |text: &str| find_ignoring_case(text, &self.email, 0).is_some();
+        let found = |text: &str| find_email(text, &self.email, 0).is_some();
         entry.actor.as_deref().is_some_and(found) || entry.detail.values().any(|v| found(v))
     }
 
@@ -148,7 +175,7 @@ impl VisitorMatcher {
     pub fn scrub_text(&self, text: &str) -> String {
         let mut out = String::with_capacity(text.len());
         let mut from = 0;
-        while let Some(at) = find_ignoring_case(text, &self.email, from) {
+        while let Some(at) = find_email(text, &self.email, from) {
             out.push_str(&text[from..at]);
             out.push_str(ERASED);
             from = at + self.email.len();
@@ -158,16 +185,37 @@ impl VisitorMatcher {
     }
 }
 
-/// Byte offset of `needle` (already ASCII-lowercase) in `haystack` at or after `from`, ignoring
-/// ASCII case (which keeps byte offsets, so they index `haystack` itself).
-fn find_ignoring_case(haystack: &str, needle: &str, from: usize) -> Option<usize> {
+/// A byte that can be part of an email address (so a match next to one is part of another
+/// address: `an@example.com` is not in `jan@example.com`, nor `ana@example.co` in
+/// `ana@example.com`).
+fn in_address(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'%' | b'+' | b'-' | b'@') || !byte.is_ascii()
+}
+
+/// Byte offset, at or after `from`, of `email` (already ASCII-lowercase) in `text` as a whole
+/// address, ignoring ASCII case (which keeps byte offsets, so they index `text` itself). A dot
+/// right after it ends a sentence, not the address, unless an address character follows it.
+fn find_email(text: &str, email: &str, from: usize) -> Option<usize> {
+    let (bytes, needle) = (text.as_bytes(), email.as_bytes());
     if needle.is_empty() {
         return None;
     }
-    haystack.as_bytes()[from..]
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
-        .map(|at| at + from)
+    let mut start = from;
+    while start + needle.len() <= bytes.len() {
+        let at = start + bytes[start..].windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))?;
+        let end = at + needle.len();
+        let before_ok = at == 0 || !in_address(bytes[at - 1]);
+        let after_ok = match bytes.get(end) {
+            None => true,
+            Some(b'.') => bytes.get(end + 1).is_none_or(|b| !in_address(*b)),
+            Some(b) => !in_address(*b),
+        };
+        if before_ok && after_ok {
+            return Some(at);
+        }
+        start = at + 1;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -249,6 +297,49 @@ mod tests {
         assert!(matcher.conversation(&record("c3", None)), "offered again, it is theirs");
         assert!(matcher.unseen().is_empty());
         assert!(!VisitorMatcher::new("").conversation(&record("c4", Some(""))), "an empty email matches nothing");
+    }
+
+    #[test]
+    fn a_session_and_a_record_naming_two_people_are_not_joined() {
+        let mut ana = VisitorMatcher::new("ana@example.com");
+        assert!(!ana.conversation(&record("c1", Some("bob@example.com"))));
+        assert!(ana.session(&session("c1", Some("ana@example.com"))), "her session is hers");
+        assert!(ana.unseen().is_empty(), "but Bob's conversation is not");
+        assert!(!ana.callback(&PendingCallback {
+            bot_id: "b".into(),
+            event_id: "e".into(),
+            conversation_id: "c1".into(),
+            ticket_id: 1,
+            body: "{}".into(),
+            attempts: 1,
+            due_at_ms: None,
+            state: crate::store::CallbackState::Pending,
+            last_error: None,
+        }));
+        let mut bob = VisitorMatcher::new("bob@example.com");
+        assert!(bob.conversation(&record("c1", Some("bob@example.com"))));
+        assert!(!bob.session(&session("c1", Some("ana@example.com"))), "Ana's session is not Bob's");
+        assert!(bob.session(&session("c1", None)), "a session naming nobody goes with its conversation");
+    }
+
+    #[test]
+    fn an_address_is_found_whole_never_inside_another() {
+        let ana = VisitorMatcher::new("an@example.com");
+        for other in
+            ["jan@example.com", "an@example.community", "x.an@example.com", "an@example.com.br", "an@example.com-x"]
+        {
+            assert!(!ana.mentions(&entry(Some(other), &[])), "{other}");
+            assert_eq!(ana.scrub_text(other), other);
+        }
+        for (text, scrubbed) in [
+            ("an@example.com", "[erased]"),
+            ("AN@Example.com.", "[erased]."),
+            ("<an@example.com>, an@example.com", "<[erased]>, [erased]"),
+            ("mailto:an@example.com?x", "mailto:[erased]?x"),
+        ] {
+            assert!(ana.mentions(&entry(None, &[("d", text)])), "{text}");
+            assert_eq!(ana.scrub_text(text), scrubbed);
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `GET`/`DELETE /v1/bots/{bot_id}/visitors?email=…`: a visitor's data-protection requests. GET
 //! answers everything Handoff holds about them (conversations with the tickets they link and any
 //! unfinished escalation, sessions, callbacks, audit entries); DELETE erases it, and with
-//! `delete_zendesk_user=true` their Zendesk end user too, answering what it did.
+//! `delete_zendesk_user=true` the Zendesk end users Handoff recorded for them first (a Zendesk
+//! failure erases nothing: 502), answering what it did.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -11,8 +12,8 @@ use serde_json::{Value, json};
 use crate::app::App;
 use crate::error::FieldError;
 use crate::escalation::pending::PendingEscalation;
-use crate::http::{Problem, authorized_bot, json_response, query_param, scopes};
-use crate::privacy::visitors::VisitorRequests;
+use crate::http::{Caller, Problem, authorized_bot, json_response, query_param, scopes};
+use crate::privacy::visitors::{EraseError, VisitorRequests};
 use crate::store::{ConversationRecord, PendingCallback, VisitorData};
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/visitors";
@@ -30,9 +31,10 @@ fn requests(app: &App) -> VisitorRequests<'_> {
 }
 
 async fn export(app: &App, request: Request) -> Result<Response<Body>, Problem> {
-    let (bot_id, _) = authorized_bot(&request, scopes::READ_VISITOR_DATA)?;
+    let (bot_id, caller) = authorized_bot(&request, scopes::READ_VISITOR_DATA)?;
     let email = email_param(&request, &[])?;
-    let data = requests(app).export(&bot_id, &email).await.map_err(Problem::storage)?;
+    same_visitor(&caller, &email)?;
+    let data = requests(app).export(&bot_id, &email, caller.subject.as_deref()).await.map_err(Problem::storage)?;
     Ok(json_response(StatusCode::OK, &exported(&email, data)))
 }
 
@@ -48,11 +50,36 @@ async fn erase(app: &App, request: Request) -> Result<Response<Body>, Problem> {
         }
     };
     let email = email_param(&request, &errors)?;
+    same_visitor(&caller, &email)?;
     let erasure = requests(app)
         .erase(&bot_id, &email, delete_zendesk_user, caller.subject.as_deref())
         .await
-        .map_err(Problem::storage)?;
+        .map_err(erase_problem)?;
     Ok(json_response(StatusCode::OK, &erasure))
+}
+
+/// A token that names its visitor (`visitor_email`) acts for that visitor only.
+fn same_visitor(caller: &Caller, email: &str) -> Result<(), Problem> {
+    match caller.visitor_email.as_deref() {
+        Some(claim) if !crate::identity::same_email(claim, email) => Err(Problem::visitor_mismatch()),
+        _ => Ok(()),
+    }
+}
+
+fn erase_problem(error: EraseError) -> Problem {
+    match error {
+        EraseError::Store(e) => Problem::storage(e),
+        EraseError::NotConnected => Problem::not_connected(),
+        EraseError::Zendesk { user_id, reason } => Problem::new(
+            StatusCode::BAD_GATEWAY,
+            "zendesk-user-not-deleted",
+            "Zendesk did not delete the visitor's user",
+            format!(
+                "{reason}{}. Nothing was erased: repeat the request, or send it without delete_zendesk_user to erase Handoff's data alone.",
+                user_id.map(|id| format!(" (Zendesk user {id})")).unwrap_or_default()
+            ),
+        ),
+    }
 }
 
 /// The `email` parameter, normalized; a 422 naming it (with any `errors` found before) when it

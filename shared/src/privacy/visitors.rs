@@ -1,42 +1,53 @@
 //! A visitor's data-protection requests, by email: the export of everything Handoff holds about
 //! them, and its erasure, optionally with their Zendesk end user (soft, then permanent deletion).
 //! The store decides what belongs to the visitor (`store::VisitorMatcher`); this adds Zendesk and
-//! the audit entry, which never names the visitor.
+//! the audit entries, which never name the visitor.
+//!
+//! The Zendesk users deleted are only those Handoff recorded as the requesters of the visitor's
+//! tickets in the bot's current account, and only while Zendesk still says they are end users with
+//! this email: an email alone deletes nobody. They are deleted before Handoff's own records (which
+//! hold their ids), so a failure leaves everything for a repeated request.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::Serialize;
 use tracing::{info, warn};
 
-use crate::connection::accounts::{AccountError, Accounts, CallError};
+use crate::connection::accounts::{AccountError, Accounts, BotAccount, CallError};
 use crate::deadline::Deadline;
 use crate::store::{Erased, StoreError, Stores, VisitorData, VisitorMatcher};
 use crate::zendesk::{ZendeskClient, ZendeskError};
 
-/// Time for the Zendesk calls of one erasure (search, delete, delete permanently).
+/// Time for the Zendesk calls of one erasure (per user: show, delete, delete permanently).
 const ZENDESK_TIME: Duration = Duration::from_secs(10);
 
-/// What became of the visitor's Zendesk end user.
+/// What became of the visitor's Zendesk end users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ZendeskUser {
     /// The request did not ask for it.
     NotRequested,
-    /// The bot is not connected, or must be reconnected: nothing was asked of Zendesk.
-    NotConnected,
-    /// Zendesk has no user with this email (or has deleted it already).
+    /// Handoff recorded no Zendesk user for the visitor in the bot's account (or they are gone).
     NotFound,
-    /// The email is an agent's or an admin's: Handoff never deletes team members.
-    NotAnEndUser { user_id: u64 },
     /// Deleted, and then deleted permanently.
-    Deleted { user_id: u64 },
-    /// Zendesk refused or failed; `user_id` when it was found (finish it in Zendesk's deleted
-    /// users, or repeat the request). The reason never holds the email.
-    Failed {
-        #[serde(skip_serializing_if = "Option::is_none")]
-        user_id: Option<u64>,
-        reason: String,
-    },
+    Deleted { user_ids: Vec<u64> },
+    /// The recorded user is no longer an end user with this email (an agent or admin now, or
+    /// another address): Handoff deletes nobody else.
+    NotAnEndUser { user_id: u64 },
+}
+
+/// Why the Zendesk step failed: nothing was erased.
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The bot is not connected, or must be reconnected.
+    #[error("the bot is not connected to Zendesk")]
+    NotConnected,
+    /// Zendesk refused or failed (the reason never holds the email); `user_id` when known.
+    #[error("Zendesk did not delete the user: {reason}")]
+    Zendesk { user_id: Option<u64>, reason: String },
 }
 
 /// What an erasure did.
@@ -53,25 +64,40 @@ pub struct VisitorRequests<'a> {
 }
 
 impl VisitorRequests<'_> {
-    /// Everything Handoff holds about the visitor.
-    pub async fn export(&self, bot_id: &str, email: &str) -> Result<VisitorData, StoreError> {
-        self.stores.visitors.visitor_data(bot_id, email).await
+    /// Everything Handoff holds about the visitor; audited by counts (who asked, never about whom).
+    pub async fn export(&self, bot_id: &str, email: &str, actor: Option<&str>) -> Result<VisitorData, StoreError> {
+        let data = self.stores.visitors.visitor_data(bot_id, email).await?;
+        let counts = [
+            ("conversations", data.conversations.len()),
+            ("sessions", data.sessions.len()),
+            ("callbacks", data.callbacks.len()),
+            ("audit_entries", data.audit.len()),
+        ]
+        .map(|(name, n)| (name, n.to_string()));
+        let detail: Vec<(&str, &str)> = counts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        crate::audit::record(self.stores.audit.as_ref(), bot_id, "visitor_exported", "ok", actor, &detail).await;
+        Ok(data)
     }
 
-    /// Erases what Handoff holds about the visitor, then (when asked) their Zendesk end user, and
-    /// audits it by counts only. Repeating it is harmless.
+    /// Deletes the visitor's Zendesk users first (when asked), then erases what Handoff holds,
+    /// and audits it by counts only. Repeating it is harmless.
     pub async fn erase(
         &self,
         bot_id: &str,
         email: &str,
         delete_zendesk_user: bool,
         actor: Option<&str>,
-    ) -> Result<Erasure, StoreError> {
-        let erased = self.stores.visitors.erase_visitor(bot_id, email).await?;
+    ) -> Result<Erasure, EraseError> {
         let zendesk_user = match delete_zendesk_user {
             false => ZendeskUser::NotRequested,
-            true => self.delete_zendesk_user(bot_id, email).await,
+            true => {
+                let data = self.stores.visitors.visitor_data(bot_id, email).await?;
+                self.delete_zendesk_users(bot_id, email, &data).await.inspect_err(|e| {
+                    warn!(bot_id, error = %e, "the visitor's Zendesk user was not deleted; nothing was erased");
+                })?
+            }
         };
+        let erased = self.stores.visitors.erase_visitor(bot_id, email).await?;
         info!(bot_id, ?erased, zendesk_user = ?zendesk_user, "visitor erased");
         let counts = [
             ("conversations", erased.conversations),
@@ -83,11 +109,9 @@ impl VisitorRequests<'_> {
         .map(|(name, n)| (name, n.to_string()));
         let outcome = match &zendesk_user {
             ZendeskUser::NotRequested => "not_requested",
-            ZendeskUser::NotConnected => "not_connected",
             ZendeskUser::NotFound => "not_found",
             ZendeskUser::NotAnEndUser { .. } => "not_an_end_user",
             ZendeskUser::Deleted { .. } => "deleted",
-            ZendeskUser::Failed { .. } => "failed",
         };
         let mut detail: Vec<(&str, &str)> = counts.iter().map(|(k, v)| (*k, v.as_str())).collect();
         detail.push(("zendesk_user", outcome));
@@ -95,39 +119,86 @@ impl VisitorRequests<'_> {
         Ok(Erasure { erased, zendesk_user })
     }
 
-    async fn delete_zendesk_user(&self, bot_id: &str, email: &str) -> ZendeskUser {
+    /// Deletes, soft then permanently, each Zendesk user Handoff recorded as the requester of the
+    /// visitor's tickets in the bot's current account, while Zendesk says it is an end user with
+    /// this email. A user already soft-deleted (an earlier attempt) is deleted permanently.
+    async fn delete_zendesk_users(
+        &self,
+        bot_id: &str,
+        email: &str,
+        data: &VisitorData,
+    ) -> Result<ZendeskUser, EraseError> {
+        if data.conversations.iter().all(|r| r.requester_id.is_none()) {
+            return Ok(ZendeskUser::NotFound);
+        }
         let deadline = Deadline::after(ZENDESK_TIME);
         let mut bot = match self.accounts.connected_account(bot_id, deadline).await {
             Ok((bot, _)) => bot,
-            Err(AccountError::NotConnected | AccountError::ReconnectRequired) => return ZendeskUser::NotConnected,
-            Err(e) => return failed(bot_id, None, &e.to_string(), email),
+            Err(AccountError::NotConnected | AccountError::ReconnectRequired) => return Err(EraseError::NotConnected),
+            Err(e) => return Err(zendesk_failure(None, &e.to_string(), email)),
         };
-        let found = self
-            .accounts
-            .call(&mut bot, "erasure", deadline, |account| async move {
-                self.zendesk.user_by_email(&account, email, deadline).await
-            })
-            .await;
-        let user = match found {
-            Ok(Some(user)) => user,
-            Ok(None) => return ZendeskUser::NotFound,
-            Err(e) => return failed(bot_id, None, &call_reason(e), email),
-        };
-        let Some(user_id) = user.id else { return ZendeskUser::NotFound };
-        if user.is_agent() {
-            return ZendeskUser::NotAnEndUser { user_id };
+        let account = bot.connection.subdomain.clone();
+        // Ticket ids and user ids are per account: a requester recorded in another account is not
+        // this account's user of the same number.
+        let ids: BTreeSet<u64> =
+            data.conversations.iter().filter(|r| r.in_account(&account)).filter_map(|r| r.requester_id).collect();
+        let zendesk = self.zendesk;
+        let mut deleted = Vec::new();
+        let mut spared = None;
+        for user_id in ids {
+            let user = self.call(&mut bot, deadline, email, Some(user_id), move |a| async move {
+                zendesk.show_user(&a, user_id, deadline).await
+            });
+            match user.await? {
+                Some(user)
+                    if user.role.as_deref() != Some("end-user")
+                        || !user.email.as_deref().is_some_and(|e| crate::identity::same_email(e, email)) =>
+                {
+                    spared = Some(user_id);
+                    continue;
+                }
+                Some(_) => {
+                    self.call(&mut bot, deadline, email, Some(user_id), move |a| async move {
+                        zendesk.delete_user(&a, user_id, deadline).await
+                    })
+                    .await?;
+                }
+                // Deleted already (an earlier attempt), or gone: the permanent step says which.
+                None => {}
+            }
+            let removed = self
+                .call(&mut bot, deadline, email, Some(user_id), move |a| async move {
+                    zendesk.permanently_delete_user(&a, user_id, deadline).await
+                })
+                .await?;
+            if removed {
+                deleted.push(user_id);
+            }
         }
-        let deleted = self
-            .accounts
-            .call(&mut bot, "erasure", deadline, |account| async move {
-                self.zendesk.delete_user(&account, user_id, deadline).await?;
-                self.zendesk.permanently_delete_user(&account, user_id, deadline).await
-            })
-            .await;
-        match deleted {
-            Ok(()) => ZendeskUser::Deleted { user_id },
-            Err(e) => failed(bot_id, Some(user_id), &call_reason(e), email),
-        }
+        Ok(match (deleted.is_empty(), spared) {
+            (false, _) => ZendeskUser::Deleted { user_ids: deleted },
+            (true, Some(user_id)) => ZendeskUser::NotAnEndUser { user_id },
+            (true, None) => ZendeskUser::NotFound,
+        })
+    }
+
+    /// One Zendesk call with the bot's credentials (again after a 401, see `Accounts::call`).
+    async fn call<T, F, Fut>(
+        &self,
+        bot: &mut BotAccount,
+        deadline: Deadline,
+        email: &str,
+        user_id: Option<u64>,
+        call: F,
+    ) -> Result<T, EraseError>
+    where
+        F: Fn(crate::zendesk::Account) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ZendeskError>>,
+    {
+        self.accounts
+            .call(bot, "erasure", deadline, call)
+            .await
+            .map_err(|e| zendesk_failure(user_id, &call_reason(e), email))
     }
 }
 
@@ -142,8 +213,6 @@ fn call_reason(e: CallError) -> String {
 }
 
 /// A failure, its reason scrubbed of the email (Zendesk's descriptions may quote it).
-fn failed(bot_id: &str, user_id: Option<u64>, reason: &str, email: &str) -> ZendeskUser {
-    let reason = VisitorMatcher::new(email).scrub_text(reason);
-    warn!(bot_id, user_id, %reason, "could not delete the visitor's Zendesk user");
-    ZendeskUser::Failed { user_id, reason }
+fn zendesk_failure(user_id: Option<u64>, reason: &str, email: &str) -> EraseError {
+    EraseError::Zendesk { user_id, reason: VisitorMatcher::new(email).scrub_text(reason) }
 }

@@ -1,8 +1,10 @@
 //! A visitor's data-protection requests over HTTP, with Zendesk as the simulator: the export
 //! finds the escalation's conversation and ticket; the erasure removes them (and, when asked,
-//! the Zendesk end user, deleted and then deleted permanently), after which the export answers
-//! nothing; repeating it is fine; agents are never deleted; bad input is a 422 naming the field
-//! before anything is touched; the email never reaches the logs or the audit trail.
+//! the Zendesk end user Handoff recorded for them, deleted and then deleted permanently), after
+//! which the export answers nothing; repeating it is fine; an email alone deletes no Zendesk user
+//! and agents are never deleted; a Zendesk failure erases nothing and a repeat finishes the job;
+//! bad input is a 422 naming the field before anything is touched; the email never reaches the
+//! logs or the audit trail.
 
 use lambda_http::http::StatusCode;
 use serde_json::{Value, json};
@@ -77,7 +79,7 @@ async fn erase_then_export_answers_nothing(backend: Backend) {
     assert_eq!(erased.status, StatusCode::OK, "{}", erased.raw);
     assert_eq!(erased.body["erased"]["conversations"], 1, "{}", erased.raw);
     assert_eq!(erased.body["erased"]["sessions"], 1, "{}", erased.raw);
-    assert_eq!(erased.body["zendesk_user"], json!({"outcome": "deleted", "user_id": requester}));
+    assert_eq!(erased.body["zendesk_user"], json!({"outcome": "deleted", "user_ids": [requester]}));
     assert!(h.sim.user(requester).is_none() && h.sim.deleted_user(requester).is_none(), "deleted for good");
     let deletes: Vec<String> = h.sim.calls().into_iter().filter(|c| c.method == "DELETE").map(|c| c.path).collect();
     assert_eq!(
@@ -103,6 +105,7 @@ async fn erase_then_export_answers_nothing(backend: Backend) {
     assert_eq!(bob.body["tickets"][0]["ticket_id"], other_ticket, "{}", bob.raw);
     // The erasure is audited by counts; nothing names her.
     let audit = h.app.stores.audit.list(&h.bot_id, 100, None).await.unwrap().entries;
+    assert_eq!(audit.iter().filter(|e| e.action == "visitor_exported").count(), 3, "exports are audited");
     let erasures: Vec<_> = audit.iter().filter(|e| e.action == "visitor_erased").collect();
     assert_eq!(erasures.len(), 2);
     assert_eq!(erasures[1].detail["conversations"], "1", "the first erasure (newest first: the repeat)");
@@ -125,27 +128,79 @@ async fn erase_then_export_answers_nothing_on_dynalite() {
     erase_then_export_answers_nothing(Backend::Dynalite).await;
 }
 
-/// An agent's (or admin's) email is never deleted from Zendesk, and a Zendesk that refuses says
-/// why without the email; Handoff's own data is erased either way.
+/// An email alone deletes no Zendesk user: only a requester Handoff recorded for the visitor,
+/// and only while it is an end user with that email.
 #[tokio::test]
-async fn zendesk_deletion_spares_agents_and_reports_refusals() {
+async fn only_the_recorded_end_user_is_ever_deleted_from_zendesk() {
     let h = Harness::new(Backend::Memory).await;
-    let agent = visitors(&h, "DELETE", &query(AGENT_EMAIL, "&delete_zendesk_user=true"), ERASE).await;
-    assert_eq!(agent.status, StatusCode::OK, "{}", agent.raw);
-    assert_eq!(agent.body["zendesk_user"]["outcome"], "not_an_end_user", "{}", agent.raw);
-    assert!(h.sim.calls().iter().all(|c| c.method != "DELETE"), "nothing was deleted");
+    let stranger = h.sim.add_end_user("Someone Else", "stranger@example.com");
+    let reply = visitors(&h, "DELETE", &query("stranger@example.com", "&delete_zendesk_user=true"), ERASE).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["zendesk_user"], json!({"outcome": "not_found"}), "Handoff never recorded them");
+    assert!(h.sim.user(stranger).is_some());
 
+    let ticket_id = escalated(&h, "conv-promoted", EMAIL).await;
+    let requester = h.sim.ticket(ticket_id).unwrap().requester_id;
+    h.sim.add_agent("Ana, now staff", EMAIL, "her-token");
+    let reply = visitors(&h, "DELETE", &query(EMAIL, "&delete_zendesk_user=true"), ERASE).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["zendesk_user"], json!({"outcome": "not_an_end_user", "user_id": requester}));
+    assert_eq!(reply.body["erased"]["conversations"], 1, "Handoff's own data is erased");
+    assert!(h.sim.user(requester).is_some(), "an agent is never deleted");
+    assert!(h.sim.calls().iter().all(|c| c.method != "DELETE"), "nothing was deleted in Zendesk");
+}
+
+/// A Zendesk refusal, or a permanent deletion that fails after the soft one, erases nothing and
+/// says why without the email; the repeat finishes both.
+#[tokio::test]
+async fn a_zendesk_failure_erases_nothing_and_the_repeat_finishes() {
+    let h = Harness::new(Backend::Memory).await;
     let ticket_id = escalated(&h, "conv-refused", EMAIL).await;
     let requester = h.sim.ticket(ticket_id).unwrap().requester_id;
+    let with_user = query(EMAIL, "&delete_zendesk_user=true");
+    let erase = || visitors(&h, "DELETE", &with_user, ERASE);
+
     h.sim.inject(Route::DeleteUser, Fault::Status { status: 403, retry_after_secs: None }, 1);
-    let refused = visitors(&h, "DELETE", &query(EMAIL, "&delete_zendesk_user=true"), ERASE).await;
-    assert_eq!(refused.status, StatusCode::OK, "{}", refused.raw);
-    assert_eq!(refused.body["erased"]["conversations"], 1, "{}", refused.raw);
-    assert_eq!(refused.body["zendesk_user"]["outcome"], "failed", "{}", refused.raw);
-    assert_eq!(refused.body["zendesk_user"]["user_id"], requester, "{}", refused.raw);
-    assert!(refused.body["zendesk_user"]["reason"].as_str().unwrap().contains("users:write"), "{}", refused.raw);
+    let refused = erase().await;
+    assert_eq!(refused.status, StatusCode::BAD_GATEWAY, "{}", refused.raw);
+    assert_eq!(refused.body["type"], "urn:handoff:problem:zendesk-user-not-deleted");
+    let detail = refused.body["detail"].as_str().unwrap();
+    assert!(detail.contains("users:write") && detail.contains(&requester.to_string()), "{detail}");
     assert!(!refused.raw.contains(EMAIL), "{}", refused.raw);
     assert!(h.sim.user(requester).is_some(), "Zendesk refused: the user is still there");
+    let kept = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-refused").await.unwrap();
+    assert!(kept.is_some(), "nothing was erased");
+
+    h.sim.inject(Route::PermanentlyDeleteUser, Fault::Status { status: 503, retry_after_secs: None }, 100);
+    let half = erase().await;
+    assert_eq!(half.status, StatusCode::BAD_GATEWAY, "{}", half.raw);
+    assert!(h.sim.user(requester).is_none() && h.sim.deleted_user(requester).is_some(), "deleted, not for good");
+    assert!(h.app.stores.conversations.get_conversation(&h.bot_id, "conv-refused").await.unwrap().is_some());
+
+    h.sim.clear_faults();
+    let finished = erase().await;
+    assert_eq!(finished.status, StatusCode::OK, "{}", finished.raw);
+    assert_eq!(finished.body["zendesk_user"], json!({"outcome": "deleted", "user_ids": [requester]}));
+    assert_eq!(finished.body["erased"]["conversations"], 1);
+    assert!(h.sim.deleted_user(requester).is_none(), "deleted for good by the repeat");
+}
+
+/// A token that names its visitor erases and exports that visitor only.
+#[tokio::test]
+async fn a_visitor_token_acts_for_its_own_visitor_only() {
+    let h = Harness::new(Backend::Memory).await;
+    escalated(&h, "conv-claimed", EMAIL).await;
+    let claimed = |method: &str, scopes: &'static [&'static str]| {
+        let mut event = api_event(method, &path(&h), &query(EMAIL, ""), None, Some((&h.bot_id, scopes)));
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["visitor_email"] = json!("bob.visitor@example.com");
+        event
+    };
+    for event in [claimed("DELETE", ERASE), claimed("GET", EXPORT)] {
+        let reply = h.send_any(event).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.raw);
+        assert_eq!(reply.body["type"], "urn:handoff:problem:visitor-mismatch");
+    }
+    assert!(h.app.stores.conversations.get_conversation(&h.bot_id, "conv-claimed").await.unwrap().is_some());
 }
 
 /// Bad input is a 422 naming the field, before anything is read or erased.

@@ -61,8 +61,12 @@ pub enum Route {
     RequestedTickets,
     /// `PUT /api/v2/users/{id}.json`.
     UpdateUser,
-    /// `DELETE /api/v2/users/{id}.json` and `DELETE /api/v2/deleted_users/{id}.json`.
+    /// `GET /api/v2/users/{id}.json`.
+    ShowUser,
+    /// `DELETE /api/v2/users/{id}.json`.
     DeleteUser,
+    /// `DELETE /api/v2/deleted_users/{id}.json`.
+    PermanentlyDeleteUser,
     /// `POST /oauth/tokens` (every grant).
     OAuthToken,
     /// `DELETE /api/v2/oauth/tokens/current.json`.

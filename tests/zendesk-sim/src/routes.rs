@@ -43,6 +43,7 @@ enum Endpoint {
     Upload,
     Requested(u64),
     UpdateUser(u64),
+    ShowUser(u64),
     DeleteUser(u64),
     PermanentlyDeleteUser(u64),
     TicketFields,
@@ -77,6 +78,7 @@ impl Endpoint {
                 Self::Requested(id(u).unwrap_or_default())
             }
             (&Method::PUT, ["users", u]) if id(u).is_some() => Self::UpdateUser(id(u).unwrap_or_default()),
+            (&Method::GET, ["users", u]) if id(u).is_some() => Self::ShowUser(id(u).unwrap_or_default()),
             (&Method::DELETE, ["users", u]) if id(u).is_some() => Self::DeleteUser(id(u).unwrap_or_default()),
             (&Method::DELETE, ["deleted_users", u]) if id(u).is_some() => {
                 Self::PermanentlyDeleteUser(id(u).unwrap_or_default())
@@ -106,7 +108,9 @@ impl Endpoint {
             Self::Upload => Route::Uploads,
             Self::Requested(_) => Route::RequestedTickets,
             Self::UpdateUser(_) => Route::UpdateUser,
-            Self::DeleteUser(_) | Self::PermanentlyDeleteUser(_) => Route::DeleteUser,
+            Self::ShowUser(_) => Route::ShowUser,
+            Self::DeleteUser(_) => Route::DeleteUser,
+            Self::PermanentlyDeleteUser(_) => Route::PermanentlyDeleteUser,
             Self::OAuthTokens => Route::OAuthToken,
             Self::RevokeCurrent => Route::RevokeToken,
             Self::CreateWebhook
@@ -326,6 +330,7 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
         (Endpoint::Upload, Some(_)) => crate::uploads::create(&mut s, &base_url, &query, content_type.as_deref(), &raw),
         (Endpoint::Requested(user_id), Some(_)) => users::requested(&s, &base_url, user_id, &query),
         (Endpoint::UpdateUser(user_id), Some(_)) => users::update(&mut s, user_id, body.as_ref()),
+        (Endpoint::ShowUser(user_id), Some(_)) => users::show(&s, user_id),
         (Endpoint::DeleteUser(user_id), Some(caller)) => users::delete(&mut s, &caller, user_id),
         (Endpoint::PermanentlyDeleteUser(user_id), Some(caller)) => users::delete_permanently(&mut s, &caller, user_id),
         (Endpoint::TicketFields, Some(_)) => {

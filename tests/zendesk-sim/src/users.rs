@@ -120,6 +120,14 @@ pub(crate) fn update(s: &mut State, user_id: u64, body: Option<&Value>) -> Answe
     json_answer(StatusCode::OK, json!({"user": answer}))
 }
 
+/// `GET /api/v2/users/{id}.json`: the user; 404 for no such user (or one deleted).
+pub(crate) fn show(s: &State, user_id: u64) -> Answer {
+    match s.users.iter().find(|u| u.id == user_id) {
+        Some(user) => json_answer(StatusCode::OK, json!({"user": user.to_json()})),
+        None => error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found"),
+    }
+}
+
 /// `DELETE /api/v2/users/{id}.json`: the user leaves the account (searches no longer find it)
 /// and waits in the deleted users for permanent deletion; 404 for no such user. Agents and admins
 /// only; nobody deletes themselves.

@@ -102,19 +102,25 @@ impl DynamoStore {
         Ok(Found { matcher, data, audit_items })
     }
 
-    /// Deletes the item, answering what it held (None when it was gone already).
-    async fn delete_returning(&self, key: Item) -> Result<Option<Item>, StoreError> {
+    /// Deletes the item (only at `version`, when given: Conflict otherwise), answering what it
+    /// held (None when it was gone already).
+    async fn delete_returning(&self, key: Item, version: Option<u64>) -> Result<Option<Item>, StoreError> {
         self.calls.write();
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(output.attributes.filter(|a| !a.is_empty()))
+        let mut request =
+            self.client.delete_item().table_name(&self.table).set_key(Some(key)).return_values(ReturnValue::AllOld);
+        if let Some(version) = version {
+            request = request
+                .condition_expression("attribute_not_exists(pk) OR #version = :v")
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":v", n(version));
+        }
+        match request.send().await {
+            Ok(output) => Ok(output.attributes.filter(|a| !a.is_empty())),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {
+                Err(StoreError::Conflict)
+            }
+            Err(e) => Err(unavailable(e)),
+        }
     }
 }
 
@@ -125,20 +131,26 @@ impl VisitorStore for DynamoStore {
     }
 
     async fn erase_visitor(&self, bot_id: &str, email: &str) -> Result<Erased, StoreError> {
-        let Found { matcher, data, audit_items } = self.find_visitor(bot_id, email).await?;
+        let Found { mut matcher, data, audit_items } = self.find_visitor(bot_id, email).await?;
         let mut erased = Erased::default();
-        for record in &data.conversations {
-            // The ticket index entry is an attribute of the item: it goes with it.
-            if let Some(old) = self.delete_returning(conv_key(bot_id, &record.conversation_id)).await? {
-                erased.conversation(&conversation_from(old)?);
+        // Conversations go last: they are what finds the rest again if this stops part-way.
+        for mut item in audit_items.into_iter().filter(|item| matcher.mentions(&item.entry)) {
+            item.entry = matcher.scrub(&item.entry);
+            self.calls.write();
+            let result = self
+                .client
+                .put_item()
+                .table_name(&self.table)
+                .set_item(Some(to_item(&item).map_err(corrupt)?))
+                // An entry that expired meanwhile stays gone.
+                .condition_expression("attribute_exists(pk)")
+                .send()
+                .await;
+            match result {
+                Ok(_) => erased.audit_entries_scrubbed += 1,
+                Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
+                Err(e) => return Err(unavailable(e)),
             }
-        }
-        for session in &data.sessions {
-            let key = HashMap::from([
-                ("pk".to_owned(), s(bot_pk(bot_id))),
-                ("sk".to_owned(), s(format!("VISITOR#{}", session.conversation_id))),
-            ]);
-            erased.sessions += u32::from(self.delete_returning(key).await?.is_some());
         }
         for callback in &data.callbacks {
             // The event stays seen (a redelivery must not cause the callback again); its callback,
@@ -163,22 +175,30 @@ impl VisitorStore for DynamoStore {
                 Err(e) => return Err(e),
             }
         }
-        for mut item in audit_items.into_iter().filter(|item| matcher.mentions(&item.entry)) {
-            item.entry = matcher.scrub(&item.entry);
-            self.calls.write();
-            let result = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(to_item(&item).map_err(corrupt)?))
-                // An entry that expired meanwhile stays gone.
-                .condition_expression("attribute_exists(pk)")
-                .send()
-                .await;
-            match result {
-                Ok(_) => erased.audit_entries_scrubbed += 1,
-                Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => {}
-                Err(e) => return Err(unavailable(e)),
+        for session in &data.sessions {
+            let key = HashMap::from([
+                ("pk".to_owned(), s(bot_pk(bot_id))),
+                ("sk".to_owned(), s(format!("VISITOR#{}", session.conversation_id))),
+            ]);
+            erased.sessions += u32::from(self.delete_returning(key, None).await?.is_some());
+        }
+        for record in &data.conversations {
+            // Only the version judged: a record that changed since is read and judged again (a
+            // new episode may be someone else's).
+            let mut version = record.version;
+            for _ in 0..3 {
+                match self.delete_returning(conv_key(bot_id, &record.conversation_id), Some(version)).await {
+                    Ok(Some(old)) => {
+                        erased.conversation(&conversation_from(old)?);
+                        break;
+                    }
+                    Ok(None) => break,
+                    Err(StoreError::Conflict) => match self.get_conversation(bot_id, &record.conversation_id).await? {
+                        Some(now) if matcher.conversation(&now) => version = now.version,
+                        _ => break,
+                    },
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(erased)

@@ -49,24 +49,24 @@ impl VisitorStore for MemoryStore {
 
     async fn erase_visitor(&self, bot_id: &str, email: &str) -> Result<Erased, StoreError> {
         self.calls.read();
-        let (matcher, data) = self.find_visitor(bot_id, email);
+        let (mut matcher, data) = self.find_visitor(bot_id, email);
         let mut erased = Erased::default();
-        for record in &data.conversations {
+        // Conversations go last: they are what finds the rest again if this stops part-way.
+        let mut audit = self.audit.lock().expect("store lock");
+        let mut scrubbed: Vec<AuditEntry> = audit.clone();
+        for entry in scrubbed.iter_mut().filter(|e| e.bot_id == bot_id && matcher.mentions(e)) {
+            *entry = matcher.scrub(entry);
+            erased.audit_entries_scrubbed += 1;
+        }
+        if erased.audit_entries_scrubbed > 0 {
             self.calls.write();
-            let key = (bot_id.to_owned(), record.conversation_id.clone());
-            let mut conversations = self.conversations.lock().expect("store lock");
-            if let Some(removed) = conversations.remove(&key) {
-                erased.conversation(&removed);
-                if let Some(journal) = &self.journal {
-                    journal.conversation_removed(bot_id, &removed.conversation_id)?;
-                }
+            if let Some(journal) = &self.journal {
+                let of_bot: Vec<AuditEntry> = scrubbed.iter().filter(|e| e.bot_id == bot_id).cloned().collect();
+                journal.audit_rewritten(bot_id, &of_bot)?;
             }
+            *audit = scrubbed;
         }
-        for session in &data.sessions {
-            self.calls.write();
-            let key = (bot_id.to_owned(), session.conversation_id.clone());
-            erased.sessions += u32::from(self.visitors.lock().expect("store lock").remove(&key).is_some());
-        }
+        drop(audit);
         for callback in &data.callbacks {
             self.calls.write();
             let key = (bot_id.to_owned(), callback.event_id.clone());
@@ -75,18 +75,28 @@ impl VisitorStore for MemoryStore {
                 erased.callbacks += u32::from(slot.take().is_some());
             }
         }
-        let mut audit = self.audit.lock().expect("store lock");
-        let mut rewritten = false;
-        for entry in audit.iter_mut().filter(|e| e.bot_id == bot_id && matcher.mentions(e)) {
-            *entry = matcher.scrub(entry);
-            erased.audit_entries_scrubbed += 1;
-            rewritten = true;
-        }
-        if rewritten {
+        for session in &data.sessions {
             self.calls.write();
-            if let Some(journal) = &self.journal {
-                let of_bot: Vec<AuditEntry> = audit.iter().filter(|e| e.bot_id == bot_id).cloned().collect();
-                journal.audit_rewritten(bot_id, &of_bot)?;
+            let key = (bot_id.to_owned(), session.conversation_id.clone());
+            erased.sessions += u32::from(self.visitors.lock().expect("store lock").remove(&key).is_some());
+        }
+        for record in &data.conversations {
+            self.calls.write();
+            let key = (bot_id.to_owned(), record.conversation_id.clone());
+            let mut conversations = self.conversations.lock().expect("store lock");
+            // Only what was judged: a record that changed since is judged again.
+            let still_theirs = match conversations.get(&key) {
+                Some(now) if now.version == record.version => true,
+                Some(now) => matcher.conversation(&now.clone()),
+                None => false,
+            };
+            if still_theirs {
+                if let Some(journal) = &self.journal {
+                    journal.conversation_removed(bot_id, &record.conversation_id)?;
+                }
+                if let Some(removed) = conversations.remove(&key) {
+                    erased.conversation(&removed);
+                }
             }
         }
         Ok(erased)

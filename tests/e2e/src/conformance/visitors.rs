@@ -1,6 +1,7 @@
 //! The visitor port (`VisitorStore`): what an export finds and an erasure removes, on every
 //! adapter. Erase then export answers nothing; a second erasure is fine; another visitor's data
-//! is untouched, and an erased conversation's ticket no longer leads to it.
+//! is untouched (also one whose address contains hers, and one whose conversation her session
+//! names), and an erased conversation's ticket no longer leads to it.
 
 use handoff::store::*;
 use handoff::zendesk::types::TicketStatus;
@@ -87,6 +88,13 @@ where
         .unwrap();
     store.append(&entry(bot, "2026-12-01T10:00:03Z", None, &[("conversation_id", "c-ana-pending")])).await.unwrap();
 
+    // Others: an address that contains hers, and Bob's conversation whose session names her.
+    store
+        .append(&entry(bot, "2026-12-01T10:00:05Z", Some("jana@example.com"), &[("to", "ana@example.com.br")]))
+        .await
+        .unwrap();
+    claimed(store.claim(&as_visitor("c-bob-shared", Some("bob@example.com"))).await.unwrap());
+    store.put_visitor(&session(bot, "c-bob-shared", Some("ana@example.com"))).await.unwrap();
     claimed(store.claim(&as_visitor("c-bob", Some("bob@example.com"))).await.unwrap());
     store.put_visitor(&session(bot, "c-bob", Some("bob@example.com"))).await.unwrap();
     assert!(store.mark_event_seen(bot, "e-bob", NOW_S, Some(&callback(bot, "e-bob", "c-bob"))).await.unwrap());
@@ -115,7 +123,11 @@ where
     assert!(ana.conversations.iter().any(|r| r.pending_payload.as_deref() == Some("stored-payload")));
     let mut sessions: Vec<&str> = ana.sessions.iter().map(|s| s.conversation_id.as_str()).collect();
     sessions.sort_unstable();
-    assert_eq!(sessions, ["c-ana-anonymous", "c-ana-ticket"], "by email, and of her conversations");
+    assert_eq!(
+        sessions,
+        ["c-ana-anonymous", "c-ana-ticket", "c-bob-shared"],
+        "by email (even on Bob's conversation), and of her conversations"
+    );
     assert_eq!(ana.callbacks.iter().map(|c| c.event_id.as_str()).collect::<Vec<_>>(), ["e-ana"]);
     assert_eq!(ana.audit.len(), 3, "by actor, by a detail, by conversation: {:?}", ana.audit);
     assert_eq!(store.visitor_data(&bot, "nobody@example.com").await.unwrap(), VisitorData::default());
@@ -123,7 +135,7 @@ where
 
     let erased = store.erase_visitor(&bot, ANA).await.unwrap();
     let expected =
-        Erased { conversations: 3, pending_payloads: 2, sessions: 2, callbacks: 1, audit_entries_scrubbed: 2 };
+        Erased { conversations: 3, pending_payloads: 2, sessions: 3, callbacks: 1, audit_entries_scrubbed: 2 };
     assert_eq!(erased, expected);
 
     let after = store.visitor_data(&bot, ANA).await.unwrap();
@@ -144,10 +156,20 @@ where
     assert_eq!(due, ["e-bob"], "her callback is no longer due");
 
     let audit = store.list(&bot, 100, None).await.unwrap().entries;
-    assert_eq!(audit.len(), 4, "the trail keeps its entries");
+    assert_eq!(audit.len(), 5, "the trail keeps its entries");
+    assert!(audit.iter().any(|e| e.actor.as_deref() == Some("jana@example.com")), "another address is not hers");
     let text = serde_json::to_string(&audit).unwrap().to_ascii_lowercase();
-    assert!(!text.contains("ana@example.com"), "{text}");
+    assert!(
+        !text.replace("jana@example.com", "").replace("ana@example.com.br", "").contains("ana@example.com"),
+        "{text}"
+    );
     assert_eq!(text.matches(ERASED).count(), 2, "{text}");
 
+    assert_eq!(
+        conversation_ids(&bob_before),
+        ["c-bob", "c-bob-shared"],
+        "a session naming her does not take Bob's conversation"
+    );
+    assert!(store.get_conversation(&bot, "c-bob-shared").await.unwrap().is_some());
     assert_eq!(store.visitor_data(&bot, "bob@example.com").await.unwrap(), bob_before, "Bob's data is untouched");
 }
