@@ -349,7 +349,7 @@ impl ZendeskClient {
                 Ok(response) => error_from(response).await,
                 Err(e) if e.is_timeout() => ZendeskError::Timeout,
                 Err(e) if e.is_connect() => ZendeskError::Transport(format!("connection failed: {}", e.without_url())),
-                Err(e) => ZendeskError::Transport(describe_transport(&e)),
+                Err(e) => ZendeskError::Transport(describe_transport(e)),
             };
             let never_sent = matches!(&error, ZendeskError::Transport(m) if m.starts_with("connection failed"));
             let retryable = match &error {
@@ -396,13 +396,16 @@ pub(super) fn endpoint(account: &Account, path: &str) -> Result<Url, ZendeskErro
 }
 
 pub(super) async fn read_json<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ZendeskError> {
-    let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(describe_transport(&e)))?;
+    let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(describe_transport(e)))?;
     serde_json::from_slice(&bytes).map_err(|e| ZendeskError::Unexpected(format!("could not read the answer: {e}")))
 }
 
-fn describe_transport(e: &reqwest::Error) -> String {
+/// The error and its causes, without its URL: a URL's query may hold a visitor's email (the users
+/// search), and this text reaches logs and answers.
+fn describe_transport(e: reqwest::Error) -> String {
+    let e = e.without_url();
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = std::error::Error::source(&e);
     while let Some(inner) = source {
         text.push_str(": ");
         text.push_str(&inner.to_string());

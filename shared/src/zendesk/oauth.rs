@@ -131,7 +131,7 @@ impl ZendeskClient {
     ) -> Result<TokenGrant, ZendeskError> {
         let url = token_url(base)?;
         let response = self.send_unauthenticated(deadline, |http| http.post(url.clone()).json(body)).await?;
-        let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(e.to_string()))?;
+        let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(e.without_url().to_string()))?;
         // The body holds tokens: a parse error reports its kind and place only.
         serde_json::from_slice(&bytes).map_err(|e| {
             ZendeskError::Unexpected(format!(

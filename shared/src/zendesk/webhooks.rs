@@ -58,7 +58,7 @@ fn url(account: &Account, path: &str) -> Result<url::Url, ZendeskError> {
 }
 
 async fn read<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> Result<T, ZendeskError> {
-    let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(e.to_string()))?;
+    let bytes = response.bytes().await.map_err(|e| ZendeskError::Transport(e.without_url().to_string()))?;
     // A signing-secret answer holds a secret: report only the kind of parse error.
     serde_json::from_slice(&bytes)
         .map_err(|e| ZendeskError::Unexpected(format!("webhook answer not understood ({:?})", e.classify())))

@@ -214,3 +214,30 @@ async fn an_escalation_stored_in_clear_is_masked_when_the_sweeper_finishes_it() 
     assert_eq!(report.escalations.finished, 1, "{report:?}");
     assert_ticket_masked(&h.sim.tickets().pop().expect("the ticket"));
 }
+
+/// A Zendesk call that fails in transport names no address: the users search carries the
+/// visitor's email in its URL, and reqwest's errors quote their URL.
+#[tokio::test]
+async fn a_failed_user_search_does_not_put_the_email_in_logs_or_answers() {
+    let logs = LogCapture::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let h = Harness::new(Backend::Memory).await;
+    h.sim.inject(Route::UsersSearch, Fault::Reset, 100);
+    let event = api_event(
+        "GET",
+        &format!("/v1/bots/{}/customers/context", h.bot_id),
+        "email=private.person%40example.com",
+        None,
+        Some((&h.bot_id, &["ZENDESK_ACTIONS.READ_CUSTOMER_CONTEXT"])),
+    );
+    let reply = h.send_any(event).await;
+    assert!(reply.status.is_server_error() || reply.status.is_client_error(), "{}", reply.raw);
+    assert!(h.sim.calls().iter().any(|c| c.path.contains("users/search")), "the search was tried");
+    drop(_guard);
+    let text = logs.text();
+    assert!(text.contains("retrying Zendesk request") || text.contains("Zendesk"), "the failure is logged");
+    for place in [text.as_str(), reply.raw.as_str()] {
+        let leaks: Vec<&str> = place.lines().filter(|l| l.contains("private.person")).collect();
+        assert!(leaks.is_empty(), "the email leaked: {leaks:#?}");
+    }
+}
