@@ -191,9 +191,9 @@ const ENDS_TABLE: [u32; 128] = {
     table
 };
 
-/// Whether `word` may be a keyword at all: its length and its first and last letters.
-fn may_be_keyword(word: &str) -> bool {
-    let bytes = word.as_bytes();
+/// Whether `word` may be a keyword at all: its length and its first and last letters. Bytes, not
+/// a `str`: it runs on every word, before anything is sliced.
+fn may_be_keyword(bytes: &[u8]) -> bool {
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
     let (first, last) = (first.to_ascii_lowercase(), last.to_ascii_lowercase());
     (3..=LONGEST_KEYWORD).contains(&bytes.len())
@@ -204,9 +204,6 @@ fn may_be_keyword(word: &str) -> bool {
 
 /// The keyword `word` is, given the two words before it (lowercase comparison).
 fn keyword(word: &str, before: &str, before_that: &str) -> Option<Secret> {
-    if !may_be_keyword(word) {
-        return None;
-    }
     // ASCII words are lowered on the stack; only a short word with other letters allocates.
     let mut buffer = [0u8; LONGEST_KEYWORD];
     let unicode;
@@ -307,32 +304,147 @@ fn token_end(text: &str, at: usize) -> usize {
 /// "code de vérification".
 const QUALIFIER_JOINS: &[&str] = &["de", "di", "da", "do", "del", "of"];
 
-/// What is introduced in `text`: each secret's byte range and kind.
+/// What is introduced in `text`: each secret's byte range and kind. Most messages are ASCII, and
+/// their words are found without decoding (`ascii_candidates`); the result is the same.
 pub(super) fn secrets(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
-    let mut found = Vec::new();
-    let (mut before, mut before_that) = (0..0, 0..0);
-    let mut skip_until = 0;
-    for word in words(text) {
+    if text.is_ascii() { secrets_in_ascii(text, passwords, codes) } else { secrets_in_any(text, passwords, codes) }
+}
+
+/// The state of one scan: where the last secret ended, and what was found.
+struct Scan<'a> {
+    text: &'a str,
+    passwords: bool,
+    codes: bool,
+    skip_until: usize,
+    found: Vec<(Range<usize>, Secret)>,
+}
+
+impl Scan<'_> {
+    /// Reads `word` (which passed `may_be_keyword`) with the two words before it.
+    fn word(&mut self, word: Range<usize>, before: Range<usize>, before_that: Range<usize>) {
+        let text = self.text;
         // A word right after a secret (or after a mask, when the text was redacted before) is
         // not read as a keyword: what the secret hid may have been the word that made it none
         // ("password: error code 500123"), and redacting twice must change nothing.
-        let after_secret = || before.end > 0 && before.end <= skip_until || is_mask(&text[before.clone()]);
-        if word.start >= skip_until
-            && let Some(kind) = keyword(&text[word.clone()], &text[before.clone()], &text[before_that.clone()])
+        let after_secret = || before.end > 0 && before.end <= self.skip_until || is_mask(&text[before.clone()]);
+        if word.start >= self.skip_until
+            && let Some(kind) = keyword(&text[word.clone()], &text[before.clone()], &text[before_that])
             && match kind {
-                Secret::Password => passwords,
-                Secret::OneTimeCode => codes,
+                Secret::Password => self.passwords,
+                Secret::OneTimeCode => self.codes,
             }
             && !after_secret()
             && let Some(span) = introduced(text, word.end, kind)
         {
-            skip_until = span.end;
-            found.push((span, kind));
+            self.skip_until = span.end;
+            self.found.push((span, kind));
+        }
+    }
+}
+
+/// `secrets` for any text: every word, decoded where it is not ASCII.
+fn secrets_in_any(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
+    let mut scan = Scan { text, passwords, codes, skip_until: 0, found: Vec::new() };
+    let (mut before, mut before_that) = (0..0, 0..0);
+    for word in words(text) {
+        if may_be_keyword(&text.as_bytes()[word.clone()]) {
+            scan.word(word.clone(), before.clone(), before_that);
         }
         before_that = before;
         before = word;
     }
-    found
+    scan.found
+}
+
+/// `secrets` for ASCII text: only the words that may be keywords are looked at, with the two
+/// words before each found by reading back.
+fn secrets_in_ascii(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
+    let mut scan = Scan { text, passwords, codes, skip_until: 0, found: Vec::new() };
+    let bytes = text.as_bytes();
+    ascii_candidates(bytes, |word| {
+        let before = word_before(bytes, word.start);
+        let before_that = word_before(bytes, before.start);
+        scan.word(word, before, before_that);
+    });
+    scan.found
+}
+
+/// The word of ASCII `bytes` that ends last before `at` (0..0 when there is none).
+fn word_before(bytes: &[u8], at: usize) -> Range<usize> {
+    let end = bytes[..at].iter().rposition(|&b| is_ascii_word(b)).map_or(0, |i| i + 1);
+    let start = bytes[..end].iter().rposition(|&b| !is_ascii_word(b)).map_or(0, |i| i + 1);
+    if end == 0 { 0..0 } else { start..end }
+}
+
+/// Calls `each` with every word of ASCII `bytes` that passes `may_be_keyword`, in order. Words
+/// are found 64 bytes at a time as bit masks (a bit per word byte, eight bytes per step with
+/// `word_bits`), so the cost is a few operations per byte and per word, with a branch only for
+/// a candidate (rare): this runs over every message of every escalation.
+fn ascii_candidates(bytes: &[u8], mut each: impl FnMut(Range<usize>)) {
+    // The start of the word still open at the end of the previous chunk.
+    let mut open_start = 0;
+    let mut previous_ends_in_word = false;
+    for (index, chunk) in bytes.chunks(64).enumerate() {
+        let base = index * 64;
+        let word = word_mask(chunk);
+        let next_is_word = bytes.get(base + 64).is_some_and(|&b| is_ascii_word(b));
+        let starts = word & !((word << 1) | u64::from(previous_ends_in_word));
+        let mut ends = word & !((word >> 1) | (u64::from(next_is_word) << 63));
+        while ends != 0 {
+            let last = ends.trailing_zeros() as usize;
+            ends &= ends - 1;
+            let started = starts & (u64::MAX >> (63 - last));
+            let start = if started == 0 { open_start } else { base + 63 - started.leading_zeros() as usize };
+            let end = base + last + 1;
+            // `may_be_keyword`, without a branch per test (ASCII: `| 0x20` lowers a letter and
+            // leaves a digit or `*` as it is).
+            let first = usize::from(bytes[start] | 0x20) & 0x7f;
+            let last_letter = (bytes[end - 1] | 0x20).wrapping_sub(b'a');
+            let fits = (end - start).wrapping_sub(3) <= LONGEST_KEYWORD - 3;
+            if fits & (last_letter < 26) & (ENDS_TABLE[first] >> (last_letter & 31) & 1 == 1) {
+                each(start..end);
+            }
+        }
+        if starts != 0 {
+            open_start = base + 63 - starts.leading_zeros() as usize;
+        }
+        previous_ends_in_word = word >> (chunk.len() - 1) & 1 == 1;
+    }
+}
+
+/// `value` in every byte of a `u64`.
+const fn splat(value: u8) -> u64 {
+    0x0101_0101_0101_0101 * value as u64
+}
+
+/// A bit per byte (bit `i` for byte `i`) of up to 64 ASCII bytes: set for a word byte
+/// (`is_ascii_word`).
+fn word_mask(chunk: &[u8]) -> u64 {
+    let mut mask = 0;
+    let mut at = 0;
+    while at + 8 <= chunk.len() {
+        let eight: [u8; 8] = chunk[at..at + 8].try_into().unwrap_or_default();
+        mask |= word_bits(u64::from_le_bytes(eight)) << at;
+        at += 8;
+    }
+    for (i, &byte) in chunk[at..].iter().enumerate() {
+        mask |= u64::from(is_ascii_word(byte)) << (at + i);
+    }
+    mask
+}
+
+/// `word_mask` of eight ASCII bytes read as one little-endian `u64`, every byte at once: a byte
+/// below 0x80 plus `0x80 - lo` has its high bit set exactly when it is at least `lo`, and no byte
+/// carries into the next.
+fn word_bits(x: u64) -> u64 {
+    const HIGH: u64 = splat(0x80);
+    let within = |v: u64, lo: u8, hi: u8| v.wrapping_add(splat(0x80 - lo)) & !v.wrapping_add(splat(0x7f - hi)) & HIGH;
+    let digits = within(x, b'0', b'9');
+    let letters = within(x | splat(0x20), b'a', b'z');
+    let differs = x ^ splat(b'*');
+    let stars = !((differs & splat(0x7f)).wrapping_add(splat(0x7f)) | differs) & HIGH;
+    // Byte i's high bit to bit i.
+    ((digits | letters | stars) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56
 }
 
 /// The secret a keyword ending at `at` introduces, if any.
@@ -418,6 +530,59 @@ fn introduced(text: &str, mut at: usize, kind: Secret) -> Option<Range<usize>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// ASCII chat made of the lists' own words, connectors, verbs, digits, masks and others.
+    fn ascii_chat() -> impl Strategy<Value = String> {
+        let listed: Vec<&'static str> = PASSWORD_WORDS
+            .iter()
+            .chain(CODE_WORDS)
+            .chain(NOT_A_ONE_TIME_CODE)
+            .chain(VERBS)
+            .chain(NOT_A_PASSWORD)
+            .chain(QUALIFIER_JOINS)
+            .chain(&["mot", "de", "passe", "palavra", "PASSWORD", "Code", "OTP"])
+            .copied()
+            .filter(|w| w.is_ascii())
+            .collect();
+        let piece = prop_oneof![
+            proptest::sample::select(listed).prop_map(str::to_owned),
+            "[a-zA-Z0-9]{1,10}",
+            "[0-9]{3,8}",
+            r#"[ :=,.\n*"'()-]{1,3}"#,
+            Just("***".to_owned()),
+        ];
+        proptest::collection::vec(piece, 0..120).prop_map(|pieces| pieces.join(" ").replace("  ", " "))
+    }
+
+    #[test]
+    fn the_word_mask_marks_exactly_the_word_bytes() {
+        for byte in 0u8..128 {
+            for lane in 0..8 {
+                let mut eight = [b' '; 8];
+                eight[lane] = byte;
+                let expected = u64::from(is_ascii_word(byte)) << lane;
+                assert_eq!(word_mask(&eight), expected, "byte {byte} in lane {lane}");
+            }
+        }
+        let all: Vec<u8> = (0u8..128).collect();
+        for chunk in all.chunks(64) {
+            let expected = chunk.iter().enumerate().fold(0, |m, (i, &b)| m | u64::from(is_ascii_word(b)) << i);
+            assert_eq!(word_mask(chunk), expected);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The ASCII fast path finds exactly what reading every word finds.
+        #[test]
+        fn the_ascii_scan_finds_what_the_word_by_word_scan_finds(text in ascii_chat(), glue in any::<bool>()) {
+            let text = if glue { text.replace(' ', "") } else { text };
+            prop_assert_eq!(secrets_in_ascii(&text, true, true), secrets_in_any(&text, true, true), "{:?}", text);
+            prop_assert_eq!(secrets_in_ascii(&text, true, false), secrets_in_any(&text, true, false));
+            prop_assert_eq!(secrets_in_ascii(&text, false, true), secrets_in_any(&text, false, true));
+        }
+    }
 
     fn found(text: &str) -> Vec<(&str, Secret)> {
         secrets(text, true, true).into_iter().map(|(r, k)| (&text[r], k)).collect()
@@ -489,8 +654,8 @@ mod tests {
     #[test]
     fn every_keyword_passes_the_quick_check() {
         for word in PASSWORD_WORDS.iter().chain(CODE_WORDS).chain(&["passe"]) {
-            assert!(may_be_keyword(word), "{word}");
-            assert!(may_be_keyword(&word.to_uppercase()), "{word}");
+            assert!(may_be_keyword(word.as_bytes()), "{word}");
+            assert!(may_be_keyword(word.to_uppercase().as_bytes()), "{word}");
         }
     }
 

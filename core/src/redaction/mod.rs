@@ -103,7 +103,7 @@ impl Redactor {
     pub fn redact(&self, text: &mut String, counts: &mut RedactionCounts) {
         // IBANs before cards: an IBAN's mask splits its digits into new groups (`**30 00`),
         // which the card scan must see the first time as it will the second.
-        let digits = text.bytes().filter(u8::is_ascii_digit).count();
+        let digits = count_digits(text.as_bytes());
         // Every IBAN has at least eight digits (its check digits and a numeric account).
         if self.ibans && digits >= 8 {
             let spans = numbers::ibans(text);
@@ -140,6 +140,16 @@ impl Redactor {
             }
         }
     }
+}
+
+/// How many ASCII digits `bytes` holds, counted in byte-wide lanes (255 bytes at a time, so a
+/// lane cannot overflow): this runs on every message, and a count in `usize` lanes is several
+/// times slower.
+fn count_digits(bytes: &[u8]) -> usize {
+    bytes
+        .chunks(255)
+        .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b.wrapping_sub(b'0') < 10))))
+        .sum()
 }
 
 /// Rewrites `text` with each of the (ordered, disjoint) spans masked by `mask`, which is given the

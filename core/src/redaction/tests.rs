@@ -155,3 +155,12 @@ proptest! {
         prop_assert!(found.is_empty(), "a second pass counted {:?} in {:?}", found, once);
     }
 }
+
+#[test]
+fn digits_are_counted_in_texts_of_any_length() {
+    for len in [0, 1, 254, 255, 256, 600] {
+        let text: String = (0..len).map(|i| if i % 3 == 0 { '7' } else { 'x' }).collect();
+        assert_eq!(super::count_digits(text.as_bytes()), text.bytes().filter(u8::is_ascii_digit).count(), "{len}");
+    }
+    assert_eq!(super::count_digits("٣ 3 ３".as_bytes()), 1, "ASCII digits only");
+}
