@@ -191,6 +191,24 @@ const ENDS_TABLE: [u32; 128] = {
     table
 };
 
+/// For each first byte (lowercase), a bit per length in bytes of the keywords that start with it:
+/// with `ENDS_TABLE`, the ASCII scan turns away "page" (p…e, but no such keyword has 4 bytes).
+const LENGTHS: [u32; 128] = {
+    let mut table = [0u32; 128];
+    let lists: [&[&str]; 3] = [PASSWORD_WORDS, CODE_WORDS, &["passe"]];
+    let mut list = 0;
+    while list < lists.len() {
+        let mut i = 0;
+        while i < lists[list].len() {
+            let word = lists[list][i].as_bytes();
+            table[word[0] as usize] |= 1 << word.len();
+            i += 1;
+        }
+        list += 1;
+    }
+    table
+};
+
 /// Whether `word` may be a keyword at all: its length and its first and last letters. Bytes, not
 /// a `str`: it runs on every word, before anything is sliced.
 fn may_be_keyword(bytes: &[u8]) -> bool {
@@ -400,7 +418,7 @@ fn ascii_candidates(bytes: &[u8], mut each: impl FnMut(Range<usize>)) {
             // leaves a digit or `*` as it is).
             let first = usize::from(bytes[start] | 0x20) & 0x7f;
             let last_letter = (bytes[end - 1] | 0x20).wrapping_sub(b'a');
-            let fits = (end - start).wrapping_sub(3) <= LONGEST_KEYWORD - 3;
+            let fits = LENGTHS[first] >> ((end - start).min(31)) & 1 == 1;
             if fits & (last_letter < 26) & (ENDS_TABLE[first] >> (last_letter & 31) & 1 == 1) {
                 each(start..end);
             }
@@ -541,7 +559,18 @@ mod tests {
             .chain(VERBS)
             .chain(NOT_A_PASSWORD)
             .chain(QUALIFIER_JOINS)
-            .chain(&["mot", "de", "passe", "palavra", "PASSWORD", "Code", "OTP"])
+            .chain(&[
+                "mot",
+                "de",
+                "passe",
+                "palavra",
+                "PASSWORD",
+                "Code",
+                "OTP",
+                "mot de passe",
+                "palavra-passe",
+                "code:",
+            ])
             .copied()
             .filter(|w| w.is_ascii())
             .collect();
