@@ -209,8 +209,10 @@ const LENGTHS: [u32; 128] = {
     table
 };
 
-/// Whether `word` may be a keyword at all: its length and its first and last letters. Bytes, not
+/// Whether `word` may be a keyword at all: its length and its first and last letters (the
+/// reference `candidates` computes without branches). Bytes, not
 /// a `str`: it runs on every word, before anything is sliced.
+#[cfg(test)]
 fn may_be_keyword(bytes: &[u8]) -> bool {
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
     let (first, last) = (first.to_ascii_lowercase(), last.to_ascii_lowercase());
@@ -269,6 +271,18 @@ fn is_ascii_word(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'*'
 }
 
+/// A character of a word: `is_ascii_word`, or a letter or digit of any script. The Latin-1 and
+/// Latin Extended-A ranges (the accents of the languages Handoff speaks, the no-break space,
+/// guillemets) are decided here: the standard library's lookup is slow for them.
+fn is_word_char(c: char) -> bool {
+    match u32::from(c) {
+        0..=0x7f => is_ascii_word(c as u8),
+        0x80..=0xbf => matches!(c, 'ª' | '²' | '³' | 'µ' | '¹' | 'º' | '¼' | '½' | '¾'),
+        0xc0..=0x17f => c != '×' && c != '÷',
+        _ => c.is_alphanumeric(),
+    }
+}
+
 /// The words of `text` (runs of letters and digits, or of `*`) as byte ranges. ASCII is read a
 /// byte at a time in tight loops (this runs over every message); other characters are decoded.
 fn words(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
@@ -322,10 +336,17 @@ fn token_end(text: &str, at: usize) -> usize {
 /// "code de vérification".
 const QUALIFIER_JOINS: &[&str] = &["de", "di", "da", "do", "del", "of"];
 
-/// What is introduced in `text`: each secret's byte range and kind. Most messages are ASCII, and
-/// their words are found without decoding (`ascii_candidates`); the result is the same.
+/// What is introduced in `text`: each secret's byte range and kind. Words are found as bit masks
+/// (`candidates`), and only those that may be keywords are read; `secrets_word_by_word` (the
+/// tests' reference) reads every word and finds the same.
 pub(super) fn secrets(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
-    if text.is_ascii() { secrets_in_ascii(text, passwords, codes) } else { secrets_in_any(text, passwords, codes) }
+    let mut scan = Scan { text, passwords, codes, skip_until: 0, found: Vec::new() };
+    candidates(text, |word| {
+        let before = word_before(text, word.start);
+        let before_that = word_before(text, before.start);
+        scan.word(word, before, before_that);
+    });
+    scan.found
 }
 
 /// The state of one scan: where the last secret ended, and what was found.
@@ -360,8 +381,9 @@ impl Scan<'_> {
     }
 }
 
-/// `secrets` for any text: every word, decoded where it is not ASCII.
-fn secrets_in_any(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
+/// `secrets`, reading every word: the definition the mask scan is held to.
+#[cfg(test)]
+fn secrets_word_by_word(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
     let mut scan = Scan { text, passwords, codes, skip_until: 0, found: Vec::new() };
     let (mut before, mut before_that) = (0..0, 0..0);
     for word in words(text) {
@@ -374,59 +396,52 @@ fn secrets_in_any(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>
     scan.found
 }
 
-/// `secrets` for ASCII text: only the words that may be keywords are looked at, with the two
-/// words before each found by reading back.
-fn secrets_in_ascii(text: &str, passwords: bool, codes: bool) -> Vec<(Range<usize>, Secret)> {
-    let mut scan = Scan { text, passwords, codes, skip_until: 0, found: Vec::new() };
+/// The word of `text` that ends last before byte `at` (0..0 when there is none), as `words`
+/// would have it.
+fn word_before(text: &str, at: usize) -> Range<usize> {
+    let mut chars = text[..at].char_indices().rev().skip_while(|&(_, c)| !is_word_char(c));
+    let Some((last, c)) = chars.next() else { return 0..0 };
+    let end = last + c.len_utf8();
+    let start = chars.take_while(|&(_, c)| is_word_char(c)).last().map_or(last, |(i, _)| i);
+    start..end
+}
+
+/// Calls `each` with every word of `text` that passes `may_be_keyword`, in order. Words are found
+/// 64 bytes at a time as bit masks (`word_mask`), so the cost is a few operations per byte and per
+/// word, with a branch only for a candidate (rare): this runs over every message of every
+/// escalation.
+fn candidates(text: &str, mut each: impl FnMut(Range<usize>)) {
     let bytes = text.as_bytes();
-    ascii_candidates(bytes, |word| {
-        let before = word_before(bytes, word.start);
-        let before_that = word_before(bytes, before.start);
-        scan.word(word, before, before_that);
-    });
-    scan.found
-}
-
-/// The word of ASCII `bytes` that ends last before `at` (0..0 when there is none).
-fn word_before(bytes: &[u8], at: usize) -> Range<usize> {
-    let end = bytes[..at].iter().rposition(|&b| is_ascii_word(b)).map_or(0, |i| i + 1);
-    let start = bytes[..end].iter().rposition(|&b| !is_ascii_word(b)).map_or(0, |i| i + 1);
-    if end == 0 { 0..0 } else { start..end }
-}
-
-/// Calls `each` with every word of ASCII `bytes` that passes `may_be_keyword`, in order. Words
-/// are found 64 bytes at a time as bit masks (a bit per word byte, eight bytes per step with
-/// `word_bits`), so the cost is a few operations per byte and per word, with a branch only for
-/// a candidate (rare): this runs over every message of every escalation.
-fn ascii_candidates(bytes: &[u8], mut each: impl FnMut(Range<usize>)) {
     // The start of the word still open at the end of the previous chunk.
     let mut open_start = 0;
     let mut previous_ends_in_word = false;
-    for (index, chunk) in bytes.chunks(64).enumerate() {
-        let base = index * 64;
-        let word = word_mask(chunk);
-        let next_is_word = bytes.get(base + 64).is_some_and(|&b| is_ascii_word(b));
+    let mut word = word_mask(text, 0);
+    for base in (0..bytes.len()).step_by(64) {
+        let len = (bytes.len() - base).min(64);
+        let next = if base + 64 < bytes.len() { word_mask(text, base + 64) } else { 0 };
         let starts = word & !((word << 1) | u64::from(previous_ends_in_word));
-        let mut ends = word & !((word >> 1) | (u64::from(next_is_word) << 63));
+        let mut ends = word & !((word >> 1) | ((next & 1) << 63));
         while ends != 0 {
             let last = ends.trailing_zeros() as usize;
             ends &= ends - 1;
             let started = starts & (u64::MAX >> (63 - last));
             let start = if started == 0 { open_start } else { base + 63 - started.leading_zeros() as usize };
             let end = base + last + 1;
-            // `may_be_keyword`, without a branch per test (ASCII: `| 0x20` lowers a letter and
-            // leaves a digit or `*` as it is).
-            let first = usize::from(bytes[start] | 0x20) & 0x7f;
+            // `may_be_keyword`, without a branch per test (for ASCII, `| 0x20` lowers a letter and
+            // leaves a digit or `*` as it is; a byte above 0x7f is neither first nor last).
+            let first = bytes[start];
+            let lowered = usize::from(first | 0x20) & 0x7f;
             let last_letter = (bytes[end - 1] | 0x20).wrapping_sub(b'a');
-            let fits = LENGTHS[first] >> ((end - start).min(31)) & 1 == 1;
-            if fits & (last_letter < 26) & (ENDS_TABLE[first] >> (last_letter & 31) & 1 == 1) {
+            let fits = LENGTHS[lowered] >> ((end - start).min(31)) & 1 == 1;
+            if fits & (first < 0x80) & (last_letter < 26) & (ENDS_TABLE[lowered] >> (last_letter & 31) & 1 == 1) {
                 each(start..end);
             }
         }
         if starts != 0 {
             open_start = base + 63 - starts.leading_zeros() as usize;
         }
-        previous_ends_in_word = word >> (chunk.len() - 1) & 1 == 1;
+        previous_ends_in_word = word >> (len - 1) & 1 == 1;
+        word = next;
     }
 }
 
@@ -435,18 +450,43 @@ const fn splat(value: u8) -> u64 {
     0x0101_0101_0101_0101 * value as u64
 }
 
-/// A bit per byte (bit `i` for byte `i`) of up to 64 ASCII bytes: set for a word byte
-/// (`is_ascii_word`).
-fn word_mask(chunk: &[u8]) -> u64 {
+/// A bit per byte (bit `i` for byte `base + i`) of the 64 bytes of `text` from `base` (fewer at
+/// its end): set for the bytes of a word character (`is_ascii_word`, or a letter or digit of any
+/// script, every byte of it). Eight ASCII bytes are classified at once; only a character beyond
+/// ASCII is decoded (from its first byte, which may lie in the chunk before).
+fn word_mask(text: &str, base: usize) -> u64 {
+    const HIGH: u64 = splat(0x80);
+    let bytes = text.as_bytes();
+    let chunk = &bytes[base..bytes.len().min(base + 64)];
     let mut mask = 0;
     let mut at = 0;
-    while at + 8 <= chunk.len() {
-        let eight: [u8; 8] = chunk[at..at + 8].try_into().unwrap_or_default();
-        mask |= word_bits(u64::from_le_bytes(eight)) << at;
-        at += 8;
-    }
-    for (i, &byte) in chunk[at..].iter().enumerate() {
-        mask |= u64::from(is_ascii_word(byte)) << (at + i);
+    while at < chunk.len() {
+        if let Some(eight) = chunk.get(at..at + 8) {
+            let eight = u64::from_le_bytes(eight.try_into().unwrap_or_default());
+            if eight & HIGH == 0 {
+                mask |= word_bits(eight) << at;
+                at += 8;
+                continue;
+            }
+        }
+        let byte = chunk[at];
+        if byte.is_ascii() {
+            mask |= u64::from(is_ascii_word(byte)) << at;
+            at += 1;
+            continue;
+        }
+        let mut from = base + at;
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let c = text[from..].chars().next().unwrap_or(' ');
+        let end = (from + c.len_utf8() - base).min(chunk.len());
+        if is_word_char(c) {
+            for i in at..end {
+                mask |= 1 << i;
+            }
+        }
+        at = end;
     }
     mask
 }
@@ -550,8 +590,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// ASCII chat made of the lists' own words, connectors, verbs, digits, masks and others.
-    fn ascii_chat() -> impl Strategy<Value = String> {
+    /// Chat made of the lists' own words (in any case), connectors, verbs, digits, masks, other
+    /// scripts, accents, emoji and odd spaces.
+    fn chat() -> impl Strategy<Value = String> {
         let listed: Vec<&'static str> = PASSWORD_WORDS
             .iter()
             .chain(CODE_WORDS)
@@ -571,8 +612,21 @@ mod tests {
                 "palavra-passe",
                 "code:",
             ])
+            .chain(&[
+                "CÓDIGO",
+                "Contraseña",
+                "BESTÄTIGUNGSCODE",
+                "é",
+                "ñ",
+                "日本語",
+                "🙂",
+                "\u{a0}",
+                "«",
+                "»",
+                "“",
+                "Ü",
+            ])
             .copied()
-            .filter(|w| w.is_ascii())
             .collect();
         let piece = prop_oneof![
             proptest::sample::select(listed).prop_map(str::to_owned),
@@ -585,31 +639,48 @@ mod tests {
     }
 
     #[test]
+    fn word_characters_are_letters_digits_and_stars() {
+        for c in (0..=0x17f).filter_map(char::from_u32).chain(['€', '日', '🙂', '\u{202f}', 'Ω', '٣']) {
+            let expected = if c.is_ascii() { c.is_ascii_alphanumeric() || c == '*' } else { c.is_alphanumeric() };
+            assert_eq!(is_word_char(c), expected, "{c:?} U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
     fn the_word_mask_marks_exactly_the_word_bytes() {
         for byte in 0u8..128 {
             for lane in 0..8 {
                 let mut eight = [b' '; 8];
                 eight[lane] = byte;
                 let expected = u64::from(is_ascii_word(byte)) << lane;
-                assert_eq!(word_mask(&eight), expected, "byte {byte} in lane {lane}");
+                let text = std::str::from_utf8(&eight).unwrap();
+                assert_eq!(word_mask(text, 0), expected, "byte {byte} in lane {lane}");
             }
         }
-        let all: Vec<u8> = (0u8..128).collect();
-        for chunk in all.chunks(64) {
-            let expected = chunk.iter().enumerate().fold(0, |m, (i, &b)| m | u64::from(is_ascii_word(b)) << i);
-            assert_eq!(word_mask(chunk), expected);
+        let all: String = (0u8..128).map(char::from).collect();
+        for base in [0, 64] {
+            let expected = all.as_bytes()[base..]
+                .iter()
+                .take(64)
+                .enumerate()
+                .fold(0, |m, (i, &b)| m | u64::from(is_ascii_word(b)) << i);
+            assert_eq!(word_mask(&all, base), expected);
         }
+        // A letter split by the chunk's edge: both halves are word bytes, in their own chunks.
+        let split = format!("{}é…", "a".repeat(63));
+        assert_eq!(word_mask(&split, 0), u64::MAX);
+        assert_eq!(word_mask(&split, 64), 0b1);
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
-        /// The ASCII fast path finds exactly what reading every word finds.
+        /// The mask scan finds exactly what reading every word finds.
         #[test]
-        fn the_ascii_scan_finds_what_the_word_by_word_scan_finds(text in ascii_chat(), glue in any::<bool>()) {
+        fn the_mask_scan_finds_what_the_word_by_word_scan_finds(text in chat(), glue in any::<bool>()) {
             let text = if glue { text.replace(' ', "") } else { text };
-            prop_assert_eq!(secrets_in_ascii(&text, true, true), secrets_in_any(&text, true, true), "{:?}", text);
-            prop_assert_eq!(secrets_in_ascii(&text, true, false), secrets_in_any(&text, true, false));
-            prop_assert_eq!(secrets_in_ascii(&text, false, true), secrets_in_any(&text, false, true));
+            prop_assert_eq!(secrets(&text, true, true), secrets_word_by_word(&text, true, true), "{:?}", text);
+            prop_assert_eq!(secrets(&text, true, false), secrets_word_by_word(&text, true, false));
+            prop_assert_eq!(secrets(&text, false, true), secrets_word_by_word(&text, false, true));
         }
     }
 
