@@ -209,9 +209,8 @@ const LENGTHS: [u32; 128] = {
     table
 };
 
-/// Whether `word` may be a keyword at all: its length and its first and last letters (the
-/// reference `candidates` computes without branches). Bytes, not
-/// a `str`: it runs on every word, before anything is sliced.
+/// Whether `word` may be a keyword at all: its length and its first and last letters. The
+/// reference: `candidates` computes it without a branch per test (and with exact lengths).
 #[cfg(test)]
 fn may_be_keyword(bytes: &[u8]) -> bool {
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else { return false };
