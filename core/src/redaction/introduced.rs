@@ -191,6 +191,21 @@ const ENDS_TABLE: [u32; 128] = {
     table
 };
 
+// `keyword` lowers a word in a buffer of `LONGEST_KEYWORD` bytes, and `LENGTHS` keeps a bit per
+// length below 32: every keyword must fit both.
+const _: () = {
+    let lists: [&[&str]; 2] = [PASSWORD_WORDS, CODE_WORDS];
+    let mut list = 0;
+    while list < lists.len() {
+        let mut i = 0;
+        while i < lists[list].len() {
+            assert!(lists[list][i].len() <= LONGEST_KEYWORD, "a keyword is longer than LONGEST_KEYWORD");
+            i += 1;
+        }
+        list += 1;
+    }
+};
+
 /// For each first byte (lowercase), a bit per length in bytes of the keywords that start with it:
 /// with `ENDS_TABLE`, the ASCII scan turns away "page" (p…e, but no such keyword has 4 bytes).
 const LENGTHS: [u32; 128] = {

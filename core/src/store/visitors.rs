@@ -185,16 +185,16 @@ impl VisitorMatcher {
     }
 }
 
-/// A byte that can be part of an email address (so a match next to one is part of another
+/// An ASCII byte that can be part of an email address (so a match next to one is part of another
 /// address: `an@example.com` is not in `jan@example.com`, nor `ana@example.co` in
-/// `ana@example.com`).
+/// `ana@example.com`). Other characters end an address: quotes, brackets and text in any script
+/// around it (`“ana@example.com”`, `ana@example.comは…`); erring there scrubs more, not less.
 fn in_address(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'%' | b'+' | b'-' | b'@') || !byte.is_ascii()
+    byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'%' | b'+' | b'-' | b'@')
 }
 
 /// Byte offset, at or after `from`, of `email` (already ASCII-lowercase) in `text` as a whole
-/// address, ignoring ASCII case (which keeps byte offsets, so they index `text` itself). A dot
-/// right after it ends a sentence, not the address, unless an address character follows it.
+/// address, ignoring ASCII case (which keeps byte offsets, so they index `text` itself).
 fn find_email(text: &str, email: &str, from: usize) -> Option<usize> {
     let (bytes, needle) = (text.as_bytes(), email.as_bytes());
     if needle.is_empty() {
@@ -205,11 +205,10 @@ fn find_email(text: &str, email: &str, from: usize) -> Option<usize> {
         let at = start + bytes[start..].windows(needle.len()).position(|w| w.eq_ignore_ascii_case(needle))?;
         let end = at + needle.len();
         let before_ok = at == 0 || !in_address(bytes[at - 1]);
-        let after_ok = match bytes.get(end) {
-            None => true,
-            Some(b'.') => bytes.get(end + 1).is_none_or(|b| !in_address(*b)),
-            Some(b) => !in_address(*b),
-        };
+        // Dots right after it end a sentence ("… ana@example.com." or "…..."), unless an address
+        // goes on after them (`ana@example.com.br`).
+        let dots = bytes[end..].iter().take_while(|&&b| b == b'.').count();
+        let after_ok = bytes.get(end + dots).is_none_or(|&b| !in_address(b));
         if before_ok && after_ok {
             return Some(at);
         }
@@ -336,6 +335,9 @@ mod tests {
             ("AN@Example.com.", "[erased]."),
             ("<an@example.com>, an@example.com", "<[erased]>, [erased]"),
             ("mailto:an@example.com?x", "mailto:[erased]?x"),
+            ("“an@example.com”", "“[erased]”"),
+            ("an@example.comは既に使用されています", "[erased]は既に使用されています"),
+            ("write to an@example.com...", "write to [erased]..."),
         ] {
             assert!(ana.mentions(&entry(None, &[("d", text)])), "{text}");
             assert_eq!(ana.scrub_text(text), scrubbed);

@@ -251,11 +251,20 @@ pub struct User {
     pub email: Option<String>,
     #[serde(default)]
     pub role: Option<String>,
+    /// False for a user deleted but not permanently yet.
+    #[serde(default)]
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UserResponse {
     pub user: User,
+}
+
+/// `GET /api/v2/deleted_users/{id}.json` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeletedUserResponse {
+    pub deleted_user: User,
 }
 
 impl User {

@@ -33,7 +33,7 @@ fn requests(app: &App) -> VisitorRequests<'_> {
 async fn export(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let (bot_id, caller) = authorized_bot(&request, scopes::READ_VISITOR_DATA)?;
     let email = email_param(&request, &[])?;
-    same_visitor(&caller, &email)?;
+    no_visitor_token(&caller)?;
     let data = requests(app).export(&bot_id, &email, caller.subject.as_deref()).await.map_err(Problem::storage)?;
     Ok(json_response(StatusCode::OK, &exported(&email, data)))
 }
@@ -50,7 +50,7 @@ async fn erase(app: &App, request: Request) -> Result<Response<Body>, Problem> {
         }
     };
     let email = email_param(&request, &errors)?;
-    same_visitor(&caller, &email)?;
+    no_visitor_token(&caller)?;
     let erasure = requests(app)
         .erase(&bot_id, &email, delete_zendesk_user, caller.subject.as_deref())
         .await
@@ -58,11 +58,18 @@ async fn erase(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     Ok(json_response(StatusCode::OK, &erasure))
 }
 
-/// A token that names its visitor (`visitor_email`) acts for that visitor only.
-fn same_visitor(caller: &Caller, email: &str) -> Result<(), Problem> {
-    match caller.visitor_email.as_deref() {
-        Some(claim) if !crate::identity::same_email(claim, email) => Err(Problem::visitor_mismatch()),
-        _ => Ok(()),
+/// Data requests are the platform's back office's: a token that names a visitor (`visitor_email`)
+/// makes none, not even for that visitor, because what matches an email includes what the
+/// platform recorded without verifying it (a session's email, an escalation's requester).
+fn no_visitor_token(caller: &Caller) -> Result<(), Problem> {
+    match caller.visitor_email {
+        Some(_) => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "visitor-token",
+            "A visitor's token makes no data requests",
+            "Export and erasure match records the platform did not verify; send them with a back-office token, without a visitor_email claim.",
+        )),
+        None => Ok(()),
     }
 }
 
@@ -75,7 +82,7 @@ fn erase_problem(error: EraseError) -> Problem {
             "zendesk-user-not-deleted",
             "Zendesk did not delete the visitor's user",
             format!(
-                "{reason}{}. Nothing was erased: repeat the request, or send it without delete_zendesk_user to erase Handoff's data alone.",
+                "{reason}{}. Handoff's records were not erased: repeat the request, or send it without delete_zendesk_user to erase Handoff's data alone.",
                 user_id.map(|id| format!(" (Zendesk user {id})")).unwrap_or_default()
             ),
         ),

@@ -19,7 +19,7 @@ use crate::deadline::Deadline;
 use crate::store::{Erased, StoreError, Stores, VisitorData, VisitorMatcher};
 use crate::zendesk::{ZendeskClient, ZendeskError};
 
-/// Time for the Zendesk calls of one erasure (per user: show, delete, delete permanently).
+/// Time for all the Zendesk calls of one erasure (for each user: show, delete, delete permanently).
 const ZENDESK_TIME: Duration = Duration::from_secs(10);
 
 /// What became of the visitor's Zendesk end users.
@@ -30,11 +30,16 @@ pub enum ZendeskUser {
     NotRequested,
     /// Handoff recorded no Zendesk user for the visitor in the bot's account (or they are gone).
     NotFound,
-    /// Deleted, and then deleted permanently.
-    Deleted { user_ids: Vec<u64> },
-    /// The recorded user is no longer an end user with this email (an agent or admin now, or
+    /// Deleted, and then deleted permanently; `spared_user_ids` are recorded users left alone
+    /// (no longer end users with this email).
+    Deleted {
+        user_ids: Vec<u64>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        spared_user_ids: Vec<u64>,
+    },
+    /// The recorded users are no longer end users with this email (agents or admins now, or
     /// another address): Handoff deletes nobody else.
-    NotAnEndUser { user_id: u64 },
+    NotAnEndUser { user_ids: Vec<u64> },
 }
 
 /// Why the Zendesk step failed: nothing was erased.
@@ -115,20 +120,26 @@ impl VisitorRequests<'_> {
         };
         let mut detail: Vec<(&str, &str)> = counts.iter().map(|(k, v)| (*k, v.as_str())).collect();
         detail.push(("zendesk_user", outcome));
-        crate::audit::record(self.stores.audit.as_ref(), bot_id, "visitor_erased", "ok", actor, &detail).await;
+        // Written after the scrub: an issuer whose subject is the visitor's email must not put
+        // it back.
+        let actor = actor.map(|a| VisitorMatcher::new(email).scrub_text(a));
+        crate::audit::record(self.stores.audit.as_ref(), bot_id, "visitor_erased", "ok", actor.as_deref(), &detail)
+            .await;
         Ok(Erasure { erased, zendesk_user })
     }
 
     /// Deletes, soft then permanently, each Zendesk user Handoff recorded as the requester of the
-    /// visitor's tickets in the bot's current account, while Zendesk says it is an end user with
-    /// this email. A user already soft-deleted (an earlier attempt) is deleted permanently.
+    /// visitor's tickets in the bot's current account (for a record from before requesters were
+    /// kept, the requester its tickets name), while Zendesk says it is an end user with this
+    /// email. A user an earlier attempt soft-deleted is deleted permanently once its email is
+    /// checked among the deleted users.
     async fn delete_zendesk_users(
         &self,
         bot_id: &str,
         email: &str,
         data: &VisitorData,
     ) -> Result<ZendeskUser, EraseError> {
-        if data.conversations.iter().all(|r| r.requester_id.is_none()) {
+        if data.conversations.iter().all(|r| r.requester_id.is_none() && r.ticket_id.is_none()) {
             return Ok(ZendeskUser::NotFound);
         }
         let deadline = Deadline::after(ZENDESK_TIME);
@@ -137,24 +148,45 @@ impl VisitorRequests<'_> {
             Err(AccountError::NotConnected | AccountError::ReconnectRequired) => return Err(EraseError::NotConnected),
             Err(e) => return Err(zendesk_failure(None, &e.to_string(), email)),
         };
-        let account = bot.connection.subdomain.clone();
+        let zendesk = self.zendesk;
         // Ticket ids and user ids are per account: a requester recorded in another account is not
         // this account's user of the same number.
-        let ids: BTreeSet<u64> =
-            data.conversations.iter().filter(|r| r.in_account(&account)).filter_map(|r| r.requester_id).collect();
-        let zendesk = self.zendesk;
-        let mut deleted = Vec::new();
-        let mut spared = None;
+        let account = bot.connection.subdomain.clone();
+        let mut ids = BTreeSet::new();
+        for record in
+            data.conversations.iter().filter(|r| r.account.as_deref() == Some(&account) || r.account.is_none())
+        {
+            if let Some(id) = record.requester_id {
+                ids.insert(id);
+                continue;
+            }
+            for ticket_id in record.ticket_id.into_iter().chain(record.previous_ticket_id) {
+                let ticket = self
+                    .call(&mut bot, deadline, email, None, move |a| async move {
+                        match zendesk.show_ticket(&a, ticket_id, deadline).await {
+                            Ok(ticket) => Ok(Some(ticket)),
+                            Err(ZendeskError::NotFound) => Ok(None),
+                            Err(e) => Err(e),
+                        }
+                    })
+                    .await?;
+                ids.extend(ticket.and_then(|t| t.requester_id));
+            }
+        }
+        let is_theirs = |user: &crate::zendesk::types::User| {
+            user.email.as_deref().is_some_and(|e| crate::identity::same_email(e, email))
+        };
+        let (mut deleted, mut spared) = (Vec::new(), Vec::new());
         for user_id in ids {
-            let user = self.call(&mut bot, deadline, email, Some(user_id), move |a| async move {
-                zendesk.show_user(&a, user_id, deadline).await
-            });
-            match user.await? {
-                Some(user)
-                    if user.role.as_deref() != Some("end-user")
-                        || !user.email.as_deref().is_some_and(|e| crate::identity::same_email(e, email)) =>
-                {
-                    spared = Some(user_id);
+            let user = self
+                .call(&mut bot, deadline, email, Some(user_id), move |a| async move {
+                    zendesk.show_user(&a, user_id, deadline).await
+                })
+                .await?;
+            match user {
+                Some(user) if user.active == Some(false) && is_theirs(&user) => {}
+                Some(user) if user.role.as_deref() != Some("end-user") || !is_theirs(&user) => {
+                    spared.push(user_id);
                     continue;
                 }
                 Some(_) => {
@@ -163,8 +195,23 @@ impl VisitorRequests<'_> {
                     })
                     .await?;
                 }
-                // Deleted already (an earlier attempt), or gone: the permanent step says which.
-                None => {}
+                // Not an active user: deleted by an earlier attempt (checked among the deleted
+                // users), or gone.
+                None => {
+                    let deleted_user = self
+                        .call(&mut bot, deadline, email, Some(user_id), move |a| async move {
+                            zendesk.show_deleted_user(&a, user_id, deadline).await
+                        })
+                        .await?;
+                    match deleted_user {
+                        Some(user) if is_theirs(&user) => {}
+                        Some(_) => {
+                            spared.push(user_id);
+                            continue;
+                        }
+                        None => continue,
+                    }
+                }
             }
             let removed = self
                 .call(&mut bot, deadline, email, Some(user_id), move |a| async move {
@@ -175,10 +222,10 @@ impl VisitorRequests<'_> {
                 deleted.push(user_id);
             }
         }
-        Ok(match (deleted.is_empty(), spared) {
-            (false, _) => ZendeskUser::Deleted { user_ids: deleted },
-            (true, Some(user_id)) => ZendeskUser::NotAnEndUser { user_id },
-            (true, None) => ZendeskUser::NotFound,
+        Ok(match (deleted.is_empty(), spared.is_empty()) {
+            (false, _) => ZendeskUser::Deleted { user_ids: deleted, spared_user_ids: spared },
+            (true, false) => ZendeskUser::NotAnEndUser { user_ids: spared },
+            (true, true) => ZendeskUser::NotFound,
         })
     }
 

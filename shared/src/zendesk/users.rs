@@ -4,7 +4,7 @@
 
 use super::client::{Account, ZendeskClient, endpoint, read_json};
 use super::error::ZendeskError;
-use super::types::{User, UserResponse};
+use super::types::{DeletedUserResponse, User, UserResponse};
 use crate::deadline::Deadline;
 
 impl ZendeskClient {
@@ -18,6 +18,22 @@ impl ZendeskClient {
         let url = endpoint(account, &format!("/api/v2/users/{user_id}.json"))?;
         match self.send_authorized(account, deadline, |http| http.get(url.clone())).await {
             Ok(response) => Ok(Some(read_json::<UserResponse>(response).await?.user)),
+            Err(ZendeskError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /api/v2/deleted_users/{id}.json`: a user deleted but not permanently yet; None when
+    /// there is no such deleted user.
+    pub async fn show_deleted_user(
+        &self,
+        account: &Account,
+        user_id: u64,
+        deadline: Deadline,
+    ) -> Result<Option<User>, ZendeskError> {
+        let url = endpoint(account, &format!("/api/v2/deleted_users/{user_id}.json"))?;
+        match self.send_authorized(account, deadline, |http| http.get(url.clone())).await {
+            Ok(response) => Ok(Some(read_json::<DeletedUserResponse>(response).await?.deleted_user)),
             Err(ZendeskError::NotFound) => Ok(None),
             Err(e) => Err(e),
         }

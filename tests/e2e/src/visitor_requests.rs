@@ -144,7 +144,7 @@ async fn only_the_recorded_end_user_is_ever_deleted_from_zendesk() {
     h.sim.add_agent("Ana, now staff", EMAIL, "her-token");
     let reply = visitors(&h, "DELETE", &query(EMAIL, "&delete_zendesk_user=true"), ERASE).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
-    assert_eq!(reply.body["zendesk_user"], json!({"outcome": "not_an_end_user", "user_id": requester}));
+    assert_eq!(reply.body["zendesk_user"], json!({"outcome": "not_an_end_user", "user_ids": [requester]}));
     assert_eq!(reply.body["erased"]["conversations"], 1, "Handoff's own data is erased");
     assert!(h.sim.user(requester).is_some(), "an agent is never deleted");
     assert!(h.sim.calls().iter().all(|c| c.method != "DELETE"), "nothing was deleted in Zendesk");
@@ -185,20 +185,22 @@ async fn a_zendesk_failure_erases_nothing_and_the_repeat_finishes() {
     assert!(h.sim.deleted_user(requester).is_none(), "deleted for good by the repeat");
 }
 
-/// A token that names its visitor erases and exports that visitor only.
+/// A token that names its visitor makes no data requests, not even for that visitor.
 #[tokio::test]
-async fn a_visitor_token_acts_for_its_own_visitor_only() {
+async fn a_visitor_token_makes_no_data_requests() {
     let h = Harness::new(Backend::Memory).await;
     escalated(&h, "conv-claimed", EMAIL).await;
-    let claimed = |method: &str, scopes: &'static [&'static str]| {
+    let claimed = |method: &str, scopes: &'static [&'static str], claim: &str| {
         let mut event = api_event(method, &path(&h), &query(EMAIL, ""), None, Some((&h.bot_id, scopes)));
-        event["requestContext"]["authorizer"]["jwt"]["claims"]["visitor_email"] = json!("bob.visitor@example.com");
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["visitor_email"] = json!(claim);
         event
     };
-    for event in [claimed("DELETE", ERASE), claimed("GET", EXPORT)] {
-        let reply = h.send_any(event).await;
-        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.raw);
-        assert_eq!(reply.body["type"], "urn:handoff:problem:visitor-mismatch");
+    for claim in [EMAIL, "bob.visitor@example.com"] {
+        for event in [claimed("DELETE", ERASE, claim), claimed("GET", EXPORT, claim)] {
+            let reply = h.send_any(event).await;
+            assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.raw);
+            assert_eq!(reply.body["type"], "urn:handoff:problem:visitor-token");
+        }
     }
     assert!(h.app.stores.conversations.get_conversation(&h.bot_id, "conv-claimed").await.unwrap().is_some());
 }
@@ -225,4 +227,21 @@ async fn bad_requests_name_the_field_and_touch_nothing() {
     let scope_for_reading = visitors(&h, "DELETE", &query(EMAIL, ""), EXPORT).await;
     assert_eq!(scope_for_reading.status, StatusCode::FORBIDDEN, "export's scope does not erase");
     assert!(h.app.stores.conversations.get_conversation(&h.bot_id, "conv-kept").await.unwrap().is_some());
+}
+
+/// A conversation recorded before requesters were kept still leads to its Zendesk user, through
+/// the requester its ticket names, with the same checks.
+#[tokio::test]
+async fn an_older_record_finds_its_user_through_the_ticket() {
+    let h = Harness::new(Backend::Memory).await;
+    let ticket_id = escalated(&h, "conv-old", EMAIL).await;
+    let requester = h.sim.ticket(ticket_id).unwrap().requester_id;
+    let mut record = h.app.stores.conversations.get_conversation(&h.bot_id, "conv-old").await.unwrap().unwrap();
+    record.requester_id = None;
+    let Adapters::Memory { store, .. } = &h.adapters else { unreachable!("a memory harness") };
+    store.restore_conversation(record);
+    let reply = visitors(&h, "DELETE", &query(EMAIL, "&delete_zendesk_user=true"), ERASE).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.raw);
+    assert_eq!(reply.body["zendesk_user"], json!({"outcome": "deleted", "user_ids": [requester]}));
+    assert!(h.sim.user(requester).is_none() && h.sim.deleted_user(requester).is_none());
 }

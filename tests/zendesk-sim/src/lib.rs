@@ -67,6 +67,8 @@ pub enum Route {
     DeleteUser,
     /// `DELETE /api/v2/deleted_users/{id}.json`.
     PermanentlyDeleteUser,
+    /// `GET /api/v2/deleted_users/{id}.json`.
+    ShowDeletedUser,
     /// `POST /oauth/tokens` (every grant).
     OAuthToken,
     /// `DELETE /api/v2/oauth/tokens/current.json`.

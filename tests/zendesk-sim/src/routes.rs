@@ -44,6 +44,7 @@ enum Endpoint {
     Requested(u64),
     UpdateUser(u64),
     ShowUser(u64),
+    ShowDeletedUser(u64),
     DeleteUser(u64),
     PermanentlyDeleteUser(u64),
     TicketFields,
@@ -80,6 +81,7 @@ impl Endpoint {
             (&Method::PUT, ["users", u]) if id(u).is_some() => Self::UpdateUser(id(u).unwrap_or_default()),
             (&Method::GET, ["users", u]) if id(u).is_some() => Self::ShowUser(id(u).unwrap_or_default()),
             (&Method::DELETE, ["users", u]) if id(u).is_some() => Self::DeleteUser(id(u).unwrap_or_default()),
+            (&Method::GET, ["deleted_users", u]) if id(u).is_some() => Self::ShowDeletedUser(id(u).unwrap_or_default()),
             (&Method::DELETE, ["deleted_users", u]) if id(u).is_some() => {
                 Self::PermanentlyDeleteUser(id(u).unwrap_or_default())
             }
@@ -109,6 +111,7 @@ impl Endpoint {
             Self::Requested(_) => Route::RequestedTickets,
             Self::UpdateUser(_) => Route::UpdateUser,
             Self::ShowUser(_) => Route::ShowUser,
+            Self::ShowDeletedUser(_) => Route::ShowDeletedUser,
             Self::DeleteUser(_) => Route::DeleteUser,
             Self::PermanentlyDeleteUser(_) => Route::PermanentlyDeleteUser,
             Self::OAuthTokens => Route::OAuthToken,
@@ -331,6 +334,7 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
         (Endpoint::Requested(user_id), Some(_)) => users::requested(&s, &base_url, user_id, &query),
         (Endpoint::UpdateUser(user_id), Some(_)) => users::update(&mut s, user_id, body.as_ref()),
         (Endpoint::ShowUser(user_id), Some(_)) => users::show(&s, user_id),
+        (Endpoint::ShowDeletedUser(user_id), Some(_)) => users::show_deleted(&s, user_id),
         (Endpoint::DeleteUser(user_id), Some(caller)) => users::delete(&mut s, &caller, user_id),
         (Endpoint::PermanentlyDeleteUser(user_id), Some(caller)) => users::delete_permanently(&mut s, &caller, user_id),
         (Endpoint::TicketFields, Some(_)) => {

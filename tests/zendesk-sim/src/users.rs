@@ -128,6 +128,17 @@ pub(crate) fn show(s: &State, user_id: u64) -> Answer {
     }
 }
 
+/// `GET /api/v2/deleted_users/{id}.json`: a user deleted but not permanently yet; 404 otherwise.
+pub(crate) fn show_deleted(s: &State, user_id: u64) -> Answer {
+    match s.deleted_users.iter().find(|u| u.id == user_id) {
+        Some(user) => json_answer(
+            StatusCode::OK,
+            json!({"deleted_user": {"id": user.id, "name": user.name, "email": user.email, "active": false}}),
+        ),
+        None => error(StatusCode::NOT_FOUND, "RecordNotFound", "Not found"),
+    }
+}
+
 /// `DELETE /api/v2/users/{id}.json`: the user leaves the account (searches no longer find it)
 /// and waits in the deleted users for permanent deletion; 404 for no such user. Agents and admins
 /// only; nobody deletes themselves.

@@ -102,6 +102,37 @@ impl DynamoStore {
         Ok(Found { matcher, data, audit_items })
     }
 
+    /// Deletes the session if it is still the one judged (its time and email): true when deleted.
+    async fn delete_session(&self, session: &VisitorRecord) -> Result<bool, StoreError> {
+        self.calls.write();
+        let key = HashMap::from([
+            ("pk".to_owned(), s(bot_pk(&session.bot_id))),
+            ("sk".to_owned(), s(format!("VISITOR#{}", session.conversation_id))),
+        ]);
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .return_values(ReturnValue::AllOld)
+            .expression_attribute_names("#at", "recorded_at")
+            .expression_attribute_names("#email", "email")
+            .expression_attribute_values(":at", s(&session.recorded_at));
+        request = match &session.email {
+            Some(email) => request
+                .condition_expression("attribute_not_exists(pk) OR (#at = :at AND #email = :email)")
+                .expression_attribute_values(":email", s(email)),
+            None => {
+                request.condition_expression("attribute_not_exists(pk) OR (#at = :at AND attribute_not_exists(#email))")
+            }
+        };
+        match request.send().await {
+            Ok(output) => Ok(output.attributes.is_some_and(|a| !a.is_empty())),
+            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     /// Deletes the item (only at `version`, when given: Conflict otherwise), answering what it
     /// held (None when it was gone already).
     async fn delete_returning(&self, key: Item, version: Option<u64>) -> Result<Option<Item>, StoreError> {
@@ -175,12 +206,13 @@ impl VisitorStore for DynamoStore {
                 Err(e) => return Err(e),
             }
         }
-        for session in &data.sessions {
-            let key = HashMap::from([
-                ("pk".to_owned(), s(bot_pk(bot_id))),
-                ("sk".to_owned(), s(format!("VISITOR#{}", session.conversation_id))),
-            ]);
-            erased.sessions += u32::from(self.delete_returning(key, None).await?.is_some());
+        // Sessions naming nobody are found through their conversation: they go before it.
+        // Sessions naming the visitor find the conversations their escalation named nobody on:
+        // they go after them. Each only as it was judged (a rewritten one is someone's new data).
+        let (named, unnamed): (Vec<&VisitorRecord>, Vec<&VisitorRecord>) =
+            data.sessions.iter().partition(|s| s.email.is_some());
+        for session in unnamed {
+            erased.sessions += u32::from(self.delete_session(session).await?);
         }
         for record in &data.conversations {
             // Only the version judged: a record that changed since is read and judged again (a
@@ -200,6 +232,9 @@ impl VisitorStore for DynamoStore {
                     Err(e) => return Err(e),
                 }
             }
+        }
+        for session in named {
+            erased.sessions += u32::from(self.delete_session(session).await?);
         }
         Ok(erased)
     }

@@ -38,6 +38,18 @@ impl MemoryStore {
         data.audit = audit.iter().filter(|e| e.bot_id == bot_id && matcher.audit(e)).cloned().collect();
         (matcher, data)
     }
+
+    /// Removes the session if it is still the one judged: true when removed.
+    fn remove_session(&self, session: &VisitorRecord) -> bool {
+        self.calls.write();
+        let key = (session.bot_id.clone(), session.conversation_id.clone());
+        let mut visitors = self.visitors.lock().expect("store lock");
+        if visitors.get(&key) == Some(session) {
+            visitors.remove(&key);
+            return true;
+        }
+        false
+    }
 }
 
 #[async_trait]
@@ -75,10 +87,13 @@ impl VisitorStore for MemoryStore {
                 erased.callbacks += u32::from(slot.take().is_some());
             }
         }
-        for session in &data.sessions {
-            self.calls.write();
-            let key = (bot_id.to_owned(), session.conversation_id.clone());
-            erased.sessions += u32::from(self.visitors.lock().expect("store lock").remove(&key).is_some());
+        // Sessions naming nobody are found through their conversation: they go before it.
+        // Sessions naming the visitor find the conversations their escalation named nobody on:
+        // they go after them. Each only as it was judged (a rewritten one is someone's new data).
+        let (named, unnamed): (Vec<&VisitorRecord>, Vec<&VisitorRecord>) =
+            data.sessions.iter().partition(|s| s.email.is_some());
+        for session in unnamed {
+            erased.sessions += u32::from(self.remove_session(session));
         }
         for record in &data.conversations {
             self.calls.write();
@@ -98,6 +113,9 @@ impl VisitorStore for MemoryStore {
                     erased.conversation(&removed);
                 }
             }
+        }
+        for session in named {
+            erased.sessions += u32::from(self.remove_session(session));
         }
         Ok(erased)
     }
