@@ -98,7 +98,7 @@ impl VisitorRequests<'_> {
             true => {
                 let data = self.stores.visitors.visitor_data(bot_id, email).await?;
                 self.delete_zendesk_users(bot_id, email, &data).await.inspect_err(|e| {
-                    warn!(bot_id, error = %e, "the visitor's Zendesk user was not deleted; nothing was erased");
+                    warn!(bot_id, error = %e, "the visitor's Zendesk user was not deleted; Handoff's records were not erased");
                 })?
             }
         };

@@ -15,12 +15,8 @@ impl ZendeskClient {
         user_id: u64,
         deadline: Deadline,
     ) -> Result<Option<User>, ZendeskError> {
-        let url = endpoint(account, &format!("/api/v2/users/{user_id}.json"))?;
-        match self.send_authorized(account, deadline, |http| http.get(url.clone())).await {
-            Ok(response) => Ok(Some(read_json::<UserResponse>(response).await?.user)),
-            Err(ZendeskError::NotFound) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let path = format!("/api/v2/users/{user_id}.json");
+        Ok(self.get_if_found::<UserResponse>(account, &path, deadline).await?.map(|r| r.user))
     }
 
     /// `GET /api/v2/deleted_users/{id}.json`: a user deleted but not permanently yet; None when
@@ -31,9 +27,20 @@ impl ZendeskClient {
         user_id: u64,
         deadline: Deadline,
     ) -> Result<Option<User>, ZendeskError> {
-        let url = endpoint(account, &format!("/api/v2/deleted_users/{user_id}.json"))?;
+        let path = format!("/api/v2/deleted_users/{user_id}.json");
+        Ok(self.get_if_found::<DeletedUserResponse>(account, &path, deadline).await?.map(|r| r.deleted_user))
+    }
+
+    /// A GET whose 404 is an answer (None), not an error.
+    async fn get_if_found<T: serde::de::DeserializeOwned>(
+        &self,
+        account: &Account,
+        path: &str,
+        deadline: Deadline,
+    ) -> Result<Option<T>, ZendeskError> {
+        let url = endpoint(account, path)?;
         match self.send_authorized(account, deadline, |http| http.get(url.clone())).await {
-            Ok(response) => Ok(Some(read_json::<DeletedUserResponse>(response).await?.deleted_user)),
+            Ok(response) => Ok(Some(read_json::<T>(response).await?)),
             Err(ZendeskError::NotFound) => Ok(None),
             Err(e) => Err(e),
         }
