@@ -7,6 +7,7 @@
 mod introduced;
 mod numbers;
 pub mod patterns;
+mod words;
 
 use std::collections::BTreeMap;
 
