@@ -32,14 +32,15 @@ fn requests(app: &App) -> VisitorRequests<'_> {
 
 async fn export(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let (bot_id, caller) = authorized_bot(&request, scopes::READ_VISITOR_DATA)?;
-    let email = email_param(&request, &[])?;
     no_visitor_token(&caller)?;
+    let email = email_param(&request, &[])?;
     let data = requests(app).export(&bot_id, &email, caller.subject.as_deref()).await.map_err(Problem::storage)?;
     Ok(json_response(StatusCode::OK, &exported(&email, data)))
 }
 
 async fn erase(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let (bot_id, caller) = authorized_bot(&request, scopes::DELETE_VISITOR_DATA)?;
+    no_visitor_token(&caller)?;
     let mut errors = Vec::new();
     let delete_zendesk_user = match query_param(&request, "delete_zendesk_user").as_deref() {
         None | Some("false") => false,
@@ -50,7 +51,6 @@ async fn erase(app: &App, request: Request) -> Result<Response<Body>, Problem> {
         }
     };
     let email = email_param(&request, &errors)?;
-    no_visitor_token(&caller)?;
     let erasure = requests(app)
         .erase(&bot_id, &email, delete_zendesk_user, caller.subject.as_deref())
         .await

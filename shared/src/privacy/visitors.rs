@@ -42,6 +42,18 @@ pub enum ZendeskUser {
     NotAnEndUser { user_ids: Vec<u64> },
 }
 
+impl ZendeskUser {
+    /// The `outcome` tag, as serialized (for the audit entry).
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::NotRequested => "not_requested",
+            Self::NotFound => "not_found",
+            Self::NotAnEndUser { .. } => "not_an_end_user",
+            Self::Deleted { .. } => "deleted",
+        }
+    }
+}
+
 /// Why the Zendesk step failed: nothing was erased.
 #[derive(Debug, thiserror::Error)]
 pub enum EraseError {
@@ -77,10 +89,8 @@ impl VisitorRequests<'_> {
             ("sessions", data.sessions.len()),
             ("callbacks", data.callbacks.len()),
             ("audit_entries", data.audit.len()),
-        ]
-        .map(|(name, n)| (name, n.to_string()));
-        let detail: Vec<(&str, &str)> = counts.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        crate::audit::record(self.stores.audit.as_ref(), bot_id, "visitor_exported", "ok", actor, &detail).await;
+        ];
+        self.audit(bot_id, "visitor_exported", actor, email, &counts, None).await;
         Ok(data)
     }
 
@@ -105,27 +115,32 @@ impl VisitorRequests<'_> {
         let erased = self.stores.visitors.erase_visitor(bot_id, email).await?;
         info!(bot_id, ?erased, zendesk_user = ?zendesk_user, "visitor erased");
         let counts = [
-            ("conversations", erased.conversations),
-            ("pending_payloads", erased.pending_payloads),
-            ("sessions", erased.sessions),
-            ("callbacks", erased.callbacks),
-            ("audit_entries_scrubbed", erased.audit_entries_scrubbed),
-        ]
-        .map(|(name, n)| (name, n.to_string()));
-        let outcome = match &zendesk_user {
-            ZendeskUser::NotRequested => "not_requested",
-            ZendeskUser::NotFound => "not_found",
-            ZendeskUser::NotAnEndUser { .. } => "not_an_end_user",
-            ZendeskUser::Deleted { .. } => "deleted",
-        };
-        let mut detail: Vec<(&str, &str)> = counts.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        detail.push(("zendesk_user", outcome));
-        // Written after the scrub: an issuer whose subject is the visitor's email must not put
-        // it back.
-        let actor = actor.map(|a| VisitorMatcher::new(email).scrub_text(a));
-        crate::audit::record(self.stores.audit.as_ref(), bot_id, "visitor_erased", "ok", actor.as_deref(), &detail)
-            .await;
+            ("conversations", erased.conversations as usize),
+            ("pending_payloads", erased.pending_payloads as usize),
+            ("sessions", erased.sessions as usize),
+            ("callbacks", erased.callbacks as usize),
+            ("audit_entries_scrubbed", erased.audit_entries_scrubbed as usize),
+        ];
+        self.audit(bot_id, "visitor_erased", actor, email, &counts, Some(zendesk_user.outcome())).await;
         Ok(Erasure { erased, zendesk_user })
+    }
+
+    /// The request's audit entry: who asked (scrubbed of the email, in case an issuer uses it as
+    /// the subject) and the counts, never about whom; written after an erasure's scrub.
+    async fn audit(
+        &self,
+        bot_id: &str,
+        action: &str,
+        actor: Option<&str>,
+        email: &str,
+        counts: &[(&str, usize)],
+        zendesk_user: Option<&str>,
+    ) {
+        let counts: Vec<(&str, String)> = counts.iter().map(|(name, n)| (*name, n.to_string())).collect();
+        let mut detail: Vec<(&str, &str)> = counts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        detail.extend(zendesk_user.map(|outcome| ("zendesk_user", outcome)));
+        let actor = actor.map(|a| VisitorMatcher::new(email).scrub_text(a));
+        crate::audit::record(self.stores.audit.as_ref(), bot_id, action, "ok", actor.as_deref(), &detail).await;
     }
 
     /// Deletes, soft then permanently, each Zendesk user Handoff recorded as the requester of the
@@ -262,4 +277,22 @@ fn call_reason(e: CallError) -> String {
 /// A failure, its reason scrubbed of the email (Zendesk's descriptions may quote it).
 fn zendesk_failure(user_id: Option<u64>, reason: &str, email: &str) -> EraseError {
     EraseError::Zendesk { user_id, reason: VisitorMatcher::new(email).scrub_text(reason) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ZendeskUser;
+
+    #[test]
+    fn the_audited_outcome_is_the_serialized_one() {
+        let all = [
+            ZendeskUser::NotRequested,
+            ZendeskUser::NotFound,
+            ZendeskUser::NotAnEndUser { user_ids: vec![1] },
+            ZendeskUser::Deleted { user_ids: vec![1], spared_user_ids: vec![] },
+        ];
+        for user in all {
+            assert_eq!(serde_json::to_value(&user).unwrap()["outcome"], user.outcome());
+        }
+    }
 }

@@ -104,46 +104,48 @@ impl DynamoStore {
 
     /// Deletes the session if it is still the one judged (its time and email): true when deleted.
     async fn delete_session(&self, session: &VisitorRecord) -> Result<bool, StoreError> {
-        self.calls.write();
         let key = HashMap::from([
             ("pk".to_owned(), s(bot_pk(&session.bot_id))),
             ("sk".to_owned(), s(format!("VISITOR#{}", session.conversation_id))),
         ]);
+        let mut values = vec![(":at", s(&session.recorded_at))];
+        let condition = match &session.email {
+            Some(email) => {
+                values.push((":email", s(email)));
+                "attribute_not_exists(pk) OR (#at = :at AND #email = :email)"
+            }
+            None => "attribute_not_exists(pk) OR (#at = :at AND attribute_not_exists(#email))",
+        };
+        let names = [("#at", "recorded_at"), ("#email", "email")];
+        match self.delete_if(key, condition, &names, values).await {
+            Ok(old) => Ok(old.is_some()),
+            Err(StoreError::Conflict) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Deletes the item if `condition` holds (Conflict otherwise), answering what it held (None
+    /// when it was gone already). Attribute names are aliased in `names`, as every expression here.
+    async fn delete_if(
+        &self,
+        key: Item,
+        condition: &str,
+        names: &[(&str, &str)],
+        values: Vec<(&str, AttributeValue)>,
+    ) -> Result<Option<Item>, StoreError> {
+        self.calls.write();
         let mut request = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key))
             .return_values(ReturnValue::AllOld)
-            .expression_attribute_names("#at", "recorded_at")
-            .expression_attribute_names("#email", "email")
-            .expression_attribute_values(":at", s(&session.recorded_at));
-        request = match &session.email {
-            Some(email) => request
-                .condition_expression("attribute_not_exists(pk) OR (#at = :at AND #email = :email)")
-                .expression_attribute_values(":email", s(email)),
-            None => {
-                request.condition_expression("attribute_not_exists(pk) OR (#at = :at AND attribute_not_exists(#email))")
-            }
-        };
-        match request.send().await {
-            Ok(output) => Ok(output.attributes.is_some_and(|a| !a.is_empty())),
-            Err(e) if e.as_service_error().is_some_and(|se| se.is_conditional_check_failed_exception()) => Ok(false),
-            Err(e) => Err(unavailable(e)),
+            .condition_expression(condition);
+        for (alias, name) in names {
+            request = request.expression_attribute_names(*alias, *name);
         }
-    }
-
-    /// Deletes the item (only at `version`, when given: Conflict otherwise), answering what it
-    /// held (None when it was gone already).
-    async fn delete_returning(&self, key: Item, version: Option<u64>) -> Result<Option<Item>, StoreError> {
-        self.calls.write();
-        let mut request =
-            self.client.delete_item().table_name(&self.table).set_key(Some(key)).return_values(ReturnValue::AllOld);
-        if let Some(version) = version {
-            request = request
-                .condition_expression("attribute_not_exists(pk) OR #version = :v")
-                .expression_attribute_names("#version", "version")
-                .expression_attribute_values(":v", n(version));
+        for (placeholder, value) in values {
+            request = request.expression_attribute_values(placeholder, value);
         }
         match request.send().await {
             Ok(output) => Ok(output.attributes.filter(|a| !a.is_empty())),
@@ -219,7 +221,9 @@ impl VisitorStore for DynamoStore {
             // new episode may be someone else's).
             let mut version = record.version;
             for _ in 0..3 {
-                match self.delete_returning(conv_key(bot_id, &record.conversation_id), Some(version)).await {
+                let key = conv_key(bot_id, &record.conversation_id);
+                let at_version = "attribute_not_exists(pk) OR #version = :v";
+                match self.delete_if(key, at_version, &[("#version", "version")], vec![(":v", n(version))]).await {
                     Ok(Some(old)) => {
                         erased.conversation(&conversation_from(old)?);
                         break;
