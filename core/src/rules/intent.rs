@@ -109,8 +109,49 @@ struct Asking {
     last: bool,
 }
 
+/// What the detector made of a message: the request it heard, or why it heard none (the
+/// settings console's "try a message" says so).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Hearing {
+    Heard(IntentMatch),
+    /// The rules matched, but the model was sure the message asks for no one.
+    Doubted(IntentMatch),
+    /// Someone is named, in words that take the request back (a negation, a condition, a
+    /// called-off request, a question about the bot…).
+    Declined,
+    /// Someone is named, but nothing asks for them ("I don't want to talk to a human").
+    NamedNotAsked,
+    /// One of the bot's exclusions was said; its words counted for nothing.
+    Excluded,
+    /// Nothing in the message asks for a person.
+    NotHeard,
+}
+
+impl Hearing {
+    /// How telling a reason for hearing nothing is: of the two ends of a long message, the more
+    /// telling one explains it.
+    fn weight(&self) -> u8 {
+        match self {
+            Self::Heard(_) => 5,
+            Self::Doubted(_) => 4,
+            Self::Declined => 3,
+            Self::NamedNotAsked => 2,
+            Self::Excluded => 1,
+            Self::NotHeard => 0,
+        }
+    }
+}
+
 /// Returns the first non-negated request for a human in `message`, if any.
 pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
+    match hear(message, phrases) {
+        Hearing::Heard(found) => Some(found),
+        _ => None,
+    }
+}
+
+/// What `detect` heard in `message`, or why it heard nothing.
+pub fn hear(message: &str, phrases: &BotPhrases) -> Hearing {
     // A visitor's request is in what they typed, not in a pasted log: read the first and the last
     // `READ_CHARS` characters, so the cost of one message is bounded whatever its length.
     let chars = message.chars().count();
@@ -119,20 +160,25 @@ pub fn detect(message: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
     }
     let head_end = message.char_indices().nth(READ_CHARS).map_or(message.len(), |(i, _)| i);
     let tail_start = message.char_indices().nth(chars - READ_CHARS).map_or(0, |(i, _)| i);
-    judged(&message[..head_end], phrases).or_else(|| judged(&message[tail_start..], phrases))
+    let head = judged(&message[..head_end], phrases);
+    if matches!(head, Hearing::Heard(_)) {
+        return head;
+    }
+    let tail = judged(&message[tail_start..], phrases);
+    if tail.weight() > head.weight() { tail } else { head }
 }
 
 /// The rules' match, unless the model is sure the text asks for no one; or the model's own
 /// hearing when it is sure the text asks and the rules found nothing. A bot's own phrases are
 /// never second-guessed, and its exclusions are left out of what the model reads.
-fn judged(text: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
+fn judged(text: &str, phrases: &BotPhrases) -> Hearing {
     let sentences = sentences(text, &phrases.excluded);
     let mut declined = false;
     let by_rules = detect_in(&sentences, phrases, &mut declined);
     // What the rules read (without someone else's quotations), as the model reads words.
     let tokens = || sentences.iter().flat_map(|s| s.tokens.iter().cloned()).collect::<Vec<String>>();
     match by_rules {
-        Some((_, found)) if found.heard_by == HeardBy::BotPhrase => Some(found),
+        Some((_, found)) if found.heard_by == HeardBy::BotPhrase => Hearing::Heard(found),
         // Taken back when the model is sure the message asks for no one and doubts the sentence
         // that matched too: what the visitor told before a request ("tracking says delivered but
         // nothing arrived. I need a human.") cannot take it back.
@@ -141,21 +187,27 @@ fn judged(text: &str, phrases: &BotPhrases) -> Option<IntentMatch> {
                 < model::TAKE_BACK_BELOW
                 && model::probability_of(&without_phrases(sentences[index].tokens.clone(), &phrases.excluded))
                     < model::SENTENCE_DOUBT;
-            (!sure_not).then_some(found)
+            if sure_not { Hearing::Doubted(found) } else { Hearing::Heard(found) }
         }
-        None if declined => None,
+        None if declined => Hearing::Declined,
         None => {
             let tokens = tokens();
             // Where the bot's exclusions were said the model does not hear alone: the words left
             // are not what the visitor wrote.
             if !phrases.excluded.is_empty() && without_phrases(tokens.clone(), &phrases.excluded).len() < tokens.len() {
-                return None;
+                return Hearing::Excluded;
             }
             let probability = model::probability_of(&tokens);
-            (probability > model::HEAR_ABOVE && may_hear(&sentences)).then(|| IntentMatch {
-                matched: model::strongest_words(&tokens, |w| telling(&Word::new(w.to_owned()))).join(", "),
-                heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
-            })
+            if probability > model::HEAR_ABOVE && may_hear(&sentences) {
+                Hearing::Heard(IntentMatch {
+                    matched: model::strongest_words(&tokens, |w| telling(&Word::new(w.to_owned()))).join(", "),
+                    heard_by: HeardBy::Model { percent: (probability * 100.0).round() as u8 },
+                })
+            } else if sentences.iter().flat_map(|s| s.with_compounds.iter().flatten()).any(is_someone) {
+                Hearing::NamedNotAsked
+            } else {
+                Hearing::NotHeard
+            }
         }
     }
 }

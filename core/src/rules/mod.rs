@@ -192,18 +192,85 @@ fn explicit_request(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Fi
         });
     }
     let message = signals.latest_visitor_message?;
-    let rule = &settings.explicit_request;
-    let phrases = intent::BotPhrases::new(rule.extra_phrases.values().flatten(), rule.exclusions.values().flatten());
-    let found = intent::detect(message, &phrases)?;
-    let reason = match found.heard_by {
-        intent::HeardBy::Lexicon | intent::HeardBy::BotPhrase => {
+    let found = intent::detect(message, &settings.explicit_request.phrases())?;
+    Some(fire(RuleKind::ExplicitRequest, heard_reason(&found)))
+}
+
+/// Why the explicit-request rule fired for what the detector heard.
+fn heard_reason(found: &intent::IntentMatch) -> String {
+    match found.heard_by {
+        intent::HeardBy::Lexicon => {
             format!("the visitor asked for a human (the lexicon matched \"{}\")", found.matched)
+        }
+        intent::HeardBy::BotPhrase => {
+            format!("the visitor asked for a human (the bot's own phrase matched \"{}\")", found.matched)
         }
         intent::HeardBy::Model { percent } => {
             format!("the visitor asked for a human (Handoff's model, {percent}% sure, weighing \"{}\")", found.matched)
         }
+    }
+}
+
+/// What the explicit-request rule would make of one message under `settings`, created nothing
+/// (the settings console's "try a message").
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trial {
+    pub rule: RuleKind,
+    pub enabled: bool,
+    pub fires: bool,
+    pub reason: String,
+    pub matched: Option<String>,
+    /// `lexicon`, `bot_phrase` or `model`, when something was heard.
+    pub heard_by: Option<&'static str>,
+}
+
+/// Tries `message` on the explicit-request rule, as the bot's visitor's latest message with no
+/// judgement from the platform's model: whether it fires, and why or why not.
+pub fn try_explicit_request(settings: &RuleSettings, message: &str) -> Trial {
+    let enabled = settings.explicit_request.enabled;
+    let (heard, reason) = match intent::hear(message, &settings.explicit_request.phrases()) {
+        intent::Hearing::Heard(found) => {
+            let reason = heard_reason(&found);
+            (Some(found), reason)
+        }
+        intent::Hearing::Doubted(found) => {
+            let reason = format!(
+                "the words \"{}\" name someone, but Handoff's model is sure the message as a whole asks for no one",
+                found.matched
+            );
+            return trial(enabled, false, reason, Some(found));
+        }
+        intent::Hearing::Declined => (
+            None,
+            "someone is named, but the message takes the request back (a negation, a condition, a called-off \
+             request or a question about the bot)"
+                .to_owned(),
+        ),
+        intent::Hearing::NamedNotAsked => {
+            (None, "someone is named, but nothing in the message asks for them".to_owned())
+        }
+        intent::Hearing::Excluded => {
+            (None, "one of the bot's exclusions was said, and its words count for nothing".to_owned())
+        }
+        intent::Hearing::NotHeard => (None, "nothing in the message asks for a person".to_owned()),
     };
-    Some(fire(RuleKind::ExplicitRequest, reason))
+    match heard {
+        Some(found) if enabled => trial(true, true, reason, Some(found)),
+        Some(found) => {
+            let reason = format!("the explicit-request rule is turned off; it would fire: {reason}");
+            trial(false, false, reason, Some(found))
+        }
+        None => trial(enabled, false, reason, None),
+    }
+}
+
+fn trial(enabled: bool, fires: bool, reason: String, found: Option<intent::IntentMatch>) -> Trial {
+    let heard_by = found.as_ref().map(|f| match f.heard_by {
+        intent::HeardBy::Lexicon => "lexicon",
+        intent::HeardBy::BotPhrase => "bot_phrase",
+        intent::HeardBy::Model { .. } => "model",
+    });
+    Trial { rule: RuleKind::ExplicitRequest, enabled, fires, reason, matched: found.map(|f| f.matched), heard_by }
 }
 
 fn low_confidence(settings: &RuleSettings, signals: &Signals<'_>) -> Option<Firing> {
@@ -280,6 +347,13 @@ pub struct ExplicitRequestRule {
     /// Language code → phrases that must never fire, such as a product called "Human Touch":
     /// the words inside them count for nothing (neither as a person nor as a request).
     pub exclusions: BTreeMap<String, Vec<String>>,
+}
+
+impl ExplicitRequestRule {
+    /// The bot's own phrases, tokenized for the detector.
+    pub fn phrases(&self) -> intent::BotPhrases {
+        intent::BotPhrases::new(self.extra_phrases.values().flatten(), self.exclusions.values().flatten())
+    }
 }
 
 impl Default for ExplicitRequestRule {
@@ -539,5 +613,38 @@ mod tests {
         s.explicit_request.extra_phrases.insert("en".into(), vec!["beam me up".into()]);
         let signals = Signals { latest_visitor_message: Some("Beam me up, Scotty"), ..Default::default() };
         assert_eq!(fired(evaluate(&s, None, &signals)), Some(RuleKind::ExplicitRequest));
+    }
+
+    #[test]
+    fn a_tried_message_says_whether_the_explicit_request_rule_fires_and_why() {
+        let mut s = settings();
+        let heard = try_explicit_request(&s, "I want to talk to a human");
+        assert!(heard.enabled && heard.fires, "{heard:?}");
+        assert_eq!(heard.heard_by, Some("lexicon"));
+        assert!(heard.reason.contains("the lexicon matched"), "{}", heard.reason);
+
+        let declined = try_explicit_request(&s, "cancel my request for an agent");
+        assert!(!declined.fires && declined.matched.is_none(), "{declined:?}");
+        assert!(declined.reason.contains("takes the request back"), "{}", declined.reason);
+        let refused = try_explicit_request(&s, "I don't want to talk to a human");
+        assert!(!refused.fires, "{refused:?}");
+        assert_eq!(refused.reason, "someone is named, but nothing in the message asks for them");
+
+        let nothing = try_explicit_request(&s, "where is my parcel");
+        assert_eq!(nothing.reason, "nothing in the message asks for a person");
+
+        s.explicit_request.exclusions.insert("en".into(), vec!["human touch".into()]);
+        let excluded = try_explicit_request(&s, "how much is the human touch plan");
+        assert!(!excluded.fires && excluded.reason.contains("exclusions"), "{excluded:?}");
+
+        s.explicit_request.extra_phrases.insert("en".into(), vec!["order desk".into()]);
+        let own = try_explicit_request(&s, "order desk");
+        assert!(own.fires && own.heard_by == Some("bot_phrase"), "{own:?}");
+        assert!(own.reason.contains("the bot's own phrase matched"), "{}", own.reason);
+
+        s.explicit_request.enabled = false;
+        let off = try_explicit_request(&s, "I want to talk to a human");
+        assert!(!off.enabled && !off.fires && off.matched.is_some(), "{off:?}");
+        assert!(off.reason.starts_with("the explicit-request rule is turned off; it would fire: "), "{}", off.reason);
     }
 }
