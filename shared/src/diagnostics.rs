@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::connection::accounts::{Accounts, BotAccount};
 use crate::connection::service::API_TOKEN_END;
 use crate::deadline::Deadline;
-use crate::store::{ConnectionMode, ConnectionState, StoreError};
+use crate::store::{ConnectionMode, ConnectionState, EscalationState, StoreError};
 use crate::ticket_fields::{TicketFieldCache, missing_fields};
 use crate::zendesk::ZendeskError;
 use crate::zendesk::oauth::ZENDESK_SCOPES;
@@ -173,7 +173,8 @@ impl Diagnostics<'_> {
                 "Deliveries arrive when a ticket Handoff made changes; if one did, check HANDOFF_PUBLIC_BASE_URL is reachable from Zendesk.",
             ),
         });
-        let pending = stores.conversations.pending_for_bot(bot_id, 1000).await?;
+        let unfinished = stores.conversations.unfinished_for_bot(bot_id, 1000).await?;
+        let pending: Vec<_> = unfinished.into_iter().filter(|r| r.state == EscalationState::Pending).collect();
         let now_ms = now_s * 1000;
         let oldest = pending.iter().filter_map(|r| r.due_at_ms).map(|d| (now_ms - d).max(0) / 1000).max();
         checks.push(match (pending.len(), oldest) {

@@ -117,6 +117,12 @@ pub struct ConversationRecord {
 }
 
 impl ConversationRecord {
+    /// The order unfinished escalations are listed in: the longest-running work first (records
+    /// without a start time last), then by conversation id.
+    pub fn unfinished_order(&self) -> (i64, String) {
+        (self.work_started_at_ms.unwrap_or(i64::MAX), self.conversation_id.clone())
+    }
+
     /// True while a worker holds the claim.
     pub fn lease_live(&self, now_ms: i64) -> bool {
         self.state == EscalationState::Pending && self.lease_until_ms > now_ms
@@ -380,9 +386,9 @@ pub trait ConversationStore: Send + Sync {
     /// for the next account's ticket with the same number. Returns how many were stamped.
     async fn assign_account(&self, bot_id: &str, account: &str) -> Result<usize, StoreError>;
 
-    /// The bot's escalations still pending (for the diagnostics), oldest due first; reads at
-    /// most `limit` conversations.
-    async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;
+    /// The bot's unfinished escalations, pending or failed (the diagnostics and the console's
+    /// activity), the longest-running work first; at most `limit` of them.
+    async fn unfinished_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError>;
 
     /// Records who the visitor of a conversation is (session start), replacing what was there;
     /// kept 90 days.

@@ -44,6 +44,9 @@ pub const TICKET_INDEX: &str = "ticket";
 /// to the sweeper. Eight keeps one partition's writes far from DynamoDB's per-partition limit
 /// while a listing costs nine small queries (the shards and the legacy partition).
 pub const DUE_SHARDS: u64 = 8;
+/// How many of a bot's conversations a list of its unfinished escalations reads at most (a
+/// query page is 1 MB; a conversation item a few KB).
+const UNFINISHED_READ_LIMIT: usize = 20_000;
 /// At most this many keys per `BatchGetItem` (DynamoDB's limit).
 const BATCH_GET_KEYS: usize = 100;
 /// Rounds of asking again for keys a `BatchGetItem` left unprocessed, backing off between them.
@@ -983,8 +986,8 @@ impl ConversationStore for DynamoStore {
         self.query_due(DueKind::Escalation, now_ms, limit).await?.into_iter().map(conversation_from).collect()
     }
 
-    async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
-        let mut pending = Vec::new();
+    async fn unfinished_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
+        let mut unfinished = Vec::new();
         let mut start: Option<Item> = None;
         let mut read = 0;
         loop {
@@ -994,27 +997,28 @@ impl ConversationStore for DynamoStore {
                 .query()
                 .table_name(&self.table)
                 .key_condition_expression("pk = :pk AND begins_with(sk, :conv)")
-                .filter_expression("#state = :pending")
+                .filter_expression("#state IN (:pending, :failed)")
                 .expression_attribute_names("#state", "state")
                 .expression_attribute_values(":pk", s(bot_pk(bot_id)))
                 .expression_attribute_values(":conv", s("CONV#"))
                 .expression_attribute_values(":pending", s("pending"))
+                .expression_attribute_values(":failed", s("failed"))
                 .set_exclusive_start_key(start.take())
-                .limit(200)
                 .send()
                 .await
                 .map_err(unavailable)?;
             read += output.scanned_count as usize;
             for item in output.items.unwrap_or_default() {
-                pending.push(conversation_from(item)?);
+                unfinished.push(conversation_from(item)?);
             }
             match output.last_evaluated_key {
-                Some(key) if read < limit => start = Some(key),
+                Some(key) if read < UNFINISHED_READ_LIMIT => start = Some(key),
                 _ => break,
             }
         }
-        pending.sort_by_key(|r| r.due_at_ms);
-        Ok(pending)
+        unfinished.sort_by_key(ConversationRecord::unfinished_order);
+        unfinished.truncate(limit);
+        Ok(unfinished)
     }
 
     async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {

@@ -242,10 +242,48 @@ async fn conversation_store_conforms(store: &dyn ConversationStore) {
     assert_eq!(late.episode, 1);
     assert_eq!(store.get_conversation(&bot, "missing").await.unwrap(), None);
 
+    unfinished_conform(store, now).await;
     accounts_conform(store, &bot, now).await;
 }
 
 /// Ticket ids are per Zendesk account: every ticket reference is read with its account.
+/// The console's list of unfinished escalations: pending and failed ones only, of this bot only,
+/// the longest-running first, at most `limit`.
+async fn unfinished_conform(store: &dyn ConversationStore, now: i64) {
+    let bot = unique("bot");
+    let other_bot = unique("bot");
+    claimed(store.claim(&claim(&other_bot, "theirs", now, "p")).await.unwrap());
+    let done = claim(&bot, "done", now, "p");
+    claimed(store.claim(&done).await.unwrap());
+    let ticket = RecordedTicket {
+        ticket_id: 42,
+        account: Some("acme".into()),
+        status: TicketStatus::New,
+        notes_written: 1,
+        last_synced_fingerprint: None,
+        requester_id: None,
+    };
+    store.record_ticket(&bot, "done", &done.claim_token, &ticket).await.unwrap();
+    let failing = claim(&bot, "failed", now + 1_000, "p");
+    claimed(store.claim(&failing).await.unwrap());
+    store.mark_failed(&bot, "failed", &failing.claim_token, "Zendesk answered 422").await.unwrap();
+    claimed(store.claim(&claim(&bot, "waiting", now + 2_000, "p")).await.unwrap());
+
+    let unfinished = store.unfinished_for_bot(&bot, 100).await.unwrap();
+    let listed: Vec<(&str, EscalationState, Option<&str>)> =
+        unfinished.iter().map(|r| (r.conversation_id.as_str(), r.state, r.last_error.as_deref())).collect();
+    assert_eq!(
+        listed,
+        [
+            ("failed", EscalationState::Failed, Some("Zendesk answered 422")),
+            ("waiting", EscalationState::Pending, None)
+        ],
+        "pending and failed, oldest work first; not the created one, not another bot's"
+    );
+    assert_eq!(unfinished[0].work_started_at_ms, Some(now + 1_000));
+    assert_eq!(store.unfinished_for_bot(&bot, 1).await.unwrap().len(), 1, "at most the limit");
+}
+
 async fn accounts_conform(store: &dyn ConversationStore, bot: &str, now: i64) {
     let recorded = |ticket_id, account: Option<&str>| RecordedTicket {
         requester_id: None,

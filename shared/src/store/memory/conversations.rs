@@ -306,17 +306,14 @@ impl ConversationStore for MemoryStore {
         Ok(stamped)
     }
 
-    async fn pending_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
+    async fn unfinished_for_bot(&self, bot_id: &str, limit: usize) -> Result<Vec<ConversationRecord>, StoreError> {
         self.calls.read();
         let map = self.conversations.lock().expect("store lock");
-        let mut pending: Vec<ConversationRecord> = map
-            .values()
-            .filter(|r| r.bot_id == bot_id && r.state == EscalationState::Pending)
-            .take(limit)
-            .cloned()
-            .collect();
-        pending.sort_by_key(|r| r.due_at_ms);
-        Ok(pending)
+        let mut unfinished: Vec<ConversationRecord> =
+            map.values().filter(|r| r.bot_id == bot_id && r.state != EscalationState::Created).cloned().collect();
+        unfinished.sort_by_key(ConversationRecord::unfinished_order);
+        unfinished.truncate(limit);
+        Ok(unfinished)
     }
 
     async fn put_visitor(&self, visitor: &VisitorRecord) -> Result<(), StoreError> {
