@@ -337,8 +337,26 @@ pub struct TicketField {
     pub id: u64,
     #[serde(default)]
     pub title: Option<String>,
+    /// `text`, `integer`, `tagger`…, or a system field's own (`subject`, `status`…).
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
     #[serde(default)]
     pub active: Option<bool>,
+    /// False for Zendesk's own (system) fields.
+    #[serde(default)]
+    pub removable: Option<bool>,
+}
+
+/// Types of Zendesk's own ticket fields, which a ticket sets through its own properties, never
+/// through `custom_fields`.
+pub const SYSTEM_FIELD_TYPES: [&str; 8] =
+    ["subject", "description", "status", "custom_status", "tickettype", "priority", "group", "assignee"];
+
+impl TicketField {
+    /// A field the mapping may write: one of the account's own (custom) fields.
+    pub fn is_custom(&self) -> bool {
+        self.removable != Some(false) && !self.kind.as_deref().is_some_and(|kind| SYSTEM_FIELD_TYPES.contains(&kind))
+    }
 }
 
 /// `TicketFieldsResponse` (offset pagination: `next_page` is the next page's URL).

@@ -361,6 +361,11 @@ impl Simulator {
         self.with(|s| s.bearer_tokens.remove(token));
     }
 
+    /// The account's custom ticket fields.
+    pub fn ticket_fields(&self) -> Vec<TicketField> {
+        self.with(|s| s.fields.clone())
+    }
+
     /// Adds a custom ticket field and returns its id.
     pub fn add_ticket_field(&self, title: &str, kind: &str) -> u64 {
         self.with(|s| {
@@ -412,6 +417,12 @@ impl Simulator {
                 user.role = role.to_owned();
             }
         });
+    }
+
+    /// Authorizations show a consent page (Allow / Deny) first, as Zendesk does, rather than
+    /// approving at once.
+    pub fn ask_for_consent(&self, ask: bool) {
+        self.with(|s| s.oauth.ask_consent = ask);
     }
 
     /// The next authorization is denied (`error=access_denied`), as when the admin clicks Deny.

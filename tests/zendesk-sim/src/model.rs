@@ -186,8 +186,25 @@ pub struct TicketField {
 
 impl TicketField {
     pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "type": self.kind, "title": self.title, "active": true})
+        json!({"id": self.id, "type": self.kind, "title": self.title, "active": true, "removable": true})
     }
+}
+
+/// Zendesk's own ticket fields, as every account lists them (set through a ticket's properties,
+/// never through `custom_fields`).
+pub fn system_fields() -> impl Iterator<Item = Value> {
+    let fields = [
+        ("Subject", "subject"),
+        ("Description", "description"),
+        ("Status", "status"),
+        ("Type", "tickettype"),
+        ("Priority", "priority"),
+        ("Group", "group"),
+        ("Assignee", "assignee"),
+    ];
+    fields.into_iter().zip(1u64..).map(|((title, kind), n)| {
+        json!({"id": 360_000_000_000u64 + n, "type": kind, "title": title, "active": true, "removable": false})
+    })
 }
 
 /// The current time as Zendesk writes it: RFC 3339, UTC, whole seconds (so strings sort by time).

@@ -43,6 +43,8 @@ pub struct OAuthState {
     /// Access token → when it stops working.
     pub expiries: HashMap<String, Instant>,
     pub deny_next: bool,
+    /// Show a consent page before granting, as Zendesk does (tests that drive a browser).
+    pub ask_consent: bool,
     pub counter: u64,
 }
 
@@ -60,8 +62,16 @@ fn oauth_error(error: &str, description: &str) -> (u16, Value) {
     (400, json!({"error": error, "error_description": description}))
 }
 
-/// `GET /oauth/authorizations/new`: the location to redirect the browser to.
-pub fn authorize(state: &mut State, query: &[(String, String)]) -> Result<String, (u16, Value)> {
+/// What the authorize endpoint answers the browser.
+pub enum Authorization {
+    /// Redirect here (to the client's redirect URI, with a code or an error).
+    Redirect(String),
+    /// Show this page: the admin allows or denies (when the simulator asks for consent).
+    AskConsent(String),
+}
+
+/// `GET /oauth/authorizations/new`: a redirect to the client, or the consent page first.
+pub fn authorize(state: &mut State, query: &[(String, String)]) -> Result<Authorization, (u16, Value)> {
     let get = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
     let (Some(client_id), Some(redirect_uri)) = (get("client_id"), get("redirect_uri")) else {
         return Err(oauth_error("invalid_request", "client_id and redirect_uri are required"));
@@ -77,7 +87,10 @@ pub fn authorize(state: &mut State, query: &[(String, String)]) -> Result<String
     }
     let mut location =
         url::Url::parse(&redirect_uri).map_err(|_| oauth_error("invalid_request", "bad redirect_uri"))?;
-    if std::mem::take(&mut state.oauth.deny_next) {
+    if state.oauth.ask_consent && get("decision").is_none() {
+        return Ok(Authorization::AskConsent(consent_page(state, client.user_id, query)));
+    }
+    if std::mem::take(&mut state.oauth.deny_next) || get("decision").as_deref() == Some("deny") {
         location.query_pairs_mut().append_pair("error", "access_denied");
     } else {
         let code = token("code", &mut state.oauth);
@@ -96,7 +109,30 @@ pub fn authorize(state: &mut State, query: &[(String, String)]) -> Result<String
     if let Some(st) = get("state") {
         location.query_pairs_mut().append_pair("state", &st);
     }
-    Ok(location.to_string())
+    Ok(Authorization::Redirect(location.to_string()))
+}
+
+/// The page Zendesk shows an admin before granting a client access: Allow or Deny, each a GET
+/// of this endpoint again with the same parameters and a `decision`.
+fn consent_page(state: &State, user_id: u64, query: &[(String, String)]) -> String {
+    let escape = crate::model::escape_html;
+    let who = state.users.iter().find(|u| u.id == user_id).map(|u| u.email.clone()).unwrap_or_default();
+    let hidden: String = query
+        .iter()
+        .filter(|(k, _)| k != "decision")
+        .map(|(k, v)| format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", escape(k), escape(v)))
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Allow access? — Zendesk simulator</title>\
+         <style>body{{font-family:system-ui,sans-serif;margin:3rem auto;max-width:28rem;color:#1f2933}}\
+         button{{font:inherit;padding:.5rem 1.2rem;margin-right:.5rem;border-radius:4px;border:1px solid #3e7bfa}}\
+         #allow{{background:#3e7bfa;color:#fff}}</style></head><body><h1>Allow access?</h1>\
+         <p>An app wants to act in this Zendesk account as <strong>{}</strong>: read and write tickets and users, \
+         and manage webhooks.</p><form method=\"get\" action=\"/oauth/authorizations/new\">{hidden}\
+         <button id=\"allow\" name=\"decision\" value=\"allow\">Allow</button>\
+         <button id=\"deny\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
+        escape(&who)
+    )
 }
 
 /// `POST /oauth/tokens`.

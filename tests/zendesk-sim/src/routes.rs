@@ -175,7 +175,14 @@ async fn process(
         (&Method::GET, "/oauth/authorizations/new") => {
             let mut s = state.lock().expect("sim state");
             return Ok(match crate::oauth::authorize(&mut s, &query) {
-                Ok(location) => {
+                Ok(crate::oauth::Authorization::AskConsent(page)) => {
+                    let mut answer = Response::new(Full::new(Bytes::from(page)));
+                    answer
+                        .headers_mut()
+                        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+                    answer
+                }
+                Ok(crate::oauth::Authorization::Redirect(location)) => {
                     let mut answer = Response::new(Full::new(Bytes::new()));
                     *answer.status_mut() = StatusCode::FOUND;
                     answer.headers_mut().insert(
@@ -338,7 +345,9 @@ fn handle(state: &Mutex<State>, base_url: &str, request: Received) -> Answer {
         (Endpoint::DeleteUser(user_id), Some(caller)) => users::delete(&mut s, &caller, user_id),
         (Endpoint::PermanentlyDeleteUser(user_id), Some(caller)) => users::delete_permanently(&mut s, &caller, user_id),
         (Endpoint::TicketFields, Some(_)) => {
-            let fields: Vec<Value> = s.fields.iter().map(model::TicketField::to_json).collect();
+            // Zendesk lists its own fields first (not removable), then the account's.
+            let fields: Vec<Value> =
+                model::system_fields().chain(s.fields.iter().map(model::TicketField::to_json)).collect();
             json_answer(StatusCode::OK, json!({"ticket_fields": fields, "next_page": null, "count": fields.len()}))
         }
         (Endpoint::RevokeCurrent, Some(_)) => {
