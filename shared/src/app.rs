@@ -38,6 +38,8 @@ pub struct App {
     pub webhook_touches: Recheck,
     /// The connected accounts' ticket field ids (five minutes).
     pub ticket_fields: crate::ticket_fields::TicketFieldCache,
+    /// How the settings console signs admins in.
+    pub console: crate::api::console::ConsoleConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,8 @@ pub struct Environment {
     pub escalation_give_up_after: std::time::Duration,
     /// `HANDOFF_RETENTION_DAYS`: how long a conversation is kept after its last activity.
     pub retention_days: u32,
+    /// `HANDOFF_CONSOLE_OIDC_ISSUER`, `HANDOFF_CONSOLE_OIDC_CLIENT_ID`, `HANDOFF_CONSOLE_OIDC_SCOPE`.
+    pub console: crate::api::console::ConsoleConfig,
 }
 
 impl Environment {
@@ -82,6 +86,7 @@ impl Environment {
         let escalation_give_up_after =
             parse_hours(std::env::var("HANDOFF_ESCALATION_GIVE_UP_HOURS").ok().as_deref().unwrap_or(""))?;
         let retention_days = parse_days(std::env::var("HANDOFF_RETENTION_DAYS").ok().as_deref().unwrap_or(""))?;
+        let console = console_config(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))?;
         Ok(Self {
             table,
             secret_prefix,
@@ -90,8 +95,30 @@ impl Environment {
             allowed_return_urls,
             escalation_give_up_after,
             retention_days,
+            console,
         })
     }
+}
+
+/// The console's sign-in: an issuer (an https URL) and a client id, both or neither.
+fn console_config(var: impl Fn(&str) -> Option<String>) -> Result<crate::api::console::ConsoleConfig, ConfigError> {
+    let issuer = match var("HANDOFF_CONSOLE_OIDC_ISSUER") {
+        Some(raw) => match Url::parse(&raw) {
+            Ok(url) if url.scheme() == "https" => Some(url),
+            _ => {
+                let reason = "must be the issuer's https URL".to_owned();
+                return Err(ConfigError::Invalid { name: "HANDOFF_CONSOLE_OIDC_ISSUER", reason });
+            }
+        },
+        None => None,
+    };
+    let client_id = var("HANDOFF_CONSOLE_OIDC_CLIENT_ID");
+    if issuer.is_some() != client_id.is_some() {
+        let reason = "set both HANDOFF_CONSOLE_OIDC_ISSUER and HANDOFF_CONSOLE_OIDC_CLIENT_ID, or neither".to_owned();
+        return Err(ConfigError::Invalid { name: "HANDOFF_CONSOLE_OIDC_CLIENT_ID", reason });
+    }
+    let oidc_scope = var("HANDOFF_CONSOLE_OIDC_SCOPE").unwrap_or_else(|| "openid".to_owned());
+    Ok(crate::api::console::ConsoleConfig { oidc_issuer: issuer, oidc_client_id: client_id, oidc_scope })
 }
 
 /// `HANDOFF_RETENTION_DAYS`: whole days from 1 to 3650; empty for the default, 400.
@@ -167,6 +194,7 @@ impl App {
         let mut app = Self::new(stores, environment.zendesk_base_url.clone())?;
         app.connect = environment.connect_config();
         app.escalation.give_up_after = environment.escalation_give_up_after;
+        app.console = environment.console.clone();
         Ok(app)
     }
 
@@ -198,6 +226,7 @@ impl App {
             ticket_fields: Default::default(),
             rejection_audits: Recheck::new(std::time::Duration::from_secs(60)),
             webhook_touches: Recheck::new(std::time::Duration::from_secs(60)),
+            console: Default::default(),
         })
     }
 }

@@ -5,12 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::connection::accounts::{AccountError, Accounts};
+use crate::connection::accounts::{AccountError, Accounts, CallError};
 use crate::deadline::Deadline;
 use crate::settings::BotSettings;
 use crate::store::Connection;
 use crate::store::cache::TtlCache;
 use crate::zendesk::ZendeskError;
+use crate::zendesk::types::TicketField;
 
 /// Bot → (the account's subdomain, its field ids): a bot reconnected to another account does
 /// not see the old account's fields.
@@ -71,12 +72,40 @@ impl TicketFieldCache {
         accounts: &Accounts<'_>,
         connection: &Connection,
     ) -> Result<Arc<Vec<u64>>, FieldsError> {
+        let fields = self.fresh_fields(accounts, connection).await?;
+        Ok(Arc::new(fields.into_iter().map(|f| f.id).collect()))
+    }
+
+    /// The account's ticket fields read now, system fields included; the ids are cached.
+    async fn fresh_fields(
+        &self,
+        accounts: &Accounts<'_>,
+        connection: &Connection,
+    ) -> Result<Vec<TicketField>, FieldsError> {
         let deadline = Deadline::after(Duration::from_secs(8));
-        let bot = accounts.resolve(connection, deadline).await?;
-        let fields = accounts.zendesk.ticket_fields(&bot.account, deadline).await?;
-        let ids = Arc::new(fields.into_iter().map(|f| f.id).collect::<Vec<_>>());
-        self.entries.insert(connection.bot_id.clone(), (connection.subdomain.clone(), ids.clone()));
-        Ok(ids)
+        let mut bot = accounts.resolve(connection, deadline).await?;
+        let zendesk = accounts.zendesk;
+        let fields = accounts
+            .call(&mut bot, "ticket_fields", deadline, |account| async move {
+                zendesk.ticket_fields(&account, deadline).await
+            })
+            .await
+            .map_err(|e| match e {
+                CallError::Account(e) => FieldsError::Account(e),
+                CallError::Zendesk(e) => FieldsError::Zendesk(e),
+            })?;
+        let ids = Arc::new(fields.iter().map(|f| f.id).collect::<Vec<_>>());
+        self.entries.insert(connection.bot_id.clone(), (connection.subdomain.clone(), ids));
+        Ok(fields)
+    }
+
+    /// The connected account's own (custom) ticket fields, for a person to map settings onto by
+    /// name; read now, so a field created a moment ago is offered.
+    pub async fn custom_fields(&self, accounts: &Accounts<'_>, bot_id: &str) -> Result<Vec<TicketField>, FieldsError> {
+        let (connection, _) = accounts.connected(bot_id).await?;
+        let mut fields = self.fresh_fields(accounts, &connection).await?;
+        fields.retain(TicketField::is_custom);
+        Ok(fields)
     }
 }
 

@@ -45,6 +45,12 @@ pub struct Connection {
     /// The Zendesk user Handoff acts as (verified with users/me).
     #[serde(default)]
     pub zendesk_user_id: Option<u64>,
+    /// That user's name and email as Zendesk gave them when the bot connected (the console shows
+    /// who the bot acts as).
+    #[serde(default)]
+    pub zendesk_user_name: Option<String>,
+    #[serde(default)]
+    pub zendesk_user_email: Option<String>,
     /// Who holds the refresh lease (one refresher per connection: refresh tokens are single use).
     #[serde(default)]
     pub refresh_lease_holder: Option<String>,
@@ -73,6 +79,8 @@ impl Connection {
             refresh_token_expires_at: None,
             last_refresh_at: None,
             zendesk_user_id: None,
+            zendesk_user_name: None,
+            zendesk_user_email: None,
             refresh_lease_holder: None,
             refresh_lease_until_ms: None,
             webhook_id: None,

@@ -65,11 +65,22 @@ impl LocalAuth {
 
     /// A token for `bot_id` with `scopes`, valid for `ttl_seconds`.
     pub fn mint(&self, bot_id: &str, scopes: &[String], ttl_seconds: i64) -> Result<String, AuthError> {
+        self.mint_as(&format!("local:{bot_id}"), bot_id, scopes, ttl_seconds)
+    }
+
+    /// A token for `bot_id` in `subject`'s name (who the audit trail says acted).
+    pub fn mint_as(
+        &self,
+        subject: &str,
+        bot_id: &str,
+        scopes: &[String],
+        ttl_seconds: i64,
+    ) -> Result<String, AuthError> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let claims = Claims {
             iss: ISSUER.into(),
             aud: ISSUER.into(),
-            sub: format!("local:{bot_id}"),
+            sub: subject.into(),
             bot_id: bot_id.into(),
             scope: scopes.join(" "),
             iat: now,

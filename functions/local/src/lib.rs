@@ -44,6 +44,10 @@ pub const SIMULATOR_SUPPORT_TOKEN: &str = "simulator-carla-token";
 pub const SIMULATOR_OAUTH_CLIENT_ID: &str = "handoff-local";
 pub const SIMULATOR_OAUTH_CLIENT_SECRET: &str = "simulator-oauth-client-secret";
 
+/// The simulator account's own ticket fields, made on first start.
+pub const SIMULATOR_TICKET_FIELDS: [(&str, &str); 3] =
+    [("Conversation link", "text"), ("Bot rating", "integer"), ("Customer plan", "text")];
+
 /// A failure the runner reports in one line and exits on.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -135,6 +139,14 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
             sim.add_api_token(SIMULATOR_AGENT_EMAIL, SIMULATOR_AGENT_TOKEN);
             sim.add_agent(SIMULATOR_SUPPORT_NAME, SIMULATOR_SUPPORT_EMAIL, SIMULATOR_SUPPORT_TOKEN);
             sim.add_oauth_client(SIMULATOR_OAUTH_CLIENT_ID, SIMULATOR_OAUTH_CLIENT_SECRET, SIMULATOR_AGENT_EMAIL);
+            // An admin connecting by OAuth sees a consent page, as at Zendesk.
+            sim.ask_for_consent(true);
+            // Custom fields for the console's field mapping to offer (a new account has none).
+            if sim.ticket_fields().is_empty() {
+                for (title, kind) in SIMULATOR_TICKET_FIELDS {
+                    sim.add_ticket_field(title, kind);
+                }
+            }
             Some(sim)
         }
         ZendeskKind::Real => None,
@@ -170,7 +182,8 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         connect_demo_bot(&app, &args.demo_bot, real.as_ref()).await?;
     }
     let auth = LocalAuth::load_or_create(&args.data_dir)?;
-    let front = Arc::new(server::Front { app, auth });
+    let console_bot = (args.demo_bot != "none").then(|| args.demo_bot.clone());
+    let front = Arc::new(server::Front { app, auth, console_bot });
     tokio::spawn(sweep_periodically(front.clone(), args.sweep_every));
     let server = tokio::spawn(server::serve(listener, front));
     Ok(Running { api_url: format!("http://{}", args.addr), simulator, server })

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
+use handoff::api::console::{self, ConsolePage};
 use handoff::api::{OPENAPI_JSON, all_routes, dispatch};
 use handoff::app::App;
 use handoff::http::Problem;
@@ -31,7 +32,14 @@ const MAX_BODY_BYTES: usize = 10 * 1024 * 1024;
 pub struct Front {
     pub app: App,
     pub auth: LocalAuth,
+    /// The bot `/console` opens when the address names none (`--demo-bot`).
+    pub console_bot: Option<String>,
 }
+
+/// Who the console's admin is in the audit trail.
+pub const CONSOLE_ADMIN: &str = "local:console-admin";
+/// How long the console's token lasts (a reload mints another).
+const CONSOLE_TOKEN_SECONDS: i64 = 8 * 3600;
 
 /// Serves until the process ends.
 pub async fn serve(listener: TcpListener, front: Arc<Front>) {
@@ -65,6 +73,9 @@ async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Byte
             .insert("content-type", lambda_http::http::HeaderValue::from_static("text/html; charset=utf-8"));
         return response;
     }
+    if path == handoff::api::console::PAGE_ROUTE && method == lambda_http::http::Method::GET {
+        return console_page(front, &request);
+    }
     if path == "/openapi.json" && method == lambda_http::http::Method::GET {
         // The API's description, for people and for Schemathesis; no token needed (it is public).
         let mut response = Response::new(Full::new(Bytes::from_static(OPENAPI_JSON.as_bytes())));
@@ -76,6 +87,39 @@ async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Byte
         Err(problem) => problem.into_response(),
     };
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
+    respond(response)
+}
+
+/// `/console` locally: the page with a token the runner signs for its admin, so nobody signs in.
+/// Only for a loopback host name: a page of another site that resolves its own name to this
+/// machine (DNS rebinding) gets no token.
+fn console_page(front: &Front, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+    let host = request.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
+    let name = host.rsplit_once(':').map_or(host, |(name, port)| if port.contains(']') { host } else { name });
+    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+        let problem = Problem::new(
+            StatusCode::FORBIDDEN,
+            "console-host",
+            "Open the console on a loopback address",
+            "The local console signs you in as the admin only at http://127.0.0.1 or http://localhost.",
+        );
+        return respond(problem.into_response());
+    }
+    let query = request.uri().query().unwrap_or("");
+    let asked = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "bot").map(|(_, v)| v.into_owned());
+    let bot = asked.or_else(|| front.console_bot.clone()).filter(|b| handoff::http::valid_id(b));
+    let token = match &bot {
+        Some(bot) => {
+            let scopes: Vec<String> = crate::ALL_SCOPES.iter().map(|s| s.to_string()).collect();
+            front.auth.mint_as(CONSOLE_ADMIN, bot, &scopes, CONSOLE_TOKEN_SECONDS).ok()
+        }
+        None => None,
+    };
+    let page = ConsolePage { bot_id: bot.as_deref(), token: token.as_deref(), config: &front.app.console };
+    respond(console::html(console::render_page(&page), console::connect_sources(&front.app.console)))
+}
+
+fn respond(response: Response<Body>) -> Response<Full<Bytes>> {
     let (parts, body) = response.into_parts();
     Response::from_parts(parts, Full::new(Bytes::from(body.to_vec())))
 }

@@ -6,14 +6,18 @@
 
 pub mod audit;
 pub mod connection;
+pub mod console;
 pub mod conversation;
 pub mod diagnostics;
 pub mod escalate;
+pub mod escalations;
 pub mod messages;
 pub mod oauth_callback;
 pub mod router;
+pub mod rules_try;
 pub mod settings;
 pub mod status;
+pub mod ticket_fields;
 pub mod visitors;
 pub mod webhook;
 
@@ -66,6 +70,12 @@ const AUDIT: Route = route("GET", audit::ROUTE, Some(scopes::READ_INTEGRATIONS),
 const DIAGNOSTICS: Route = route("GET", diagnostics::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
 const VISITOR_EXPORT: Route = route("GET", visitors::ROUTE, Some(scopes::READ_VISITOR_DATA), "connection");
 const VISITOR_ERASE: Route = route("DELETE", visitors::ROUTE, Some(scopes::DELETE_VISITOR_DATA), "connection");
+const TICKET_FIELDS: Route = route("GET", ticket_fields::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const RULES_TRY: Route = route("POST", rules_try::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const ESCALATIONS: Route = route("GET", escalations::ROUTE, Some(scopes::READ_INTEGRATIONS), "connection");
+const CONSOLE_PAGE: Route = route("GET", console::PAGE_ROUTE, None, "connection");
+const CONSOLE_SCRIPT: Route = route("GET", console::SCRIPT_ROUTE, None, "connection");
+const CONSOLE_OAUTH_DONE: Route = route("GET", console::OAUTH_DONE_ROUTE, None, "connection");
 const SETTINGS_PUT: Route = route("PUT", settings::ROUTE, Some(scopes::CREATE_OAUTH), "connection");
 const TICKET: Route = route("GET", status::TICKET_ROUTE, Some(scopes::READ_TICKET_STATUS), "status");
 const CONTEXT: Route = route("GET", status::CONTEXT_ROUTE, Some(scopes::READ_CUSTOMER_CONTEXT), "status");
@@ -89,6 +99,12 @@ pub const ROUTES: &[Route] = &[
     SETTINGS_PUT,
     VISITOR_EXPORT,
     VISITOR_ERASE,
+    TICKET_FIELDS,
+    RULES_TRY,
+    ESCALATIONS,
+    CONSOLE_PAGE,
+    CONSOLE_SCRIPT,
+    CONSOLE_OAUTH_DONE,
     TICKET,
     CONTEXT,
     SESSION,
@@ -106,8 +122,8 @@ pub static ESCALATE: Function = Function {
     ],
 };
 
-/// `functions/connection`: connecting, settings, audit, diagnostics and visitors' data requests
-/// (the admin's routes).
+/// `functions/connection`: connecting, settings, audit, diagnostics, visitors' data requests and
+/// the settings console (the admin's routes).
 pub static CONNECTION: Function = Function {
     name: "connection",
     endpoints: &[
@@ -121,6 +137,12 @@ pub static CONNECTION: Function = Function {
         Endpoint { route: DIAGNOSTICS, handle: handler!(diagnostics::handle) },
         Endpoint { route: VISITOR_EXPORT, handle: handler!(visitors::export_route) },
         Endpoint { route: VISITOR_ERASE, handle: handler!(visitors::erase_route) },
+        Endpoint { route: TICKET_FIELDS, handle: handler!(ticket_fields::handle) },
+        Endpoint { route: RULES_TRY, handle: handler!(rules_try::handle) },
+        Endpoint { route: ESCALATIONS, handle: handler!(escalations::handle) },
+        Endpoint { route: CONSOLE_PAGE, handle: handler!(console::page_route) },
+        Endpoint { route: CONSOLE_SCRIPT, handle: handler!(console::script_route) },
+        Endpoint { route: CONSOLE_OAUTH_DONE, handle: handler!(console::oauth_done_route) },
     ],
 };
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::bot_settings::{SaveRequest, SettingsError};
 use crate::error::FieldError;
-use crate::http::{Problem, authorized_bot, json_body, json_response, parse_json_scrubbed, scopes};
+use crate::http::{Problem, authorized_bot, json_body, json_response, parse_json_scrubbed, parse_strict, scopes};
 use crate::settings::BotSettings;
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/zendesk/settings";
@@ -41,16 +41,7 @@ fn parse_settings(body: &[u8]) -> Result<SettingsBody, Problem> {
     // Read-only parts of GET's answer.
     object.remove("callback_secret_set");
     object.remove("version");
-    let mut unknown = Vec::new();
-    let mut note = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-    let ignoring = serde_ignored::Deserializer::new(value, &mut note);
-    let settings: BotSettings =
-        serde_path_to_error::deserialize(ignoring).map_err(|e| Problem::from(crate::error::describe(&e)))?;
-    if !unknown.is_empty() {
-        return Err(Problem::invalid(
-            unknown.into_iter().map(|path| FieldError::new(path, "is not a setting")).collect(),
-        ));
-    }
+    let settings: BotSettings = parse_strict(value, "is not a setting")?;
     Ok(SettingsBody { settings, rotate_callback_secret: rotate })
 }
 

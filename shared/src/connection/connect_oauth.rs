@@ -22,7 +22,7 @@ impl Connector<'_> {
         actor: Option<&str>,
     ) -> Result<OAuthStart, ConnectError> {
         let subdomain = normalize_subdomain(subdomain)?;
-        if !oauth_flow::return_url_allowed(return_url, &self.config.allowed_return_urls) {
+        if !self.config.return_url_allowed(return_url) {
             return Err(ConnectError::ReturnUrlNotAllowed);
         }
         let client = self.stores.secrets.get_oauth_client().await?.ok_or(ConnectError::OAuthNotConfigured)?;

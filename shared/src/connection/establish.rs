@@ -33,6 +33,8 @@ impl Connector<'_> {
         let secret = BotSecret::new(StoredCredentials::ApiToken { email: email.to_owned(), api_token });
         let mut connection = Connection::new(bot_id, &subdomain, ConnectionMode::ApiToken);
         connection.zendesk_user_id = user.id;
+        connection.zendesk_user_name = user.name.clone();
+        connection.zendesk_user_email = user.email.clone();
         connection.webhook_id = webhook_id;
         self.store_connection(connection, secret, webhook_signing_secret, actor).await
     }
@@ -103,6 +105,8 @@ impl Connector<'_> {
         connection.access_token_expires_at = grant.expires_in.map(|s| now + s);
         connection.refresh_token_expires_at = grant.refresh_token_expires_in.map(|s| now + s);
         connection.zendesk_user_id = user.id;
+        connection.zendesk_user_name = user.name.clone();
+        connection.zendesk_user_email = user.email.clone();
         self.store_connection(connection, secret, webhook_signing_secret, actor).await
     }
 

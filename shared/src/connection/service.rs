@@ -40,6 +40,16 @@ impl ConnectConfig {
         format!("{}/oauth/zendesk/callback", self.public_base_url.as_str().trim_end_matches('/'))
     }
 
+    /// Where an admin's browser may be sent back to after OAuth: the allow-list, and Handoff's
+    /// own page that reports the outcome to the console's popup opener (`/console/oauth-done`).
+    pub fn return_url_allowed(&self, candidate: &str) -> bool {
+        let base = self.public_base_url.as_str().trim_end_matches('/');
+        let own = Url::parse(&format!("{base}{}", crate::api::console::OAUTH_DONE_ROUTE));
+        let exact_own = own
+            .is_ok_and(|own| Url::parse(candidate).is_ok_and(|c| c.origin() == own.origin() && c.path() == own.path()));
+        exact_own || super::oauth_flow::return_url_allowed(candidate, &self.allowed_return_urls)
+    }
+
     pub(crate) fn account_base(&self, subdomain: &str) -> Result<Url, ConnectError> {
         Account::base_url(subdomain, self.zendesk_base_url.as_ref())
             .map_err(|_| ConnectError::InvalidSubdomain(InvalidSubdomain(subdomain.to_owned())))
@@ -85,7 +95,20 @@ pub struct ConnectionStatus {
     pub refresh_token_expires_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_refresh_at: Option<String>,
+    /// The Zendesk user the bot acts as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<ConnectedUser>,
     pub warnings: Vec<String>,
+}
+
+/// Who the bot acts as in Zendesk, as Zendesk gave it when the bot connected.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectedUser {
+    pub id: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
 }
 
 /// The authorize URL to send the admin's browser to.
@@ -235,6 +258,7 @@ pub fn status_of(connection: Option<&Connection>) -> ConnectionStatus {
             access_token_expires_at: None,
             refresh_token_expires_at: None,
             last_refresh_at: None,
+            user: None,
             warnings: Vec::new(),
         };
     };
@@ -262,6 +286,11 @@ pub fn status_of(connection: Option<&Connection>) -> ConnectionStatus {
         access_token_expires_at: c.access_token_expires_at.map(rfc3339),
         refresh_token_expires_at: c.refresh_token_expires_at.map(rfc3339),
         last_refresh_at: c.last_refresh_at.map(rfc3339),
+        user: c.zendesk_user_id.map(|id| ConnectedUser {
+            id,
+            name: c.zendesk_user_name.clone(),
+            email: c.zendesk_user_email.clone(),
+        }),
         warnings,
     }
 }

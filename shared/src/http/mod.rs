@@ -93,6 +93,26 @@ pub fn parse_json_scrubbed<T: serde::de::DeserializeOwned>(body: &[u8]) -> Resul
     crate::error::parse_json_object(body).map_err(Problem::from)
 }
 
+/// Reads `value` as `T` strictly: a wrong type is a 422 naming its path, and so is a field `T`
+/// does not know (`unknown` says why, e.g. "is not a setting"): a typo must not be taken for
+/// "the default".
+pub fn parse_strict<T: serde::de::DeserializeOwned>(value: serde_json::Value, unknown: &str) -> Result<T, Problem> {
+    let mut ignored = Vec::new();
+    // An `Option`'s level shows as `?` in the path; a person's path has none.
+    let mut note = |path: serde_ignored::Path<'_>| {
+        ignored.push(path.to_string().split('.').filter(|segment| *segment != "?").collect::<Vec<_>>().join("."))
+    };
+    let ignoring = serde_ignored::Deserializer::new(value, &mut note);
+    let parsed: T =
+        serde_path_to_error::deserialize(ignoring).map_err(|e| Problem::from(crate::error::describe(&e)))?;
+    if !ignored.is_empty() {
+        return Err(Problem::invalid(
+            ignored.into_iter().map(|path| crate::error::FieldError::new(path, unknown)).collect(),
+        ));
+    }
+    Ok(parsed)
+}
+
 /// A JSON answer.
 pub fn json_response(status: StatusCode, value: &impl Serialize) -> Response<Body> {
     let body = serde_json::to_string(value).unwrap_or_else(|_| "{}".to_owned());

@@ -14,6 +14,8 @@ mod conformance;
 #[cfg(test)]
 mod connect;
 #[cfg(test)]
+mod console_api;
+#[cfg(test)]
 mod diagnostics;
 #[cfg(test)]
 mod escalate;

@@ -534,7 +534,7 @@ impl Harness {
         let data_dir = std::env::temp_dir().join(unique("handoff-front"));
         std::fs::create_dir_all(&data_dir).expect("temp dir");
         let auth = handoff_local::auth::LocalAuth::load_or_create(&data_dir).expect("local auth");
-        let front = Arc::new(handoff_local::server::Front { app: front_app, auth });
+        let front = Arc::new(handoff_local::server::Front { app: front_app, auth, console_bot: None });
         tokio::spawn(handoff_local::server::serve(listener, front));
         let body =
             serde_json::json!({"mode": "api_token", "subdomain": "acme", "email": AGENT_EMAIL, "api_token": API_TOKEN});
