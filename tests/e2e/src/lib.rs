@@ -8,6 +8,8 @@
 #[cfg(test)]
 mod bodies;
 #[cfg(test)]
+mod browser;
+#[cfg(test)]
 mod cold_path;
 #[cfg(test)]
 mod conformance;
@@ -15,6 +17,8 @@ mod conformance;
 mod connect;
 #[cfg(test)]
 mod console_api;
+#[cfg(test)]
+mod console_browser;
 #[cfg(test)]
 mod diagnostics;
 #[cfg(test)]

@@ -1,0 +1,216 @@
+//! The settings console in a real headless Chromium against the local runner and its simulator:
+//! a bot owner connects by OAuth through the simulator's consent page, sees diagnostics fail
+//! with their fix, saves rules, meets a concurrent save, maps a field by name, reads the audit
+//! trail, escalates by hand and disconnects. Each state is photographed (see `Browser`).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser as _;
+use serde_json::{Value, json};
+
+use crate::browser::Browser;
+use crate::support::unique;
+
+const BOT: &str = "console-bot";
+
+struct Console {
+    api: String,
+    sim: zendesk_sim::Simulator,
+    data: PathBuf,
+    _server: tokio::task::JoinHandle<()>,
+}
+
+impl Console {
+    /// The local runner on free ports with a fresh data folder and no demo bot.
+    async fn start() -> Self {
+        let data = std::env::temp_dir().join(unique("console-data"));
+        let port = |_: ()| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (api_port, sim_port) = (port(()), port(()));
+        let cli = handoff_local::cli::Cli::try_parse_from([
+            "handoff-local".to_owned(),
+            format!("--addr=127.0.0.1:{api_port}"),
+            format!("--simulator-addr=127.0.0.1:{sim_port}"),
+            format!("--data-dir={}", data.display()),
+            "--demo-bot=none".to_owned(),
+            "--sweep-every=0".to_owned(),
+        ])
+        .expect("runner arguments");
+        let running = handoff_local::start(&cli.serve).await.expect("the runner starts");
+        Self { api: running.api_url, sim: running.simulator.expect("the simulator"), data, _server: running.server }
+    }
+
+    /// A token of this runner for the bot, as `handoff-local token` mints it.
+    fn token(&self) -> String {
+        let auth = handoff_local::auth::LocalAuth::load_or_create(&self.data).expect("the runner's key");
+        let scopes: Vec<String> = handoff_local::ALL_SCOPES.iter().map(|s| s.to_string()).collect();
+        auth.mint(BOT, &scopes, 600).expect("a token")
+    }
+
+    async fn settings(&self) -> Value {
+        let url = format!("{}/v1/bots/{BOT}/zendesk/settings", self.api);
+        reqwest::Client::new().get(url).bearer_auth(self.token()).send().await.unwrap().json().await.unwrap()
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        self._server.abort();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+/// `path` matches one of the API description's path templates.
+fn described(paths: &[String], path: &str) -> bool {
+    paths.iter().any(|template| {
+        let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
+        t.len() == p.len() && t.iter().zip(&p).all(|(t, p)| (t.starts_with('{') && !p.is_empty()) || t == p)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_owner_clicks_through_the_console() {
+    let console = Console::start().await;
+    let browser = Browser::start(1200).await;
+    browser.client.goto(&format!("{}/console?bot={BOT}", console.api)).await.unwrap();
+
+    // Not connected yet: Connect with Zendesk, through the simulator's consent page in a popup.
+    browser.wait_until("#connection-state", "return el.dataset.state === 'disconnected'", "not connected").await;
+    browser.screenshot("01-not-connected").await;
+    let card = browser.client.window().await.unwrap();
+    browser.type_into("#connect-subdomain", "acme").await;
+    browser.click("#connect-oauth").await;
+    let popup = wait_for_popup(&browser, &card).await;
+    browser.client.switch_to_window(popup).await.unwrap();
+    let allow = browser.deep("#allow").await;
+    browser.screenshot("02-zendesk-consent").await;
+    allow.click().await.unwrap();
+    browser.client.switch_to_window(card.clone()).await.unwrap();
+    browser.wait_until("#connection-state", "return el.dataset.state === 'connected'", "connected").await;
+    let connected = browser.text("#tab-panel-connection, [role=tabpanel]").await;
+    assert!(connected.contains("acme") && connected.contains(handoff_local::SIMULATOR_AGENT_EMAIL), "{connected}");
+    browser.screenshot("03-connected").await;
+
+    // The webhook broken at Zendesk: the diagnostics fail it and say how to fix it.
+    let webhook = console.sim.webhooks().pop().expect("registered on connect");
+    console.sim.delete_webhook(&webhook.id);
+    browser.click("#tab-diagnostics").await;
+    browser.click("#run-diagnostics").await;
+    browser.wait_until("[data-check=webhook]", "return el.dataset.status === 'fail'", "the webhook check fails").await;
+    let check = browser.text("[data-check=webhook]").await;
+    assert!(check.contains("Reconnect") || check.contains("reconnect"), "the fix is said: {check}");
+    browser.screenshot("04-diagnostics").await;
+
+    // A rule toggled and saved; a message tried.
+    browser.click("#tab-rules").await;
+    assert_eq!(console.settings().await["rules"]["low_confidence"]["enabled"], true);
+    browser.click("#rule-low_confidence").await;
+    browser.click("#save-rules").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'saved'", "saved").await;
+    assert_eq!(console.settings().await["rules"]["low_confidence"]["enabled"], false, "the toggle was saved");
+    browser.type_into("#try-message", "can I talk to a real person please").await;
+    browser.click("#try-submit").await;
+    browser.wait_until("#try-result", "return el.dataset.fires === 'true'", "the rule would fire").await;
+    browser.screenshot("05-rules").await;
+
+    // Saved elsewhere meanwhile: the next save is refused with "changed elsewhere".
+    let mut elsewhere = console.settings().await;
+    elsewhere["customer_context_count"] = json!(7);
+    let url = format!("{}/v1/bots/{BOT}/zendesk/settings", console.api);
+    let put = reqwest::Client::new().put(&url).bearer_auth(console.token()).json(&elsewhere).send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    browser.click("#rule-action").await;
+    browser.click("#save-rules").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'stale'", "changed elsewhere").await;
+    browser.screenshot("06-changed-elsewhere").await;
+    assert_eq!(console.settings().await["customer_context_count"], 7, "the other save stands");
+    browser.click("#reload-settings").await;
+    browser.wait_until("#save-status", "return el.dataset.kind !== 'stale'", "reloaded").await;
+
+    // A field Handoff refuses is marked.
+    browser.type_into("#low-confidence-threshold", "1.5").await;
+    browser.click("#save-rules").await;
+    browser
+        .wait_until("#low-confidence-threshold", "return el.getAttribute('aria-invalid') === 'true'", "marked invalid")
+        .await;
+    browser.screenshot("07-invalid-field").await;
+    browser.type_into("#low-confidence-threshold", "0.5").await;
+
+    // A ticket field mapped by its name.
+    browser.click("#tab-mapping").await;
+    let select = browser.deep("#field-conversation-url").await;
+    browser.wait_until("#field-conversation-url", "return el.options.length > 1", "the account's fields").await;
+    select.select_by_label("Conversation link").await.unwrap();
+    browser.click("#save-mapping").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'saved'", "mapping saved").await;
+    let field = console.sim.ticket_fields().into_iter().find(|f| f.title == "Conversation link").unwrap();
+    assert_eq!(console.settings().await["mapping"]["conversation_url_field_id"], json!(field.id));
+    browser.screenshot("08-field-mapping").await;
+
+    // The audit trail, and a conversation escalated by hand in the console admin's name.
+    browser.click("#tab-activity").await;
+    browser.wait_until("#audit", "return el.textContent.includes('settings_changed')", "the audit trail").await;
+    browser.type_into("#manual-conversation", "conv-console-1").await;
+    browser.click("#manual-submit").await;
+    browser.wait_until("#manual-result", "return /\\d/.test(el.textContent)", "the ticket number").await;
+    let ticket = console.sim.tickets().pop().expect("a ticket");
+    assert!(ticket.comments.iter().any(|c| c.body.contains("local:console-admin")), "{ticket:?}");
+    browser.screenshot("09-activity").await;
+
+    // Disconnect, confirmed.
+    browser.click("#tab-connection").await;
+    browser.click("#disconnect").await;
+    browser.wait_until("#disconnect-dialog", "return el.open", "the confirmation").await;
+    browser.screenshot("10-disconnect-confirm").await;
+    browser.click("#disconnect-confirm").await;
+    browser.wait_until("#connection-state", "return el.dataset.state === 'disconnected'", "disconnected").await;
+    browser.screenshot("11-disconnected").await;
+
+    // Every request the page made is one the API description describes.
+    let doc: Value = serde_json::from_str(handoff::api::OPENAPI_JSON).unwrap();
+    let paths: Vec<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let urls = browser.requested_urls().await;
+    assert!(urls.len() > 10, "{urls:?}");
+    for requested in urls {
+        let url = url::Url::parse(&requested).unwrap();
+        assert_eq!(url.origin().ascii_serialization(), console.api, "only Handoff's own origin: {requested}");
+        assert!(described(&paths, url.path()), "{requested} is not in the API description");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_speaks_the_visitors_languages_in_the_dark_on_a_phone() {
+    let console = Console::start().await;
+    let browser = Browser::start(390).await;
+    browser.client.goto(&format!("{}/console?bot={BOT}", console.api)).await.unwrap();
+    browser.wait_until("#connection-state", "return !!el.dataset.state", "the card").await;
+    let english = browser.text("#tab-rules").await;
+    browser
+        .client
+        .execute("const c = document.querySelector('handoff-console'); c.setAttribute('lang', 'es'); c.setAttribute('theme', 'dark');", vec![])
+        .await
+        .unwrap();
+    browser.wait_until("#tab-rules", &format!("return el.textContent.trim() !== {english:?}"), "Spanish").await;
+    let spanish = browser.text("#tab-rules").await;
+    assert_ne!(spanish, english);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    browser.screenshot("12-dark-spanish-phone").await;
+    // Nothing wider than the phone's screen.
+    let overflow = browser
+        .client
+        .execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(overflow, Value::Bool(true), "the card fits a 390-pixel screen");
+}
+
+async fn wait_for_popup(browser: &Browser, card: &fantoccini::wd::WindowHandle) -> fantoccini::wd::WindowHandle {
+    for _ in 0..100 {
+        let windows = browser.client.windows().await.unwrap();
+        if let Some(other) = windows.into_iter().find(|w| w != card) {
+            return other;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no OAuth popup opened (the card says: {:?})", browser.text("#oauth-status").await);
+}
