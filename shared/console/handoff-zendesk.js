@@ -1232,6 +1232,9 @@
         ? [" ", h("button", { type: "button", class: "secondary", text: this.t("retry"), onclick: () => this.guard(retry) })]
         : null);
       if (err instanceof ApiError && err.status === 401) emit(this, "handoff:unauthorized");
+      // Zendesk stopped accepting the connection: the Connection tab says so at once.
+      const reconnect = err instanceof ApiError && /reconnect-required$/.test((err.problem && err.problem.type) || "");
+      if (reconnect && this.connection && this.connection.state === "connected") this.guard(() => this.reloadConnection());
     }
 
     // ----- Field marks (422) -------------------------------------------------------------------

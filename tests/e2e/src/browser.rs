@@ -127,7 +127,7 @@ impl Browser {
 
     /// Waits until `check` (a function body over `el`, the element matching `selector`) is true.
     pub async fn wait_until(&self, selector: &str, check: &str, what: &str) {
-        let script = format!("{DEEP_QUERY_FN}\nconst el = find(document); return !!el && (() => {{ {check} }})();");
+        let script = format!("{DEEP_FIND}\nconst el = find(document); return !!el && (() => {{ {check} }})();");
         let started = Instant::now();
         loop {
             let ok = self.client.execute(&script, vec![json!(selector)]).await.expect("the check runs");
@@ -144,7 +144,7 @@ impl Browser {
 
     /// The visible text of the element matching `selector` (empty when there is none).
     pub async fn text(&self, selector: &str) -> String {
-        let script = format!("{DEEP_QUERY_FN}\nconst el = find(document); return el ? el.textContent : '';");
+        let script = format!("{DEEP_FIND}\nconst el = find(document); return el ? el.textContent : '';");
         let text = self.client.execute(&script, vec![json!(selector)]).await.expect("the query runs");
         text.as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
     }
@@ -184,7 +184,7 @@ impl Browser {
 }
 
 /// `DEEP_QUERY`'s `find`, for scripts that do more with the element.
-const DEEP_QUERY_FN: &str = deep_find!();
+pub const DEEP_FIND: &str = deep_find!();
 
 impl Drop for Browser {
     fn drop(&mut self) {

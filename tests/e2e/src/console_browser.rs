@@ -214,3 +214,62 @@ async fn wait_for_popup(browser: &Browser, card: &fantoccini::wd::WindowHandle) 
     }
     panic!("no OAuth popup opened (the card says: {:?})", browser.text("#oauth-status").await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_legacy_token_connects_the_callback_secret_shows_once_and_a_revoked_token_asks_for_reconnect() {
+    let console = Console::start().await;
+    let browser = Browser::start(1200).await;
+    let page = format!("{}/console?bot={BOT}", console.api);
+    browser.client.goto(&page).await.unwrap();
+    browser.wait_until("#connection-state", "return el.dataset.state === 'disconnected'", "not connected").await;
+
+    // The legacy API-token form, with its retirement date; the token is not left in the form.
+    let legacy = browser.text("#legacy-note").await;
+    assert!(legacy.contains("2027"), "the retirement date is said: {legacy}");
+    browser.type_into("#api-token-subdomain", "acme").await;
+    browser.type_into("#api-token-email", handoff_local::SIMULATOR_AGENT_EMAIL).await;
+    browser.type_into("#api-token-value", handoff_local::SIMULATOR_AGENT_TOKEN).await;
+    browser.click("#api-token-submit").await;
+    browser.wait_until("#connection-state", "return el.dataset.state === 'connected'", "connected").await;
+    browser.wait_until("#api-token-value", "return el.value === ''", "the token cleared from the form").await;
+
+    // Keyboard: the tabs move with the arrow keys.
+    browser.deep("#tab-connection").await.send_keys("\u{E014}").await.unwrap();
+    browser.wait_until("#tab-diagnostics", "return el.getAttribute('aria-selected') === 'true'", "the next tab").await;
+
+    // The callback secret: shown once when made, again only when rotated, never after a reload.
+    browser.click("#tab-messages").await;
+    browser.type_into("#callback-url", "http://127.0.0.1:9/handoff-callback").await;
+    browser.click("#save-messages").await;
+    browser.wait_until("#callback-secret", "return el.value.length >= 32", "the new secret").await;
+    let first = browser.client.execute(&secret_value(), vec![json!("#callback-secret")]).await.unwrap();
+    browser.screenshot("13-callback-secret-once").await;
+    browser.click("#rotate-secret").await;
+    browser
+        .wait_until(
+            "#callback-secret",
+            &format!("return el.value.length >= 32 && el.value !== {first}"),
+            "a rotated secret",
+        )
+        .await;
+    browser.client.goto(&page).await.unwrap();
+    browser.click("#tab-messages").await;
+    browser.wait_until("#callback-secret-state", "return el.textContent.trim().length > 0", "a secret is set").await;
+    let after = browser.client.execute(&secret_value(), vec![json!("#callback-secret")]).await.unwrap();
+    assert_eq!(after, Value::Null, "the secret is not shown again");
+
+    // Zendesk stops accepting the token: the card says reconnect, with a Reconnect button.
+    console.sim.revoke_api_token(handoff_local::SIMULATOR_AGENT_EMAIL, handoff_local::SIMULATOR_AGENT_TOKEN);
+    // (The card reads the account's ticket fields when it loads: Zendesk's 401 there tells.)
+    browser.client.goto(&page).await.unwrap();
+    browser
+        .wait_until("#connection-state", "return el.dataset.state === 'reconnect_required'", "reconnect required")
+        .await;
+    browser.deep("#reconnect").await;
+    browser.screenshot("14-reconnect-required").await;
+}
+
+/// A script answering the value of the element matching `arguments[0]` (null when none).
+fn secret_value() -> String {
+    format!("{}\nconst el = find(document); return el ? JSON.stringify(el.value) : null;", crate::browser::DEEP_FIND)
+}
