@@ -1527,6 +1527,14 @@
     onOAuthMessage(event) {
       const watch = this.oauth;
       if (!watch || !watch.popup || event.source !== watch.popup) return;
+      // Only Handoff's landing page speaks for the outcome, not a page the popup passed through.
+      let landing = null;
+      try {
+        landing = new URL(this.oauthReturnUrl, window.location.href).origin;
+      } catch (_) {
+        return;
+      }
+      if (event.origin !== landing) return;
       const data = event.data;
       if (!data || typeof data !== "object" || data.type !== OAUTH_MESSAGE) return;
       this.guard(() => this.finishOAuth(data));
@@ -2410,6 +2418,8 @@
       const given = this.getAttribute("token");
       if (given) {
         this.#token = given;
+        // Kept in this element only: other scripts on the page do not find it in the DOM.
+        this.removeAttribute("token");
         return this.showCard();
       }
       const params = new URLSearchParams(window.location.search);
@@ -2512,6 +2522,8 @@
       });
       if (!response.ok) throw new Error(`openid-configuration: HTTP ${response.status}`);
       const config = await response.json();
+      // The issuer must be the one configured (RFC 8414), or another could answer in its name.
+      if (String(config.issuer || "").replace(/\/+$/, "") !== issuer) throw new Error("openid-configuration: another issuer");
       if (!isHttpsUrl(config.authorization_endpoint) || !isHttpsUrl(config.token_endpoint)) {
         throw new Error("openid-configuration: no HTTPS endpoints");
       }
@@ -2554,7 +2566,13 @@
         stored = null;
       }
       sessionStorage.removeItem(PKCE_KEY);
-      if (error) return this.showSignIn(this.t("signInFailed", { reason: params.get("error_description") || error }));
+      // Only an error code is shown: a description in the address could be anyone's words.
+      if (error) return this.showSignIn(this.t("signInFailed", { reason: /^[a-z_]{1,40}$/.test(error) ? error : "error" }));
+      const issuer = this.getAttribute("oidc-issuer").replace(/\/+$/, "");
+      const answeredBy = params.get("iss");
+      if (answeredBy !== null && answeredBy.replace(/\/+$/, "") !== issuer) {
+        return this.showSignIn(this.t("signInFailed", { reason: this.t("stateMismatch") }));
+      }
       if (!stored || !code || stored.state !== state) return this.showSignIn(this.t("signInFailed", { reason: this.t("stateMismatch") }));
       this.showMessage("signingIn");
       try {
@@ -2599,7 +2617,9 @@
       const params = new URLSearchParams(window.location.search);
       const value = params.get("zendesk");
       const outcome = value === "connected" ? "connected" : value === "error" ? "error" : null;
-      const reason = outcome === "error" ? params.get("reason") || null : null;
+      // Handoff's reasons are codes (`access_denied`, `not_agent`); other words in a crafted link are not shown.
+      const given = outcome === "error" ? params.get("reason") || "" : "";
+      const reason = /^[a-z0-9_]{1,60}$/.test(given) ? given : outcome === "error" ? "error" : null;
       const opener = window.opener && !window.opener.closed ? window.opener : null;
       const icon = outcome === "connected" ? "✓ " : outcome === "error" ? "✗ " : "";
       const title = outcome === "connected" ? "doneConnected" : outcome === "error" ? "doneError" : "doneUnknown";
@@ -2610,9 +2630,14 @@
           reason ? h("p", { id: "reason", text: t("doneReason", { reason }) }) : null,
           h("p", { class: "muted", text: t("doneClose") })));
       if (outcome && opener) {
-        try {
-          opener.postMessage({ type: OAUTH_MESSAGE, outcome, reason }, "*");
-        } catch (_) { /* the opener went away: nothing to tell */ }
+        // Told only to the pages allowed to embed the card (and Handoff's own console): the
+        // page that opened this one may be anyone's.
+        const origins = [window.location.origin].concat((this.getAttribute("origins") || "").split(/\s+/).filter(Boolean));
+        for (const origin of origins) {
+          try {
+            opener.postMessage({ type: OAUTH_MESSAGE, outcome, reason }, origin);
+          } catch (_) { /* the opener went away, or the origin is not one: nothing to tell */ }
+        }
         setTimeout(() => window.close(), 1000);
       }
     }

@@ -118,7 +118,19 @@ fn console_config(var: impl Fn(&str) -> Option<String>) -> Result<crate::api::co
         return Err(ConfigError::Invalid { name: "HANDOFF_CONSOLE_OIDC_CLIENT_ID", reason });
     }
     let oidc_scope = var("HANDOFF_CONSOLE_OIDC_SCOPE").unwrap_or_else(|| "openid".to_owned());
-    Ok(crate::api::console::ConsoleConfig { oidc_issuer: issuer, oidc_client_id: client_id, oidc_scope })
+    let mut embed_origins = Vec::new();
+    for origin in var("HANDOFF_EMBED_ORIGINS").unwrap_or_default().split([',', ' ']).filter(|o| !o.is_empty()) {
+        match Url::parse(origin) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {
+                embed_origins.push(url.origin().ascii_serialization());
+            }
+            _ => {
+                let reason = format!("`{origin}` is not an origin such as https://app.example.com");
+                return Err(ConfigError::Invalid { name: "HANDOFF_EMBED_ORIGINS", reason });
+            }
+        }
+    }
+    Ok(crate::api::console::ConsoleConfig { oidc_issuer: issuer, oidc_client_id: client_id, oidc_scope, embed_origins })
 }
 
 /// `HANDOFF_RETENTION_DAYS`: whole days from 1 to 3650; empty for the default, 400.
@@ -319,6 +331,33 @@ mod tests {
         assert_eq!(parse_days("3650").unwrap(), 3650);
         for bad in ["0", "-1", "1.5", "abc", "3651"] {
             assert!(parse_days(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_console_sign_in_needs_an_https_issuer_with_its_client_and_origins_that_are_origins() {
+        let config = |vars: &[(&str, &str)]| {
+            let vars: std::collections::HashMap<String, String> =
+                vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            console_config(|name| vars.get(name).cloned())
+        };
+        let none = config(&[]).unwrap();
+        assert!(none.oidc_issuer.is_none() && none.embed_origins.is_empty());
+        assert_eq!(none.oidc_scope, "openid");
+        let full = config(&[
+            ("HANDOFF_CONSOLE_OIDC_ISSUER", "https://login.example.com/pool"),
+            ("HANDOFF_CONSOLE_OIDC_CLIENT_ID", "console"),
+            ("HANDOFF_EMBED_ORIGINS", "https://app.example.com,https://admin.example.com:8443/"),
+        ])
+        .unwrap();
+        assert_eq!(full.embed_origins, ["https://app.example.com", "https://admin.example.com:8443"]);
+        for bad in [
+            vec![("HANDOFF_CONSOLE_OIDC_ISSUER", "http://login.example.com"), ("HANDOFF_CONSOLE_OIDC_CLIENT_ID", "c")],
+            vec![("HANDOFF_CONSOLE_OIDC_ISSUER", "https://login.example.com")],
+            vec![("HANDOFF_CONSOLE_OIDC_CLIENT_ID", "c")],
+            vec![("HANDOFF_EMBED_ORIGINS", "app.example.com")],
+        ] {
+            assert!(config(&bad).is_err(), "{bad:?}");
         }
     }
 }

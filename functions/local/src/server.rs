@@ -44,19 +44,19 @@ const CONSOLE_TOKEN_SECONDS: i64 = 8 * 3600;
 /// Serves until the process ends.
 pub async fn serve(listener: TcpListener, front: Arc<Front>) {
     loop {
-        let Ok((stream, _)) = listener.accept().await else { continue };
+        let Ok((stream, peer)) = listener.accept().await else { continue };
         let front = front.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {
                 let front = front.clone();
-                async move { Ok::<_, std::convert::Infallible>(handle(&front, request).await) }
+                async move { Ok::<_, std::convert::Infallible>(handle(&front, request, peer).await) }
             });
             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         });
     }
 }
 
-async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(front: &Front, request: Request<Incoming>, peer: std::net::SocketAddr) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
@@ -74,7 +74,7 @@ async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Byte
         return response;
     }
     if path == handoff::api::console::PAGE_ROUTE && method == lambda_http::http::Method::GET {
-        return console_page(front, &request);
+        return console_page(front, &request, peer);
     }
     if path == "/openapi.json" && method == lambda_http::http::Method::GET {
         // The API's description, for people and for Schemathesis; no token needed (it is public).
@@ -91,12 +91,12 @@ async fn handle(front: &Front, request: Request<Incoming>) -> Response<Full<Byte
 }
 
 /// `/console` locally: the page with a token the runner signs for its admin, so nobody signs in.
-/// Only for a loopback host name: a page of another site that resolves its own name to this
-/// machine (DNS rebinding) gets no token.
-fn console_page(front: &Front, request: &Request<Incoming>) -> Response<Full<Bytes>> {
+/// Only to this machine (the runner may listen on every address) under a loopback host name: a
+/// page of another site that resolves its own name to this machine (DNS rebinding) gets no token.
+fn console_page(front: &Front, request: &Request<Incoming>, peer: std::net::SocketAddr) -> Response<Full<Bytes>> {
     let host = request.headers().get("host").and_then(|h| h.to_str().ok()).unwrap_or("");
     let name = host.rsplit_once(':').map_or(host, |(name, port)| if port.contains(']') { host } else { name });
-    if !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
+    if !peer.ip().is_loopback() || !matches!(name, "127.0.0.1" | "localhost" | "[::1]") {
         let problem = Problem::new(
             StatusCode::FORBIDDEN,
             "console-host",

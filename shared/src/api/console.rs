@@ -26,6 +26,10 @@ pub struct ConsoleConfig {
     pub oidc_client_id: Option<String>,
     /// Scopes asked for; the API's own scopes must be among those the issuer grants.
     pub oidc_scope: String,
+    /// `HANDOFF_EMBED_ORIGINS`: the dashboards that embed the card (template parameter
+    /// `EmbedOrigins`); the OAuth landing page tells only them, and Handoff's own console, how the
+    /// connection went.
+    pub embed_origins: Vec<String>,
 }
 
 /// What a console page is rendered with.
@@ -53,12 +57,13 @@ pub async fn script_route(_app: &App, _request: Request) -> Response<Body> {
     response
 }
 
-pub async fn oauth_done_route(_app: &App, _request: Request) -> Response<Body> {
+pub async fn oauth_done_route(app: &App, _request: Request) -> Response<Body> {
+    let origins = escape(&app.console.embed_origins.join(" "));
     let page = format!(
         "<!doctype html>\n<html lang=\"en\">\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>Handoff — Zendesk</title>\n<link rel=\"icon\" href=\"data:,\">\n<script src=\"{SCRIPT_ROUTE}\" defer></script>\n\
-         <body>\n<handoff-oauth-done></handoff-oauth-done>\n<noscript>The Zendesk connection is done; \
+         <body>\n<handoff-oauth-done origins=\"{origins}\"></handoff-oauth-done>\n<noscript>The Zendesk connection is done; \
          close this window.</noscript>\n</body>\n</html>\n"
     );
     html(page, "'self'".to_owned())
@@ -129,6 +134,7 @@ mod tests {
             oidc_issuer: Some(Url::parse("https://login.example.com/").unwrap()),
             oidc_client_id: Some("console\"><script>".into()),
             oidc_scope: "openid handoff/admin".into(),
+            embed_origins: Vec::new(),
         };
         let page = render_page(&ConsolePage { bot_id: Some("demo"), token: None, config: &config });
         assert!(page.contains("oidc-client-id=\"console&quot;&gt;&lt;script&gt;\""), "{page}");

@@ -45,8 +45,12 @@ impl ConnectConfig {
     pub fn return_url_allowed(&self, candidate: &str) -> bool {
         let base = self.public_base_url.as_str().trim_end_matches('/');
         let own = Url::parse(&format!("{base}{}", crate::api::console::OAUTH_DONE_ROUTE));
-        let exact_own = own
-            .is_ok_and(|own| Url::parse(candidate).is_ok_and(|c| c.origin() == own.origin() && c.path() == own.path()));
+        // Exactly the page: a query of the caller's (`?zendesk=connected`) would be read before the outcome.
+        let exact_own = own.is_ok_and(|own| {
+            Url::parse(candidate).is_ok_and(|c| {
+                c.origin() == own.origin() && c.path() == own.path() && c.query().is_none() && c.fragment().is_none()
+            })
+        });
         exact_own || super::oauth_flow::return_url_allowed(candidate, &self.allowed_return_urls)
     }
 

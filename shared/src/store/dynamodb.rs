@@ -44,9 +44,10 @@ pub const TICKET_INDEX: &str = "ticket";
 /// to the sweeper. Eight keeps one partition's writes far from DynamoDB's per-partition limit
 /// while a listing costs nine small queries (the shards and the legacy partition).
 pub const DUE_SHARDS: u64 = 8;
-/// How many of a bot's conversations a list of its unfinished escalations reads at most (a
-/// query page is 1 MB; a conversation item a few KB).
-const UNFINISHED_READ_LIMIT: usize = 20_000;
+/// How many of a bot's conversations a list of its unfinished escalations reads at most: the
+/// console and the diagnostics read it on demand, so its cost stays bounded (about 2,000 items,
+/// ten pages); a bot with more conversations sees the unfinished ones among them.
+const UNFINISHED_READ_LIMIT: usize = 2_000;
 /// At most this many keys per `BatchGetItem` (DynamoDB's limit).
 const BATCH_GET_KEYS: usize = 100;
 /// Rounds of asking again for keys a `BatchGetItem` left unprocessed, backing off between them.
@@ -1004,6 +1005,7 @@ impl ConversationStore for DynamoStore {
                 .expression_attribute_values(":pending", s("pending"))
                 .expression_attribute_values(":failed", s("failed"))
                 .set_exclusive_start_key(start.take())
+                .limit(200)
                 .send()
                 .await
                 .map_err(unavailable)?;

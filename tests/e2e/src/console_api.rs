@@ -183,8 +183,15 @@ async fn the_console_pages_run_only_their_own_script_and_oauth_may_return_to_the
     for element in ["handoff-zendesk", "handoff-console", "handoff-oauth-done"] {
         assert!(script.raw.contains(&format!("define(\"{element}\"")), "the component defines <{element}>");
     }
+    // The landing page tells only the embedding dashboards (and Handoff's own console) the outcome.
+    h.app.console.embed_origins = vec!["https://app.example.com".into(), "https://\"x\".example".into()];
     let done = h.send_any(api_event("GET", "/console/oauth-done", "zendesk=connected", None, None)).await;
-    assert!(done.status == StatusCode::OK && done.raw.contains("<handoff-oauth-done>"), "{}", done.raw);
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(
+        done.raw.contains("<handoff-oauth-done origins=\"https://app.example.com https://&quot;x&quot;.example\">"),
+        "{}",
+        done.raw
+    );
 
     // Handoff's own landing page is a return URL without being on the allow-list; its neighbours are not.
     h.enable_oauth().await;
@@ -194,6 +201,8 @@ async fn the_console_pages_run_only_their_own_script_and_oauth_may_return_to_the
         ("https://handoff.example.com/console/oauth-done", true),
         (RETURN_URL, true),
         ("https://handoff.example.com/console/oauth-done-x", false),
+        ("https://handoff.example.com/console/oauth-done?zendesk=connected", false),
+        ("https://handoff.example.com/console/oauth-done#x", false),
         ("https://handoff.example.com/console", false),
         ("http://handoff.example.com/console/oauth-done", false),
         ("https://evil.example.com/console/oauth-done", false),

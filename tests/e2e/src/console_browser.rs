@@ -74,6 +74,16 @@ async fn a_bot_owner_clicks_through_the_console() {
     let browser = Browser::start(1200).await;
     browser.client.goto(&format!("{}/console?bot={BOT}", console.api)).await.unwrap();
 
+    // The runner's admin token is for pages asked for by a loopback name only (DNS rebinding).
+    let rebound = reqwest::Client::new()
+        .get(format!("{}/console?bot={BOT}", console.api))
+        .header("host", "attacker.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 403);
+    assert!(!rebound.text().await.unwrap().contains("token="));
+
     // Not connected yet: Connect with Zendesk, through the simulator's consent page in a popup.
     browser.wait_until("#connection-state", "return el.dataset.state === 'disconnected'", "not connected").await;
     browser.screenshot("01-not-connected").await;
