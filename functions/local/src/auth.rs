@@ -1,6 +1,8 @@
 //! Local stand-in for API Gateway's JWT authorizer: HS256 tokens signed with a key made on first
-//! run (`{data}/jwt-signing-key`, mode 0600). Verified claims are handed to the handlers in the
-//! shape API Gateway uses (`requestContext.authorizer.jwt.claims` / `.scopes`).
+//! run (`{data}/jwt-signing-key`, mode 0600), and, with `--jwt-issuer`, an OpenID Connect
+//! issuer's RS256 tokens checked against its published keys (issuer, audience, expiry), as API
+//! Gateway checks them. Verified claims are handed to the handlers in the shape API Gateway uses
+//! (`requestContext.authorizer.jwt.claims` / `.scopes`).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -23,6 +25,8 @@ pub enum AuthError {
     Invalid(String),
     #[error("cannot use the signing key at {path}: {reason}")]
     Key { path: String, reason: String },
+    #[error("cannot use the token issuer {issuer}: {reason}")]
+    Issuer { issuer: String, reason: String },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -38,6 +42,80 @@ struct Claims {
 
 pub struct LocalAuth {
     key: Vec<u8>,
+    issuer: Option<Issuer>,
+}
+
+/// An OpenID Connect issuer whose tokens are accepted: its name, the audiences a token must
+/// name, and its signing keys by key id.
+pub struct Issuer {
+    name: String,
+    audiences: Vec<String>,
+    keys: Vec<(Option<String>, DecodingKey)>,
+}
+
+impl Issuer {
+    /// Reads the issuer's discovery document and its key set (once, at start).
+    pub async fn discover(issuer: &url::Url, audiences: Vec<String>) -> Result<Self, AuthError> {
+        let name = issuer.as_str().trim_end_matches('/').to_owned();
+        let failed = |reason: String| AuthError::Issuer { issuer: name.clone(), reason };
+        let client = handoff::tls::http_client(handoff::tls::Trust::PublicAndExtra, |b| {
+            b.timeout(std::time::Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none())
+        })
+        .map_err(|e| failed(e.to_string()))?;
+        let get = |url: String| {
+            let client = client.clone();
+            async move {
+                let response = client.get(&url).send().await.map_err(|e| format!("{url}: {}", e.without_url()))?;
+                if !response.status().is_success() {
+                    return Err(format!("{url} answered {}", response.status()));
+                }
+                response.json::<serde_json::Value>().await.map_err(|e| format!("{url}: {}", e.without_url()))
+            }
+        };
+        let discovery = get(format!("{name}/.well-known/openid-configuration")).await.map_err(failed)?;
+        if discovery["issuer"].as_str().map(|i| i.trim_end_matches('/')) != Some(name.as_str()) {
+            return Err(failed("its discovery document names another issuer".into()));
+        }
+        let jwks_uri = discovery["jwks_uri"].as_str().ok_or_else(|| failed("no jwks_uri".into()))?.to_owned();
+        let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(get(jwks_uri).await.map_err(failed)?)
+            .map_err(|e| failed(format!("its key set does not read: {e}")))?;
+        let keys = set
+            .keys
+            .iter()
+            .filter_map(|jwk| DecodingKey::from_jwk(jwk).ok().map(|key| (jwk.common.key_id.clone(), key)))
+            .collect::<Vec<_>>();
+        if keys.is_empty() {
+            return Err(failed("its key set has no usable key".into()));
+        }
+        Ok(Self { name, audiences, keys })
+    }
+
+    /// Verifies one of the issuer's tokens: RS256, its key, this issuer, an allowed audience
+    /// (`aud`, or `client_id` as Cognito's access tokens carry it), not expired.
+    fn verify(&self, token: &str, kid: Option<&str>) -> Result<serde_json::Map<String, serde_json::Value>, AuthError> {
+        let key = self
+            .keys
+            .iter()
+            .find(|(id, _)| kid.is_none() || id.as_deref() == kid)
+            .map(|(_, key)| key)
+            .ok_or_else(|| AuthError::Invalid("it is signed with a key the issuer does not publish".into()))?;
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.set_issuer(&[&self.name]);
+        validation.validate_aud = false;
+        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, key, &validation)
+            .map_err(|e| AuthError::Invalid(describe(e.kind())))?;
+        let claims = data.claims;
+        let named = |claim: &str| match claims.get(claim) {
+            Some(serde_json::Value::String(one)) => vec![one.clone()],
+            Some(serde_json::Value::Array(many)) => many.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
+            _ => Vec::new(),
+        };
+        let audiences = [named("aud"), named("client_id")].concat();
+        if !audiences.iter().any(|a| self.audiences.contains(a)) {
+            return Err(AuthError::Invalid("it is not meant for this API (audience)".into()));
+        }
+        Ok(claims)
+    }
 }
 
 impl LocalAuth {
@@ -50,17 +128,22 @@ impl LocalAuth {
                 let key = base64::engine::general_purpose::STANDARD
                     .decode(text.trim())
                     .map_err(|_| key_error("not base64; delete it to make a new one".into()))?;
-                Ok(Self { key })
+                Ok(Self { key, issuer: None })
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut key = vec![0u8; 32];
                 getrandom::fill(&mut key).map_err(|e| key_error(e.to_string()))?;
                 let encoded = base64::engine::general_purpose::STANDARD.encode(&key);
                 write_private(&path, encoded.as_bytes()).map_err(|e| key_error(e.to_string()))?;
-                Ok(Self { key })
+                Ok(Self { key, issuer: None })
             }
             Err(e) => Err(key_error(e.to_string())),
         }
+    }
+
+    /// Also accepts `issuer`'s tokens.
+    pub fn with_issuer(self, issuer: Issuer) -> Self {
+        Self { issuer: Some(issuer), ..self }
     }
 
     /// A token for `bot_id` with `scopes`, valid for `ttl_seconds`.
@@ -97,6 +180,10 @@ impl LocalAuth {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing)?;
+        let header = jsonwebtoken::decode_header(token).map_err(|e| AuthError::Invalid(describe(e.kind())))?;
+        if let (Algorithm::RS256, Some(issuer)) = (header.alg, &self.issuer) {
+            return Ok(description_of(issuer.verify(token, header.kid.as_deref())?));
+        }
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[ISSUER]);
@@ -116,6 +203,32 @@ impl LocalAuth {
         ]);
         Ok(description)
     }
+}
+
+/// An issuer's claims as API Gateway passes them: every claim as a string (arrays as API Gateway
+/// writes them, `[a b]`), the scopes from `scope` (or `scp`).
+fn description_of(claims: serde_json::Map<String, serde_json::Value>) -> ApiGatewayRequestAuthorizerJwtDescription {
+    let text = |value: &serde_json::Value| match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            let items: Vec<String> =
+                items.iter().map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned)).collect();
+            format!("[{}]", items.join(" "))
+        }
+        other => other.to_string(),
+    };
+    let scopes = claims
+        .get("scope")
+        .or_else(|| claims.get("scp"))
+        .map(|s| match s {
+            serde_json::Value::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect(),
+            other => text(other).split_whitespace().map(str::to_owned).collect(),
+        })
+        .unwrap_or_default();
+    let mut description = ApiGatewayRequestAuthorizerJwtDescription::default();
+    description.scopes = Some(scopes);
+    description.claims = claims.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+    description
 }
 
 fn describe(kind: &jsonwebtoken::errors::ErrorKind) -> String {

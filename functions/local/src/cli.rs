@@ -92,6 +92,20 @@ pub struct ServeArgs {
     /// Comma-separated URLs an admin's browser may be sent back to after connecting.
     #[arg(long, env = "HANDOFF_ALLOWED_RETURN_URLS", default_value = "http://127.0.0.1:3000/connected")]
     pub allowed_return_urls: String,
+    /// Also accept RS256 tokens of this OpenID Connect issuer (its keys read at start from its
+    /// discovery document), as API Gateway's JWT authorizer does in AWS.
+    #[arg(long, env = "HANDOFF_LOCAL_JWT_ISSUER")]
+    pub jwt_issuer: Option<url::Url>,
+    /// The audiences the issuer's tokens must name (`aud` or `client_id`), comma-separated.
+    #[arg(long, env = "HANDOFF_LOCAL_JWT_AUDIENCE", default_value = "")]
+    pub jwt_audience: String,
+    /// `/console` signs the admin in at --jwt-issuer with this public client (Authorization Code
+    /// with PKCE), as in AWS, instead of with a token of the runner's own.
+    #[arg(long, env = "HANDOFF_CONSOLE_OIDC_CLIENT_ID")]
+    pub console_oidc_client_id: Option<String>,
+    /// The scopes the console asks the issuer for.
+    #[arg(long, env = "HANDOFF_CONSOLE_OIDC_SCOPE", default_value = "openid")]
+    pub console_oidc_scope: String,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -181,7 +181,23 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
     if args.demo_bot != "none" {
         connect_demo_bot(&app, &args.demo_bot, real.as_ref()).await?;
     }
-    let auth = LocalAuth::load_or_create(&args.data_dir)?;
+    let mut auth = LocalAuth::load_or_create(&args.data_dir)?;
+    if let Some(issuer) = &args.jwt_issuer {
+        let audiences = args.jwt_audience.split(',').map(str::trim).filter(|a| !a.is_empty()).map(str::to_owned);
+        auth = auth.with_issuer(auth::Issuer::discover(issuer, audiences.collect()).await?);
+    }
+    match (&args.console_oidc_client_id, &args.jwt_issuer) {
+        (Some(client), Some(issuer)) => {
+            app.console = handoff::api::console::ConsoleConfig {
+                oidc_issuer: Some(issuer.clone()),
+                oidc_client_id: Some(client.clone()),
+                oidc_scope: args.console_oidc_scope.clone(),
+                embed_origins: Vec::new(),
+            };
+        }
+        (Some(_), None) => return Err(RunError::Config("--console-oidc-client-id needs --jwt-issuer".into())),
+        (None, _) => {}
+    }
     let console_bot = (args.demo_bot != "none").then(|| args.demo_bot.clone());
     let front = Arc::new(server::Front { app, auth, console_bot });
     tokio::spawn(sweep_periodically(front.clone(), args.sweep_every));

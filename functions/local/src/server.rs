@@ -109,6 +109,8 @@ fn console_page(front: &Front, request: &Request<Incoming>, peer: std::net::Sock
     let asked = url::form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "bot").map(|(_, v)| v.into_owned());
     let bot = asked.or_else(|| front.console_bot.clone()).filter(|b| handoff::http::valid_id(b));
     let token = match &bot {
+        // Signed in at the issuer, as in AWS.
+        _ if front.app.console.oidc_issuer.is_some() => None,
         Some(bot) => {
             let scopes: Vec<String> = crate::ALL_SCOPES.iter().map(|s| s.to_string()).collect();
             front.auth.mint_as(CONSOLE_ADMIN, bot, &scopes, CONSOLE_TOKEN_SECONDS).ok()

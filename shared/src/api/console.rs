@@ -96,9 +96,14 @@ pub fn render_page(page: &ConsolePage<'_>) -> String {
 }
 
 /// Where the page may connect: Handoff itself, and any HTTPS origin when it signs in with an
-/// issuer (whose token endpoint may live on another host than the issuer, as Cognito's does).
+/// issuer (whose token endpoint may live on another host than the issuer, as Cognito's does), or
+/// the issuer's own origin when that is a plain-HTTP one on this machine (the local runner's).
 pub fn connect_sources(config: &ConsoleConfig) -> String {
-    if config.oidc_issuer.is_some() { "'self' https:".to_owned() } else { "'self'".to_owned() }
+    match &config.oidc_issuer {
+        None => "'self'".to_owned(),
+        Some(issuer) if issuer.scheme() == "https" => "'self' https:".to_owned(),
+        Some(issuer) => format!("'self' https: {}", issuer.origin().ascii_serialization()),
+    }
 }
 
 /// An HTML answer that runs only Handoff's own script, never framed, never cached.

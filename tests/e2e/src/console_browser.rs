@@ -24,18 +24,24 @@ struct Console {
 impl Console {
     /// The local runner on free ports with a fresh data folder and no demo bot.
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// `start` with more of the runner's arguments.
+    async fn start_with(extra: &[String]) -> Self {
         let data = std::env::temp_dir().join(unique("console-data"));
         let port = |_: ()| std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let (api_port, sim_port) = (port(()), port(()));
-        let cli = handoff_local::cli::Cli::try_parse_from([
+        let mut args = vec![
             "handoff-local".to_owned(),
             format!("--addr=127.0.0.1:{api_port}"),
             format!("--simulator-addr=127.0.0.1:{sim_port}"),
             format!("--data-dir={}", data.display()),
             "--demo-bot=none".to_owned(),
             "--sweep-every=0".to_owned(),
-        ])
-        .expect("runner arguments");
+        ];
+        args.extend_from_slice(extra);
+        let cli = handoff_local::cli::Cli::try_parse_from(args).expect("runner arguments");
         let running = handoff_local::start(&cli.serve).await.expect("the runner starts");
         Self { api: running.api_url, sim: running.simulator.expect("the simulator"), data, _server: running.server }
     }
@@ -282,4 +288,68 @@ async fn a_legacy_token_connects_the_callback_secret_shows_once_and_a_revoked_to
 /// A script answering the value of the element matching `arguments[0]` (null when none).
 fn secret_value() -> String {
     format!("{}\nconst el = find(document); return el ? JSON.stringify(el.value) : null;", crate::browser::DEEP_FIND)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_signs_in_at_the_openid_connect_issuer_and_keeps_the_token_in_the_tab() {
+    let issuer = crate::test_issuer::TestIssuer::start(BOT).await;
+    let client = crate::test_issuer::CLIENT_ID;
+    let console = Console::start_with(&[
+        format!("--jwt-issuer={}", issuer.url),
+        format!("--jwt-audience={client}"),
+        format!("--console-oidc-client-id={client}"),
+    ])
+    .await;
+    let page = format!("{}/console?bot={BOT}", console.api);
+    let html = reqwest::get(&page).await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("oidc-issuer=\"{}\"", issuer.url)) && !html.contains("token="), "{html}");
+
+    let browser = Browser::start(1200).await;
+    browser.client.goto(&page).await.unwrap();
+    browser.screenshot("15-sign-in").await;
+    browser.click("#sign-in").await;
+    // Out to the issuer and back with a code, exchanged with the PKCE verifier for a token.
+    browser.wait_until("#connection-state", "return el.dataset.state === 'disconnected'", "the signed-in card").await;
+    assert_eq!(*issuer.issued.lock().unwrap(), 1);
+    let address = browser.client.execute("return location.href;", vec![]).await.unwrap();
+    let address = address.as_str().unwrap();
+    assert!(!address.contains("code=") && !address.contains("state="), "the code left the address bar: {address}");
+    assert!(address.ends_with(&format!("/console?bot={BOT}")), "{address}");
+
+    // The token works (a save goes through) and is kept nowhere but in the tab's memory.
+    browser.click("#tab-rules").await;
+    browser.click("#rule-action").await;
+    browser.click("#save-rules").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'saved'", "saved with the issuer's token").await;
+    assert_eq!(console.settings().await["rules"]["action"]["enabled"], false);
+    let kept = browser
+        .client
+        .execute(
+            &format!(
+                "{}\nconst attributes = []; const walk = (root) => {{ for (const el of root.querySelectorAll('*')) {{ \
+                 for (const a of el.attributes) attributes.push(a.value); if (el.shadowRoot) walk(el.shadowRoot); }} }}; \
+                 walk(document); return JSON.stringify(localStorage) + JSON.stringify(sessionStorage) + document.cookie + \
+                 attributes.join(' ') + location.href;",
+                crate::browser::DEEP_FIND
+            ),
+            vec![json!("body")],
+        )
+        .await
+        .unwrap();
+    assert!(!kept.as_str().unwrap().contains("eyJ"), "a token outside the tab's memory: {kept}");
+
+    // The runner checks the issuer's tokens as API Gateway would: issuer, audience, expiry.
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let settings = format!("{}/v1/bots/{BOT}/zendesk/settings", console.api);
+    let claims = |iss: &str, client: &str, exp: i64| json!({"iss": iss, "client_id": client, "bot_id": BOT, "scope": "ZENDESK_ACTIONS.READ_INTEGRATIONS", "exp": exp});
+    let valid = crate::test_issuer::signed(&claims(&issuer.url, client, now + 600));
+    for (token, status) in [
+        (valid, 200),
+        (crate::test_issuer::signed(&claims("https://other.example", client, now + 600)), 401),
+        (crate::test_issuer::signed(&claims(&issuer.url, "another-client", now + 600)), 401),
+        (crate::test_issuer::signed(&claims(&issuer.url, client, now - 600)), 401),
+    ] {
+        let reply = reqwest::Client::new().get(&settings).bearer_auth(token).send().await.unwrap();
+        assert_eq!(reply.status(), status);
+    }
 }

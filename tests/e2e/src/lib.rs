@@ -58,6 +58,8 @@ mod support;
 #[cfg(test)]
 mod template;
 #[cfg(test)]
+mod test_issuer;
+#[cfg(test)]
 mod two_way;
 #[cfg(test)]
 mod visitor_requests;
