@@ -130,6 +130,15 @@ impl BotSettings {
     }
 }
 
+/// The languages Handoff has its own handoff messages in.
+pub const HANDOFF_LANGUAGES: [&str; 7] = ["en", "es", "fr", "de", "pt", "it", "nl"];
+
+/// Handoff's own handoff message in each of its languages (with `{ticket_id}`), used where a bot
+/// set none: what a settings screen shows as the default.
+pub fn default_handoff_messages() -> std::collections::BTreeMap<&'static str, &'static str> {
+    HANDOFF_LANGUAGES.iter().map(|language| (*language, default_handoff_message(language, true))).collect()
+}
+
 fn default_handoff_message(language: &str, with_ticket: bool) -> &'static str {
     match (language, with_ticket) {
         ("es", true) => {

@@ -85,7 +85,7 @@
     saveMapping: "Save mapping",
     // Messages & callback
     messagesHeading: "Handoff messages",
-    messagesHint: "What the visitor reads when a ticket is made; {ticket_id} is replaced by the ticket number. Leave a message empty to remove its language.",
+    messagesHint: "What the visitor reads when a ticket is made; {ticket_id} is replaced by the ticket number. An empty message uses Handoff's own text, shown in grey.",
     messageFor: "Message ({locale})", newLocale: "New language code", addLocale: "Add",
     callbackHeading: "Callback", callbackUrl: "Callback URL",
     callbackHint: "Agent replies and status changes are sent here (HTTPS). Leave empty for none.",
@@ -179,7 +179,7 @@
     priorityNormal: "Normal", priorityHigh: "Alta", priorityUrgent: "Urgente",
     saveMapping: "Guardar asignación",
     messagesHeading: "Mensajes de traspaso",
-    messagesHint: "Lo que lee el visitante cuando se crea un ticket; {ticket_id} se sustituye por el número del ticket. Deje un mensaje vacío para quitar su idioma.",
+    messagesHint: "Lo que lee el visitante cuando se crea un ticket; {ticket_id} se sustituye por el número del ticket. Un mensaje vacío usa el texto propio de Handoff, que se ve en gris.",
     messageFor: "Mensaje ({locale})", newLocale: "Nuevo código de idioma", addLocale: "Añadir",
     callbackHeading: "Callback", callbackUrl: "URL de callback",
     callbackHint: "Las respuestas de los agentes y los cambios de estado se envían aquí (HTTPS). Déjelo vacío si no hay.",
@@ -269,7 +269,7 @@
     priorityNormal: "Normale", priorityHigh: "Haute", priorityUrgent: "Urgente",
     saveMapping: "Enregistrer la correspondance",
     messagesHeading: "Messages de transfert",
-    messagesHint: "Ce que lit le visiteur quand un ticket est créé ; {ticket_id} est remplacé par le numéro du ticket. Videz un message pour retirer sa langue.",
+    messagesHint: "Ce que lit le visiteur quand un ticket est créé ; {ticket_id} est remplacé par le numéro du ticket. Un message vide reprend le texte de Handoff, affiché en gris.",
     messageFor: "Message ({locale})", newLocale: "Nouveau code de langue", addLocale: "Ajouter",
     callbackHeading: "Callback", callbackUrl: "URL de callback",
     callbackHint: "Les réponses des agents et les changements de statut sont envoyés ici (HTTPS). Laissez vide pour aucun.",
@@ -359,7 +359,7 @@
     priorityNormal: "Normal", priorityHigh: "Hoch", priorityUrgent: "Dringend",
     saveMapping: "Zuordnung speichern",
     messagesHeading: "Übergabenachrichten",
-    messagesHint: "Was der Besucher liest, wenn ein Ticket erstellt wurde; {ticket_id} wird durch die Ticketnummer ersetzt. Leeren Sie eine Nachricht, um ihre Sprache zu entfernen.",
+    messagesHint: "Was der Besucher liest, wenn ein Ticket erstellt wurde; {ticket_id} wird durch die Ticketnummer ersetzt. Eine leere Nachricht verwendet den grau angezeigten Text von Handoff.",
     messageFor: "Nachricht ({locale})", newLocale: "Neuer Sprachcode", addLocale: "Hinzufügen",
     callbackHeading: "Callback", callbackUrl: "Callback-URL",
     callbackHint: "Antworten der Agenten und Statusänderungen werden hierhin gesendet (HTTPS). Leer lassen für keine.",
@@ -449,7 +449,7 @@
     priorityNormal: "Normal", priorityHigh: "Alta", priorityUrgent: "Urgente",
     saveMapping: "Salvar mapeamento",
     messagesHeading: "Mensagens de transferência",
-    messagesHint: "O que o visitante lê quando um ticket é criado; {ticket_id} é substituído pelo número do ticket. Deixe uma mensagem vazia para remover o idioma.",
+    messagesHint: "O que o visitante lê quando um ticket é criado; {ticket_id} é substituído pelo número do ticket. Uma mensagem vazia usa o texto do próprio Handoff, mostrado em cinza.",
     messageFor: "Mensagem ({locale})", newLocale: "Novo código de idioma", addLocale: "Adicionar",
     callbackHeading: "Callback", callbackUrl: "URL de callback",
     callbackHint: "Respostas dos agentes e mudanças de status são enviadas para cá (HTTPS). Deixe vazio para nenhum.",
@@ -539,7 +539,7 @@
     priorityNormal: "Normale", priorityHigh: "Alta", priorityUrgent: "Urgente",
     saveMapping: "Salva la mappatura",
     messagesHeading: "Messaggi di passaggio",
-    messagesHint: "Ciò che legge il visitatore quando viene creato un ticket; {ticket_id} è sostituito dal numero del ticket. Svuota un messaggio per rimuoverne la lingua.",
+    messagesHint: "Ciò che legge il visitatore quando viene creato un ticket; {ticket_id} è sostituito dal numero del ticket. Un messaggio vuoto usa il testo di Handoff, mostrato in grigio.",
     messageFor: "Messaggio ({locale})", newLocale: "Nuovo codice lingua", addLocale: "Aggiungi",
     callbackHeading: "Callback", callbackUrl: "URL di callback",
     callbackHint: "Le risposte degli agenti e i cambi di stato vengono inviati qui (HTTPS). Lascia vuoto per nessuno.",
@@ -629,7 +629,7 @@
     priorityNormal: "Normaal", priorityHigh: "Hoog", priorityUrgent: "Dringend",
     saveMapping: "Koppeling opslaan",
     messagesHeading: "Overdrachtsberichten",
-    messagesHint: "Wat de bezoeker leest als er een ticket is gemaakt; {ticket_id} wordt vervangen door het ticketnummer. Maak een bericht leeg om de taal te verwijderen.",
+    messagesHint: "Wat de bezoeker leest als er een ticket is gemaakt; {ticket_id} wordt vervangen door het ticketnummer. Een leeg bericht gebruikt de eigen tekst van Handoff, in grijs getoond.",
     messageFor: "Bericht ({locale})", newLocale: "Nieuwe taalcode", addLocale: "Toevoegen",
     callbackHeading: "Callback", callbackUrl: "Callback-URL",
     callbackHint: "Antwoorden van agenten en statuswijzigingen worden hierheen gestuurd (HTTPS). Leeg laten voor geen.",
@@ -2006,7 +2006,11 @@
       if (!this.settings) return panel.append(this.placeholder(this.settingsError));
       const s = this.settings;
       const list = h("div", { id: "handoff-messages" });
-      for (const [locale, text] of Object.entries(s.handoff_messages || {})) list.append(this.messageField(locale, text));
+      // Handoff's own languages first, each showing its built-in text until the bot sets its own.
+      const defaults = s.default_handoff_messages || {};
+      const custom = s.handoff_messages || {};
+      const locales = Object.keys(defaults).concat(Object.keys(custom).filter((locale) => !(locale in defaults)));
+      for (const locale of locales) list.append(this.messageField(locale, custom[locale], defaults[locale]));
       const newLocale = h("input", { type: "text", id: "new-locale", "data-field": "handoff_messages", autocomplete: "off", spellcheck: "false", size: "10", placeholder: "pt-BR" });
       const add = () => this.addLocale(newLocale, list);
       newLocale.addEventListener("keydown", (event) => {
@@ -2037,9 +2041,10 @@
       this.renderSecret();
     },
 
-    messageField(locale, text) {
+    messageField(locale, text, builtIn) {
       const id = `message-${locale}`;
       const area = h("textarea", { id, "data-field": `handoff_messages.${locale}`, "data-locale": locale, maxlength: "1000", ".value": text || "" });
+      if (builtIn) area.setAttribute("placeholder", builtIn);
       const field = this.field(id, this.t("messageFor", { locale }), area);
       area.setAttribute("aria-describedby", "messages-hint");
       return field;

@@ -41,6 +41,7 @@ fn parse_settings(body: &[u8]) -> Result<SettingsBody, Problem> {
     // Read-only parts of GET's answer.
     object.remove("callback_secret_set");
     object.remove("version");
+    object.remove("default_handoff_messages");
     let settings: BotSettings = parse_strict(value, "is not a setting")?;
     Ok(SettingsBody { settings, rotate_callback_secret: rotate })
 }
@@ -50,6 +51,8 @@ struct SettingsAnswer<'a> {
     #[serde(flatten)]
     settings: &'a BotSettings,
     callback_secret_set: bool,
+    /// Handoff's own message per language, used where `handoff_messages` has none.
+    default_handoff_messages: std::collections::BTreeMap<&'static str, &'static str>,
     /// What was saved but could not be checked.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     warnings: Vec<String>,
@@ -78,6 +81,7 @@ async fn get(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let answer = SettingsAnswer {
         settings: &current.settings,
         callback_secret_set: current.callback_secret_set,
+        default_handoff_messages: crate::settings::default_handoff_messages(),
         warnings: Vec::new(),
         callback_secret: None,
     };
@@ -110,6 +114,7 @@ async fn put(app: &App, request: Request) -> Result<Response<Body>, Problem> {
     let answer = SettingsAnswer {
         settings: &saved.settings,
         callback_secret_set: saved.callback_secret_set,
+        default_handoff_messages: crate::settings::default_handoff_messages(),
         warnings: saved.warnings,
         callback_secret: saved.callback_secret.as_deref(),
     };

@@ -149,6 +149,12 @@ impl Browser {
         text.as_str().unwrap_or_default().split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
+    /// Scrolls the element matching `selector` to the middle of the window (for a screenshot).
+    pub async fn show(&self, selector: &str) {
+        let script = format!("{DEEP_FIND}\nconst el = find(document); if (el) el.scrollIntoView({{block: 'center'}});");
+        self.client.execute(&script, vec![json!(selector)]).await.expect("the scroll runs");
+    }
+
     pub async fn click(&self, selector: &str) {
         self.deep(selector).await.click().await.unwrap_or_else(|e| panic!("cannot click {selector}: {e}"));
     }

@@ -127,6 +127,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     browser.type_into("#try-message", "can I talk to a real person please").await;
     browser.click("#try-submit").await;
     browser.wait_until("#try-result", "return el.dataset.fires === 'true'", "the rule would fire").await;
+    browser.show("#try-result").await;
     browser.screenshot("05-rules").await;
 
     // Saved elsewhere meanwhile: the next save is refused with "changed elsewhere".
@@ -138,6 +139,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     browser.click("#rule-action").await;
     browser.click("#save-rules").await;
     browser.wait_until("#save-status", "return el.dataset.kind === 'stale'", "changed elsewhere").await;
+    browser.show("#save-status").await;
     browser.screenshot("06-changed-elsewhere").await;
     assert_eq!(console.settings().await["customer_context_count"], 7, "the other save stands");
     browser.click("#reload-settings").await;
@@ -149,6 +151,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     browser
         .wait_until("#low-confidence-threshold", "return el.getAttribute('aria-invalid') === 'true'", "marked invalid")
         .await;
+    browser.show("#low-confidence-threshold").await;
     browser.screenshot("07-invalid-field").await;
     browser.type_into("#low-confidence-threshold", "0.5").await;
 
@@ -161,6 +164,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     browser.wait_until("#save-status", "return el.dataset.kind === 'saved'", "mapping saved").await;
     let field = console.sim.ticket_fields().into_iter().find(|f| f.title == "Conversation link").unwrap();
     assert_eq!(console.settings().await["mapping"]["conversation_url_field_id"], json!(field.id));
+    browser.show("#field-conversation-url").await;
     browser.screenshot("08-field-mapping").await;
 
     // The audit trail, and a conversation escalated by hand in the console admin's name.
@@ -171,6 +175,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     browser.wait_until("#manual-result", "return /\\d/.test(el.textContent)", "the ticket number").await;
     let ticket = console.sim.tickets().pop().expect("a ticket");
     assert!(ticket.comments.iter().any(|c| c.body.contains("local:console-admin")), "{ticket:?}");
+    browser.show("#manual-result").await;
     browser.screenshot("09-activity").await;
 
     // Disconnect, confirmed.
@@ -253,12 +258,25 @@ async fn a_legacy_token_connects_the_callback_secret_shows_once_and_a_revoked_to
     browser.deep("#tab-connection").await.send_keys("\u{E014}").await.unwrap();
     browser.wait_until("#tab-diagnostics", "return el.getAttribute('aria-selected') === 'true'", "the next tab").await;
 
-    // The callback secret: shown once when made, again only when rotated, never after a reload.
+    // Handoff's own message shows in each of its languages until the bot writes its own.
     browser.click("#tab-messages").await;
+    browser
+        .wait_until(
+            "#message-de",
+            "return el.value === '' && el.placeholder.includes('{ticket_id}')",
+            "the German default",
+        )
+        .await;
+
+    // The callback secret: shown once when made, again only when rotated, never after a reload.
     browser.type_into("#callback-url", "http://127.0.0.1:9/handoff-callback").await;
     browser.click("#save-messages").await;
     browser.wait_until("#callback-secret", "return el.value.length >= 32", "the new secret").await;
     let first = browser.client.execute(&secret_value(), vec![json!("#callback-secret")]).await.unwrap();
+    // The photograph for the README shows where the secret appears, not this run's secret.
+    let placeholder = format!("{}\nfind(document).value = '(the new secret, shown once)';", crate::browser::DEEP_FIND);
+    browser.client.execute(&placeholder, vec![json!("#callback-secret")]).await.unwrap();
+    browser.show("#callback-secret").await;
     browser.screenshot("13-callback-secret-once").await;
     browser.click("#rotate-secret").await;
     browser
