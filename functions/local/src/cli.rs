@@ -106,6 +106,10 @@ pub struct ServeArgs {
     /// The scopes the console asks the issuer for.
     #[arg(long, env = "HANDOFF_CONSOLE_OIDC_SCOPE", default_value = "openid")]
     pub console_oidc_scope: String,
+    /// Origins of dashboards that embed the card and call the API from the browser (CORS, as the
+    /// template's EmbedOrigins), comma-separated, such as http://localhost:8080.
+    #[arg(long, env = "HANDOFF_EMBED_ORIGINS", default_value = "")]
+    pub embed_origins: String,
 }
 
 #[derive(Debug, Clone, Args)]

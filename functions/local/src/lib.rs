@@ -198,6 +198,11 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         (Some(_), None) => return Err(RunError::Config("--console-oidc-client-id needs --jwt-issuer".into())),
         (None, _) => {}
     }
+    for origin in args.embed_origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let url = Url::parse(origin)
+            .map_err(|_| RunError::Config(format!("--embed-origins: `{origin}` is not an origin")))?;
+        app.console.embed_origins.push(url.origin().ascii_serialization());
+    }
     let console_bot = (args.demo_bot != "none").then(|| args.demo_bot.clone());
     let front = Arc::new(server::Front { app, auth, console_bot });
     tokio::spawn(sweep_periodically(front.clone(), args.sweep_every));

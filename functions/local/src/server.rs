@@ -19,7 +19,7 @@ use hyper_util::rt::TokioIo;
 use lambda_http::aws_lambda_events::apigw::{
     ApiGatewayRequestAuthorizer, ApiGatewayV2httpRequestContext, ApiGatewayV2httpRequestContextHttpDescription,
 };
-use lambda_http::http::{Request, Response, StatusCode};
+use lambda_http::http::{HeaderValue, Request, Response, StatusCode};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt};
 use tokio::net::TcpListener;
@@ -82,10 +82,31 @@ async fn handle(front: &Front, request: Request<Incoming>, peer: std::net::Socke
         response.headers_mut().insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
         return response;
     }
-    let response = match to_lambda_request(front, request).await {
+    // CORS for the dashboards that embed the card, as API Gateway answers it in AWS.
+    let origin = request.headers().get("origin").and_then(|o| o.to_str().ok()).map(str::to_owned);
+    let allowed = origin.filter(|o| front.app.console.embed_origins.iter().any(|allowed| allowed == o));
+    if method == lambda_http::http::Method::OPTIONS {
+        let mut preflight = Response::new(Full::new(Bytes::new()));
+        *preflight.status_mut() = StatusCode::NO_CONTENT;
+        if let Some(origin) = &allowed {
+            let headers = preflight.headers_mut();
+            cors(headers, origin);
+            headers.insert("access-control-allow-methods", HeaderValue::from_static("GET, POST, PUT, DELETE"));
+            headers.insert(
+                "access-control-allow-headers",
+                HeaderValue::from_static("authorization, content-type, if-match"),
+            );
+            headers.insert("access-control-max-age", HeaderValue::from_static("600"));
+        }
+        return preflight;
+    }
+    let mut response = match to_lambda_request(front, request).await {
         Ok(lambda_request) => dispatch(&front.app, lambda_request).await,
         Err(problem) => problem.into_response(),
     };
+    if let Some(origin) = &allowed {
+        cors(response.headers_mut(), origin);
+    }
     tracing::info!(%method, %path, status = response.status().as_u16(), ms = started.elapsed().as_millis() as u64, "request");
     respond(response)
 }
@@ -119,6 +140,15 @@ fn console_page(front: &Front, request: &Request<Incoming>, peer: std::net::Sock
     };
     let page = ConsolePage { bot_id: bot.as_deref(), token: token.as_deref(), config: &front.app.console };
     respond(console::html(console::render_page(&page), console::connect_sources(&front.app.console)))
+}
+
+/// The answer's CORS headers for an allowed `origin`: the ETag readable for the settings' If-Match.
+fn cors(headers: &mut lambda_http::http::HeaderMap, origin: &str) {
+    if let Ok(value) = HeaderValue::from_str(origin) {
+        headers.insert("access-control-allow-origin", value);
+        headers.insert("access-control-expose-headers", HeaderValue::from_static("etag"));
+        headers.insert("vary", HeaderValue::from_static("origin"));
+    }
 }
 
 fn respond(response: Response<Body>) -> Response<Full<Bytes>> {

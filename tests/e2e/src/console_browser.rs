@@ -371,3 +371,108 @@ async fn the_console_signs_in_at_the_openid_connect_issuer_and_keeps_the_token_i
         assert_eq!(reply.status(), status);
     }
 }
+
+/// A platform's own dashboard on another origin: a page that embeds the card as the README
+/// shows, with a token callback backed by the platform's server (`/token`).
+struct Dashboard {
+    url: String,
+    tokens_given: std::sync::Arc<std::sync::atomic::AtomicU32>,
+}
+
+impl Dashboard {
+    async fn start(
+        listener: tokio::net::TcpListener,
+        api: String,
+        token: impl Fn() -> String + Send + Sync + 'static,
+    ) -> Self {
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let tokens_given = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let page = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Acme dashboard</title></head>\
+             <body><h1>Acme — bot settings</h1>\n\
+             <script src=\"{api}/console/handoff-zendesk.js\"></script>\n\
+             <script>\n\
+               const card = document.createElement(\"handoff-zendesk\");\n\
+               card.setAttribute(\"api-base\", \"{api}\");\n\
+               card.setAttribute(\"bot-id\", \"{BOT}\");\n\
+               card.getToken = async () => (await fetch(\"/token\")).text();\n\
+               document.body.append(card);\n\
+             </script></body></html>"
+        );
+        let (given, token) = (tokens_given.clone(), std::sync::Arc::new(token));
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let (page, given, token) = (page.clone(), given.clone(), token.clone());
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                        let body = if request.uri().path() == "/token" {
+                            given.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            token()
+                        } else {
+                            page.clone()
+                        };
+                        async move {
+                            Ok::<_, std::convert::Infallible>(http::Response::new(http_body_util::Full::new(
+                                bytes::Bytes::from(body),
+                            )))
+                        }
+                    });
+                    let io = hyper_util::rt::TokioIo::new(stream);
+                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                });
+            }
+        });
+        Self { url, tokens_given }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_platform_embeds_the_card_in_its_own_dashboard_with_a_token_callback() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dashboard_origin = format!("http://{}", listener.local_addr().unwrap());
+    let console = Console::start_with(&[format!("--embed-origins={dashboard_origin}")]).await;
+    let http = reqwest::Client::new();
+    let connect = json!({"mode": "api_token", "subdomain": "acme", "email": handoff_local::SIMULATOR_AGENT_EMAIL,
+                         "api_token": handoff_local::SIMULATOR_AGENT_TOKEN});
+    let url = format!("{}/v1/bots/{BOT}/zendesk/connection", console.api);
+    assert_eq!(http.put(&url).bearer_auth(console.token()).json(&connect).send().await.unwrap().status(), 200);
+
+    // Only the allowed origin may call the API from a browser.
+    let preflight = |origin: &str| {
+        http.request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "PUT")
+            .send()
+    };
+    let allowed = preflight(&dashboard_origin).await.unwrap();
+    assert_eq!(allowed.headers()["access-control-allow-origin"], dashboard_origin.as_str());
+    let refused = preflight("http://elsewhere.example").await.unwrap();
+    assert!(refused.headers().get("access-control-allow-origin").is_none());
+
+    let data = console.data.clone();
+    let dashboard = Dashboard::start(listener, console.api.clone(), move || {
+        let auth = handoff_local::auth::LocalAuth::load_or_create(&data).expect("the runner's key");
+        let scopes: Vec<String> = handoff_local::ALL_SCOPES.iter().map(|s| s.to_string()).collect();
+        auth.mint_as("platform:jane", BOT, &scopes, 300).expect("a token")
+    })
+    .await;
+    let browser = Browser::start(1200).await;
+    browser.client.goto(&dashboard.url).await.unwrap();
+    browser.wait_until("#connection-state", "return el.dataset.state === 'connected'", "the embedded card").await;
+    assert!(dashboard.tokens_given.load(std::sync::atomic::Ordering::SeqCst) >= 1, "the card asked the callback");
+    browser.screenshot("16-embedded").await;
+
+    // Saves carry the ETag across origins: a save after someone else's is refused as stale.
+    browser.click("#tab-rules").await;
+    browser.click("#rule-action").await;
+    browser.click("#save-rules").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'saved'", "saved across origins").await;
+    let mut elsewhere = console.settings().await;
+    elsewhere["customer_context_count"] = json!(3);
+    let settings = format!("{}/v1/bots/{BOT}/zendesk/settings", console.api);
+    assert_eq!(http.put(&settings).bearer_auth(console.token()).json(&elsewhere).send().await.unwrap().status(), 200);
+    browser.click("#rule-action").await;
+    browser.click("#save-rules").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'stale'", "the ETag was sent").await;
+}
