@@ -76,21 +76,7 @@ fn problem_for(error: StatusError) -> Problem {
         StatusError::NotConnected => Problem::not_connected(),
         StatusError::ReconnectRequired => Problem::reconnect_required(),
         StatusError::VisitorMismatch => Problem::visitor_mismatch(),
-        // Worth retrying: say when (Zendesk's Retry-After when it gave one).
-        StatusError::Zendesk(e) if e.is_transient() => {
-            let wait = e.retry_after().map(|d| d.as_secs().max(1)).unwrap_or(5);
-            tracing::warn!(error = %e, "Zendesk failed a lookup");
-            Problem::unavailable("Zendesk could not answer now; try again after Retry-After.", wait)
-        }
-        StatusError::Zendesk(e) => {
-            tracing::warn!(error = %e, "Zendesk refused a lookup");
-            Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "zendesk-error",
-                "Zendesk refused the request",
-                "Zendesk answered with an error that retrying will not fix; the diagnostics route can help find why.",
-            )
-        }
+        StatusError::Zendesk(e) => Problem::zendesk_read_failed(&e, "a lookup", ""),
         StatusError::RefreshDeferred => {
             Problem::unavailable("The bot's Zendesk token is being renewed; try again after Retry-After.", 5)
         }

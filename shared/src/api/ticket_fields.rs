@@ -49,20 +49,10 @@ fn problem_for(error: FieldsError) -> Problem {
             Problem::unavailable("The bot's Zendesk token is being renewed; try again after Retry-After.", 5)
         }
         FieldsError::Account(AccountError::Store(e)) => Problem::storage(e),
-        FieldsError::Zendesk(e) if e.is_transient() => {
-            let wait = e.retry_after().map(|d| d.as_secs().max(1)).unwrap_or(5);
-            tracing::warn!(error = %e, "Zendesk did not list the ticket fields");
-            Problem::unavailable("Zendesk could not answer now; try again after Retry-After.", wait)
-        }
-        FieldsError::Zendesk(e) => {
-            tracing::warn!(error = %e, "Zendesk refused to list the ticket fields");
-            Problem::new(
-                StatusCode::BAD_GATEWAY,
-                "zendesk-error",
-                "Zendesk refused the request",
-                "Zendesk would not list the account's ticket fields (the connection may lack the tickets:read \
-                 scope); the diagnostics route can help find why.",
-            )
-        }
+        FieldsError::Zendesk(e) => Problem::zendesk_read_failed(
+            &e,
+            "the ticket fields' listing",
+            " (the connection may lack the tickets:read scope)",
+        ),
     }
 }

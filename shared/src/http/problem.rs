@@ -112,6 +112,22 @@ impl Problem {
         Self::unavailable("Storage is unavailable; retry the request.", 2)
     }
 
+    /// Zendesk failed a read (`what`: "a lookup"): 503 after Zendesk's own Retry-After (or 5 s)
+    /// when trying again may help, else 502 `zendesk-error` pointing at the diagnostics. Logged
+    /// here once.
+    pub fn zendesk_read_failed(error: &crate::zendesk::ZendeskError, what: &str, hint: &str) -> Self {
+        if error.is_transient() {
+            tracing::warn!(error = %error, "Zendesk failed {what}");
+            let wait = error.retry_after().map(|d| d.as_secs().max(1)).unwrap_or(5);
+            return Self::unavailable("Zendesk could not answer now; try again after Retry-After.", wait);
+        }
+        tracing::warn!(error = %error, "Zendesk refused {what}");
+        let detail = format!(
+            "Zendesk answered with an error that retrying will not fix{hint}; the diagnostics route can help find why."
+        );
+        Self::new(StatusCode::BAD_GATEWAY, "zendesk-error", "Zendesk refused the request", detail)
+    }
+
     pub fn unavailable(detail: impl Into<String>, retry_after_secs: u64) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "temporarily-unavailable", "Try again shortly", detail)
             .with_retry_after(retry_after_secs)

@@ -181,6 +181,27 @@ impl Browser {
         }
     }
 
+    /// axe-core's WCAG 2 A and AA rules run on the page as it is now (shadow roots included):
+    /// each violation as `rule (impact): the elements`. `HANDOFF_TEST_AXE` names axe.min.js,
+    /// which `scripts/test` installs from npm.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let path = std::env::var("HANDOFF_TEST_AXE").unwrap_or_else(|_| {
+            let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+            root.join(".tools/npm/node_modules/axe-core/axe.min.js").display().to_string()
+        });
+        let axe = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("axe-core is missing at {path} ({e}): run the tests with scripts/test"));
+        self.client.execute(&format!("{axe}\nreturn typeof window.axe;"), vec![]).await.expect("axe loads");
+        let run = r#"
+const done = arguments[arguments.length - 1];
+window.axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+  .then((result) => done(result.violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.nodes.map((n) => JSON.stringify(n.target)).join(", ")}`)))
+  .catch((error) => done([`axe failed: ${error}`]));"#;
+        let found = self.client.execute_async(run, vec![]).await.expect("axe runs");
+        found.as_array().unwrap().iter().filter_map(Value::as_str).map(str::to_owned).collect()
+    }
+
     /// Every URL the page has requested so far (the Resource Timing entries), the page itself first.
     pub async fn requested_urls(&self) -> Vec<String> {
         let script = "return [location.href].concat(performance.getEntriesByType('resource').map(e => e.name));";

@@ -106,6 +106,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     let connected = browser.text("#tab-panel-connection, [role=tabpanel]").await;
     assert!(connected.contains("acme") && connected.contains(handoff_local::SIMULATOR_AGENT_EMAIL), "{connected}");
     browser.screenshot("03-connected").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "the Connection tab");
 
     // The webhook broken at Zendesk: the diagnostics fail it and say how to fix it.
     let webhook = console.sim.webhooks().pop().expect("registered on connect");
@@ -116,6 +117,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     let check = browser.text("[data-check=webhook]").await;
     assert!(check.contains("Reconnect") || check.contains("reconnect"), "the fix is said: {check}");
     browser.screenshot("04-diagnostics").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "the Diagnostics tab");
 
     // A rule toggled and saved; a message tried.
     browser.click("#tab-rules").await;
@@ -129,6 +131,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     browser.wait_until("#try-result", "return el.dataset.fires === 'true'", "the rule would fire").await;
     browser.show("#try-result").await;
     browser.screenshot("05-rules").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "the Rules tab");
 
     // Saved elsewhere meanwhile: the next save is refused with "changed elsewhere".
     let mut elsewhere = console.settings().await;
@@ -153,6 +156,7 @@ async fn a_bot_owner_clicks_through_the_console() {
         .await;
     browser.show("#low-confidence-threshold").await;
     browser.screenshot("07-invalid-field").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "a field marked invalid");
     browser.type_into("#low-confidence-threshold", "0.5").await;
 
     // A ticket field mapped by its name.
@@ -166,6 +170,7 @@ async fn a_bot_owner_clicks_through_the_console() {
     assert_eq!(console.settings().await["mapping"]["conversation_url_field_id"], json!(field.id));
     browser.show("#field-conversation-url").await;
     browser.screenshot("08-field-mapping").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "the Mapping tab");
 
     // The audit trail, and a conversation escalated by hand in the console admin's name.
     browser.click("#tab-activity").await;
@@ -177,12 +182,14 @@ async fn a_bot_owner_clicks_through_the_console() {
     assert!(ticket.comments.iter().any(|c| c.body.contains("local:console-admin")), "{ticket:?}");
     browser.show("#manual-result").await;
     browser.screenshot("09-activity").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "the Activity tab");
 
     // Disconnect, confirmed.
     browser.click("#tab-connection").await;
     browser.click("#disconnect").await;
     browser.wait_until("#disconnect-dialog", "return el.open", "the confirmation").await;
     browser.screenshot("10-disconnect-confirm").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "the confirmation");
     browser.click("#disconnect-confirm").await;
     browser.wait_until("#connection-state", "return el.dataset.state === 'disconnected'", "disconnected").await;
     browser.screenshot("11-disconnected").await;
@@ -216,6 +223,15 @@ async fn the_console_speaks_the_visitors_languages_in_the_dark_on_a_phone() {
     assert_ne!(spanish, english);
     tokio::time::sleep(Duration::from_millis(300)).await;
     browser.screenshot("12-dark-spanish-phone").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "dark, Spanish, on a phone");
+    // The check sees what it should: an unlabelled input inside the card's shadow root fails it.
+    let unlabelled = format!(
+        "{}\nconst input = document.createElement('input'); find(document).after(input);",
+        crate::browser::DEEP_FIND
+    );
+    browser.client.execute(&unlabelled, vec![json!("#connect-subdomain")]).await.unwrap();
+    let found = browser.accessibility_violations().await;
+    assert!(found.iter().any(|v| v.starts_with("label ")), "axe misses an unlabelled input: {found:?}");
     // Nothing wider than the phone's screen.
     let overflow = browser
         .client
@@ -278,6 +294,7 @@ async fn a_legacy_token_connects_the_callback_secret_shows_once_and_a_revoked_to
     browser.client.execute(&placeholder, vec![json!("#callback-secret")]).await.unwrap();
     browser.show("#callback-secret").await;
     browser.screenshot("13-callback-secret-once").await;
+    assert_eq!(browser.accessibility_violations().await, Vec::<String>::new(), "the Messages tab");
     browser.click("#rotate-secret").await;
     browser
         .wait_until(
