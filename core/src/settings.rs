@@ -223,7 +223,13 @@ pub fn validate(settings: &BotSettings, allow_loopback_http: bool) -> Vec<crate:
         errors.push(FieldError::new("rules.action.actions", "at most 100 action names, none empty"));
     }
     for (locale, message) in &settings.handoff_messages {
-        if message.trim().is_empty() || message.chars().count() > 1000 {
+        // A locale an escalation can name (its `locale` field's form), or the message is never used.
+        let named = (1..=35).contains(&locale.len())
+            && locale.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !named {
+            let message = "the key must be a locale such as `es` or `pt-BR` (1-35 letters, digits, `_` or `-`)";
+            errors.push(FieldError::new(format!("handoff_messages.{locale}"), message));
+        } else if message.trim().is_empty() || message.chars().count() > 1000 {
             errors.push(FieldError::new(format!("handoff_messages.{locale}"), "must be 1-1000 characters"));
         }
     }
@@ -395,5 +401,17 @@ mod tests {
         assert!(check_callback_url("https://10.0.0.5/hook", false).is_err());
         assert!(check_callback_url("https://localhost/hook", false).is_err());
         assert!(check_callback_url("ftp://bot.example.com", false).is_err());
+    }
+
+    #[test]
+    fn a_handoff_message_is_keyed_by_a_locale_an_escalation_can_name() {
+        for (locale, valid) in
+            [("es", true), ("pt-BR", true), ("zh_Hant", true), ("", false), ("pt BR", false), ("constructor?", false)]
+        {
+            let mut settings = BotSettings::default();
+            settings.handoff_messages.insert(locale.into(), "Ticket {ticket_id}".into());
+            let errors = validate(&settings, false);
+            assert_eq!(errors.is_empty(), valid, "{locale:?}: {errors:?}");
+        }
     }
 }

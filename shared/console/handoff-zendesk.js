@@ -2009,7 +2009,7 @@
       // Handoff's own languages first, each showing its built-in text until the bot sets its own.
       const defaults = s.default_handoff_messages || {};
       const custom = s.handoff_messages || {};
-      const locales = Object.keys(defaults).concat(Object.keys(custom).filter((locale) => !(locale in defaults)));
+      const locales = Object.keys(defaults).concat(Object.keys(custom).filter((locale) => !Object.hasOwn(defaults, locale)));
       for (const locale of locales) list.append(this.messageField(locale, custom[locale], defaults[locale]));
       const newLocale = h("input", { type: "text", id: "new-locale", "data-field": "handoff_messages", autocomplete: "off", spellcheck: "false", size: "10", placeholder: "pt-BR" });
       const add = () => this.addLocale(newLocale, list);
@@ -2413,6 +2413,7 @@
         if (this.card) this.card.setAttribute("theme", value || "auto");
       } else if (name === "token" && value) {
         this.#token = value;
+        this.removeAttribute("token");
         this.showCard();
       } else if (name === "api-base" || name === "bot-id") {
         if (this.#token) this.showCard();

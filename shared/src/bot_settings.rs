@@ -10,6 +10,7 @@ use tracing::info;
 use crate::connection::accounts::Accounts;
 use crate::connection::secret_edit::edit_webhook_secret;
 use crate::error::FieldError;
+use crate::rules::{RuleSettings, Trial, try_explicit_request};
 use crate::settings::{self, BotSettings};
 use crate::store::cache::ProfileCache;
 use crate::store::{BotProfile, ConnectionState, StoreError, Stores};
@@ -87,6 +88,30 @@ impl SettingsService<'_> {
         let callback_secret_set = webhook.is_some_and(|s| s.callback_secret.is_some())
             || credentials.as_ref().is_some_and(|s| s.legacy_callback_secret.is_some());
         Ok(Current { profile, settings, callback_secret_set, credentials_stored: credentials.is_some() })
+    }
+
+    /// What the explicit-request rule makes of `message` under `form` (rules a settings screen
+    /// holds, checked as a save checks them but for "at least one rule on") or the saved rules.
+    /// Reads at most the profile; writes and audits nothing.
+    pub async fn try_message(
+        &self,
+        bot_id: &str,
+        message: &str,
+        form: Option<RuleSettings>,
+    ) -> Result<Trial, SettingsError> {
+        let rules = match form {
+            Some(rules) => {
+                let form = BotSettings { rules, ..BotSettings::default() };
+                let errors: Vec<FieldError> =
+                    settings::validate(&form, true).into_iter().filter(|e| e.field.starts_with("rules.")).collect();
+                if !errors.is_empty() {
+                    return Err(SettingsError::Invalid(errors));
+                }
+                form.rules
+            }
+            None => self.stores.bots.load_profile(bot_id).await?.settings.unwrap_or_default().rules,
+        };
+        Ok(try_explicit_request(&rules, message))
     }
 
     /// Saves `request.settings` over `current` (conditional on its version).

@@ -58,6 +58,9 @@ impl Issuer {
     pub async fn discover(issuer: &url::Url, audiences: Vec<String>) -> Result<Self, AuthError> {
         let name = issuer.as_str().trim_end_matches('/').to_owned();
         let failed = |reason: String| AuthError::Issuer { issuer: name.clone(), reason };
+        if !secure_or_local(issuer.as_str()) {
+            return Err(failed("it must be https (or http on this machine): its keys decide who gets in".into()));
+        }
         let client = handoff::tls::http_client(handoff::tls::Trust::PublicAndExtra, |b| {
             b.timeout(std::time::Duration::from_secs(10)).redirect(reqwest::redirect::Policy::none())
         })
@@ -77,11 +80,19 @@ impl Issuer {
             return Err(failed("its discovery document names another issuer".into()));
         }
         let jwks_uri = discovery["jwks_uri"].as_str().ok_or_else(|| failed("no jwks_uri".into()))?.to_owned();
+        if !secure_or_local(&jwks_uri) {
+            return Err(failed("its jwks_uri must be https (or http on this machine)".into()));
+        }
         let set: jsonwebtoken::jwk::JwkSet = serde_json::from_value(get(jwks_uri).await.map_err(failed)?)
             .map_err(|e| failed(format!("its key set does not read: {e}")))?;
+        // RSA signing keys for RS256 only: a key published for encryption or another algorithm
+        // never verifies a token.
         let keys = set
             .keys
             .iter()
+            .filter(|jwk| matches!(jwk.algorithm, jsonwebtoken::jwk::AlgorithmParameters::RSA(_)))
+            .filter(|jwk| matches!(jwk.common.public_key_use, None | Some(jsonwebtoken::jwk::PublicKeyUse::Signature)))
+            .filter(|jwk| matches!(jwk.common.key_algorithm, None | Some(jsonwebtoken::jwk::KeyAlgorithm::RS256)))
             .filter_map(|jwk| DecodingKey::from_jwk(jwk).ok().map(|key| (jwk.common.key_id.clone(), key)))
             .collect::<Vec<_>>();
         if keys.is_empty() {
@@ -90,8 +101,9 @@ impl Issuer {
         Ok(Self { name, audiences, keys })
     }
 
-    /// Verifies one of the issuer's tokens: RS256, its key, this issuer, an allowed audience
-    /// (`aud`, or `client_id` as Cognito's access tokens carry it), not expired.
+    /// Verifies one of the issuer's tokens as API Gateway does: RS256, its key, this issuer (which
+    /// it must name), an allowed audience (`aud`, or `client_id` when there is no `aud`, as in
+    /// Cognito's access tokens), not expired, not before its `nbf`.
     fn verify(&self, token: &str, kid: Option<&str>) -> Result<serde_json::Map<String, serde_json::Value>, AuthError> {
         let key = self
             .keys
@@ -101,16 +113,21 @@ impl Issuer {
             .ok_or_else(|| AuthError::Invalid("it is signed with a key the issuer does not publish".into()))?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_issuer(&[&self.name]);
+        validation.set_required_spec_claims(&["exp", "iss"]);
+        validation.validate_nbf = true;
         validation.validate_aud = false;
         let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(token, key, &validation)
             .map_err(|e| AuthError::Invalid(describe(e.kind())))?;
         let claims = data.claims;
+        if claims.get("iss").and_then(serde_json::Value::as_str).map(|i| i.trim_end_matches('/')) != Some(&self.name) {
+            return Err(AuthError::Invalid("it was not issued by the configured issuer".into()));
+        }
         let named = |claim: &str| match claims.get(claim) {
             Some(serde_json::Value::String(one)) => vec![one.clone()],
             Some(serde_json::Value::Array(many)) => many.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect(),
             _ => Vec::new(),
         };
-        let audiences = [named("aud"), named("client_id")].concat();
+        let audiences = if claims.contains_key("aud") { named("aud") } else { named("client_id") };
         if !audiences.iter().any(|a| self.audiences.contains(a)) {
             return Err(AuthError::Invalid("it is not meant for this API (audience)".into()));
         }
@@ -202,6 +219,21 @@ impl LocalAuth {
             ("exp".to_owned(), claims.exp.to_string()),
         ]);
         Ok(description)
+    }
+}
+
+/// An https URL, or an http one on this machine (a test issuer): an issuer's keys fetched over
+/// plain HTTP from elsewhere could be anyone's.
+fn secure_or_local(url: &str) -> bool {
+    match url::Url::parse(url) {
+        Ok(url) if url.scheme() == "https" => true,
+        Ok(url) if url.scheme() == "http" => match url.host() {
+            Some(url::Host::Domain(name)) => name == "localhost",
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            None => false,
+        },
+        _ => false,
     }
 }
 

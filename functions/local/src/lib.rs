@@ -198,10 +198,16 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         (Some(_), None) => return Err(RunError::Config("--console-oidc-client-id needs --jwt-issuer".into())),
         (None, _) => {}
     }
-    for origin in args.embed_origins.split(',').map(str::trim).filter(|o| !o.is_empty()) {
-        let url = Url::parse(origin)
-            .map_err(|_| RunError::Config(format!("--embed-origins: `{origin}` is not an origin")))?;
-        app.console.embed_origins.push(url.origin().ascii_serialization());
+    for origin in args.embed_origins.split([',', ' ']).filter(|o| !o.is_empty()) {
+        match Url::parse(origin) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+                app.console.embed_origins.push(url.origin().ascii_serialization());
+            }
+            _ => {
+                let problem = format!("--embed-origins: `{origin}` is not an origin such as http://localhost:8080");
+                return Err(RunError::Config(problem));
+            }
+        }
     }
     let console_bot = (args.demo_bot != "none").then(|| args.demo_bot.clone());
     let front = Arc::new(server::Front { app, auth, console_bot });

@@ -96,13 +96,21 @@ pub fn render_page(page: &ConsolePage<'_>) -> String {
 }
 
 /// Where the page may connect: Handoff itself, and any HTTPS origin when it signs in with an
-/// issuer (whose token endpoint may live on another host than the issuer, as Cognito's does), or
+/// issuer (whose token endpoint may live on another host than the issuer, as Cognito's does), and
 /// the issuer's own origin when that is a plain-HTTP one on this machine (the local runner's).
 pub fn connect_sources(config: &ConsoleConfig) -> String {
+    let loopback = |issuer: &Url| match issuer.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
     match &config.oidc_issuer {
         None => "'self'".to_owned(),
-        Some(issuer) if issuer.scheme() == "https" => "'self' https:".to_owned(),
-        Some(issuer) => format!("'self' https: {}", issuer.origin().ascii_serialization()),
+        Some(issuer) if issuer.scheme() == "http" && loopback(issuer) => {
+            format!("'self' https: {}", issuer.origin().ascii_serialization())
+        }
+        Some(_) => "'self' https:".to_owned(),
     }
 }
 

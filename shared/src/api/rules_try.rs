@@ -6,10 +6,10 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 
 use crate::app::App;
+use crate::bot_settings::SettingsError;
 use crate::error::FieldError;
 use crate::http::{Problem, authorized_bot, json_body, json_response, parse_json_scrubbed, parse_strict, scopes};
-use crate::rules::{RuleSettings, try_explicit_request};
-use crate::settings::BotSettings;
+use crate::rules::RuleSettings;
 
 pub const ROUTE: &str = "/v1/bots/{bot_id}/rules/try";
 /// A message and a rules form; more is not one.
@@ -37,22 +37,10 @@ async fn tried(app: &App, request: &Request) -> Result<Response<Body>, Problem> 
         let message = format!("must be 1 to {MAX_MESSAGE_CHARS} characters of text");
         return Err(Problem::invalid(vec![FieldError::new("message", message)]));
     }
-    let rules = match body.rules {
-        Some(rules) => {
-            // The form's rules are checked as a save would check them (but for "at least one
-            // rule on", which says nothing about this rule).
-            let form = BotSettings { rules, ..BotSettings::default() };
-            let errors: Vec<FieldError> =
-                crate::settings::validate(&form, true).into_iter().filter(|e| e.field.starts_with("rules.")).collect();
-            if !errors.is_empty() {
-                return Err(Problem::invalid(errors));
-            }
-            form.rules
-        }
-        None => {
-            let profile = app.stores.bots.load_profile(&bot_id).await.map_err(Problem::storage)?;
-            profile.settings.unwrap_or_default().rules
-        }
-    };
-    Ok(json_response(StatusCode::OK, &try_explicit_request(&rules, &body.message)))
+    let trial = app.settings().try_message(&bot_id, &body.message, body.rules).await.map_err(|e| match e {
+        SettingsError::Invalid(errors) => Problem::invalid(errors),
+        SettingsError::Store(e) => Problem::storage(e),
+        other => Problem::internal(other.to_string()),
+    })?;
+    Ok(json_response(StatusCode::OK, &trial))
 }

@@ -6,6 +6,7 @@ mod rounds;
 pub mod service;
 mod settle;
 mod submitter;
+pub mod unfinished;
 
 /// The request and pending payload models and the episode's keys live in `handoff-core`.
 pub use handoff_core::escalation::{episode, pending, request};

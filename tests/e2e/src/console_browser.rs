@@ -378,8 +378,17 @@ async fn the_console_signs_in_at_the_openid_connect_issuer_and_keeps_the_token_i
     let settings = format!("{}/v1/bots/{BOT}/zendesk/settings", console.api);
     let claims = |iss: &str, client: &str, exp: i64| json!({"iss": iss, "client_id": client, "bot_id": BOT, "scope": "ZENDESK_ACTIONS.READ_INTEGRATIONS", "exp": exp});
     let valid = crate::test_issuer::signed(&claims(&issuer.url, client, now + 600));
+    let mut without_issuer = claims(&issuer.url, client, now + 600);
+    without_issuer.as_object_mut().unwrap().remove("iss");
+    let mut another_audience = claims(&issuer.url, client, now + 600);
+    another_audience["aud"] = json!("another-api");
+    let mut not_yet = claims(&issuer.url, client, now + 600);
+    not_yet["nbf"] = json!(now + 300);
     for (token, status) in [
         (valid, 200),
+        (crate::test_issuer::signed(&without_issuer), 401),
+        (crate::test_issuer::signed(&another_audience), 401),
+        (crate::test_issuer::signed(&not_yet), 401),
         (crate::test_issuer::signed(&claims("https://other.example", client, now + 600)), 401),
         (crate::test_issuer::signed(&claims(&issuer.url, "another-client", now + 600)), 401),
         (crate::test_issuer::signed(&claims(&issuer.url, client, now - 600)), 401),
@@ -492,4 +501,84 @@ async fn a_platform_embeds_the_card_in_its_own_dashboard_with_a_token_callback()
     browser.click("#rule-action").await;
     browser.click("#save-rules").await;
     browser.wait_until("#save-status", "return el.dataset.kind === 'stale'", "the ETag was sent").await;
+}
+
+#[tokio::test]
+async fn the_runner_takes_an_issuers_keys_only_over_https_or_from_this_machine() {
+    for issuer in ["http://login.example.com", "ftp://127.0.0.1"] {
+        let url = url::Url::parse(issuer).unwrap();
+        let refused = handoff_local::auth::Issuer::discover(&url, vec!["c".into()]).await;
+        let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("https"), "{issuer}: {message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_pages_the_audit_trail_and_lists_unfinished_work_and_phrases_and_priorities_save() {
+    let console = Console::start().await;
+    let http = reqwest::Client::new();
+    let api = |rest: &str| format!("{}/v1/bots/{BOT}/{rest}", console.api);
+    let connect = json!({"mode": "api_token", "subdomain": "acme", "email": handoff_local::SIMULATOR_AGENT_EMAIL,
+                         "api_token": handoff_local::SIMULATOR_AGENT_TOKEN});
+    let put = http.put(api("zendesk/connection")).bearer_auth(console.token()).json(&connect).send().await.unwrap();
+    assert_eq!(put.status(), 200);
+    // More audit entries than a page holds: 21 saves.
+    for count in 1..=21 {
+        let mut settings = console.settings().await;
+        settings["customer_context_count"] = json!(1 + count % 10);
+        let saved =
+            http.put(api("zendesk/settings")).bearer_auth(console.token()).json(&settings).send().await.unwrap();
+        assert_eq!(saved.status(), 200);
+    }
+    // An escalation Zendesk keeps refusing stays pending with its error.
+    console.sim.inject(
+        zendesk_sim::Route::CreateTicket,
+        zendesk_sim::Fault::Status { status: 503, retry_after_secs: None },
+        100,
+    );
+    let body = json!({"messages": [{"role": "visitor", "text": "I want a human", "at": "2026-12-01T10:00:00Z"}]});
+    let escalated = http
+        .post(api("conversations/stuck-conv/escalations"))
+        .bearer_auth(console.token())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(escalated.status(), 202);
+
+    let browser = Browser::start(1200).await;
+    browser.client.goto(&format!("{}/console?bot={BOT}", console.api)).await.unwrap();
+    browser.wait_until("#connection-state", "return el.dataset.state === 'connected'", "connected").await;
+    browser.click("#tab-activity").await;
+    browser
+        .wait_until(
+            "#escalations tr[data-state=pending]",
+            "return el.textContent.includes('stuck-conv') && el.textContent.includes('503')",
+            "the pending escalation with its error",
+        )
+        .await;
+    browser.wait_until("#audit", "return el.querySelectorAll('tbody tr').length === 20", "one page").await;
+    browser.click("#audit-more").await;
+    browser.wait_until("#audit", "return el.querySelectorAll('tbody tr').length > 20", "the next page").await;
+    browser.show("#escalations").await;
+    browser.screenshot("17-unfinished-escalations").await;
+
+    // An exclusion added by language, saved, and heard as such when a message is tried.
+    browser.click("#tab-rules").await;
+    browser.click("#exclusions-add").await;
+    browser.type_into("#exclusions [data-row=exclusions] input.lang-code", "en").await;
+    browser.type_into("#exclusions [data-row=exclusions] textarea.phrases", "human touch").await;
+    browser.click("#save-rules").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'saved'", "saved").await;
+    assert_eq!(console.settings().await["rules"]["explicit_request"]["exclusions"], json!({"en": ["human touch"]}));
+    browser.type_into("#try-message", "is the human touch plan any good").await;
+    browser.click("#try-submit").await;
+    browser.wait_until("#try-result", "return el.dataset.fires === 'false'", "the exclusion holds").await;
+
+    // A priority for a rule.
+    browser.click("#tab-mapping").await;
+    browser.deep("#priority-explicit_request").await.select_by_value("urgent").await.unwrap();
+    browser.click("#save-mapping").await;
+    browser.wait_until("#save-status", "return el.dataset.kind === 'saved'", "saved").await;
+    assert_eq!(console.settings().await["priority_by_rule"], json!({"explicit_request": "urgent"}));
 }
