@@ -39,16 +39,10 @@ pub struct App {
     /// The connected accounts' ticket field ids (five minutes).
     pub ticket_fields: crate::ticket_fields::TicketFieldCache,
     /// How the settings console signs admins in.
-    pub console: crate::api::console::ConsoleConfig,
+    pub console: ConsoleConfig,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("environment variable {0} is required")]
-    Missing(&'static str),
-    #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
-}
+pub use crate::config::{ConfigError, ConsoleConfig};
 
 /// The environment a function reads (see README "Configuration").
 #[derive(Debug, Clone)]
@@ -63,7 +57,7 @@ pub struct Environment {
     /// `HANDOFF_RETENTION_DAYS`: how long a conversation is kept after its last activity.
     pub retention_days: u32,
     /// `HANDOFF_CONSOLE_OIDC_ISSUER`, `HANDOFF_CONSOLE_OIDC_CLIENT_ID`, `HANDOFF_CONSOLE_OIDC_SCOPE`.
-    pub console: crate::api::console::ConsoleConfig,
+    pub console: ConsoleConfig,
 }
 
 impl Environment {
@@ -101,7 +95,7 @@ impl Environment {
 }
 
 /// The console's sign-in: an issuer (an https URL) and a client id, both or neither.
-fn console_config(var: impl Fn(&str) -> Option<String>) -> Result<crate::api::console::ConsoleConfig, ConfigError> {
+fn console_config(var: impl Fn(&str) -> Option<String>) -> Result<ConsoleConfig, ConfigError> {
     let issuer = match var("HANDOFF_CONSOLE_OIDC_ISSUER") {
         Some(raw) => match Url::parse(&raw) {
             Ok(url) if url.scheme() == "https" => Some(url),
@@ -130,7 +124,7 @@ fn console_config(var: impl Fn(&str) -> Option<String>) -> Result<crate::api::co
             }
         }
     }
-    Ok(crate::api::console::ConsoleConfig { oidc_issuer: issuer, oidc_client_id: client_id, oidc_scope, embed_origins })
+    Ok(ConsoleConfig { oidc_issuer: issuer, oidc_client_id: client_id, oidc_scope, embed_origins })
 }
 
 /// `HANDOFF_RETENTION_DAYS`: whole days from 1 to 3650; empty for the default, 400.

@@ -17,6 +17,7 @@ pub mod aws_sdk;
 pub mod binding;
 pub mod bot_settings;
 pub mod callback;
+pub mod config;
 pub mod connection;
 pub mod deadline;
 pub mod diagnostics;

@@ -9,28 +9,15 @@ use lambda_http::{Body, Request, Response};
 use url::Url;
 
 use crate::app::App;
+pub use crate::config::ConsoleConfig;
 use crate::http::{query_param, valid_id};
 
 pub const PAGE_ROUTE: &str = "/console";
 pub const SCRIPT_ROUTE: &str = "/console/handoff-zendesk.js";
-pub const OAUTH_DONE_ROUTE: &str = "/console/oauth-done";
+pub const OAUTH_DONE_ROUTE: &str = crate::connection::oauth_flow::CONSOLE_OAUTH_LANDING;
 
 /// The component: one file, no build step, no dependencies (`shared/console/`).
 pub const COMPONENT_JS: &str = include_str!("../../console/handoff-zendesk.js");
-
-/// How the console signs an admin in, in AWS (template parameters `ConsoleIssuer`,
-/// `ConsoleClientId`; without them the page says what to configure).
-#[derive(Debug, Clone, Default)]
-pub struct ConsoleConfig {
-    pub oidc_issuer: Option<Url>,
-    pub oidc_client_id: Option<String>,
-    /// Scopes asked for; the API's own scopes must be among those the issuer grants.
-    pub oidc_scope: String,
-    /// `HANDOFF_EMBED_ORIGINS`: the dashboards that embed the card (template parameter
-    /// `EmbedOrigins`); the OAuth landing page tells only them, and Handoff's own console, how the
-    /// connection went.
-    pub embed_origins: Vec<String>,
-}
 
 /// What a console page is rendered with.
 pub struct ConsolePage<'a> {

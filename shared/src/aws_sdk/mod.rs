@@ -13,7 +13,7 @@ use aws_smithy_runtime_api::client::behavior_version::BehaviorVersion;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
-use crate::app::ConfigError;
+use crate::config::ConfigError;
 
 mod connector;
 mod lazy_client;

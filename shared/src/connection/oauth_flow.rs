@@ -54,6 +54,10 @@ pub fn authorize_url(
     Ok(url)
 }
 
+/// Handoff's own page where the console's OAuth popup lands (`/console/oauth-done`): it only tells
+/// the card that opened it the outcome, so it is a return URL without being on the allow-list.
+pub const CONSOLE_OAUTH_LANDING: &str = "/console/oauth-done";
+
 /// True when `candidate` is an absolute http(s) URL under one of `allowed` (same scheme, host and
 /// port, and a path starting with the allowed path). Anything else could send the admin's browser
 /// somewhere an attacker chose.

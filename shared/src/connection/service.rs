@@ -44,7 +44,7 @@ impl ConnectConfig {
     /// own page that reports the outcome to the console's popup opener (`/console/oauth-done`).
     pub fn return_url_allowed(&self, candidate: &str) -> bool {
         let base = self.public_base_url.as_str().trim_end_matches('/');
-        let own = Url::parse(&format!("{base}{}", crate::api::console::OAUTH_DONE_ROUTE));
+        let own = Url::parse(&format!("{base}{}", super::oauth_flow::CONSOLE_OAUTH_LANDING));
         // Exactly the page: a query of the caller's (`?zendesk=connected`) would be read before the outcome.
         let exact_own = own.is_ok_and(|own| {
             Url::parse(candidate).is_ok_and(|c| {
