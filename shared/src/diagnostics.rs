@@ -64,7 +64,7 @@ impl Diagnostics<'_> {
         let mut checks = Vec::new();
         let connection = match profile.connection {
             Some(c) if c.state == ConnectionState::Connected => {
-                checks.push(pass("connection", format!("connected to {} ({:?})", c.subdomain, c.mode)));
+                checks.push(pass("connection", format!("connected to {} ({})", c.subdomain, c.mode.as_str())));
                 Some(c)
             }
             Some(c) if c.state == ConnectionState::ReconnectRequired => {

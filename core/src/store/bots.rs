@@ -16,6 +16,17 @@ pub enum ConnectionMode {
     ApiToken,
 }
 
+impl ConnectionMode {
+    /// The name the API, the audit trail and the logs use (its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Oauth => "oauth",
+            Self::ClientCredentials => "client_credentials",
+            Self::ApiToken => "api_token",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionState {
@@ -182,4 +193,16 @@ pub trait BotStore: Send + Sync {
 
     /// Connected connections due for a refresh at `now_ms`, soonest first (sparse index, no scan).
     async fn list_refresh_due(&self, now_ms: i64, limit: usize) -> Result<Vec<Connection>, StoreError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_modes_name_is_its_serde_name() {
+        for mode in [ConnectionMode::Oauth, ConnectionMode::ClientCredentials, ConnectionMode::ApiToken] {
+            assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
+        }
+    }
 }

@@ -172,17 +172,10 @@ impl Connector<'_> {
         if let Err(e) = self.stores.outbox.schedule_webhook_check(&bot_id, first_check).await {
             warn!(error = %e, "could not schedule the webhook health check");
         }
-        let mode =
-            serde_json::to_value(connection.mode).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+        let mode = connection.mode.as_str();
         info!(bot_id = %bot_id, mode = %mode, subdomain = %connection.subdomain, "connected");
-        self.audit(
-            &bot_id,
-            "connected",
-            "ok",
-            actor,
-            [("mode", mode.as_str()), ("subdomain", connection.subdomain.as_str())],
-        )
-        .await;
+        self.audit(&bot_id, "connected", "ok", actor, [("mode", mode), ("subdomain", connection.subdomain.as_str())])
+            .await;
         Ok(status_of(Some(&connection)))
     }
 }

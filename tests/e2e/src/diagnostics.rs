@@ -67,6 +67,9 @@ async fn a_healthy_bot_passes_and_each_broken_part_fails_its_own_check() {
         assert_check(&report, check, "pass");
     }
     assert_check(&report, "api_token_deprecation", "warn");
+    // Said as the API names the mode, not as the code spells its type.
+    let connection = report["checks"].as_array().unwrap().iter().find(|c| c["check"] == "connection").unwrap();
+    assert_eq!(connection["detail"], "connected to acme (api_token)", "{connection}");
 
     // Mapped field deleted from the settings' point of view: a field id Zendesk does not have.
     let mut settings = h.app.stores.bots.load_profile(&h.bot_id).await.unwrap().settings.unwrap();
