@@ -53,6 +53,15 @@ impl Console {
         auth.mint(BOT, &scopes, 600).expect("a token")
     }
 
+    /// Connects the bot to the simulator's agent by API token, through the API.
+    async fn connect_by_api_token(&self) {
+        let body = json!({"mode": "api_token", "subdomain": "acme", "email": handoff_local::SIMULATOR_AGENT_EMAIL,
+                          "api_token": handoff_local::SIMULATOR_AGENT_TOKEN});
+        let url = format!("{}/v1/bots/{BOT}/zendesk/connection", self.api);
+        let put = reqwest::Client::new().put(url).bearer_auth(self.token()).json(&body).send().await.unwrap();
+        assert_eq!(put.status(), 200);
+    }
+
     async fn settings(&self) -> Value {
         let url = format!("{}/v1/bots/{BOT}/zendesk/settings", self.api);
         reqwest::Client::new().get(url).bearer_auth(self.token()).send().await.unwrap().json().await.unwrap()
@@ -459,10 +468,8 @@ async fn a_platform_embeds_the_card_in_its_own_dashboard_with_a_token_callback()
     let dashboard_origin = format!("http://{}", listener.local_addr().unwrap());
     let console = Console::start_with(&[format!("--embed-origins={dashboard_origin}")]).await;
     let http = reqwest::Client::new();
-    let connect = json!({"mode": "api_token", "subdomain": "acme", "email": handoff_local::SIMULATOR_AGENT_EMAIL,
-                         "api_token": handoff_local::SIMULATOR_AGENT_TOKEN});
+    console.connect_by_api_token().await;
     let url = format!("{}/v1/bots/{BOT}/zendesk/connection", console.api);
-    assert_eq!(http.put(&url).bearer_auth(console.token()).json(&connect).send().await.unwrap().status(), 200);
 
     // Only the allowed origin may call the API from a browser.
     let preflight = |origin: &str| {
@@ -518,10 +525,7 @@ async fn activity_pages_the_audit_trail_and_lists_unfinished_work_and_phrases_an
     let console = Console::start().await;
     let http = reqwest::Client::new();
     let api = |rest: &str| format!("{}/v1/bots/{BOT}/{rest}", console.api);
-    let connect = json!({"mode": "api_token", "subdomain": "acme", "email": handoff_local::SIMULATOR_AGENT_EMAIL,
-                         "api_token": handoff_local::SIMULATOR_AGENT_TOKEN});
-    let put = http.put(api("zendesk/connection")).bearer_auth(console.token()).json(&connect).send().await.unwrap();
-    assert_eq!(put.status(), 200);
+    console.connect_by_api_token().await;
     // More audit entries than a page holds: 21 saves.
     for count in 1..=21 {
         let mut settings = console.settings().await;
