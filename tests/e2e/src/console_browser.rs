@@ -534,7 +534,21 @@ async fn activity_pages_the_audit_trail_and_lists_unfinished_work_and_phrases_an
             http.put(api("zendesk/settings")).bearer_auth(console.token()).json(&settings).send().await.unwrap();
         assert_eq!(saved.status(), 200);
     }
-    // An escalation Zendesk keeps refusing stays pending with its error.
+    // An escalation Zendesk refuses for good fails at once; one Zendesk keeps failing stays pending.
+    console.sim.inject(
+        zendesk_sim::Route::CreateTicket,
+        zendesk_sim::Fault::Status { status: 422, retry_after_secs: None },
+        1,
+    );
+    let body = json!({"messages": [{"role": "visitor", "text": "I want a human", "at": "2026-12-01T10:00:00Z"}]});
+    let refused = http
+        .post(api("conversations/refused-conv/escalations"))
+        .bearer_auth(console.token())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.status().is_client_error() || refused.status().is_server_error(), "{}", refused.status());
     console.sim.inject(
         zendesk_sim::Route::CreateTicket,
         zendesk_sim::Fault::Status { status: 503, retry_after_secs: None },
@@ -559,6 +573,13 @@ async fn activity_pages_the_audit_trail_and_lists_unfinished_work_and_phrases_an
             "#escalations tr[data-state=pending]",
             "return el.textContent.includes('stuck-conv') && el.textContent.includes('503')",
             "the pending escalation with its error",
+        )
+        .await;
+    browser
+        .wait_until(
+            "#escalations tr[data-state=failed]",
+            "return el.textContent.includes('refused-conv') && el.textContent.includes('422')",
+            "the failed escalation with its error",
         )
         .await;
     browser.wait_until("#audit", "return el.querySelectorAll('tbody tr').length === 20", "one page").await;
