@@ -63,6 +63,18 @@ pub fn is_local_host(host: &url::Host<&str>) -> bool {
     }
 }
 
+/// A URL served over HTTPS, or over plain HTTP from this machine itself (`localhost`, a loopback
+/// address): where keys or tokens may be fetched from, or sent to, without TLS.
+pub fn is_https_or_loopback(url: &url::Url) -> bool {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    url.scheme() == "https" || (url.scheme() == "http" && loopback)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +143,17 @@ mod tests {
             ("::ffff:1.1.1.1", "1.1.1.1"),
         ] {
             assert_eq!(is_public(mapped.parse().unwrap()), is_public(v4.parse().unwrap()), "{mapped}");
+        }
+    }
+
+    #[test]
+    fn https_anywhere_but_plain_http_only_from_this_machine() {
+        let verdict = |url: &str| is_https_or_loopback(&url::Url::parse(url).unwrap());
+        for yes in ["https://login.example.com", "http://localhost:8080/x", "http://127.0.0.1:9", "http://[::1]:9"] {
+            assert!(verdict(yes), "{yes}");
+        }
+        for no in ["http://login.example.com", "http://10.0.0.1", "http://localhost.example.com", "ftp://127.0.0.1"] {
+            assert!(!verdict(no), "{no}");
         }
     }
 }

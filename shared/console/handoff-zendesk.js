@@ -2131,7 +2131,11 @@
       buttons.forEach((button) => { button.disabled = true; });
       setStatus(status, null, this.t("saving"));
       try {
-        const answer = await this.call("PUT", "/zendesk/settings", { body, headers: this.etag ? { "If-Match": this.etag } : {} });
+        // The ETag is `"{version}"`: a page whose origin cannot read the header (CORS without
+        // `ExposeHeaders`) still saves only over the version it read, never unconditionally.
+        const version = this.settings && Number.isInteger(this.settings.version) ? `"${this.settings.version}"` : null;
+        const ifMatch = this.etag || version;
+        const answer = await this.call("PUT", "/zendesk/settings", { body, headers: ifMatch ? { "If-Match": ifMatch } : {} });
         this.applySaved(tab, answer);
       } catch (err) {
         this.saveFailed(err, tab, extra, scopes);
@@ -2424,7 +2428,7 @@
       const given = this.getAttribute("token");
       if (given) {
         this.#token = given;
-        // Kept in this element only: other scripts on the page do not find it in the DOM.
+        // Not left in an attribute; the card still reaches it through its `getToken` property.
         this.removeAttribute("token");
         return this.showCard();
       }

@@ -112,18 +112,8 @@ fn console_config(var: impl Fn(&str) -> Option<String>) -> Result<ConsoleConfig,
         return Err(ConfigError::Invalid { name: "HANDOFF_CONSOLE_OIDC_CLIENT_ID", reason });
     }
     let oidc_scope = var("HANDOFF_CONSOLE_OIDC_SCOPE").unwrap_or_else(|| "openid".to_owned());
-    let mut embed_origins = Vec::new();
-    for origin in var("HANDOFF_EMBED_ORIGINS").unwrap_or_default().split([',', ' ']).filter(|o| !o.is_empty()) {
-        match Url::parse(origin) {
-            Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {
-                embed_origins.push(url.origin().ascii_serialization());
-            }
-            _ => {
-                let reason = format!("`{origin}` is not an origin such as https://app.example.com");
-                return Err(ConfigError::Invalid { name: "HANDOFF_EMBED_ORIGINS", reason });
-            }
-        }
-    }
+    let embed_origins = crate::config::parse_origins(&var("HANDOFF_EMBED_ORIGINS").unwrap_or_default())
+        .map_err(|reason| ConfigError::Invalid { name: "HANDOFF_EMBED_ORIGINS", reason })?;
     Ok(ConsoleConfig { oidc_issuer: issuer, oidc_client_id: client_id, oidc_scope, embed_origins })
 }
 

@@ -25,3 +25,18 @@ pub struct ConsoleConfig {
     /// connection went.
     pub embed_origins: Vec<String>,
 }
+
+/// A list of web origins, comma- or space-separated (`EmbedOrigins`, `--embed-origins`): each
+/// http(s) with a host, written as browsers send `Origin`. The first item that is not one is the
+/// error.
+pub fn parse_origins(list: &str) -> Result<Vec<String>, String> {
+    list.split([',', ' '])
+        .filter(|item| !item.is_empty())
+        .map(|item| match Url::parse(item) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") && url.host().is_some() => {
+                Ok(url.origin().ascii_serialization())
+            }
+            _ => Err(format!("`{item}` is not an origin such as https://app.example.com")),
+        })
+        .collect()
+}

@@ -58,7 +58,7 @@ impl Issuer {
     pub async fn discover(issuer: &url::Url, audiences: Vec<String>) -> Result<Self, AuthError> {
         let name = issuer.as_str().trim_end_matches('/').to_owned();
         let failed = |reason: String| AuthError::Issuer { issuer: name.clone(), reason };
-        if !secure_or_local(issuer.as_str()) {
+        if !handoff::address::is_https_or_loopback(issuer) {
             return Err(failed("it must be https (or http on this machine): its keys decide who gets in".into()));
         }
         let client = handoff::tls::http_client(handoff::tls::Trust::PublicAndExtra, |b| {
@@ -225,16 +225,7 @@ impl LocalAuth {
 /// An https URL, or an http one on this machine (a test issuer): an issuer's keys fetched over
 /// plain HTTP from elsewhere could be anyone's.
 fn secure_or_local(url: &str) -> bool {
-    match url::Url::parse(url) {
-        Ok(url) if url.scheme() == "https" => true,
-        Ok(url) if url.scheme() == "http" => match url.host() {
-            Some(url::Host::Domain(name)) => name == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
-        _ => false,
-    }
+    url::Url::parse(url).is_ok_and(|url| handoff::address::is_https_or_loopback(&url))
 }
 
 /// An issuer's claims as API Gateway passes them: every claim as a string (arrays as API Gateway

@@ -188,7 +188,7 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
     }
     match (&args.console_oidc_client_id, &args.jwt_issuer) {
         (Some(client), Some(issuer)) => {
-            app.console = handoff::api::console::ConsoleConfig {
+            app.console = handoff::config::ConsoleConfig {
                 oidc_issuer: Some(issuer.clone()),
                 oidc_client_id: Some(client.clone()),
                 oidc_scope: args.console_oidc_scope.clone(),
@@ -198,17 +198,8 @@ pub async fn start(args: &ServeArgs) -> Result<Running, RunError> {
         (Some(_), None) => return Err(RunError::Config("--console-oidc-client-id needs --jwt-issuer".into())),
         (None, _) => {}
     }
-    for origin in args.embed_origins.split([',', ' ']).filter(|o| !o.is_empty()) {
-        match Url::parse(origin) {
-            Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
-                app.console.embed_origins.push(url.origin().ascii_serialization());
-            }
-            _ => {
-                let problem = format!("--embed-origins: `{origin}` is not an origin such as http://localhost:8080");
-                return Err(RunError::Config(problem));
-            }
-        }
-    }
+    app.console.embed_origins = handoff::config::parse_origins(&args.embed_origins)
+        .map_err(|reason| RunError::Config(format!("--embed-origins: {reason}")))?;
     let console_bot = (args.demo_bot != "none").then(|| args.demo_bot.clone());
     let front = Arc::new(server::Front { app, auth, console_bot });
     tokio::spawn(sweep_periodically(front.clone(), args.sweep_every));

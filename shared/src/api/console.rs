@@ -6,7 +6,6 @@
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, Response};
-use url::Url;
 
 use crate::app::App;
 pub use crate::config::ConsoleConfig;
@@ -86,15 +85,9 @@ pub fn render_page(page: &ConsolePage<'_>) -> String {
 /// issuer (whose token endpoint may live on another host than the issuer, as Cognito's does), and
 /// the issuer's own origin when that is a plain-HTTP one on this machine (the local runner's).
 pub fn connect_sources(config: &ConsoleConfig) -> String {
-    let loopback = |issuer: &Url| match issuer.host() {
-        Some(url::Host::Domain(name)) => name == "localhost",
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    };
     match &config.oidc_issuer {
         None => "'self'".to_owned(),
-        Some(issuer) if issuer.scheme() == "http" && loopback(issuer) => {
+        Some(issuer) if issuer.scheme() == "http" && crate::address::is_https_or_loopback(issuer) => {
             format!("'self' https: {}", issuer.origin().ascii_serialization())
         }
         Some(_) => "'self' https:".to_owned(),
@@ -131,7 +124,7 @@ mod tests {
     #[test]
     fn the_page_escapes_what_it_is_given_and_names_only_its_own_script() {
         let config = ConsoleConfig {
-            oidc_issuer: Some(Url::parse("https://login.example.com/").unwrap()),
+            oidc_issuer: Some(url::Url::parse("https://login.example.com/").unwrap()),
             oidc_client_id: Some("console\"><script>".into()),
             oidc_scope: "openid handoff/admin".into(),
             embed_origins: Vec::new(),
